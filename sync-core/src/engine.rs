@@ -1,0 +1,1239 @@
+//! The sans-IO engine: it decides which HTTP requests a sync needs, consumes the answers, plans
+//! with [`crate::plan`], executes the plan and reports.
+//!
+//! Calling order (the "drain rule"):
+//! 1. [`Engine::new`] with the config, the stored state and the current time.
+//! 2. Call [`Engine::poll_output`] until it returns [`Output::Wait`] or [`Output::Done`]:
+//!    - [`Output::Request`]: perform it (concurrently if you like) and later pass the answer to
+//!      [`Engine::handle_response`];
+//!    - [`Output::State`]: store the change before going on (crash safety);
+//! 3. On [`Output::Wait`], wait for an answer or until the given instant, then call
+//!    [`Engine::handle_response`] or [`Engine::handle_timeout`] and go back to 2.
+//! 4. [`Output::Done`] carries the report; the engine does nothing more.
+//!
+//! The engine keeps at most `notes_concurrency` / `crm_concurrency` requests in flight per side,
+//! retries 429, 5xx and transport failures with exponential backoff (never a non-idempotent
+//! Notes create whose fate is unknown), batches Zoho writes 100 at a time and pages Domino views
+//! 100 entries at a time.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::http::{Header, HttpRequest, HttpResponse, TransportError, TransportErrorKind, encode, encode_path};
+use crate::mapping::{
+    CRM_XREF_FIELD, CRM_XREF_LABEL, crm_list_fields, crm_record, notes_form, notes_items, record_from_crm,
+    record_from_notes,
+};
+use crate::model::{Module, NotesUnid, Settings, Side, ZohoId};
+use crate::plan::{LinkOp, ModulePlan, PlanInput, SideSnapshot, Write, plan};
+use crate::report::{ModuleReport, ModuleStatus, ReportEntry, RequestCounts, RunOutcome, RunReport};
+use crate::state::{Link, StateChange, SyncState};
+use crate::time::Timestamp;
+
+/// Zoho takes at most this many records per write call.
+pub const CRM_WRITE_BATCH: usize = 100;
+/// Zoho lists at most this many records per page.
+pub const CRM_PAGE: usize = 200;
+/// DAS returns at most this many view entries per request.
+pub const NOTES_PAGE: usize = 100;
+/// Cursors step back this far so that changes made during a run are read again next time.
+const CURSOR_OVERLAP_MS: i64 = 60_000;
+/// Zoho keeps deleted-record ids 60 days; older cursors force a full read.
+const CRM_DELETED_RETENTION_MS: i64 = 50 * 86_400_000;
+
+/// What the engine needs to know about the run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EngineConfig {
+    /// The user's mail file, e.g. `mail/jdoe.nsf`.
+    pub mail_db: String,
+    /// The sync settings.
+    pub settings: Settings,
+    /// Plan only: read both sides, write nothing, report what would happen.
+    pub dry_run: bool,
+    /// Skip the mass-delete guard for this run.
+    pub allow_mass_delete: bool,
+    /// Requests in flight to Domino at most.
+    pub notes_concurrency: u32,
+    /// Requests in flight to Zoho at most.
+    pub crm_concurrency: u32,
+    /// Zoho tag that marks a record private.
+    pub private_tag: String,
+    /// Zoho API version path segment, e.g. `v8`.
+    pub crm_api_version: String,
+    /// Attempts per request before giving up (1 = no retry).
+    pub max_attempts: u32,
+    /// First retry delay in milliseconds; doubles per attempt.
+    pub retry_base_ms: i64,
+    /// The Domino view listing contacts (title or alias).
+    pub contacts_view: String,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            mail_db: String::new(),
+            settings: Settings::default(),
+            dry_run: false,
+            allow_mass_delete: false,
+            notes_concurrency: 4,
+            crm_concurrency: 4,
+            private_tag: "Private".into(),
+            crm_api_version: "v8".into(),
+            max_attempts: 5,
+            retry_base_ms: 500,
+            contacts_view: "($Contacts)".into(),
+        }
+    }
+}
+
+/// What the engine wants next.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Perform this request.
+    Request(HttpRequest),
+    /// Store this change to the sync state now.
+    State(StateChange),
+    /// Nothing to do until an answer arrives or, if given, this instant passes.
+    Wait(Option<Timestamp>),
+    /// The run is over.
+    Done(Box<RunReport>),
+}
+
+/// Misuse of the engine by its embedder.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    /// An answer for a request the engine is not waiting for.
+    #[error("no request {0} is in flight")]
+    UnknownRequest(u64),
+}
+
+/// What an answer is for.
+#[derive(Clone, Debug)]
+enum Purpose {
+    CrmFields,
+    CrmFieldCreate,
+    NotesSince,
+    /// `walk`: no total was known, so ask for the next page after this one if it is full.
+    NotesViewPage { start: usize, walk: bool },
+    CrmListPage,
+    CrmDeletedPage { page: u32 },
+    NotesRead { unid: String },
+    NotesCreate { item: usize },
+    NotesUpdate { item: usize, backlink: bool },
+    NotesDelete { item: usize },
+    CrmInsert { items: Vec<usize> },
+    CrmUpdate { items: Vec<usize>, backlink: bool },
+    CrmDelete { items: Vec<usize> },
+}
+
+#[derive(Clone, Debug)]
+struct Queued {
+    side: Side,
+    method: &'static str,
+    path: String,
+    headers: Vec<Header>,
+    body: Option<String>,
+    purpose: Purpose,
+    attempt: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Start,
+    Setup,
+    Listing,
+    Fetching,
+    Writing,
+    Backlinks,
+}
+
+#[derive(Clone, Debug, Default)]
+struct ItemExec {
+    pending: u32,
+    error: Option<String>,
+    transient: bool,
+    new_unid: Option<NotesUnid>,
+    new_zid: Option<ZohoId>,
+    committed: bool,
+}
+
+/// One module's run.
+#[derive(Debug)]
+struct ModuleRun {
+    module: Module,
+    phase: Phase,
+    failed: Option<String>,
+    xref_exists: bool,
+    notes_incremental: bool,
+    crm_incremental: bool,
+    notes_listed: BTreeSet<String>,
+    notes_changed: BTreeSet<String>,
+    notes: SideSnapshot,
+    crm: SideSnapshot,
+    notes_cursor_next: Option<Timestamp>,
+    crm_cursor_next: Option<Timestamp>,
+    plan: ModulePlan,
+    exec: Vec<ItemExec>,
+    transient_errors: bool,
+}
+
+/// The sync engine. See the module docs for the calling order.
+#[derive(Debug)]
+pub struct Engine {
+    config: EngineConfig,
+    state: SyncState,
+    now: Timestamp,
+    next_id: u64,
+    queue: VecDeque<Queued>,
+    retries: Vec<(Timestamp, Queued)>,
+    in_flight: HashMap<u64, Queued>,
+    in_flight_per_side: [u32; 2],
+    outputs: VecDeque<Output>,
+    modules: VecDeque<Module>,
+    run: Option<ModuleRun>,
+    report: RunReport,
+    finished: bool,
+}
+
+fn side_index(side: Side) -> usize {
+    match side {
+        Side::Notes => 0,
+        Side::Crm => 1,
+    }
+}
+
+impl Engine {
+    /// A new run over `state` (the stored sync state) starting at `now`.
+    #[must_use]
+    pub fn new(config: EngineConfig, state: SyncState, now: Timestamp) -> Self {
+        let report = RunReport {
+            dry_run: config.dry_run,
+            started: now,
+            finished: now,
+            outcome: RunOutcome::Completed,
+            error: None,
+            modules: Vec::new(),
+            requests: RequestCounts::default(),
+        };
+        Self {
+            config,
+            state,
+            now,
+            next_id: 1,
+            queue: VecDeque::new(),
+            retries: Vec::new(),
+            in_flight: HashMap::new(),
+            in_flight_per_side: [0, 0],
+            outputs: VecDeque::new(),
+            modules: Module::ALL.into_iter().collect(),
+            run: None,
+            report,
+            finished: false,
+        }
+    }
+
+    /// The sync state as the engine currently sees it (the stored state plus the changes
+    /// emitted so far).
+    #[must_use]
+    pub fn state(&self) -> &SyncState {
+        &self.state
+    }
+
+    /// The next thing to do. See the module docs.
+    pub fn poll_output(&mut self) -> Output {
+        loop {
+            if let Some(o) = self.outputs.pop_front() {
+                if let Output::State(change) = &o {
+                    self.state.apply(change);
+                }
+                return o;
+            }
+            if self.finished {
+                return Output::Done(Box::new(self.report.clone()));
+            }
+            self.promote_due_retries();
+            if let Some(req) = self.next_sendable() {
+                return Output::Request(req);
+            }
+            if !self.in_flight.is_empty() || !self.queue.is_empty() {
+                return Output::Wait(self.retries.iter().map(|(t, _)| *t).min());
+            }
+            if let Some(t) = self.retries.iter().map(|(t, _)| *t).min() {
+                return Output::Wait(Some(t));
+            }
+            self.advance();
+        }
+    }
+
+    /// Time passed without an answer (after [`Output::Wait`] with an instant).
+    pub fn handle_timeout(&mut self, now: Timestamp) {
+        self.now = self.now.max(now);
+    }
+
+    /// The answer to request `id`.
+    ///
+    /// # Errors
+    /// [`InputError::UnknownRequest`] when no request `id` is in flight.
+    pub fn handle_response(
+        &mut self,
+        id: u64,
+        now: Timestamp,
+        result: Result<HttpResponse, TransportError>,
+    ) -> Result<(), InputError> {
+        self.now = self.now.max(now);
+        let q = self.in_flight.remove(&id).ok_or(InputError::UnknownRequest(id))?;
+        let i = side_index(q.side);
+        self.in_flight_per_side[i] = self.in_flight_per_side[i].saturating_sub(1);
+        if self.finished {
+            return Ok(());
+        }
+        if self.should_retry(&q, &result) {
+            let delay = self.config.retry_base_ms.saturating_mul(1 << q.attempt.min(6));
+            let mut again = q;
+            again.attempt += 1;
+            self.report.requests.retries += 1;
+            self.retries.push((self.now.plus_ms(delay), again));
+            return Ok(());
+        }
+        if self.run.as_ref().is_some_and(|r| r.failed.is_some()) {
+            return Ok(()); // The module already failed: drain.
+        }
+        match result {
+            Ok(resp) => self.on_response(q, &resp),
+            Err(e) => {
+                let msg = format!("{} did not answer: {e}", q.side);
+                self.on_failure(q, &msg, true);
+            }
+        }
+        Ok(())
+    }
+
+    fn should_retry(&self, q: &Queued, result: &Result<HttpResponse, TransportError>) -> bool {
+        if q.attempt + 1 >= self.config.max_attempts {
+            return false;
+        }
+        // A Notes create has no idempotency key: retry it only when the server surely did not
+        // act (connection refused, 429, 503). Everything else is idempotent or, for Zoho
+        // inserts, protected by the unique Notes_UNID field.
+        let unsure_create = matches!(q.purpose, Purpose::NotesCreate { .. });
+        match result {
+            Ok(r) if r.status == 429 || r.status == 503 => true,
+            Ok(r) if matches!(r.status, 500 | 502 | 504) => !unsure_create,
+            Ok(_) => false,
+            Err(e) => e.kind == TransportErrorKind::Connect || !unsure_create,
+        }
+    }
+
+    fn promote_due_retries(&mut self) {
+        let now = self.now;
+        let mut i = 0;
+        while i < self.retries.len() {
+            if self.retries[i].0 <= now {
+                let (_, q) = self.retries.swap_remove(i);
+                self.queue.push_front(q);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    fn next_sendable(&mut self) -> Option<HttpRequest> {
+        let limits = [self.config.notes_concurrency.max(1), self.config.crm_concurrency.max(1)];
+        let pos = self.queue.iter().position(|q| self.in_flight_per_side[side_index(q.side)] < limits[side_index(q.side)])?;
+        let q = self.queue.remove(pos)?;
+        let id = self.next_id;
+        self.next_id += 1;
+        self.in_flight_per_side[side_index(q.side)] += 1;
+        match q.side {
+            Side::Notes => self.report.requests.notes += 1,
+            Side::Crm => self.report.requests.crm += 1,
+        }
+        let req = HttpRequest {
+            id,
+            side: q.side,
+            method: q.method.to_owned(),
+            path: q.path.clone(),
+            headers: q.headers.clone(),
+            body: q.body.clone(),
+        };
+        self.in_flight.insert(id, q);
+        Some(req)
+    }
+
+    fn enqueue(&mut self, side: Side, method: &'static str, path: String, body: Option<Value>, purpose: Purpose) {
+        self.enqueue_with(side, method, path, Vec::new(), body, purpose);
+    }
+
+    fn enqueue_with(
+        &mut self,
+        side: Side,
+        method: &'static str,
+        path: String,
+        mut headers: Vec<Header>,
+        body: Option<Value>,
+        purpose: Purpose,
+    ) {
+        if body.is_some() {
+            headers.push(Header { name: "Content-Type".into(), value: "application/json".into() });
+        }
+        let body = body.map(|b| b.to_string());
+        self.queue.push_back(Queued { side, method, path, headers, body, purpose, attempt: 0 });
+    }
+
+    fn crm_path(&self, rest: &str) -> String {
+        format!("/crm/{}/{rest}", self.config.crm_api_version)
+    }
+
+    fn notes_db_path(&self, rest: &str) -> String {
+        format!("/{}/api/data/{rest}", encode_path(self.config.mail_db.trim_matches('/')))
+    }
+
+    fn fingerprint(&self, module: Module) -> String {
+        json!({
+            "module": module,
+            "direction": self.config.settings.direction,
+            "conflict": self.config.settings.conflict,
+            "private_tag": self.config.private_tag,
+            "mail_db": self.config.mail_db,
+        })
+        .to_string()
+    }
+
+    /// Moves the run forward when nothing is queued or in flight.
+    fn advance(&mut self) {
+        let Some(run) = self.run.as_mut() else {
+            match self.modules.pop_front() {
+                Some(module) => self.start_module(module),
+                None => self.finish(),
+            }
+            return;
+        };
+        if run.failed.is_some() {
+            self.end_module();
+            return;
+        }
+        match run.phase {
+            Phase::Start | Phase::Setup => self.start_listing(),
+            Phase::Listing => self.start_fetching(),
+            Phase::Fetching => self.start_writing(),
+            Phase::Writing => self.start_backlinks(),
+            Phase::Backlinks => self.end_module(),
+        }
+    }
+
+    fn start_module(&mut self, module: Module) {
+        if !self.config.settings.enabled(module) {
+            self.report.modules.push(ModuleReport::new(module, ModuleStatus::Off));
+            return;
+        }
+        let ms = self.state.modules.get(&module).cloned().unwrap_or_default();
+        let fingerprint_ok = ms.fingerprint.as_deref() == Some(self.fingerprint(module).as_str());
+        let crm_incremental = fingerprint_ok
+            && ms.crm_xref_ready
+            && ms.crm_cursor.is_some_and(|c| self.now.0 - c.0 < CRM_DELETED_RETENTION_MS);
+        self.run = Some(ModuleRun {
+            module,
+            phase: Phase::Start,
+            failed: None,
+            xref_exists: ms.crm_xref_ready,
+            notes_incremental: fingerprint_ok && ms.notes_cursor.is_some(),
+            crm_incremental,
+            notes_listed: BTreeSet::new(),
+            notes_changed: BTreeSet::new(),
+            notes: SideSnapshot { complete: true, ..SideSnapshot::default() },
+            crm: SideSnapshot { complete: !crm_incremental, ..SideSnapshot::default() },
+            notes_cursor_next: None,
+            crm_cursor_next: None,
+            plan: ModulePlan::default(),
+            exec: Vec::new(),
+            transient_errors: false,
+        });
+        if !ms.crm_xref_ready {
+            let path = self.crm_path(&format!("settings/fields?module={}", module.crm_api_name()));
+            self.enqueue(Side::Crm, "GET", path, None, Purpose::CrmFields);
+            if let Some(r) = self.run.as_mut() {
+                r.phase = Phase::Setup;
+            }
+        }
+    }
+
+    fn start_listing(&mut self) {
+        let Some(run) = self.run.as_mut() else { return };
+        run.phase = Phase::Listing;
+        let module = run.module;
+        let (notes_inc, crm_inc, xref) = (run.notes_incremental, run.crm_incremental, run.xref_exists);
+        let ms = self.state.modules.get(&module).cloned().unwrap_or_default();
+        if notes_inc {
+            if let Some(c) = ms.notes_cursor {
+                let path = self.notes_db_path(&format!("documents?since={}", encode(&c.to_das())));
+                self.enqueue(Side::Notes, "GET", path, None, Purpose::NotesSince);
+            }
+        }
+        let view = self.view_path(module, 0);
+        self.enqueue(Side::Notes, "GET", view, None, Purpose::NotesViewPage { start: 0, walk: true });
+
+        let mut fields = crm_list_fields(module);
+        if !xref {
+            fields = fields.split(',').filter(|f| *f != CRM_XREF_FIELD).collect::<Vec<_>>().join(",");
+        }
+        let path = self.crm_path(&format!("{}?fields={fields}&per_page={CRM_PAGE}", module.crm_api_name()));
+        let mut headers = Vec::new();
+        if crm_inc {
+            if let Some(c) = ms.crm_cursor {
+                headers.push(Header { name: "If-Modified-Since".into(), value: c.to_offset(0) });
+                let del = self.crm_path(&format!("{}/deleted?type=all&per_page={CRM_PAGE}&page=1", module.crm_api_name()));
+                self.enqueue_with(Side::Crm, "GET", del, headers.clone(), None, Purpose::CrmDeletedPage { page: 1 });
+            }
+        }
+        self.enqueue_with(Side::Crm, "GET", path, headers, None, Purpose::CrmListPage);
+    }
+
+    fn view_path(&self, module: Module, start: usize) -> String {
+        let view = match module {
+            Module::Contacts => &self.config.contacts_view,
+        };
+        self.notes_db_path(&format!("collections/name/{}?start={start}&count={NOTES_PAGE}", encode(view)))
+    }
+
+    fn start_fetching(&mut self) {
+        let Some(run) = self.run.as_mut() else { return };
+        run.phase = Phase::Fetching;
+        let linked: BTreeSet<&str> = self
+            .state
+            .modules
+            .get(&run.module)
+            .map(|m| m.links.iter().map(|l| l.unid.0.as_str()).collect())
+            .unwrap_or_default();
+        let mut reads = Vec::new();
+        for unid in &run.notes_listed {
+            if run.notes_incremental && linked.contains(unid.as_str()) && !run.notes_changed.contains(unid) {
+                run.notes.unchanged.insert(unid.clone());
+            } else {
+                reads.push(unid.clone());
+            }
+        }
+        for unid in reads {
+            let path = self.notes_db_path(&format!("documents/unid/{}?markread=false", encode(&unid)));
+            self.enqueue(Side::Notes, "GET", path, None, Purpose::NotesRead { unid });
+        }
+    }
+
+    fn start_writing(&mut self) {
+        let Some(run) = self.run.as_mut() else { return };
+        run.phase = Phase::Writing;
+        let module = run.module;
+        let links = self.state.modules.get(&module).map(|m| m.links.clone()).unwrap_or_default();
+        let p = plan(&PlanInput {
+            module,
+            settings: &self.config.settings,
+            links: &links,
+            notes: &run.notes,
+            crm: &run.crm,
+            allow_mass_delete: self.config.allow_mass_delete,
+        });
+        run.exec = vec![ItemExec::default(); p.items.len()];
+        run.plan = p;
+        if self.config.dry_run || run.plan.guard.is_some() {
+            return; // Nothing to write: the next advance ends the module.
+        }
+        let xref = run.xref_exists;
+        let items = run.plan.items.clone();
+        let (mut inserts, mut updates, mut deletes) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, it) in items.iter().enumerate() {
+            match &it.crm {
+                Some(Write::Create { fields }) => {
+                    let rec = crm_record(module, fields, &[], it.unid.as_ref().filter(|_| xref).map(|u| u.0.as_str()));
+                    inserts.push((i, Value::Object(rec)));
+                }
+                Some(Write::Update { set, clear, xref: x }) => {
+                    let unid = it.unid.as_ref().filter(|_| *x && xref).map(|u| u.0.as_str());
+                    let mut rec = crm_record(module, set, clear, unid);
+                    if let Some(z) = &it.zoho_id {
+                        rec.insert("id".into(), Value::String(z.0.clone()));
+                        if rec.len() > 1 {
+                            updates.push((i, Value::Object(rec)));
+                        }
+                    }
+                }
+                Some(Write::Delete) => {
+                    if let Some(z) = &it.zoho_id {
+                        deletes.push((i, z.0.clone()));
+                    }
+                }
+                None => {}
+            }
+            match &it.notes {
+                Some(Write::Create { fields }) => {
+                    let mut items = notes_items(module, fields, &[], it.zoho_id.as_ref().map(|z| z.0.as_str()));
+                    if let (Module::Contacts, Some(o)) = (module, items.as_object_mut()) {
+                        o.insert("Type".into(), Value::String("Person".into()));
+                    }
+                    let path = self.notes_db_path(&format!("documents?form={}", notes_form(module)));
+                    self.enqueue(Side::Notes, "POST", path, Some(items), Purpose::NotesCreate { item: i });
+                    self.bump(i);
+                }
+                Some(Write::Update { set, clear, xref: x }) => {
+                    if let Some(u) = &it.unid {
+                        let zid = it.zoho_id.as_ref().filter(|_| *x).map(|z| z.0.as_str());
+                        let body = notes_items(module, set, clear, zid);
+                        let path = self.notes_db_path(&format!("documents/unid/{}", encode(&u.0)));
+                        self.enqueue(Side::Notes, "PATCH", path, Some(body), Purpose::NotesUpdate { item: i, backlink: false });
+                        self.bump(i);
+                    }
+                }
+                Some(Write::Delete) => {
+                    if let Some(u) = &it.unid {
+                        let path = self.notes_db_path(&format!("documents/unid/{}", encode(&u.0)));
+                        self.enqueue(Side::Notes, "DELETE", path, None, Purpose::NotesDelete { item: i });
+                        self.bump(i);
+                    }
+                }
+                None => {}
+            }
+        }
+        let api = module.crm_api_name();
+        for chunk in inserts.chunks(CRM_WRITE_BATCH) {
+            let idx: Vec<usize> = chunk.iter().map(|(i, _)| *i).collect();
+            let data: Vec<Value> = chunk.iter().map(|(_, v)| v.clone()).collect();
+            idx.iter().for_each(|i| self.bump(*i));
+            self.enqueue(Side::Crm, "POST", self.crm_path(api), Some(json!({"data": data, "trigger": []})), Purpose::CrmInsert { items: idx });
+        }
+        for chunk in updates.chunks(CRM_WRITE_BATCH) {
+            let idx: Vec<usize> = chunk.iter().map(|(i, _)| *i).collect();
+            let data: Vec<Value> = chunk.iter().map(|(_, v)| v.clone()).collect();
+            idx.iter().for_each(|i| self.bump(*i));
+            self.enqueue(Side::Crm, "PUT", self.crm_path(api), Some(json!({"data": data, "trigger": []})), Purpose::CrmUpdate { items: idx, backlink: false });
+        }
+        for chunk in deletes.chunks(CRM_WRITE_BATCH) {
+            let idx: Vec<usize> = chunk.iter().map(|(i, _)| *i).collect();
+            let ids: Vec<&str> = chunk.iter().map(|(_, z)| z.as_str()).collect();
+            idx.iter().for_each(|i| self.bump(*i));
+            let path = self.crm_path(&format!("{api}?ids={}&wf_trigger=false", ids.join(",")));
+            self.enqueue(Side::Crm, "DELETE", path, None, Purpose::CrmDelete { items: idx });
+        }
+        // Items with nothing to write (links to set or forget) commit now.
+        for i in 0..items.len() {
+            self.maybe_commit(i);
+        }
+    }
+
+    fn bump(&mut self, item: usize) {
+        if let Some(e) = self.run.as_mut().and_then(|r| r.exec.get_mut(item)) {
+            e.pending += 1;
+        }
+    }
+
+    /// Once every write of an item has answered, stores its link change.
+    fn maybe_commit(&mut self, item: usize) {
+        let Some(run) = self.run.as_mut() else { return };
+        let module = run.module;
+        let (Some(exec), Some(it)) = (run.exec.get_mut(item), run.plan.items.get(item)) else { return };
+        if exec.pending > 0 || exec.committed {
+            return;
+        }
+        exec.committed = true;
+        if exec.error.is_some() {
+            return; // Keep the old link: the next run sees the same difference and retries.
+        }
+        let unid = exec.new_unid.clone().or_else(|| it.unid.clone());
+        let zoho_id = exec.new_zid.clone().or_else(|| it.zoho_id.clone());
+        match &it.link {
+            LinkOp::Keep => {}
+            LinkOp::Remove => self.outputs.push_back(Output::State(StateChange::LinkRemoved {
+                module,
+                unid: it.unid.clone(),
+                zoho_id: it.zoho_id.clone(),
+            })),
+            LinkOp::Set(base) => {
+                if let (Some(unid), Some(zoho_id)) = (unid, zoho_id) {
+                    self.outputs.push_back(Output::State(StateChange::LinkSet {
+                        module,
+                        link: Link { unid, zoho_id, base: base.clone() },
+                    }));
+                }
+            }
+        }
+    }
+
+    /// After creates, write each new id into its twin (cross-IDs, B5).
+    fn start_backlinks(&mut self) {
+        let Some(run) = self.run.as_mut() else { return };
+        run.phase = Phase::Backlinks;
+        let module = run.module;
+        let xref = run.xref_exists;
+        let mut crm_updates = Vec::new();
+        let mut notes_updates = Vec::new();
+        for (i, (it, ex)) in run.plan.items.iter().zip(&run.exec).enumerate() {
+            if ex.error.is_some() {
+                continue;
+            }
+            if let (Some(Write::Create { .. }), Some(zid), Some(unid)) = (&it.crm, &ex.new_zid, &it.unid) {
+                notes_updates.push((i, unid.0.clone(), zid.0.clone()));
+            }
+            if let (Some(Write::Create { .. }), Some(unid), Some(zid)) = (&it.notes, &ex.new_unid, &it.zoho_id) {
+                if xref {
+                    crm_updates.push((i, json!({"id": zid.0, CRM_XREF_FIELD: unid.0})));
+                }
+            }
+        }
+        for (i, unid, zid) in notes_updates {
+            let body = notes_items(module, &crate::model::Fields::default(), &[], Some(&zid));
+            let path = self.notes_db_path(&format!("documents/unid/{}", encode(&unid)));
+            self.enqueue(Side::Notes, "PATCH", path, Some(body), Purpose::NotesUpdate { item: i, backlink: true });
+        }
+        for chunk in crm_updates.chunks(CRM_WRITE_BATCH) {
+            let idx: Vec<usize> = chunk.iter().map(|(i, _)| *i).collect();
+            let data: Vec<Value> = chunk.iter().map(|(_, v)| v.clone()).collect();
+            let path = self.crm_path(module.crm_api_name());
+            self.enqueue(Side::Crm, "PUT", path, Some(json!({"data": data, "trigger": []})), Purpose::CrmUpdate { items: idx, backlink: true });
+        }
+    }
+
+    fn end_module(&mut self) {
+        let Some(run) = self.run.take() else { return };
+        let module = run.module;
+        let mut rep = ModuleReport::new(module, ModuleStatus::Completed);
+        if let Some(reason) = &run.failed {
+            rep.status = ModuleStatus::Failed;
+            rep.message = Some(reason.clone());
+            self.report.outcome = RunOutcome::Partial;
+            // A failed read or write leaves the cursors as they were; force a full read.
+            if !self.config.dry_run {
+                self.outputs.push_back(Output::State(StateChange::Cursors {
+                    module,
+                    notes: None,
+                    crm: None,
+                    fingerprint: None,
+                }));
+            }
+            self.report.modules.push(rep);
+            return;
+        }
+        if let Some(g) = &run.plan.guard {
+            rep.status = ModuleStatus::Guarded;
+            rep.message = Some(g.clone());
+            self.report.outcome = RunOutcome::Partial;
+        }
+        rep.counts.unchanged = u32::try_from(run.plan.unchanged).unwrap_or(u32::MAX);
+        for (it, ex) in run.plan.items.iter().zip(&run.exec) {
+            let mut e = ReportEntry::from_item(it);
+            e.error.clone_from(&ex.error);
+            if let Some(z) = &ex.new_zid {
+                e.zoho_id = Some(z.clone());
+            }
+            if let Some(u) = &ex.new_unid {
+                e.unid = Some(u.clone());
+            }
+            rep.push(e);
+        }
+        if rep.counts.errors > 0 {
+            self.report.outcome = RunOutcome::Partial;
+        }
+        if !self.config.dry_run && run.plan.guard.is_none() {
+            let keep_incremental = !run.transient_errors;
+            self.outputs.push_back(Output::State(StateChange::Cursors {
+                module,
+                notes: run.notes_cursor_next.filter(|_| keep_incremental),
+                crm: run.crm_cursor_next.filter(|_| keep_incremental),
+                fingerprint: Some(self.fingerprint(module)).filter(|_| keep_incremental),
+            }));
+        }
+        self.report.modules.push(rep);
+    }
+
+    fn finish(&mut self) {
+        self.report.finished = self.now;
+        self.finished = true;
+    }
+
+    fn fatal(&mut self, message: String) {
+        self.report.outcome = RunOutcome::Failed;
+        self.report.error = Some(message);
+        self.queue.clear();
+        self.retries.clear();
+        self.run = None;
+        self.modules.clear();
+        self.finish();
+    }
+
+    fn fail_module(&mut self, message: String) {
+        if let Some(run) = self.run.as_mut() {
+            if run.failed.is_none() {
+                run.failed = Some(message);
+            }
+        }
+        self.queue.clear();
+        self.retries.clear();
+    }
+
+    fn on_failure(&mut self, q: Queued, message: &str, transient: bool) {
+        match q.purpose {
+            Purpose::NotesCreate { item }
+            | Purpose::NotesUpdate { item, .. }
+            | Purpose::NotesDelete { item } => self.item_error(item, message, transient),
+            Purpose::CrmInsert { items } | Purpose::CrmUpdate { items, .. } | Purpose::CrmDelete { items } => {
+                for i in items {
+                    self.item_error(i, message, transient);
+                }
+            }
+            Purpose::CrmFields
+            | Purpose::CrmFieldCreate
+            | Purpose::NotesSince
+            | Purpose::NotesViewPage { .. }
+            | Purpose::CrmListPage
+            | Purpose::CrmDeletedPage { .. }
+            | Purpose::NotesRead { .. } => self.fail_module(message.to_owned()),
+        }
+    }
+
+    fn item_error(&mut self, item: usize, message: &str, transient: bool) {
+        if let Some(run) = self.run.as_mut() {
+            run.transient_errors |= transient;
+            let phase = run.phase;
+            if let Some(e) = run.exec.get_mut(item) {
+                if phase == Phase::Backlinks {
+                    if e.error.is_none() {
+                        e.error = Some(format!("cross-ID not written (retried next run): {message}"));
+                    }
+                } else {
+                    e.pending = e.pending.saturating_sub(1);
+                    e.error.get_or_insert_with(|| message.to_owned());
+                    e.transient |= transient;
+                }
+            }
+        }
+        self.maybe_commit(item);
+    }
+
+    fn item_ok(&mut self, item: usize) {
+        if let Some(e) = self.run.as_mut().and_then(|r| r.exec.get_mut(item)) {
+            e.pending = e.pending.saturating_sub(1);
+        }
+        self.maybe_commit(item);
+    }
+
+    fn on_response(&mut self, q: Queued, resp: &HttpResponse) {
+        // Credentials and switched-off services end the run: nothing else can succeed.
+        if let Some(msg) = fatal_message(q.side, resp) {
+            self.fatal(msg);
+            return;
+        }
+        let server_time = resp.header("Date").and_then(Timestamp::parse_http_date).unwrap_or(self.now);
+        match q.purpose.clone() {
+            Purpose::CrmFields => self.on_crm_fields(resp),
+            Purpose::CrmFieldCreate => {
+                if (200..300).contains(&resp.status) {
+                    self.mark_xref_ready();
+                } else {
+                    let msg = crm_error_text(resp);
+                    self.fail_module(format!("could not create the Zoho field {CRM_XREF_FIELD}: {msg}"));
+                }
+            }
+            Purpose::NotesSince => match parse_json(resp) {
+                Some(Value::Array(docs)) if resp.status == 200 => {
+                    if let Some(run) = self.run.as_mut() {
+                        run.notes_cursor_next.get_or_insert(server_time.plus_ms(-CURSOR_OVERLAP_MS));
+                        for d in docs {
+                            if let Some(u) = d.get("@unid").and_then(Value::as_str) {
+                                run.notes_changed.insert(u.to_owned());
+                            }
+                        }
+                    }
+                }
+                _ => self.fail_module(notes_error_text("listing changed documents", resp)),
+            },
+            Purpose::NotesViewPage { start, walk } => self.on_view_page(start, walk, resp, server_time),
+            Purpose::CrmListPage => self.on_crm_page(&q, resp, server_time),
+            Purpose::CrmDeletedPage { page } => self.on_crm_deleted(&q, page, resp),
+            Purpose::NotesRead { unid } => {
+                if resp.status == 404 {
+                    return; // Deleted between listing and reading: it is gone.
+                }
+                match parse_json(resp) {
+                    Some(doc) if resp.status == 200 => {
+                        if let Some(run) = self.run.as_mut() {
+                            let rec = record_from_notes(run.module, &doc);
+                            run.notes.records.insert(unid, rec);
+                        }
+                    }
+                    _ => self.fail_module(notes_error_text("reading a document", resp)),
+                }
+            }
+            Purpose::NotesCreate { item } => {
+                if resp.status == 201 {
+                    let unid = resp
+                        .header("Location")
+                        .and_then(|l| l.rsplit('/').next())
+                        .map(|u| u.split('?').next().unwrap_or(u).to_owned())
+                        .filter(|u| !u.is_empty());
+                    match unid {
+                        Some(u) => {
+                            if let Some(e) = self.run.as_mut().and_then(|r| r.exec.get_mut(item)) {
+                                e.new_unid = Some(NotesUnid(u));
+                            }
+                            self.item_ok(item);
+                        }
+                        None => self.item_error(item, "IBM Notes created the document but sent no Location", false),
+                    }
+                } else {
+                    let t = is_transient(resp.status);
+                    self.item_error(item, &notes_error_text("creating a document", resp), t);
+                }
+            }
+            Purpose::NotesUpdate { item, backlink } => {
+                if resp.status == 200 {
+                    if !backlink {
+                        self.item_ok(item);
+                    }
+                } else {
+                    let t = is_transient(resp.status) || backlink;
+                    self.item_error(item, &notes_error_text("updating a document", resp), t);
+                }
+            }
+            Purpose::NotesDelete { item } => {
+                // 404: already gone, which is what we wanted.
+                if resp.status == 200 || resp.status == 404 {
+                    self.item_ok(item);
+                } else {
+                    let t = is_transient(resp.status);
+                    self.item_error(item, &notes_error_text("deleting a document", resp), t);
+                }
+            }
+            Purpose::CrmInsert { items } => self.on_crm_write(&items, resp, true, false),
+            Purpose::CrmUpdate { items, backlink } => self.on_crm_write(&items, resp, false, backlink),
+            Purpose::CrmDelete { items } => self.on_crm_write(&items, resp, false, false),
+        }
+    }
+
+    fn mark_xref_ready(&mut self) {
+        if let Some(run) = self.run.as_mut() {
+            run.xref_exists = true;
+            let module = run.module;
+            self.outputs.push_back(Output::State(StateChange::XrefReady { module }));
+        }
+    }
+
+    fn on_crm_fields(&mut self, resp: &HttpResponse) {
+        let Some(module) = self.run.as_ref().map(|r| r.module) else { return };
+        let Some(body) = parse_json(resp).filter(|_| resp.status == 200) else {
+            self.fail_module(format!("could not read Zoho field settings: {}", crm_error_text(resp)));
+            return;
+        };
+        let exists = body.get("fields").and_then(Value::as_array).is_some_and(|fs| {
+            fs.iter().any(|f| f.get("api_name").and_then(Value::as_str) == Some(CRM_XREF_FIELD))
+        });
+        if exists {
+            self.mark_xref_ready();
+        } else if !self.config.dry_run {
+            let path = self.crm_path(&format!("settings/fields?module={}", module.crm_api_name()));
+            let body = json!({"fields": [{
+                "field_label": CRM_XREF_LABEL, "data_type": "text", "length": 255,
+                "external": {"type": "org", "show": true}
+            }]});
+            self.enqueue(Side::Crm, "POST", path, Some(body), Purpose::CrmFieldCreate);
+        }
+    }
+
+    fn on_view_page(&mut self, start: usize, walk: bool, resp: &HttpResponse, server_time: Timestamp) {
+        let Some(Value::Array(entries)) = parse_json(resp).filter(|_| resp.status == 200) else {
+            self.fail_module(notes_error_text("listing the view", resp));
+            return;
+        };
+        let total = resp
+            .header("Content-Range")
+            .and_then(|r| r.rsplit('/').next())
+            .and_then(|t| t.trim().parse::<usize>().ok());
+        let Some(run) = self.run.as_mut() else { return };
+        let module = run.module;
+        if start == 0 {
+            run.notes_cursor_next.get_or_insert(server_time.plus_ms(-CURSOR_OVERLAP_MS));
+        }
+        let n = entries.len();
+        for e in entries {
+            if let Some(u) = e.get("@unid").and_then(Value::as_str) {
+                run.notes_listed.insert(u.to_owned());
+            }
+        }
+        if start == 0 {
+            // The total is known from the first page: ask for the rest at once.
+            match total {
+                Some(total) => {
+                    let mut s = NOTES_PAGE;
+                    while s < total {
+                        let path = self.view_path(module, s);
+                        self.enqueue(Side::Notes, "GET", path, None, Purpose::NotesViewPage { start: s, walk: false });
+                        s += NOTES_PAGE;
+                    }
+                }
+                None if n == NOTES_PAGE => {
+                    let path = self.view_path(module, NOTES_PAGE);
+                    self.enqueue(Side::Notes, "GET", path, None, Purpose::NotesViewPage { start: NOTES_PAGE, walk: true });
+                }
+                None => {}
+            }
+        } else if walk && n == NOTES_PAGE {
+            // No Content-Range: walk page by page until a short page.
+            let next = start + NOTES_PAGE;
+            let path = self.view_path(module, next);
+            self.enqueue(Side::Notes, "GET", path, None, Purpose::NotesViewPage { start: next, walk: true });
+        }
+    }
+
+    fn on_crm_page(&mut self, q: &Queued, resp: &HttpResponse, server_time: Timestamp) {
+        let Some(run) = self.run.as_mut() else { return };
+        if !q.path.contains("page_token=") {
+            run.crm_cursor_next.get_or_insert(server_time.plus_ms(-CURSOR_OVERLAP_MS));
+        }
+        if resp.status == 204 || resp.status == 304 {
+            return; // Nothing (new) to list.
+        }
+        let Some(body) = parse_json(resp).filter(|_| resp.status == 200) else {
+            let msg = format!("could not list Zoho {}: {}", run.module.crm_api_name(), crm_error_text(resp));
+            self.fail_module(msg);
+            return;
+        };
+        let module = run.module;
+        for rec in body.get("data").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(id) = rec.get("id").and_then(Value::as_str) {
+                run.crm.records.insert(id.to_owned(), record_from_crm(module, rec, &self.config.private_tag));
+            }
+        }
+        let info = body.get("info");
+        let more = info.and_then(|i| i.get("more_records")).and_then(Value::as_bool).unwrap_or(false);
+        let token = info.and_then(|i| i.get("next_page_token")).and_then(Value::as_str);
+        if let (true, Some(token)) = (more, token) {
+            let base = q.path.split("&page_token=").next().unwrap_or(&q.path).to_owned();
+            let path = format!("{base}&page_token={}", encode(token));
+            let headers = q.headers.clone();
+            self.enqueue_with(Side::Crm, "GET", path, headers, None, Purpose::CrmListPage);
+        }
+    }
+
+    fn on_crm_deleted(&mut self, q: &Queued, page: u32, resp: &HttpResponse) {
+        if resp.status == 204 || resp.status == 304 {
+            return;
+        }
+        let Some(body) = parse_json(resp).filter(|_| resp.status == 200) else {
+            self.fail_module(format!("could not list deleted Zoho records: {}", crm_error_text(resp)));
+            return;
+        };
+        let Some(run) = self.run.as_mut() else { return };
+        for rec in body.get("data").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(id) = rec.get("id").and_then(Value::as_str) {
+                run.crm.deleted.insert(id.to_owned());
+            }
+        }
+        let more = body.get("info").and_then(|i| i.get("more_records")).and_then(Value::as_bool).unwrap_or(false);
+        if more {
+            let base = q.path.split("&page=").next().unwrap_or(&q.path).to_owned();
+            let path = format!("{base}&page={}", page + 1);
+            let headers = q.headers.clone();
+            self.enqueue_with(Side::Crm, "GET", path, headers, None, Purpose::CrmDeletedPage { page: page + 1 });
+        }
+    }
+
+    fn on_crm_write(&mut self, items: &[usize], resp: &HttpResponse, insert: bool, backlink: bool) {
+        let results = parse_json(resp)
+            .and_then(|b| b.get("data").and_then(Value::as_array).cloned())
+            .filter(|d| d.len() == items.len() && matches!(resp.status, 200 | 201 | 207 | 400));
+        let Some(results) = results else {
+            let msg = crm_error_text(resp);
+            let t = is_transient(resp.status) || backlink;
+            for &i in items {
+                self.item_error(i, &format!("Zoho CRM refused the batch: {msg}"), t);
+            }
+            return;
+        };
+        for (&i, r) in items.iter().zip(&results) {
+            let ok = r.get("status").and_then(Value::as_str) == Some("success");
+            let details = r.get("details");
+            // A retried insert that Zoho had already carried out: the unique Notes_UNID names it.
+            let dup_of_ours = insert
+                && r.get("code").and_then(Value::as_str) == Some("DUPLICATE_DATA")
+                && details.and_then(|d| d.get("api_name")).and_then(Value::as_str) == Some(CRM_XREF_FIELD);
+            if ok || dup_of_ours {
+                if insert {
+                    let id = if ok {
+                        details.and_then(|d| d.get("id"))
+                    } else {
+                        details.and_then(|d| d.get("duplicate_record")).and_then(|d| d.get("id"))
+                    };
+                    if let (Some(id), Some(e)) =
+                        (id.and_then(Value::as_str), self.run.as_mut().and_then(|r| r.exec.get_mut(i)))
+                    {
+                        e.new_zid = Some(ZohoId(id.to_owned()));
+                    }
+                }
+                if !backlink {
+                    self.item_ok(i);
+                }
+            } else {
+                let code = r.get("code").and_then(Value::as_str).unwrap_or("ERROR");
+                let message = r.get("message").and_then(Value::as_str).unwrap_or("");
+                let field = details.and_then(|d| d.get("api_name")).and_then(Value::as_str);
+                let text = match field {
+                    Some(f) => format!("Zoho CRM: {code} ({message}) on {f}"),
+                    None => format!("Zoho CRM: {code} ({message})"),
+                };
+                // A record deleted meanwhile is what a delete wanted.
+                if !insert && !backlink && code == "INVALID_DATA" && is_delete_batch(resp, &results) {
+                    self.item_ok(i);
+                } else {
+                    self.item_error(i, &text, backlink);
+                }
+            }
+        }
+    }
+}
+
+fn is_delete_batch(_resp: &HttpResponse, results: &[Value]) -> bool {
+    results.iter().any(|r| r.get("message").and_then(Value::as_str) == Some("record not deleted"))
+}
+
+fn is_transient(status: u16) -> bool {
+    status == 429 || status >= 500
+}
+
+fn parse_json(resp: &HttpResponse) -> Option<Value> {
+    if resp.body.trim().is_empty() {
+        return None;
+    }
+    serde_json::from_str(&resp.body).ok()
+}
+
+/// Answers that end the whole run: rejected credentials, a login page instead of data.
+fn fatal_message(side: Side, resp: &HttpResponse) -> Option<String> {
+    match side {
+        Side::Notes => {
+            let html = resp.header("Content-Type").is_some_and(|c| c.contains("text/html"))
+                || resp.body.trim_start().starts_with('<');
+            if resp.status == 401 {
+                Some("IBM Notes rejected the user name or password (HTTP 401)".into())
+            } else if resp.status == 200 && html {
+                Some(
+                    "IBM Notes answered with a login page instead of data: check the user name and \
+                     password (the server uses session authentication)"
+                        .into(),
+                )
+            } else if resp.status == 403 {
+                let msg = das_message(resp);
+                Some(format!("IBM Notes refused access: {msg}{}", das_hint(&msg)))
+            } else {
+                None
+            }
+        }
+        Side::Crm if resp.status == 401 => {
+            Some(format!("Zoho CRM rejected the access token: {}", crm_error_text(resp)))
+        }
+        Side::Crm => None,
+    }
+}
+
+fn das_message(resp: &HttpResponse) -> String {
+    parse_json(resp)
+        .and_then(|b| {
+            b.get("message").or_else(|| b.get("text")).and_then(Value::as_str).map(str::to_owned)
+        })
+        .unwrap_or_else(|| format!("HTTP {}", resp.status))
+}
+
+/// The admin step that fixes a DAS refusal (`DESIGN.md` F2, the seed's menu paths).
+#[must_use]
+pub fn das_hint(message: &str) -> &'static str {
+    if message.contains("not enabled for this database") || message.contains("Cannot access resource") {
+        " — ask the Domino admin to open the mail file's properties in Domino Designer, Advanced \
+         tab, and set \"Allow Domino Data Service\" to \"Views and documents\""
+    } else if message.contains("not enabled for this view") {
+        " — ask the Domino admin to open the view's properties in Domino Designer, Advanced tab, \
+         and enable \"Allow Domino Data Service operations\""
+    } else if message == "Forbidden" || message == "HTTP 403" {
+        " — ask the Domino admin to enable Data and Calendar under Current Server Document → \
+         Internet Protocols → Domino Web Engine → Domino Access Services → Enabled services"
+    } else {
+        ""
+    }
+}
+
+fn notes_error_text(doing: &str, resp: &HttpResponse) -> String {
+    format!("IBM Notes failed {doing}: {} (HTTP {})", das_message(resp), resp.status)
+}
+
+fn crm_error_text(resp: &HttpResponse) -> String {
+    match parse_json(resp) {
+        Some(b) => {
+            let code = b.get("code").and_then(Value::as_str).unwrap_or("");
+            let msg = b.get("message").and_then(Value::as_str).unwrap_or("");
+            if code.is_empty() && msg.is_empty() {
+                format!("HTTP {}", resp.status)
+            } else {
+                format!("{code} {msg} (HTTP {})", resp.status).trim().to_owned()
+            }
+        }
+        None => format!("HTTP {}", resp.status),
+    }
+}
+
+/// A progress summary for a progress bar.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    /// The module being synced, if any.
+    pub module: Option<Module>,
+    /// What it is doing: setup, listing, reading, writing, linking.
+    pub phase: String,
+    /// Requests answered so far.
+    pub requests_done: u32,
+    /// Requests known to be needed so far (grows while listing).
+    pub requests_known: u32,
+    /// Records read so far in the module (both sides).
+    pub records_read: u32,
+}
+
+impl Engine {
+    /// Where the run is, for a progress bar.
+    #[must_use]
+    pub fn progress(&self) -> Progress {
+        let sent = self.report.requests.notes + self.report.requests.crm;
+        let in_flight = u32::try_from(self.in_flight.len()).unwrap_or(u32::MAX);
+        let queued = u32::try_from(self.queue.len() + self.retries.len()).unwrap_or(u32::MAX);
+        let (module, phase, read) = match &self.run {
+            Some(r) => (
+                Some(r.module),
+                match r.phase {
+                    Phase::Start | Phase::Setup => "setup",
+                    Phase::Listing => "listing",
+                    Phase::Fetching => "reading",
+                    Phase::Writing => "writing",
+                    Phase::Backlinks => "linking",
+                },
+                r.notes.records.len() + r.crm.records.len(),
+            ),
+            None if self.finished => (None, "done", 0),
+            None => (None, "starting", 0),
+        };
+        Progress {
+            module,
+            phase: phase.into(),
+            requests_done: sent.saturating_sub(in_flight),
+            requests_known: sent.saturating_add(queued),
+            records_read: u32::try_from(read).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// Runs the planner on already-read snapshots (used by tests and embedders that read data
+/// themselves).
+#[must_use]
+pub fn plan_snapshots(
+    module: Module,
+    settings: &Settings,
+    links: &[Link],
+    notes: &BTreeMap<String, crate::model::Record>,
+    crm: &BTreeMap<String, crate::model::Record>,
+) -> ModulePlan {
+    let n = SideSnapshot { records: notes.clone(), complete: true, ..SideSnapshot::default() };
+    let c = SideSnapshot { records: crm.clone(), complete: true, ..SideSnapshot::default() };
+    plan(&PlanInput { module, settings, links, notes: &n, crm: &c, allow_mass_delete: false })
+}

@@ -1,0 +1,45 @@
+//! # sync-core
+//!
+//! The sans-IO heart of notes-zoho-sync: it keeps a CRM user's contacts in step between an HCL
+//! Notes / Domino mail file (Domino Access Services REST) and Zoho CRM (REST API v8).
+//!
+//! sync-core **performs no I/O and reads no clock**. Its [`Engine`] asks for HTTP requests
+//! ([`Output::Request`]) and is told the answers and the time; the same code runs in the browser
+//! (the widget, through the host's proxy), inside wasmtime (the `nzsync` host, as a component)
+//! and natively in tests.
+//!
+//! ```text
+//!   stored state ─┐                       ┌─▶ Output::Request ──▶ embedder performs it
+//!   config ───────┼─▶ Engine::new ─ poll ─┼─▶ Output::State   ──▶ embedder stores it
+//!   now ──────────┘        ▲              └─▶ Output::Done(report)
+//!                          └── handle_response(id, now, answer)
+//! ```
+//!
+//! Key concepts:
+//! - **Link**: a Notes document and a Zoho record known to be the same item, with the **base**
+//!   (the content both held at the last sync) for the three-way merge.
+//! - **Plan**: plain data ([`plan::ModulePlan`]) saying what will be written where and why; a
+//!   dry run shows it, a real run executes it.
+//! - **Cross-IDs**: each record carries its twin's id (Zoho `Notes_UNID`, Notes `ZohoCRMId`), so
+//!   a lost state or a re-setup re-links instead of duplicating.
+
+pub mod engine;
+pub mod http;
+pub mod mapping;
+pub mod model;
+pub mod plan;
+pub mod report;
+pub mod state;
+pub mod time;
+
+// The generated canonical-ABI glue is `unsafe` by nature; no hand-written unsafe code lives there.
+#[cfg(all(target_family = "wasm", target_os = "wasi"))]
+#[allow(unsafe_code)]
+mod component;
+
+pub use engine::{Engine, EngineConfig, InputError, Output, Progress};
+pub use http::{Header, HttpRequest, HttpResponse, TransportError, TransportErrorKind};
+pub use model::{ConflictPolicy, Direction, Fields, Module, NotesUnid, Record, Settings, Side, ZohoId};
+pub use report::RunReport;
+pub use state::{Link, StateChange, SyncState};
+pub use time::Timestamp;

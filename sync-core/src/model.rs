@@ -1,0 +1,224 @@
+//! The canonical model between the two APIs: sides, modules, identifiers, records, settings.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// One of the two systems kept in step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// Zoho CRM, reached through its REST API.
+    Crm,
+    /// HCL Notes / Domino, reached through Domino Access Services.
+    Notes,
+}
+
+impl Side {
+    /// The other side.
+    #[must_use]
+    pub fn other(self) -> Self {
+        match self {
+            Self::Crm => Self::Notes,
+            Self::Notes => Self::Crm,
+        }
+    }
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Crm => "Zoho CRM",
+            Self::Notes => "IBM Notes",
+        })
+    }
+}
+
+/// A kind of record that is synced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Module {
+    /// Notes `Person` documents and Zoho `Contacts`.
+    Contacts,
+}
+
+impl Module {
+    /// Every module, in the order a run handles them.
+    pub const ALL: [Self; 1] = [Self::Contacts];
+
+    /// The Zoho module API name.
+    #[must_use]
+    pub fn crm_api_name(self) -> &'static str {
+        match self {
+            Self::Contacts => "Contacts",
+        }
+    }
+}
+
+impl fmt::Display for Module {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Contacts => "contacts",
+        })
+    }
+}
+
+/// A Notes document's universal id (32 hex digits).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NotesUnid(pub String);
+
+/// A Zoho CRM record id (a string of digits; never parsed as a number).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ZohoId(pub String);
+
+impl fmt::Display for NotesUnid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Display for ZohoId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The synced content of a record: canonical field name → value. Empty values are absent, so
+/// "cleared" and "never set" compare equal on both sides.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Fields(pub BTreeMap<String, String>);
+
+impl Fields {
+    /// The value of `field`, if set.
+    #[must_use]
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.get(field).map(String::as_str)
+    }
+
+    /// Sets `field` to `value` after trimming; an empty value removes the field.
+    pub fn set(&mut self, field: &str, value: &str) {
+        let value = value.trim();
+        if value.is_empty() {
+            self.0.remove(field);
+        } else {
+            self.0.insert(field.to_owned(), value.to_owned());
+        }
+    }
+
+    /// The names of fields whose values differ between `self` and `other`, sorted.
+    #[must_use]
+    pub fn diff(&self, other: &Self) -> Vec<String> {
+        let mut names: Vec<String> =
+            self.0.keys().chain(other.0.keys()).cloned().collect::<Vec<_>>();
+        names.sort();
+        names.dedup();
+        names.retain(|n| self.get(n) != other.get(n));
+        names
+    }
+}
+
+/// A record as read from one side, in canonical form.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// The synced content.
+    pub fields: Fields,
+    /// Private on its side (Notes `OrgConfidential`, CRM tag): never sent to the other side.
+    pub private: bool,
+    /// The other side's id as stored on this record (Zoho `Notes_UNID`, Notes `ZohoCRMId`).
+    pub xref: Option<String>,
+}
+
+/// Which way changes flow.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// CRM → Notes only: Notes mirrors CRM for every CRM record.
+    CrmToNotes,
+    /// Notes → CRM only: CRM mirrors Notes for every Notes record.
+    NotesToCrm,
+    /// Both ways, with field-level merge.
+    #[default]
+    TwoWay,
+}
+
+/// Which side wins a field changed on both sides since the last sync.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictPolicy {
+    /// "CRM always wins".
+    #[default]
+    CrmWins,
+    /// "IBM Notes always wins".
+    NotesWins,
+}
+
+impl ConflictPolicy {
+    /// The side that wins.
+    #[must_use]
+    pub fn winner(self) -> Side {
+        match self {
+            Self::CrmWins => Side::Crm,
+            Self::NotesWins => Side::Notes,
+        }
+    }
+}
+
+/// The user's sync settings (feature F3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Sync contacts.
+    pub contacts: bool,
+    /// Which way changes flow.
+    pub direction: Direction,
+    /// Who wins a field changed on both sides.
+    pub conflict: ConflictPolicy,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { contacts: true, direction: Direction::TwoWay, conflict: ConflictPolicy::CrmWins }
+    }
+}
+
+impl Settings {
+    /// Whether `module` is switched on.
+    #[must_use]
+    pub fn enabled(&self, module: Module) -> bool {
+        match module {
+            Module::Contacts => self.contacts,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_values_are_absent() {
+        let mut f = Fields::default();
+        f.set("email", "  a@b.c ");
+        f.set("city", "   ");
+        assert_eq!(f.get("email"), Some("a@b.c"));
+        assert_eq!(f.get("city"), None);
+        f.set("email", "");
+        assert_eq!(f, Fields::default());
+    }
+
+    #[test]
+    fn diff_lists_changed_added_and_removed_fields() {
+        let mut a = Fields::default();
+        a.set("x", "1");
+        a.set("y", "2");
+        let mut b = Fields::default();
+        b.set("y", "3");
+        b.set("z", "4");
+        assert_eq!(a.diff(&b), vec!["x", "y", "z"]);
+        assert!(a.diff(&a).is_empty());
+    }
+}
