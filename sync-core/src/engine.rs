@@ -747,6 +747,14 @@ impl Engine {
     fn finish(&mut self) {
         self.report.finished = self.now;
         self.finished = true;
+        // When every enabled module failed, the run as a whole could not be carried out.
+        let mut enabled = self.report.modules.iter().filter(|m| m.status != ModuleStatus::Off).peekable();
+        if enabled.peek().is_some() && enabled.all(|m| m.status == ModuleStatus::Failed) {
+            self.report.outcome = RunOutcome::Failed;
+            if self.report.error.is_none() {
+                self.report.error = self.report.modules.iter().find_map(|m| m.message.clone());
+            }
+        }
     }
 
     fn fatal(&mut self, message: String) {

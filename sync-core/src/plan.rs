@@ -239,15 +239,18 @@ pub fn plan(input: &PlanInput<'_>) -> ModulePlan {
         }
     }
 
-    // Pair by match key (first sync with data on both sides).
+    // Pair by match key (first sync with data on both sides). Private records are invisible
+    // here: a private Notes contact must not stop a CRM contact with the same e-mail from
+    // reaching Notes. (They still pair by cross-ID above, which keeps a record that was
+    // withdrawn for privacy from coming back as a new one.)
     let mut notes_by_key: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-    for (u, n) in &notes_free {
+    for (u, n) in notes_free.iter().filter(|(_, n)| !n.private) {
         if let Some(k) = match_key(input.module, &n.fields) {
             notes_by_key.entry(k).or_default().push(u);
         }
     }
     let mut crm_by_key: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-    for (z, c) in &crm_free {
+    for (z, c) in crm_free.iter().filter(|(_, c)| !c.private) {
         if let Some(k) = match_key(input.module, &c.fields) {
             crm_by_key.entry(k).or_default().push(z);
         }
