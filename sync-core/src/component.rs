@@ -25,20 +25,27 @@ struct EngineResource {
 }
 
 fn headers_in(h: Vec<wit::Header>) -> Vec<Header> {
-    h.into_iter().map(|h| Header { name: h.name, value: h.value }).collect()
+    h.into_iter()
+        .map(|h| Header {
+            name: h.name,
+            value: h.value,
+        })
+        .collect()
 }
 
 impl wit::GuestEngine for EngineResource {
     fn create(config_json: String, state_json: String, now: i64) -> Result<wit::Engine, String> {
-        let config: EngineConfig =
-            serde_json::from_str(&config_json).map_err(|e| format!("invalid engine config: {e}"))?;
+        let config: EngineConfig = serde_json::from_str(&config_json)
+            .map_err(|e| format!("invalid engine config: {e}"))?;
         let state: SyncState = if state_json.trim().is_empty() {
             SyncState::default()
         } else {
             serde_json::from_str(&state_json).map_err(|e| format!("invalid sync state: {e}"))?
         };
         let engine = Engine::new(config, state, Timestamp(now));
-        Ok(wit::Engine::new(Self { inner: RefCell::new(engine) }))
+        Ok(wit::Engine::new(Self {
+            inner: RefCell::new(engine),
+        }))
     }
 
     fn poll(&self) -> wit::Output {
@@ -51,12 +58,21 @@ impl wit::GuestEngine for EngineResource {
                 },
                 method: r.method,
                 path: r.path,
-                headers: r.headers.into_iter().map(|h| wit::Header { name: h.name, value: h.value }).collect(),
+                headers: r
+                    .headers
+                    .into_iter()
+                    .map(|h| wit::Header {
+                        name: h.name,
+                        value: h.value,
+                    })
+                    .collect(),
                 body: r.body,
             }),
             Output::State(c) => wit::Output::State(serde_json::to_string(&c).unwrap_or_default()),
             Output::Wait(t) => wit::Output::Wait(t.map(|t| t.0)),
-            Output::Done(report) => wit::Output::Done(serde_json::to_string(&report).unwrap_or_default()),
+            Output::Done(report) => {
+                wit::Output::Done(serde_json::to_string(&report).unwrap_or_default())
+            }
         }
     }
 
@@ -67,7 +83,11 @@ impl wit::GuestEngine for EngineResource {
         answer: Result<wit::HttpResponse, wit::TransportError>,
     ) -> Result<(), String> {
         let result = match answer {
-            Ok(r) => Ok(HttpResponse { status: r.status, headers: headers_in(r.headers), body: r.body }),
+            Ok(r) => Ok(HttpResponse {
+                status: r.status,
+                headers: headers_in(r.headers),
+                body: r.body,
+            }),
             Err(e) => Err(TransportError {
                 kind: match e.kind {
                     wit::TransportErrorKind::Connect => TransportErrorKind::Connect,
@@ -77,7 +97,10 @@ impl wit::GuestEngine for EngineResource {
                 message: e.message,
             }),
         };
-        self.inner.borrow_mut().handle_response(id, Timestamp(now), result).map_err(|e| e.to_string())
+        self.inner
+            .borrow_mut()
+            .handle_response(id, Timestamp(now), result)
+            .map_err(|e| e.to_string())
     }
 
     fn handle_timeout(&self, now: i64) {

@@ -21,14 +21,18 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::http::{Header, HttpRequest, HttpResponse, TransportError, TransportErrorKind, encode, encode_path};
+use crate::http::{
+    Header, HttpRequest, HttpResponse, TransportError, TransportErrorKind, encode, encode_path,
+};
 use crate::mapping::{
-    CRM_XREF_FIELD, CRM_XREF_LABEL, crm_list_fields, crm_record, notes_form, notes_items, record_from_crm,
-    record_from_notes,
+    CRM_XREF_FIELD, CRM_XREF_LABEL, crm_list_fields, crm_record, notes_form, notes_items,
+    record_from_crm, record_from_notes,
 };
 use crate::model::{Module, NotesUnid, Settings, Side, ZohoId};
 use crate::plan::{LinkOp, ModulePlan, PlanInput, SideSnapshot, Write, plan};
-use crate::report::{ModuleReport, ModuleStatus, ReportEntry, RequestCounts, RunOutcome, RunReport};
+use crate::report::{
+    ModuleReport, ModuleStatus, ReportEntry, RequestCounts, RunOutcome, RunReport,
+};
 use crate::state::{Link, StateChange, SyncState};
 use crate::time::Timestamp;
 
@@ -38,8 +42,11 @@ pub const CRM_WRITE_BATCH: usize = 100;
 pub const CRM_PAGE: usize = 200;
 /// DAS returns at most this many view entries per request.
 pub const NOTES_PAGE: usize = 100;
-/// Cursors step back this far so that changes made during a run are read again next time.
-const CURSOR_OVERLAP_MS: i64 = 60_000;
+/// Cursors are the server's own `Date` of the first listing answer, stepped back this far: it
+/// covers the gap between the server evaluating `since` / `If-Modified-Since` and stamping the
+/// answer, with second-precision timestamps on both APIs. Re-reading a record is harmless (its
+/// content is compared with the base); missing one is not.
+const CURSOR_OVERLAP_MS: i64 = 10_000;
 /// Zoho keeps deleted-record ids 60 days; older cursors force a full read.
 const CRM_DELETED_RETENTION_MS: i64 = 50 * 86_400_000;
 
@@ -117,16 +124,37 @@ enum Purpose {
     CrmFieldCreate,
     NotesSince,
     /// `walk`: no total was known, so ask for the next page after this one if it is full.
-    NotesViewPage { start: usize, walk: bool },
+    NotesViewPage {
+        start: usize,
+        walk: bool,
+    },
     CrmListPage,
-    CrmDeletedPage { page: u32 },
-    NotesRead { unid: String },
-    NotesCreate { item: usize },
-    NotesUpdate { item: usize, backlink: bool },
-    NotesDelete { item: usize },
-    CrmInsert { items: Vec<usize> },
-    CrmUpdate { items: Vec<usize>, backlink: bool },
-    CrmDelete { items: Vec<usize> },
+    CrmDeletedPage {
+        page: u32,
+    },
+    NotesRead {
+        unid: String,
+    },
+    NotesCreate {
+        item: usize,
+    },
+    NotesUpdate {
+        item: usize,
+        backlink: bool,
+    },
+    NotesDelete {
+        item: usize,
+    },
+    CrmInsert {
+        items: Vec<usize>,
+    },
+    CrmUpdate {
+        items: Vec<usize>,
+        backlink: bool,
+    },
+    CrmDelete {
+        items: Vec<usize>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -284,14 +312,20 @@ impl Engine {
         result: Result<HttpResponse, TransportError>,
     ) -> Result<(), InputError> {
         self.now = self.now.max(now);
-        let q = self.in_flight.remove(&id).ok_or(InputError::UnknownRequest(id))?;
+        let q = self
+            .in_flight
+            .remove(&id)
+            .ok_or(InputError::UnknownRequest(id))?;
         let i = side_index(q.side);
         self.in_flight_per_side[i] = self.in_flight_per_side[i].saturating_sub(1);
         if self.finished {
             return Ok(());
         }
         if self.should_retry(&q, &result) {
-            let delay = self.config.retry_base_ms.saturating_mul(1 << q.attempt.min(6));
+            let delay = self
+                .config
+                .retry_base_ms
+                .saturating_mul(1 << q.attempt.min(6));
             let mut again = q;
             again.attempt += 1;
             self.report.requests.retries += 1;
@@ -341,8 +375,13 @@ impl Engine {
     }
 
     fn next_sendable(&mut self) -> Option<HttpRequest> {
-        let limits = [self.config.notes_concurrency.max(1), self.config.crm_concurrency.max(1)];
-        let pos = self.queue.iter().position(|q| self.in_flight_per_side[side_index(q.side)] < limits[side_index(q.side)])?;
+        let limits = [
+            self.config.notes_concurrency.max(1),
+            self.config.crm_concurrency.max(1),
+        ];
+        let pos = self.queue.iter().position(|q| {
+            self.in_flight_per_side[side_index(q.side)] < limits[side_index(q.side)]
+        })?;
         let q = self.queue.remove(pos)?;
         let id = self.next_id;
         self.next_id += 1;
@@ -363,7 +402,14 @@ impl Engine {
         Some(req)
     }
 
-    fn enqueue(&mut self, side: Side, method: &'static str, path: String, body: Option<Value>, purpose: Purpose) {
+    fn enqueue(
+        &mut self,
+        side: Side,
+        method: &'static str,
+        path: String,
+        body: Option<Value>,
+        purpose: Purpose,
+    ) {
         self.enqueue_with(side, method, path, Vec::new(), body, purpose);
     }
 
@@ -377,10 +423,21 @@ impl Engine {
         purpose: Purpose,
     ) {
         if body.is_some() {
-            headers.push(Header { name: "Content-Type".into(), value: "application/json".into() });
+            headers.push(Header {
+                name: "Content-Type".into(),
+                value: "application/json".into(),
+            });
         }
         let body = body.map(|b| b.to_string());
-        self.queue.push_back(Queued { side, method, path, headers, body, purpose, attempt: 0 });
+        self.queue.push_back(Queued {
+            side,
+            method,
+            path,
+            headers,
+            body,
+            purpose,
+            attempt: 0,
+        });
     }
 
     fn crm_path(&self, rest: &str) -> String {
@@ -388,7 +445,10 @@ impl Engine {
     }
 
     fn notes_db_path(&self, rest: &str) -> String {
-        format!("/{}/api/data/{rest}", encode_path(self.config.mail_db.trim_matches('/')))
+        format!(
+            "/{}/api/data/{rest}",
+            encode_path(self.config.mail_db.trim_matches('/'))
+        )
     }
 
     fn fingerprint(&self, module: Module) -> String {
@@ -426,14 +486,18 @@ impl Engine {
 
     fn start_module(&mut self, module: Module) {
         if !self.config.settings.enabled(module) {
-            self.report.modules.push(ModuleReport::new(module, ModuleStatus::Off));
+            self.report
+                .modules
+                .push(ModuleReport::new(module, ModuleStatus::Off));
             return;
         }
         let ms = self.state.modules.get(&module).cloned().unwrap_or_default();
         let fingerprint_ok = ms.fingerprint.as_deref() == Some(self.fingerprint(module).as_str());
         let crm_incremental = fingerprint_ok
             && ms.crm_xref_ready
-            && ms.crm_cursor.is_some_and(|c| self.now.0 - c.0 < CRM_DELETED_RETENTION_MS);
+            && ms
+                .crm_cursor
+                .is_some_and(|c| self.now.0 - c.0 < CRM_DELETED_RETENTION_MS);
         self.run = Some(ModuleRun {
             module,
             phase: Phase::Start,
@@ -443,8 +507,14 @@ impl Engine {
             crm_incremental,
             notes_listed: BTreeSet::new(),
             notes_changed: BTreeSet::new(),
-            notes: SideSnapshot { complete: true, ..SideSnapshot::default() },
-            crm: SideSnapshot { complete: !crm_incremental, ..SideSnapshot::default() },
+            notes: SideSnapshot {
+                complete: true,
+                ..SideSnapshot::default()
+            },
+            crm: SideSnapshot {
+                complete: !crm_incremental,
+                ..SideSnapshot::default()
+            },
             notes_cursor_next: None,
             crm_cursor_next: None,
             plan: ModulePlan::default(),
@@ -464,29 +534,55 @@ impl Engine {
         let Some(run) = self.run.as_mut() else { return };
         run.phase = Phase::Listing;
         let module = run.module;
-        let (notes_inc, crm_inc, xref) = (run.notes_incremental, run.crm_incremental, run.xref_exists);
+        let (notes_inc, crm_inc, xref) =
+            (run.notes_incremental, run.crm_incremental, run.xref_exists);
         let ms = self.state.modules.get(&module).cloned().unwrap_or_default();
-        if notes_inc {
-            if let Some(c) = ms.notes_cursor {
-                let path = self.notes_db_path(&format!("documents?since={}", encode(&c.to_das())));
-                self.enqueue(Side::Notes, "GET", path, None, Purpose::NotesSince);
-            }
+        if notes_inc && let Some(c) = ms.notes_cursor {
+            let path = self.notes_db_path(&format!("documents?since={}", encode(&c.to_das())));
+            self.enqueue(Side::Notes, "GET", path, None, Purpose::NotesSince);
         }
         let view = self.view_path(module, 0);
-        self.enqueue(Side::Notes, "GET", view, None, Purpose::NotesViewPage { start: 0, walk: true });
+        self.enqueue(
+            Side::Notes,
+            "GET",
+            view,
+            None,
+            Purpose::NotesViewPage {
+                start: 0,
+                walk: true,
+            },
+        );
 
         let mut fields = crm_list_fields(module);
         if !xref {
-            fields = fields.split(',').filter(|f| *f != CRM_XREF_FIELD).collect::<Vec<_>>().join(",");
+            fields = fields
+                .split(',')
+                .filter(|f| *f != CRM_XREF_FIELD)
+                .collect::<Vec<_>>()
+                .join(",");
         }
-        let path = self.crm_path(&format!("{}?fields={fields}&per_page={CRM_PAGE}", module.crm_api_name()));
+        let path = self.crm_path(&format!(
+            "{}?fields={fields}&per_page={CRM_PAGE}",
+            module.crm_api_name()
+        ));
         let mut headers = Vec::new();
-        if crm_inc {
-            if let Some(c) = ms.crm_cursor {
-                headers.push(Header { name: "If-Modified-Since".into(), value: c.to_offset(0) });
-                let del = self.crm_path(&format!("{}/deleted?type=all&per_page={CRM_PAGE}&page=1", module.crm_api_name()));
-                self.enqueue_with(Side::Crm, "GET", del, headers.clone(), None, Purpose::CrmDeletedPage { page: 1 });
-            }
+        if crm_inc && let Some(c) = ms.crm_cursor {
+            headers.push(Header {
+                name: "If-Modified-Since".into(),
+                value: c.to_offset(0),
+            });
+            let del = self.crm_path(&format!(
+                "{}/deleted?type=all&per_page={CRM_PAGE}&page=1",
+                module.crm_api_name()
+            ));
+            self.enqueue_with(
+                Side::Crm,
+                "GET",
+                del,
+                headers.clone(),
+                None,
+                Purpose::CrmDeletedPage { page: 1 },
+            );
         }
         self.enqueue_with(Side::Crm, "GET", path, headers, None, Purpose::CrmListPage);
     }
@@ -495,7 +591,10 @@ impl Engine {
         let view = match module {
             Module::Contacts => &self.config.contacts_view,
         };
-        self.notes_db_path(&format!("collections/name/{}?start={start}&count={NOTES_PAGE}", encode(view)))
+        self.notes_db_path(&format!(
+            "collections/name/{}?start={start}&count={NOTES_PAGE}",
+            encode(view)
+        ))
     }
 
     fn start_fetching(&mut self) {
@@ -509,14 +608,18 @@ impl Engine {
             .unwrap_or_default();
         let mut reads = Vec::new();
         for unid in &run.notes_listed {
-            if run.notes_incremental && linked.contains(unid.as_str()) && !run.notes_changed.contains(unid) {
+            if run.notes_incremental
+                && linked.contains(unid.as_str())
+                && !run.notes_changed.contains(unid)
+            {
                 run.notes.unchanged.insert(unid.clone());
             } else {
                 reads.push(unid.clone());
             }
         }
         for unid in reads {
-            let path = self.notes_db_path(&format!("documents/unid/{}?markread=false", encode(&unid)));
+            let path =
+                self.notes_db_path(&format!("documents/unid/{}?markread=false", encode(&unid)));
             self.enqueue(Side::Notes, "GET", path, None, Purpose::NotesRead { unid });
         }
     }
@@ -525,7 +628,12 @@ impl Engine {
         let Some(run) = self.run.as_mut() else { return };
         run.phase = Phase::Writing;
         let module = run.module;
-        let links = self.state.modules.get(&module).map(|m| m.links.clone()).unwrap_or_default();
+        let links = self
+            .state
+            .modules
+            .get(&module)
+            .map(|m| m.links.clone())
+            .unwrap_or_default();
         let p = plan(&PlanInput {
             module,
             settings: &self.config.settings,
@@ -545,11 +653,24 @@ impl Engine {
         for (i, it) in items.iter().enumerate() {
             match &it.crm {
                 Some(Write::Create { fields }) => {
-                    let rec = crm_record(module, fields, &[], it.unid.as_ref().filter(|_| xref).map(|u| u.0.as_str()));
+                    let rec = crm_record(
+                        module,
+                        fields,
+                        &[],
+                        it.unid.as_ref().filter(|_| xref).map(|u| u.0.as_str()),
+                    );
                     inserts.push((i, Value::Object(rec)));
                 }
-                Some(Write::Update { set, clear, xref: x }) => {
-                    let unid = it.unid.as_ref().filter(|_| *x && xref).map(|u| u.0.as_str());
+                Some(Write::Update {
+                    set,
+                    clear,
+                    xref: x,
+                }) => {
+                    let unid = it
+                        .unid
+                        .as_ref()
+                        .filter(|_| *x && xref)
+                        .map(|u| u.0.as_str());
                     let mut rec = crm_record(module, set, clear, unid);
                     if let Some(z) = &it.zoho_id {
                         rec.insert("id".into(), Value::String(z.0.clone()));
@@ -567,27 +688,58 @@ impl Engine {
             }
             match &it.notes {
                 Some(Write::Create { fields }) => {
-                    let mut items = notes_items(module, fields, &[], it.zoho_id.as_ref().map(|z| z.0.as_str()));
+                    let mut items = notes_items(
+                        module,
+                        fields,
+                        &[],
+                        it.zoho_id.as_ref().map(|z| z.0.as_str()),
+                    );
                     if let (Module::Contacts, Some(o)) = (module, items.as_object_mut()) {
                         o.insert("Type".into(), Value::String("Person".into()));
                     }
-                    let path = self.notes_db_path(&format!("documents?form={}", notes_form(module)));
-                    self.enqueue(Side::Notes, "POST", path, Some(items), Purpose::NotesCreate { item: i });
+                    let path =
+                        self.notes_db_path(&format!("documents?form={}", notes_form(module)));
+                    self.enqueue(
+                        Side::Notes,
+                        "POST",
+                        path,
+                        Some(items),
+                        Purpose::NotesCreate { item: i },
+                    );
                     self.bump(i);
                 }
-                Some(Write::Update { set, clear, xref: x }) => {
+                Some(Write::Update {
+                    set,
+                    clear,
+                    xref: x,
+                }) => {
                     if let Some(u) = &it.unid {
                         let zid = it.zoho_id.as_ref().filter(|_| *x).map(|z| z.0.as_str());
                         let body = notes_items(module, set, clear, zid);
                         let path = self.notes_db_path(&format!("documents/unid/{}", encode(&u.0)));
-                        self.enqueue(Side::Notes, "PATCH", path, Some(body), Purpose::NotesUpdate { item: i, backlink: false });
+                        self.enqueue(
+                            Side::Notes,
+                            "PATCH",
+                            path,
+                            Some(body),
+                            Purpose::NotesUpdate {
+                                item: i,
+                                backlink: false,
+                            },
+                        );
                         self.bump(i);
                     }
                 }
                 Some(Write::Delete) => {
                     if let Some(u) = &it.unid {
                         let path = self.notes_db_path(&format!("documents/unid/{}", encode(&u.0)));
-                        self.enqueue(Side::Notes, "DELETE", path, None, Purpose::NotesDelete { item: i });
+                        self.enqueue(
+                            Side::Notes,
+                            "DELETE",
+                            path,
+                            None,
+                            Purpose::NotesDelete { item: i },
+                        );
                         self.bump(i);
                     }
                 }
@@ -599,20 +751,41 @@ impl Engine {
             let idx: Vec<usize> = chunk.iter().map(|(i, _)| *i).collect();
             let data: Vec<Value> = chunk.iter().map(|(_, v)| v.clone()).collect();
             idx.iter().for_each(|i| self.bump(*i));
-            self.enqueue(Side::Crm, "POST", self.crm_path(api), Some(json!({"data": data, "trigger": []})), Purpose::CrmInsert { items: idx });
+            self.enqueue(
+                Side::Crm,
+                "POST",
+                self.crm_path(api),
+                Some(json!({"data": data, "trigger": []})),
+                Purpose::CrmInsert { items: idx },
+            );
         }
         for chunk in updates.chunks(CRM_WRITE_BATCH) {
             let idx: Vec<usize> = chunk.iter().map(|(i, _)| *i).collect();
             let data: Vec<Value> = chunk.iter().map(|(_, v)| v.clone()).collect();
             idx.iter().for_each(|i| self.bump(*i));
-            self.enqueue(Side::Crm, "PUT", self.crm_path(api), Some(json!({"data": data, "trigger": []})), Purpose::CrmUpdate { items: idx, backlink: false });
+            self.enqueue(
+                Side::Crm,
+                "PUT",
+                self.crm_path(api),
+                Some(json!({"data": data, "trigger": []})),
+                Purpose::CrmUpdate {
+                    items: idx,
+                    backlink: false,
+                },
+            );
         }
         for chunk in deletes.chunks(CRM_WRITE_BATCH) {
             let idx: Vec<usize> = chunk.iter().map(|(i, _)| *i).collect();
             let ids: Vec<&str> = chunk.iter().map(|(_, z)| z.as_str()).collect();
             idx.iter().for_each(|i| self.bump(*i));
             let path = self.crm_path(&format!("{api}?ids={}&wf_trigger=false", ids.join(",")));
-            self.enqueue(Side::Crm, "DELETE", path, None, Purpose::CrmDelete { items: idx });
+            self.enqueue(
+                Side::Crm,
+                "DELETE",
+                path,
+                None,
+                Purpose::CrmDelete { items: idx },
+            );
         }
         // Items with nothing to write (links to set or forget) commit now.
         for i in 0..items.len() {
@@ -630,7 +803,9 @@ impl Engine {
     fn maybe_commit(&mut self, item: usize) {
         let Some(run) = self.run.as_mut() else { return };
         let module = run.module;
-        let (Some(exec), Some(it)) = (run.exec.get_mut(item), run.plan.items.get(item)) else { return };
+        let (Some(exec), Some(it)) = (run.exec.get_mut(item), run.plan.items.get(item)) else {
+            return;
+        };
         if exec.pending > 0 || exec.committed {
             return;
         }
@@ -642,16 +817,22 @@ impl Engine {
         let zoho_id = exec.new_zid.clone().or_else(|| it.zoho_id.clone());
         match &it.link {
             LinkOp::Keep => {}
-            LinkOp::Remove => self.outputs.push_back(Output::State(StateChange::LinkRemoved {
-                module,
-                unid: it.unid.clone(),
-                zoho_id: it.zoho_id.clone(),
-            })),
+            LinkOp::Remove => self
+                .outputs
+                .push_back(Output::State(StateChange::LinkRemoved {
+                    module,
+                    unid: it.unid.clone(),
+                    zoho_id: it.zoho_id.clone(),
+                })),
             LinkOp::Set(base) => {
                 if let (Some(unid), Some(zoho_id)) = (unid, zoho_id) {
                     self.outputs.push_back(Output::State(StateChange::LinkSet {
                         module,
-                        link: Link { unid, zoho_id, base: base.clone() },
+                        link: Link {
+                            unid,
+                            zoho_id,
+                            base: base.clone(),
+                        },
                     }));
                 }
             }
@@ -670,25 +851,46 @@ impl Engine {
             if ex.error.is_some() {
                 continue;
             }
-            if let (Some(Write::Create { .. }), Some(zid), Some(unid)) = (&it.crm, &ex.new_zid, &it.unid) {
+            if let (Some(Write::Create { .. }), Some(zid), Some(unid)) =
+                (&it.crm, &ex.new_zid, &it.unid)
+            {
                 notes_updates.push((i, unid.0.clone(), zid.0.clone()));
             }
-            if let (Some(Write::Create { .. }), Some(unid), Some(zid)) = (&it.notes, &ex.new_unid, &it.zoho_id) {
-                if xref {
-                    crm_updates.push((i, json!({"id": zid.0, CRM_XREF_FIELD: unid.0})));
-                }
+            if let (Some(Write::Create { .. }), Some(unid), Some(zid)) =
+                (&it.notes, &ex.new_unid, &it.zoho_id)
+                && xref
+            {
+                crm_updates.push((i, json!({"id": zid.0, CRM_XREF_FIELD: unid.0})));
             }
         }
         for (i, unid, zid) in notes_updates {
             let body = notes_items(module, &crate::model::Fields::default(), &[], Some(&zid));
             let path = self.notes_db_path(&format!("documents/unid/{}", encode(&unid)));
-            self.enqueue(Side::Notes, "PATCH", path, Some(body), Purpose::NotesUpdate { item: i, backlink: true });
+            self.enqueue(
+                Side::Notes,
+                "PATCH",
+                path,
+                Some(body),
+                Purpose::NotesUpdate {
+                    item: i,
+                    backlink: true,
+                },
+            );
         }
         for chunk in crm_updates.chunks(CRM_WRITE_BATCH) {
             let idx: Vec<usize> = chunk.iter().map(|(i, _)| *i).collect();
             let data: Vec<Value> = chunk.iter().map(|(_, v)| v.clone()).collect();
             let path = self.crm_path(module.crm_api_name());
-            self.enqueue(Side::Crm, "PUT", path, Some(json!({"data": data, "trigger": []})), Purpose::CrmUpdate { items: idx, backlink: true });
+            self.enqueue(
+                Side::Crm,
+                "PUT",
+                path,
+                Some(json!({"data": data, "trigger": []})),
+                Purpose::CrmUpdate {
+                    items: idx,
+                    backlink: true,
+                },
+            );
         }
     }
 
@@ -748,7 +950,12 @@ impl Engine {
         self.report.finished = self.now;
         self.finished = true;
         // When every enabled module failed, the run as a whole could not be carried out.
-        let mut enabled = self.report.modules.iter().filter(|m| m.status != ModuleStatus::Off).peekable();
+        let mut enabled = self
+            .report
+            .modules
+            .iter()
+            .filter(|m| m.status != ModuleStatus::Off)
+            .peekable();
         if enabled.peek().is_some() && enabled.all(|m| m.status == ModuleStatus::Failed) {
             self.report.outcome = RunOutcome::Failed;
             if self.report.error.is_none() {
@@ -768,10 +975,10 @@ impl Engine {
     }
 
     fn fail_module(&mut self, message: String) {
-        if let Some(run) = self.run.as_mut() {
-            if run.failed.is_none() {
-                run.failed = Some(message);
-            }
+        if let Some(run) = self.run.as_mut()
+            && run.failed.is_none()
+        {
+            run.failed = Some(message);
         }
         self.queue.clear();
         self.retries.clear();
@@ -782,7 +989,9 @@ impl Engine {
             Purpose::NotesCreate { item }
             | Purpose::NotesUpdate { item, .. }
             | Purpose::NotesDelete { item } => self.item_error(item, message, transient),
-            Purpose::CrmInsert { items } | Purpose::CrmUpdate { items, .. } | Purpose::CrmDelete { items } => {
+            Purpose::CrmInsert { items }
+            | Purpose::CrmUpdate { items, .. }
+            | Purpose::CrmDelete { items } => {
                 for i in items {
                     self.item_error(i, message, transient);
                 }
@@ -804,7 +1013,9 @@ impl Engine {
             if let Some(e) = run.exec.get_mut(item) {
                 if phase == Phase::Backlinks {
                     if e.error.is_none() {
-                        e.error = Some(format!("cross-ID not written (retried next run): {message}"));
+                        e.error = Some(format!(
+                            "cross-ID not written (retried next run): {message}"
+                        ));
                     }
                 } else {
                     e.pending = e.pending.saturating_sub(1);
@@ -829,7 +1040,10 @@ impl Engine {
             self.fatal(msg);
             return;
         }
-        let server_time = resp.header("Date").and_then(Timestamp::parse_http_date).unwrap_or(self.now);
+        let server_time = resp
+            .header("Date")
+            .and_then(Timestamp::parse_http_date)
+            .unwrap_or(self.now);
         match q.purpose.clone() {
             Purpose::CrmFields => self.on_crm_fields(resp),
             Purpose::CrmFieldCreate => {
@@ -837,13 +1051,16 @@ impl Engine {
                     self.mark_xref_ready();
                 } else {
                     let msg = crm_error_text(resp);
-                    self.fail_module(format!("could not create the Zoho field {CRM_XREF_FIELD}: {msg}"));
+                    self.fail_module(format!(
+                        "could not create the Zoho field {CRM_XREF_FIELD}: {msg}"
+                    ));
                 }
             }
             Purpose::NotesSince => match parse_json(resp) {
                 Some(Value::Array(docs)) if resp.status == 200 => {
                     if let Some(run) = self.run.as_mut() {
-                        run.notes_cursor_next.get_or_insert(server_time.plus_ms(-CURSOR_OVERLAP_MS));
+                        run.notes_cursor_next
+                            .get_or_insert(server_time.plus_ms(-CURSOR_OVERLAP_MS));
                         for d in docs {
                             if let Some(u) = d.get("@unid").and_then(Value::as_str) {
                                 run.notes_changed.insert(u.to_owned());
@@ -853,7 +1070,9 @@ impl Engine {
                 }
                 _ => self.fail_module(notes_error_text("listing changed documents", resp)),
             },
-            Purpose::NotesViewPage { start, walk } => self.on_view_page(start, walk, resp, server_time),
+            Purpose::NotesViewPage { start, walk } => {
+                self.on_view_page(start, walk, resp, server_time)
+            }
             Purpose::CrmListPage => self.on_crm_page(&q, resp, server_time),
             Purpose::CrmDeletedPage { page } => self.on_crm_deleted(&q, page, resp),
             Purpose::NotesRead { unid } => {
@@ -884,7 +1103,11 @@ impl Engine {
                             }
                             self.item_ok(item);
                         }
-                        None => self.item_error(item, "IBM Notes created the document but sent no Location", false),
+                        None => self.item_error(
+                            item,
+                            "IBM Notes created the document but sent no Location",
+                            false,
+                        ),
                     }
                 } else {
                     let t = is_transient(resp.status);
@@ -910,9 +1133,16 @@ impl Engine {
                     self.item_error(item, &notes_error_text("deleting a document", resp), t);
                 }
             }
-            Purpose::CrmInsert { items } => self.on_crm_write(&items, resp, true, false),
-            Purpose::CrmUpdate { items, backlink } => self.on_crm_write(&items, resp, false, backlink),
-            Purpose::CrmDelete { items } => self.on_crm_write(&items, resp, false, false),
+            Purpose::CrmInsert { items } => self.on_crm_write(&items, resp, CrmWrite::Insert),
+            Purpose::CrmUpdate {
+                items,
+                backlink: false,
+            } => self.on_crm_write(&items, resp, CrmWrite::Update),
+            Purpose::CrmUpdate {
+                items,
+                backlink: true,
+            } => self.on_crm_write(&items, resp, CrmWrite::Backlink),
+            Purpose::CrmDelete { items } => self.on_crm_write(&items, resp, CrmWrite::Delete),
         }
     }
 
@@ -920,19 +1150,29 @@ impl Engine {
         if let Some(run) = self.run.as_mut() {
             run.xref_exists = true;
             let module = run.module;
-            self.outputs.push_back(Output::State(StateChange::XrefReady { module }));
+            self.outputs
+                .push_back(Output::State(StateChange::XrefReady { module }));
         }
     }
 
     fn on_crm_fields(&mut self, resp: &HttpResponse) {
-        let Some(module) = self.run.as_ref().map(|r| r.module) else { return };
-        let Some(body) = parse_json(resp).filter(|_| resp.status == 200) else {
-            self.fail_module(format!("could not read Zoho field settings: {}", crm_error_text(resp)));
+        let Some(module) = self.run.as_ref().map(|r| r.module) else {
             return;
         };
-        let exists = body.get("fields").and_then(Value::as_array).is_some_and(|fs| {
-            fs.iter().any(|f| f.get("api_name").and_then(Value::as_str) == Some(CRM_XREF_FIELD))
-        });
+        let Some(body) = parse_json(resp).filter(|_| resp.status == 200) else {
+            self.fail_module(format!(
+                "could not read Zoho field settings: {}",
+                crm_error_text(resp)
+            ));
+            return;
+        };
+        let exists = body
+            .get("fields")
+            .and_then(Value::as_array)
+            .is_some_and(|fs| {
+                fs.iter()
+                    .any(|f| f.get("api_name").and_then(Value::as_str) == Some(CRM_XREF_FIELD))
+            });
         if exists {
             self.mark_xref_ready();
         } else if !self.config.dry_run {
@@ -945,7 +1185,13 @@ impl Engine {
         }
     }
 
-    fn on_view_page(&mut self, start: usize, walk: bool, resp: &HttpResponse, server_time: Timestamp) {
+    fn on_view_page(
+        &mut self,
+        start: usize,
+        walk: bool,
+        resp: &HttpResponse,
+        server_time: Timestamp,
+    ) {
         let Some(Value::Array(entries)) = parse_json(resp).filter(|_| resp.status == 200) else {
             self.fail_module(notes_error_text("listing the view", resp));
             return;
@@ -957,7 +1203,8 @@ impl Engine {
         let Some(run) = self.run.as_mut() else { return };
         let module = run.module;
         if start == 0 {
-            run.notes_cursor_next.get_or_insert(server_time.plus_ms(-CURSOR_OVERLAP_MS));
+            run.notes_cursor_next
+                .get_or_insert(server_time.plus_ms(-CURSOR_OVERLAP_MS));
         }
         let n = entries.len();
         for e in entries {
@@ -972,13 +1219,31 @@ impl Engine {
                     let mut s = NOTES_PAGE;
                     while s < total {
                         let path = self.view_path(module, s);
-                        self.enqueue(Side::Notes, "GET", path, None, Purpose::NotesViewPage { start: s, walk: false });
+                        self.enqueue(
+                            Side::Notes,
+                            "GET",
+                            path,
+                            None,
+                            Purpose::NotesViewPage {
+                                start: s,
+                                walk: false,
+                            },
+                        );
                         s += NOTES_PAGE;
                     }
                 }
                 None if n == NOTES_PAGE => {
                     let path = self.view_path(module, NOTES_PAGE);
-                    self.enqueue(Side::Notes, "GET", path, None, Purpose::NotesViewPage { start: NOTES_PAGE, walk: true });
+                    self.enqueue(
+                        Side::Notes,
+                        "GET",
+                        path,
+                        None,
+                        Purpose::NotesViewPage {
+                            start: NOTES_PAGE,
+                            walk: true,
+                        },
+                    );
                 }
                 None => {}
             }
@@ -986,34 +1251,66 @@ impl Engine {
             // No Content-Range: walk page by page until a short page.
             let next = start + NOTES_PAGE;
             let path = self.view_path(module, next);
-            self.enqueue(Side::Notes, "GET", path, None, Purpose::NotesViewPage { start: next, walk: true });
+            self.enqueue(
+                Side::Notes,
+                "GET",
+                path,
+                None,
+                Purpose::NotesViewPage {
+                    start: next,
+                    walk: true,
+                },
+            );
         }
     }
 
     fn on_crm_page(&mut self, q: &Queued, resp: &HttpResponse, server_time: Timestamp) {
         let Some(run) = self.run.as_mut() else { return };
         if !q.path.contains("page_token=") {
-            run.crm_cursor_next.get_or_insert(server_time.plus_ms(-CURSOR_OVERLAP_MS));
+            run.crm_cursor_next
+                .get_or_insert(server_time.plus_ms(-CURSOR_OVERLAP_MS));
         }
         if resp.status == 204 || resp.status == 304 {
             return; // Nothing (new) to list.
         }
         let Some(body) = parse_json(resp).filter(|_| resp.status == 200) else {
-            let msg = format!("could not list Zoho {}: {}", run.module.crm_api_name(), crm_error_text(resp));
+            let msg = format!(
+                "could not list Zoho {}: {}",
+                run.module.crm_api_name(),
+                crm_error_text(resp)
+            );
             self.fail_module(msg);
             return;
         };
         let module = run.module;
-        for rec in body.get("data").and_then(Value::as_array).into_iter().flatten() {
+        for rec in body
+            .get("data")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(id) = rec.get("id").and_then(Value::as_str) {
-                run.crm.records.insert(id.to_owned(), record_from_crm(module, rec, &self.config.private_tag));
+                run.crm.records.insert(
+                    id.to_owned(),
+                    record_from_crm(module, rec, &self.config.private_tag),
+                );
             }
         }
         let info = body.get("info");
-        let more = info.and_then(|i| i.get("more_records")).and_then(Value::as_bool).unwrap_or(false);
-        let token = info.and_then(|i| i.get("next_page_token")).and_then(Value::as_str);
+        let more = info
+            .and_then(|i| i.get("more_records"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let token = info
+            .and_then(|i| i.get("next_page_token"))
+            .and_then(Value::as_str);
         if let (true, Some(token)) = (more, token) {
-            let base = q.path.split("&page_token=").next().unwrap_or(&q.path).to_owned();
+            let base = q
+                .path
+                .split("&page_token=")
+                .next()
+                .unwrap_or(&q.path)
+                .to_owned();
             let path = format!("{base}&page_token={}", encode(token));
             let headers = q.headers.clone();
             self.enqueue_with(Side::Crm, "GET", path, headers, None, Purpose::CrmListPage);
@@ -1025,25 +1322,45 @@ impl Engine {
             return;
         }
         let Some(body) = parse_json(resp).filter(|_| resp.status == 200) else {
-            self.fail_module(format!("could not list deleted Zoho records: {}", crm_error_text(resp)));
+            self.fail_module(format!(
+                "could not list deleted Zoho records: {}",
+                crm_error_text(resp)
+            ));
             return;
         };
         let Some(run) = self.run.as_mut() else { return };
-        for rec in body.get("data").and_then(Value::as_array).into_iter().flatten() {
+        for rec in body
+            .get("data")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(id) = rec.get("id").and_then(Value::as_str) {
                 run.crm.deleted.insert(id.to_owned());
             }
         }
-        let more = body.get("info").and_then(|i| i.get("more_records")).and_then(Value::as_bool).unwrap_or(false);
+        let more = body
+            .get("info")
+            .and_then(|i| i.get("more_records"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         if more {
             let base = q.path.split("&page=").next().unwrap_or(&q.path).to_owned();
             let path = format!("{base}&page={}", page + 1);
             let headers = q.headers.clone();
-            self.enqueue_with(Side::Crm, "GET", path, headers, None, Purpose::CrmDeletedPage { page: page + 1 });
+            self.enqueue_with(
+                Side::Crm,
+                "GET",
+                path,
+                headers,
+                None,
+                Purpose::CrmDeletedPage { page: page + 1 },
+            );
         }
     }
 
-    fn on_crm_write(&mut self, items: &[usize], resp: &HttpResponse, insert: bool, backlink: bool) {
+    fn on_crm_write(&mut self, items: &[usize], resp: &HttpResponse, kind: CrmWrite) {
+        let backlink = kind == CrmWrite::Backlink;
         let results = parse_json(resp)
             .and_then(|b| b.get("data").and_then(Value::as_array).cloned())
             .filter(|d| d.len() == items.len() && matches!(resp.status, 200 | 201 | 207 | 400));
@@ -1059,19 +1376,25 @@ impl Engine {
             let ok = r.get("status").and_then(Value::as_str) == Some("success");
             let details = r.get("details");
             // A retried insert that Zoho had already carried out: the unique Notes_UNID names it.
-            let dup_of_ours = insert
+            let dup_of_ours = kind == CrmWrite::Insert
                 && r.get("code").and_then(Value::as_str) == Some("DUPLICATE_DATA")
-                && details.and_then(|d| d.get("api_name")).and_then(Value::as_str) == Some(CRM_XREF_FIELD);
+                && details
+                    .and_then(|d| d.get("api_name"))
+                    .and_then(Value::as_str)
+                    == Some(CRM_XREF_FIELD);
             if ok || dup_of_ours {
-                if insert {
+                if kind == CrmWrite::Insert {
                     let id = if ok {
                         details.and_then(|d| d.get("id"))
                     } else {
-                        details.and_then(|d| d.get("duplicate_record")).and_then(|d| d.get("id"))
+                        details
+                            .and_then(|d| d.get("duplicate_record"))
+                            .and_then(|d| d.get("id"))
                     };
-                    if let (Some(id), Some(e)) =
-                        (id.and_then(Value::as_str), self.run.as_mut().and_then(|r| r.exec.get_mut(i)))
-                    {
+                    if let (Some(id), Some(e)) = (
+                        id.and_then(Value::as_str),
+                        self.run.as_mut().and_then(|r| r.exec.get_mut(i)),
+                    ) {
                         e.new_zid = Some(ZohoId(id.to_owned()));
                     }
                 }
@@ -1081,13 +1404,15 @@ impl Engine {
             } else {
                 let code = r.get("code").and_then(Value::as_str).unwrap_or("ERROR");
                 let message = r.get("message").and_then(Value::as_str).unwrap_or("");
-                let field = details.and_then(|d| d.get("api_name")).and_then(Value::as_str);
+                let field = details
+                    .and_then(|d| d.get("api_name"))
+                    .and_then(Value::as_str);
                 let text = match field {
                     Some(f) => format!("Zoho CRM: {code} ({message}) on {f}"),
                     None => format!("Zoho CRM: {code} ({message})"),
                 };
-                // A record deleted meanwhile is what a delete wanted.
-                if !insert && !backlink && code == "INVALID_DATA" && is_delete_batch(resp, &results) {
+                // A record deleted meanwhile ("record not deleted") is what a delete wanted.
+                if kind == CrmWrite::Delete && code == "INVALID_DATA" {
                     self.item_ok(i);
                 } else {
                     self.item_error(i, &text, backlink);
@@ -1097,8 +1422,17 @@ impl Engine {
     }
 }
 
-fn is_delete_batch(_resp: &HttpResponse, results: &[Value]) -> bool {
-    results.iter().any(|r| r.get("message").and_then(Value::as_str) == Some("record not deleted"))
+/// The kind of Zoho write a batch answer belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CrmWrite {
+    /// Records created (answers carry the new ids).
+    Insert,
+    /// Content updates of plan items.
+    Update,
+    /// Cross-ID updates after Notes creates (a failure is retried next run).
+    Backlink,
+    /// Deletions.
+    Delete,
 }
 
 fn is_transient(status: u16) -> bool {
@@ -1116,7 +1450,9 @@ fn parse_json(resp: &HttpResponse) -> Option<Value> {
 fn fatal_message(side: Side, resp: &HttpResponse) -> Option<String> {
     match side {
         Side::Notes => {
-            let html = resp.header("Content-Type").is_some_and(|c| c.contains("text/html"))
+            let html = resp
+                .header("Content-Type")
+                .is_some_and(|c| c.contains("text/html"))
                 || resp.body.trim_start().starts_with('<');
             if resp.status == 401 {
                 Some("IBM Notes rejected the user name or password (HTTP 401)".into())
@@ -1133,9 +1469,10 @@ fn fatal_message(side: Side, resp: &HttpResponse) -> Option<String> {
                 None
             }
         }
-        Side::Crm if resp.status == 401 => {
-            Some(format!("Zoho CRM rejected the access token: {}", crm_error_text(resp)))
-        }
+        Side::Crm if resp.status == 401 => Some(format!(
+            "Zoho CRM rejected the access token: {}",
+            crm_error_text(resp)
+        )),
         Side::Crm => None,
     }
 }
@@ -1143,7 +1480,10 @@ fn fatal_message(side: Side, resp: &HttpResponse) -> Option<String> {
 fn das_message(resp: &HttpResponse) -> String {
     parse_json(resp)
         .and_then(|b| {
-            b.get("message").or_else(|| b.get("text")).and_then(Value::as_str).map(str::to_owned)
+            b.get("message")
+                .or_else(|| b.get("text"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
         })
         .unwrap_or_else(|| format!("HTTP {}", resp.status))
 }
@@ -1151,7 +1491,9 @@ fn das_message(resp: &HttpResponse) -> String {
 /// The admin step that fixes a DAS refusal (`DESIGN.md` F2, the seed's menu paths).
 #[must_use]
 pub fn das_hint(message: &str) -> &'static str {
-    if message.contains("not enabled for this database") || message.contains("Cannot access resource") {
+    if message.contains("not enabled for this database")
+        || message.contains("Cannot access resource")
+    {
         " — ask the Domino admin to open the mail file's properties in Domino Designer, Advanced \
          tab, and set \"Allow Domino Data Service\" to \"Views and documents\""
     } else if message.contains("not enabled for this view") {
@@ -1166,7 +1508,11 @@ pub fn das_hint(message: &str) -> &'static str {
 }
 
 fn notes_error_text(doing: &str, resp: &HttpResponse) -> String {
-    format!("IBM Notes failed {doing}: {} (HTTP {})", das_message(resp), resp.status)
+    format!(
+        "IBM Notes failed {doing}: {} (HTTP {})",
+        das_message(resp),
+        resp.status
+    )
 }
 
 fn crm_error_text(resp: &HttpResponse) -> String {
@@ -1177,7 +1523,9 @@ fn crm_error_text(resp: &HttpResponse) -> String {
             if code.is_empty() && msg.is_empty() {
                 format!("HTTP {}", resp.status)
             } else {
-                format!("{code} {msg} (HTTP {})", resp.status).trim().to_owned()
+                format!("{code} {msg} (HTTP {})", resp.status)
+                    .trim()
+                    .to_owned()
             }
         }
         None => format!("HTTP {}", resp.status),
@@ -1241,7 +1589,22 @@ pub fn plan_snapshots(
     notes: &BTreeMap<String, crate::model::Record>,
     crm: &BTreeMap<String, crate::model::Record>,
 ) -> ModulePlan {
-    let n = SideSnapshot { records: notes.clone(), complete: true, ..SideSnapshot::default() };
-    let c = SideSnapshot { records: crm.clone(), complete: true, ..SideSnapshot::default() };
-    plan(&PlanInput { module, settings, links, notes: &n, crm: &c, allow_mass_delete: false })
+    let n = SideSnapshot {
+        records: notes.clone(),
+        complete: true,
+        ..SideSnapshot::default()
+    };
+    let c = SideSnapshot {
+        records: crm.clone(),
+        complete: true,
+        ..SideSnapshot::default()
+    };
+    plan(&PlanInput {
+        module,
+        settings,
+        links,
+        notes: &n,
+        crm: &c,
+        allow_mass_delete: false,
+    })
 }

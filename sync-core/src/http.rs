@@ -52,7 +52,10 @@ impl HttpResponse {
     /// The first header called `name` (case-insensitive).
     #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value.as_str())
+        self.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value.as_str())
     }
 }
 
@@ -105,7 +108,10 @@ mod tests {
     #[test]
     fn encodes_hidden_view_names_and_offsets() {
         assert_eq!(encode("($Contacts)"), "%28%24Contacts%29");
-        assert_eq!(encode("2026-11-25T17:36:00+09:00"), "2026-11-25T17%3A36%3A00%2B09%3A00");
+        assert_eq!(
+            encode("2026-11-25T17:36:00+09:00"),
+            "2026-11-25T17%3A36%3A00%2B09%3A00"
+        );
         assert_eq!(encode_path("mail/j doe.nsf"), "mail/j%20doe.nsf");
     }
 }

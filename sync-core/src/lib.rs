@@ -39,7 +39,9 @@ mod component;
 
 pub use engine::{Engine, EngineConfig, InputError, Output, Progress};
 pub use http::{Header, HttpRequest, HttpResponse, TransportError, TransportErrorKind};
-pub use model::{ConflictPolicy, Direction, Fields, Module, NotesUnid, Record, Settings, Side, ZohoId};
+pub use model::{
+    ConflictPolicy, Direction, Fields, Module, NotesUnid, Record, Settings, Side, ZohoId,
+};
 pub use report::RunReport;
 pub use state::{Link, StateChange, SyncState};
 pub use time::Timestamp;

@@ -29,7 +29,11 @@ pub struct FieldMap {
 }
 
 const fn f(canonical: &'static str, notes: &'static str, crm: &'static str) -> FieldMap {
-    FieldMap { canonical, notes, crm }
+    FieldMap {
+        canonical,
+        notes,
+        crm,
+    }
 }
 
 /// Contacts: Notes `Person` ↔ Zoho `Contacts`.
@@ -82,9 +86,19 @@ pub fn record_from_notes(module: Module, doc: &Value) -> Record {
             fields.set(m.canonical, &das_text(v));
         }
     }
-    let private = doc.get(NOTES_PRIVATE_ITEM).map(das_text).is_some_and(|v| v.trim() == "1");
-    let xref = doc.get(NOTES_XREF_ITEM).map(das_text).filter(|s| !s.trim().is_empty());
-    Record { fields, private, xref: xref.map(|s| s.trim().to_owned()) }
+    let private = doc
+        .get(NOTES_PRIVATE_ITEM)
+        .map(das_text)
+        .is_some_and(|v| v.trim() == "1");
+    let xref = doc
+        .get(NOTES_XREF_ITEM)
+        .map(das_text)
+        .filter(|s| !s.trim().is_empty());
+    Record {
+        fields,
+        private,
+        xref: xref.map(|s| s.trim().to_owned()),
+    }
 }
 
 /// The items to write to Notes for `fields`; fields absent from `fields` but named in `clear`
@@ -118,23 +132,37 @@ pub fn record_from_crm(module: Module, rec: &Value, private_tag: &str) -> Record
             fields.set(m.canonical, &crm_text(v));
         }
     }
-    let private = rec.get("Tag").and_then(Value::as_array).is_some_and(|tags| {
-        tags.iter().any(|t| {
-            t.get("name").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case(private_tag))
-        })
-    });
+    let private = rec
+        .get("Tag")
+        .and_then(Value::as_array)
+        .is_some_and(|tags| {
+            tags.iter().any(|t| {
+                t.get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| n.eq_ignore_ascii_case(private_tag))
+            })
+        });
     let xref = rec
         .get(CRM_XREF_FIELD)
         .and_then(Value::as_str)
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_owned);
-    Record { fields, private, xref }
+    Record {
+        fields,
+        private,
+        xref,
+    }
 }
 
 /// The Zoho JSON for `fields`; fields named in `clear` and absent from `fields` become `null`.
 #[must_use]
-pub fn crm_record(module: Module, fields: &Fields, clear: &[String], xref: Option<&str>) -> Map<String, Value> {
+pub fn crm_record(
+    module: Module,
+    fields: &Fields,
+    clear: &[String],
+    xref: Option<&str>,
+) -> Map<String, Value> {
     let mut rec = Map::new();
     for m in fields_of(module) {
         match fields.get(m.canonical) {
@@ -188,7 +216,12 @@ fn das_text(v: &Value) -> String {
             Some(x) if x.fract() == 0.0 && x.abs() < 1e15 => format!("{x:.0}"),
             _ => n.to_string(),
         },
-        Value::Array(items) => items.iter().map(das_text).filter(|s| !s.is_empty()).collect::<Vec<_>>().join(", "),
+        Value::Array(items) => items
+            .iter()
+            .map(das_text)
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(", "),
         Value::Object(o) => match o.get("type").and_then(Value::as_str) {
             Some("datetime") => o.get("data").map(das_text).unwrap_or_default(),
             Some("multipart") => o
@@ -196,7 +229,9 @@ fn das_text(v: &Value) -> String {
                 .and_then(Value::as_array)
                 .and_then(|parts| {
                     parts.iter().find(|p| {
-                        p.get("contentType").and_then(Value::as_str).is_some_and(|c| c.starts_with("text/plain"))
+                        p.get("contentType")
+                            .and_then(Value::as_str)
+                            .is_some_and(|c| c.starts_with("text/plain"))
                     })
                 })
                 .and_then(|p| p.get("data"))
@@ -246,9 +281,15 @@ mod tests {
 
     #[test]
     fn notes_private_flag_is_org_confidential_one() {
-        let r = record_from_notes(Module::Contacts, &json!({"LastName":"X","OrgConfidential":"1"}));
+        let r = record_from_notes(
+            Module::Contacts,
+            &json!({"LastName":"X","OrgConfidential":"1"}),
+        );
         assert!(r.private);
-        let r = record_from_notes(Module::Contacts, &json!({"LastName":"X","OrgConfidential":""}));
+        let r = record_from_notes(
+            Module::Contacts,
+            &json!({"LastName":"X","OrgConfidential":""}),
+        );
         assert!(!r.private);
     }
 

@@ -112,8 +112,12 @@ impl Fields {
     /// The names of fields whose values differ between `self` and `other`, sorted.
     #[must_use]
     pub fn diff(&self, other: &Self) -> Vec<String> {
-        let mut names: Vec<String> =
-            self.0.keys().chain(other.0.keys()).cloned().collect::<Vec<_>>();
+        let mut names: Vec<String> = self
+            .0
+            .keys()
+            .chain(other.0.keys())
+            .cloned()
+            .collect::<Vec<_>>();
         names.sort();
         names.dedup();
         names.retain(|n| self.get(n) != other.get(n));
@@ -181,7 +185,11 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { contacts: true, direction: Direction::TwoWay, conflict: ConflictPolicy::CrmWins }
+        Self {
+            contacts: true,
+            direction: Direction::TwoWay,
+            conflict: ConflictPolicy::CrmWins,
+        }
     }
 }
 

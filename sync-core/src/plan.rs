@@ -20,7 +20,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::mapping::{label, match_key};
-use crate::model::{ConflictPolicy, Direction, Fields, Module, NotesUnid, Record, Settings, Side, ZohoId};
+use crate::model::{
+    ConflictPolicy, Direction, Fields, Module, NotesUnid, Record, Settings, Side, ZohoId,
+};
 use crate::state::Link;
 
 /// What one side showed this run.
@@ -169,7 +171,11 @@ impl ModulePlan {
     /// Whether executing the plan writes anything.
     #[must_use]
     pub fn has_writes(&self) -> bool {
-        self.guard.is_none() && self.items.iter().any(|i| i.notes.is_some() || i.crm.is_some())
+        self.guard.is_none()
+            && self
+                .items
+                .iter()
+                .any(|i| i.notes.is_some() || i.crm.is_some())
     }
 }
 
@@ -224,12 +230,18 @@ pub fn plan(input: &PlanInput<'_>) -> ModulePlan {
     let mut pairs: Vec<(&str, &Record, &str, &Record, &'static str)> = Vec::new();
     let by_xref: Vec<(&str, &str)> = crm_free
         .iter()
-        .filter_map(|(z, c)| c.xref.as_deref().filter(|u| notes_free.contains_key(u)).map(|u| (u, *z)))
-        .chain(
-            notes_free
-                .iter()
-                .filter_map(|(u, n)| n.xref.as_deref().filter(|z| crm_free.contains_key(z)).map(|z| (*u, z))),
-        )
+        .filter_map(|(z, c)| {
+            c.xref
+                .as_deref()
+                .filter(|u| notes_free.contains_key(u))
+                .map(|u| (u, *z))
+        })
+        .chain(notes_free.iter().filter_map(|(u, n)| {
+            n.xref
+                .as_deref()
+                .filter(|z| crm_free.contains_key(z))
+                .map(|z| (*u, z))
+        }))
         .collect();
     for (u, z) in by_xref {
         if let (Some(n), Some(c)) = (notes_free.get(u).copied(), crm_free.get(z).copied()) {
@@ -256,7 +268,9 @@ pub fn plan(input: &PlanInput<'_>) -> ModulePlan {
         }
     }
     for (key, mut us) in notes_by_key {
-        let Some(mut zs) = crm_by_key.remove(&key) else { continue };
+        let Some(mut zs) = crm_by_key.remove(&key) else {
+            continue;
+        };
         // Same key on several records: pair them in label order, the rest stay single.
         us.sort_by_key(|u| notes_free.get(u).map(|n| label(input.module, &n.fields)));
         zs.sort_by_key(|z| crm_free.get(z).map(|c| label(input.module, &c.fields)));
@@ -300,7 +314,16 @@ fn guard(input: &PlanInput<'_>, items: &[PlanItem]) -> Option<String> {
     for side in [Side::Notes, Side::Crm] {
         let deletes = items
             .iter()
-            .filter(|i| matches!(if side == Side::Notes { &i.notes } else { &i.crm }, Some(Write::Delete)))
+            .filter(|i| {
+                matches!(
+                    if side == Side::Notes {
+                        &i.notes
+                    } else {
+                        &i.crm
+                    },
+                    Some(Write::Delete)
+                )
+            })
             .count();
         if deletes * 2 > links {
             return Some(format!(
@@ -332,7 +355,12 @@ fn update_to(current: &Fields, want: &Fields, xref: bool) -> Option<Write> {
 
 /// Field-level three-way merge: a field changed on one side takes that side's value; a field
 /// changed on both sides (or, without a base, set differently on both) takes the winner's.
-fn merge(notes: &Fields, crm: &Fields, base: Option<&Fields>, policy: ConflictPolicy) -> (Fields, Vec<FieldConflict>) {
+fn merge(
+    notes: &Fields,
+    crm: &Fields,
+    base: Option<&Fields>,
+    policy: ConflictPolicy,
+) -> (Fields, Vec<FieldConflict>) {
     let mut merged = Fields::default();
     let mut conflicts = Vec::new();
     let mut names: Vec<&String> = notes.0.keys().chain(crm.0.keys()).collect();
@@ -351,7 +379,10 @@ fn merge(notes: &Fields, crm: &Fields, base: Option<&Fields>, policy: ConflictPo
                 // Changed on both sides (or set differently on both without a base).
                 Some(_) | None => {
                     let winner = policy.winner();
-                    conflicts.push(FieldConflict { field: name.clone(), winner });
+                    conflicts.push(FieldConflict {
+                        field: name.clone(),
+                        winner,
+                    });
                     if winner == Side::Notes { n } else { c }
                 }
             }
@@ -363,7 +394,13 @@ fn merge(notes: &Fields, crm: &Fields, base: Option<&Fields>, policy: ConflictPo
     (merged, conflicts)
 }
 
-fn item(unid: Option<&NotesUnid>, zoho_id: Option<&ZohoId>, label: String, verdict: Verdict, reason: String) -> PlanItem {
+fn item(
+    unid: Option<&NotesUnid>,
+    zoho_id: Option<&ZohoId>,
+    label: String,
+    verdict: Verdict,
+    reason: String,
+) -> PlanItem {
     PlanItem {
         unid: unid.cloned(),
         zoho_id: zoho_id.cloned(),
@@ -411,9 +448,21 @@ fn decide_linked(input: &PlanInput<'_>, link: &Link) -> Option<PlanItem> {
     let base = &link.base;
     let name = [n, c]
         .iter()
-        .find_map(|o| if let Obs::Now(r) = o { Some(label(input.module, &r.fields)) } else { None })
+        .find_map(|o| {
+            if let Obs::Now(r) = o {
+                Some(label(input.module, &r.fields))
+            } else {
+                None
+            }
+        })
         .unwrap_or_else(|| label(input.module, base));
-    let mut it = item(Some(&link.unid), Some(&link.zoho_id), name, Verdict::Updated, String::new());
+    let mut it = item(
+        Some(&link.unid),
+        Some(&link.zoho_id),
+        name,
+        Verdict::Updated,
+        String::new(),
+    );
 
     // A record that turned private stops syncing (DESIGN §4.3).
     for (side, own, other) in [(Side::Notes, n, c), (Side::Crm, c, n)] {
@@ -431,13 +480,20 @@ fn decide_linked(input: &PlanInput<'_>, link: &Link) -> Option<PlanItem> {
             } else if other_unchanged && other_is_target {
                 set_write(&mut it, side.other(), Some(Write::Delete));
                 it.verdict = Verdict::Deleted;
-                it.reason = format!("became private in {side}: its copy in {} was removed", side.other());
+                it.reason = format!(
+                    "became private in {side}: its copy in {} was removed",
+                    side.other()
+                );
             } else {
                 it.verdict = Verdict::Unlinked;
                 it.reason = format!(
                     "became private in {side}; its copy in {} was {} so it was kept and unlinked",
                     side.other(),
-                    if other_is_target { "changed since the last sync" } else { "the one-way source" }
+                    if other_is_target {
+                        "changed since the last sync"
+                    } else {
+                        "the one-way source"
+                    }
                 );
             }
             return Some(it);
@@ -447,13 +503,23 @@ fn decide_linked(input: &PlanInput<'_>, link: &Link) -> Option<PlanItem> {
     match source_of(input.settings.direction) {
         None => two_way_linked(input, link, n, c, it),
         Some(source) => {
-            let (so, to) = if source == Side::Notes { (n, c) } else { (c, n) };
+            let (so, to) = if source == Side::Notes {
+                (n, c)
+            } else {
+                (c, n)
+            };
             one_way_linked(link, source, so, to, it)
         }
     }
 }
 
-fn two_way_linked(input: &PlanInput<'_>, link: &Link, n: Obs<'_>, c: Obs<'_>, mut it: PlanItem) -> Option<PlanItem> {
+fn two_way_linked(
+    input: &PlanInput<'_>,
+    link: &Link,
+    n: Obs<'_>,
+    c: Obs<'_>,
+    mut it: PlanItem,
+) -> Option<PlanItem> {
     let base = &link.base;
     match (n, c) {
         // Unchanged on both sides: nothing to do.
@@ -467,7 +533,11 @@ fn two_way_linked(input: &PlanInput<'_>, link: &Link, n: Obs<'_>, c: Obs<'_>, mu
         }
         // Deleted on one side, untouched on the other: delete the other copy.
         (Obs::Gone, Obs::Unchanged) | (Obs::Unchanged, Obs::Gone) => {
-            let gone = if matches!(n, Obs::Gone) { Side::Notes } else { Side::Crm };
+            let gone = if matches!(n, Obs::Gone) {
+                Side::Notes
+            } else {
+                Side::Crm
+            };
             set_write(&mut it, gone.other(), Some(Write::Delete));
             it.link = LinkOp::Remove;
             it.verdict = Verdict::Deleted;
@@ -476,14 +546,24 @@ fn two_way_linked(input: &PlanInput<'_>, link: &Link, n: Obs<'_>, c: Obs<'_>, mu
         }
         // Deleted on one side, read on the other: delete unless it changed (a change beats a delete).
         (Obs::Gone, Obs::Now(r)) | (Obs::Now(r), Obs::Gone) => {
-            let gone = if matches!(n, Obs::Gone) { Side::Notes } else { Side::Crm };
+            let gone = if matches!(n, Obs::Gone) {
+                Side::Notes
+            } else {
+                Side::Crm
+            };
             if &r.fields == base {
                 set_write(&mut it, gone.other(), Some(Write::Delete));
                 it.link = LinkOp::Remove;
                 it.verdict = Verdict::Deleted;
                 it.reason = format!("deleted in {gone}");
             } else {
-                set_write(&mut it, gone, Some(Write::Create { fields: r.fields.clone() }));
+                set_write(
+                    &mut it,
+                    gone,
+                    Some(Write::Create {
+                        fields: r.fields.clone(),
+                    }),
+                );
                 it.link = LinkOp::Set(r.fields.clone());
                 it.verdict = Verdict::Created;
                 it.fields = base.diff(&r.fields);
@@ -505,9 +585,7 @@ fn two_way_linked(input: &PlanInput<'_>, link: &Link, n: Obs<'_>, c: Obs<'_>, mu
             it.crm = update_to(cf, &merged, cx);
             let notes_changed = base.diff(nf);
             let crm_changed = base.diff(cf);
-            let content_written = |w: &Option<Write>| {
-                matches!(w, Some(Write::Update { set, clear, .. }) if !set.0.is_empty() || !clear.is_empty())
-            };
+            let content_written = |w: &Option<Write>| matches!(w, Some(Write::Update { set, clear, .. }) if !set.0.is_empty() || !clear.is_empty());
             if it.notes.is_none() && it.crm.is_none() && &merged == base {
                 return None;
             }
@@ -520,14 +598,26 @@ fn two_way_linked(input: &PlanInput<'_>, link: &Link, n: Obs<'_>, c: Obs<'_>, mu
             } else {
                 Verdict::InStep
             };
-            it.reason = match (notes_changed.is_empty(), crm_changed.is_empty(), conflicts.is_empty()) {
+            it.reason = match (
+                notes_changed.is_empty(),
+                crm_changed.is_empty(),
+                conflicts.is_empty(),
+            ) {
                 (_, _, false) => format!(
                     "changed on both sides; {} always wins for: {}",
                     input.settings.conflict.winner(),
-                    conflicts.iter().map(|c| c.field.as_str()).collect::<Vec<_>>().join(", ")
+                    conflicts
+                        .iter()
+                        .map(|c| c.field.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
-                (false, true, true) => format!("changed in {}: {}", Side::Notes, notes_changed.join(", ")),
-                (true, false, true) => format!("changed in {}: {}", Side::Crm, crm_changed.join(", ")),
+                (false, true, true) => {
+                    format!("changed in {}: {}", Side::Notes, notes_changed.join(", "))
+                }
+                (true, false, true) => {
+                    format!("changed in {}: {}", Side::Crm, crm_changed.join(", "))
+                }
                 (false, false, true) => "changed on both sides in different fields: merged".into(),
                 (true, true, true) => "cross-IDs written".into(),
             };
@@ -546,8 +636,16 @@ fn one_way_linked(
 ) -> Option<PlanItem> {
     let base = &link.base;
     let target = source.other();
-    let target_id = if target == Side::Notes { &link.unid.0 } else { &link.zoho_id.0 };
-    let source_id = if source == Side::Notes { &link.unid.0 } else { &link.zoho_id.0 };
+    let target_id = if target == Side::Notes {
+        &link.unid.0
+    } else {
+        &link.zoho_id.0
+    };
+    let source_id = if source == Side::Notes {
+        &link.unid.0
+    } else {
+        &link.zoho_id.0
+    };
     match (so, to) {
         // Unchanged on both sides: nothing to do.
         (Obs::Unchanged, Obs::Unchanged) => None,
@@ -575,7 +673,9 @@ fn one_way_linked(
                 it.reason = format!("deleted in {source}");
             } else {
                 it.verdict = Verdict::Unlinked;
-                it.reason = format!("deleted in {source} but changed in {target} since the last sync: kept and unlinked");
+                it.reason = format!(
+                    "deleted in {source} but changed in {target} since the last sync: kept and unlinked"
+                );
             }
             Some(it)
         }
@@ -586,7 +686,9 @@ fn one_way_linked(
             set_write(&mut it, target, Some(Write::Create { fields: sf.clone() }));
             it.link = LinkOp::Set(sf);
             it.verdict = Verdict::Created;
-            it.reason = format!("deleted in {target}: restored from {source} (one way {source} → {target})");
+            it.reason = format!(
+                "deleted in {target}: restored from {source} (one way {source} → {target})"
+            );
             Some(it)
         }
         // Both present: the target takes the source's content.
@@ -612,7 +714,9 @@ fn one_way_linked(
                 Verdict::InStep
             };
             it.reason = if target_edited {
-                format!("one way {source} → {target}: edits made in {target} were replaced by {source}'s values")
+                format!(
+                    "one way {source} → {target}: edits made in {target} were replaced by {source}'s values"
+                )
             } else if content_written {
                 format!("changed in {source}: {}", it.fields.join(", "))
             } else {
@@ -623,10 +727,23 @@ fn one_way_linked(
     }
 }
 
-fn decide_matched(input: &PlanInput<'_>, u: &str, n: &Record, z: &str, c: &Record, how: &str) -> PlanItem {
+fn decide_matched(
+    input: &PlanInput<'_>,
+    u: &str,
+    n: &Record,
+    z: &str,
+    c: &Record,
+    how: &str,
+) -> PlanItem {
     let unid = NotesUnid(u.to_owned());
     let zid = ZohoId(z.to_owned());
-    let mut it = item(Some(&unid), Some(&zid), label(input.module, &n.fields), Verdict::Linked, String::new());
+    let mut it = item(
+        Some(&unid),
+        Some(&zid),
+        label(input.module, &n.fields),
+        Verdict::Linked,
+        String::new(),
+    );
     if n.private || c.private {
         let side = if n.private { Side::Notes } else { Side::Crm };
         it.verdict = Verdict::Skipped;
@@ -653,7 +770,11 @@ fn decide_matched(input: &PlanInput<'_>, u: &str, n: &Record, z: &str, c: &Recor
         format!(
             "{how}; set differently on both sides, {} always wins for: {}",
             input.settings.conflict.winner(),
-            conflicts.iter().map(|c| c.field.as_str()).collect::<Vec<_>>().join(", ")
+            conflicts
+                .iter()
+                .map(|c| c.field.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     };
     it.conflicts = conflicts;
@@ -666,13 +787,28 @@ fn decide_single(input: &PlanInput<'_>, side: Side, id: &str, r: &Record) -> Pla
         Side::Notes => (Some(NotesUnid(id.to_owned())), None),
         Side::Crm => (None, Some(ZohoId(id.to_owned()))),
     };
-    let mut it = item(unid.as_ref(), zid.as_ref(), label(input.module, &r.fields), Verdict::Skipped, String::new());
+    let mut it = item(
+        unid.as_ref(),
+        zid.as_ref(),
+        label(input.module, &r.fields),
+        Verdict::Skipped,
+        String::new(),
+    );
     if r.private {
         it.reason = format!("private in {side}");
     } else if source_of(input.settings.direction).is_some_and(|s| s != side) {
-        it.reason = format!("only in {side}; one way {} → {side} does not copy it", side.other());
+        it.reason = format!(
+            "only in {side}; one way {} → {side} does not copy it",
+            side.other()
+        );
     } else {
-        set_write(&mut it, side.other(), Some(Write::Create { fields: r.fields.clone() }));
+        set_write(
+            &mut it,
+            side.other(),
+            Some(Write::Create {
+                fields: r.fields.clone(),
+            }),
+        );
         it.link = LinkOp::Set(r.fields.clone());
         it.verdict = Verdict::Created;
         it.reason = format!("new in {side}");

@@ -124,7 +124,13 @@ impl ModuleReport {
     /// An empty report for `module` with `status`.
     #[must_use]
     pub fn new(module: Module, status: ModuleStatus) -> Self {
-        Self { module, status, message: None, counts: Counts::default(), entries: Vec::new() }
+        Self {
+            module,
+            status,
+            message: None,
+            counts: Counts::default(),
+            entries: Vec::new(),
+        }
     }
 
     /// Adds a row and counts it.
@@ -199,8 +205,16 @@ impl RunReport {
     #[must_use]
     pub fn to_text(&self) -> String {
         let mut s = String::new();
-        let title = if self.dry_run { "Preview (nothing was written)" } else { "Sync report" };
-        let _ = writeln!(s, "{title}: {:?}, {} → {}", self.outcome, self.started, self.finished);
+        let title = if self.dry_run {
+            "Preview (nothing was written)"
+        } else {
+            "Sync report"
+        };
+        let _ = writeln!(
+            s,
+            "{title}: {:?}, {} → {}",
+            self.outcome, self.started, self.finished
+        );
         if let Some(e) = &self.error {
             let _ = writeln!(s, "error: {e}");
         }
@@ -209,7 +223,17 @@ impl RunReport {
             let _ = writeln!(
                 s,
                 "\n{} ({:?}): created {}, updated {}, deleted {}, skipped {}, conflicts {}, errors {}, linked {}, unlinked {}, unchanged {}",
-                m.module, m.status, c.created, c.updated, c.deleted, c.skipped, c.conflicts, c.errors, c.linked, c.unlinked, c.unchanged
+                m.module,
+                m.status,
+                c.created,
+                c.updated,
+                c.deleted,
+                c.skipped,
+                c.conflicts,
+                c.errors,
+                c.linked,
+                c.unlinked,
+                c.unchanged
             );
             if let Some(msg) = &m.message {
                 let _ = writeln!(s, "  ! {msg}");
@@ -222,7 +246,13 @@ impl RunReport {
                 if let Some(c) = &e.crm {
                     what.push(format!("CRM: {c}"));
                 }
-                let _ = write!(s, "  {:<9} {}  — {}", format!("{:?}", e.verdict).to_lowercase(), e.label, e.reason);
+                let _ = write!(
+                    s,
+                    "  {:<9} {}  — {}",
+                    format!("{:?}", e.verdict).to_lowercase(),
+                    e.label,
+                    e.reason
+                );
                 if !what.is_empty() {
                     let _ = write!(s, " [{}]", what.join("; "));
                 }

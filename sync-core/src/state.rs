@@ -90,17 +90,27 @@ impl SyncState {
         match change {
             StateChange::LinkSet { module, link } => {
                 let m = self.modules.entry(*module).or_default();
-                m.links.retain(|l| l.unid != link.unid && l.zoho_id != link.zoho_id);
+                m.links
+                    .retain(|l| l.unid != link.unid && l.zoho_id != link.zoho_id);
                 m.links.push(link.clone());
             }
-            StateChange::LinkRemoved { module, unid, zoho_id } => {
+            StateChange::LinkRemoved {
+                module,
+                unid,
+                zoho_id,
+            } => {
                 let m = self.modules.entry(*module).or_default();
                 m.links.retain(|l| {
                     unid.as_ref().is_none_or(|u| &l.unid != u)
                         && zoho_id.as_ref().is_none_or(|z| &l.zoho_id != z)
                 });
             }
-            StateChange::Cursors { module, notes, crm, fingerprint } => {
+            StateChange::Cursors {
+                module,
+                notes,
+                crm,
+                fingerprint,
+            } => {
                 let m = self.modules.entry(*module).or_default();
                 m.notes_cursor = *notes;
                 m.crm_cursor = *crm;
@@ -118,20 +128,37 @@ mod tests {
     use super::*;
 
     fn link(u: &str, z: &str) -> Link {
-        Link { unid: NotesUnid(u.into()), zoho_id: ZohoId(z.into()), base: Fields::default() }
+        Link {
+            unid: NotesUnid(u.into()),
+            zoho_id: ZohoId(z.into()),
+            base: Fields::default(),
+        }
     }
 
     #[test]
     fn link_set_replaces_links_sharing_either_id() {
         let mut s = SyncState::default();
         let m = Module::Contacts;
-        s.apply(&StateChange::LinkSet { module: m, link: link("A", "1") });
-        s.apply(&StateChange::LinkSet { module: m, link: link("B", "2") });
-        s.apply(&StateChange::LinkSet { module: m, link: link("A", "3") });
+        s.apply(&StateChange::LinkSet {
+            module: m,
+            link: link("A", "1"),
+        });
+        s.apply(&StateChange::LinkSet {
+            module: m,
+            link: link("B", "2"),
+        });
+        s.apply(&StateChange::LinkSet {
+            module: m,
+            link: link("A", "3"),
+        });
         let links = &s.modules[&m].links;
         assert_eq!(links.len(), 2);
         assert!(links.contains(&link("A", "3")));
-        s.apply(&StateChange::LinkRemoved { module: m, unid: None, zoho_id: Some(ZohoId("2".into())) });
+        s.apply(&StateChange::LinkRemoved {
+            module: m,
+            unid: None,
+            zoho_id: Some(ZohoId("2".into())),
+        });
         assert_eq!(s.modules[&m].links, vec![link("A", "3")]);
     }
 }

@@ -11,7 +11,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// An instant: milliseconds since the Unix epoch, UTC.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
 
@@ -92,7 +94,10 @@ impl Timestamp {
         if parts.next()? != "GMT" {
             return None;
         }
-        let month = MONTHS.iter().position(|m| m.eq_ignore_ascii_case(month_name))? as i64 + 1;
+        let month = MONTHS
+            .iter()
+            .position(|m| m.eq_ignore_ascii_case(month_name))? as i64
+            + 1;
         let iso = format!("{year:04}-{month:02}-{day:02}T{clock}Z");
         Self::parse_iso(&iso)
     }
@@ -153,8 +158,9 @@ impl fmt::Display for Timestamp {
     }
 }
 
-const MONTHS: [&str; 12] =
-    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 
 fn num(s: &str, from: usize, to: usize) -> Option<i64> {
@@ -201,7 +207,15 @@ pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let mp = (5 * doy + 2) / 153;
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 #[cfg(test)]
@@ -230,10 +244,19 @@ mod tests {
 
     #[test]
     fn rejects_malformed_input() {
-        for bad in ["", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-11-25 08:36", "x"] {
+        for bad in [
+            "",
+            "2026-13-01T00:00:00Z",
+            "2026-02-30T00:00:00Z",
+            "2026-11-25 08:36",
+            "x",
+        ] {
             assert_eq!(Timestamp::parse_iso(bad), None, "{bad}");
         }
-        assert_eq!(Timestamp::parse_http_date("Wed, 25 Nov 2026 08:36:31 PST"), None);
+        assert_eq!(
+            Timestamp::parse_http_date("Wed, 25 Nov 2026 08:36:31 PST"),
+            None
+        );
     }
 
     #[test]

@@ -9,19 +9,40 @@
 //!
 //! `PROPTEST_CASES` raises the number of cases (default 256).
 
+#![allow(clippy::unwrap_used)] // A failed unwrap is how a test reports failure.
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use sync_core::plan::{LinkOp, PlanInput, SideSnapshot, Write, plan};
 use sync_core::state::{StateChange, SyncState};
-use sync_core::{ConflictPolicy, Direction, Fields, Link, Module, NotesUnid, Record, Settings, Side, ZohoId};
+use sync_core::{
+    ConflictPolicy, Direction, Fields, Link, Module, NotesUnid, Record, Settings, Side, ZohoId,
+};
 
 #[derive(Clone, Debug)]
 enum Edit {
-    Create { side: Side, last: u8, email: u8, phone: u8, private: bool },
-    Update { side: Side, pick: usize, field: u8, value: u8 },
-    Delete { side: Side, pick: usize },
-    MakePrivate { side: Side, pick: usize },
+    Create {
+        side: Side,
+        last: u8,
+        email: u8,
+        phone: u8,
+        private: bool,
+    },
+    Update {
+        side: Side,
+        pick: usize,
+        field: u8,
+        value: u8,
+    },
+    Delete {
+        side: Side,
+        pick: usize,
+    },
+    MakePrivate {
+        side: Side,
+        pick: usize,
+    },
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
@@ -37,10 +58,21 @@ fn edit() -> impl Strategy<Value = Edit> {
 
 fn settings() -> impl Strategy<Value = Settings> {
     (
-        prop_oneof![Just(Direction::TwoWay), Just(Direction::NotesToCrm), Just(Direction::CrmToNotes)],
-        prop_oneof![Just(ConflictPolicy::CrmWins), Just(ConflictPolicy::NotesWins)],
+        prop_oneof![
+            Just(Direction::TwoWay),
+            Just(Direction::NotesToCrm),
+            Just(Direction::CrmToNotes)
+        ],
+        prop_oneof![
+            Just(ConflictPolicy::CrmWins),
+            Just(ConflictPolicy::NotesWins)
+        ],
     )
-        .prop_map(|(direction, conflict)| Settings { contacts: true, direction, conflict })
+        .prop_map(|(direction, conflict)| Settings {
+            contacts: true,
+            direction,
+            conflict,
+        })
 }
 
 #[derive(Default, Debug)]
@@ -61,24 +93,54 @@ impl World {
 
     fn pick(&mut self, side: Side, pick: usize) -> Option<String> {
         let m = self.side(side);
-        if m.is_empty() { None } else { m.keys().nth(pick % m.len()).cloned() }
+        if m.is_empty() {
+            None
+        } else {
+            m.keys().nth(pick % m.len()).cloned()
+        }
     }
 
     fn apply_edit(&mut self, e: &Edit) {
         match *e {
-            Edit::Create { side, last, email, phone, private } => {
+            Edit::Create {
+                side,
+                last,
+                email,
+                phone,
+                private,
+            } => {
                 self.next_id += 1;
-                let id = format!("{}{}", if side == Side::Notes { "U" } else { "Z" }, self.next_id);
+                let id = format!(
+                    "{}{}",
+                    if side == Side::Notes { "U" } else { "Z" },
+                    self.next_id
+                );
                 let mut fields = Fields::default();
                 fields.set("last_name", &format!("Last{last}"));
                 fields.set("email", &format!("p{email}@x.com"));
                 fields.set("office_phone", &format!("{phone}"));
-                self.side(side).insert(id, Record { fields, private, xref: None });
+                self.side(side).insert(
+                    id,
+                    Record {
+                        fields,
+                        private,
+                        xref: None,
+                    },
+                );
             }
-            Edit::Update { side, pick, field, value } => {
+            Edit::Update {
+                side,
+                pick,
+                field,
+                value,
+            } => {
                 if let Some(id) = self.pick(side, pick) {
                     let name = ["office_phone", "city", "job_title"][usize::from(field)];
-                    let v = if value == 0 { String::new() } else { format!("v{value}") };
+                    let v = if value == 0 {
+                        String::new()
+                    } else {
+                        format!("v{value}")
+                    };
                     if let Some(r) = self.side(side).get_mut(&id) {
                         r.fields.set(name, &v);
                     }
@@ -90,24 +152,39 @@ impl World {
                 }
             }
             Edit::MakePrivate { side, pick } => {
-                if let Some(id) = self.pick(side, pick) {
-                    if let Some(r) = self.side(side).get_mut(&id) {
-                        r.private = true;
-                    }
+                if let Some(id) = self.pick(side, pick)
+                    && let Some(r) = self.side(side).get_mut(&id)
+                {
+                    r.private = true;
                 }
             }
         }
     }
 
     fn links(&self) -> Vec<Link> {
-        self.state.modules.get(&Module::Contacts).map(|m| m.links.clone()).unwrap_or_default()
+        self.state
+            .modules
+            .get(&Module::Contacts)
+            .map(|m| m.links.clone())
+            .unwrap_or_default()
     }
 
     fn plan(&self, settings: &Settings) -> sync_core::plan::ModulePlan {
-        let snap = |m: &BTreeMap<String, Record>| SideSnapshot { records: m.clone(), complete: true, ..SideSnapshot::default() };
+        let snap = |m: &BTreeMap<String, Record>| SideSnapshot {
+            records: m.clone(),
+            complete: true,
+            ..SideSnapshot::default()
+        };
         let (n, c) = (snap(&self.notes), snap(&self.crm));
         let links = self.links();
-        plan(&PlanInput { module: Module::Contacts, settings, links: &links, notes: &n, crm: &c, allow_mass_delete: true })
+        plan(&PlanInput {
+            module: Module::Contacts,
+            settings,
+            links: &links,
+            notes: &n,
+            crm: &c,
+            allow_mass_delete: true,
+        })
     }
 
     /// Executes a plan the way the engine does.
@@ -117,14 +194,33 @@ impl World {
             let mut unid = it.unid.clone();
             let mut zid = it.zoho_id.clone();
             for side in [Side::Notes, Side::Crm] {
-                let w = if side == Side::Notes { &it.notes } else { &it.crm };
+                let w = if side == Side::Notes {
+                    &it.notes
+                } else {
+                    &it.crm
+                };
                 let Some(w) = w else { continue };
                 match w {
                     Write::Create { fields } => {
                         self.next_id += 1;
-                        let id = format!("{}{}", if side == Side::Notes { "U" } else { "Z" }, self.next_id);
-                        let xref = if side == Side::Notes { zid.as_ref().map(|z| z.0.clone()) } else { unid.as_ref().map(|u| u.0.clone()) };
-                        self.side(side).insert(id.clone(), Record { fields: fields.clone(), private: false, xref });
+                        let id = format!(
+                            "{}{}",
+                            if side == Side::Notes { "U" } else { "Z" },
+                            self.next_id
+                        );
+                        let xref = if side == Side::Notes {
+                            zid.as_ref().map(|z| z.0.clone())
+                        } else {
+                            unid.as_ref().map(|u| u.0.clone())
+                        };
+                        self.side(side).insert(
+                            id.clone(),
+                            Record {
+                                fields: fields.clone(),
+                                private: false,
+                                xref,
+                            },
+                        );
                         if side == Side::Notes {
                             unid = Some(NotesUnid(id));
                         } else {
@@ -132,9 +228,20 @@ impl World {
                         }
                     }
                     Write::Update { set, clear, xref } => {
-                        let id = if side == Side::Notes { unid.as_ref().map(|u| u.0.clone()) } else { zid.as_ref().map(|z| z.0.clone()) };
-                        let other = if side == Side::Notes { zid.as_ref().map(|z| z.0.clone()) } else { unid.as_ref().map(|u| u.0.clone()) };
-                        let r = self.side(side).get_mut(&id.unwrap()).expect("updated record exists");
+                        let id = if side == Side::Notes {
+                            unid.as_ref().map(|u| u.0.clone())
+                        } else {
+                            zid.as_ref().map(|z| z.0.clone())
+                        };
+                        let other = if side == Side::Notes {
+                            zid.as_ref().map(|z| z.0.clone())
+                        } else {
+                            unid.as_ref().map(|u| u.0.clone())
+                        };
+                        let r = self
+                            .side(side)
+                            .get_mut(&id.unwrap())
+                            .expect("updated record exists");
                         for (k, v) in &set.0 {
                             r.fields.set(k, v);
                         }
@@ -146,31 +253,44 @@ impl World {
                         }
                     }
                     Write::Delete => {
-                        let id = if side == Side::Notes { unid.as_ref().map(|u| u.0.clone()) } else { zid.as_ref().map(|z| z.0.clone()) };
+                        let id = if side == Side::Notes {
+                            unid.as_ref().map(|u| u.0.clone())
+                        } else {
+                            zid.as_ref().map(|z| z.0.clone())
+                        };
                         self.side(side).remove(&id.unwrap());
                     }
                 }
             }
             // Back-links: the engine writes the new id into the twin after a create.
-            if matches!(it.crm, Some(Write::Create { .. })) {
-                if let (Some(u), Some(z)) = (&unid, &zid) {
-                    if let Some(r) = self.notes.get_mut(&u.0) {
-                        r.xref = Some(z.0.clone());
-                    }
-                }
+            if matches!(it.crm, Some(Write::Create { .. }))
+                && let (Some(u), Some(z)) = (&unid, &zid)
+                && let Some(r) = self.notes.get_mut(&u.0)
+            {
+                r.xref = Some(z.0.clone());
             }
-            if matches!(it.notes, Some(Write::Create { .. })) {
-                if let (Some(u), Some(z)) = (&unid, &zid) {
-                    if let Some(r) = self.crm.get_mut(&z.0) {
-                        r.xref = Some(u.0.clone());
-                    }
-                }
+            if matches!(it.notes, Some(Write::Create { .. }))
+                && let (Some(u), Some(z)) = (&unid, &zid)
+                && let Some(r) = self.crm.get_mut(&z.0)
+            {
+                r.xref = Some(u.0.clone());
             }
             let change = match it.link {
                 LinkOp::Keep => None,
-                LinkOp::Remove => Some(StateChange::LinkRemoved { module: Module::Contacts, unid: it.unid, zoho_id: it.zoho_id }),
+                LinkOp::Remove => Some(StateChange::LinkRemoved {
+                    module: Module::Contacts,
+                    unid: it.unid,
+                    zoho_id: it.zoho_id,
+                }),
                 LinkOp::Set(base) => match (unid, zid) {
-                    (Some(unid), Some(zoho_id)) => Some(StateChange::LinkSet { module: Module::Contacts, link: Link { unid, zoho_id, base } }),
+                    (Some(unid), Some(zoho_id)) => Some(StateChange::LinkSet {
+                        module: Module::Contacts,
+                        link: Link {
+                            unid,
+                            zoho_id,
+                            base,
+                        },
+                    }),
                     _ => None,
                 },
             };
@@ -184,12 +304,22 @@ impl World {
 /// Non-private contents of a side, leaving out records whose cross-ID twin on the `other` side
 /// is private: such a pair was withdrawn (DESIGN §4.3) and the record stays on its side alone.
 fn contents(m: &BTreeMap<String, Record>, other: &BTreeMap<String, Record>) -> Vec<Fields> {
-    let withdrawn: BTreeSet<&str> = other.values().filter(|r| r.private).filter_map(|r| r.xref.as_deref()).collect();
-    let private_ids: BTreeSet<&str> = other.iter().filter(|(_, r)| r.private).map(|(id, _)| id.as_str()).collect();
+    let withdrawn: BTreeSet<&str> = other
+        .values()
+        .filter(|r| r.private)
+        .filter_map(|r| r.xref.as_deref())
+        .collect();
+    let private_ids: BTreeSet<&str> = other
+        .iter()
+        .filter(|(_, r)| r.private)
+        .map(|(id, _)| id.as_str())
+        .collect();
     let mut v: Vec<Fields> = m
         .iter()
         .filter(|(id, r)| {
-            !r.private && !withdrawn.contains(id.as_str()) && !r.xref.as_deref().is_some_and(|x| private_ids.contains(x))
+            !r.private
+                && !withdrawn.contains(id.as_str())
+                && !r.xref.as_deref().is_some_and(|x| private_ids.contains(x))
         })
         .map(|(_, r)| r.fields.clone())
         .collect();
@@ -199,7 +329,11 @@ fn contents(m: &BTreeMap<String, Record>, other: &BTreeMap<String, Record>) -> V
 
 fn check_converged(w: &World, settings: &Settings) -> Result<(), TestCaseError> {
     let again = w.plan(settings);
-    prop_assert!(!again.has_writes(), "second plan writes: {:#?}", again.items);
+    prop_assert!(
+        !again.has_writes(),
+        "second plan writes: {:#?}",
+        again.items
+    );
     let links = w.links();
     let unids: BTreeSet<_> = links.iter().map(|l| &l.unid).collect();
     let zids: BTreeSet<_> = links.iter().map(|l| &l.zoho_id).collect();
@@ -216,13 +350,25 @@ fn check_converged(w: &World, settings: &Settings) -> Result<(), TestCaseError> 
     }
     match settings.direction {
         Direction::TwoWay => {
-            prop_assert_eq!(contents(&w.notes, &w.crm), contents(&w.crm, &w.notes), "two-way sides differ");
+            prop_assert_eq!(
+                contents(&w.notes, &w.crm),
+                contents(&w.crm, &w.notes),
+                "two-way sides differ"
+            );
         }
         Direction::NotesToCrm | Direction::CrmToNotes => {
-            let (src, dst) = if settings.direction == Direction::NotesToCrm { (&w.notes, &w.crm) } else { (&w.crm, &w.notes) };
+            let (src, dst) = if settings.direction == Direction::NotesToCrm {
+                (&w.notes, &w.crm)
+            } else {
+                (&w.crm, &w.notes)
+            };
             let targets = contents(dst, src);
             for f in contents(src, dst) {
-                prop_assert!(targets.contains(&f), "source record without a twin: {:?}", f);
+                prop_assert!(
+                    targets.contains(&f),
+                    "source record without a twin: {:?}",
+                    f
+                );
             }
         }
     }

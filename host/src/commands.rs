@@ -1,0 +1,253 @@
+//! One function per `nzsync` command. Each returns the process exit code; errors that stop a
+//! command are returned as `anyhow` errors with a plain message.
+//!
+//! Exit codes: 0 — done; 1 — could not run (config, credentials, servers); 2 — ran, but some
+//! records failed or a module was held back by the mass-delete guard (see the report).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use sync_core::report::RunOutcome;
+
+use crate::config::Config;
+use crate::runner::{Limits, Runner, RunnerError};
+use crate::store::Store;
+use crate::upstream::Upstreams;
+
+/// Exit code: the run could not be carried out.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code: the run finished with record errors or a held-back module.
+pub const EXIT_PARTIAL: u8 = 2;
+
+fn open_store(path: &Path) -> anyhow::Result<Store> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the store folder {}", dir.display()))?;
+    }
+    Store::open(path).with_context(|| format!("cannot open the store {}", path.display()))
+}
+
+/// `nzsync sync`: one headless sync under wasmtime.
+///
+/// # Errors
+/// A plain message when the config, the store or the Zoho credentials are unusable.
+pub async fn sync(
+    config_path: &Path,
+    dry_run: bool,
+    json: bool,
+    allow_mass_delete: bool,
+) -> anyhow::Result<ExitCode> {
+    let config = Config::load(config_path)?;
+    let secrets = config.secrets().map_err(anyhow::Error::msg)?;
+    let upstreams = Arc::new(Upstreams::new(&config, &secrets).map_err(anyhow::Error::msg)?);
+    // Fail fast, with Zoho's own words, when the OAuth credentials are wrong.
+    upstreams.zoho_token(false).await?;
+    let mut store = open_store(&config.store.path)?;
+    let profile = config.profile();
+    let state = store.load_state(&profile)?;
+    let runner = Runner::new(Limits::default())?;
+    let engine_config = config.engine_config(dry_run, allow_mass_delete);
+    let report = runner
+        .run(&engine_config, &state, upstreams, |changes| {
+            if dry_run {
+                return Ok(());
+            }
+            store.apply(&profile, changes).map_err(RunnerError::from)
+        })
+        .await?;
+    store.record_run(&profile, &report)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.to_text());
+    }
+    if let Some(e) = &report.error {
+        eprintln!("nzsync: {e}");
+    }
+    Ok(match report.outcome {
+        RunOutcome::Completed => ExitCode::SUCCESS,
+        RunOutcome::Partial => ExitCode::from(EXIT_PARTIAL),
+        RunOutcome::Failed => ExitCode::from(EXIT_FAILED),
+    })
+}
+
+/// `nzsync check`: connection and DAS-readiness diagnostics.
+///
+/// # Errors
+/// A plain message when the config is unusable.
+pub async fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
+    let config = Config::load(config_path)?;
+    let secrets = config.secrets().map_err(anyhow::Error::msg)?;
+    let up = Upstreams::new(&config, &secrets).map_err(anyhow::Error::msg)?;
+    let checks = crate::check::run(&config, &up).await;
+    for c in &checks {
+        println!(
+            "{} {:<26} {}",
+            if c.ok { "ok  " } else { "FAIL" },
+            c.name,
+            c.detail
+        );
+    }
+    Ok(if checks.iter().all(|c| c.ok) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_FAILED)
+    })
+}
+
+/// `nzsync uninstall`: deletes everything stored for this config (F9).
+///
+/// # Errors
+/// A plain message when the config or the store is unusable, or `--yes` is missing.
+pub fn uninstall(config_path: &Path, yes: bool) -> anyhow::Result<ExitCode> {
+    let config = Config::load(config_path)?;
+    if !yes {
+        bail!(
+            "uninstall deletes all sync state and run history stored for {} in {} and cannot be undone; \
+             records in IBM Notes and Zoho CRM stay. Run again with --yes to confirm",
+            config.profile(),
+            config.store.path.display()
+        );
+    }
+    let mut store = open_store(&config.store.path)?;
+    let rows = store.delete_profile(&config.profile())?;
+    println!("deleted {rows} stored rows for {}", config.profile());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Options of `nzsync sim`.
+#[derive(Clone, Debug)]
+pub struct SimOptions {
+    /// Domino simulator port.
+    pub domino_port: u16,
+    /// Zoho simulator port.
+    pub zoho_port: u16,
+    /// Latency added to every request.
+    pub latency_ms: u64,
+    /// Load the demo data.
+    pub demo_seed: bool,
+    /// Domino users (`NAME:PASSWORD`).
+    pub domino_users: Vec<(String, String)>,
+}
+
+async fn start_sims(o: &SimOptions) -> anyhow::Result<nzsync_sim::Simulators> {
+    let cfg = nzsync_sim::SimConfig {
+        domino_port: o.domino_port,
+        zoho_port: o.zoho_port,
+        latency_ms: o.latency_ms,
+        seed: if o.demo_seed {
+            nzsync_sim::Seed::Demo
+        } else {
+            nzsync_sim::Seed::Empty
+        },
+        domino_users: o.domino_users.clone(),
+    };
+    nzsync_sim::start(cfg)
+        .await
+        .context("cannot start the simulators (is the port in use?)")
+}
+
+/// `nzsync sim`: the simulators alone, until Ctrl-C.
+///
+/// # Errors
+/// When a port cannot be bound.
+pub async fn sim(o: SimOptions) -> anyhow::Result<ExitCode> {
+    let sims = start_sims(&o).await?;
+    println!("Domino simulator:   {}", sims.domino_url);
+    println!(
+        "Zoho CRM simulator: {}  (OAuth: /oauth/v2/token)",
+        sims.zoho_url
+    );
+    println!(
+        "Control: GET {0}/_sim/dump, GET {1}/_sim/dump (see README)",
+        sims.domino_url, sims.zoho_url
+    );
+    println!("Press Ctrl-C to stop.");
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    sims.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a config for the demo simulators into `dir` and returns its path.
+///
+/// # Errors
+/// When the file cannot be written.
+pub fn write_demo_config(dir: &Path, domino_url: &str, zoho_url: &str) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let path = dir.join("nzsync.toml");
+    let text = format!(
+        r#"# Written by `nzsync demo`: points at the demo simulators.
+[domino]
+url = "{domino_url}"
+user = "demo"
+password = "demo"
+mail_db = "mail/demo.nsf"
+
+[zoho]
+api_domain = "{zoho_url}"
+accounts_url = "{zoho_url}"
+client_id = "demo-client"
+client_secret = "demo-secret"
+refresh_token = "demo-refresh"
+
+[sync]
+contacts = true
+direction = "two_way"
+conflict = "crm_wins"
+
+[store]
+path = "nzsync.db"
+"#
+    );
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+/// `nzsync demo`: simulators with sample data plus the web server, until Ctrl-C.
+///
+/// # Errors
+/// When a port cannot be bound or the data folder cannot be written.
+pub async fn demo(port: u16, data: &Path) -> anyhow::Result<ExitCode> {
+    let sims = start_sims(&SimOptions {
+        domino_port: 0,
+        zoho_port: 0,
+        latency_ms: 0,
+        demo_seed: true,
+        domino_users: Vec::new(),
+    })
+    .await?;
+    let config = write_demo_config(data, &sims.domino_url, &sims.zoho_url)?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let app = crate::web::widget_routes();
+    println!("notes-zoho-sync demo");
+    println!("  widget:             http://{addr}/");
+    println!(
+        "  Domino simulator:   {}   (user demo / password demo, mail file mail/demo.nsf)",
+        sims.domino_url
+    );
+    println!(
+        "  Zoho CRM simulator: {}   (client demo-client, refresh token demo-refresh)",
+        sims.zoho_url
+    );
+    println!(
+        "  headless sync:      nzsync sync --config {}",
+        config.display()
+    );
+    println!("Press Ctrl-C to stop.");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("web server failed")?;
+    sims.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,392 @@
+//! `nzsync.toml`: the configuration contract of `DESIGN.md` §4.1.
+//!
+//! Unknown keys are refused (a typo must not silently change how a sync behaves); relative
+//! paths are resolved against the config file's folder.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use sync_core::{ConflictPolicy, Direction};
+
+/// Why a config could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The path given.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has wrong keys or values.
+    #[error("config file {path} is not valid: {message}")]
+    Parse {
+        /// The path given.
+        path: PathBuf,
+        /// What the parser said (with line and column).
+        message: String,
+    },
+    /// A value is present but not usable.
+    #[error("config file {path}: {message}")]
+    Invalid {
+        /// The path given.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// `[domino]`: the Domino server and the user's credentials.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DominoConfig {
+    /// The "Server Name": base URL of the Domino HTTP server.
+    pub url: String,
+    /// The Notes user name (Internet password login).
+    pub user: String,
+    /// The Internet password, in clear (prefer `password_env`).
+    pub password: Option<String>,
+    /// The name of an environment variable that holds the password.
+    pub password_env: Option<String>,
+    /// The user's mail file; `mail/{user}.nsf` when absent.
+    pub mail_db: Option<String>,
+    /// Requests in flight to Domino at most.
+    #[serde(default = "default_notes_concurrency")]
+    pub concurrency: u32,
+}
+
+/// `[zoho]`: the Zoho CRM org and the OAuth client.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZohoConfig {
+    /// API domain, e.g. `https://www.zohoapis.com`.
+    pub api_domain: String,
+    /// Accounts server, e.g. `https://accounts.zoho.com`.
+    pub accounts_url: String,
+    /// OAuth client id.
+    pub client_id: String,
+    /// OAuth client secret.
+    pub client_secret: Option<String>,
+    /// Environment variable holding the client secret.
+    pub client_secret_env: Option<String>,
+    /// OAuth refresh token (offline access).
+    pub refresh_token: Option<String>,
+    /// Environment variable holding the refresh token.
+    pub refresh_token_env: Option<String>,
+    /// API version path segment.
+    #[serde(default = "default_api_version")]
+    pub api_version: String,
+    /// Requests in flight to Zoho at most (stay under the org's concurrency limit).
+    #[serde(default = "default_crm_concurrency")]
+    pub concurrency: u32,
+}
+
+/// Which events to sync (`[sync] events`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventsSetting {
+    /// All events.
+    #[default]
+    All,
+    /// Today's events.
+    Today,
+    /// Events of the past month.
+    PastMonth,
+    /// No events.
+    Off,
+}
+
+/// `[sync]`: the user's sync settings (F3).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SyncConfig {
+    /// Sync contacts.
+    pub contacts: bool,
+    /// Sync to-dos (accepted now; synced once the tasks module lands).
+    pub tasks: bool,
+    /// Which events (accepted now; synced once the events module lands).
+    pub events: EventsSetting,
+    /// Which way changes flow.
+    pub direction: Direction,
+    /// Who wins a field changed on both sides.
+    pub conflict: ConflictPolicy,
+    /// The Zoho tag that marks a record private.
+    pub private_tag: String,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self {
+            contacts: true,
+            tasks: true,
+            events: EventsSetting::All,
+            direction: Direction::TwoWay,
+            conflict: ConflictPolicy::CrmWins,
+            private_tag: "Private".into(),
+        }
+    }
+}
+
+/// `[store]`: where the sync state lives.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// SQLite file.
+    pub path: PathBuf,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::from("nzsync.db"),
+        }
+    }
+}
+
+/// The whole file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[domino]`.
+    pub domino: DominoConfig,
+    /// `[zoho]`.
+    pub zoho: ZohoConfig,
+    /// `[sync]`.
+    #[serde(default)]
+    pub sync: SyncConfig,
+    /// `[store]`.
+    #[serde(default)]
+    pub store: StoreConfig,
+}
+
+fn default_api_version() -> String {
+    "v8".into()
+}
+fn default_notes_concurrency() -> u32 {
+    4
+}
+fn default_crm_concurrency() -> u32 {
+    4
+}
+
+/// Secrets resolved from the config and the environment.
+#[derive(Clone)]
+pub struct Secrets {
+    /// Domino Internet password.
+    pub domino_password: String,
+    /// Zoho client secret.
+    pub zoho_client_secret: String,
+    /// Zoho refresh token.
+    pub zoho_refresh_token: String,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secrets(redacted)")
+    }
+}
+
+impl Config {
+    /// Reads and checks `path`.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the file and the problem.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut cfg: Self = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        for (key, value) in [
+            ("domino.url", &cfg.domino.url),
+            ("zoho.api_domain", &cfg.zoho.api_domain),
+            ("zoho.accounts_url", &cfg.zoho.accounts_url),
+        ] {
+            let u = url::Url::parse(value)
+                .map_err(|e| invalid(format!("{key} = {value:?} is not a URL: {e}")))?;
+            if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+                return Err(invalid(format!(
+                    "{key} = {value:?} must be an http(s) URL with a host"
+                )));
+            }
+        }
+        if cfg.domino.user.trim().is_empty() {
+            return Err(invalid("domino.user is empty".into()));
+        }
+        if cfg.store.path.is_relative()
+            && let Some(dir) = path.parent()
+        {
+            cfg.store.path = dir.join(&cfg.store.path);
+        }
+        cfg.secrets().map_err(invalid)?;
+        Ok(cfg)
+    }
+
+    /// The secrets, from the file or the named environment variables.
+    ///
+    /// # Errors
+    /// A message naming the missing secret.
+    pub fn secrets(&self) -> Result<Secrets, String> {
+        fn pick(
+            name: &str,
+            value: Option<&String>,
+            env: Option<&String>,
+        ) -> Result<String, String> {
+            match (value, env) {
+                (Some(v), _) => Ok(v.clone()),
+                (None, Some(var)) => std::env::var(var)
+                    .map_err(|_| format!("{name}_env names {var}, which is not set")),
+                (None, None) => Err(format!("{name} (or {name}_env) is missing")),
+            }
+        }
+        Ok(Secrets {
+            domino_password: pick(
+                "domino.password",
+                self.domino.password.as_ref(),
+                self.domino.password_env.as_ref(),
+            )?,
+            zoho_client_secret: pick(
+                "zoho.client_secret",
+                self.zoho.client_secret.as_ref(),
+                self.zoho.client_secret_env.as_ref(),
+            )?,
+            zoho_refresh_token: pick(
+                "zoho.refresh_token",
+                self.zoho.refresh_token.as_ref(),
+                self.zoho.refresh_token_env.as_ref(),
+            )?,
+        })
+    }
+
+    /// The mail file path, e.g. `mail/demo.nsf`.
+    #[must_use]
+    pub fn mail_db(&self) -> String {
+        match &self.domino.mail_db {
+            Some(db) => db.trim_matches('/').to_owned(),
+            None => {
+                let short: String = self
+                    .domino
+                    .user
+                    .split('/')
+                    .next()
+                    .unwrap_or_default()
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect();
+                format!("mail/{}.nsf", short.to_lowercase())
+            }
+        }
+    }
+
+    /// The key under which this config's sync state is stored.
+    #[must_use]
+    pub fn profile(&self) -> String {
+        format!(
+            "cli:{}@{}",
+            self.domino.user,
+            self.domino.url.trim_end_matches('/')
+        )
+    }
+
+    /// The engine settings for this config.
+    #[must_use]
+    pub fn engine_config(&self, dry_run: bool, allow_mass_delete: bool) -> sync_core::EngineConfig {
+        sync_core::EngineConfig {
+            mail_db: self.mail_db(),
+            settings: sync_core::Settings {
+                contacts: self.sync.contacts,
+                direction: self.sync.direction,
+                conflict: self.sync.conflict,
+            },
+            dry_run,
+            allow_mass_delete,
+            notes_concurrency: self.domino.concurrency.max(1),
+            crm_concurrency: self.zoho.concurrency.max(1),
+            private_tag: self.sync.private_tag.clone(),
+            crm_api_version: self.zoho.api_version.clone(),
+            ..sync_core::EngineConfig::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("nzsync.toml");
+        std::fs::write(&p, text).unwrap();
+        (dir, p)
+    }
+
+    const GOOD: &str = r#"
+[domino]
+url = "http://127.0.0.1:18081"
+user = "demo"
+password = "demo"
+[zoho]
+api_domain = "http://127.0.0.1:18082"
+accounts_url = "http://127.0.0.1:18082"
+client_id = "demo-client"
+client_secret = "demo-secret"
+refresh_token = "demo-refresh"
+[sync]
+direction = "notes_to_crm"
+conflict = "notes_wins"
+[store]
+path = "state.db"
+"#;
+
+    #[test]
+    fn loads_the_documented_shape() {
+        let (dir, p) = write(GOOD);
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.mail_db(), "mail/demo.nsf");
+        assert_eq!(c.sync.direction, Direction::NotesToCrm);
+        assert_eq!(c.store.path, dir.path().join("state.db"));
+    }
+
+    #[test]
+    fn refuses_unknown_keys_bad_values_and_missing_secrets() {
+        let (_d, p) = write(&GOOD.replace("conflict = ", "conflcit = "));
+        assert!(
+            Config::load(&p)
+                .unwrap_err()
+                .to_string()
+                .contains("unknown field")
+        );
+        let (_d, p) = write(&GOOD.replace("\"notes_to_crm\"", "\"sideways\""));
+        assert!(
+            Config::load(&p)
+                .unwrap_err()
+                .to_string()
+                .contains("unknown variant")
+        );
+        let (_d, p) = write(&GOOD.replace("password = \"demo\"", ""));
+        assert!(
+            Config::load(&p)
+                .unwrap_err()
+                .to_string()
+                .contains("domino.password")
+        );
+        let (_d, p) = write(&GOOD.replace("http://127.0.0.1:18081", "not a url"));
+        assert!(
+            Config::load(&p)
+                .unwrap_err()
+                .to_string()
+                .contains("domino.url")
+        );
+        let err = Config::load(Path::new("/nonexistent/nzsync.toml")).unwrap_err();
+        assert!(err.to_string().contains("cannot read config file"));
+    }
+}

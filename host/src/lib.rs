@@ -1,0 +1,12 @@
+//! The `nzsync` host: configuration, the SQLite store, the upstream clients, the wasmtime
+//! runner that executes the sync-core component, diagnostics, and the web server.
+//!
+//! `main.rs` only parses the command line and calls [`commands`].
+
+pub mod check;
+pub mod commands;
+pub mod config;
+pub mod runner;
+pub mod store;
+pub mod upstream;
+pub mod web;

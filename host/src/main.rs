@@ -1,0 +1,137 @@
+//! `nzsync`: parses the command line and dispatches to [`nzsync::commands`].
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use nzsync::commands;
+
+#[derive(Parser)]
+#[command(
+    name = "nzsync",
+    version,
+    about = "Keeps contacts in step between HCL Notes/Domino and Zoho CRM"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SeedArg {
+    Demo,
+    Empty,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole product on simulators with sample data, with the widget in the browser.
+    Demo {
+        /// Port of the web server (127.0.0.1).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Folder for the demo's config and store.
+        #[arg(long, default_value = "nzsync-demo")]
+        data: PathBuf,
+    },
+    /// One headless sync, inside the sync-core component under wasmtime.
+    Sync {
+        /// The config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Preview: read both sides, write nothing, show what would happen.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Let this run delete more than half of a module's linked records.
+        #[arg(long)]
+        allow_mass_delete: bool,
+    },
+    /// Check the connection to Domino and Zoho and that DAS is enabled (F1, F2).
+    Check {
+        /// The config file.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Start the Domino and Zoho CRM simulators alone.
+    Sim {
+        /// Domino simulator port.
+        #[arg(long, default_value_t = 18081)]
+        domino_port: u16,
+        /// Zoho CRM simulator port.
+        #[arg(long, default_value_t = 18082)]
+        zoho_port: u16,
+        /// Latency added to every API request, in milliseconds.
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+        /// Sample data to load.
+        #[arg(long, value_enum, default_value_t = SeedArg::Demo)]
+        seed: SeedArg,
+        /// A Domino user, NAME:PASSWORD (repeatable; default demo:demo).
+        #[arg(long = "domino-user", value_parser = parse_user)]
+        domino_users: Vec<(String, String)>,
+    },
+    /// Delete everything stored for a config: sync state and run history (F9).
+    Uninstall {
+        /// The config file.
+        #[arg(long)]
+        config: PathBuf,
+        /// Confirm: this cannot be undone.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+fn parse_user(s: &str) -> Result<(String, String), String> {
+    match s.split_once(':') {
+        Some((n, p)) if !n.is_empty() && !p.is_empty() => Ok((n.to_owned(), p.to_owned())),
+        _ => Err(format!("{s:?} is not NAME:PASSWORD")),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo { port, data } => commands::demo(port, &data).await,
+        Command::Sync {
+            config,
+            dry_run,
+            json,
+            allow_mass_delete,
+        } => commands::sync(&config, dry_run, json, allow_mass_delete).await,
+        Command::Check { config } => commands::check(&config).await,
+        Command::Sim {
+            domino_port,
+            zoho_port,
+            latency_ms,
+            seed,
+            domino_users,
+        } => {
+            commands::sim(commands::SimOptions {
+                domino_port,
+                zoho_port,
+                latency_ms,
+                demo_seed: matches!(seed, SeedArg::Demo),
+                domino_users,
+            })
+            .await
+        }
+        Command::Uninstall { config, yes } => commands::uninstall(&config, yes),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("nzsync: {e:#}");
+            ExitCode::from(commands::EXIT_FAILED)
+        }
+    }
+}

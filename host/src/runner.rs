@@ -1,0 +1,310 @@
+//! Runs the sync-core component under wasmtime: one [`Runner`] (one compiled component, one
+//! wasmtime `Engine`) per process, one `Store` per sync.
+//!
+//! The guest gets an empty WASI context (no files, no environment, no network, no clock it
+//! could use to do I/O), a memory limit, a fuel budget per call and a wall-clock deadline per
+//! call (epoch interruption). Everything it wants from the world it asks for through the
+//! engine's `output::request`, which the host performs with [`Upstreams::perform`].
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use sync_core::{
+    EngineConfig, Header, HttpResponse, RunReport, StateChange, SyncState, TransportError,
+    TransportErrorKind,
+};
+use tokio::sync::mpsc;
+use wasmtime::component::{Component, Linker, ResourceAny, ResourceTable};
+use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::upstream::Upstreams;
+
+mod bindings {
+    wasmtime::component::bindgen!({ path: "../sync-core/wit", world: "sync-engine" });
+}
+
+use bindings::exports::nzsync::engine::sync as wit;
+
+/// The sync-core component, built by `build.rs`.
+pub static COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/sync_core.wasm"));
+
+/// How long one epoch tick is.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Resource limits for a guest.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Linear memory of the guest at most, in bytes.
+    pub memory_bytes: usize,
+    /// Fuel (roughly, wasm instructions) for one call into the guest.
+    pub fuel_per_call: u64,
+    /// Wall-clock time for one call into the guest.
+    pub call_deadline: Duration,
+    /// Wall-clock time for the whole run.
+    pub run_deadline: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            memory_bytes: 1 << 30,
+            fuel_per_call: 20_000_000_000,
+            call_deadline: Duration::from_secs(60),
+            run_deadline: Duration::from_secs(6 * 3600),
+        }
+    }
+}
+
+/// Runner failures (the sync itself reports its own problems in the report).
+#[derive(Debug, thiserror::Error)]
+pub enum RunnerError {
+    /// wasmtime could not load or call the component, or a limit tripped.
+    #[error("sync engine (wasm) failed: {0}")]
+    Guest(String),
+    /// The engine refused its input.
+    #[error("sync engine refused its input: {0}")]
+    Input(String),
+    /// The run took longer than allowed.
+    #[error("the sync did not finish within {0:?}")]
+    Timeout(Duration),
+    /// The state could not be stored.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+fn guest_err(e: impl std::fmt::Display) -> RunnerError {
+    RunnerError::Guest(format!("{e:#}"))
+}
+
+/// The store's state: exactly the capabilities the guest has.
+struct GuestState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: StoreLimits,
+}
+
+impl WasiView for GuestState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// A compiled component, ready to run syncs.
+pub struct Runner {
+    engine: Engine,
+    component: Component,
+    linker: Linker<GuestState>,
+    limits: Limits,
+    ticking: Arc<AtomicBool>,
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        self.ticking.store(false, Ordering::Relaxed);
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+impl Runner {
+    /// Compiles the embedded component.
+    ///
+    /// # Errors
+    /// [`RunnerError::Guest`] when wasmtime cannot compile or link it.
+    pub fn new(limits: Limits) -> Result<Self, RunnerError> {
+        Self::with_component(COMPONENT, limits)
+    }
+
+    /// Compiles `bytes` (tests use this to load other builds).
+    ///
+    /// # Errors
+    /// [`RunnerError::Guest`] when wasmtime cannot compile or link it.
+    pub fn with_component(bytes: &[u8], limits: Limits) -> Result<Self, RunnerError> {
+        let mut config = Config::new();
+        // Components, a deterministic budget per call, and a wall-clock deadline per call.
+        config
+            .wasm_component_model(true)
+            .consume_fuel(true)
+            .epoch_interruption(true);
+        let engine = Engine::new(&config).map_err(guest_err)?;
+        let component = Component::new(&engine, bytes).map_err(guest_err)?;
+        let mut linker = Linker::new(&engine);
+        // The Rust standard library on wasip2 imports WASI; the context we give it is empty.
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(guest_err)?;
+        let ticking = Arc::new(AtomicBool::new(true));
+        let (flag, ticker) = (ticking.clone(), engine.clone());
+        std::thread::Builder::new()
+            .name("nzsync-epoch".into())
+            .spawn(move || {
+                while flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    ticker.increment_epoch();
+                }
+            })
+            .map_err(guest_err)?;
+        Ok(Self {
+            engine,
+            component,
+            linker,
+            limits,
+            ticking,
+        })
+    }
+
+    fn arm(&self, store: &mut Store<GuestState>) -> Result<(), RunnerError> {
+        store
+            .set_fuel(self.limits.fuel_per_call)
+            .map_err(guest_err)?;
+        let ticks = self.limits.call_deadline.as_millis() / EPOCH_TICK.as_millis().max(1);
+        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX).max(1));
+        Ok(())
+    }
+
+    /// Runs one sync to the end. `persist` is called with each batch of state changes before
+    /// the runner waits for the network, so the store is never behind by more than one batch.
+    ///
+    /// # Errors
+    /// [`RunnerError`] when the guest traps, a limit trips or `persist` fails; problems of the
+    /// sync itself (credentials, servers, records) are in the returned report.
+    pub async fn run(
+        &self,
+        config: &EngineConfig,
+        state: &SyncState,
+        upstreams: Arc<Upstreams>,
+        mut persist: impl FnMut(&[StateChange]) -> Result<(), RunnerError>,
+    ) -> Result<RunReport, RunnerError> {
+        let started = Instant::now();
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(self.limits.memory_bytes)
+            .instances(8)
+            .build();
+        let mut store = Store::new(
+            &self.engine,
+            GuestState {
+                wasi: WasiCtx::builder().build(),
+                table: ResourceTable::new(),
+                limits,
+            },
+        );
+        store.limiter(|s| &mut s.limits);
+        self.arm(&mut store)?;
+        let instance = bindings::SyncEngine::instantiate(&mut store, &self.component, &self.linker)
+            .map_err(guest_err)?;
+        let api = instance.nzsync_engine_sync().engine();
+        let config_json = serde_json::to_string(config).map_err(guest_err)?;
+        let state_json = serde_json::to_string(state).map_err(guest_err)?;
+        self.arm(&mut store)?;
+        let engine: ResourceAny = api
+            .call_create(&mut store, &config_json, &state_json, now_ms())
+            .map_err(guest_err)?
+            .map_err(RunnerError::Input)?;
+
+        let (tx, mut rx) = mpsc::unbounded_channel::<(u64, Result<HttpResponse, TransportError>)>();
+        let mut changes: Vec<StateChange> = Vec::new();
+        let report = loop {
+            if started.elapsed() > self.limits.run_deadline {
+                return Err(RunnerError::Timeout(self.limits.run_deadline));
+            }
+            self.arm(&mut store)?;
+            match api.call_poll(&mut store, engine).map_err(guest_err)? {
+                wit::Output::Request(r) => {
+                    let req = sync_core::HttpRequest {
+                        id: r.id,
+                        side: match r.side {
+                            wit::Side::Notes => sync_core::Side::Notes,
+                            wit::Side::Crm => sync_core::Side::Crm,
+                        },
+                        method: r.method,
+                        path: r.path,
+                        headers: r
+                            .headers
+                            .into_iter()
+                            .map(|h| Header {
+                                name: h.name,
+                                value: h.value,
+                            })
+                            .collect(),
+                        body: r.body,
+                    };
+                    let (tx, up) = (tx.clone(), upstreams.clone());
+                    tokio::spawn(async move {
+                        let result = up.perform(&req).await;
+                        let _ = tx.send((req.id, result));
+                    });
+                }
+                wit::Output::State(json) => {
+                    changes.push(serde_json::from_str(&json).map_err(guest_err)?)
+                }
+                wit::Output::Wait(until) => {
+                    if !changes.is_empty() {
+                        persist(&changes)?;
+                        changes.clear();
+                    }
+                    let answer = match until {
+                        Some(t) => {
+                            let wait = Duration::from_millis(
+                                u64::try_from(t.saturating_sub(now_ms())).unwrap_or(0),
+                            );
+                            tokio::time::timeout(wait, rx.recv()).await.ok().flatten()
+                        }
+                        None => rx.recv().await,
+                    };
+                    self.arm(&mut store)?;
+                    match answer {
+                        Some((id, result)) => {
+                            let result = result.map(|r| wit::HttpResponse {
+                                status: r.status,
+                                headers: r
+                                    .headers
+                                    .into_iter()
+                                    .map(|h| wit::Header {
+                                        name: h.name,
+                                        value: h.value,
+                                    })
+                                    .collect(),
+                                body: r.body,
+                            });
+                            let result = result.map_err(|e| wit::TransportError {
+                                kind: match e.kind {
+                                    TransportErrorKind::Connect => wit::TransportErrorKind::Connect,
+                                    TransportErrorKind::Timeout => wit::TransportErrorKind::Timeout,
+                                    TransportErrorKind::Other => wit::TransportErrorKind::Other,
+                                },
+                                message: e.message,
+                            });
+                            api.call_handle_response(
+                                &mut store,
+                                engine,
+                                id,
+                                now_ms(),
+                                result.as_ref(),
+                            )
+                            .map_err(guest_err)?
+                            .map_err(RunnerError::Input)?;
+                        }
+                        None => api
+                            .call_handle_timeout(&mut store, engine, now_ms())
+                            .map_err(guest_err)?,
+                    }
+                }
+                wit::Output::Done(json) => {
+                    if !changes.is_empty() {
+                        persist(&changes)?;
+                    }
+                    break serde_json::from_str::<RunReport>(&json).map_err(guest_err)?;
+                }
+            }
+        };
+        Ok(report)
+    }
+}

@@ -1,0 +1,361 @@
+//! The SQLite store: sync state (links, cursors) and run history, per profile.
+//!
+//! One schema, in [`MIGRATIONS`]; `PRAGMA user_version` records how far a database has been
+//! migrated. WAL mode, so a reader (the dashboard) never blocks the sync writer.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, params};
+use sync_core::{
+    Fields, Link, Module, NotesUnid, RunReport, StateChange, SyncState, Timestamp, ZohoId,
+};
+
+/// Store failures.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error("sync state store: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// Stored JSON could not be read back.
+    #[error("sync state store holds unreadable data: {0}")]
+    Corrupt(#[from] serde_json::Error),
+}
+
+/// Each entry migrates the schema one version up.
+const MIGRATIONS: &[&str] = &[r"
+CREATE TABLE links (
+    profile TEXT NOT NULL,
+    module  TEXT NOT NULL,
+    unid    TEXT NOT NULL,
+    zoho_id TEXT NOT NULL,
+    base    TEXT NOT NULL,
+    PRIMARY KEY (profile, module, unid)
+);
+CREATE UNIQUE INDEX links_by_zoho ON links (profile, module, zoho_id);
+CREATE TABLE module_state (
+    profile        TEXT NOT NULL,
+    module         TEXT NOT NULL,
+    notes_cursor   INTEGER,
+    crm_cursor     INTEGER,
+    fingerprint    TEXT,
+    crm_xref_ready INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (profile, module)
+);
+CREATE TABLE runs (
+    id       INTEGER PRIMARY KEY,
+    profile  TEXT NOT NULL,
+    started  INTEGER NOT NULL,
+    finished INTEGER NOT NULL,
+    dry_run  INTEGER NOT NULL,
+    outcome  TEXT NOT NULL,
+    report   TEXT NOT NULL
+);
+CREATE INDEX runs_by_profile ON runs (profile, id);
+"];
+
+/// A summary row of the run history.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RunSummary {
+    /// Row id.
+    pub id: i64,
+    /// Start, ms since the epoch.
+    pub started: i64,
+    /// End, ms since the epoch.
+    pub finished: i64,
+    /// A preview.
+    pub dry_run: bool,
+    /// `completed`, `partial` or `failed`.
+    pub outcome: String,
+}
+
+/// An open store.
+pub struct Store {
+    conn: Connection,
+}
+
+fn module_key(m: Module) -> Result<String, StoreError> {
+    Ok(serde_json::to_value(m)?
+        .as_str()
+        .unwrap_or_default()
+        .to_owned())
+}
+
+fn module_from(s: &str) -> Result<Module, StoreError> {
+    Ok(serde_json::from_value(serde_json::Value::String(
+        s.to_owned(),
+    ))?)
+}
+
+impl Store {
+    /// Opens (creating and migrating) the store at `path`.
+    ///
+    /// # Errors
+    /// When SQLite cannot open or migrate it.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path)?;
+        Self::init(conn)
+    }
+
+    /// An in-memory store (tests).
+    ///
+    /// # Errors
+    /// When SQLite fails.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Self, StoreError> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let version: usize = conn
+            .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?
+            .try_into()
+            .unwrap_or(0);
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            conn.execute_batch(&format!(
+                "BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;",
+                i + 1
+            ))?;
+        }
+        Ok(Self { conn })
+    }
+
+    /// Everything remembered for `profile`.
+    ///
+    /// # Errors
+    /// When SQLite fails or a row is unreadable.
+    pub fn load_state(&self, profile: &str) -> Result<SyncState, StoreError> {
+        let mut state = SyncState::default();
+        let mut stmt = self.conn.prepare(
+            "SELECT module, notes_cursor, crm_cursor, fingerprint, crm_xref_ready FROM module_state WHERE profile = ?1",
+        )?;
+        let rows = stmt.query_map([profile], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<i64>>(1)?,
+                r.get::<_, Option<i64>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, bool>(4)?,
+            ))
+        })?;
+        for row in rows {
+            let (m, nc, cc, fp, ready) = row?;
+            let ms = state.modules.entry(module_from(&m)?).or_default();
+            ms.notes_cursor = nc.map(Timestamp);
+            ms.crm_cursor = cc.map(Timestamp);
+            ms.fingerprint = fp;
+            ms.crm_xref_ready = ready;
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT module, unid, zoho_id, base FROM links WHERE profile = ?1")?;
+        let rows = stmt.query_map([profile], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (m, unid, zid, base) = row?;
+            let base: Fields = serde_json::from_str(&base)?;
+            state
+                .modules
+                .entry(module_from(&m)?)
+                .or_default()
+                .links
+                .push(Link {
+                    unid: NotesUnid(unid),
+                    zoho_id: ZohoId(zid),
+                    base,
+                });
+        }
+        Ok(state)
+    }
+
+    /// Applies `changes` for `profile` in one transaction.
+    ///
+    /// # Errors
+    /// When SQLite fails (nothing is applied then).
+    pub fn apply(&mut self, profile: &str, changes: &[StateChange]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        for change in changes {
+            match change {
+                StateChange::LinkSet { module, link } => {
+                    let m = module_key(*module)?;
+                    tx.execute(
+                        "DELETE FROM links WHERE profile = ?1 AND module = ?2 AND (unid = ?3 OR zoho_id = ?4)",
+                        params![profile, m, link.unid.0, link.zoho_id.0],
+                    )?;
+                    tx.execute(
+                        "INSERT INTO links (profile, module, unid, zoho_id, base) VALUES (?1, ?2, ?3, ?4, ?5)",
+                        params![profile, m, link.unid.0, link.zoho_id.0, serde_json::to_string(&link.base)?],
+                    )?;
+                }
+                StateChange::LinkRemoved {
+                    module,
+                    unid,
+                    zoho_id,
+                } => {
+                    let m = module_key(*module)?;
+                    tx.execute(
+                        "DELETE FROM links WHERE profile = ?1 AND module = ?2 AND (?3 IS NULL OR unid = ?3) AND (?4 IS NULL OR zoho_id = ?4)",
+                        params![profile, m, unid.as_ref().map(|u| &u.0), zoho_id.as_ref().map(|z| &z.0)],
+                    )?;
+                }
+                StateChange::Cursors {
+                    module,
+                    notes,
+                    crm,
+                    fingerprint,
+                } => {
+                    tx.execute(
+                        "INSERT INTO module_state (profile, module, notes_cursor, crm_cursor, fingerprint) VALUES (?1, ?2, ?3, ?4, ?5)
+                         ON CONFLICT (profile, module) DO UPDATE SET notes_cursor = ?3, crm_cursor = ?4, fingerprint = ?5",
+                        params![profile, module_key(*module)?, notes.map(|t| t.0), crm.map(|t| t.0), fingerprint],
+                    )?;
+                }
+                StateChange::XrefReady { module } => {
+                    tx.execute(
+                        "INSERT INTO module_state (profile, module, crm_xref_ready) VALUES (?1, ?2, 1)
+                         ON CONFLICT (profile, module) DO UPDATE SET crm_xref_ready = 1",
+                        params![profile, module_key(*module)?],
+                    )?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Appends a run to the history.
+    ///
+    /// # Errors
+    /// When SQLite fails.
+    pub fn record_run(&self, profile: &str, report: &RunReport) -> Result<i64, StoreError> {
+        let outcome = serde_json::to_value(report.outcome)?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        self.conn.execute(
+            "INSERT INTO runs (profile, started, finished, dry_run, outcome, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![profile, report.started.0, report.finished.0, report.dry_run, outcome, serde_json::to_string(report)?],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// The newest `limit` runs of `profile`, newest first.
+    ///
+    /// # Errors
+    /// When SQLite fails.
+    pub fn runs(&self, profile: &str, limit: u32) -> Result<Vec<RunSummary>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, started, finished, dry_run, outcome FROM runs WHERE profile = ?1 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![profile, limit], |r| {
+            Ok(RunSummary {
+                id: r.get(0)?,
+                started: r.get(1)?,
+                finished: r.get(2)?,
+                dry_run: r.get(3)?,
+                outcome: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The full report of run `id` of `profile`.
+    ///
+    /// # Errors
+    /// When SQLite fails or the stored report is unreadable.
+    pub fn run_report(&self, profile: &str, id: i64) -> Result<Option<RunReport>, StoreError> {
+        let text: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT report FROM runs WHERE profile = ?1 AND id = ?2",
+                params![profile, id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(match text {
+            Some(t) => Some(serde_json::from_str(&t)?),
+            None => None,
+        })
+    }
+
+    /// Deletes every row of `profile` (uninstall, F9). Returns how many rows went.
+    ///
+    /// # Errors
+    /// When SQLite fails (nothing is deleted then).
+    pub fn delete_profile(&mut self, profile: &str) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction()?;
+        let mut n = 0;
+        for table in ["links", "module_state", "runs"] {
+            n += tx.execute(
+                &format!("DELETE FROM {table} WHERE profile = ?1"),
+                [profile],
+            )?;
+        }
+        tx.commit()?;
+        // Reclaim the pages so deleted data does not linger in the file.
+        self.conn.execute_batch("VACUUM")?;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_round_trips_through_changes() {
+        let mut s = Store::in_memory().unwrap();
+        let mut base = Fields::default();
+        base.set("email", "a@b.c");
+        let link = Link {
+            unid: NotesUnid("U1".into()),
+            zoho_id: ZohoId("Z1".into()),
+            base,
+        };
+        let m = Module::Contacts;
+        let changes = vec![
+            StateChange::XrefReady { module: m },
+            StateChange::LinkSet {
+                module: m,
+                link: link.clone(),
+            },
+            StateChange::Cursors {
+                module: m,
+                notes: Some(Timestamp(5)),
+                crm: Some(Timestamp(6)),
+                fingerprint: Some("f".into()),
+            },
+        ];
+        s.apply("p", &changes).unwrap();
+        let mut expected = SyncState::default();
+        for c in &changes {
+            expected.apply(c);
+        }
+        assert_eq!(s.load_state("p").unwrap(), expected);
+        assert_eq!(s.load_state("other").unwrap(), SyncState::default());
+        // Re-linking the same UNID to a new record replaces the old row.
+        let relinked = Link {
+            zoho_id: ZohoId("Z2".into()),
+            ..link
+        };
+        s.apply(
+            "p",
+            &[StateChange::LinkSet {
+                module: m,
+                link: relinked.clone(),
+            }],
+        )
+        .unwrap();
+        assert_eq!(s.load_state("p").unwrap().modules[&m].links, vec![relinked]);
+        assert!(s.delete_profile("p").unwrap() >= 2);
+        assert_eq!(s.load_state("p").unwrap(), SyncState::default());
+    }
+}

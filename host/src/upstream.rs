@@ -1,0 +1,353 @@
+//! The two upstream servers, with credentials: Domino (Basic auth) and Zoho CRM (OAuth access
+//! tokens from a refresh token, refreshed when they expire or Zoho answers `INVALID_TOKEN`).
+//!
+//! Every request is pinned to its server's origin: a path that would leave it (an absolute
+//! URL, `//host`, `@` tricks) is refused before anything is sent, and redirects are never
+//! followed. Secrets never appear in errors or logs.
+
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use sync_core::{Header, HttpRequest, HttpResponse, Side, TransportError, TransportErrorKind};
+use tokio::sync::Mutex;
+use url::Url;
+
+use crate::config::{Config, Secrets};
+
+/// Largest response body accepted from an upstream.
+pub const MAX_BODY: usize = 64 * 1024 * 1024;
+
+/// Why Zoho would not give an access token.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// The accounts server refused the client or the refresh token.
+    #[error(
+        "Zoho refused the OAuth credentials ({0}): check zoho.client_id, client_secret and refresh_token"
+    )]
+    Rejected(String),
+    /// The accounts server could not be reached or answered nonsense.
+    #[error("cannot get a Zoho access token from {url}: {message}")]
+    Unreachable {
+        /// The token endpoint.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+struct AccessToken {
+    value: String,
+    expires: Instant,
+}
+
+/// Both upstreams of one user.
+pub struct Upstreams {
+    http: reqwest::Client,
+    domino_base: Url,
+    domino_auth: String,
+    zoho_base: Url,
+    accounts: Url,
+    client_id: String,
+    client_secret: String,
+    refresh_token: String,
+    token: Mutex<Option<AccessToken>>,
+}
+
+impl std::fmt::Debug for Upstreams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upstreams")
+            .field("domino", &self.domino_base.as_str())
+            .field("zoho", &self.zoho_base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+fn parse_base(s: &str) -> Result<Url, String> {
+    Url::parse(s.trim_end_matches('/')).map_err(|e| format!("{s:?} is not a URL: {e}"))
+}
+
+/// The shared HTTP client: bounded time, no redirects, no proxy from the environment.
+///
+/// # Errors
+/// When the TLS backend cannot start.
+pub fn client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(120))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+}
+
+impl Upstreams {
+    /// The upstreams of `config` with `secrets`.
+    ///
+    /// # Errors
+    /// A message when a URL is unusable or the HTTP client cannot start.
+    pub fn new(config: &Config, secrets: &Secrets) -> Result<Self, String> {
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            config.domino.user, secrets.domino_password
+        ));
+        Ok(Self {
+            http: client().map_err(|e| format!("cannot start the HTTP client: {e}"))?,
+            domino_base: parse_base(&config.domino.url)?,
+            domino_auth: format!("Basic {basic}"),
+            zoho_base: parse_base(&config.zoho.api_domain)?,
+            accounts: parse_base(&config.zoho.accounts_url)?,
+            client_id: config.zoho.client_id.clone(),
+            client_secret: secrets.zoho_client_secret.clone(),
+            refresh_token: secrets.zoho_refresh_token.clone(),
+            token: Mutex::new(None),
+        })
+    }
+
+    /// The URL of `path` on `side`'s server, or `None` if it would leave that server.
+    #[must_use]
+    pub fn url_for(&self, side: Side, path: &str) -> Option<Url> {
+        let base = match side {
+            Side::Notes => &self.domino_base,
+            Side::Crm => &self.zoho_base,
+        };
+        pinned_url(base, path)
+    }
+
+    /// A current Zoho access token, refreshed when missing, near expiry, or `force`d.
+    ///
+    /// # Errors
+    /// [`TokenError`] when Zoho refuses or cannot be reached.
+    pub async fn zoho_token(&self, force: bool) -> Result<String, TokenError> {
+        let mut guard = self.token.lock().await;
+        if let Some(t) = guard.as_ref()
+            && !force
+            && t.expires > Instant::now() + Duration::from_secs(30)
+        {
+            return Ok(t.value.clone());
+        }
+        let url = format!(
+            "{}/oauth/v2/token",
+            self.accounts.as_str().trim_end_matches('/')
+        );
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("grant_type", "refresh_token")
+            .append_pair("client_id", &self.client_id)
+            .append_pair("client_secret", &self.client_secret)
+            .append_pair("refresh_token", &self.refresh_token)
+            .finish();
+        let unreachable = |message: String| TokenError::Unreachable {
+            url: url.clone(),
+            message,
+        };
+        let resp = self
+            .http
+            .post(&url)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| unreachable(describe(&e)))?;
+        let status = resp.status();
+        let json: serde_json::Value = resp.json().await.map_err(|e| {
+            unreachable(format!(
+                "HTTP {status}, unreadable answer: {}",
+                describe(&e)
+            ))
+        })?;
+        match json.get("access_token").and_then(|v| v.as_str()) {
+            Some(token) => {
+                let secs = json
+                    .get("expires_in")
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or(3600);
+                *guard = Some(AccessToken {
+                    value: token.to_owned(),
+                    expires: Instant::now() + Duration::from_secs(secs),
+                });
+                Ok(token.to_owned())
+            }
+            None => {
+                let code = json
+                    .get("error")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("no access_token in the answer");
+                let desc = json.get("error_description").and_then(|v| v.as_str());
+                Err(TokenError::Rejected(match desc {
+                    Some(d) => format!("{code}: {d}"),
+                    None => code.to_owned(),
+                }))
+            }
+        }
+    }
+
+    /// Performs an engine request against its server, with credentials.
+    ///
+    /// # Errors
+    /// [`TransportError`] when no HTTP answer came back.
+    pub async fn perform(&self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        let url = self
+            .url_for(req.side, &req.path)
+            .ok_or_else(|| TransportError {
+                kind: TransportErrorKind::Connect,
+                message: format!(
+                    "refused to send a request outside the {} server: {:?}",
+                    req.side, req.path
+                ),
+            })?;
+        match req.side {
+            Side::Notes => self.send(req, url, self.domino_auth.clone()).await,
+            Side::Crm => {
+                let token = match self.zoho_token(false).await {
+                    Ok(t) => t,
+                    Err(e) => {
+                        return Err(TransportError {
+                            kind: TransportErrorKind::Connect,
+                            message: e.to_string(),
+                        });
+                    }
+                };
+                let resp = self
+                    .send(req, url.clone(), format!("Zoho-oauthtoken {token}"))
+                    .await?;
+                if resp.status == 401 && resp.body.contains("INVALID_TOKEN") {
+                    // Expired or revoked access token: refresh once and try again.
+                    match self.zoho_token(true).await {
+                        Ok(t) => self.send(req, url, format!("Zoho-oauthtoken {t}")).await,
+                        Err(_) => Ok(resp),
+                    }
+                } else {
+                    Ok(resp)
+                }
+            }
+        }
+    }
+
+    async fn send(
+        &self,
+        req: &HttpRequest,
+        url: Url,
+        auth: String,
+    ) -> Result<HttpResponse, TransportError> {
+        let method =
+            reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|_| TransportError {
+                kind: TransportErrorKind::Connect,
+                message: format!("unknown HTTP method {:?}", req.method),
+            })?;
+        let mut rb = self.http.request(method, url).header("Authorization", auth);
+        for Header { name, value } in &req.headers {
+            if !name.eq_ignore_ascii_case("authorization") && !name.eq_ignore_ascii_case("cookie") {
+                rb = rb.header(name.as_str(), value.as_str());
+            }
+        }
+        if let Some(b) = &req.body {
+            rb = rb.body(b.clone());
+        }
+        let resp = rb.send().await.map_err(|e| transport(&e))?;
+        response_from(resp).await
+    }
+}
+
+/// Joins `path` to `base` and checks the result stays on `base`'s origin.
+#[must_use]
+pub fn pinned_url(base: &Url, path: &str) -> Option<Url> {
+    if !path.starts_with('/') || path.starts_with("//") || path.contains('\\') {
+        return None;
+    }
+    let joined = format!("{}{}", base.as_str().trim_end_matches('/'), path);
+    let url = Url::parse(&joined).ok()?;
+    let same = url.scheme() == base.scheme()
+        && url.host_str() == base.host_str()
+        && url.port_or_known_default() == base.port_or_known_default()
+        && url.username().is_empty()
+        && url.password().is_none();
+    same.then_some(url)
+}
+
+/// Reads a response, refusing bodies over [`MAX_BODY`].
+///
+/// # Errors
+/// [`TransportError`] when the body cannot be read or is too large.
+pub async fn response_from(mut resp: reqwest::Response) -> Result<HttpResponse, TransportError> {
+    let status = resp.status().as_u16();
+    let headers = resp
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| {
+            v.to_str().ok().map(|v| Header {
+                name: k.as_str().to_owned(),
+                value: v.to_owned(),
+            })
+        })
+        .collect();
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| transport(&e))? {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(TransportError {
+                kind: TransportErrorKind::Other,
+                message: format!("answer larger than {MAX_BODY} bytes"),
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(HttpResponse {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+fn transport(e: &reqwest::Error) -> TransportError {
+    let kind = if e.is_connect() {
+        TransportErrorKind::Connect
+    } else if e.is_timeout() {
+        TransportErrorKind::Timeout
+    } else {
+        TransportErrorKind::Other
+    };
+    TransportError {
+        kind,
+        message: describe(e),
+    }
+}
+
+/// An error's message with its causes (engine URLs carry no secrets: credentials travel in headers).
+#[must_use]
+pub fn describe(e: &reqwest::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_cannot_leave_the_origin() {
+        let base = Url::parse("http://127.0.0.1:18081").unwrap();
+        assert_eq!(
+            pinned_url(&base, "/mail/demo.nsf/api/data")
+                .unwrap()
+                .as_str(),
+            "http://127.0.0.1:18081/mail/demo.nsf/api/data"
+        );
+        for bad in [
+            "http://127.0.0.2/x",
+            "//127.0.0.2/x",
+            "@127.0.0.2/x",
+            "x",
+            "/\\127.0.0.2",
+        ] {
+            assert!(pinned_url(&base, bad).is_none(), "{bad}");
+        }
+        // `:port@host` after the origin stays a path on the same origin.
+        assert_eq!(
+            pinned_url(&base, "/@127.0.0.2").unwrap().host_str(),
+            Some("127.0.0.1")
+        );
+    }
+}

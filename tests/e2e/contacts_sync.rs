@@ -1,0 +1,409 @@
+//! Contacts sync end to end: both directions, both conflict policies, deletes, cross-IDs,
+//! the second run that writes nothing, dry runs and the mass-delete guard.
+
+use serde_json::json;
+
+use crate::world::{World, s};
+
+fn person(first: &str, last: &str, email: &str) -> serde_json::Value {
+    json!({"FirstName": first, "LastName": last, "MailAddress": email, "OfficePhoneNumber": "+1 555 0100", "Type": "Person"})
+}
+
+fn contact(first: &str, last: &str, email: &str) -> serde_json::Value {
+    json!({"First_Name": first, "Last_Name": last, "Email": email, "Phone": "+81 3 1234 5678"})
+}
+
+/// Asserts both sides hold exactly `emails` (each once), cross-linked by their cross-IDs.
+async fn assert_in_step(w: &World, emails: &[&str]) {
+    let notes = w.notes_contacts().await;
+    let crm = w.crm_contacts().await;
+    let mut ne: Vec<String> = notes
+        .iter()
+        .map(|(_, d)| s(d, "MailAddress").to_lowercase())
+        .collect();
+    let mut ce: Vec<String> = crm.iter().map(|r| s(r, "Email").to_lowercase()).collect();
+    ne.sort();
+    ce.sort();
+    let mut want: Vec<String> = emails.iter().map(|e| e.to_lowercase()).collect();
+    want.sort();
+    assert_eq!(ne, want, "Notes contacts");
+    assert_eq!(ce, want, "CRM contacts");
+    for (unid, d) in &notes {
+        let zid = s(d, "ZohoCRMId");
+        let twin = crm
+            .iter()
+            .find(|r| s(r, "id") == zid)
+            .unwrap_or_else(|| panic!("Notes {unid} names CRM {zid:?}, which is missing"));
+        assert_eq!(
+            s(twin, "Notes_UNID"),
+            *unid,
+            "CRM {zid} names its Notes twin"
+        );
+        for (item, field) in [
+            ("LastName", "Last_Name"),
+            ("FirstName", "First_Name"),
+            ("OfficePhoneNumber", "Phone"),
+            ("JobTitle", "Title"),
+        ] {
+            assert_eq!(
+                s(d, item),
+                s(twin, field),
+                "{item} of {}",
+                s(d, "MailAddress")
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_way_sync_converges_and_a_second_run_writes_nothing() {
+    let w = World::new().await;
+    let a = w
+        .notes_create(person("Anna", "Alder", "anna@example.com"))
+        .await;
+    let b = w
+        .notes_create(person("Ben", "Birch", "ben@example.com"))
+        .await;
+    w.notes_create(person("Sam", "Shared", "sam@example.com"))
+        .await;
+    let c = w
+        .crm_create(contact("Chika", "Cedar", "chika@example.jp"))
+        .await;
+    w.crm_create(json!({"Last_Name": "Shared", "Email": "SAM@example.com", "Title": "CTO"}))
+        .await;
+
+    let run = w.sync(&[]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let counts = run.counts("contacts");
+    assert_eq!(counts["created"], 3, "{counts}");
+    assert_eq!(
+        counts["linked"], 1,
+        "the shared e-mail is matched, not duplicated: {counts}"
+    );
+    assert_in_step(
+        &w,
+        &[
+            "anna@example.com",
+            "ben@example.com",
+            "sam@example.com",
+            "chika@example.jp",
+        ],
+    )
+    .await;
+    // The matched pair merged: Notes gained CRM's title, CRM gained Notes's first name and phone.
+    let sam = w
+        .crm_contacts()
+        .await
+        .into_iter()
+        .find(|r| s(r, "Email").eq_ignore_ascii_case("sam@example.com"))
+        .unwrap();
+    assert_eq!(s(&sam, "First_Name"), "Sam");
+    assert_eq!(s(&sam, "Title"), "CTO");
+
+    // The call log sees the first run's writes (so the empty log below means something).
+    let first_writes = w.writes().await;
+    assert!(
+        first_writes
+            .iter()
+            .any(|(m, p, _)| m == "POST" && p.ends_with("/documents")),
+        "{first_writes:?}"
+    );
+    assert!(
+        first_writes
+            .iter()
+            .any(|(m, p, _)| m == "POST" && p == "/crm/v8/Contacts"),
+        "{first_writes:?}"
+    );
+
+    // Nothing changed: the second run writes nothing at all.
+    w.clear_calls().await;
+    let again = w.sync(&[]).await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(w.writes().await, vec![], "second run wrote");
+    let c2 = again.counts("contacts");
+    for k in ["created", "updated", "deleted", "conflicts", "errors"] {
+        assert_eq!(c2[k], 0, "{k}: {c2}");
+    }
+
+    // Changes on both sides arrive on the other.
+    w.notes_patch(
+        &a,
+        json!({"OfficePhoneNumber": "+1 555 9999", "JobTitle": "Buyer"}),
+    )
+    .await;
+    w.notes_delete(&b).await;
+    w.crm_update(&c, json!({"Title": "Director"})).await;
+    w.crm_create(contact("Dan", "Dogwood", "dan@example.com"))
+        .await;
+    let run = w.sync(&[]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let counts = run.counts("contacts");
+    assert_eq!(
+        (
+            counts["updated"].as_u64(),
+            counts["deleted"].as_u64(),
+            counts["created"].as_u64()
+        ),
+        (Some(2), Some(1), Some(1)),
+        "{counts}"
+    );
+    assert_in_step(
+        &w,
+        &[
+            "anna@example.com",
+            "sam@example.com",
+            "chika@example.jp",
+            "dan@example.com",
+        ],
+    )
+    .await;
+    let anna = w
+        .crm_contacts()
+        .await
+        .into_iter()
+        .find(|r| s(r, "Email") == "anna@example.com")
+        .unwrap();
+    assert_eq!(s(&anna, "Phone"), "+1 555 9999");
+    let chika = w
+        .notes_contacts()
+        .await
+        .into_iter()
+        .find(|(_, d)| s(d, "MailAddress") == "chika@example.jp")
+        .unwrap();
+    assert_eq!(s(&chika.1, "JobTitle"), "Director");
+
+    w.clear_calls().await;
+    assert_eq!(w.sync(&[]).await.code, 0);
+    assert_eq!(w.writes().await, vec![], "third run wrote");
+
+    // A deletion in CRM reaches Notes.
+    let dan = w
+        .crm_contacts()
+        .await
+        .into_iter()
+        .find(|r| s(r, "Email") == "dan@example.com")
+        .unwrap();
+    w.crm_delete(dan["id"].as_str().unwrap()).await;
+    let run = w.sync(&[]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.counts("contacts")["deleted"], 1);
+    assert_in_step(
+        &w,
+        &["anna@example.com", "sam@example.com", "chika@example.jp"],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn conflicts_follow_the_policy_field_by_field() {
+    for (policy, winner) in [("crm_wins", "CRM"), ("notes_wins", "NOTES")] {
+        let w = World::with_sync_settings(&format!("conflict = \"{policy}\"")).await;
+        let u = w
+            .notes_create(person("Eve", "Elm", "eve@example.com"))
+            .await;
+        assert_eq!(w.sync(&[]).await.code, 0);
+        let z = w.crm_contacts().await[0]["id"].as_str().unwrap().to_owned();
+        // Same field on both sides; a different field on each side.
+        w.notes_patch(&u, json!({"JobTitle": "NOTES", "OfficeCity": "Osaka"}))
+            .await;
+        w.crm_update(&z, json!({"Title": "CRM", "Mobile": "+81 90 1111 2222"}))
+            .await;
+        let run = w.sync(&[]).await;
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert_eq!(run.counts("contacts")["conflicts"], 1, "{policy}");
+        let (_, doc) = w.notes_contacts().await.remove(0);
+        let rec = w.crm_contacts().await.remove(0);
+        assert_eq!(s(&doc, "JobTitle"), winner, "{policy}: Notes title");
+        assert_eq!(s(&rec, "Title"), winner, "{policy}: CRM title");
+        // Fields changed on one side only are merged whatever the policy.
+        assert_eq!(s(&rec, "Mailing_City"), "Osaka");
+        assert_eq!(s(&doc, "CellPhoneNumber"), "+81 90 1111 2222");
+        let entry = &run.report()["modules"][0]["entries"][0];
+        assert!(
+            entry["reason"]
+                .as_str()
+                .unwrap()
+                .contains("always wins for: job_title"),
+            "{entry}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_way_notes_to_crm_mirrors_notes_and_leaves_crm_only_records() {
+    let w = World::with_sync_settings("direction = \"notes_to_crm\"").await;
+    let u = w
+        .notes_create(person("Gil", "Gum", "gil@example.com"))
+        .await;
+    let crm_only = w
+        .crm_create(contact("Hana", "Holly", "hana@example.jp"))
+        .await;
+    let run = w.sync(&[]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        w.notes_contacts().await.len(),
+        1,
+        "CRM-only contact is not copied to Notes"
+    );
+    assert_eq!(w.crm_contacts().await.len(), 2);
+    // A CRM edit of a synced record is replaced by Notes's values; Notes edits flow.
+    let z = w
+        .crm_contacts()
+        .await
+        .into_iter()
+        .find(|r| s(r, "Email") == "gil@example.com")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    w.crm_update(&z, json!({"Phone": "CHANGED IN CRM"})).await;
+    w.notes_patch(&u, json!({"Department": "Sales"})).await;
+    assert_eq!(w.sync(&[]).await.code, 0);
+    let gil = w
+        .crm_contacts()
+        .await
+        .into_iter()
+        .find(|r| s(r, "id") == z)
+        .unwrap();
+    assert_eq!(s(&gil, "Phone"), "+1 555 0100");
+    assert_eq!(s(&gil, "Department"), "Sales");
+    let (_, doc) = w.notes_contacts().await.remove(0);
+    assert_eq!(
+        s(&doc, "OfficePhoneNumber"),
+        "+1 555 0100",
+        "Notes is never written from CRM"
+    );
+    // Deleting the Notes source deletes the CRM copy; the CRM-only record stays.
+    w.notes_delete(&u).await;
+    let run = w.sync(&["--allow-mass-delete"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let left: Vec<String> = w.crm_contacts().await.iter().map(|r| s(r, "id")).collect();
+    assert_eq!(left, vec![crm_only]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_way_crm_to_notes_mirrors_crm() {
+    let w = World::with_sync_settings("direction = \"crm_to_notes\"").await;
+    w.notes_create(person("Ivo", "Ivy", "ivo@example.com"))
+        .await;
+    let z = w
+        .crm_create(contact("Jun", "Juniper", "jun@example.jp"))
+        .await;
+    assert_eq!(w.sync(&[]).await.code, 0);
+    assert_eq!(
+        w.crm_contacts().await.len(),
+        1,
+        "Notes-only contact is not copied to CRM"
+    );
+    assert_eq!(w.notes_contacts().await.len(), 2);
+    w.crm_update(&z, json!({"Title": "Manager"})).await;
+    assert_eq!(w.sync(&[]).await.code, 0);
+    let jun = w
+        .notes_contacts()
+        .await
+        .into_iter()
+        .find(|(_, d)| s(d, "MailAddress") == "jun@example.jp")
+        .unwrap();
+    assert_eq!(s(&jun.1, "JobTitle"), "Manager");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_reports_the_plan_and_writes_nothing() {
+    let w = World::new().await;
+    w.notes_create(person("Kai", "Kauri", "kai@example.com"))
+        .await;
+    w.crm_create(contact("Lea", "Larch", "lea@example.com"))
+        .await;
+    w.clear_calls().await;
+    let run = w.sync(&["--dry-run"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.report();
+    assert_eq!(report["dry_run"], true);
+    assert_eq!(run.counts("contacts")["created"], 2);
+    assert_eq!(w.writes().await, vec![], "a dry run wrote");
+    assert_eq!(w.notes_contacts().await.len(), 1);
+    assert_eq!(w.crm_contacts().await.len(), 1);
+    // The real run then does exactly what the preview said.
+    let real = w.sync(&[]).await;
+    assert_eq!(real.counts("contacts")["created"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn emptied_side_is_held_back_by_the_guard_until_overridden() {
+    let w = World::new().await;
+    let unids = [
+        w.notes_create(person("M", "One", "m1@example.com")).await,
+        w.notes_create(person("M", "Two", "m2@example.com")).await,
+        w.notes_create(person("M", "Three", "m3@example.com")).await,
+    ];
+    assert_eq!(w.sync(&[]).await.code, 0);
+    for u in &unids {
+        w.notes_delete(u).await;
+    }
+    let run = w.sync(&[]).await;
+    assert_eq!(
+        run.code, 2,
+        "a held-back module is a partial run: {}",
+        run.stdout
+    );
+    let report = run.report();
+    assert_eq!(report["modules"][0]["status"], "guarded");
+    assert!(
+        report["modules"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("listed no contacts")
+    );
+    assert_eq!(
+        w.crm_contacts().await.len(),
+        3,
+        "nothing deleted while guarded"
+    );
+    let run = w.sync(&["--allow-mass-delete"]).await;
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(w.crm_contacts().await.len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lost_state_relinks_by_cross_ids_without_duplicates() {
+    let w = World::new().await;
+    w.notes_create(person("Nia", "Nutmeg", "nia@example.com"))
+        .await;
+    w.crm_create(contact("Oto", "Olive", "oto@example.jp"))
+        .await;
+    assert_eq!(w.sync(&[]).await.code, 0);
+    // The state database is lost (or the integration is set up again).
+    std::fs::remove_file(w.dir.path().join("state.db")).unwrap();
+    // Someone also changes an e-mail, so matching by e-mail alone would duplicate it.
+    let z = w
+        .crm_contacts()
+        .await
+        .into_iter()
+        .find(|r| s(r, "Email") == "nia@example.com")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    w.crm_update(&z, json!({"Email": "nia.new@example.com"}))
+        .await;
+    let run = w.sync(&[]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.counts("contacts")["created"], 0, "{}", run.stdout);
+    assert_in_step(&w, &["nia.new@example.com", "oto@example.jp"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn private_records_never_cross() {
+    let w = World::new().await;
+    let mut p = person("Pia", "Pine", "pia@example.com");
+    p["OrgConfidential"] = json!("1");
+    w.notes_create(p).await;
+    let mut c = contact("Quin", "Quince", "quin@example.com");
+    c["Tag"] = json!([{"name": "Private"}]);
+    w.crm_create(c).await;
+    let run = w.sync(&[]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.counts("contacts")["skipped"], 2);
+    assert_eq!(w.notes_contacts().await.len(), 1);
+    assert_eq!(w.crm_contacts().await.len(), 1);
+}

@@ -1,0 +1,8 @@
+//! End-to-end suites: the real `nzsync` binary against the Domino and Zoho simulators, over
+//! loopback. Built as an integration test of the `nzsync` package (see host/Cargo.toml).
+
+#![allow(clippy::unwrap_used)] // A failed unwrap is how a test reports failure.
+
+mod cli_errors;
+mod contacts_sync;
+mod world;

@@ -1,0 +1,346 @@
+//! A test world: both simulators on free loopback ports, a temp folder with a config, and
+//! helpers that change data through the simulators' real APIs and read it back from their
+//! `/_sim/dump`.
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use serde_json::{Value, json};
+
+pub const DB: &str = "mail/demo.nsf";
+
+pub struct World {
+    pub sims: nzsync_sim::Simulators,
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    http: reqwest::Client,
+    token: String,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// The JSON report printed with `--json`.
+    pub fn report(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!("report is not JSON ({e}): {}\n{}", self.stdout, self.stderr)
+        })
+    }
+
+    /// The counts of `module` in the report.
+    pub fn counts(&self, module: &str) -> Value {
+        let r = self.report();
+        r["modules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["module"] == module)
+            .unwrap()["counts"]
+            .clone()
+    }
+}
+
+impl World {
+    pub async fn new() -> Self {
+        Self::with_sync_settings("").await
+    }
+
+    /// A world whose config has these extra `[sync]` lines.
+    pub async fn with_sync_settings(sync_lines: &str) -> Self {
+        let sims = nzsync_sim::start(nzsync_sim::SimConfig {
+            domino_port: 0,
+            zoho_port: 0,
+            latency_ms: 0,
+            seed: nzsync_sim::Seed::Empty,
+            domino_users: Vec::new(),
+        })
+        .await
+        .expect("simulators start");
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("nzsync.toml");
+        std::fs::write(
+            &config,
+            config_text(
+                &sims.domino_url,
+                &sims.zoho_url,
+                "demo",
+                "demo-refresh",
+                sync_lines,
+            ),
+        )
+        .unwrap();
+        let http = reqwest::Client::new();
+        let token = zoho_token(&http, &sims.zoho_url).await;
+        Self {
+            sims,
+            dir,
+            config,
+            http,
+            token,
+        }
+    }
+
+    /// Runs `nzsync` with `args`, then `--config <this world's config>`.
+    pub async fn nzsync(&self, args: &[&str]) -> Run {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_nzsync"));
+        cmd.args(args).arg("--config").arg(&self.config);
+        run_cmd(cmd).await
+    }
+
+    /// `nzsync sync --json` plus `extra`.
+    pub async fn sync(&self, extra: &[&str]) -> Run {
+        let mut args = vec!["sync", "--json"];
+        args.extend_from_slice(extra);
+        self.nzsync(&args).await
+    }
+
+    // ---- Domino, through DAS ----
+
+    fn domino(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(
+                method,
+                format!("{}/{DB}/api/data/{path}", self.sims.domino_url),
+            )
+            .basic_auth("demo", Some("demo"))
+    }
+
+    pub async fn notes_create(&self, items: Value) -> String {
+        let r = self
+            .domino(reqwest::Method::POST, "documents?form=Person")
+            .json(&items)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            201,
+            "DAS create: {}",
+            r.text().await.unwrap_or_default()
+        );
+        let loc = r.headers()["location"].to_str().unwrap().to_owned();
+        loc.rsplit('/').next().unwrap().to_owned()
+    }
+
+    pub async fn notes_patch(&self, unid: &str, items: Value) {
+        let r = self
+            .domino(reqwest::Method::PATCH, &format!("documents/unid/{unid}"))
+            .json(&items)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "DAS patch");
+    }
+
+    pub async fn notes_delete(&self, unid: &str) {
+        let r = self
+            .domino(reqwest::Method::DELETE, &format!("documents/unid/{unid}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "DAS delete");
+    }
+
+    /// Every Person document in the mail file: (unid, items).
+    pub async fn notes_contacts(&self) -> Vec<(String, Value)> {
+        let dump: Value = self
+            .http
+            .get(format!("{}/_sim/dump", self.sims.domino_url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        dump["databases"][DB]["documents"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|d| d["form"] == "Person")
+            .map(|d| (d["unid"].as_str().unwrap().to_owned(), d["items"].clone()))
+            .collect()
+    }
+
+    // ---- Zoho, through the CRM API ----
+
+    fn zoho(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}/crm/v8/{path}", self.sims.zoho_url))
+            .header("Authorization", format!("Zoho-oauthtoken {}", self.token))
+    }
+
+    pub async fn crm_create(&self, rec: Value) -> String {
+        let r: Value = self
+            .zoho(reqwest::Method::POST, "Contacts")
+            .json(&json!({"data": [rec]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r["data"][0]["status"], "success", "{r}");
+        r["data"][0]["details"]["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn crm_update(&self, id: &str, mut rec: Value) {
+        rec["id"] = json!(id);
+        let r: Value = self
+            .zoho(reqwest::Method::PUT, "Contacts")
+            .json(&json!({"data": [rec]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r["data"][0]["status"], "success", "{r}");
+    }
+
+    pub async fn crm_delete(&self, id: &str) {
+        let r: Value = self
+            .zoho(reqwest::Method::DELETE, &format!("Contacts?ids={id}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r["data"][0]["status"], "success", "{r}");
+    }
+
+    /// Every Zoho contact (full records).
+    pub async fn crm_contacts(&self) -> Vec<Value> {
+        let dump: Value = self
+            .http
+            .get(format!("{}/_sim/dump", self.sims.zoho_url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        dump["modules"]["Contacts"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Calls logged by a simulator since the last reset: (method, path, status).
+    pub async fn calls(&self, url: &str) -> Vec<(String, String, u16)> {
+        let v: Value = self
+            .http
+            .get(format!("{url}/_sim/calls"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let list = v.get("calls").cloned().unwrap_or(v);
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["method"].as_str().unwrap().to_owned(),
+                    c["path"].as_str().unwrap().to_owned(),
+                    u16::try_from(c["status"].as_u64().unwrap()).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    pub async fn clear_calls(&self) {
+        for url in [&self.sims.domino_url, &self.sims.zoho_url] {
+            self.http
+                .delete(format!("{url}/_sim/calls"))
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+
+    /// Writes (non-GET calls to records) logged on both simulators.
+    pub async fn writes(&self) -> Vec<(String, String, u16)> {
+        let mut all = self.calls(&self.sims.domino_url).await;
+        all.extend(self.calls(&self.sims.zoho_url).await);
+        all.into_iter()
+            .filter(|(m, p, _)| m != "GET" && !p.starts_with("/oauth") && !p.starts_with("/_sim"))
+            .collect()
+    }
+}
+
+pub fn config_text(
+    domino: &str,
+    zoho: &str,
+    password: &str,
+    refresh: &str,
+    sync_lines: &str,
+) -> String {
+    format!(
+        r#"[domino]
+url = "{domino}"
+user = "demo"
+password = "{password}"
+mail_db = "{DB}"
+
+[zoho]
+api_domain = "{zoho}"
+accounts_url = "{zoho}"
+client_id = "demo-client"
+client_secret = "demo-secret"
+refresh_token = "{refresh}"
+
+[sync]
+{sync_lines}
+
+[store]
+path = "state.db"
+"#
+    )
+}
+
+pub async fn run_cmd(mut cmd: tokio::process::Command) -> Run {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().await.expect("nzsync runs");
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+async fn zoho_token(http: &reqwest::Client, zoho: &str) -> String {
+    let v: Value = http
+        .post(format!("{zoho}/oauth/v2/token?grant_type=refresh_token&client_id=demo-client&client_secret=demo-secret&refresh_token=demo-refresh"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["access_token"].as_str().expect("access token").to_owned()
+}
+
+/// The string value of an item or field, `""` when absent.
+pub fn s(v: &Value, key: &str) -> String {
+    match &v[key] {
+        Value::String(s) => s.clone(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
