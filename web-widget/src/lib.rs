@@ -24,7 +24,9 @@ pub fn app() -> Html {
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
-    let root = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("nzsync-root"));
+    let root = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("nzsync-root"));
     match root {
         Some(el) => {
             yew::Renderer::<App>::with_root(el).render();
