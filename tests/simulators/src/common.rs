@@ -1,0 +1,526 @@
+//! What both simulators share: the control state (latency, call log, faults, clock), the
+//! middleware that applies it, the `/_sim/` routes common to both, and small HTTP helpers.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// One request the simulator answered (control requests under `/_sim/` are not logged).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallRecord {
+    /// HTTP method as sent on the wire (before any `X-HTTP-Method-Override`).
+    pub method: String,
+    /// Path without the query string, still percent-encoded.
+    pub path: String,
+    /// Raw query string, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    /// Status code of the answer; 0 when a fault dropped the connection.
+    pub status: u16,
+}
+
+/// What a fault rule does to a matching request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FaultKind {
+    /// Answer with this status instead of handling the request. 429 and 5xx get the body the
+    /// real server would send (Zoho JSON, Domino HTML).
+    Status {
+        /// The HTTP status to answer with.
+        status: u16,
+    },
+    /// Wait this long before handling the request (a client with a shorter timeout sees a
+    /// timeout).
+    Delay {
+        /// Milliseconds to wait.
+        ms: u64,
+    },
+    /// Close the connection without a complete answer.
+    Drop,
+    /// Zoho only: expire the access token the request carries, then handle it (so it gets
+    /// 401 `INVALID_TOKEN`). On Domino it does nothing.
+    ExpireToken,
+}
+
+/// A fault injection rule, consulted by the middleware for every non-`/_sim/` request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultRule {
+    /// What to do.
+    #[serde(flatten)]
+    pub kind: FaultKind,
+    /// Only requests with this method (case-insensitive); all when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Only requests whose path starts with this; all when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_prefix: Option<String>,
+    /// Fire on every n-th matching request (1 = every one).
+    #[serde(default = "one")]
+    pub every: u32,
+    /// Fire at most this many times; unlimited when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<u32>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[derive(Debug, Default)]
+struct FaultSlot {
+    rule: FaultRule,
+    seen: u32,
+    fired: u32,
+}
+
+/// Control state shared by the handlers and the middleware of one simulator.
+#[derive(Debug, Default)]
+pub(crate) struct SimCore {
+    latency_ms: AtomicU64,
+    clock_offset_secs: AtomicI64,
+    calls: Mutex<Vec<CallRecord>>,
+    faults: Mutex<Vec<FaultSlot>>,
+    base_url: Mutex<Option<String>>,
+}
+
+impl Default for FaultRule {
+    fn default() -> Self {
+        FaultRule {
+            kind: FaultKind::Drop,
+            method: None,
+            path_prefix: None,
+            every: 1,
+            times: None,
+        }
+    }
+}
+
+/// The time without its fraction of a second.
+pub(crate) fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
+}
+
+/// Lock a mutex, recovering the data if a panicking thread poisoned it (the simulator's state
+/// stays usable; a poisoned lock only means a handler panicked mid-request).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl SimCore {
+    pub(crate) fn latency_ms(&self) -> u64 {
+        self.latency_ms.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_latency_ms(&self, ms: u64) {
+        self.latency_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// The simulator's clock: wall time plus the offset set by `/_sim/clock`, at second
+    /// precision (both real servers keep seconds only).
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        let secs = Utc::now().timestamp() + self.clock_offset_secs.load(Ordering::Relaxed);
+        DateTime::from_timestamp(secs, 0).unwrap_or_default()
+    }
+
+    pub(crate) fn advance_clock(&self, secs: i64) {
+        self.clock_offset_secs.fetch_add(secs, Ordering::Relaxed);
+    }
+
+    pub(crate) fn base_url(&self) -> Option<String> {
+        lock(&self.base_url).clone()
+    }
+
+    pub(crate) fn set_base_url(&self, url: &str) {
+        *lock(&self.base_url) = Some(url.trim_end_matches('/').to_owned());
+    }
+
+    pub(crate) fn log_call(&self, call: CallRecord) {
+        let mut calls = lock(&self.calls);
+        // A bound so a long benchmark cannot grow memory without end.
+        if calls.len() >= 1_000_000 {
+            calls.remove(0);
+        }
+        calls.push(call);
+    }
+
+    pub(crate) fn calls(&self) -> Vec<CallRecord> {
+        lock(&self.calls).clone()
+    }
+
+    pub(crate) fn clear_calls(&self) {
+        lock(&self.calls).clear();
+    }
+
+    pub(crate) fn set_faults(&self, rules: Vec<FaultRule>) {
+        *lock(&self.faults) = rules
+            .into_iter()
+            .map(|rule| FaultSlot {
+                rule,
+                seen: 0,
+                fired: 0,
+            })
+            .collect();
+    }
+
+    pub(crate) fn faults_json(&self) -> Value {
+        let slots = lock(&self.faults);
+        let rules: Vec<Value> = slots
+            .iter()
+            .map(|s| {
+                let mut v = serde_json::to_value(&s.rule).unwrap_or(Value::Null);
+                if let Value::Object(m) = &mut v {
+                    m.insert("seen".into(), json!(s.seen));
+                    m.insert("fired".into(), json!(s.fired));
+                }
+                v
+            })
+            .collect();
+        json!({ "rules": rules })
+    }
+
+    /// The fault to apply to this request, if a rule fires.
+    pub(crate) fn next_fault(&self, method: &str, path: &str) -> Option<FaultKind> {
+        let mut slots = lock(&self.faults);
+        for slot in slots.iter_mut() {
+            let rule = &slot.rule;
+            if rule
+                .method
+                .as_deref()
+                .is_some_and(|m| !m.eq_ignore_ascii_case(method))
+            {
+                continue;
+            }
+            if rule
+                .path_prefix
+                .as_deref()
+                .is_some_and(|p| !path.starts_with(p))
+            {
+                continue;
+            }
+            if rule.times.is_some_and(|t| slot.fired >= t) {
+                continue;
+            }
+            slot.seen += 1;
+            if slot.seen % rule.every.max(1) == 0 {
+                slot.fired += 1;
+                return Some(rule.kind.clone());
+            }
+        }
+        None
+    }
+}
+
+/// What the generic middleware and control routes need from a simulator's state.
+pub(crate) trait SimHost: Clone + Send + Sync + 'static {
+    fn core(&self) -> &SimCore;
+    /// The answer the real server gives with this status (used by `FaultKind::Status`).
+    fn fault_response(&self, status: StatusCode) -> Response;
+    /// Expire the credentials this request carries (`FaultKind::ExpireToken`).
+    fn expire_token(&self, _headers: &HeaderMap) {}
+}
+
+pub(crate) fn is_control_path(path: &str) -> bool {
+    path == "/_sim" || path.starts_with("/_sim/")
+}
+
+/// Latency, fault injection and the call log, for every request outside `/_sim/`.
+pub(crate) async fn sim_middleware<S: SimHost>(
+    State(state): State<S>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path().to_owned();
+    if is_control_path(&path) {
+        return next.run(req).await;
+    }
+    let method = req.method().as_str().to_owned();
+    let query = req.uri().query().map(str::to_owned);
+    let latency = state.core().latency_ms();
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
+    let fault = state.core().next_fault(&method, &path);
+    let dropped = fault == Some(FaultKind::Drop);
+    let response = match fault {
+        Some(FaultKind::Status { status }) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            state.fault_response(status)
+        }
+        Some(FaultKind::Delay { ms }) => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            next.run(req).await
+        }
+        Some(FaultKind::Drop) => dropped_connection(),
+        Some(FaultKind::ExpireToken) => {
+            state.expire_token(req.headers());
+            next.run(req).await
+        }
+        None => next.run(req).await,
+    };
+    state.core().log_call(CallRecord {
+        method,
+        path,
+        query,
+        // 0: the connection was dropped without an answer.
+        status: if dropped {
+            0
+        } else {
+            response.status().as_u16()
+        },
+    });
+    response
+}
+
+/// A response whose body fails before the first byte: hyper aborts the connection, so the
+/// client sees a connection error instead of an answer.
+fn dropped_connection() -> Response {
+    let stream = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "simulated dropped connection",
+        ))
+    });
+    let mut response = Response::new(Body::from_stream(stream));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from_static("1048576"));
+    response
+}
+
+/// The `/_sim/` routes both simulators have: latency, calls, faults, clock.
+pub(crate) fn control_routes<S: SimHost>() -> Router<S> {
+    Router::new()
+        .route(
+            "/_sim/latency",
+            post(set_latency::<S>).get(get_latency::<S>),
+        )
+        .route("/_sim/calls", get(get_calls::<S>).delete(delete_calls::<S>))
+        .route(
+            "/_sim/faults",
+            get(get_faults::<S>)
+                .post(post_faults::<S>)
+                .delete(delete_faults::<S>),
+        )
+        .route("/_sim/clock", post(post_clock::<S>).get(get_clock::<S>))
+}
+
+#[derive(Deserialize)]
+struct LatencyBody {
+    ms: u64,
+}
+
+async fn set_latency<S: SimHost>(State(s): State<S>, body: Bytes) -> Response {
+    match serde_json::from_slice::<LatencyBody>(&body) {
+        Ok(b) => {
+            s.core().set_latency_ms(b.ms);
+            Json(json!({ "ms": b.ms })).into_response()
+        }
+        Err(e) => control_error(&format!("expected {{\"ms\": <number>}}: {e}")),
+    }
+}
+
+async fn get_latency<S: SimHost>(State(s): State<S>) -> Response {
+    Json(json!({ "ms": s.core().latency_ms() })).into_response()
+}
+
+async fn get_calls<S: SimHost>(State(s): State<S>) -> Response {
+    Json(json!({ "calls": s.core().calls() })).into_response()
+}
+
+async fn delete_calls<S: SimHost>(State(s): State<S>) -> Response {
+    s.core().clear_calls();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Deserialize)]
+struct FaultsBody {
+    #[serde(default)]
+    rules: Vec<FaultRule>,
+}
+
+async fn get_faults<S: SimHost>(State(s): State<S>) -> Response {
+    Json(s.core().faults_json()).into_response()
+}
+
+async fn post_faults<S: SimHost>(State(s): State<S>, body: Bytes) -> Response {
+    match serde_json::from_slice::<FaultsBody>(&body) {
+        Ok(b) => {
+            s.core().set_faults(b.rules);
+            Json(s.core().faults_json()).into_response()
+        }
+        Err(e) => control_error(&format!("expected {{\"rules\": [...]}}: {e}")),
+    }
+}
+
+async fn delete_faults<S: SimHost>(State(s): State<S>) -> Response {
+    s.core().set_faults(Vec::new());
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Deserialize)]
+struct ClockBody {
+    advance_secs: i64,
+}
+
+async fn post_clock<S: SimHost>(State(s): State<S>, body: Bytes) -> Response {
+    match serde_json::from_slice::<ClockBody>(&body) {
+        Ok(b) => {
+            s.core().advance_clock(b.advance_secs);
+            get_clock(State(s)).await
+        }
+        Err(e) => control_error(&format!("expected {{\"advance_secs\": <number>}}: {e}")),
+    }
+}
+
+async fn get_clock<S: SimHost>(State(s): State<S>) -> Response {
+    Json(json!({ "now": s.core().now().format("%Y-%m-%dT%H:%M:%SZ").to_string() })).into_response()
+}
+
+/// Error answer of a control route.
+pub(crate) fn control_error(message: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({ "error": message }))).into_response()
+}
+
+/// A JSON body with an explicit content type, pretty-printed or compact.
+pub(crate) fn json_body(
+    status: StatusCode,
+    value: &Value,
+    pretty: bool,
+    content_type: &'static str,
+) -> Response {
+    let text = if pretty {
+        serde_json::to_string_pretty(value)
+    } else {
+        serde_json::to_string(value)
+    }
+    .unwrap_or_default();
+    (status, [(header::CONTENT_TYPE, content_type)], text).into_response()
+}
+
+/// Decode `%XX` escapes of a path segment (`+` stays a plus, unlike in a query string).
+pub(crate) fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Query parameters in order (`+` and `%XX` decoded).
+pub(crate) fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    query
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// First value of a query parameter (exact name).
+pub(crate) fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// `Host` header of the request, for absolute URLs built "from the request URL".
+pub(crate) fn request_origin(headers: &HeaderMap, core: &SimCore) -> String {
+    if let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
+        return format!("http://{host}");
+    }
+    core.base_url()
+        .unwrap_or_else(|| "http://127.0.0.1".to_owned())
+}
+
+/// Random upper-case hex string of `n` characters.
+pub(crate) fn random_hex(n: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..n)
+        .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
+
+/// Stable 32-hex-digit id derived from text (FNV-1a, twice), for deterministic design UNIDs.
+pub(crate) fn stable_hex32(text: &str) -> String {
+    fn fnv(seed: u64, text: &str) -> u64 {
+        let mut h = seed;
+        for b in text.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        h
+    }
+    format!(
+        "{:016X}{:016X}",
+        fnv(0xcbf2_9ce4_8422_2325, text),
+        fnv(0x8422_2325_cbf2_9ce4, text)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decode_keeps_plus_and_decodes_escapes() {
+        assert_eq!(percent_decode("%28%24Contacts%29"), "($Contacts)");
+        assert_eq!(percent_decode("a+b%2"), "a+b%2");
+        assert_eq!(percent_decode("%E5%B1%B1"), "山");
+    }
+
+    #[test]
+    fn fault_rule_fires_every_nth_and_at_most_times() {
+        let core = SimCore::default();
+        core.set_faults(vec![FaultRule {
+            kind: FaultKind::Status { status: 503 },
+            every: 2,
+            times: Some(2),
+            ..FaultRule::default()
+        }]);
+        let fired: Vec<bool> = (0..8)
+            .map(|_| core.next_fault("GET", "/x").is_some())
+            .collect();
+        assert_eq!(
+            fired,
+            [false, true, false, true, false, false, false, false]
+        );
+    }
+
+    #[test]
+    fn fault_rule_json_shape() {
+        let rule: FaultRule = serde_json::from_str(
+            r#"{"kind":"status","status":429,"path_prefix":"/crm/","times":1}"#,
+        )
+        .unwrap();
+        assert_eq!(rule.kind, FaultKind::Status { status: 429 });
+        assert_eq!(rule.every, 1);
+        assert_eq!(rule.path_prefix.as_deref(), Some("/crm/"));
+    }
+}

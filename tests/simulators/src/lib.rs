@@ -1,0 +1,301 @@
+//! Simulators of HCL Domino Access Services (DAS) and Zoho CRM REST (v2–v8), faithful to
+//! `reference/domino-api.md` and `reference/zoho-crm-api.md`, for tests, benchmarks and
+//! `nzsync demo`.
+//!
+//! [`start`] serves both on `127.0.0.1` (only) on tokio tasks. [`domino_router`] and
+//! [`zoho_router`] give the bare `axum::Router`s for `tower::ServiceExt::oneshot` tests.
+//!
+//! Each port also answers control requests under `/_sim/` (no authentication, loopback tool):
+//!
+//! | route | does |
+//! | --- | --- |
+//! | `GET /_sim/dump` | all data as JSON (shapes in the `domino` and `zoho` module docs) |
+//! | `POST /_sim/load` | replace all data with a dump (204) |
+//! | `POST /_sim/reset[?seed=demo]` | back to users/org/config only (or to the demo data) (204) |
+//! | `GET`/`POST /_sim/config` | Domino: enabled services, `$AllowRESTDbAPI` per database, view DAS flags, login-form mode. Zoho: token lifetime, expire all tokens |
+//! | `POST /_sim/latency` `{"ms":20}` | latency added before every non-`/_sim/` request |
+//! | `GET`/`DELETE /_sim/calls` | the call log `{"calls":[{"method","path","query","status"}]}` in order (`query` only when present; status 0 = dropped by a fault) |
+//! | `GET`/`POST`/`DELETE /_sim/faults` | fault rules `{"rules":[{"kind":"status","status":503,"method":"GET","path_prefix":"/crm/","every":2,"times":3}]}`; kinds `status`, `delay` (`ms`), `drop`, `expire_token` |
+//! | `GET`/`POST /_sim/clock` `{"advance_secs":3600}` | move the simulators' clock (token and page-token expiry, timestamps) |
+//!
+//! ## Choices
+//!
+//! Where a reference marks a fact as inferred (\[I\]) or leaves it open, the simulators do this:
+//!
+//! Domino (DAS):
+//! - `GET /api` needs no authentication (it lets a client tell "not a Domino server" from "wrong
+//!   password"); everything else does. The services list is in the order Core, Data, Calendar.
+//! - `GET /api/data` lists only the databases the user may open (`names.nsf` and the user's own
+//!   mail file); `@filepath` uses `/`.
+//! - Basic credentials that match no user get the 401 challenge on every path. An anonymous
+//!   request gets the challenge too, or (config `anonymous_login_form`) 200 with an HTML login
+//!   form as a session-auth server does. A user opening another user's mail file gets 401 with
+//!   the challenge header and the body "You are not authorized to perform this operation".
+//!   Users log in with their short name, `name@example.com` or `CN=name/O=SimOrg`; a failed
+//!   `?Login` answers 200 with the login form again.
+//! - Check order for database requests: bad credentials (401), service enabled (403), database
+//!   exists (404 "Unable to open database …"), authenticated (401), ACL (401), `$AllowRESTDbAPI`
+//!   (403), then the resource's own checks (view exists 404, view flag 403, documents level 403).
+//! - Unknown or malformed UNID: 404 exception JSON with message "Invalid universal id".
+//! - `since` must parse as an ISO timestamp (or date); otherwise 400 "Invalid parameter since: …".
+//!   `since` is strict (`modified > since`). Any `search` gives 400 "Database is not full text
+//!   indexed." (simulated databases have no FT index).
+//! - View names in the standard mail template: `($Contacts)` (alias `Contacts`, form Person,
+//!   sorted by LastName then FirstName, case-insensitive), `($ToDo)` (alias `ToDo`, form Task,
+//!   columns Subject, DueDateTime, Importance, sorted by DueDateTime), `($Inbox)` (folder, form
+//!   Memo, newest first).
+//!   `names.nsf` has `People`. Entries carry `@siblings` = number of entries in the view. Empty
+//!   column values are `""`. Date-only values in columns are midnight UTC. `sortcolumn` works
+//!   on resortable columns (`$17`, `MailAddress`, `CompanyName`, `DueDateTime`, `Subject`) and is
+//!   ignored otherwise; `keys` matches the first sorted column, prefix and case-insensitive.
+//! - Writes: `null` stores an empty text value; booleans are stored as text "true"/"false"; a
+//!   value object of an unknown `type` is 400 with a message naming it. Plain strings become
+//!   date/time items only for fields the standard forms declare as dates (Task: DueDateTime,
+//!   DueDate, StartDateTime, StartDate, CompletedDateTime, CalendarDateTime; Person: Birthday,
+//!   Anniversary; Memo: PostedDate, DeliveredDate). An existing item keeps its name casing when
+//!   written with another casing, so PUT's case-sensitive delete pass can remove it (the quirk in
+//!   domino-api.md §1.6). Each write adds the user to `@authors`.
+//! - `computewithform` is accepted and ignored. Attachments, view-entry updates, creating through
+//!   a view and the calendar service answer 501.
+//! - Responses carry `Server: Lotus-Domino`. Note ids start at `8F6` and grow by 4.
+//! - Where IBM's `data.yaml` disagrees with DAS as documented (it types every item value and
+//!   view column as an object, and `@created`/`@modified` as strings even with `strongtype`),
+//!   the simulator follows domino-api.md (strings, numbers, arrays; strongtype objects).
+//! - `POST /_sim/config` (Domino) takes `{"enabled_services":["Data","Calendar"],
+//!   "anonymous_login_form":false,"databases":{"mail/demo.nsf":{"allow_rest":2,
+//!   "views":{"($Contacts)":{"das":true}}}}}`, any subset; Zoho takes
+//!   `{"token_lifetime_secs":3600,"expire_tokens":true,"licences":5}`, any subset.
+//!
+//! Zoho CRM:
+//! - Versions v2, v2.1 and v3–v8 behave the same except that `fields` is optional in v2 and
+//!   v2.1. Module names in URLs are case-insensitive. Modules: Contacts, Tasks and Accounts
+//!   (Accounts so that `Account_Name` is a real lookup).
+//! - A missing or malformed `Authorization` header gets the same 401 `INVALID_TOKEN` as an
+//!   unknown or expired token.
+//! - `info` keys whose value would be `null` (`next_page_token`, `previous_page_token`,
+//!   `page_token_expiry`) are left out: the v8 OAS types them as non-nullable strings, and a
+//!   client reading them as optional works either way. `previous_page_token` is given from page 2
+//!   on. Page tokens are cursors (they continue after the last record served), bound to the user
+//!   and to `fields`, `per_page`, `sort_by`, `sort_order`, `ids` and `If-Modified-Since`. Errors:
+//!   `page`+`page_token` → `AMBIGUITY_DURING_PROCESSING`; other user's or unknown token →
+//!   `INVALID_DATA`; changed parameters → `TOKEN_BOUND_DATA_MISMATCH`; older than 24 h →
+//!   `EXPIRED_VALUE`; beyond 100,000 records → `PAGINATION_LIMIT_EXCEEDED` (all 400).
+//! - `per_page` above 200 or below 1, `page` below 1, an unknown `sort_by` or `sort_order`, and an
+//!   unparsable `If-Modified-Since` are 400 `INVALID_DATA` with `details.param_name`. Unknown names
+//!   in `fields` are ignored. `fields` over 50 → 400 `LIMIT_EXCEEDED` "Fields limit exceeded"
+//!   with `details.limit` 50.
+//! - `GET /{module}/{id}` for an unknown or deleted id → 204. It returns every field.
+//! - Writes: more than 100 records → 400 `LIMIT_EXCEEDED` "Record count exceeded" with
+//!   `details.limit` 100. A body that is not a JSON object → 400 `INVALID_DATA` "body" with
+//!   `details.expected_data_type` `jsonobject`; a missing or empty `data` array → 400
+//!   `REQUIRED_PARAM_MISSING` with `details.param_name` `data`. Unknown fields, `$`-keys and
+//!   read-only fields are ignored. Picklists accept new values. `Account_Name` accepts
+//!   `{"id"}` (must exist) or `{"name"}` (found case-insensitively, created when missing).
+//!   Owner must be a user id. `Tag` accepts `[{"name"}|{"id"}]` and replaces the record's tags.
+//!   Setting a Task's Status to "Completed" sets `Closed_Time`.
+//! - Field lengths are the real standard lengths (First_Name 40, Last_Name 80, Email 100, Title
+//!   100, Subject 255, Description 32000, phones 30); a custom text field defaults to 255.
+//!   `maximum_length` in errors is a number.
+//! - Unique values (fields marked unique, and external org fields) are compared
+//!   case-insensitively; a batch sees the records inserted earlier in the same batch.
+//! - Per-record errors keep the order of the input. Update of an unknown or deleted id →
+//!   `INVALID_DATA` "the id given seems to be invalid" with `details.id`; delete of a deleted id →
+//!   `INVALID_DATA` "record not deleted"; a non-numeric id → `INVALID_DATA` "the id given seems
+//!   to be invalid". All failed with `ALREADY_MODIFIED` (`If-Unmodified-Since`) → 412.
+//! - Deleted records go to the recycle bin; `/deleted` shows them for 60 days.
+//! - Every user sees and may change every record (org-wide public sharing); only field creation
+//!   is restricted to the admin.
+//! - `POST /settings/fields` needs an admin (others get 403 `NO_PERMISSION`); api_name = label
+//!   with runs of non-alphanumerics turned into `_`; at most two unique/external fields per
+//!   module (`LIMIT_EXCEEDED`); a label or api_name that exists → `DUPLICATE_DATA`; external is
+//!   refused for email and textarea types (`INVALID_DATA`).
+//! - Users: `type` defaults to AllUsers. `time_zone` is the IANA name as a string and the users'
+//!   e-mails are `demo@example.com` / `user2@example.com`, as real responses and the brief have
+//!   them, although users.json types `time_zone` as an object and gives `email` a pattern.
+//! - Token endpoint: an unknown `grant_type` → `{"error":"unsupported_grant_type"}`; a grant code
+//!   is never valid (`invalid_code`). Access tokens look like `1000.<32 hex>.<32 hex>`. Only
+//!   granted tokens count towards the 10-per-10-minutes limit.
+//! - `X-EXTERNAL: {Module}.{external field}` is honoured for `GET`/`PUT`/`DELETE
+//!   /{module}/{value}` and for `ids=`.
+//! - Fault bodies: a `status` fault answers 429 with `TOO_MANY_REQUESTS`, 5xx with
+//!   `INTERNAL_ERROR` (Zoho JSON) or a Domino HTML error page. A `drop` fault aborts the response
+//!   stream, so the client sees a connection error (possibly after the status line).
+//! - Seed data: the first Domino user gets the "demo" data set and the second the "user2" set.
+//!   Contents are fixed; timestamps and due dates are relative to the start time. Demo: 200
+//!   Notes contacts (5 private), 30 to-dos (a few private, most with a rich-text Body), 5 mails;
+//!   170 Zoho contacts of which 40 of demo's and 8 of user2's share an e-mail with a Notes
+//!   contact (some with another phone or title), about 8 tagged `Private`, accounts for their
+//!   companies, and about 25 Zoho tasks of which exactly 10 (8 of demo's, 2 of user2's) match a
+//!   Notes to-do by subject and due date.
+//! - `POST /_sim/reset` without `?seed=` resets to `Seed::Empty`; issued Zoho access tokens and
+//!   Domino sessions survive a reset or load.
+//!
+//! ## Not yet
+//!
+//! Domino: the calendar service, `X-DAS-Token` CSRF and `/api/core/nonce`, attachments,
+//! view-entry updates, creating through a view, categories/`parentid`/`startkeys`/`expandlevel`,
+//! `$UpdatedBy`/`$Revisions`. Zoho: Events, upsert, search, COQL, tag and notification APIs,
+//! `/settings/modules`, API credits and concurrency limits (429 only through faults),
+//! `OAUTH_SCOPE_MISMATCH`.
+
+#![recursion_limit = "512"]
+// Request helpers return the early HTTP answer as their `Err`; boxing it would only add noise.
+#![allow(clippy::result_large_err)]
+
+mod common;
+pub mod domino;
+mod sample;
+pub mod zoho;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::str::FromStr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use common::{CallRecord, FaultKind, FaultRule};
+pub use domino::{DominoState, domino_router};
+pub use zoho::{ZohoState, zoho_router};
+
+/// Which data the simulators start with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Seed {
+    /// Sample contacts, to-dos and mails on both sides, with realistic overlap.
+    Demo,
+    /// Users, org and configuration only.
+    #[default]
+    Empty,
+}
+
+impl FromStr for Seed {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Seed, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "demo" => Ok(Seed::Demo),
+            "empty" => Ok(Seed::Empty),
+            other => Err(format!("unknown seed {other:?} (expected demo or empty)")),
+        }
+    }
+}
+
+/// How to start the simulators.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimConfig {
+    /// Domino port; 0 picks a free one.
+    pub domino_port: u16,
+    /// Zoho port; 0 picks a free one.
+    pub zoho_port: u16,
+    /// Added to every non-`/_sim/` request.
+    pub latency_ms: u64,
+    pub seed: Seed,
+    /// `(name, password)`; empty means `[("demo", "demo")]`. Each user gets `mail/{name}.nsf`.
+    pub domino_users: Vec<(String, String)>,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            domino_port: 18081,
+            zoho_port: 18082,
+            latency_ms: 0,
+            seed: Seed::Empty,
+            domino_users: Vec::new(),
+        }
+    }
+}
+
+struct Server {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+/// Both simulators, running.
+pub struct Simulators {
+    /// e.g. `http://127.0.0.1:18081` (no trailing slash).
+    pub domino_url: String,
+    /// e.g. `http://127.0.0.1:18082` (no trailing slash).
+    pub zoho_url: String,
+    domino: DominoState,
+    zoho: ZohoState,
+    servers: Vec<Server>,
+}
+
+impl std::fmt::Debug for Simulators {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulators")
+            .field("domino_url", &self.domino_url)
+            .field("zoho_url", &self.zoho_url)
+            .finish_non_exhaustive()
+    }
+}
+
+async fn serve(listener: TcpListener, router: axum::Router) -> Server {
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Server { stop, task }
+}
+
+/// Start both simulators on `127.0.0.1`.
+pub async fn start(cfg: SimConfig) -> std::io::Result<Simulators> {
+    // One "now" for both seeds, so relative due dates agree even across midnight.
+    let now = chrono::Utc::now();
+    let domino = DominoState::new_at(cfg.domino_users.clone(), cfg.seed, now);
+    let zoho = ZohoState::new_at(cfg.seed, now);
+    domino.set_latency_ms(cfg.latency_ms);
+    zoho.set_latency_ms(cfg.latency_ms);
+    let domino_listener =
+        TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, cfg.domino_port))).await?;
+    let zoho_listener =
+        TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, cfg.zoho_port))).await?;
+    let domino_url = format!("http://{}", domino_listener.local_addr()?);
+    let zoho_url = format!("http://{}", zoho_listener.local_addr()?);
+    domino.set_base_url(&domino_url);
+    zoho.set_base_url(&zoho_url);
+    let servers = vec![
+        serve(domino_listener, domino_router(domino.clone())).await,
+        serve(zoho_listener, zoho_router(zoho.clone())).await,
+    ];
+    tracing::info!(%domino_url, %zoho_url, "simulators started");
+    Ok(Simulators {
+        domino_url,
+        zoho_url,
+        domino,
+        zoho,
+        servers,
+    })
+}
+
+impl Simulators {
+    /// The Domino simulator's state (for direct dumps, loads and faults from Rust).
+    pub fn domino(&self) -> &DominoState {
+        &self.domino
+    }
+
+    /// The Zoho simulator's state.
+    pub fn zoho(&self) -> &ZohoState {
+        &self.zoho
+    }
+
+    /// Stop both servers (waits up to 5 s for open connections, then aborts them).
+    pub async fn shutdown(self) {
+        for server in self.servers {
+            let _ = server.stop.send(());
+            let mut task = server.task;
+            if tokio::time::timeout(Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
+        }
+    }
+}

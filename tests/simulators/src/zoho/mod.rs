@@ -1,0 +1,302 @@
+//! Zoho CRM REST (`/crm/v2` … `/crm/v8`) and the Zoho accounts token endpoint
+//! (`/oauth/v2/token`) on one port.
+//!
+//! Modules: Contacts, Tasks, Accounts (records, deleted records, tags on records), plus
+//! `/settings/fields`, `/users` and `/org`. Module-scoped paths that the simulator does not
+//! implement yet (`upsert`, `search`, `actions`, `/coql`, `/settings/modules`) answer 501
+//! `NOT_SUPPORTED`; adding a module (Events) means adding its field list in `model.rs`.
+//!
+//! Dump shape (`/_sim/dump`, accepted by `/_sim/load`):
+//! ```json
+//! {"modules":{"Contacts":[{"Owner":{"name":"Demo User","id":"…","email":"demo@example.com"},
+//!                          "First_Name":"Jane",…,"Created_Time":"2026-11-25T08:36:00+00:00",
+//!                          "Tag":[{"name":"Private","id":"…"}],"id":"5725767000000412001"}],
+//!             "Tasks":[…],"Accounts":[…]},
+//!  "deleted":{"Contacts":[{"id":"…","display_name":"Jane Doe","type":"recycle",
+//!             "deleted_time":"2026-11-25T08:36:00Z","deleted_by":"<user id>","created_by":"<user id>"}]},
+//!  "fields":{"Contacts":[{"api_name":"Notes_UNID","field_label":"Notes UNID","data_type":"text",
+//!            "length":255,"unique":false,"external":{"type":"org","show":true},"id":"…",…}]},
+//!  "tags":{"Contacts":[{"id":"…","name":"Private"}]}}
+//! ```
+//! Records are rendered with every field, timestamps in UTC.
+
+mod control;
+mod model;
+mod oauth;
+mod records;
+mod seed;
+mod settings;
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::{Bytes, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::middleware::from_fn_with_state;
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use crate::Seed;
+use crate::common::{
+    CallRecord, FaultRule, SimCore, SimHost, control_routes, json_body, lock, percent_decode,
+    query_pairs, sim_middleware,
+};
+use model::ZohoData;
+
+/// Shared state of the Zoho CRM simulator. Cheap to clone.
+#[derive(Clone)]
+pub struct ZohoState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    core: SimCore,
+    data: Mutex<ZohoData>,
+}
+
+impl std::fmt::Debug for ZohoState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ZohoState").finish_non_exhaustive()
+    }
+}
+
+/// Default access token lifetime, seconds.
+pub const DEFAULT_TOKEN_LIFETIME_SECS: u64 = 3600;
+
+impl ZohoState {
+    /// An org with users `demo` (admin, Asia/Tokyo) and `user2` (America/New_York), client
+    /// `demo-client`/`demo-secret`, refresh tokens `demo-refresh` and `user2-refresh`.
+    pub fn new(seed: Seed) -> ZohoState {
+        ZohoState::new_at(seed, SimCore::default().now())
+    }
+
+    /// As [`ZohoState::new`], with the seed's "now" given.
+    pub(crate) fn new_at(seed: Seed, now: chrono::DateTime<chrono::Utc>) -> ZohoState {
+        let core = SimCore::default();
+        let data = seed::build(seed, crate::common::whole_seconds(now));
+        ZohoState {
+            inner: Arc::new(Inner {
+                core,
+                data: Mutex::new(data),
+            }),
+        }
+    }
+
+    /// Same state with another access token lifetime.
+    #[must_use]
+    pub fn with_token_lifetime(self, secs: u64) -> ZohoState {
+        self.set_token_lifetime_secs(secs);
+        self
+    }
+
+    /// Lifetime of access tokens issued from now on.
+    pub fn set_token_lifetime_secs(&self, secs: u64) {
+        lock(&self.inner.data).token_lifetime_secs = i64::try_from(secs).unwrap_or(i64::MAX);
+    }
+
+    /// Latency added before every non-`/_sim/` request.
+    pub fn set_latency_ms(&self, ms: u64) {
+        self.inner.core.set_latency_ms(ms);
+    }
+
+    /// The URL the server is reachable at (`api_domain` when a request carries no `Host`).
+    pub fn set_base_url(&self, url: &str) {
+        self.inner.core.set_base_url(url);
+    }
+
+    /// Replace the fault injection rules.
+    pub fn set_faults(&self, rules: Vec<FaultRule>) {
+        self.inner.core.set_faults(rules);
+    }
+
+    /// The requests answered so far, in order.
+    pub fn calls(&self) -> Vec<CallRecord> {
+        self.inner.core.calls()
+    }
+
+    /// Invalidate every access token issued so far.
+    pub fn expire_all_tokens(&self) {
+        lock(&self.inner.data).access_tokens.clear();
+    }
+
+    /// All data as JSON (the `/_sim/dump` shape).
+    pub fn dump(&self) -> Value {
+        control::dump(&lock(&self.inner.data))
+    }
+
+    /// Replace the records, deleted records, fields and tags with a dump.
+    pub fn load(&self, dump: &Value) -> Result<(), String> {
+        let now = self.inner.core.now();
+        let mut data = lock(&self.inner.data);
+        let mut fresh = seed::build(Seed::Empty, now);
+        control::keep_tokens(&mut fresh, &data);
+        control::load(&mut fresh, dump, now)?;
+        *data = fresh;
+        Ok(())
+    }
+
+    /// Back to users/org/config only (`Seed::Empty`) or to the sample data. Issued access
+    /// tokens stay valid.
+    pub fn reset(&self, seed: Seed) {
+        let now = self.inner.core.now();
+        let mut data = lock(&self.inner.data);
+        let mut fresh = seed::build(seed, now);
+        control::keep_tokens(&mut fresh, &data);
+        *data = fresh;
+    }
+
+    fn origin(&self, headers: &HeaderMap) -> String {
+        crate::common::request_origin(headers, &self.inner.core)
+    }
+
+    fn handle(&self, method: &Method, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> Response {
+        let segments: Vec<String> = uri
+            .path()
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(percent_decode)
+            .collect();
+        let segs: Vec<&str> = segments.iter().map(String::as_str).collect();
+        let query = query_pairs(uri.query());
+        let now = self.inner.core.now();
+        match segs.as_slice() {
+            ["oauth", "v2", "token"] if method == Method::POST => {
+                let origin = self.origin(headers);
+                oauth::token(&mut lock(&self.inner.data), &query, body, &origin, now)
+            }
+            ["oauth", "v2", "token", "revoke"] if method == Method::POST => {
+                oauth::revoke(&mut lock(&self.inner.data), &query, body)
+            }
+            ["crm", version, rest @ ..] => {
+                let Some(fields_required) = version_fields_required(version) else {
+                    return invalid_url();
+                };
+                let mut data = lock(&self.inner.data);
+                let (user_id, expires) = match oauth::authenticate(&data, headers, now) {
+                    Ok(found) => found,
+                    Err(response) => return response,
+                };
+                let tz = data.user(&user_id).map_or(chrono_tz::UTC, |u| u.time_zone);
+                let mut ctx = records::CrmCtx {
+                    data: &mut data,
+                    user_id,
+                    fields_required,
+                    method: method.clone(),
+                    rest: rest.iter().map(|s| (*s).to_owned()).collect(),
+                    query,
+                    headers,
+                    body,
+                    now,
+                };
+                let mut response = records::route(&mut ctx);
+                if let Ok(v) = HeaderValue::from_str(&model::fmt_time(expires, tz)) {
+                    response.headers_mut().insert("X-ACCESSTOKEN-RESET", v);
+                }
+                response
+            }
+            _ => invalid_url(),
+        }
+    }
+}
+
+/// `Some(fields mandatory)` for a supported version segment.
+fn version_fields_required(version: &str) -> Option<bool> {
+    match version {
+        "v2" | "v2.1" => Some(false),
+        "v3" | "v4" | "v5" | "v6" | "v7" | "v8" => Some(true),
+        _ => None,
+    }
+}
+
+/// A Zoho JSON body (compact, `application/json;charset=UTF-8`).
+pub(crate) fn zoho_json(status: StatusCode, value: &Value) -> Response {
+    json_body(status, value, false, "application/json;charset=UTF-8")
+}
+
+/// A top-level Zoho error: `{"code","details","message","status":"error"}`.
+pub(crate) fn zoho_error(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    details: Value,
+) -> Response {
+    zoho_json(status, &error_body(code, message, details))
+}
+
+pub(crate) fn error_body(code: &str, message: &str, details: Value) -> Value {
+    json!({ "code": code, "details": details, "message": message, "status": "error" })
+}
+
+fn invalid_url() -> Response {
+    zoho_error(
+        StatusCode::NOT_FOUND,
+        "INVALID_URL_PATTERN",
+        "Please check if the URL trying to access is a correct one",
+        json!({}),
+    )
+}
+
+impl SimHost for ZohoState {
+    fn core(&self) -> &SimCore {
+        &self.inner.core
+    }
+
+    fn fault_response(&self, status: StatusCode) -> Response {
+        let (code, message) = match status.as_u16() {
+            429 => (
+                "TOO_MANY_REQUESTS",
+                "Number of API requests for the 24 hour period is exceeded or the concurrency limit of the user for the app is exceeded",
+            ),
+            500..=599 => ("INTERNAL_ERROR", "Internal server error occurred."),
+            401 => ("INVALID_TOKEN", "invalid oauth token"),
+            403 => ("NO_PERMISSION", "permission denied"),
+            404 => (
+                "INVALID_URL_PATTERN",
+                "Please check if the URL trying to access is a correct one",
+            ),
+            _ => ("INVALID_REQUEST", "simulated fault"),
+        };
+        zoho_error(status, code, message, json!({}))
+    }
+
+    fn expire_token(&self, headers: &HeaderMap) {
+        if let Some(token) = oauth::bearer(headers) {
+            lock(&self.inner.data).access_tokens.remove(&token);
+        }
+    }
+}
+
+async fn dispatch(State(state): State<ZohoState>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let Ok(body) = to_bytes(body, 64 * 1024 * 1024).await else {
+        return zoho_error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_DATA",
+            "body",
+            json!({ "expected_data_type": "jsonobject" }),
+        );
+    };
+    state.handle(&parts.method, &parts.uri, &parts.headers, &body)
+}
+
+/// The Zoho simulator's router: `/crm/v{N}/…`, `/oauth/v2/token`, and the `/_sim/` control
+/// routes.
+pub fn zoho_router(state: ZohoState) -> Router {
+    Router::new()
+        .route("/_sim/dump", get(control::get_dump))
+        .route("/_sim/load", post(control::post_load))
+        .route("/_sim/reset", post(control::post_reset))
+        .route(
+            "/_sim/config",
+            get(control::get_config).post(control::post_config),
+        )
+        .merge(control_routes::<ZohoState>())
+        .fallback(dispatch)
+        .layer(from_fn_with_state(
+            state.clone(),
+            sim_middleware::<ZohoState>,
+        ))
+        .with_state(state)
+}

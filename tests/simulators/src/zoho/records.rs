@@ -1,0 +1,1211 @@
+//! Records API (zoho-crm-api.md §1, §2.1): list with paging and page tokens, get one,
+//! insert, update, delete, deleted records; and the routing of `/crm/v{N}/…`.
+
+use std::cmp::Ordering;
+use std::collections::BTreeSet;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use serde_json::{Map, Value, json};
+
+use super::model::{
+    DeletedRecord, Module, PageToken, Record, TagDef, ValueError, ZohoData, fmt_time, full_name,
+    normalize, parse_time, unique_key,
+};
+use super::{error_body, settings, zoho_error, zoho_json};
+use crate::common::{param, random_hex};
+
+/// Records per write call.
+const MAX_WRITE: usize = 100;
+const MAX_FIELDS: usize = 50;
+const MAX_PER_PAGE: u64 = 200;
+/// Records reachable with `page` alone.
+const DISCRETE_LIMIT: u64 = 2000;
+/// Records reachable with page tokens.
+const TOKEN_LIMIT: u64 = 100_000;
+const RECYCLE_RETENTION_DAYS: i64 = 60;
+const PERMANENT_RETENTION_DAYS: i64 = 120;
+
+pub(crate) struct CrmCtx<'a> {
+    pub data: &'a mut ZohoData,
+    pub user_id: String,
+    pub fields_required: bool,
+    pub method: Method,
+    /// Path segments after `/crm/v{N}`.
+    pub rest: Vec<String>,
+    pub query: Vec<(String, String)>,
+    pub headers: &'a HeaderMap,
+    pub body: &'a Bytes,
+    pub now: DateTime<Utc>,
+}
+
+impl CrmCtx<'_> {
+    pub(crate) fn tz(&self) -> Tz {
+        self.data
+            .user(&self.user_id)
+            .map_or(chrono_tz::UTC, |u| u.time_zone)
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+fn bad_method() -> Response {
+    zoho_error(
+        StatusCode::BAD_REQUEST,
+        "INVALID_REQUEST_METHOD",
+        "The http request method type is not a valid one",
+        json!({}),
+    )
+}
+
+fn not_supported() -> Response {
+    zoho_error(
+        StatusCode::NOT_IMPLEMENTED,
+        "NOT_SUPPORTED",
+        "not implemented by the simulator",
+        json!({}),
+    )
+}
+
+fn invalid_module() -> Response {
+    zoho_error(
+        StatusCode::BAD_REQUEST,
+        "INVALID_MODULE",
+        "The module name given seems to be invalid",
+        json!({}),
+    )
+}
+
+fn invalid_param(name: &str) -> Response {
+    zoho_error(
+        StatusCode::BAD_REQUEST,
+        "INVALID_DATA",
+        "invalid data",
+        json!({ "param_name": name }),
+    )
+}
+
+fn required_param(name: &str) -> Response {
+    zoho_error(
+        StatusCode::BAD_REQUEST,
+        "REQUIRED_PARAM_MISSING",
+        "One of the expected parameter is missing",
+        json!({ "param_name": name }),
+    )
+}
+
+pub(crate) fn route(ctx: &mut CrmCtx<'_>) -> Response {
+    let rest: Vec<String> = ctx.rest.clone();
+    let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
+    let get = ctx.method == Method::GET;
+    match rest.as_slice() {
+        ["users"] if get => settings::users(ctx, None),
+        ["users", id] if get => settings::users(ctx, Some(id)),
+        ["org"] if get => settings::org(ctx),
+        ["settings", "fields"] => match ctx.method {
+            Method::GET => settings::fields(ctx, None),
+            Method::POST => settings::create_fields(ctx),
+            _ => bad_method(),
+        },
+        ["settings", "fields", id] if get => settings::fields(ctx, Some(id)),
+        ["users" | "org", ..] => bad_method(),
+        ["settings", ..] | ["coql"] => not_supported(),
+        [module, tail @ ..] => {
+            let Some(mi) = ctx.data.module_index(module) else {
+                return invalid_module();
+            };
+            match (tail, &ctx.method) {
+                ([], &Method::GET) => list(ctx, mi),
+                ([], &Method::POST) => insert(ctx, mi),
+                ([], &Method::PUT) => update(ctx, mi, None),
+                ([], &Method::DELETE) => {
+                    let ids = param(&ctx.query, "ids").map(str::to_owned);
+                    match ids {
+                        Some(ids) => delete(ctx, mi, &ids),
+                        None => required_param("ids"),
+                    }
+                }
+                (["deleted"], &Method::GET) => deleted(ctx, mi),
+                (["upsert" | "search" | "actions", ..], _) => not_supported(),
+                ([id], &Method::GET) => get_one(ctx, mi, id),
+                ([id], &Method::PUT) => update(ctx, mi, Some(id)),
+                ([id], &Method::DELETE) => delete(ctx, mi, id),
+                ([_] | [], _) => bad_method(),
+                _ => zoho_error(
+                    StatusCode::NOT_FOUND,
+                    "INVALID_URL_PATTERN",
+                    "Please check if the URL trying to access is a correct one",
+                    json!({}),
+                ),
+            }
+        }
+        [] => zoho_error(
+            StatusCode::NOT_FOUND,
+            "INVALID_URL_PATTERN",
+            "Please check if the URL trying to access is a correct one",
+            json!({}),
+        ),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Rendering
+
+fn tags_json(module: &Module, r: &Record) -> Value {
+    Value::Array(
+        r.tags
+            .iter()
+            .filter_map(|id| module.tags.iter().find(|t| &t.id == id))
+            .map(|t| json!({ "name": t.name, "id": t.id }))
+            .collect(),
+    )
+}
+
+fn lookup_json(data: &ZohoData, target: Option<&str>, stored: &Value) -> Value {
+    let Some(id) = stored.get("id").and_then(Value::as_str) else {
+        return Value::Null;
+    };
+    let name = target.and_then(|m| data.module(m)).and_then(|m| {
+        let r = m.record(id.parse().ok()?)?;
+        Some(m.display_name(r))
+    });
+    json!({ "name": name, "id": id })
+}
+
+/// One record as JSON: the requested fields (all when `None`) and `id`, in `tz`.
+pub(crate) fn render_record(
+    data: &ZohoData,
+    module: &Module,
+    r: &Record,
+    fields: Option<&BTreeSet<String>>,
+    tz: Tz,
+    meta: bool,
+) -> Value {
+    let mut out = Map::new();
+    for f in &module.fields {
+        if fields.is_some_and(|set| !set.contains(&f.api_name)) {
+            continue;
+        }
+        let v = match f.api_name.as_str() {
+            "Owner" => data.user_json(&r.owner),
+            "Created_By" => data.user_json(&r.created_by),
+            "Modified_By" => data.user_json(&r.modified_by),
+            "Created_Time" => json!(fmt_time(r.created, tz)),
+            "Modified_Time" => json!(fmt_time(r.modified, tz)),
+            "Full_Name" => json!(full_name(r)),
+            "Tag" => tags_json(module, r),
+            _ => match (f.data_type.as_str(), r.values.get(&f.api_name)) {
+                (_, None | Some(Value::Null)) => Value::Null,
+                ("lookup", Some(stored)) => lookup_json(data, f.lookup_module.as_deref(), stored),
+                ("datetime", Some(Value::String(s))) => {
+                    parse_time(s).map_or_else(|| json!(s), |t| json!(fmt_time(t, tz)))
+                }
+                (_, Some(v)) => v.clone(),
+            },
+        };
+        out.insert(f.api_name.clone(), v);
+    }
+    if meta {
+        out.insert("$approval_state".into(), json!("approved"));
+        out.insert("$editable".into(), json!(true));
+        out.insert("$in_merge".into(), json!(false));
+        out.insert("$locked_for_me".into(), json!(false));
+    }
+    out.insert("id".into(), json!(r.id.to_string()));
+    Value::Object(out)
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SortBy {
+    Id,
+    Created,
+    Modified,
+}
+
+impl SortBy {
+    fn name(self) -> &'static str {
+        match self {
+            SortBy::Id => "id",
+            SortBy::Created => "Created_Time",
+            SortBy::Modified => "Modified_Time",
+        }
+    }
+
+    /// (sort key, id): the cursor of a record.
+    fn key(self, r: &Record) -> (i64, u64) {
+        let k = match self {
+            SortBy::Id => 0,
+            SortBy::Created => r.created.timestamp(),
+            SortBy::Modified => r.modified.timestamp(),
+        };
+        (k, r.id)
+    }
+}
+
+fn parse_u64(ctx: &CrmCtx<'_>, name: &str, default: u64) -> Result<u64, Response> {
+    match param(&ctx.query, name) {
+        None => Ok(default),
+        Some(v) => v.trim().parse::<u64>().map_err(|_| invalid_param(name)),
+    }
+}
+
+fn if_modified_since(ctx: &CrmCtx<'_>) -> Result<Option<DateTime<Utc>>, Response> {
+    match ctx.header("if-modified-since") {
+        None => Ok(None),
+        Some(v) => parse_time(v)
+            .map(Some)
+            .ok_or_else(|| invalid_param("If-Modified-Since")),
+    }
+}
+
+/// `X-EXTERNAL: Module.Field`: the external field to look ids up by.
+fn external_field(ctx: &CrmCtx<'_>, module: &Module) -> Option<String> {
+    let header = ctx.header("x-external")?;
+    let (m, f) = header.split_once('.')?;
+    (m.eq_ignore_ascii_case(module.api_name)
+        && module.field(f).is_some_and(|fd| fd.external.is_some()))
+    .then(|| f.to_owned())
+}
+
+/// Resolve a path or `ids` value to a record id (through `X-EXTERNAL` when given).
+fn resolve_id(ctx: &CrmCtx<'_>, module: &Module, value: &str) -> Option<u64> {
+    if let Some(field) = external_field(ctx, module) {
+        return module
+            .records
+            .iter()
+            .find(|r| r.values.get(&field).and_then(Value::as_str) == Some(value))
+            .map(|r| r.id);
+    }
+    value.trim().parse().ok()
+}
+
+struct ListParams {
+    fields: Option<BTreeSet<String>>,
+    per_page: u64,
+    page: Option<u64>,
+    sort_by: SortBy,
+    descending: bool,
+    ids: Option<BTreeSet<u64>>,
+    since: Option<DateTime<Utc>>,
+    binding: String,
+}
+
+fn list_params(ctx: &CrmCtx<'_>, mi: usize) -> Result<ListParams, Response> {
+    let module = &ctx.data.modules[mi];
+    let fields = match param(&ctx.query, "fields") {
+        Some(list) => {
+            let set: BTreeSet<String> = list
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect();
+            if set.len() > MAX_FIELDS {
+                return Err(zoho_error(
+                    StatusCode::BAD_REQUEST,
+                    "LIMIT_EXCEEDED",
+                    "Fields limit exceeded",
+                    json!({ "limit": MAX_FIELDS }),
+                ));
+            }
+            Some(set)
+        }
+        None if ctx.fields_required => return Err(required_param("fields")),
+        None => None,
+    };
+    let per_page = parse_u64(ctx, "per_page", MAX_PER_PAGE)?;
+    if per_page == 0 || per_page > MAX_PER_PAGE {
+        return Err(invalid_param("per_page"));
+    }
+    let page = match param(&ctx.query, "page") {
+        None => None,
+        Some(_) => {
+            let p = parse_u64(ctx, "page", 1)?;
+            if p == 0 {
+                return Err(invalid_param("page"));
+            }
+            Some(p)
+        }
+    };
+    let sort_by = match param(&ctx.query, "sort_by") {
+        None | Some("id") => SortBy::Id,
+        Some("Created_Time") => SortBy::Created,
+        Some("Modified_Time") => SortBy::Modified,
+        Some(_) => return Err(invalid_param("sort_by")),
+    };
+    let descending = match param(&ctx.query, "sort_order") {
+        None | Some("desc") => true,
+        Some("asc") => false,
+        Some(_) => return Err(invalid_param("sort_order")),
+    };
+    let ids = param(&ctx.query, "ids").map(|list| {
+        list.split(',')
+            .filter_map(|v| resolve_id(ctx, module, v))
+            .collect::<BTreeSet<u64>>()
+    });
+    let since = if_modified_since(ctx)?;
+    let binding = format!(
+        "{}|{:?}|{}|{}|{}|{:?}|{:?}",
+        module.api_name,
+        fields,
+        per_page,
+        sort_by.name(),
+        descending,
+        ids,
+        since.map(|t| t.timestamp())
+    );
+    Ok(ListParams {
+        fields,
+        per_page,
+        page,
+        sort_by,
+        descending,
+        ids,
+        since,
+        binding,
+    })
+}
+
+fn issue_token(data: &mut ZohoData, token: PageToken) -> String {
+    // Tokens live 24 h, so one expiring before this one was issued is already dead.
+    let issued_at = token.expires - Duration::hours(24);
+    data.page_tokens.retain(|_, t| t.expires > issued_at);
+    let id = random_hex(48).to_lowercase();
+    data.page_tokens.insert(id.clone(), token);
+    id
+}
+
+fn list(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
+    let p = match list_params(ctx, mi) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let tz = ctx.tz();
+    let token_param = param(&ctx.query, "page_token").map(str::to_owned);
+    let mut page_token: Option<PageToken> = None;
+    if let Some(t) = &token_param {
+        if p.page.is_some() {
+            return zoho_error(
+                StatusCode::BAD_REQUEST,
+                "AMBIGUITY_DURING_PROCESSING",
+                "page and page_token cannot be given together",
+                json!({ "ambiguity_due_to": [
+                    { "api_name": "page", "json_path": "page" },
+                    { "api_name": "page_token", "json_path": "page_token" },
+                ]}),
+            );
+        }
+        let Some(found) = ctx.data.page_tokens.get(t).cloned() else {
+            return invalid_param("page_token");
+        };
+        if found.user_id != ctx.user_id || found.module != ctx.data.modules[mi].api_name {
+            return invalid_param("page_token");
+        }
+        if found.expires <= ctx.now {
+            return zoho_error(
+                StatusCode::BAD_REQUEST,
+                "EXPIRED_VALUE",
+                "the given page_token has expired",
+                json!({ "param_name": "page_token" }),
+            );
+        }
+        if found.binding != p.binding {
+            return zoho_error(
+                StatusCode::BAD_REQUEST,
+                "TOKEN_BOUND_DATA_MISMATCH",
+                "the page_token is bound to other parameter values",
+                json!({ "param_name": "page_token" }),
+            );
+        }
+        page_token = Some(found);
+    }
+    let page = page_token.as_ref().map_or(p.page.unwrap_or(1), |t| t.page);
+    if page_token.is_none() && page.saturating_mul(p.per_page) > DISCRETE_LIMIT {
+        return zoho_error(
+            StatusCode::BAD_REQUEST,
+            "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
+            "You can only get the first 2000 records without using page_token param",
+            json!({ "limit": DISCRETE_LIMIT }),
+        );
+    }
+
+    let module = &ctx.data.modules[mi];
+    let mut candidates: Vec<&Record> = module
+        .records
+        .iter()
+        .filter(|r| p.ids.as_ref().is_none_or(|ids| ids.contains(&r.id)))
+        .filter(|r| p.since.is_none_or(|s| r.modified > s))
+        .collect();
+    let order = |a: &(i64, u64), b: &(i64, u64)| -> Ordering {
+        let o = a.cmp(b);
+        if p.descending { o.reverse() } else { o }
+    };
+    candidates.sort_by(|a, b| order(&p.sort_by.key(a), &p.sort_by.key(b)));
+    // Page tokens are cursors: continue after the (sort key, id) of the last record served.
+    let start = match page_token.as_ref().map(|t| t.after) {
+        Some(None) => 0,
+        Some(Some(cursor)) => candidates
+            .iter()
+            .position(|r| order(&p.sort_by.key(r), &cursor) == Ordering::Greater)
+            .unwrap_or(candidates.len()),
+        None => usize::try_from((page - 1) * p.per_page).unwrap_or(usize::MAX),
+    };
+    let per_page = usize::try_from(p.per_page).unwrap_or(200);
+    let slice: Vec<&Record> = candidates
+        .iter()
+        .skip(start)
+        .take(per_page)
+        .copied()
+        .collect();
+    if slice.is_empty() {
+        if p.since.is_some() && candidates.is_empty() {
+            return StatusCode::NOT_MODIFIED.into_response();
+        }
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    let served_before = page_token
+        .as_ref()
+        .map_or((page - 1) * p.per_page, |t| t.offset);
+    if page_token.is_some() && served_before + slice.len() as u64 > TOKEN_LIMIT {
+        return zoho_error(
+            StatusCode::BAD_REQUEST,
+            "PAGINATION_LIMIT_EXCEEDED",
+            "You can only get the first 100000 records using page_token param",
+            json!({ "limit": TOKEN_LIMIT }),
+        );
+    }
+    let slice_len = slice.len();
+    let more = start + slice_len < candidates.len();
+    let data_json: Vec<Value> = slice
+        .iter()
+        .map(|r| render_record(ctx.data, module, r, p.fields.as_ref(), tz, false))
+        .collect();
+    let last_key = p.sort_by.key(slice[slice_len - 1]);
+    // Paging by number gets tokens for the current and previous pages too, so next and
+    // previous links behave the same as when paging by token.
+    let cursor_before = |index: usize| {
+        index
+            .checked_sub(1)
+            .and_then(|i| candidates.get(i))
+            .map(|r| p.sort_by.key(r))
+    };
+    let by_number = page_token.is_none();
+    let current_cursor = cursor_before(start);
+    let previous_cursor =
+        (by_number && page > 1).then(|| cursor_before(start.saturating_sub(per_page)));
+    let expires = ctx.now + Duration::hours(24);
+    let api_name = module.api_name;
+    let user_id = ctx.user_id.clone();
+    let make =
+        |after: Option<(i64, u64)>, page: u64, offset: u64, previous: Option<String>| PageToken {
+            user_id: user_id.clone(),
+            module: api_name,
+            binding: p.binding.clone(),
+            after,
+            page,
+            offset,
+            previous,
+            expires,
+        };
+    let previous = match previous_cursor {
+        Some(cursor) => Some(issue_token(
+            ctx.data,
+            make(cursor, page - 1, (page - 2) * p.per_page, None),
+        )),
+        None => page_token.as_ref().and_then(|t| t.previous.clone()),
+    };
+    let next = if more {
+        let current = match &token_param {
+            Some(t) => t.clone(),
+            None => issue_token(
+                ctx.data,
+                make(current_cursor, page, served_before, previous.clone()),
+            ),
+        };
+        Some(issue_token(
+            ctx.data,
+            make(
+                Some(last_key),
+                page + 1,
+                served_before + slice_len as u64,
+                Some(current),
+            ),
+        ))
+    } else {
+        None
+    };
+    let mut info = Map::new();
+    info.insert("per_page".into(), json!(p.per_page));
+    if let Some(n) = &next {
+        info.insert("next_page_token".into(), json!(n));
+    }
+    info.insert("count".into(), json!(slice_len));
+    info.insert("sort_by".into(), json!(p.sort_by.name()));
+    info.insert("page".into(), json!(page));
+    if let Some(prev) = &previous {
+        info.insert("previous_page_token".into(), json!(prev));
+    }
+    if next.is_some() || previous.is_some() {
+        info.insert("page_token_expiry".into(), json!(fmt_time(expires, tz)));
+    }
+    info.insert(
+        "sort_order".into(),
+        json!(if p.descending { "desc" } else { "asc" }),
+    );
+    info.insert("more_records".into(), json!(more));
+    zoho_json(StatusCode::OK, &json!({ "data": data_json, "info": info }))
+}
+
+fn get_one(ctx: &mut CrmCtx<'_>, mi: usize, id: &str) -> Response {
+    let tz = ctx.tz();
+    let module = &ctx.data.modules[mi];
+    let fields = param(&ctx.query, "fields").map(|list| {
+        list.split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect::<BTreeSet<String>>()
+    });
+    let Some(record) = resolve_id(ctx, module, id).and_then(|id| module.record(id)) else {
+        return StatusCode::NO_CONTENT.into_response();
+    };
+    let body = render_record(
+        ctx.data,
+        module,
+        record,
+        fields.as_ref(),
+        tz,
+        fields.is_none(),
+    );
+    zoho_json(StatusCode::OK, &json!({ "data": [body] }))
+}
+
+fn deleted(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
+    let kind = param(&ctx.query, "type").unwrap_or("all").to_owned();
+    if !matches!(kind.as_str(), "all" | "recycle" | "permanent") {
+        return zoho_error(
+            StatusCode::BAD_REQUEST,
+            "PATTERN_NOT_MATCHED",
+            "Please check whether the input values are correct",
+            json!({ "param_name": "type" }),
+        );
+    }
+    let per_page = match parse_u64(ctx, "per_page", MAX_PER_PAGE) {
+        Ok(n) if (1..=MAX_PER_PAGE).contains(&n) => n,
+        Ok(_) => return invalid_param("per_page"),
+        Err(r) => return r,
+    };
+    let page = match parse_u64(ctx, "page", 1) {
+        Ok(0) => return invalid_param("page"),
+        Ok(n) => n,
+        Err(r) => return r,
+    };
+    let since = match if_modified_since(ctx) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let tz = ctx.tz();
+    let now = ctx.now;
+    let module = &ctx.data.modules[mi];
+    let mut rows: Vec<&DeletedRecord> = module
+        .deleted
+        .iter()
+        .filter(|d| kind == "all" || d.kind == kind)
+        .filter(|d| {
+            let keep = if d.kind == "permanent" {
+                PERMANENT_RETENTION_DAYS
+            } else {
+                RECYCLE_RETENTION_DAYS
+            };
+            d.deleted_time > now - Duration::days(keep)
+        })
+        .filter(|d| since.is_none_or(|s| d.deleted_time > s))
+        .collect();
+    rows.sort_by(|a, b| {
+        b.deleted_time
+            .cmp(&a.deleted_time)
+            .then_with(|| b.id.cmp(&a.id))
+    });
+    if rows.is_empty() {
+        return if since.is_some() {
+            StatusCode::NOT_MODIFIED.into_response()
+        } else {
+            StatusCode::NO_CONTENT.into_response()
+        };
+    }
+    let start = usize::try_from((page - 1) * per_page).unwrap_or(usize::MAX);
+    let per = usize::try_from(per_page).unwrap_or(200);
+    let slice: Vec<&&DeletedRecord> = rows.iter().skip(start).take(per).collect();
+    if slice.is_empty() {
+        return StatusCode::NO_CONTENT.into_response();
+    }
+    let name_id = |id: &Option<String>| match id {
+        Some(id) => ctx
+            .data
+            .user(id)
+            .map_or_else(|| json!({ "name": "", "id": id }), |u| u.name_id()),
+        None => Value::Null,
+    };
+    let data_json: Vec<Value> = slice
+        .iter()
+        .map(|d| {
+            json!({
+                "deleted_by": name_id(&d.deleted_by),
+                "id": d.id,
+                "display_name": d.display_name,
+                "type": d.kind,
+                "created_by": name_id(&d.created_by),
+                "deleted_time": fmt_time(d.deleted_time, tz),
+            })
+        })
+        .collect();
+    let more = start + slice.len() < rows.len();
+    zoho_json(
+        StatusCode::OK,
+        &json!({
+            "data": data_json,
+            "info": { "per_page": per_page, "count": slice.len(), "page": page, "more_records": more },
+        }),
+    )
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing
+
+/// `{"data":[…]}` of a write request, or the top-level error.
+fn write_items(ctx: &CrmCtx<'_>) -> Result<Vec<Map<String, Value>>, Response> {
+    let body: Value = serde_json::from_slice(ctx.body).map_err(|_| body_error())?;
+    let Value::Object(obj) = body else {
+        return Err(body_error());
+    };
+    let items = match obj.get("data") {
+        Some(Value::Array(a)) if !a.is_empty() => a,
+        Some(Value::Array(_)) | None | Some(Value::Null) => return Err(required_param("data")),
+        Some(_) => return Err(body_error()),
+    };
+    if items.len() > MAX_WRITE {
+        return Err(limit_exceeded());
+    }
+    items
+        .iter()
+        .map(|i| i.as_object().cloned().ok_or_else(body_error))
+        .collect()
+}
+
+fn body_error() -> Response {
+    zoho_error(
+        StatusCode::BAD_REQUEST,
+        "INVALID_DATA",
+        "body",
+        json!({ "expected_data_type": "jsonobject" }),
+    )
+}
+
+fn limit_exceeded() -> Response {
+    zoho_error(
+        StatusCode::BAD_REQUEST,
+        "LIMIT_EXCEEDED",
+        "Record count exceeded",
+        json!({ "limit": MAX_WRITE }),
+    )
+}
+
+/// The answer to a batch: 201/200 all ok, 207 mixed, 400 (or `all_failed`) all failed.
+fn batch_response(
+    results: Vec<Result<Value, Value>>,
+    ok: StatusCode,
+    all_failed: StatusCode,
+) -> Response {
+    let oks = results.iter().filter(|r| r.is_ok()).count();
+    let status = if oks == results.len() {
+        ok
+    } else if oks == 0 {
+        all_failed
+    } else {
+        StatusCode::MULTI_STATUS
+    };
+    let data: Vec<Value> = results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|e| e))
+        .collect();
+    zoho_json(status, &json!({ "data": data }))
+}
+
+fn path(i: usize, field: &str) -> String {
+    format!("$.data[{i}].{field}")
+}
+
+fn invalid_value(i: usize, field: &str, expected: &str) -> Value {
+    error_body(
+        "INVALID_DATA",
+        "invalid data",
+        json!({ "expected_data_type": expected, "api_name": field, "json_path": path(i, field) }),
+    )
+}
+
+fn invalid_id(id: &str) -> Value {
+    error_body(
+        "INVALID_DATA",
+        "the id given seems to be invalid",
+        json!({ "id": id }),
+    )
+}
+
+/// A lookup written as `{"name":…}` whose record is created when the write is applied.
+enum Pending {
+    Account { field: String, name: String },
+}
+
+struct Prepared {
+    values: Map<String, Value>,
+    owner: Option<String>,
+    tags: Option<Vec<TagRef>>,
+    pending: Vec<Pending>,
+}
+
+enum TagRef {
+    Existing(String),
+    New(String),
+}
+
+/// Validate one input record against the module's fields (`existing` for updates).
+fn prepare(
+    data: &ZohoData,
+    mi: usize,
+    item: &Map<String, Value>,
+    i: usize,
+    existing: Option<&Record>,
+) -> Result<Prepared, Value> {
+    let module = &data.modules[mi];
+    let mut prepared = Prepared {
+        values: Map::new(),
+        owner: None,
+        tags: None,
+        pending: Vec::new(),
+    };
+    for (key, value) in item {
+        if key == "id" || key.starts_with('$') {
+            continue;
+        }
+        let Some(f) = module.field(key) else {
+            continue;
+        };
+        if f.read_only {
+            continue;
+        }
+        match (key.as_str(), f.data_type.as_str()) {
+            ("Owner", _) => {
+                let id = value.get("id").and_then(|v| {
+                    v.as_str()
+                        .map(str::to_owned)
+                        .or_else(|| v.as_u64().map(|n| n.to_string()))
+                });
+                match id {
+                    Some(id) if data.user(&id).is_some() => prepared.owner = Some(id),
+                    _ => return Err(invalid_value(i, key, "jsonobject")),
+                }
+            }
+            ("Tag", _) => {
+                let refs = match value {
+                    Value::Null => Vec::new(),
+                    Value::Array(list) => {
+                        let mut refs = Vec::new();
+                        for t in list {
+                            if let Some(id) = t.get("id").and_then(Value::as_str) {
+                                if !module.tags.iter().any(|d| d.id == id) {
+                                    return Err(invalid_value(i, key, "jsonarray"));
+                                }
+                                refs.push(TagRef::Existing(id.to_owned()));
+                            } else if let Some(name) = t.get("name").and_then(Value::as_str) {
+                                refs.push(TagRef::New(name.to_owned()));
+                            } else {
+                                return Err(invalid_value(i, key, "jsonarray"));
+                            }
+                        }
+                        refs
+                    }
+                    _ => return Err(invalid_value(i, key, "jsonarray")),
+                };
+                prepared.tags = Some(refs);
+            }
+            (_, "lookup") => {
+                let target = f.lookup_module.as_deref().unwrap_or_default();
+                match value {
+                    Value::Null => {
+                        prepared.values.insert(key.clone(), Value::Null);
+                    }
+                    Value::Object(o) => {
+                        let id = o.get("id").and_then(|v| {
+                            v.as_str()
+                                .map(str::to_owned)
+                                .or_else(|| v.as_u64().map(|n| n.to_string()))
+                        });
+                        if let Some(id) = id {
+                            let exists = data
+                                .module(target)
+                                .and_then(|m| m.record(id.parse().ok()?))
+                                .is_some();
+                            if !exists {
+                                return Err(invalid_value(i, key, "jsonobject"));
+                            }
+                            prepared.values.insert(key.clone(), json!({ "id": id }));
+                        } else if let (Some(name), "Accounts") =
+                            (o.get("name").and_then(Value::as_str), target)
+                        {
+                            let accounts = data.module("Accounts");
+                            let found = accounts.and_then(|m| {
+                                m.records
+                                    .iter()
+                                    .find(|r| r.text("Account_Name").eq_ignore_ascii_case(name))
+                            });
+                            match found {
+                                Some(r) => {
+                                    prepared
+                                        .values
+                                        .insert(key.clone(), json!({ "id": r.id.to_string() }));
+                                }
+                                None if !name.trim().is_empty() => {
+                                    prepared.pending.push(Pending::Account {
+                                        field: key.clone(),
+                                        name: name.to_owned(),
+                                    })
+                                }
+                                None => return Err(invalid_value(i, key, "jsonobject")),
+                            }
+                        } else {
+                            return Err(invalid_value(i, key, "jsonobject"));
+                        }
+                    }
+                    _ => return Err(invalid_value(i, key, "jsonobject")),
+                }
+            }
+            _ => match normalize(f, value) {
+                Ok(v) => {
+                    prepared.values.insert(key.clone(), v);
+                }
+                Err(ValueError::Type(expected)) => return Err(invalid_value(i, key, expected)),
+                Err(ValueError::TooLong(max)) => {
+                    return Err(error_body(
+                        "INVALID_DATA",
+                        "invalid data",
+                        json!({ "maximum_length": max, "api_name": key, "json_path": path(i, key) }),
+                    ));
+                }
+            },
+        }
+    }
+    // Mandatory fields must have a value after the write.
+    for f in module.fields.iter().filter(|f| f.system_mandatory) {
+        let pending = prepared
+            .pending
+            .iter()
+            .any(|Pending::Account { field, .. }| field == &f.api_name);
+        let value = prepared
+            .values
+            .get(&f.api_name)
+            .or_else(|| existing.and_then(|r| r.values.get(&f.api_name)));
+        let present = pending || value.is_some_and(|v| unique_key(v).is_some());
+        if !present {
+            return Err(error_body(
+                "MANDATORY_NOT_FOUND",
+                "required field not found",
+                json!({ "api_name": f.api_name, "json_path": path(i, &f.api_name) }),
+            ));
+        }
+    }
+    // Unique fields.
+    for f in module.fields.iter().filter(|f| f.is_unique()) {
+        let Some(key) = prepared.values.get(&f.api_name).and_then(unique_key) else {
+            continue;
+        };
+        let clash = module.records.iter().find(|r| {
+            existing.is_none_or(|e| e.id != r.id)
+                && r.values.get(&f.api_name).and_then(unique_key).as_ref() == Some(&key)
+        });
+        if let Some(other) = clash {
+            let owner = data.user(&other.owner).map_or_else(
+                || json!({ "name": null, "id": other.owner }),
+                |u| u.name_id(),
+            );
+            return Err(error_body(
+                "DUPLICATE_DATA",
+                "duplicate data",
+                json!({
+                    "api_name": f.api_name,
+                    "json_path": path(i, &f.api_name),
+                    "duplicate_record": {
+                        "id": other.id.to_string(),
+                        "module": { "api_name": module.api_name, "id": module.id },
+                        "Owner": owner,
+                    },
+                }),
+            ));
+        }
+    }
+    Ok(prepared)
+}
+
+/// Create pending accounts and tags; returns the values and tag ids to store.
+fn resolve_pending(
+    data: &mut ZohoData,
+    mi: usize,
+    mut prepared: Prepared,
+    user_id: &str,
+    now: DateTime<Utc>,
+) -> (Map<String, Value>, Option<String>, Option<Vec<String>>) {
+    for Pending::Account { field, name } in std::mem::take(&mut prepared.pending) {
+        let id = data.new_id();
+        let mut values = Map::new();
+        values.insert("Account_Name".into(), json!(name));
+        if let Some(ai) = data.module_index("Accounts") {
+            data.modules[ai].records.push(Record {
+                id,
+                created: now,
+                modified: now,
+                created_by: user_id.to_owned(),
+                modified_by: user_id.to_owned(),
+                owner: user_id.to_owned(),
+                values,
+                tags: Vec::new(),
+            });
+        }
+        prepared
+            .values
+            .insert(field, json!({ "id": id.to_string() }));
+    }
+    let tags = prepared.tags.map(|refs| {
+        let mut ids = Vec::new();
+        for r in refs {
+            let id = match r {
+                TagRef::Existing(id) => id,
+                TagRef::New(name) => {
+                    let found = data.modules[mi]
+                        .tags
+                        .iter()
+                        .find(|t| t.name.eq_ignore_ascii_case(&name))
+                        .map(|t| t.id.clone());
+                    match found {
+                        Some(id) => id,
+                        None => {
+                            let id = data.new_meta_id();
+                            data.modules[mi].tags.push(TagDef {
+                                id: id.clone(),
+                                name,
+                            });
+                            id
+                        }
+                    }
+                }
+            };
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        ids
+    });
+    (prepared.values, prepared.owner, tags)
+}
+
+fn success(data: &ZohoData, r: &Record, tz: Tz, message: &str) -> Value {
+    let by = |id: &str| {
+        data.user(id)
+            .map_or_else(|| json!({ "name": null, "id": id }), |u| u.name_id())
+    };
+    json!({
+        "code": "SUCCESS",
+        "details": {
+            "Modified_Time": fmt_time(r.modified, tz),
+            "Modified_By": by(&r.modified_by),
+            "Created_Time": fmt_time(r.created, tz),
+            "id": r.id.to_string(),
+            "Created_By": by(&r.created_by),
+            "$approval_state": "approved",
+        },
+        "message": message,
+        "status": "success",
+    })
+}
+
+/// Task completion stamps `Closed_Time`.
+fn apply_side_effects(module: &str, r: &mut Record, now: DateTime<Utc>) {
+    if module == "Tasks" {
+        let completed = r.text("Status") == "Completed";
+        if completed && r.values.get("Closed_Time").is_none_or(Value::is_null) {
+            r.values.insert(
+                "Closed_Time".into(),
+                json!(now.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()),
+            );
+        } else if !completed {
+            r.values.remove("Closed_Time");
+        }
+    }
+}
+
+fn insert(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
+    let items = match write_items(ctx) {
+        Ok(items) => items,
+        Err(r) => return r,
+    };
+    let tz = ctx.tz();
+    let mut results = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let prepared = match prepare(ctx.data, mi, item, i, None) {
+            Ok(p) => p,
+            Err(e) => {
+                results.push(Err(e));
+                continue;
+            }
+        };
+        let (values, owner, tags) = resolve_pending(ctx.data, mi, prepared, &ctx.user_id, ctx.now);
+        let id = ctx.data.new_id();
+        let mut record = Record {
+            id,
+            created: ctx.now,
+            modified: ctx.now,
+            created_by: ctx.user_id.clone(),
+            modified_by: ctx.user_id.clone(),
+            owner: owner.unwrap_or_else(|| ctx.user_id.clone()),
+            values: values.into_iter().filter(|(_, v)| !v.is_null()).collect(),
+            tags: tags.unwrap_or_default(),
+        };
+        let api_name = ctx.data.modules[mi].api_name;
+        apply_side_effects(api_name, &mut record, ctx.now);
+        results.push(Ok(success(ctx.data, &record, tz, "record added")));
+        ctx.data.modules[mi].records.push(record);
+    }
+    batch_response(results, StatusCode::CREATED, StatusCode::BAD_REQUEST)
+}
+
+fn update(ctx: &mut CrmCtx<'_>, mi: usize, path_id: Option<&str>) -> Response {
+    let items = match write_items(ctx) {
+        Ok(items) => items,
+        Err(r) => return r,
+    };
+    let tz = ctx.tz();
+    let if_unmodified = ctx.header("if-unmodified-since").and_then(parse_time);
+    let mut results = Vec::with_capacity(items.len());
+    let mut precondition_failures = 0;
+    for (i, item) in items.iter().enumerate() {
+        let given = match path_id {
+            Some(id) => Some(id.to_owned()),
+            None => item.get("id").and_then(|v| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .or_else(|| v.as_u64().map(|n| n.to_string()))
+            }),
+        };
+        let Some(given) = given else {
+            results.push(Err(error_body(
+                "MANDATORY_NOT_FOUND",
+                "required field not found",
+                json!({ "api_name": "id", "json_path": path(i, "id") }),
+            )));
+            continue;
+        };
+        let module = &ctx.data.modules[mi];
+        let Some(pos) = resolve_id(ctx, module, &given)
+            .and_then(|id| module.records.iter().position(|r| r.id == id))
+        else {
+            results.push(Err(invalid_id(&given)));
+            continue;
+        };
+        let existing = &module.records[pos];
+        if if_unmodified.is_some_and(|t| existing.modified > t) {
+            precondition_failures += 1;
+            results.push(Err(error_body(
+                "ALREADY_MODIFIED",
+                "Record updated time has already passed if-unmodified-since time",
+                json!({ "id": existing.id.to_string() }),
+            )));
+            continue;
+        }
+        let prepared = match prepare(ctx.data, mi, item, i, Some(existing)) {
+            Ok(p) => p,
+            Err(e) => {
+                results.push(Err(e));
+                continue;
+            }
+        };
+        let (values, owner, tags) = resolve_pending(ctx.data, mi, prepared, &ctx.user_id, ctx.now);
+        let api_name = ctx.data.modules[mi].api_name;
+        let record = &mut ctx.data.modules[mi].records[pos];
+        for (k, v) in values {
+            if v.is_null() {
+                record.values.remove(&k);
+            } else {
+                record.values.insert(k, v);
+            }
+        }
+        if let Some(owner) = owner {
+            record.owner = owner;
+        }
+        if let Some(tags) = tags {
+            record.tags = tags;
+        }
+        record.modified = ctx.now;
+        record.modified_by.clone_from(&ctx.user_id);
+        apply_side_effects(api_name, record, ctx.now);
+        let record = record.clone();
+        results.push(Ok(success(ctx.data, &record, tz, "record updated")));
+    }
+    let all_failed = if precondition_failures == results.len() {
+        StatusCode::PRECONDITION_FAILED
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    batch_response(results, StatusCode::OK, all_failed)
+}
+
+fn delete(ctx: &mut CrmCtx<'_>, mi: usize, ids: &str) -> Response {
+    let list: Vec<&str> = ids
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if list.is_empty() {
+        return required_param("ids");
+    }
+    if list.len() > MAX_WRITE {
+        return limit_exceeded();
+    }
+    let mut results = Vec::with_capacity(list.len());
+    for given in list {
+        let module = &ctx.data.modules[mi];
+        let id = resolve_id(ctx, module, given);
+        let pos = id.and_then(|id| module.records.iter().position(|r| r.id == id));
+        let Some(pos) = pos else {
+            let was_deleted =
+                id.is_some_and(|id| module.deleted.iter().any(|d| d.id == id.to_string()));
+            results.push(Err(if was_deleted {
+                error_body("INVALID_DATA", "record not deleted", json!({ "id": given }))
+            } else {
+                invalid_id(given)
+            }));
+            continue;
+        };
+        let module = &mut ctx.data.modules[mi];
+        let record = module.records.remove(pos);
+        let display = module.display_name(&record);
+        module.deleted.push(DeletedRecord {
+            id: record.id.to_string(),
+            display_name: Some(display),
+            kind: "recycle".into(),
+            deleted_time: ctx.now,
+            deleted_by: Some(ctx.user_id.clone()),
+            created_by: Some(record.created_by.clone()),
+        });
+        results.push(Ok(json!({
+            "code": "SUCCESS",
+            "details": { "id": record.id.to_string() },
+            "message": "record deleted",
+            "status": "success",
+        })));
+    }
+    batch_response(results, StatusCode::OK, StatusCode::BAD_REQUEST)
+}

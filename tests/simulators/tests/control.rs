@@ -1,0 +1,292 @@
+//! The `/_sim/` control routes (DESIGN.md §4.2): dump/load/reset, call log, latency, faults,
+//! and the bare routers under `tower::ServiceExt::oneshot`.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode};
+use common::{auth, control, http, json, sims, token};
+use nzsync_sim::{DominoState, Seed, ZohoState, domino_router, zoho_router};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// A Domino dump loads back into an emptied server unchanged.
+#[tokio::test]
+async fn domino_dump_reset_load_round_trip() {
+    let s = sims(Seed::Demo).await;
+    let d = &s.domino_url;
+    let dump = json(http().get(format!("{d}/_sim/dump")).send().await.unwrap()).await;
+    let docs = dump["databases"]["mail/demo.nsf"]["documents"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert!(docs > 200);
+    let reset = http().post(format!("{d}/_sim/reset")).send().await.unwrap();
+    assert_eq!(reset.status(), StatusCode::NO_CONTENT);
+    let empty = json(http().get(format!("{d}/_sim/dump")).send().await.unwrap()).await;
+    assert_eq!(empty["databases"]["mail/demo.nsf"]["documents"], json!([]));
+    assert_eq!(
+        control(d, "/_sim/load", dump.clone()).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let again = json(http().get(format!("{d}/_sim/dump")).send().await.unwrap()).await;
+    assert_eq!(again, dump);
+    // Reset back to the demo data.
+    http()
+        .post(format!("{d}/_sim/reset?seed=demo"))
+        .send()
+        .await
+        .unwrap();
+    let demo = json(http().get(format!("{d}/_sim/dump")).send().await.unwrap()).await;
+    assert_eq!(
+        demo["databases"]["mail/demo.nsf"]["documents"]
+            .as_array()
+            .unwrap()
+            .len(),
+        docs
+    );
+    // A bad dump is refused and changes nothing.
+    let bad = control(
+        d,
+        "/_sim/load",
+        json!({ "databases": { "mail/demo.nsf": { "documents": [{ "unid": "XYZ" }] } } }),
+    )
+    .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    s.shutdown().await;
+}
+
+/// A Zoho dump (records, deleted, custom fields, tags) loads back unchanged.
+#[tokio::test]
+async fn zoho_dump_reset_load_round_trip() {
+    let s = sims(Seed::Demo).await;
+    let z = &s.zoho_url;
+    let t = token(z, "demo-refresh").await;
+    let field = json!({ "fields": [{ "field_label": "Notes UNID", "data_type": "text", "length": 255, "external": { "type": "org", "show": true } }] });
+    http()
+        .post(format!("{z}/crm/v8/settings/fields?module=Contacts"))
+        .header("authorization", auth(&t))
+        .json(&field)
+        .send()
+        .await
+        .unwrap();
+    let list = json(
+        http()
+            .get(format!("{z}/crm/v8/Contacts?fields=Last_Name&per_page=1"))
+            .header("authorization", auth(&t))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let id = list["data"][0]["id"].as_str().unwrap().to_owned();
+    http()
+        .delete(format!("{z}/crm/v8/Contacts/{id}"))
+        .header("authorization", auth(&t))
+        .send()
+        .await
+        .unwrap();
+    let dump = json(http().get(format!("{z}/_sim/dump")).send().await.unwrap()).await;
+    assert!(
+        dump["fields"]["Contacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["api_name"] == "Notes_UNID")
+    );
+    assert_eq!(dump["deleted"]["Contacts"].as_array().unwrap().len(), 1);
+
+    assert_eq!(
+        http()
+            .post(format!("{z}/_sim/reset"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    let empty = json(http().get(format!("{z}/_sim/dump")).send().await.unwrap()).await;
+    assert_eq!(empty["modules"]["Contacts"], json!([]));
+    assert!(
+        !empty["fields"]["Contacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["api_name"] == "Notes_UNID")
+    );
+    // The token issued before the reset still works.
+    let resp = http()
+        .get(format!("{z}/crm/v8/org"))
+        .header("authorization", auth(&t))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    assert_eq!(
+        control(z, "/_sim/load", dump.clone()).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let again = json(http().get(format!("{z}/_sim/dump")).send().await.unwrap()).await;
+    assert_eq!(again, dump);
+    // New ids keep growing past the loaded ones.
+    let r = json(
+        http()
+            .post(format!("{z}/crm/v8/Contacts"))
+            .header("authorization", auth(&t))
+            .json(&json!({ "data": [{ "Last_Name": "After load" }] }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let new_id: u64 = r["data"][0]["details"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let max_id = dump["modules"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|l| {
+            l.as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["id"].as_str().unwrap().parse::<u64>().unwrap())
+        })
+        .max()
+        .unwrap();
+    assert!(new_id > max_id);
+    s.shutdown().await;
+}
+
+/// The call log lists method, path and status in order; `/_sim/` calls are not logged;
+/// latency delays every other request.
+#[tokio::test]
+async fn call_log_and_latency() {
+    let s = sims(Seed::Empty).await;
+    let d = &s.domino_url;
+    http().get(format!("{d}/api")).send().await.unwrap();
+    http().get(format!("{d}/api/data")).send().await.unwrap();
+    let calls = json(http().get(format!("{d}/_sim/calls")).send().await.unwrap()).await;
+    assert_eq!(
+        calls["calls"],
+        json!([
+            { "method": "GET", "path": "/api", "status": 200 },
+            { "method": "GET", "path": "/api/data", "status": 401 },
+        ])
+    );
+    http()
+        .delete(format!("{d}/_sim/calls"))
+        .send()
+        .await
+        .unwrap();
+    let calls = json(http().get(format!("{d}/_sim/calls")).send().await.unwrap()).await;
+    assert_eq!(calls["calls"], json!([]));
+
+    control(d, "/_sim/latency", json!({ "ms": 150 })).await;
+    let started = Instant::now();
+    http().get(format!("{d}/api")).send().await.unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(150));
+    let started = Instant::now();
+    http().get(format!("{d}/_sim/calls")).send().await.unwrap();
+    assert!(started.elapsed() < Duration::from_millis(150));
+    s.shutdown().await;
+}
+
+/// Fault rules: a status for the next n matching calls, a dropped connection, and an expired
+/// Zoho token.
+#[tokio::test]
+async fn faults_status_drop_and_token_expiry() {
+    let s = sims(Seed::Empty).await;
+    let z = &s.zoho_url;
+    let t = token(z, "demo-refresh").await;
+    let org = || {
+        http()
+            .get(format!("{z}/crm/v8/org"))
+            .header("authorization", auth(&t))
+            .send()
+    };
+
+    let r = control(z, "/_sim/faults", json!({ "rules": [{ "kind": "status", "status": 429, "path_prefix": "/crm/", "times": 2 }] })).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    for _ in 0..2 {
+        let resp = org().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(json(resp).await["code"], "TOO_MANY_REQUESTS");
+    }
+    assert_eq!(org().await.unwrap().status(), StatusCode::OK);
+
+    control(
+        z,
+        "/_sim/faults",
+        json!({ "rules": [{ "kind": "drop", "times": 1 }] }),
+    )
+    .await;
+    let dropped = async { org().await?.bytes().await };
+    assert!(
+        dropped.await.is_err(),
+        "the connection should have been dropped"
+    );
+    assert_eq!(org().await.unwrap().status(), StatusCode::OK);
+    let calls = json(http().get(format!("{z}/_sim/calls")).send().await.unwrap()).await;
+    let statuses: Vec<u64> = calls["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_u64().unwrap())
+        .collect();
+    assert!(statuses.ends_with(&[0, 200]), "{statuses:?}");
+
+    control(
+        z,
+        "/_sim/faults",
+        json!({ "rules": [{ "kind": "expire_token", "every": 1, "times": 1 }] }),
+    )
+    .await;
+    let resp = org().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(json(resp).await["code"], "INVALID_TOKEN");
+    let faults = json(http().get(format!("{z}/_sim/faults")).send().await.unwrap()).await;
+    assert_eq!(faults["rules"][0]["fired"], 1);
+    s.shutdown().await;
+}
+
+async fn oneshot(router: axum::Router, req: Request<Body>) -> (StatusCode, Value) {
+    let resp = router.oneshot(req).await.expect("infallible service");
+    let status = resp.status();
+    let bytes = to_bytes(resp.into_body(), usize::MAX).await.expect("body");
+    let value = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).expect("JSON body")
+    };
+    (status, value)
+}
+
+/// The bare routers work without a socket (`fn app(state) -> Router` tested with oneshot).
+#[tokio::test]
+async fn routers_answer_under_oneshot() {
+    let zoho = zoho_router(ZohoState::new(Seed::Empty));
+    let req = Request::post(
+        "/oauth/v2/token?grant_type=refresh_token&client_id=demo-client&client_secret=demo-secret&refresh_token=demo-refresh",
+    )
+    .body(Body::empty())
+    .unwrap();
+    let (status, body) = oneshot(zoho, req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body["access_token"].as_str().unwrap().starts_with("1000."));
+    assert_eq!(body["api_domain"], "http://127.0.0.1");
+
+    let domino = domino_router(DominoState::new(Vec::new(), Seed::Demo));
+    let req = Request::get("/mail/demo.nsf/api/data/collections/name/Contacts?count=3")
+        .header("authorization", "Basic ZGVtbzpkZW1v")
+        .body(Body::empty())
+        .unwrap();
+    let (status, body) = oneshot(domino, req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body.as_array().unwrap().len(), 3);
+}
