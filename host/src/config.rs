@@ -83,20 +83,8 @@ pub struct ZohoConfig {
     pub concurrency: u32,
 }
 
-/// Which events to sync (`[sync] events`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EventsSetting {
-    /// All events.
-    #[default]
-    All,
-    /// Today's events.
-    Today,
-    /// Events of the past month.
-    PastMonth,
-    /// No events.
-    Off,
-}
+/// Which events to sync (`[sync] events`): `all`, `today`, `past_month` or `off`.
+pub use sync_core::calendar::EventsWindow as EventsSetting;
 
 /// `[sync]`: the user's sync settings (F3).
 #[derive(Clone, Debug, Deserialize)]
@@ -104,9 +92,9 @@ pub enum EventsSetting {
 pub struct SyncConfig {
     /// Sync contacts.
     pub contacts: bool,
-    /// Sync to-dos (accepted now; synced once the tasks module lands).
+    /// Sync to-dos.
     pub tasks: bool,
-    /// Which events (accepted now; synced once the events module lands).
+    /// Which events.
     pub events: EventsSetting,
     /// Which way changes flow.
     pub direction: Direction,
@@ -114,6 +102,9 @@ pub struct SyncConfig {
     pub conflict: ConflictPolicy,
     /// The Zoho tag that marks a record private.
     pub private_tag: String,
+    /// The user's IANA time zone (e.g. `Asia/Tokyo`) for to-do dates and event windows; when
+    /// absent, the time zone of the Zoho CRM user.
+    pub time_zone: Option<String>,
 }
 
 impl Default for SyncConfig {
@@ -125,6 +116,7 @@ impl Default for SyncConfig {
             direction: Direction::TwoWay,
             conflict: ConflictPolicy::CrmWins,
             private_tag: "Private".into(),
+            time_zone: None,
         }
     }
 }
@@ -304,6 +296,8 @@ impl Config {
             mail_db: self.mail_db(),
             settings: sync_core::Settings {
                 contacts: self.sync.contacts,
+                tasks: self.sync.tasks,
+                events: self.sync.events,
                 direction: self.sync.direction,
                 conflict: self.sync.conflict,
             },
@@ -313,6 +307,7 @@ impl Config {
             crm_concurrency: self.zoho.concurrency.max(1),
             private_tag: self.sync.private_tag.clone(),
             crm_api_version: self.zoho.api_version.clone(),
+            time_zone: self.sync.time_zone.clone(),
             ..sync_core::EngineConfig::default()
         }
     }

@@ -19,17 +19,18 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
+use crate::calendar::{self, CalZones};
 use crate::http::{
     Header, HttpRequest, HttpResponse, TransportError, TransportErrorKind, encode, encode_path,
 };
 use crate::mapping::{
-    CRM_XREF_FIELD, CRM_XREF_LABEL, crm_list_fields, crm_record, notes_form, notes_items,
-    record_from_crm, record_from_notes,
+    CRM_XREF_FIELD, CRM_XREF_LABEL, MapCtx, crm_list_fields, crm_new_record, crm_record,
+    notes_create_items, notes_form, notes_items, record_from_crm, record_from_notes,
 };
-use crate::model::{Module, NotesUnid, Settings, Side, ZohoId};
-use crate::plan::{LinkOp, ModulePlan, PlanInput, SideSnapshot, Write, plan};
+use crate::model::{Fields, Module, NotesUnid, Settings, Side, ZohoId};
+use crate::plan::{LinkOp, ModulePlan, PlanInput, PlanItem, SideSnapshot, Write, plan};
 use crate::report::{
     ModuleReport, ModuleStatus, ReportEntry, RequestCounts, RunOutcome, RunReport,
 };
@@ -76,6 +77,10 @@ pub struct EngineConfig {
     pub retry_base_ms: i64,
     /// The Domino view listing contacts (title or alias).
     pub contacts_view: String,
+    /// The Domino view listing to-dos (title or alias).
+    pub tasks_view: String,
+    /// The user's IANA time zone (to-do dates are days there); when absent, the Zoho user's.
+    pub time_zone: Option<String>,
 }
 
 impl Default for EngineConfig {
@@ -92,6 +97,8 @@ impl Default for EngineConfig {
             max_attempts: 5,
             retry_base_ms: 500,
             contacts_view: "($Contacts)".into(),
+            tasks_view: "($ToDo)".into(),
+            time_zone: None,
         }
     }
 }
@@ -120,7 +127,16 @@ pub enum InputError {
 /// What an answer is for.
 #[derive(Clone, Debug)]
 enum Purpose {
+    CrmCurrentUser,
     CrmFields,
+    /// A page of the calendar-service event list (no total is given: page until short).
+    NotesEventsPage {
+        start: usize,
+    },
+    /// One event (or instance), by key `uid` or `uid/recurrenceId`.
+    NotesEventRead {
+        key: String,
+    },
     CrmFieldCreate,
     NotesSince,
     /// `walk`: no total was known, so ask for the next page after this one if it is full.
@@ -206,6 +222,10 @@ struct ModuleRun {
     plan: ModulePlan,
     exec: Vec<ItemExec>,
     transient_errors: bool,
+    /// Events: the list rows (summary data) by key.
+    notes_rows: BTreeMap<String, crate::model::Record>,
+    /// Events: the window `[since, before)`.
+    window: Option<(Timestamp, Timestamp)>,
 }
 
 /// The sync engine. See the module docs for the calling order.
@@ -224,6 +244,7 @@ pub struct Engine {
     run: Option<ModuleRun>,
     report: RunReport,
     finished: bool,
+    ctx: MapCtx,
 }
 
 fn side_index(side: Side) -> usize {
@@ -246,7 +267,7 @@ impl Engine {
             modules: Vec::new(),
             requests: RequestCounts::default(),
         };
-        Self {
+        let mut engine = Self {
             config,
             state,
             now,
@@ -260,7 +281,29 @@ impl Engine {
             run: None,
             report,
             finished: false,
+            ctx: MapCtx {
+                tz: chrono_tz::Tz::UTC,
+                now,
+            },
+        };
+        let needs_tz = Module::ALL
+            .iter()
+            .any(|m| engine.config.settings.enabled(*m) && m.needs_time_zone());
+        match engine.config.time_zone.clone() {
+            Some(name) => match name.parse::<chrono_tz::Tz>() {
+                Ok(tz) => engine.ctx.tz = tz,
+                Err(_) => engine.fatal(format!(
+                    "unknown time zone {name:?} (use an IANA name such as Asia/Tokyo)"
+                )),
+            },
+            // The user's zone as Zoho knows it; read once, before the first module.
+            None if needs_tz => {
+                let path = engine.crm_path("users?type=CurrentUser");
+                engine.enqueue(Side::Crm, "GET", path, None, Purpose::CrmCurrentUser);
+            }
+            None => {}
         }
+        engine
     }
 
     /// The sync state as the engine currently sees it (the stored state plus the changes
@@ -299,6 +342,7 @@ impl Engine {
     /// Time passed without an answer (after [`Output::Wait`] with an instant).
     pub fn handle_timeout(&mut self, now: Timestamp) {
         self.now = self.now.max(now);
+        self.ctx.now = self.now;
     }
 
     /// The answer to request `id`.
@@ -312,6 +356,7 @@ impl Engine {
         result: Result<HttpResponse, TransportError>,
     ) -> Result<(), InputError> {
         self.now = self.now.max(now);
+        self.ctx.now = self.now;
         let q = self
             .in_flight
             .remove(&id)
@@ -457,6 +502,7 @@ impl Engine {
             "direction": self.config.settings.direction,
             "conflict": self.config.settings.conflict,
             "private_tag": self.config.private_tag,
+            "events": self.config.settings.events,
             "mail_db": self.config.mail_db,
         })
         .to_string()
@@ -520,6 +566,8 @@ impl Engine {
             plan: ModulePlan::default(),
             exec: Vec::new(),
             transient_errors: false,
+            notes_rows: BTreeMap::new(),
+            window: None,
         });
         if !ms.crm_xref_ready {
             let path = self.crm_path(&format!("settings/fields?module={}", module.crm_api_name()));
@@ -541,17 +589,36 @@ impl Engine {
             let path = self.notes_db_path(&format!("documents?since={}", encode(&c.to_das())));
             self.enqueue(Side::Notes, "GET", path, None, Purpose::NotesSince);
         }
-        let view = self.view_path(module, 0);
-        self.enqueue(
-            Side::Notes,
-            "GET",
-            view,
-            None,
-            Purpose::NotesViewPage {
-                start: 0,
-                walk: true,
-            },
-        );
+        if module == Module::Events {
+            let Some(window) =
+                calendar::window_bounds(self.config.settings.events, self.now, self.ctx.tz)
+            else {
+                return;
+            };
+            if let Some(r) = self.run.as_mut() {
+                r.window = Some(window);
+            }
+            let path = self.events_list_path(window, 0);
+            self.enqueue(
+                Side::Notes,
+                "GET",
+                path,
+                None,
+                Purpose::NotesEventsPage { start: 0 },
+            );
+        } else {
+            let view = self.view_path(module, 0);
+            self.enqueue(
+                Side::Notes,
+                "GET",
+                view,
+                None,
+                Purpose::NotesViewPage {
+                    start: 0,
+                    walk: true,
+                },
+            );
+        }
 
         let mut fields = crm_list_fields(module);
         if !xref {
@@ -587,9 +654,33 @@ impl Engine {
         self.enqueue_with(Side::Crm, "GET", path, headers, None, Purpose::CrmListPage);
     }
 
+    fn notes_cal_path(&self, rest: &str) -> String {
+        format!(
+            "/{}/api/calendar/{rest}",
+            encode_path(self.config.mail_db.trim_matches('/'))
+        )
+    }
+
+    /// `events/{uid}` or `events/{uid}/{recurrenceId}` for a Notes event key.
+    fn event_path(&self, key: &str, query: &str) -> String {
+        let segs: Vec<String> = key.split('/').map(encode).collect();
+        self.notes_cal_path(&format!("events/{}{query}", segs.join("/")))
+    }
+
+    fn events_list_path(&self, (since, before): (Timestamp, Timestamp), start: usize) -> String {
+        self.notes_cal_path(&format!(
+            "events?since={}&before={}&start={start}&count={NOTES_PAGE}",
+            encode(&since.to_das()),
+            encode(&before.to_das())
+        ))
+    }
+
     fn view_path(&self, module: Module, start: usize) -> String {
         let view = match module {
             Module::Contacts => &self.config.contacts_view,
+            Module::Tasks => &self.config.tasks_view,
+            // Events are listed by the calendar service, not a view.
+            Module::Events => "($Calendar)",
         };
         self.notes_db_path(&format!(
             "collections/name/{}?start={start}&count={NOTES_PAGE}",
@@ -598,6 +689,14 @@ impl Engine {
     }
 
     fn start_fetching(&mut self) {
+        if self
+            .run
+            .as_ref()
+            .is_some_and(|r| r.module == Module::Events)
+        {
+            self.start_fetching_events();
+            return;
+        }
         let Some(run) = self.run.as_mut() else { return };
         run.phase = Phase::Fetching;
         let linked: BTreeSet<&str> = self
@@ -621,6 +720,98 @@ impl Engine {
             let path =
                 self.notes_db_path(&format!("documents/unid/{}?markread=false", encode(&unid)));
             self.enqueue(Side::Notes, "GET", path, None, Purpose::NotesRead { unid });
+        }
+    }
+
+    /// Events: read in full what the list rows cannot settle, and look up linked events that
+    /// vanished from the window (deleted, or moved out of it: B3).
+    fn start_fetching_events(&mut self) {
+        let Some(run) = self.run.as_mut() else { return };
+        run.phase = Phase::Fetching;
+        let Some((since, before)) = run.window else {
+            return;
+        };
+        let tz = self.ctx.tz;
+        let ms = self
+            .state
+            .modules
+            .get(&Module::Events)
+            .cloned()
+            .unwrap_or_default();
+        let links: BTreeMap<&str, &Link> =
+            ms.links.iter().map(|l| (l.unid.0.as_str(), l)).collect();
+        // Summary rows settle an unchanged event only while the last full read is recent:
+        // description, attendees and alarms are not in the rows.
+        let fresh = run.notes_incremental
+            && ms
+                .notes_cursor
+                .is_some_and(|c| self.now.0 - c.0 < 86_400_000);
+        let in_window = |start: Option<&str>| {
+            start.is_some_and(|s| calendar::starts_within(s, since, before, tz))
+        };
+        let mut reads = Vec::new();
+        for (key, row) in &run.notes_rows {
+            let summary_same = links.get(key.as_str()).is_some_and(|l| {
+                calendar::NOTES_SUMMARY_FIELDS
+                    .iter()
+                    .all(|f| row.fields.get(f) == l.base.get(f))
+            });
+            if row.private {
+                run.notes.records.insert(key.clone(), row.clone());
+            } else if fresh && summary_same {
+                run.notes.unchanged.insert(key.clone());
+            } else {
+                reads.push(key.clone());
+            }
+        }
+        for (key, link) in &links {
+            if run.notes_rows.contains_key(*key) {
+                continue;
+            }
+            if in_window(link.base.get("start")) {
+                reads.push((*key).to_owned()); // 404: deleted; 200: moved out of the window.
+            } else {
+                run.notes.unchanged.insert((*key).to_owned()); // Out of the window: dormant.
+            }
+        }
+        // CRM: unlinked records outside the window are not synced; linked ones outside it on
+        // both the base and now are dormant.
+        let crm_links: BTreeMap<&str, &Link> =
+            ms.links.iter().map(|l| (l.zoho_id.0.as_str(), l)).collect();
+        let ids: Vec<String> = run.crm.records.keys().cloned().collect();
+        for id in ids {
+            let now_in = run
+                .crm
+                .records
+                .get(&id)
+                .is_some_and(|r| in_window(r.fields.get("start")));
+            match crm_links.get(id.as_str()) {
+                None if !now_in => {
+                    run.crm.records.remove(&id);
+                }
+                Some(l) if !now_in && !in_window(l.base.get("start")) => {
+                    run.crm.records.remove(&id);
+                    run.crm.unchanged.insert(id);
+                }
+                None | Some(_) => {}
+            }
+        }
+        if run.crm.complete {
+            for (id, l) in &crm_links {
+                if !run.crm.records.contains_key(*id) && !in_window(l.base.get("start")) {
+                    run.crm.unchanged.insert((*id).to_owned());
+                }
+            }
+        }
+        for key in reads {
+            let path = self.event_path(&key, "");
+            self.enqueue(
+                Side::Notes,
+                "GET",
+                path,
+                None,
+                Purpose::NotesEventRead { key },
+            );
         }
     }
 
@@ -653,13 +844,8 @@ impl Engine {
         for (i, it) in items.iter().enumerate() {
             match &it.crm {
                 Some(Write::Create { fields }) => {
-                    let rec = crm_record(
-                        module,
-                        fields,
-                        &[],
-                        it.unid.as_ref().filter(|_| xref).map(|u| u.0.as_str()),
-                    );
-                    inserts.push((i, Value::Object(rec)));
+                    let unid = it.unid.as_ref().filter(|_| xref).map(|u| u.0.as_str());
+                    inserts.push((i, Value::Object(self.crm_create_json(module, fields, unid))));
                 }
                 Some(Write::Update {
                     set,
@@ -671,7 +857,7 @@ impl Engine {
                         .as_ref()
                         .filter(|_| *x && xref)
                         .map(|u| u.0.as_str());
-                    let mut rec = crm_record(module, set, clear, unid);
+                    let mut rec = self.crm_update_json(module, it, set, clear, unid);
                     if let Some(z) = &it.zoho_id {
                         rec.insert("id".into(), Value::String(z.0.clone()));
                         if rec.len() > 1 {
@@ -688,22 +874,13 @@ impl Engine {
             }
             match &it.notes {
                 Some(Write::Create { fields }) => {
-                    let mut items = notes_items(
-                        module,
-                        fields,
-                        &[],
-                        it.zoho_id.as_ref().map(|z| z.0.as_str()),
-                    );
-                    if let (Module::Contacts, Some(o)) = (module, items.as_object_mut()) {
-                        o.insert("Type".into(), Value::String("Person".into()));
-                    }
-                    let path =
-                        self.notes_db_path(&format!("documents?form={}", notes_form(module)));
+                    let zid = it.zoho_id.as_ref().map(|z| z.0.as_str());
+                    let (path, body) = self.notes_create_req(module, fields, zid);
                     self.enqueue(
                         Side::Notes,
                         "POST",
                         path,
-                        Some(items),
+                        Some(body),
                         Purpose::NotesCreate { item: i },
                     );
                     self.bump(i);
@@ -715,11 +892,11 @@ impl Engine {
                 }) => {
                     if let Some(u) = &it.unid {
                         let zid = it.zoho_id.as_ref().filter(|_| *x).map(|z| z.0.as_str());
-                        let body = notes_items(module, set, clear, zid);
-                        let path = self.notes_db_path(&format!("documents/unid/{}", encode(&u.0)));
+                        let (method, path, body) =
+                            self.notes_update_req(module, &u.0, it, set, clear, zid);
                         self.enqueue(
                             Side::Notes,
-                            "PATCH",
+                            method,
                             path,
                             Some(body),
                             Purpose::NotesUpdate {
@@ -732,7 +909,7 @@ impl Engine {
                 }
                 Some(Write::Delete) => {
                     if let Some(u) = &it.unid {
-                        let path = self.notes_db_path(&format!("documents/unid/{}", encode(&u.0)));
+                        let path = self.notes_delete_path(module, &u.0);
                         self.enqueue(
                             Side::Notes,
                             "DELETE",
@@ -839,6 +1016,110 @@ impl Engine {
         }
     }
 
+    /// Zoho JSON for a new record of `module`.
+    fn crm_create_json(
+        &self,
+        module: Module,
+        fields: &Fields,
+        unid: Option<&str>,
+    ) -> Map<String, Value> {
+        match module {
+            Module::Events => calendar::crm_event(fields, &[], &[], true, unid, &self.ctx),
+            Module::Contacts | Module::Tasks => crm_new_record(module, fields, unid, &self.ctx),
+        }
+    }
+
+    /// Zoho JSON that changes `set` and `clear` on a record of `module`. Events send start, end
+    /// and all-day together, from the merged content.
+    fn crm_update_json(
+        &self,
+        module: Module,
+        it: &PlanItem,
+        set: &Fields,
+        clear: &[String],
+        unid: Option<&str>,
+    ) -> Map<String, Value> {
+        match module {
+            Module::Events => {
+                let names: Vec<&str> = set.0.keys().map(String::as_str).collect();
+                let merged = match &it.link {
+                    LinkOp::Set(m) => m,
+                    LinkOp::Keep | LinkOp::Remove => set,
+                };
+                calendar::crm_event(merged, &names, clear, false, unid, &self.ctx)
+            }
+            Module::Contacts | Module::Tasks => crm_record(module, set, clear, unid, &self.ctx),
+        }
+    }
+
+    /// Path and body that create a Notes record of `module`. Events are created with
+    /// `workflow=false`: a sync never sends invitations.
+    fn notes_create_req(
+        &self,
+        module: Module,
+        fields: &Fields,
+        zid: Option<&str>,
+    ) -> (String, Value) {
+        match module {
+            Module::Events => (
+                self.notes_cal_path("events?workflow=false"),
+                json!({"events": [calendar::notes_event(fields, zid)]}),
+            ),
+            Module::Contacts | Module::Tasks => {
+                let mut items = notes_items(module, fields, &[], zid, &self.ctx);
+                if let Some(o) = items.as_object_mut() {
+                    for (name, value) in notes_create_items(module) {
+                        o.insert(name.into(), value);
+                    }
+                }
+                (
+                    self.notes_db_path(&format!("documents?form={}", notes_form(module))),
+                    items,
+                )
+            }
+        }
+    }
+
+    /// Method, path and body that change a Notes record. Documents are PATCHed field by field;
+    /// an event is PUT whole (its merged content), without sending notices.
+    fn notes_update_req(
+        &self,
+        module: Module,
+        key: &str,
+        it: &PlanItem,
+        set: &Fields,
+        clear: &[String],
+        zid: Option<&str>,
+    ) -> (&'static str, String, Value) {
+        match module {
+            Module::Events => {
+                let merged = match &it.link {
+                    LinkOp::Set(m) => m,
+                    LinkOp::Keep | LinkOp::Remove => set,
+                };
+                (
+                    "PUT",
+                    self.event_path(key, "?workflow=false"),
+                    json!({"events": [calendar::notes_event(merged, zid)]}),
+                )
+            }
+            Module::Contacts | Module::Tasks => (
+                "PATCH",
+                self.notes_db_path(&format!("documents/unid/{}", encode(key))),
+                notes_items(module, set, clear, zid, &self.ctx),
+            ),
+        }
+    }
+
+    fn notes_delete_path(&self, module: Module, key: &str) -> String {
+        match module {
+            Module::Events => self.event_path(key, "?workflow=false"),
+            Module::Contacts | Module::Tasks => {
+                self.notes_db_path(&format!("documents/unid/{}", encode(key)))
+            }
+        }
+    }
+
     /// After creates, write each new id into its twin (cross-IDs, B5).
     fn start_backlinks(&mut self) {
         let Some(run) = self.run.as_mut() else { return };
@@ -863,12 +1144,14 @@ impl Engine {
                 crm_updates.push((i, json!({"id": zid.0, CRM_XREF_FIELD: unid.0})));
             }
         }
+        let items = run.plan.items.clone();
         for (i, unid, zid) in notes_updates {
-            let body = notes_items(module, &crate::model::Fields::default(), &[], Some(&zid));
-            let path = self.notes_db_path(&format!("documents/unid/{}", encode(&unid)));
+            let Some(it) = items.get(i) else { continue };
+            let (method, path, body) =
+                self.notes_update_req(module, &unid, it, &Fields::default(), &[], Some(&zid));
             self.enqueue(
                 Side::Notes,
-                "PATCH",
+                method,
                 path,
                 Some(body),
                 Purpose::NotesUpdate {
@@ -996,13 +1279,16 @@ impl Engine {
                     self.item_error(i, message, transient);
                 }
             }
+            Purpose::CrmCurrentUser => self.fatal(message.to_owned()),
             Purpose::CrmFields
             | Purpose::CrmFieldCreate
             | Purpose::NotesSince
             | Purpose::NotesViewPage { .. }
             | Purpose::CrmListPage
             | Purpose::CrmDeletedPage { .. }
-            | Purpose::NotesRead { .. } => self.fail_module(message.to_owned()),
+            | Purpose::NotesRead { .. }
+            | Purpose::NotesEventsPage { .. }
+            | Purpose::NotesEventRead { .. } => self.fail_module(message.to_owned()),
         }
     }
 
@@ -1045,6 +1331,7 @@ impl Engine {
             .and_then(Timestamp::parse_http_date)
             .unwrap_or(self.now);
         match q.purpose.clone() {
+            Purpose::CrmCurrentUser => self.on_current_user(resp),
             Purpose::CrmFields => self.on_crm_fields(resp),
             Purpose::CrmFieldCreate => {
                 if (200..300).contains(&resp.status) {
@@ -1070,6 +1357,8 @@ impl Engine {
                 }
                 _ => self.fail_module(notes_error_text("listing changed documents", resp)),
             },
+            Purpose::NotesEventsPage { start } => self.on_events_page(start, resp, server_time),
+            Purpose::NotesEventRead { key } => self.on_event_read(key, resp),
             Purpose::NotesViewPage { start, walk } => {
                 self.on_view_page(start, walk, resp, server_time)
             }
@@ -1082,7 +1371,7 @@ impl Engine {
                 match parse_json(resp) {
                     Some(doc) if resp.status == 200 => {
                         if let Some(run) = self.run.as_mut() {
-                            let rec = record_from_notes(run.module, &doc);
+                            let rec = record_from_notes(run.module, &doc, &self.ctx);
                             run.notes.records.insert(unid, rec);
                         }
                     }
@@ -1143,6 +1432,123 @@ impl Engine {
                 backlink: true,
             } => self.on_crm_write(&items, resp, CrmWrite::Backlink),
             Purpose::CrmDelete { items } => self.on_crm_write(&items, resp, CrmWrite::Delete),
+        }
+    }
+
+    fn on_current_user(&mut self, resp: &HttpResponse) {
+        let zone = parse_json(resp)
+            .filter(|_| resp.status == 200)
+            .and_then(|b| {
+                b.get("users")?
+                    .as_array()?
+                    .first()?
+                    .get("time_zone")?
+                    .as_str()
+                    .map(str::to_owned)
+            });
+        match zone.as_deref().map(str::parse::<chrono_tz::Tz>) {
+            Some(Ok(tz)) => self.ctx.tz = tz,
+            Some(Err(_)) => {
+                let z = zone.unwrap_or_default();
+                self.fatal(format!(
+                    "Zoho CRM reports the time zone {z:?}, which is unknown; set [sync] time_zone"
+                ));
+            }
+            None => self.fatal(format!(
+                "could not read the Zoho user's time zone: {}",
+                crm_error_text(resp)
+            )),
+        }
+    }
+
+    /// A listed Zoho record in canonical form.
+    fn crm_record_of(&self, module: Module, rec: &Value) -> crate::model::Record {
+        match module {
+            Module::Events => calendar::record_from_crm_event(rec, &self.config.private_tag),
+            Module::Contacts | Module::Tasks => {
+                record_from_crm(module, rec, &self.config.private_tag, &self.ctx)
+            }
+        }
+    }
+
+    fn on_events_page(&mut self, start: usize, resp: &HttpResponse, server_time: Timestamp) {
+        if resp.status != 200 {
+            self.fail_module(notes_error_text("listing calendar events", resp));
+            return;
+        }
+        // An empty window is 200 with no body at all.
+        let body = if resp.body.trim().is_empty() {
+            json!({"events": []})
+        } else {
+            match parse_json(resp) {
+                Some(b) => b,
+                None => {
+                    self.fail_module(notes_error_text("listing calendar events", resp));
+                    return;
+                }
+            }
+        };
+        let zones = CalZones::from_answer(&body);
+        let Some(run) = self.run.as_mut() else { return };
+        if start == 0 {
+            run.notes_cursor_next
+                .get_or_insert(server_time.plus_ms(-CURSOR_OVERLAP_MS));
+        }
+        let events = body
+            .get("events")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for ev in &events {
+            let Some(id) = ev.get("id").and_then(Value::as_str) else {
+                continue;
+            };
+            let key = match ev.get("recurrenceId").and_then(Value::as_str) {
+                Some(rid) => format!("{id}/{rid}"),
+                None => id.to_owned(),
+            };
+            run.notes_rows
+                .insert(key, calendar::record_from_notes_event(ev, &zones, None));
+        }
+        if events.len() == NOTES_PAGE {
+            if let Some(window) = run.window {
+                let path = self.events_list_path(window, start + NOTES_PAGE);
+                self.enqueue(
+                    Side::Notes,
+                    "GET",
+                    path,
+                    None,
+                    Purpose::NotesEventsPage {
+                        start: start + NOTES_PAGE,
+                    },
+                );
+            }
+        }
+    }
+
+    fn on_event_read(&mut self, key: String, resp: &HttpResponse) {
+        if resp.status == 404 {
+            return; // Deleted: absent from a complete snapshot, so gone.
+        }
+        let Some(body) = parse_json(resp).filter(|_| resp.status == 200) else {
+            self.fail_module(notes_error_text("reading a calendar event", resp));
+            return;
+        };
+        let zones = CalZones::from_answer(&body);
+        let rid = key.split_once('/').map(|(_, r)| r);
+        let events = body
+            .get("events")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let ev = events
+            .iter()
+            .find(|e| e.get("recurrenceId").and_then(Value::as_str) == rid)
+            .or_else(|| events.first());
+        if let (Some(ev), Some(run)) = (ev, self.run.as_mut()) {
+            run.notes
+                .records
+                .insert(key, calendar::record_from_notes_event(ev, &zones, None));
         }
     }
 
@@ -1283,19 +1689,20 @@ impl Engine {
             return;
         };
         let module = run.module;
-        for rec in body
+        let records: Vec<(String, crate::model::Record)> = body
             .get("data")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-        {
-            if let Some(id) = rec.get("id").and_then(Value::as_str) {
-                run.crm.records.insert(
-                    id.to_owned(),
-                    record_from_crm(module, rec, &self.config.private_tag),
-                );
-            }
-        }
+            .filter_map(|rec| {
+                Some((
+                    rec.get("id")?.as_str()?.to_owned(),
+                    self.crm_record_of(module, rec),
+                ))
+            })
+            .collect();
+        let Some(run) = self.run.as_mut() else { return };
+        run.crm.records.extend(records);
         let info = body.get("info");
         let more = info
             .and_then(|i| i.get("more_records"))

@@ -23,6 +23,7 @@
 //! - **Cross-IDs**: each record carries its twin's id (Zoho `Notes_UNID`, Notes `ZohoCRMId`), so
 //!   a lost state or a re-setup re-links instead of duplicating.
 
+pub mod calendar;
 pub mod engine;
 pub mod http;
 pub mod mapping;

@@ -41,17 +41,32 @@ impl fmt::Display for Side {
 pub enum Module {
     /// Notes `Person` documents and Zoho `Contacts`.
     Contacts,
+    /// Notes to-dos (`Task` documents) and Zoho `Tasks`.
+    Tasks,
+    /// Notes calendar entries (calendar service) and Zoho `Events` ("Meetings").
+    Events,
 }
 
 impl Module {
     /// Every module, in the order a run handles them.
-    pub const ALL: [Self; 1] = [Self::Contacts];
+    pub const ALL: [Self; 3] = [Self::Contacts, Self::Tasks, Self::Events];
 
     /// The Zoho module API name.
     #[must_use]
     pub fn crm_api_name(self) -> &'static str {
         match self {
             Self::Contacts => "Contacts",
+            Self::Tasks => "Tasks",
+            Self::Events => "Events",
+        }
+    }
+
+    /// Whether dates of this module depend on the user's time zone.
+    #[must_use]
+    pub fn needs_time_zone(self) -> bool {
+        match self {
+            Self::Contacts => false,
+            Self::Tasks | Self::Events => true,
         }
     }
 }
@@ -60,6 +75,8 @@ impl fmt::Display for Module {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::Contacts => "contacts",
+            Self::Tasks => "to-dos",
+            Self::Events => "events",
         })
     }
 }
@@ -177,6 +194,10 @@ impl ConflictPolicy {
 pub struct Settings {
     /// Sync contacts.
     pub contacts: bool,
+    /// Sync to-dos.
+    pub tasks: bool,
+    /// Which events to sync.
+    pub events: crate::calendar::EventsWindow,
     /// Which way changes flow.
     pub direction: Direction,
     /// Who wins a field changed on both sides.
@@ -187,6 +208,8 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             contacts: true,
+            tasks: true,
+            events: crate::calendar::EventsWindow::All,
             direction: Direction::TwoWay,
             conflict: ConflictPolicy::CrmWins,
         }
@@ -199,6 +222,8 @@ impl Settings {
     pub fn enabled(&self, module: Module) -> bool {
         match module {
             Module::Contacts => self.contacts,
+            Module::Tasks => self.tasks,
+            Module::Events => self.events != crate::calendar::EventsWindow::Off,
         }
     }
 }

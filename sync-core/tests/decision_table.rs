@@ -72,16 +72,20 @@ fn run(
 fn two_way(conflict: ConflictPolicy) -> Settings {
     Settings {
         contacts: true,
+        tasks: true,
         direction: Direction::TwoWay,
         conflict,
+        ..Settings::default()
     }
 }
 
 fn one_way(direction: Direction) -> Settings {
     Settings {
         contacts: true,
+        tasks: true,
         direction,
         conflict: ConflictPolicy::CrmWins,
+        ..Settings::default()
     }
 }
 

@@ -70,8 +70,10 @@ fn settings() -> impl Strategy<Value = Settings> {
     )
         .prop_map(|(direction, conflict)| Settings {
             contacts: true,
+            tasks: true,
             direction,
             conflict,
+            ..Settings::default()
         })
 }
 
