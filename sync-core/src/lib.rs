@@ -38,6 +38,10 @@ pub mod time;
 #[allow(unsafe_code)]
 mod component;
 
+// The wasm-bindgen export for JavaScript embedders (browsers, Node).
+#[cfg(all(feature = "js", target_arch = "wasm32", target_os = "unknown"))]
+mod js;
+
 pub use engine::{Engine, EngineConfig, InputError, Output, Progress};
 pub use http::{Header, HttpRequest, HttpResponse, TransportError, TransportErrorKind};
 pub use model::{

@@ -5,4 +5,5 @@
 
 mod cli_errors;
 mod contacts_sync;
+mod tasks_sync;
 mod world;

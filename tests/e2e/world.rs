@@ -110,8 +110,13 @@ impl World {
     }
 
     pub async fn notes_create(&self, items: Value) -> String {
+        self.notes_create_form("Person", items).await
+    }
+
+    /// Creates a document of `form` through DAS and returns its UNID.
+    pub async fn notes_create_form(&self, form: &str, items: Value) -> String {
         let r = self
-            .domino(reqwest::Method::POST, "documents?form=Person")
+            .domino(reqwest::Method::POST, &format!("documents?form={form}"))
             .json(&items)
             .send()
             .await
@@ -147,6 +152,11 @@ impl World {
 
     /// Every Person document in the mail file: (unid, items).
     pub async fn notes_contacts(&self) -> Vec<(String, Value)> {
+        self.notes_docs("Person").await
+    }
+
+    /// Every document of `form` in the mail file: (unid, items).
+    pub async fn notes_docs(&self, form: &str) -> Vec<(String, Value)> {
         let dump: Value = self
             .http
             .get(format!("{}/_sim/dump", self.sims.domino_url))
@@ -161,9 +171,100 @@ impl World {
             .cloned()
             .unwrap_or_default()
             .into_iter()
-            .filter(|d| d["form"] == "Person")
+            .filter(|d| d["form"] == form)
             .map(|d| (d["unid"].as_str().unwrap().to_owned(), d["items"].clone()))
             .collect()
+    }
+
+    // ---- Domino calendar service ----
+
+    fn calendar(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(
+                method,
+                format!("{}/{DB}/api/calendar/{path}", self.sims.domino_url),
+            )
+            .basic_auth("demo", Some("demo"))
+    }
+
+    /// Creates an event (no notices) and returns its UID.
+    pub async fn notes_event_create(&self, body: Value) -> String {
+        let r = self
+            .calendar(reqwest::Method::POST, "events?workflow=false")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            201,
+            "calendar create: {}",
+            r.text().await.unwrap_or_default()
+        );
+        let loc = r.headers()["location"].to_str().unwrap().to_owned();
+        loc.rsplit('/').next().unwrap().to_owned()
+    }
+
+    pub async fn notes_event_put(&self, uid: &str, body: Value) {
+        let r = self
+            .calendar(
+                reqwest::Method::PUT,
+                &format!("events/{uid}?workflow=false"),
+            )
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            200,
+            "calendar update: {}",
+            r.text().await.unwrap_or_default()
+        );
+    }
+
+    pub async fn notes_event_delete(&self, uid: &str) {
+        let r = self
+            .calendar(
+                reqwest::Method::DELETE,
+                &format!("events/{uid}?workflow=false"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "calendar delete");
+    }
+
+    /// The full event `uid` (its first VEVENT), or `None` when it does not exist.
+    pub async fn notes_event(&self, uid: &str) -> Option<Value> {
+        let r = self
+            .calendar(reqwest::Method::GET, &format!("events/{uid}"))
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 404 {
+            return None;
+        }
+        let v: Value = r.json().await.unwrap();
+        Some(v["events"][0].clone())
+    }
+
+    /// The list rows of the calendar between two instants (`…Z`).
+    pub async fn notes_event_rows(&self, since: &str, before: &str) -> Vec<Value> {
+        let r = self
+            .calendar(
+                reqwest::Method::GET,
+                &format!("events?since={since}&before={before}&count=100"),
+            )
+            .send()
+            .await
+            .unwrap();
+        let text = r.text().await.unwrap();
+        if text.trim().is_empty() {
+            return Vec::new();
+        }
+        let v: Value = serde_json::from_str(&text).unwrap();
+        v["events"].as_array().cloned().unwrap_or_default()
     }
 
     // ---- Zoho, through the CRM API ----
@@ -175,8 +276,13 @@ impl World {
     }
 
     pub async fn crm_create(&self, rec: Value) -> String {
+        self.crm_create_in("Contacts", rec).await
+    }
+
+    /// Creates a record of `module` through the CRM API and returns its id.
+    pub async fn crm_create_in(&self, module: &str, rec: Value) -> String {
         let r: Value = self
-            .zoho(reqwest::Method::POST, "Contacts")
+            .zoho(reqwest::Method::POST, module)
             .json(&json!({"data": [rec]}))
             .send()
             .await
@@ -188,10 +294,14 @@ impl World {
         r["data"][0]["details"]["id"].as_str().unwrap().to_owned()
     }
 
-    pub async fn crm_update(&self, id: &str, mut rec: Value) {
+    pub async fn crm_update(&self, id: &str, rec: Value) {
+        self.crm_update_in("Contacts", id, rec).await;
+    }
+
+    pub async fn crm_update_in(&self, module: &str, id: &str, mut rec: Value) {
         rec["id"] = json!(id);
         let r: Value = self
-            .zoho(reqwest::Method::PUT, "Contacts")
+            .zoho(reqwest::Method::PUT, module)
             .json(&json!({"data": [rec]}))
             .send()
             .await
@@ -216,6 +326,11 @@ impl World {
 
     /// Every Zoho contact (full records).
     pub async fn crm_contacts(&self) -> Vec<Value> {
+        self.crm_records("Contacts").await
+    }
+
+    /// Every record of a Zoho module (full records).
+    pub async fn crm_records(&self, module: &str) -> Vec<Value> {
         let dump: Value = self
             .http
             .get(format!("{}/_sim/dump", self.sims.zoho_url))
@@ -225,7 +340,7 @@ impl World {
             .json()
             .await
             .unwrap();
-        dump["modules"]["Contacts"]
+        dump["modules"][module]
             .as_array()
             .cloned()
             .unwrap_or_default()
@@ -283,6 +398,12 @@ pub fn config_text(
     refresh: &str,
     sync_lines: &str,
 ) -> String {
+    // Events are off unless `sync_lines` sets them: each suite exercises its own module.
+    let events = if sync_lines.contains("events") {
+        ""
+    } else {
+        "events = \"off\""
+    };
     format!(
         r#"[domino]
 url = "{domino}"
@@ -299,6 +420,7 @@ refresh_token = "{refresh}"
 
 [sync]
 {sync_lines}
+{events}
 
 [store]
 path = "state.db"
