@@ -236,10 +236,9 @@ impl CalTz {
                 };
                 if let Some(on) =
                     onset.filter(|on| *on <= local && *on >= p.start - Duration::days(366))
+                    && best.is_none_or(|(b, _)| on > b)
                 {
-                    if best.is_none_or(|(b, _)| on > b) {
-                        best = Some((on, p.offset_to));
-                    }
+                    best = Some((on, p.offset_to));
                 }
             }
         }
@@ -353,17 +352,18 @@ pub fn record_from_notes_event(ev: &Value, zones: &CalZones, user_email: Option<
     f.set("description", &text("description"));
     let start = ev.get("start").and_then(|v| notes_when(v, zones));
     let mut end = ev.get("end").and_then(|v| notes_when(v, zones));
-    if let (Some(s), Some(e)) = (&start, &end) {
-        if s.len() == 10 && e.len() == 10 {
-            // iCalendar all-day ends are exclusive; canonical ends are the last day.
-            let last = NaiveDate::parse_from_str(e, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.pred_opt())
-                .map(|d| d.to_string());
-            end = last
-                .filter(|l| l.as_str() >= s.as_str())
-                .or_else(|| Some(s.clone()));
-        }
+    if let (Some(s), Some(e)) = (&start, &end)
+        && s.len() == 10
+        && e.len() == 10
+    {
+        // iCalendar all-day ends are exclusive; canonical ends are the last day.
+        let last = NaiveDate::parse_from_str(e, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.pred_opt())
+            .map(|d| d.to_string());
+        end = last
+            .filter(|l| l.as_str() >= s.as_str())
+            .or_else(|| Some(s.clone()));
     }
     if let Some(s) = &start {
         f.set("start", s);

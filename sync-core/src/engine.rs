@@ -1212,6 +1212,14 @@ impl Engine {
             if let Some(u) = &ex.new_unid {
                 e.unid = Some(u.clone());
             }
+            // Held back by the guard: nothing happened, so nothing is counted as done.
+            if run.plan.guard.is_some() && (e.notes.is_some() || e.crm.is_some()) {
+                e.verdict = crate::plan::Verdict::Skipped;
+                e.reason = format!(
+                    "held back by the mass-delete guard (would be: {})",
+                    e.reason
+                );
+            }
             rep.push(e);
         }
         if rep.counts.errors > 0 {
@@ -1510,19 +1518,19 @@ impl Engine {
             run.notes_rows
                 .insert(key, calendar::record_from_notes_event(ev, &zones, None));
         }
-        if events.len() == NOTES_PAGE {
-            if let Some(window) = run.window {
-                let path = self.events_list_path(window, start + NOTES_PAGE);
-                self.enqueue(
-                    Side::Notes,
-                    "GET",
-                    path,
-                    None,
-                    Purpose::NotesEventsPage {
-                        start: start + NOTES_PAGE,
-                    },
-                );
-            }
+        if events.len() == NOTES_PAGE
+            && let Some(window) = run.window
+        {
+            let path = self.events_list_path(window, start + NOTES_PAGE);
+            self.enqueue(
+                Side::Notes,
+                "GET",
+                path,
+                None,
+                Purpose::NotesEventsPage {
+                    start: start + NOTES_PAGE,
+                },
+            );
         }
     }
 

@@ -203,9 +203,55 @@ pub fn plan(input: &PlanInput<'_>) -> ModulePlan {
     let linked_unids: BTreeSet<&str> = input.links.iter().map(|l| l.unid.0.as_str()).collect();
     let linked_zids: BTreeSet<&str> = input.links.iter().map(|l| l.zoho_id.0.as_str()).collect();
 
+    // A linked record gone from one side may have a twin there that the last run created but
+    // never heard back about (its answer was lost after the server acted): an unlinked record
+    // carrying the link's cross-ID. That record is the link's new member, not a new record.
+    let mut claimed_notes: BTreeSet<&str> = BTreeSet::new();
+    let mut claimed_crm: BTreeSet<&str> = BTreeSet::new();
     for link in input.links {
-        match decide_linked(input, link) {
-            Some(item) => out.items.push(item),
+        let mut l = link.clone();
+        if matches!(input.notes.observe(&l.unid.0), Obs::Gone) {
+            let twin = input.notes.records.iter().find(|(u, r)| {
+                !linked_unids.contains(u.as_str())
+                    && !claimed_notes.contains(u.as_str())
+                    && r.xref.as_deref() == Some(l.zoho_id.0.as_str())
+            });
+            if let Some((u, _)) = twin {
+                claimed_notes.insert(u.as_str());
+                l.unid = NotesUnid(u.clone());
+            }
+        }
+        if matches!(input.crm.observe(&l.zoho_id.0), Obs::Gone) {
+            let twin = input.crm.records.iter().find(|(z, r)| {
+                !linked_zids.contains(z.as_str())
+                    && !claimed_crm.contains(z.as_str())
+                    && r.xref.as_deref() == Some(l.unid.0.as_str())
+            });
+            if let Some((z, _)) = twin {
+                claimed_crm.insert(z.as_str());
+                l.zoho_id = ZohoId(z.clone());
+            }
+        }
+        let relinked = l.unid != link.unid || l.zoho_id != link.zoho_id;
+        match decide_linked(input, &l) {
+            Some(mut item) => {
+                if relinked && item.link == LinkOp::Keep {
+                    item.link = LinkOp::Set(l.base.clone());
+                }
+                out.items.push(item);
+            }
+            None if relinked => {
+                let mut it = item(
+                    Some(&l.unid),
+                    Some(&l.zoho_id),
+                    label(input.module, &l.base),
+                    Verdict::InStep,
+                    String::new(),
+                );
+                it.reason = "re-linked by cross-ID to the copy a previous run created".into();
+                it.link = LinkOp::Set(l.base.clone());
+                out.items.push(it);
+            }
             None => out.unchanged += 1,
         }
     }
@@ -215,14 +261,16 @@ pub fn plan(input: &PlanInput<'_>) -> ModulePlan {
         .notes
         .records
         .iter()
-        .filter(|(id, _)| !linked_unids.contains(id.as_str()))
+        .filter(|(id, _)| {
+            !linked_unids.contains(id.as_str()) && !claimed_notes.contains(id.as_str())
+        })
         .map(|(id, r)| (id.as_str(), r))
         .collect();
     let mut crm_free: BTreeMap<&str, &Record> = input
         .crm
         .records
         .iter()
-        .filter(|(id, _)| !linked_zids.contains(id.as_str()))
+        .filter(|(id, _)| !linked_zids.contains(id.as_str()) && !claimed_crm.contains(id.as_str()))
         .map(|(id, r)| (id.as_str(), r))
         .collect();
 

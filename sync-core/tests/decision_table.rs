@@ -781,3 +781,39 @@ fn incremental_snapshot_treats_unmentioned_links_as_unchanged_and_listed_deletes
     assert_eq!(p.items[0].unid, Some(NotesUnid("U2".into())));
     assert_eq!(p.items[0].notes, Some(Write::Delete));
 }
+
+#[test]
+fn restored_copy_whose_answer_was_lost_is_relinked_not_restored_again() {
+    // Last run restored the deleted Notes record U as U2 (carrying cross-ID Z), but never
+    // heard back; the link still names U.
+    let l = [link("U", "Z", BASE)];
+    let changed = &[
+        ("last_name", "Smith"),
+        ("email", "s@x.com"),
+        ("office_phone", "9"),
+    ];
+    let orphan = linked_rec(changed, "Z");
+    let p = run(
+        &two_way(ConflictPolicy::CrmWins),
+        &l,
+        &snap(vec![("U2", orphan)], &[]),
+        &snap(vec![("Z", linked_rec(changed, "U"))], &[]),
+    );
+    assert_eq!(p.items.len(), 1, "{p:#?}");
+    let it = &p.items[0];
+    assert_eq!(it.unid, Some(NotesUnid("U2".into())));
+    assert!(
+        !matches!(it.notes, Some(Write::Create { .. })),
+        "restored again: {it:?}"
+    );
+    assert_eq!(it.link, LinkOp::Set(fields(changed)));
+    // The CRM record's cross-ID is corrected to the new UNID.
+    assert_eq!(
+        it.crm,
+        Some(Write::Update {
+            set: Fields::default(),
+            clear: vec![],
+            xref: true
+        })
+    );
+}
