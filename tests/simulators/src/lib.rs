@@ -12,7 +12,7 @@
 //! | `GET /_sim/dump` | all data as JSON (shapes in the `domino` and `zoho` module docs) |
 //! | `POST /_sim/load` | replace all data with a dump (204) |
 //! | `POST /_sim/reset[?seed=demo]` | back to users/org/config only (or to the demo data) (204) |
-//! | `GET`/`POST /_sim/config` | Domino: enabled services, `$AllowRESTDbAPI` per database, view DAS flags, login-form mode. Zoho: token lifetime, expire all tokens |
+//! | `GET`/`POST /_sim/config` | Domino: enabled services, `$AllowRESTDbAPI` per database, view DAS flags, login-form mode. Zoho: token lifetime, expire all tokens, licences, API limits (`credits`, `concurrency`, `sub_concurrency`, `edition`, `reset_credits`; GET adds `credits_used`, `credits_remaining`, `in_flight`) |
 //! | `POST /_sim/latency` `{"ms":20}` | latency added before every non-`/_sim/` request |
 //! | `GET`/`DELETE /_sim/calls` | the call log `{"calls":[{"method","path","query","status"}]}` in order (`query` only when present; status 0 = dropped by a fault) |
 //! | `GET`/`POST`/`DELETE /_sim/faults` | fault rules `{"rules":[{"kind":"status","status":503,"method":"GET","path_prefix":"/crm/","every":2,"times":3}]}`; kinds `status`, `delay` (`ms`), `drop`, `expire_token` |
@@ -55,8 +55,8 @@
 //!   Anniversary; Memo: PostedDate, DeliveredDate). An existing item keeps its name casing when
 //!   written with another casing, so PUT's case-sensitive delete pass can remove it (the quirk in
 //!   domino-api.md §1.6). Each write adds the user to `@authors`.
-//! - `computewithform` is accepted and ignored. Attachments, view-entry updates, creating through
-//!   a view and the calendar service answer 501.
+//! - `computewithform` is accepted and ignored. Attachments, view-entry updates and creating
+//!   through a view answer 501.
 //! - Responses carry `Server: Lotus-Domino`. Note ids start at `8F6` and grow by 4.
 //! - Where IBM's `data.yaml` disagrees with DAS as documented (it types every item value and
 //!   view column as an object, and `@created`/`@modified` as strings even with `strongtype`),
@@ -66,10 +66,112 @@
 //!   "views":{"($Contacts)":{"das":true}}}}}`, any subset; Zoho takes
 //!   `{"token_lifetime_secs":3600,"expire_tokens":true,"licences":5}`, any subset.
 //!
+//! Domino calendar service (domino-api.md §2):
+//! - Events are stored as JSON (master VEVENT, per-instance overrides, deleted instances) with a
+//!   backing document of form `Appointment` (items Subject, Location, StartDateTime,
+//!   EndDateTime, AppointmentType, ApptUNID, Body, SequenceNum, OrgConfidential) that
+//!   `documents?since=` lists; deleting that document through the data service deletes the
+//!   event. UIDs are `<32 hex>-Lotus_Notes_Generated` unless the client gives `id`; a given
+//!   `id` that exists → 409 cserror 1032.
+//! - The list window includes an entry when `since ≤ start < before`; rows are sorted by start
+//!   and carry `href`, `id`, `summary`, `location`, `start`, `end`, (`recurrenceId`), `class`,
+//!   `transparency`, `status`, `sequence`, `categories`, `priority` and the `x-` properties.
+//!   `sincenow`/`days` work; `since`+`sincenow` or `before`+`days` → 400 "The "since" and
+//!   "sincenow" parameters are mutually exclusive." (resp. before/days); `days` ≤ 0 → 400
+//!   "Invalid days parameter: N.  It must be greater than 0."; `start` < 0 → 400 "Invalid start
+//!   parameter: N.  It must be greater than or equal to 0."; a bad `since`/`before` → 400
+//!   `Unparseable date: "…"` (the java ParseException text).
+//! - Store errors are `{"code","text","cserror","message","type":"text","data":<trace>}`; an
+//!   unknown UID, instance or notice → 404 cserror 1031 ("Error reading event"/"Error reading
+//!   notice"); bad JSON, no `events`, bad times or RRULE → 400 cserror 1034; `strictsequence=true`
+//!   with an older `sequence` → 409 cserror 1027. Parameter errors have no `cserror`.
+//! - Times: `utc` and floating (neither `utc` nor `tzid`) times are UTC; `tzid` times use the
+//!   `timezones` entry's standard/daylight offsets and yearly `BYMONTH`/`BYDAY` rules. A `tzid`
+//!   must be defined in the same request (a stored event keeps the entries its times use). An
+//!   end before the start → 400 "The end time is before the start time".
+//! - RRULE: FREQ DAILY/WEEKLY/MONTHLY/YEARLY with INTERVAL, COUNT, UNTIL, BYDAY (ordinals in
+//!   MONTHLY), BYMONTHDAY; expanded in local time, at most 1000 instances per series.
+//!   `recurrenceId` is the instance start in UTC `yyyyMMddTHHmmssZ` (`yyyyMMdd` all-day);
+//!   `exceptDates` are rendered in UTC.
+//! - Defaults on write: `class` public, `transparency` opaque, `x-lotus-appttype` 0/2/3
+//!   (appointment/all-day/meeting). PUT without `literally=true` keeps an omitted description;
+//!   `sequence` goes up by one when start, end, recurrenceRule or location change (instance
+//!   deletes too). PUT on an instance without `recurrenceRange` changes that instance; with
+//!   `recurrenceRange=all` it changes the series' other properties; with `future`/`previous`
+//!   it changes the properties other than the times of that instance and every later (earlier)
+//!   one, as per-instance overrides; another range → 400 "Invalid recurrenceRange parameter:
+//!   X". DELETE of an instance supports `all`, `future`
+//!   (series ends before it) and `previous`.
+//! - Notices: creating, updating or deleting an event with `workflow` not `false` gives every
+//!   attendee who is another simulator user (`{name}@example.com`) a notice (`request`, or
+//!   `cancel` for a delete) in their mail file, backed by a `Notice` document; a newer notice for
+//!   the same event replaces an older one. Request notices show in that user's event list with
+//!   `x-lotus-noticetype` `{"data":"I"}`, and in `invitations` (`since`/`receivedsince` exact
+//!   format, `id` = UID) → `{"notices":[…]}` (empty list, not an empty body).
+//! - `GET /{db}/api/calendar` answers `{"links":[{"rel":"events"},{"rel":"invitations"}]}`.
+//!   iCalendar (`format=icalendar`, `Content-Type: text/calendar`) answers 501.
+//! - Actions (`PUT …/action?type=`, 200 without body): the documented 400/415 checks; on a
+//!   notice `accept`/`tentative` put the meeting on the user's calendar with the user's attendee
+//!   status set, `decline` just processes the notice, and the organizer's copy (when the
+//!   organizer is a simulator user) records the reply unless `workflow=false`; `delete` or
+//!   `cancel` on a notice → 400 cserror 1028 "Action not supported". On an event or instance
+//!   `delete` and `cancel` are DELETE (with its notices). `delegate`, `counter`,
+//!   `requestInfo`, `processAll`, `removeCancelled` answer 501.
+//!
 //! Zoho CRM:
 //! - Versions v2, v2.1 and v3–v8 behave the same except that `fields` is optional in v2 and
-//!   v2.1. Module names in URLs are case-insensitive. Modules: Contacts, Tasks and Accounts
-//!   (Accounts so that `Account_Name` is a real lookup).
+//!   v2.1. Module names in URLs are case-insensitive. Modules: Contacts, Tasks, Accounts
+//!   (Accounts so that `Account_Name` is a real lookup) and Events.
+//! - Events: `Event_Title`, `Start_DateTime`, `End_DateTime` are mandatory; an end before the
+//!   start → `INVALID_DATA` "End_DateTime should be greater than Start_DateTime" on
+//!   `End_DateTime`. `Participants` (data type `multiselectlookup`): ≤50 else per-record
+//!   `LIMIT_EXCEEDED` "Only 50 participants can be added to an event."; `type` must be lower case
+//!   `contact` (an existing contact id), `user` (a user id), `lead` (any numeric id; Leads are
+//!   not simulated) or `email` (with `Email`); rendered as `name`, `Email` (filled from the
+//!   contact or user), `invited`, `type`, `participant`, `status`, `id`. `$send_notification:
+//!   true` on the record marks participants invited (status `invited`, else `not_known`);
+//!   participants kept across an update keep `id`, `invited`, `status`. `Remind_At` accepts the
+//!   array form (`unit` 0–60, `period` minutes/mins/hours/hrs/days/weeks, stored as
+//!   minutes/hours/…), the v2 datetime string and `{"ALARM"}`. Records carry `$event_cancelled`.
+//!   `POST /Events/{id}/actions/cancel` → 200 `{"data":[{"code":"SUCCESS","details":{"id"},
+//!   "message":"The event has been cancelled","status":"success"}]}`; 400 `NOT_ALLOWED` "The event
+//!   is already cancelled", "The event has no invited participants" or "The event has already
+//!   ended".
+//! - Upsert: Tasks and Events → 400 `INVALID_MODULE` "the given module is not supported for this
+//!   api". Contacts (system field Email) and Accounts (Account_Name) match case-insensitively in
+//!   `duplicate_check_fields` order (default: system field, then unique/external fields); a name
+//!   that is not allowed → 400 `INVALID_DATA` with `details.api_name` `duplicate_check_fields`.
+//!   All-ok → 200, mixed 207, all failed 400. `duplicate_field` is left out on inserts (the OAS
+//!   types it as a non-nullable string).
+//! - Search: text fields' `equals` behaves like contains (case-insensitive); email/phone/number/
+//!   date/datetime/boolean/lookup compare exactly; `phone=` compares digits only; `word=` looks
+//!   in text, email, phone, picklist and website fields. Results sorted by id descending.
+//!   Criteria errors → 400 `INVALID_QUERY` "Invalid query formed" with `details.reason`. No index
+//!   delay is simulated.
+//! - COQL: `select cols from Module [where …] [order by c [asc|desc], …] [limit n[, m] | limit
+//!   n offset m]` (`limit a, b` = offset a, count b; default limit 200, at most 2000, offset +
+//!   limit ≤ 100,000). `Lookup.Field` columns go one hop. Syntax errors → `SYNTAX_ERROR` "error
+//!   occured while parsing the query" with `details {line, column, near}`; unknown module →
+//!   `INVALID_QUERY` "Invalid module given"; Participants/Remind_At/RRULE anywhere and textarea
+//!   fields in WHERE → `INVALID_QUERY` "data type not supported".
+//! - Tags: `add_tags`/`remove_tags` take the v8 body (`tags`, `ids`, `over_write`) or the v2
+//!   query parameters (`ids`, `tag_names`, `over_write`); unknown tag names are created on add;
+//!   tagging updates `Modified_Time`. Record `Tag` entries carry `color_code` (one of the
+//!   allowed colours, fixed per tag), `created_time`/`modified_time` and `created_by`/
+//!   `modified_by` (the tag's creation, or the org's creation and the first user when unknown).
+//! - `GET /settings/modules[/{api_name|id}]` lists the four modules with every key modules.json
+//!   requires (empty `fields`, `layouts`, `profiles`, `related_lists`; `custom_view` null;
+//!   `parent_module` Activities for Tasks and Events); an unknown module → 204; a `status`
+//!   other than `visible` → 204 (no hidden modules).
+//! - Limits (§5): defaults 1,000,000 credits per rolling 24 h (simulator clock), concurrency 20,
+//!   sub-concurrency 10. Costs: 1 per call, 2 for `/deleted`, 3 with `cvid`, 1 per 10 records
+//!   written (POST/PUT on a module, a record or `upsert`), 1 per 50 records tagged. Calls
+//!   answered 401 cost nothing; calls refused with 429 are not charged. Concurrency counts CRM
+//!   requests in flight from arrival (simulated latency included); heavy calls (writes of more
+//!   than 10 records, COQL, lists with `cvid` or `sort_by`) also count against the
+//!   sub-concurrency. Both limits answer 429 `TOO_MANY_REQUESTS` with the status-code page's
+//!   text. `X-API-CREDITS-REMAINING` is set once used ≥ 50 %. `edition` sets credits and
+//!   concurrency from the §5 tables for `licences` users. Limits and usage survive reset/load.
 //! - A missing or malformed `Authorization` header gets the same 401 `INVALID_TOKEN` as an
 //!   unknown or expired token.
 //! - `info` keys whose value would be `null` (`next_page_token`, `previous_page_token`,
@@ -116,7 +218,7 @@
 //!   is never valid (`invalid_code`). Access tokens look like `1000.<32 hex>.<32 hex>`. Only
 //!   granted tokens count towards the 10-per-10-minutes limit.
 //! - `X-EXTERNAL: {Module}.{external field}` is honoured for `GET`/`PUT`/`DELETE
-//!   /{module}/{value}` and for `ids=`.
+//!   /{module}/{value}` and for `ids=` (exact, case-sensitive value).
 //! - Fault bodies: a `status` fault answers 429 with `TOO_MANY_REQUESTS`, 5xx with
 //!   `INTERNAL_ERROR` (Zoho JSON) or a Domino HTML error page. A `drop` fault aborts the response
 //!   stream, so the client sees a connection error (possibly after the status line).
@@ -126,17 +228,22 @@
 //!   170 Zoho contacts of which 40 of demo's and 8 of user2's share an e-mail with a Notes
 //!   contact (some with another phone or title), about 8 tagged `Private`, accounts for their
 //!   companies, and about 25 Zoho tasks of which exactly 10 (8 of demo's, 2 of user2's) match a
-//!   Notes to-do by subject and due date.
+//!   Notes to-do by subject and due date. Calendars: about 40 entries per user within a month of
+//!   the start (meetings inviting the other user, all-day, private/confidential, UTC and `tzid`
+//!   times with `Eastern`/`Tokyo Standard Time` definitions, three weekly series); user2 gets
+//!   demo's invitations and vice versa. About 20 Zoho Events for demo, 10 matching a Notes entry
+//!   by title and start, some tagged Private, some with Participants.
 //! - `POST /_sim/reset` without `?seed=` resets to `Seed::Empty`; issued Zoho access tokens and
 //!   Domino sessions survive a reset or load.
 //!
 //! ## Not yet
 //!
-//! Domino: the calendar service, `X-DAS-Token` CSRF and `/api/core/nonce`, attachments,
-//! view-entry updates, creating through a view, categories/`parentid`/`startkeys`/`expandlevel`,
-//! `$UpdatedBy`/`$Revisions`. Zoho: Events, upsert, search, COQL, tag and notification APIs,
-//! `/settings/modules`, API credits and concurrency limits (429 only through faults),
-//! `OAUTH_SCOPE_MISMATCH`.
+//! Domino: iCalendar format, the calendar actions delegate/counter/requestInfo/processAll/
+//! removeCancelled, `X-DAS-Token` CSRF and `/api/core/nonce`, attachments,
+//! view-entry updates, creating through a view, categories/`parentid`/`startkeys`/
+//! `expandlevel`, `$UpdatedBy`/`$Revisions`. Zoho: `OAUTH_SCOPE_MISMATCH` (needs token scopes
+//! from `oauth.rs`), writes to `/settings/modules`, notifications (watch), `X-EXTERNAL` lookup-by-external
+//! value in bodies, What_Id/`$se_module`, Recurring_Activity expansion, search index lag.
 
 #![recursion_limit = "512"]
 // Request helpers return the early HTTP answer as their `Err`; boxing it would only add noise.
@@ -145,6 +252,7 @@
 mod common;
 pub mod domino;
 mod sample;
+mod sample_cal;
 pub mod zoho;
 
 use std::net::{Ipv4Addr, SocketAddr};

@@ -21,8 +21,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::DominoState;
 use super::model::{Database, Document, DominoServer, ItemValue, das_time, parse_utc};
+use super::{DominoState, calendar};
 use crate::Seed;
 use crate::common::{control_error, lock};
 
@@ -41,6 +41,12 @@ fn config_json(server: &DominoServer, with_documents: bool) -> Value {
         if with_documents {
             let docs: Vec<Value> = db.documents.iter().map(document_dump).collect();
             entry.insert("documents".into(), Value::Array(docs));
+            if !db.events.is_empty() || !db.notices.is_empty() {
+                let events: Vec<Value> = db.events.iter().map(calendar::event_dump).collect();
+                let notices: Vec<Value> = db.notices.iter().map(calendar::notice_dump).collect();
+                entry.insert("events".into(), Value::Array(events));
+                entry.insert("notices".into(), Value::Array(notices));
+            }
         }
         dbs.insert(db.path.clone(), Value::Object(entry));
     }
@@ -219,6 +225,21 @@ pub(crate) fn apply(
                     return Err(format!("duplicate UNID {u}"));
                 }
                 load_document(server, &key, d, now)?;
+            }
+        }
+        if with_documents {
+            let db = server.databases.get_mut(&key).ok_or("database vanished")?;
+            db.events.clear();
+            db.notices.clear();
+            if let Some(events) = entry.get("events") {
+                for e in events.as_array().ok_or("events must be an array")? {
+                    calendar::load_event(server, &key, e, now)?;
+                }
+            }
+            if let Some(notices) = entry.get("notices") {
+                for n in notices.as_array().ok_or("notices must be an array")? {
+                    calendar::load_notice(server, &key, n, now)?;
+                }
             }
         }
     }

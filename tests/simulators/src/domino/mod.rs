@@ -4,8 +4,7 @@
 //!
 //! Paths have a variable depth (`/mail/demo.nsf/api/data/...`), so everything that is not a
 //! control route goes through one fallback handler that parses the path itself. The calendar
-//! service (`/{db}/api/calendar/...`) has its place in `DominoState::route` and answers 501
-//! until it is implemented.
+//! service (`/{db}/api/calendar/...`) is in `calendar.rs` (times and RRULEs in `caltime.rs`).
 //!
 //! Dump shape (`/_sim/dump`, accepted by `/_sim/load`; item values as DAS JSON with
 //! `strongtype=true`, plus `{"type":"names"}` for names items):
@@ -20,10 +19,24 @@
 //!                           "Body":{"type":"multipart","content":[…]}}}]},
 //!   "names.nsf":{…}}}
 //! ```
+//! Mail files with calendar entries add (and a load accepts) `events` and `notices`:
+//! ```json
+//! "events":[{"uid":"…-Lotus_Notes_Generated","unid":"<backing Appointment doc>","sequence":0,
+//!            "last_modified":"20261125T083600Z","timezones":[{"tzid":"Eastern",…}],
+//!            "event":{"summary":"…","start":{"date":"2026-11-25","time":"09:00:00","tzid":"Eastern"},
+//!                     "end":{…},"recurrenceRule":"FREQ=WEEKLY;COUNT=4","class":"public",…},
+//!            "overrides":{"20261202T140000Z":{…instance VEVENT…}},"excepted":["20261209T140000Z"]}],
+//! "notices":[{"id":"<backing Notice doc UNID>","uid":"…","method":"request",
+//!             "received":"20261125T083600Z","timezones":[…],"event":{…}}]
+//! ```
+//! An event or notice whose backing document is missing from `documents` gets one.
+//!
 //! A load starts from the empty server (the users' empty mail files and the directory), then
 //! applies the dump: flags it gives, and the documents of each database it names.
 
 mod auth;
+mod calendar;
+pub(crate) mod caltime;
 mod control;
 mod data;
 mod model;
@@ -260,10 +273,27 @@ impl DominoState {
                             now,
                         })
                     }
-                    _ => das_error(
-                        StatusCode::NOT_IMPLEMENTED,
-                        Some("The calendar service is not implemented by the simulator yet."),
-                    ),
+                    _ => {
+                        // The calendar service ignores `$AllowRESTDbAPI` (domino-api.md §2.1).
+                        let now = self.inner.core.now();
+                        let origin = request_origin(req.headers, &self.inner.core);
+                        let users = self
+                            .inner
+                            .users
+                            .iter()
+                            .map(|u| (u.name.clone(), u.mail_path().to_lowercase()))
+                            .collect();
+                        calendar::handle(calendar::CalCtx {
+                            server: &mut server,
+                            db_key,
+                            user,
+                            req,
+                            rest_start: nsf + 3,
+                            origin,
+                            now,
+                            users,
+                        })
+                    }
                 }
             }
             _ => html_not_found(),

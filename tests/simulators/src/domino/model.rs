@@ -666,6 +666,10 @@ pub(crate) struct Database {
     pub views: Vec<View>,
     pub documents: Vec<Document>,
     pub next_note_id: u32,
+    /// Calendar entries (each also has a backing `Appointment` document).
+    pub events: Vec<super::calendar::CalEvent>,
+    /// Unprocessed scheduling notices (each also has a backing `Notice` document).
+    pub notices: Vec<super::calendar::Notice>,
 }
 
 impl Database {
@@ -686,6 +690,8 @@ impl Database {
             views,
             documents: Vec::new(),
             next_note_id: 0x8F6,
+            events: Vec::new(),
+            notices: Vec::new(),
         }
     }
 

@@ -207,4 +207,57 @@ pub(crate) fn populate(server: &mut DominoServer, users: &[DominoUser], now: Dat
         }
         add_all(server, &key, &author, docs, now);
     }
+    seed_calendars(server, users, now);
+}
+
+/// About 40 calendar entries per user (see `sample_cal`); meetings invite the other user, who
+/// gets a notice.
+fn seed_calendars(server: &mut DominoServer, users: &[DominoUser], now: DateTime<Utc>) {
+    let keys: Vec<(String, String)> = users
+        .iter()
+        .map(|u| (u.name.clone(), u.mail_path().to_lowercase()))
+        .collect();
+    let timezones = crate::sample_cal::timezones();
+    for (index, user) in users.iter().take(2).enumerate() {
+        let key = user.mail_path().to_lowercase();
+        let me = format!("{}@example.com", user.name.to_lowercase());
+        let other = users.iter().take(2).find(|u| u.name != user.name);
+        for (i, e) in crate::sample_cal::events(index, now).iter().enumerate() {
+            let mut ev = Map::new();
+            ev.insert("summary".into(), Value::String(e.title.clone()));
+            if !e.location.is_empty() {
+                ev.insert("location".into(), Value::String(e.location.clone()));
+            }
+            if !e.description.is_empty() {
+                ev.insert("description".into(), Value::String(e.description.clone()));
+            }
+            ev.insert("start".into(), e.start.to_json());
+            ev.insert("end".into(), e.end.to_json());
+            if let Some(r) = &e.rrule {
+                ev.insert("recurrenceRule".into(), Value::String(r.clone()));
+            }
+            ev.insert("class".into(), Value::String(e.class.into()));
+            if e.meeting {
+                let mut attendees = vec![serde_json::json!({"role":"chair","status":"accepted",
+                    "rsvp":false,"displayName":user.name,"email":me})];
+                if let Some(o) = other {
+                    attendees.push(serde_json::json!({"role":"req-participant",
+                        "status":"needs-action","rsvp":true,"displayName":o.name,
+                        "email":format!("{}@example.com", o.name.to_lowercase())}));
+                }
+                attendees.push(serde_json::json!({"role":"opt-participant",
+                    "status":"needs-action","rsvp":true,"displayName":"Pat Guest",
+                    "email":"pat.guest@partner.example"}));
+                ev.insert("attendees".into(), Value::Array(attendees));
+                ev.insert(
+                    "organizer".into(),
+                    serde_json::json!({"displayName":user.name,"email":me}),
+                );
+            }
+            let at = now - Duration::days(40) + Duration::minutes(i64::try_from(i).unwrap_or(0));
+            super::calendar::seed_event(
+                server, &key, &user.name, &timezones, &ev, at, &keys, e.meeting,
+            );
+        }
+    }
 }

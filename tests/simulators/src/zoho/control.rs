@@ -113,6 +113,8 @@ fn load_record(
                     data.modules[mi].tags.push(TagDef {
                         id: id.clone(),
                         name,
+                        created: None,
+                        created_by: None,
                     });
                     id
                 }
@@ -146,6 +148,11 @@ fn load_record(
                 record.values.insert(f.api_name.clone(), stored);
             }
         }
+    }
+    if obj.get("$event_cancelled") == Some(&Value::Bool(true)) {
+        record
+            .values
+            .insert("$event_cancelled".into(), Value::Bool(true));
     }
     Ok(record)
 }
@@ -275,8 +282,19 @@ fn config_json(data: &ZohoData) -> Value {
     })
 }
 
+fn full_config(s: &ZohoState) -> Value {
+    let mut v = config_json(&lock(&s.inner.data));
+    if let (Value::Object(m), Value::Object(l)) = (
+        &mut v,
+        super::limits::config_json(&s.inner.limits, s.inner.core.now()),
+    ) {
+        m.extend(l);
+    }
+    v
+}
+
 pub(crate) async fn get_config(State(s): State<ZohoState>) -> Response {
-    Json(config_json(&lock(&s.inner.data))).into_response()
+    Json(full_config(&s)).into_response()
 }
 
 #[derive(Deserialize)]
@@ -298,9 +316,17 @@ pub(crate) async fn post_config(State(s): State<ZohoState>, body: Bytes) -> Resp
     if cfg.expire_tokens {
         s.expire_all_tokens();
     }
-    let mut data = lock(&s.inner.data);
-    if let Some(n) = cfg.licences {
-        data.licences = n;
+    {
+        let mut data = lock(&s.inner.data);
+        if let Some(n) = cfg.licences {
+            data.licences = n;
+        }
+        let raw: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let users = u64::from(data.licences);
+        drop(data);
+        if let Err(e) = super::limits::apply_config(&s.inner.limits, &raw, users) {
+            return control_error(&e);
+        }
     }
-    Json(config_json(&data)).into_response()
+    Json(full_config(&s)).into_response()
 }

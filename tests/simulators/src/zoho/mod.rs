@@ -1,27 +1,35 @@
 //! Zoho CRM REST (`/crm/v2` … `/crm/v8`) and the Zoho accounts token endpoint
 //! (`/oauth/v2/token`) on one port.
 //!
-//! Modules: Contacts, Tasks, Accounts (records, deleted records, tags on records), plus
-//! `/settings/fields`, `/users` and `/org`. Module-scoped paths that the simulator does not
-//! implement yet (`upsert`, `search`, `actions`, `/coql`, `/settings/modules`) answer 501
-//! `NOT_SUPPORTED`; adding a module (Events) means adding its field list in `model.rs`.
+//! Modules: Contacts, Tasks, Accounts, Events (records, deleted records, tags on records,
+//! upsert, search, tag actions, Events cancel), plus `/coql`, `/settings/fields`,
+//! `/settings/modules`, `/users` and `/org`, with API credits and concurrency limits
+//! (`limits.rs`). Paths the simulator does not implement yet (other `actions`, other
+//! `/settings/…`) answer 501 `NOT_SUPPORTED`.
 //!
 //! Dump shape (`/_sim/dump`, accepted by `/_sim/load`):
 //! ```json
 //! {"modules":{"Contacts":[{"Owner":{"name":"Demo User","id":"…","email":"demo@example.com"},
 //!                          "First_Name":"Jane",…,"Created_Time":"2026-11-25T08:36:00+00:00",
 //!                          "Tag":[{"name":"Private","id":"…"}],"id":"5725767000000412001"}],
-//!             "Tasks":[…],"Accounts":[…]},
+//!             "Tasks":[…],"Accounts":[…],
+//!             "Events":[{"Event_Title":"…","Start_DateTime":"…","End_DateTime":"…","All_day":false,
+//!                        "Participants":[{"name","Email","invited","type","participant","status","id"}],
+//!                        "Remind_At":[{"unit":15,"period":"minutes"}],"$event_cancelled":false,…}]},
 //!  "deleted":{"Contacts":[{"id":"…","display_name":"Jane Doe","type":"recycle",
 //!             "deleted_time":"2026-11-25T08:36:00Z","deleted_by":"<user id>","created_by":"<user id>"}]},
 //!  "fields":{"Contacts":[{"api_name":"Notes_UNID","field_label":"Notes UNID","data_type":"text",
 //!            "length":255,"unique":false,"external":{"type":"org","show":true},"id":"…",…}]},
-//!  "tags":{"Contacts":[{"id":"…","name":"Private"}]}}
+//!  "tags":{"Contacts":[{"id":"…","name":"Private","created":"…Z","created_by":"<user id>"}]}}
 //! ```
 //! Records are rendered with every field, timestamps in UTC.
 
 mod control;
+mod events;
+mod extras;
+mod limits;
 mod model;
+mod modules_api;
 mod oauth;
 mod records;
 mod seed;
@@ -54,6 +62,8 @@ pub struct ZohoState {
 struct Inner {
     core: SimCore,
     data: Mutex<ZohoData>,
+    grants: Mutex<oauth::Grants>,
+    limits: limits::Limits,
 }
 
 impl std::fmt::Debug for ZohoState {
@@ -80,6 +90,8 @@ impl ZohoState {
             inner: Arc::new(Inner {
                 core,
                 data: Mutex::new(data),
+                grants: Mutex::default(),
+                limits: limits::Limits::default(),
             }),
         }
     }
@@ -164,7 +176,23 @@ impl ZohoState {
         match segs.as_slice() {
             ["oauth", "v2", "token"] if method == Method::POST => {
                 let origin = self.origin(headers);
-                oauth::token(&mut lock(&self.inner.data), &query, body, &origin, now)
+                let mut grants = lock(&self.inner.grants);
+                oauth::token(
+                    &mut lock(&self.inner.data),
+                    &mut grants,
+                    &query,
+                    body,
+                    &origin,
+                    now,
+                )
+            }
+            ["oauth", "v2", "auth"] if method == Method::GET => {
+                oauth::auth_page(&lock(&self.inner.data), &query)
+            }
+            ["oauth", "v2", "auth"] if method == Method::POST => {
+                let origin = self.origin(headers);
+                let mut grants = lock(&self.inner.grants);
+                oauth::auth_accept(&lock(&self.inner.data), &mut grants, body, &origin, now)
             }
             ["oauth", "v2", "token", "revoke"] if method == Method::POST => {
                 oauth::revoke(&mut lock(&self.inner.data), &query, body)
@@ -294,9 +322,11 @@ pub fn zoho_router(state: ZohoState) -> Router {
         )
         .merge(control_routes::<ZohoState>())
         .fallback(dispatch)
+        .layer(from_fn_with_state(state.clone(), limits::check))
         .layer(from_fn_with_state(
             state.clone(),
             sim_middleware::<ZohoState>,
         ))
+        .layer(from_fn_with_state(state.clone(), limits::count))
         .with_state(state)
 }

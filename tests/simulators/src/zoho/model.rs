@@ -108,7 +108,7 @@ impl FieldDef {
             "boolean" => "boolean",
             "integer" => "integer",
             "double" | "currency" | "percent" => "double",
-            "multiselectpicklist" => "jsonarray",
+            "multiselectpicklist" | "multiselectlookup" => "jsonarray",
             _ => "string",
         }
     }
@@ -123,6 +123,11 @@ impl FieldDef {
 pub(crate) struct TagDef {
     pub id: String,
     pub name: String,
+    /// When and by whom the tag was created (unknown for tags of older dumps).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -185,6 +190,7 @@ impl Module {
             "Contacts" => full_name(r),
             "Tasks" => r.text("Subject"),
             "Accounts" => r.text("Account_Name"),
+            "Events" => r.text("Event_Title"),
             _ => r.text("Name"),
         }
     }
@@ -422,6 +428,25 @@ pub(crate) fn tasks_fields() -> Vec<FieldDef> {
     f.list
 }
 
+pub(crate) fn events_fields() -> Vec<FieldDef> {
+    let mut f = Fields::new(5_725_767_000_000_004_501);
+    f.add("Owner", "Host", "ownerlookup", 120);
+    f.text("Event_Title", "Title", 255).system_mandatory = true;
+    f.add("Start_DateTime", "From", "datetime", 120)
+        .system_mandatory = true;
+    f.add("End_DateTime", "To", "datetime", 120)
+        .system_mandatory = true;
+    f.add("All_day", "All day", "boolean", 5);
+    f.text("Venue", "Location", 255);
+    f.add("Participants", "Participants", "multiselectlookup", 120);
+    f.add("Remind_At", "Reminder", "event_reminder", 120);
+    f.add("Recurring_Activity", "Repeat", "RRULE", 120);
+    f.add("Who_Id", "Contact Name", "lookup", 120).lookup_module = Some("Contacts".into());
+    f.add("Description", "Description", "textarea", 32000);
+    f.system();
+    f.list
+}
+
 pub(crate) fn accounts_fields() -> Vec<FieldDef> {
     let mut f = Fields::new(5_725_767_000_000_001_501);
     f.add("Owner", "Account Owner", "ownerlookup", 120);
@@ -476,6 +501,7 @@ pub(crate) fn standard_modules() -> Vec<Module> {
         module("Contacts", "5725767000000002179", contacts_fields()),
         module("Tasks", "5725767000000002187", tasks_fields()),
         module("Accounts", "5725767000000002177", accounts_fields()),
+        module("Events", "5725767000000002185", events_fields()),
     ]
 }
 

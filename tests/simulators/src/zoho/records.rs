@@ -15,7 +15,7 @@ use super::model::{
     DeletedRecord, Module, PageToken, Record, TagDef, ValueError, ZohoData, fmt_time, full_name,
     normalize, parse_time, unique_key,
 };
-use super::{error_body, settings, zoho_error, zoho_json};
+use super::{error_body, events, extras, modules_api, settings, zoho_error, zoho_json};
 use crate::common::{param, random_hex};
 
 /// Records per write call.
@@ -49,7 +49,7 @@ impl CrmCtx<'_> {
             .map_or(chrono_tz::UTC, |u| u.time_zone)
     }
 
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 }
@@ -72,7 +72,7 @@ fn not_supported() -> Response {
     )
 }
 
-fn invalid_module() -> Response {
+pub(super) fn invalid_module() -> Response {
     zoho_error(
         StatusCode::BAD_REQUEST,
         "INVALID_MODULE",
@@ -81,7 +81,7 @@ fn invalid_module() -> Response {
     )
 }
 
-fn invalid_param(name: &str) -> Response {
+pub(super) fn invalid_param(name: &str) -> Response {
     zoho_error(
         StatusCode::BAD_REQUEST,
         "INVALID_DATA",
@@ -90,7 +90,7 @@ fn invalid_param(name: &str) -> Response {
     )
 }
 
-fn required_param(name: &str) -> Response {
+pub(super) fn required_param(name: &str) -> Response {
     zoho_error(
         StatusCode::BAD_REQUEST,
         "REQUIRED_PARAM_MISSING",
@@ -114,7 +114,11 @@ pub(crate) fn route(ctx: &mut CrmCtx<'_>) -> Response {
         },
         ["settings", "fields", id] if get => settings::fields(ctx, Some(id)),
         ["users" | "org", ..] => bad_method(),
-        ["settings", ..] | ["coql"] => not_supported(),
+        ["coql"] if ctx.method == Method::POST => extras::coql(ctx),
+        ["coql"] => bad_method(),
+        ["settings", "modules"] if get => modules_api::modules(ctx, None),
+        ["settings", "modules", which] if get => modules_api::modules(ctx, Some(which)),
+        ["settings", ..] => not_supported(),
         [module, tail @ ..] => {
             let Some(mi) = ctx.data.module_index(module) else {
                 return invalid_module();
@@ -131,6 +135,21 @@ pub(crate) fn route(ctx: &mut CrmCtx<'_>) -> Response {
                     }
                 }
                 (["deleted"], &Method::GET) => deleted(ctx, mi),
+                (["upsert"], &Method::POST) => extras::upsert(ctx, mi),
+                (["search"], &Method::GET) => extras::search(ctx, mi),
+                (["actions", action @ ("add_tags" | "remove_tags")], &Method::POST) => {
+                    let add = *action == "add_tags";
+                    extras::tags(ctx, mi, None, add)
+                }
+                ([id, "actions", action @ ("add_tags" | "remove_tags")], &Method::POST) => {
+                    let add = *action == "add_tags";
+                    extras::tags(ctx, mi, Some(id), add)
+                }
+                ([id, "actions", "cancel"], &Method::POST)
+                    if ctx.data.modules[mi].api_name == "Events" =>
+                {
+                    events::cancel(ctx, mi, id)
+                }
                 (["upsert" | "search" | "actions", ..], _) => not_supported(),
                 ([id], &Method::GET) => get_one(ctx, mi, id),
                 ([id], &Method::PUT) => update(ctx, mi, Some(id)),
@@ -156,12 +175,45 @@ pub(crate) fn route(ctx: &mut CrmCtx<'_>) -> Response {
 // ---------------------------------------------------------------------------------------
 // Rendering
 
-fn tags_json(module: &Module, r: &Record) -> Value {
+/// The colours `tags.json` allows.
+const TAG_COLORS: [&str; 13] = [
+    "#57B1FD", "#879BFC", "#658BA8", "#FD87BD", "#969696", "#F48435", "#1DB9B4", "#E7A826",
+    "#63C57E", "#F17574", "#D297EE", "#A8C026", "#B88562",
+];
+
+/// A tag's colour: one of the allowed ones, fixed per tag id.
+pub(crate) fn tag_color(id: &str) -> &'static str {
+    let n = id.bytes().fold(0_usize, |a, b| {
+        a.wrapping_mul(31).wrapping_add(usize::from(b))
+    });
+    TAG_COLORS[n % TAG_COLORS.len()]
+}
+
+/// A record's tags with the keys `tags.json` requires; a tag's creation time and user stand in
+/// for its modification (tags are not renamed), the org's creation and the first user when
+/// unknown.
+pub(crate) fn tags_json(data: &ZohoData, module: &Module, r: &Record, tz: Tz) -> Value {
     Value::Array(
         r.tags
             .iter()
             .filter_map(|id| module.tags.iter().find(|t| &t.id == id))
-            .map(|t| json!({ "name": t.name, "id": t.id }))
+            .map(|t| {
+                let time = fmt_time(t.created.unwrap_or(data.org_created), tz);
+                let by = t
+                    .created_by
+                    .clone()
+                    .or_else(|| data.users.first().map(|u| u.id.clone()))
+                    .unwrap_or_default();
+                json!({
+                    "name": t.name,
+                    "id": t.id,
+                    "color_code": tag_color(&t.id),
+                    "created_time": time,
+                    "modified_time": time,
+                    "created_by": data.user_json(&by),
+                    "modified_by": data.user_json(&by),
+                })
+            })
             .collect(),
     )
 }
@@ -198,7 +250,11 @@ pub(crate) fn render_record(
             "Created_Time" => json!(fmt_time(r.created, tz)),
             "Modified_Time" => json!(fmt_time(r.modified, tz)),
             "Full_Name" => json!(full_name(r)),
-            "Tag" => tags_json(module, r),
+            "Tag" => tags_json(data, module, r, tz),
+            "Participants" if module.api_name == "Events" => r
+                .values
+                .get("Participants")
+                .map_or(Value::Null, |p| events::render_participants(data, p)),
             _ => match (f.data_type.as_str(), r.values.get(&f.api_name)) {
                 (_, None | Some(Value::Null)) => Value::Null,
                 ("lookup", Some(stored)) => lookup_json(data, f.lookup_module.as_deref(), stored),
@@ -209,6 +265,10 @@ pub(crate) fn render_record(
             },
         };
         out.insert(f.api_name.clone(), v);
+    }
+    if module.api_name == "Events" && fields.is_none_or(|f| f.contains("$event_cancelled")) {
+        let cancelled = r.values.get("$event_cancelled") == Some(&json!(true));
+        out.insert("$event_cancelled".into(), json!(cancelled));
     }
     if meta {
         out.insert("$approval_state".into(), json!("approved"));
@@ -679,7 +739,7 @@ fn deleted(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
 // Writing
 
 /// `{"data":[…]}` of a write request, or the top-level error.
-fn write_items(ctx: &CrmCtx<'_>) -> Result<Vec<Map<String, Value>>, Response> {
+pub(super) fn write_items(ctx: &CrmCtx<'_>) -> Result<Vec<Map<String, Value>>, Response> {
     let body: Value = serde_json::from_slice(ctx.body).map_err(|_| body_error())?;
     let Value::Object(obj) = body else {
         return Err(body_error());
@@ -698,7 +758,7 @@ fn write_items(ctx: &CrmCtx<'_>) -> Result<Vec<Map<String, Value>>, Response> {
         .collect()
 }
 
-fn body_error() -> Response {
+pub(super) fn body_error() -> Response {
     zoho_error(
         StatusCode::BAD_REQUEST,
         "INVALID_DATA",
@@ -717,7 +777,7 @@ fn limit_exceeded() -> Response {
 }
 
 /// The answer to a batch: 201/200 all ok, 207 mixed, 400 (or `all_failed`) all failed.
-fn batch_response(
+pub(super) fn batch_response(
     results: Vec<Result<Value, Value>>,
     ok: StatusCode,
     all_failed: StatusCode,
@@ -799,7 +859,27 @@ fn prepare(
         if f.read_only {
             continue;
         }
+        let events = module.api_name == "Events";
         match (key.as_str(), f.data_type.as_str()) {
+            ("Participants", _) if events => {
+                let notify = item
+                    .get("$send_notification")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                let v = events::participants(
+                    data,
+                    value,
+                    i,
+                    existing.and_then(|r| r.values.get("Participants")),
+                    notify,
+                )?;
+                prepared.values.insert(key.clone(), v);
+            }
+            ("Remind_At", _) if events => {
+                prepared
+                    .values
+                    .insert(key.clone(), events::remind_at(value, i)?);
+            }
             ("Owner", _) => {
                 let id = value.get("id").and_then(|v| {
                     v.as_str()
@@ -919,6 +999,9 @@ fn prepare(
             ));
         }
     }
+    if module.api_name == "Events" {
+        events::check_times(&prepared.values, existing, i)?;
+    }
     // Unique fields.
     for f in module.fields.iter().filter(|f| f.is_unique()) {
         let Some(key) = prepared.values.get(&f.api_name).and_then(unique_key) else {
@@ -997,6 +1080,8 @@ fn resolve_pending(
                             data.modules[mi].tags.push(TagDef {
                                 id: id.clone(),
                                 name,
+                                created: Some(now),
+                                created_by: Some(user_id.to_owned()),
                             });
                             id
                         }
@@ -1009,10 +1094,11 @@ fn resolve_pending(
         }
         ids
     });
+    events::fill_ids(data, &mut prepared.values);
     (prepared.values, prepared.owner, tags)
 }
 
-fn success(data: &ZohoData, r: &Record, tz: Tz, message: &str) -> Value {
+pub(super) fn success(data: &ZohoData, r: &Record, tz: Tz, message: &str) -> Value {
     let by = |id: &str| {
         data.user(id)
             .map_or_else(|| json!({ "name": null, "id": id }), |u| u.name_id())
@@ -1047,6 +1133,64 @@ fn apply_side_effects(module: &str, r: &mut Record, now: DateTime<Utc>) {
     }
 }
 
+/// Insert one validated item; the stored record.
+pub(super) fn insert_one(
+    ctx: &mut CrmCtx<'_>,
+    mi: usize,
+    item: &Map<String, Value>,
+    i: usize,
+) -> Result<Record, Value> {
+    let prepared = prepare(ctx.data, mi, item, i, None)?;
+    let (values, owner, tags) = resolve_pending(ctx.data, mi, prepared, &ctx.user_id, ctx.now);
+    let id = ctx.data.new_id();
+    let mut record = Record {
+        id,
+        created: ctx.now,
+        modified: ctx.now,
+        created_by: ctx.user_id.clone(),
+        modified_by: ctx.user_id.clone(),
+        owner: owner.unwrap_or_else(|| ctx.user_id.clone()),
+        values: values.into_iter().filter(|(_, v)| !v.is_null()).collect(),
+        tags: tags.unwrap_or_default(),
+    };
+    let api_name = ctx.data.modules[mi].api_name;
+    apply_side_effects(api_name, &mut record, ctx.now);
+    ctx.data.modules[mi].records.push(record.clone());
+    Ok(record)
+}
+
+/// Apply one validated item to the record at `pos`; the updated record.
+pub(super) fn update_one(
+    ctx: &mut CrmCtx<'_>,
+    mi: usize,
+    pos: usize,
+    item: &Map<String, Value>,
+    i: usize,
+) -> Result<Record, Value> {
+    let existing = &ctx.data.modules[mi].records[pos];
+    let prepared = prepare(ctx.data, mi, item, i, Some(existing))?;
+    let (values, owner, tags) = resolve_pending(ctx.data, mi, prepared, &ctx.user_id, ctx.now);
+    let api_name = ctx.data.modules[mi].api_name;
+    let record = &mut ctx.data.modules[mi].records[pos];
+    for (k, v) in values {
+        if v.is_null() {
+            record.values.remove(&k);
+        } else {
+            record.values.insert(k, v);
+        }
+    }
+    if let Some(owner) = owner {
+        record.owner = owner;
+    }
+    if let Some(tags) = tags {
+        record.tags = tags;
+    }
+    record.modified = ctx.now;
+    record.modified_by.clone_from(&ctx.user_id);
+    apply_side_effects(api_name, record, ctx.now);
+    Ok(record.clone())
+}
+
 fn insert(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
     let items = match write_items(ctx) {
         Ok(items) => items,
@@ -1055,29 +1199,9 @@ fn insert(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
     let tz = ctx.tz();
     let mut results = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let prepared = match prepare(ctx.data, mi, item, i, None) {
-            Ok(p) => p,
-            Err(e) => {
-                results.push(Err(e));
-                continue;
-            }
-        };
-        let (values, owner, tags) = resolve_pending(ctx.data, mi, prepared, &ctx.user_id, ctx.now);
-        let id = ctx.data.new_id();
-        let mut record = Record {
-            id,
-            created: ctx.now,
-            modified: ctx.now,
-            created_by: ctx.user_id.clone(),
-            modified_by: ctx.user_id.clone(),
-            owner: owner.unwrap_or_else(|| ctx.user_id.clone()),
-            values: values.into_iter().filter(|(_, v)| !v.is_null()).collect(),
-            tags: tags.unwrap_or_default(),
-        };
-        let api_name = ctx.data.modules[mi].api_name;
-        apply_side_effects(api_name, &mut record, ctx.now);
-        results.push(Ok(success(ctx.data, &record, tz, "record added")));
-        ctx.data.modules[mi].records.push(record);
+        let result = insert_one(ctx, mi, item, i)
+            .map(|record| success(ctx.data, &record, tz, "record added"));
+        results.push(result);
     }
     batch_response(results, StatusCode::CREATED, StatusCode::BAD_REQUEST)
 }
@@ -1125,34 +1249,9 @@ fn update(ctx: &mut CrmCtx<'_>, mi: usize, path_id: Option<&str>) -> Response {
             )));
             continue;
         }
-        let prepared = match prepare(ctx.data, mi, item, i, Some(existing)) {
-            Ok(p) => p,
-            Err(e) => {
-                results.push(Err(e));
-                continue;
-            }
-        };
-        let (values, owner, tags) = resolve_pending(ctx.data, mi, prepared, &ctx.user_id, ctx.now);
-        let api_name = ctx.data.modules[mi].api_name;
-        let record = &mut ctx.data.modules[mi].records[pos];
-        for (k, v) in values {
-            if v.is_null() {
-                record.values.remove(&k);
-            } else {
-                record.values.insert(k, v);
-            }
-        }
-        if let Some(owner) = owner {
-            record.owner = owner;
-        }
-        if let Some(tags) = tags {
-            record.tags = tags;
-        }
-        record.modified = ctx.now;
-        record.modified_by.clone_from(&ctx.user_id);
-        apply_side_effects(api_name, record, ctx.now);
-        let record = record.clone();
-        results.push(Ok(success(ctx.data, &record, tz, "record updated")));
+        let result = update_one(ctx, mi, pos, item, i)
+            .map(|record| success(ctx.data, &record, tz, "record updated"));
+        results.push(result);
     }
     let all_failed = if precondition_failures == results.len() {
         StatusCode::PRECONDITION_FAILED

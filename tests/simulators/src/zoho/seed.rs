@@ -102,6 +102,8 @@ fn tag_id(data: &mut ZohoData, module: usize, name: &str) -> String {
     data.modules[module].tags.push(TagDef {
         id: id.clone(),
         name: name.to_owned(),
+        created: Some(data.org_created),
+        created_by: data.users.first().map(|u| u.id.clone()),
     });
     id
 }
@@ -356,5 +358,122 @@ fn populate(data: &mut ZohoData, now: DateTime<Utc>) {
             data.modules[ti].records.push(r);
             n += 1;
         }
+    }
+    seed_events(data, now);
+}
+
+/// Title, start, end, all-day, venue.
+type EventSpec = (String, DateTime<Utc>, DateTime<Utc>, bool, String);
+
+/// About 20 Events for the demo user: 10 match a Notes calendar entry by title and start
+/// (see `sample_cal`), 10 exist only in Zoho; some tagged `Private`, some with Participants.
+fn seed_events(data: &mut ZohoData, now: DateTime<Utc>) {
+    let Some(ei) = data.module_index("Events") else {
+        return;
+    };
+    let tz = data
+        .user(DEMO_USER_ID)
+        .map_or(chrono_tz::UTC, |u| u.time_zone);
+    let private = tag_id(data, ei, "Private");
+    let contacts: Vec<String> = data
+        .module("Contacts")
+        .map(|m| {
+            m.records
+                .iter()
+                .filter(|r| r.owner == DEMO_USER_ID)
+                .take(12)
+                .map(|r| r.id.to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let utc = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string();
+    let notes = crate::sample_cal::events(0, now);
+    let shared = notes
+        .iter()
+        .filter(|e| e.rrule.is_none())
+        .step_by(3)
+        .take(10);
+    let mut specs: Vec<EventSpec> = shared
+        .map(|e| {
+            let (start, end) = if e.all_day() {
+                let day = |d: chrono::NaiveDate| {
+                    d.and_hms_opt(0, 0, 0)
+                        .and_then(|l| l.and_local_timezone(tz).single())
+                        .map_or(e.start_utc(), |t| t.with_timezone(&Utc))
+                };
+                (
+                    day(e.start.date),
+                    day(e.start.date) + Duration::hours(24) - Duration::seconds(1),
+                )
+            } else {
+                (e.start_utc(), e.end_utc())
+            };
+            (e.title.clone(), start, end, e.all_day(), e.location.clone())
+        })
+        .collect();
+    let own = [
+        "Pipeline sync with sales",
+        "Demo for Globex",
+        "Contract negotiation",
+        "Partner onboarding",
+        "Webinar dry run",
+        "Account review: Initech",
+        "Follow-up call",
+        "Marketing sync",
+        "Pricing workshop",
+        "Customer lunch",
+    ];
+    for (k, title) in own.iter().enumerate() {
+        let offset = i64::try_from(k).unwrap_or(0) * 6 - 27;
+        let start = crate::common::whole_seconds(now) + Duration::days(offset)
+            - Duration::minutes(i64::from(
+                now.format("%M").to_string().parse::<u32>().unwrap_or(0),
+            ));
+        specs.push((
+            (*title).to_owned(),
+            start,
+            start + Duration::minutes(45),
+            false,
+            "Zoom".to_owned(),
+        ));
+    }
+    for (k, (title, start, end, all_day, venue)) in specs.into_iter().enumerate() {
+        let mut v = Map::new();
+        v.insert("Event_Title".into(), json!(title));
+        v.insert("Start_DateTime".into(), json!(utc(start)));
+        v.insert("End_DateTime".into(), json!(utc(end)));
+        v.insert("All_day".into(), json!(all_day));
+        if !venue.is_empty() {
+            v.insert("Venue".into(), json!(venue));
+        }
+        if k % 3 == 1 {
+            v.insert(
+                "Remind_At".into(),
+                json!([{ "unit": 15, "period": "minutes" }]),
+            );
+        }
+        if k % 4 == 2 && !contacts.is_empty() {
+            let mut participants = Vec::new();
+            for (j, id) in contacts.iter().skip(k % 5).take(2).enumerate() {
+                participants.push(json!({ "type": "contact", "participant": id, "invited": j == 0,
+                    "status": if j == 0 { "invited" } else { "not_known" }, "id": data.new_meta_id() }));
+            }
+            participants.push(
+                json!({ "type": "user", "participant": USER2_ID, "invited": false,
+                "status": "not_known", "id": data.new_meta_id() }),
+            );
+            participants.push(
+                json!({ "type": "email", "participant": "pat.guest@partner.example",
+                "Email": "pat.guest@partner.example", "name": "Pat Guest", "invited": false,
+                "status": "not_known", "id": data.new_meta_id() }),
+            );
+            v.insert("Participants".into(), Value::Array(participants));
+        }
+        let (created, modified) = stamps(k, now);
+        let mut r = record(data, DEMO_USER_ID, v, created, modified);
+        if k % 6 == 4 {
+            r.tags.push(private.clone());
+        }
+        data.modules[ei].records.push(r);
     }
 }
