@@ -7,6 +7,8 @@ pub mod check;
 pub mod commands;
 pub mod config;
 pub mod runner;
+pub mod server;
+pub mod server_config;
 pub mod store;
 pub mod upstream;
 pub mod web;

@@ -22,7 +22,8 @@ pub enum StoreError {
 }
 
 /// Each entry migrates the schema one version up.
-const MIGRATIONS: &[&str] = &[r"
+const MIGRATIONS: &[&str] = &[
+    r"
 CREATE TABLE links (
     profile TEXT NOT NULL,
     module  TEXT NOT NULL,
@@ -51,7 +52,56 @@ CREATE TABLE runs (
     report   TEXT NOT NULL
 );
 CREATE INDEX runs_by_profile ON runs (profile, id);
-"];
+",
+    r"
+-- The web server (nzsync serve): orgs, users, sessions, leases, created-record ids.
+-- Secrets (refresh tokens, Domino passwords) are AEAD-sealed blobs, never clear text.
+CREATE TABLE srv_orgs (
+    org_id     TEXT PRIMARY KEY,
+    admin_id   TEXT NOT NULL,
+    api_domain TEXT NOT NULL,
+    created    INTEGER NOT NULL
+);
+CREATE TABLE srv_users (
+    user_id         TEXT PRIMARY KEY,
+    org_id          TEXT NOT NULL REFERENCES srv_orgs (org_id) ON DELETE CASCADE,
+    email           TEXT NOT NULL,
+    name            TEXT NOT NULL,
+    is_admin        INTEGER NOT NULL DEFAULT 0,
+    added           INTEGER NOT NULL,
+    refresh_token   BLOB,
+    domino_url      TEXT,
+    domino_user     TEXT,
+    domino_password BLOB,
+    mail_db         TEXT,
+    settings        TEXT,
+    next_sync       INTEGER
+);
+CREATE INDEX srv_users_by_org ON srv_users (org_id);
+CREATE TABLE srv_sessions (
+    id_hash  TEXT PRIMARY KEY,
+    user_id  TEXT NOT NULL,
+    org_id   TEXT NOT NULL,
+    email    TEXT NOT NULL,
+    name     TEXT NOT NULL,
+    csrf     TEXT NOT NULL,
+    created  INTEGER NOT NULL,
+    expires  INTEGER NOT NULL
+);
+CREATE INDEX srv_sessions_by_user ON srv_sessions (user_id);
+CREATE TABLE srv_leases (
+    user_id  TEXT PRIMARY KEY,
+    token    TEXT NOT NULL,
+    expires  INTEGER NOT NULL
+);
+CREATE TABLE srv_created (
+    profile  TEXT NOT NULL,
+    module   TEXT NOT NULL,
+    zoho_id  TEXT NOT NULL,
+    PRIMARY KEY (profile, module, zoho_id)
+);
+",
+];
 
 /// A summary row of the run history.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -102,6 +152,11 @@ impl Store {
     /// When SQLite fails.
     pub fn in_memory() -> Result<Self, StoreError> {
         Self::init(Connection::open_in_memory()?)
+    }
+
+    /// The SQLite connection, for the web server's own tables (`srv_*`, see [`MIGRATIONS`]).
+    pub fn connection(&mut self) -> &mut Connection {
+        &mut self.conn
     }
 
     fn init(conn: Connection) -> Result<Self, StoreError> {

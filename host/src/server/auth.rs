@@ -1,0 +1,353 @@
+//! Sign-in with Zoho (OAuth 2.0 authorization code), server-side sessions, CSRF, and the
+//! extractors every other route uses to know who is calling.
+//!
+//! - `GET /auth/login` → 302 to Zoho's consent page with a random `state`, which is also put in
+//!   a short-lived HttpOnly cookie (`nzsync_oauth_state`, path `/auth`).
+//! - `GET /auth/callback?code&state` → the `state` must equal the cookie's; the code is
+//!   exchanged at the configured accounts server only (the `accounts-server` parameter is not
+//!   trusted); the CRM user and org are read; the first user of an org becomes its admin; a
+//!   session is created (`nzsync_session`, HttpOnly, SameSite=Lax, `Secure` on https) → 302 `/`.
+//! - `POST /auth/logout` (CSRF header) → the session is deleted.
+//! - `GET /api/me` → who is signed in, whether enabled, and the CSRF token.
+
+use axum::Json;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::crypto::{random_token, same, sha256_hex};
+use super::db::{self, SessionRow, UserRow};
+use super::{ApiError, AppState, now_ms, zoho};
+
+pub const SESSION_COOKIE: &str = "nzsync_session";
+const STATE_COOKIE: &str = "nzsync_oauth_state";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim().to_owned())
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, and Secure when the public URL is https.
+fn cookie_value(secure: bool, name: &str, value: &str, path: &str, max_age: i64) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
+}
+
+fn set_cookie(state: &AppState, name: &str, value: &str, path: &str, max_age: i64) -> HeaderValue {
+    HeaderValue::from_str(&cookie_value(
+        state.inner.config.secure_cookies(),
+        name,
+        value,
+        path,
+        max_age,
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn redirect(to: &str) -> Response {
+    let mut r = StatusCode::FOUND.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+/// `GET /auth/login`.
+pub async fn login(State(state): State<AppState>) -> Response {
+    let cfg = &state.inner.config;
+    let oauth_state = random_token();
+    let mut url = match url::Url::parse(&format!("{}/oauth/v2/auth", cfg.zoho.accounts_url)) {
+        Ok(u) => u,
+        Err(e) => return ApiError::internal(format!("zoho.accounts_url: {e}")).into_response(),
+    };
+    url.query_pairs_mut()
+        .append_pair("scope", zoho::SCOPES)
+        .append_pair("client_id", &cfg.zoho.client_id)
+        .append_pair("response_type", "code")
+        .append_pair("access_type", "offline")
+        .append_pair("prompt", "consent")
+        .append_pair(
+            "redirect_uri",
+            &format!("{}/auth/callback", cfg.server.public_url),
+        )
+        .append_pair("state", &oauth_state);
+    let mut r = redirect(url.as_str());
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&state, STATE_COOKIE, &oauth_state, "/auth", 600),
+    );
+    r
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// `GET /auth/callback`.
+pub async fn callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<CallbackQuery>,
+) -> Result<Response, ApiError> {
+    if let Some(e) = q.error {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "sign_in_failed",
+            format!("Zoho did not sign you in ({e})"),
+        ));
+    }
+    let expected = cookie(&headers, STATE_COOKIE);
+    match (&expected, &q.state) {
+        (Some(a), Some(b)) if !a.is_empty() && same(a, b) => {}
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "sign_in_failed",
+                "the sign-in expired or did not start here: start again at /auth/login",
+            ));
+        }
+    }
+    let code = q
+        .code
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| ApiError::bad_request("no authorization code in the callback"))?;
+    let grant = zoho::exchange_code(&state, &code).await?;
+    let (status, me) =
+        zoho::crm_get_with(&state, &grant.access_token, "users?type=CurrentUser").await?;
+    let me = zoho::crm_users(&me).into_iter().next().ok_or_else(|| {
+        ApiError::upstream(format!("Zoho CRM did not say who you are (HTTP {status})"))
+    })?;
+    let (status, org) = zoho::crm_get_with(&state, &grant.access_token, "org").await?;
+    let (org_id, _licences) = zoho::org_info(&org).ok_or_else(|| {
+        ApiError::upstream(format!(
+            "Zoho CRM did not describe your org (HTTP {status})"
+        ))
+    })?;
+
+    let now = now_ms();
+    let sealed = grant
+        .refresh_token
+        .as_deref()
+        .map(|t| state.inner.key.seal(&zoho::refresh_context(&me.user_id), t));
+    let enabled = {
+        let mut store = state.store();
+        let tx = store.connection().transaction()?;
+        if !db::org_exists(&tx, &org_id)? {
+            // The first user who signs in for an org installs the integration and is its admin.
+            db::insert_org(
+                &tx,
+                &org_id,
+                &me.user_id,
+                &state.inner.config.zoho.api_domain,
+                now,
+            )?;
+            db::insert_user(
+                &tx,
+                &UserRow {
+                    user_id: me.user_id.clone(),
+                    org_id: org_id.clone(),
+                    email: me.email.clone(),
+                    name: me.name.clone(),
+                    is_admin: true,
+                    added: now,
+                    refresh_token: sealed.clone(),
+                    domino_url: None,
+                    domino_user: None,
+                    domino_password: None,
+                    mail_db: None,
+                    settings: None,
+                    next_sync: None,
+                },
+            )?;
+        }
+        let enabled = match db::user(&tx, &me.user_id)? {
+            Some(u) if u.org_id == org_id => {
+                db::update_identity(&tx, &me.user_id, &me.email, &me.name, sealed.as_deref())?;
+                true
+            }
+            _ => false,
+        };
+        tx.commit()?;
+        enabled
+    };
+    if enabled {
+        zoho::remember(&state, &me.user_id, &grant.access_token, grant.expires_in).await;
+    }
+    let session_id = random_token();
+    let hours = i64::from(state.inner.config.server.session_hours);
+    db::insert_session(
+        state.store().connection(),
+        &sha256_hex(&session_id),
+        &SessionRow {
+            user_id: me.user_id,
+            org_id,
+            email: me.email,
+            name: me.name,
+            csrf: random_token(),
+        },
+        now,
+        now + hours * 3_600_000,
+    )?;
+    let mut r = redirect("/");
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&state, SESSION_COOKIE, &session_id, "/", hours * 3600),
+    );
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&state, STATE_COOKIE, "", "/auth", 0),
+    );
+    Ok(r)
+}
+
+/// `POST /auth/logout`.
+pub async fn logout(State(state): State<AppState>, session: Session) -> Result<Response, ApiError> {
+    db::delete_session(state.store().connection(), &session.id_hash)?;
+    let mut r = Json(json!({ "signed_out": true })).into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&state, SESSION_COOKIE, "", "/", 0),
+    );
+    Ok(r)
+}
+
+/// `GET /api/me`.
+pub async fn me(State(state): State<AppState>, session: Session) -> Result<Json<Value>, ApiError> {
+    let user = db::user(state.store().connection(), &session.row.user_id)?
+        .filter(|u| u.org_id == session.row.org_id);
+    let s = &session.row;
+    Ok(Json(match user {
+        Some(u) => json!({
+            "user_id": s.user_id, "email": u.email, "name": u.name, "org_id": s.org_id,
+            "enabled": true, "admin": u.is_admin, "csrf_token": s.csrf,
+            "connected": u.connected(),
+            "domino": u.domino_url.as_ref().map(|url| json!({
+                "server": url, "user": u.domino_user, "mail_db": u.mail_db,
+            })),
+            "crm_access": u.refresh_token.is_some(),
+        }),
+        None => json!({
+            "user_id": s.user_id, "email": s.email, "name": s.name, "org_id": s.org_id,
+            "enabled": false, "admin": false, "csrf_token": s.csrf,
+            "message": "you are signed in, but the integration's admin has not enabled you: ask them to add you under Manage Users, then sign in again",
+        }),
+    }))
+}
+
+/// A signed-in browser (any user). Requires the CSRF header on state-changing methods.
+pub struct Session {
+    pub id_hash: String,
+    pub row: SessionRow,
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let unauthorized = || {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "not_signed_in",
+                "not signed in, or the sign-in expired: sign in with Zoho at /auth/login",
+            )
+        };
+        let id = cookie(&parts.headers, SESSION_COOKIE)
+            .filter(|c| !c.is_empty())
+            .ok_or_else(unauthorized)?;
+        let id_hash = sha256_hex(&id);
+        let row = db::session(state.store().connection(), &id_hash, now_ms())?
+            .ok_or_else(unauthorized)?;
+        // Only reads go without the CSRF header (an OPTIONS through the proxy is not a read).
+        let safe = matches!(parts.method, Method::GET | Method::HEAD);
+        if !safe {
+            let ok = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| same(v, &row.csrf));
+            if !ok {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf",
+                    "missing or wrong X-CSRF-Token header (take it from GET /api/me)",
+                ));
+            }
+        }
+        Ok(Self { id_hash, row })
+    }
+}
+
+/// A signed-in user the admin enabled (or the admin).
+pub struct Member {
+    pub user: UserRow,
+}
+
+impl FromRequestParts<AppState> for Member {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let session = Session::from_request_parts(parts, state).await?;
+        let user = db::user(state.store().connection(), &session.row.user_id)?
+            .filter(|u| u.org_id == session.row.org_id)
+            .ok_or_else(|| {
+                ApiError::forbidden(
+                    "the integration's admin has not enabled you: ask them to add you under Manage Users",
+                )
+            })?;
+        Ok(Self { user })
+    }
+}
+
+/// The org's admin.
+pub struct Admin {
+    pub user: UserRow,
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Member { user } = Member::from_request_parts(parts, state).await?;
+        if !user.is_admin {
+            return Err(ApiError::forbidden(
+                "only the integration's admin can manage users",
+            ));
+        }
+        Ok(Self { user })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_http_only_lax_and_secure_on_https() {
+        let c = cookie_value(true, SESSION_COOKIE, "abc", "/", 60);
+        assert_eq!(
+            c,
+            "nzsync_session=abc; Path=/; Max-Age=60; HttpOnly; SameSite=Lax; Secure"
+        );
+        assert!(!cookie_value(false, SESSION_COOKIE, "abc", "/", 60).contains("Secure"));
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; nzsync_session=xyz; b=2"),
+        );
+        assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("xyz"));
+        assert_eq!(cookie(&h, "nzsync"), None);
+    }
+}

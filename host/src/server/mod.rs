@@ -1,0 +1,279 @@
+//! The web server of `nzsync serve` (and `nzsync demo`): sign-in with Zoho, users and their
+//! admin (F8), Connect / Change Password / readiness (F1, F7, F2), per-user sync settings (F3),
+//! run history, the sync lease for the browser-run engine, headless runs under wasmtime, the
+//! proxy to each user's two upstreams, uninstall (F9) and scheduled syncs (B7).
+//!
+//! [`app`] is the whole HTTP surface; every route checks who is calling:
+//!
+//! - `/auth/*` — sign-in (OAuth authorization code), callback, sign-out.
+//! - `/api/*` — JSON. A session cookie is required (401 without a valid one); a state-changing
+//!   request must also carry `X-CSRF-Token` equal to the session's token from `/api/me` (403
+//!   otherwise). Only users the admin enabled (and the admin) get past `/api/me` (403).
+//! - `/proxy/domino/*`, `/proxy/zoho/*` — the caller's own upstreams, with credentials added.
+//!
+//! Errors are `{"error":{"code":"…","message":"…"}}` with a plain message.
+
+mod auth;
+mod connect;
+pub mod crypto;
+mod db;
+mod proxy;
+pub mod schedule;
+mod settings;
+mod sync;
+mod uninstall;
+mod users;
+mod zoho;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Json;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use serde_json::json;
+
+use crate::runner::{Limits, Runner};
+use crate::server_config::ServerConfig;
+use crate::store::{Store, StoreError};
+use crypto::MasterKey;
+
+pub use settings::UserSettings;
+
+/// Largest JSON body accepted on `/api/*`.
+const MAX_API_BODY: usize = 4 * 1024 * 1024;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The HTTP client could not start.
+    #[error("cannot start the HTTP client: {0}")]
+    Http(String),
+    /// The config is unusable.
+    #[error("{0}")]
+    Config(String),
+}
+
+/// Shared server state. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Shared>,
+}
+
+struct Shared {
+    config: ServerConfig,
+    client_secret: String,
+    key: MasterKey,
+    store: Mutex<Store>,
+    http: reqwest::Client,
+    runner: tokio::sync::OnceCell<Arc<Runner>>,
+    limits: Limits,
+    /// user id → (access token, expiry).
+    tokens: tokio::sync::Mutex<HashMap<String, (String, Instant)>>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("public_url", &self.inner.config.server.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// State for `config`, with the master key, opening (and migrating) the configured store.
+    ///
+    /// # Errors
+    /// [`ServerError`] when the store, the client secret or the HTTP client is unusable.
+    pub fn new(config: ServerConfig, master_key: &[u8; 32]) -> Result<Self, ServerError> {
+        if let Some(dir) = config
+            .store
+            .path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                ServerError::Config(format!(
+                    "cannot create the store folder {}: {e}",
+                    dir.display()
+                ))
+            })?;
+        }
+        let store = Store::open(&config.store.path)?;
+        Self::with_store(config, master_key, store, Limits::default())
+    }
+
+    /// State over an already open store, with guest limits for headless runs.
+    ///
+    /// # Errors
+    /// [`ServerError`] when the client secret or the HTTP client is unusable.
+    pub fn with_store(
+        config: ServerConfig,
+        master_key: &[u8; 32],
+        store: Store,
+        limits: Limits,
+    ) -> Result<Self, ServerError> {
+        let client_secret = config.client_secret().map_err(ServerError::Config)?;
+        let http = crate::upstream::client().map_err(|e| ServerError::Http(e.to_string()))?;
+        Ok(Self {
+            inner: Arc::new(Shared {
+                config,
+                client_secret,
+                key: MasterKey::new(master_key),
+                store: Mutex::new(store),
+                http,
+                runner: tokio::sync::OnceCell::new(),
+                limits,
+                tokens: tokio::sync::Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// The config the server runs with.
+    #[must_use]
+    pub fn config(&self) -> &ServerConfig {
+        &self.inner.config
+    }
+
+    fn store(&self) -> MutexGuard<'_, Store> {
+        self.inner
+            .store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The wasmtime runner, compiled on first use (off the async threads).
+    async fn runner(&self) -> Result<Arc<Runner>, ApiError> {
+        let limits = self.inner.limits;
+        self.inner
+            .runner
+            .get_or_try_init(|| async move {
+                tokio::task::spawn_blocking(move || Runner::new(limits).map(Arc::new))
+                    .await
+                    .map_err(|e| ApiError::internal(format!("sync engine: {e}")))?
+                    .map_err(|e| ApiError::internal(e.to_string()))
+            })
+            .await
+            .cloned()
+    }
+}
+
+/// A refusal or failure, as the API answers it.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+    fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+    fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+    fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+    fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", message)
+    }
+    fn upstream(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_GATEWAY, "upstream", message)
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.status)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "store");
+        Self::internal(e.to_string())
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::from(e).into()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({ "error": { "code": self.code, "message": self.message } })),
+        )
+            .into_response()
+    }
+}
+
+/// Milliseconds since the epoch.
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// The store profile of a server user (keys links, cursors and run history).
+fn profile(user_id: &str) -> String {
+    format!("srv:{user_id}")
+}
+
+/// The whole server: `/auth/*`, `/api/*` and `/proxy/*`. Merge the widget's routes next to it.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/api/me", get(auth::me))
+        .route("/api/users", get(users::list).post(users::add))
+        .route("/api/users/{user_id}", delete(users::remove))
+        .route("/api/connect", post(connect::connect))
+        .route("/api/password", post(connect::change_password))
+        .route("/api/readiness", get(connect::readiness))
+        .route(
+            "/api/settings",
+            get(settings::get_settings).put(settings::put_settings),
+        )
+        .route("/api/runs", get(sync::list_runs).post(sync::post_run))
+        .route("/api/runs/{id}", get(sync::get_run))
+        .route(
+            "/api/sync/lease",
+            post(sync::acquire_lease).delete(sync::release_lease),
+        )
+        .route("/api/sync/lease/renew", post(sync::renew_lease))
+        .route("/api/sync/state", get(sync::get_state))
+        .route("/api/sync/state-changes", post(sync::post_state_changes))
+        .route("/api/sync/run", post(sync::run_now))
+        .route("/api/uninstall", post(uninstall::uninstall))
+        .layer(DefaultBodyLimit::max(MAX_API_BODY));
+    Router::new()
+        .route("/auth/login", get(auth::login))
+        .route("/auth/callback", get(auth::callback))
+        .route("/auth/logout", post(auth::logout))
+        .merge(api)
+        .route("/proxy/domino/{*path}", axum::routing::any(proxy::domino))
+        .route("/proxy/zoho/{*path}", axum::routing::any(proxy::zoho))
+        .with_state(state)
+}

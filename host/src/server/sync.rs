@@ -1,0 +1,275 @@
+//! Syncing: the per-user lease (one sync at a time), the state the browser-run engine starts
+//! from and reports back into, the run history, and headless runs under wasmtime.
+//!
+//! The lease is a random token valid for [`LEASE_MS`]; the holder renews it while the sync
+//! runs and sends it in `X-Sync-Lease` with every state change and the final report.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sync_core::{RunReport, StateChange, SyncState};
+
+use super::auth::Member;
+use super::crypto::{random_token, same};
+use super::db::{self, UserRow};
+use super::{ApiError, AppState, connect, now_ms, profile};
+use crate::runner::RunnerError;
+use crate::upstream::Upstreams;
+
+/// How long a lease lasts unless renewed.
+pub const LEASE_MS: i64 = 120_000;
+const LEASE_HEADER: &str = "x-sync-lease";
+
+/// Takes the lease of `user_id`, or says who holds it.
+fn acquire(state: &AppState, user_id: &str) -> Result<(String, i64), ApiError> {
+    let now = now_ms();
+    let mut store = state.store();
+    let tx = store.connection().transaction()?;
+    if db::lease(&tx, user_id, now)?.is_some() {
+        return Err(ApiError::conflict(
+            "sync_running",
+            "a sync is already running for you; wait for it to finish",
+        ));
+    }
+    let token = random_token();
+    let expires = now + LEASE_MS;
+    db::put_lease(&tx, user_id, &token, expires)?;
+    tx.commit()?;
+    Ok((token, expires))
+}
+
+/// Checks the `X-Sync-Lease` header against the user's current lease.
+fn check_lease(state: &AppState, user_id: &str, headers: &HeaderMap) -> Result<String, ApiError> {
+    let given = headers
+        .get(LEASE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    match db::lease(state.store().connection(), user_id, now_ms())? {
+        Some((token, _)) if !given.is_empty() && same(&token, given) => Ok(token),
+        _ => Err(ApiError::conflict(
+            "no_lease",
+            "this sync does not hold the lease (it expired or another sync took it): start the sync again",
+        )),
+    }
+}
+
+/// `POST /api/sync/lease` → `{lease, expires}`; 409 while another sync holds it.
+pub async fn acquire_lease(
+    State(state): State<AppState>,
+    Member { user }: Member,
+) -> Result<Json<Value>, ApiError> {
+    let (token, expires) = acquire(&state, &user.user_id)?;
+    Ok(Json(json!({ "lease": token, "expires": expires })))
+}
+
+/// `POST /api/sync/lease/renew` (header `X-Sync-Lease`) → `{lease, expires}`.
+pub async fn renew_lease(
+    State(state): State<AppState>,
+    Member { user }: Member,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let token = check_lease(&state, &user.user_id, &headers)?;
+    let expires = now_ms() + LEASE_MS;
+    db::put_lease(state.store().connection(), &user.user_id, &token, expires)?;
+    Ok(Json(json!({ "lease": token, "expires": expires })))
+}
+
+/// `DELETE /api/sync/lease` (header `X-Sync-Lease`).
+pub async fn release_lease(
+    State(state): State<AppState>,
+    Member { user }: Member,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let token = check_lease(&state, &user.user_id, &headers)?;
+    db::delete_lease(state.store().connection(), &user.user_id, &token)?;
+    Ok(Json(json!({ "released": true })))
+}
+
+/// `GET /api/sync/state` → `{state, config}`: what the browser engine starts from.
+pub async fn get_state(
+    State(state): State<AppState>,
+    Member { user }: Member,
+) -> Result<Json<Value>, ApiError> {
+    let (config, _) = connect::stored(&state, &user)?;
+    let sync_state = state.store().load_state(&profile(&user.user_id))?;
+    Ok(Json(json!({
+        "state": sync_state,
+        "config": config.engine_config(false, false),
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangesBody {
+    changes: Vec<StateChange>,
+}
+
+/// `POST /api/sync/state-changes {changes:[StateChange]}` (header `X-Sync-Lease`).
+pub async fn post_state_changes(
+    State(state): State<AppState>,
+    Member { user }: Member,
+    headers: HeaderMap,
+    body: Result<Json<ChangesBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(body) =
+        body.map_err(|e| ApiError::bad_request(format!("state changes: {}", e.body_text())))?;
+    check_lease(&state, &user.user_id, &headers)?;
+    state
+        .store()
+        .apply(&profile(&user.user_id), &body.changes)?;
+    Ok(Json(json!({ "applied": body.changes.len() })))
+}
+
+/// Stores a finished report and remembers which CRM records the sync created.
+fn record(state: &AppState, user_id: &str, report: &RunReport) -> Result<i64, ApiError> {
+    let p = profile(user_id);
+    let mut store = state.store();
+    let id = store.record_run(&p, report)?;
+    if report.dry_run {
+        return Ok(id);
+    }
+    let sync_state = store.load_state(&p)?;
+    let conn = store.connection();
+    for m in &report.modules {
+        for e in &m.entries {
+            if e.verdict != sync_core::plan::Verdict::Created
+                || e.crm.as_deref() != Some("create")
+                || e.error.is_some()
+            {
+                continue;
+            }
+            let zoho_id = e.zoho_id.as_ref().map(|z| z.0.clone()).or_else(|| {
+                let unid = e.unid.as_ref()?;
+                sync_state
+                    .modules
+                    .get(&m.module)?
+                    .links
+                    .iter()
+                    .find(|l| &l.unid == unid)
+                    .map(|l| l.zoho_id.0.clone())
+            });
+            if let Some(z) = zoho_id {
+                db::add_created(conn, &p, m.module.crm_api_name(), &z)?;
+            }
+        }
+    }
+    Ok(id)
+}
+
+/// `POST /api/runs` (a `RunReport`, header `X-Sync-Lease`) → `{id}`.
+pub async fn post_run(
+    State(state): State<AppState>,
+    Member { user }: Member,
+    headers: HeaderMap,
+    body: Result<Json<RunReport>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(report) =
+        body.map_err(|e| ApiError::bad_request(format!("run report: {}", e.body_text())))?;
+    check_lease(&state, &user.user_id, &headers)?;
+    let id = record(&state, &user.user_id, &report)?;
+    Ok(Json(json!({ "id": id })))
+}
+
+/// `GET /api/runs` → `{runs:[summary]}`, newest first (the caller's only).
+pub async fn list_runs(
+    State(state): State<AppState>,
+    Member { user }: Member,
+) -> Result<Json<Value>, ApiError> {
+    let runs = state.store().runs(&profile(&user.user_id), 100)?;
+    Ok(Json(json!({ "runs": runs })))
+}
+
+/// `GET /api/runs/{id}` → the report (the caller's only; 404 otherwise).
+pub async fn get_run(
+    State(state): State<AppState>,
+    Member { user }: Member,
+    Path(id): Path<i64>,
+) -> Result<Json<RunReport>, ApiError> {
+    state
+        .store()
+        .run_report(&profile(&user.user_id), id)?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no run {id} in your history")))
+}
+
+/// Options of a headless run.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunOptions {
+    /// Preview only.
+    pub dry_run: bool,
+    /// Let this run delete more than half of a module's linked records.
+    pub allow_mass_delete: bool,
+}
+
+/// One headless sync for `user` under wasmtime, holding the lease throughout.
+///
+/// # Errors
+/// [`ApiError`] when the lease is taken, the user is not connected, or the runner fails.
+pub async fn run_headless(
+    state: &AppState,
+    user: &UserRow,
+    opts: RunOptions,
+) -> Result<(i64, RunReport), ApiError> {
+    let (config, secrets) = connect::stored(state, user)?;
+    let runner = state.runner().await?;
+    let (token, _) = acquire(state, &user.user_id)?;
+    let renewer = {
+        let state = state.clone();
+        let user_id = user.user_id.clone();
+        let token = token.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_millis(
+                u64::try_from(LEASE_MS / 4).unwrap_or(30_000),
+            ));
+            loop {
+                tick.tick().await;
+                let _ = db::put_lease(
+                    state.store().connection(),
+                    &user_id,
+                    &token,
+                    now_ms() + LEASE_MS,
+                );
+            }
+        })
+    };
+    let result = async {
+        let up = Arc::new(Upstreams::new(&config, &secrets).map_err(ApiError::internal)?);
+        let p = profile(&user.user_id);
+        let sync_state: SyncState = state.store().load_state(&p)?;
+        let engine_config = config.engine_config(opts.dry_run, opts.allow_mass_delete);
+        let report = runner
+            .run(&engine_config, &sync_state, up, |changes| {
+                if opts.dry_run {
+                    return Ok(());
+                }
+                state.store().apply(&p, changes).map_err(RunnerError::from)
+            })
+            .await
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        let id = record(state, &user.user_id, &report)?;
+        Ok::<_, ApiError>((id, report))
+    }
+    .await;
+    renewer.abort();
+    // Wait for the renewer to stop so it cannot write the lease back after the release.
+    let _ = renewer.await;
+    let _ = db::delete_lease(state.store().connection(), &user.user_id, &token);
+    result
+}
+
+/// `POST /api/sync/run {dry_run?, allow_mass_delete?}` → `{id, report}`: a headless sync now.
+pub async fn run_now(
+    State(state): State<AppState>,
+    Member { user }: Member,
+    body: Option<Json<RunOptions>>,
+) -> Result<Json<Value>, ApiError> {
+    let opts = body.map(|Json(o)| o).unwrap_or_default();
+    let (id, report) = run_headless(&state, &user, opts).await?;
+    Ok(Json(json!({ "id": id, "report": report })))
+}

@@ -1,0 +1,366 @@
+//! `server.toml`: the configuration of `nzsync serve` (the multi-user web server).
+//!
+//! ```toml
+//! [server]
+//! listen = "127.0.0.1:8080"                  # default
+//! public_url = "https://sync.example.com"    # what browsers and Zoho's redirect see
+//! session_hours = 12                         # default
+//! [zoho]                                     # the OAuth client registered in Zoho's API console
+//! client_id = "1000.XXXX"
+//! client_secret_env = "NZSYNC_ZOHO_SECRET"   # or client_secret = "…"
+//! accounts_url = "https://accounts.zoho.com"
+//! api_domain = "https://www.zohoapis.com"
+//! api_version = "v8"                         # default
+//! [store]
+//! path = "nzsync-server.db"                  # default
+//! [keys]
+//! master_key_file = "master.key"             # or the environment variable NZSYNC_MASTER_KEY
+//! [schedule]
+//! enabled = true                             # default
+//! max_concurrent = 2                         # default
+//! tick_secs = 30                             # default
+//! ```
+//!
+//! Unknown keys are refused; relative paths are resolved against the config file's folder. The
+//! master key is 32 bytes, base64 (standard alphabet), in the file or in `NZSYNC_MASTER_KEY`;
+//! the server refuses to start without one.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use serde::Deserialize;
+
+/// Environment variable that may hold the master key (base64 of 32 bytes).
+pub const MASTER_KEY_ENV: &str = "NZSYNC_MASTER_KEY";
+
+/// Why the server config could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The path given.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or has wrong keys or values.
+    #[error("config file {path} is not valid: {message}")]
+    Parse {
+        /// The path given.
+        path: PathBuf,
+        /// What the parser said (with line and column).
+        message: String,
+    },
+    /// A value is present but not usable.
+    #[error("config file {path}: {message}")]
+    Invalid {
+        /// The path given.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// No usable master key.
+    #[error("master key: {0}")]
+    MasterKey(String),
+}
+
+/// `[server]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Address to listen on.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// The URL browsers reach the server at (the OAuth redirect is `{public_url}/auth/callback`).
+    pub public_url: String,
+    /// How long a sign-in lasts.
+    #[serde(default = "default_session_hours")]
+    pub session_hours: u32,
+}
+
+/// `[zoho]`: the OAuth client and the Zoho data centre.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZohoClientConfig {
+    /// OAuth client id.
+    pub client_id: String,
+    /// OAuth client secret, in clear (prefer `client_secret_env`).
+    pub client_secret: Option<String>,
+    /// Environment variable holding the client secret.
+    pub client_secret_env: Option<String>,
+    /// Accounts server, e.g. `https://accounts.zoho.com`.
+    pub accounts_url: String,
+    /// API domain, e.g. `https://www.zohoapis.com`.
+    pub api_domain: String,
+    /// API version path segment.
+    #[serde(default = "default_api_version")]
+    pub api_version: String,
+}
+
+/// `[store]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerStoreConfig {
+    /// SQLite file.
+    pub path: PathBuf,
+}
+
+impl Default for ServerStoreConfig {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::from("nzsync-server.db"),
+        }
+    }
+}
+
+/// `[keys]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KeysConfig {
+    /// File holding the master key (base64 of 32 bytes). `NZSYNC_MASTER_KEY` is used when absent.
+    pub master_key_file: Option<PathBuf>,
+}
+
+/// `[schedule]`: headless scheduled syncs (B7).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleConfig {
+    /// Run users' scheduled syncs.
+    pub enabled: bool,
+    /// Syncs at once at most (stay inside Zoho's concurrency limit).
+    pub max_concurrent: u32,
+    /// How often the scheduler looks for due syncs.
+    pub tick_secs: u64,
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            max_concurrent: 2,
+            tick_secs: 30,
+        }
+    }
+}
+
+/// The whole file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// `[server]`.
+    pub server: HttpConfig,
+    /// `[zoho]`.
+    pub zoho: ZohoClientConfig,
+    /// `[store]`.
+    #[serde(default)]
+    pub store: ServerStoreConfig,
+    /// `[keys]`.
+    #[serde(default)]
+    pub keys: KeysConfig,
+    /// `[schedule]`.
+    #[serde(default)]
+    pub schedule: ScheduleConfig,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+fn default_session_hours() -> u32 {
+    12
+}
+fn default_api_version() -> String {
+    "v8".into()
+}
+
+fn check_url(name: &str, s: &str) -> Result<(), String> {
+    match url::Url::parse(s) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(()),
+        _ => Err(format!("{name} = {s:?} is not an http(s) URL")),
+    }
+}
+
+impl ServerConfig {
+    /// Reads and checks `path` (the master key is read separately, by [`ServerConfig::master_key`]).
+    ///
+    /// # Errors
+    /// [`ServerConfigError`] naming the file and the problem.
+    pub fn load(path: &Path) -> Result<Self, ServerConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ServerConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses `text` as if read from `path`.
+    ///
+    /// # Errors
+    /// [`ServerConfigError`] naming the file and the problem.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ServerConfigError> {
+        let mut cfg: ServerConfig = toml::from_str(text).map_err(|e| ServerConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        let invalid = |message: String| ServerConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        let dir = path.parent().unwrap_or(Path::new("."));
+        if cfg.store.path.is_relative() {
+            cfg.store.path = dir.join(&cfg.store.path);
+        }
+        if let Some(f) = &cfg.keys.master_key_file
+            && f.is_relative()
+        {
+            cfg.keys.master_key_file = Some(dir.join(f));
+        }
+        cfg.server.public_url = cfg.server.public_url.trim_end_matches('/').to_owned();
+        cfg.zoho.accounts_url = cfg.zoho.accounts_url.trim_end_matches('/').to_owned();
+        cfg.zoho.api_domain = cfg.zoho.api_domain.trim_end_matches('/').to_owned();
+        check_url("server.public_url", &cfg.server.public_url).map_err(invalid)?;
+        check_url("zoho.accounts_url", &cfg.zoho.accounts_url).map_err(invalid)?;
+        check_url("zoho.api_domain", &cfg.zoho.api_domain).map_err(invalid)?;
+        if cfg.zoho.client_id.trim().is_empty() {
+            return Err(invalid("zoho.client_id is empty".into()));
+        }
+        if cfg.server.session_hours == 0 {
+            return Err(invalid("server.session_hours must be at least 1".into()));
+        }
+        if cfg.schedule.max_concurrent == 0 || cfg.schedule.tick_secs == 0 {
+            return Err(invalid(
+                "schedule.max_concurrent and schedule.tick_secs must be at least 1".into(),
+            ));
+        }
+        cfg.client_secret().map_err(invalid)?;
+        Ok(cfg)
+    }
+
+    /// The Zoho OAuth client secret, from the file or the environment.
+    ///
+    /// # Errors
+    /// A message when neither is set.
+    pub fn client_secret(&self) -> Result<String, String> {
+        match (&self.zoho.client_secret, &self.zoho.client_secret_env) {
+            (Some(v), _) => Ok(v.clone()),
+            (None, Some(var)) => std::env::var(var)
+                .map_err(|_| format!("zoho.client_secret_env names {var}, which is not set")),
+            (None, None) => Err("zoho.client_secret (or zoho.client_secret_env) is missing".into()),
+        }
+    }
+
+    /// Whether session cookies get the `Secure` attribute.
+    #[must_use]
+    pub fn secure_cookies(&self) -> bool {
+        self.server.public_url.starts_with("https://")
+    }
+
+    /// The master key: `keys.master_key_file`, else `NZSYNC_MASTER_KEY`.
+    ///
+    /// # Errors
+    /// [`ServerConfigError::MasterKey`] when neither gives 32 bytes of base64.
+    pub fn master_key(&self) -> Result<[u8; 32], ServerConfigError> {
+        let (text, source) = match &self.keys.master_key_file {
+            Some(f) => (
+                std::fs::read_to_string(f).map_err(|e| {
+                    ServerConfigError::MasterKey(format!("cannot read {}: {e}", f.display()))
+                })?,
+                f.display().to_string(),
+            ),
+            None => (
+                std::env::var(MASTER_KEY_ENV).map_err(|_| {
+                    ServerConfigError::MasterKey(format!(
+                        "none configured: set keys.master_key_file or the environment variable \
+                         {MASTER_KEY_ENV} to 32 random bytes in base64 (e.g. `openssl rand -base64 32`)"
+                    ))
+                })?,
+                MASTER_KEY_ENV.to_owned(),
+            ),
+        };
+        parse_master_key(&text).map_err(|e| ServerConfigError::MasterKey(format!("{source}: {e}")))
+    }
+}
+
+/// Decodes a master key: base64 of exactly 32 bytes (surrounding whitespace ignored).
+///
+/// # Errors
+/// A message when it is not.
+pub fn parse_master_key(text: &str) -> Result<[u8; 32], String> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|_| "not base64".to_owned())?;
+    <[u8; 32]>::try_from(bytes.as_slice())
+        .map_err(|_| format!("must be 32 bytes, found {}", bytes.len()))
+}
+
+/// A fresh random master key, base64.
+#[must_use]
+pub fn generate_master_key() -> String {
+    use rand::RngCore as _;
+    let mut key = [0u8; 32];
+    rand::rng().fill_bytes(&mut key);
+    base64::engine::general_purpose::STANDARD.encode(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[server]
+public_url = "http://127.0.0.1:8080/"
+[zoho]
+client_id = "demo-client"
+client_secret = "demo-secret"
+accounts_url = "http://127.0.0.1:18082"
+api_domain = "http://127.0.0.1:18082"
+[keys]
+master_key_file = "k.key"
+"#;
+
+    #[test]
+    fn loads_with_defaults_and_resolves_paths() {
+        let c = ServerConfig::parse(GOOD, Path::new("/etc/nzsync/server.toml")).unwrap();
+        assert_eq!(c.server.listen, default_listen());
+        assert_eq!(c.server.public_url, "http://127.0.0.1:8080");
+        assert_eq!(c.store.path, Path::new("/etc/nzsync/nzsync-server.db"));
+        assert_eq!(
+            c.keys.master_key_file.as_deref(),
+            Some(Path::new("/etc/nzsync/k.key"))
+        );
+        assert_eq!(c.zoho.api_version, "v8");
+        assert!(!c.secure_cookies());
+    }
+
+    #[test]
+    fn refuses_unknown_keys_and_bad_values() {
+        let p = Path::new("s.toml");
+        let e = ServerConfig::parse(&format!("{GOOD}\n[server2]\nx=1\n"), p).unwrap_err();
+        assert!(e.to_string().contains("server2"), "{e}");
+        let e =
+            ServerConfig::parse(&GOOD.replace("http://127.0.0.1:8080/", "nope"), p).unwrap_err();
+        assert!(e.to_string().contains("server.public_url"), "{e}");
+        let e = ServerConfig::parse(&GOOD.replace("client_secret = \"demo-secret\"", ""), p)
+            .unwrap_err();
+        assert!(e.to_string().contains("client_secret"), "{e}");
+    }
+
+    #[test]
+    fn master_keys_must_be_32_bytes_of_base64() {
+        assert!(parse_master_key(&generate_master_key()).is_ok());
+        assert!(parse_master_key("  ").is_err());
+        assert!(
+            parse_master_key("aGVsbG8=")
+                .unwrap_err()
+                .contains("32 bytes")
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = ServerConfig::parse(GOOD, &dir.path().join("s.toml")).unwrap();
+        let e = cfg.master_key().unwrap_err();
+        assert!(e.to_string().contains("cannot read"), "{e}");
+        std::fs::write(dir.path().join("k.key"), generate_master_key()).unwrap();
+        assert!(cfg.master_key().is_ok());
+    }
+}

@@ -1,0 +1,1257 @@
+//! The web server (`nzsync::server::app`) on a loopback port against the Domino and Zoho
+//! simulators: sign-in through the OAuth authorization-code flow, users and their admin,
+//! Connect, readiness, settings, leases, history, the proxy, headless runs and uninstall —
+//! including the refusals. Every address is loopback.
+
+#![allow(clippy::unwrap_used)] // A failed unwrap is how a test reports failure.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use nzsync::runner::Limits;
+use nzsync::server::{AppState, app};
+use nzsync::server_config::ServerConfig;
+use nzsync::store::Store;
+use nzsync_sim::{Seed, SimConfig, Simulators};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const PASSWORD: &str = "Pa55-w0rd-Secret!";
+const PASSWORD2: &str = "S3cond-Pa55!";
+
+struct World {
+    sims: Simulators,
+    base: String,
+    db_path: PathBuf,
+    _dir: tempfile::TempDir,
+    state: AppState,
+    /// Every body the server answered, to prove no secret is ever sent back.
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+async fn world(seed: Seed) -> World {
+    let sims = nzsync_sim::start(SimConfig {
+        domino_port: 0,
+        zoho_port: 0,
+        seed,
+        domino_users: vec![
+            ("demo".into(), PASSWORD.into()),
+            ("user2".into(), PASSWORD2.into()),
+        ],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        r#"
+[server]
+listen = "{addr}"
+public_url = "http://{addr}"
+[zoho]
+client_id = "demo-client"
+client_secret = "demo-secret"
+accounts_url = "{z}"
+api_domain = "{z}"
+[store]
+path = "server.db"
+[schedule]
+enabled = false
+"#,
+        z = sims.zoho_url
+    );
+    let cfg = ServerConfig::parse(&text, &dir.path().join("server.toml")).unwrap();
+    let db_path = cfg.store.path.clone();
+    let store = Store::open(&db_path).unwrap();
+    let state = AppState::with_store(cfg, &[42; 32], store, Limits::default()).unwrap();
+    let router = app(state.clone());
+    tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    World {
+        sims,
+        base: format!("http://{addr}"),
+        db_path,
+        _dir: dir,
+        state,
+        seen: std::sync::Arc::default(),
+    }
+}
+
+/// A browser: cookies by hand, no redirects followed.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookies: HashMap<String, String>,
+    csrf: Option<String>,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+impl Browser {
+    fn new(w: &World) -> Self {
+        Self::at(&w.base, w.seen.clone())
+    }
+
+    fn at(base: &str, seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>) -> Self {
+        Self {
+            http: client(),
+            base: base.to_owned(),
+            cookies: HashMap::new(),
+            csrf: None,
+            seen,
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn take_cookies(&mut self, r: &reqwest::Response) {
+        for v in r.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            assert!(v.contains("HttpOnly") && v.contains("SameSite=Lax"), "{v}");
+            let (kv, _) = v.split_once(';').unwrap();
+            let (k, val) = kv.split_once('=').unwrap();
+            if val.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), val.to_owned());
+            }
+        }
+    }
+
+    async fn get_raw(&mut self, url: &str) -> reqwest::Response {
+        let r = self
+            .http
+            .get(url)
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.take_cookies(&r);
+        r
+    }
+
+    /// Signs in as the Zoho user `email` through the simulator's consent page.
+    async fn sign_in(&mut self, email: &str) {
+        let r = self.get_raw(&format!("{}/auth/login", self.base)).await;
+        assert_eq!(r.status(), StatusCode::FOUND);
+        let consent = location(&r);
+        let page = self.http.get(&consent).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        assert!(page.text().await.unwrap().contains(email));
+        let url = url::Url::parse(&consent).unwrap();
+        let mut form: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        form.push(("user".into(), email.into()));
+        let accounts = format!("{}/oauth/v2/auth", url.origin().ascii_serialization());
+        let r = self
+            .http
+            .post(&accounts)
+            .header("content-type", FORM)
+            .body(form_body(&form))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FOUND);
+        let callback = location(&r);
+        assert!(callback.starts_with(&format!("{}/auth/callback?code=", self.base)));
+        let r = self.get_raw(&callback).await;
+        let status = r.status();
+        assert_eq!(status, StatusCode::FOUND, "{}", r.text().await.unwrap());
+        assert!(self.cookies.contains_key("nzsync_session"));
+        let (s, me) = self.call(Method::GET, "/api/me", None).await;
+        assert_eq!(s, StatusCode::OK, "{me}");
+        self.csrf = me["csrf_token"].as_str().map(str::to_owned);
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        csrf: bool,
+        extra: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let mut rb = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header());
+        if csrf && let Some(t) = &self.csrf {
+            rb = rb.header("x-csrf-token", t);
+        }
+        for (k, v) in extra {
+            rb = rb.header(*k, *v);
+        }
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let r = rb.send().await.unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        self.seen.lock().unwrap().push(text.clone());
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        self.send(method, path, body, true, &[]).await
+    }
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+fn form_body<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
+    let mut ser = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        ser.append_pair(k.as_ref(), v.as_ref());
+    }
+    ser.finish()
+}
+
+async fn sim_config(url: &str, body: Value) {
+    let r = client()
+        .post(format!("{url}/_sim/config"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+}
+
+fn connect_body(w: &World, password: &str) -> Value {
+    json!({ "server": w.sims.domino_url, "user": "demo", "password": password })
+}
+
+/// No clear password or Zoho token in the store file (and its write-ahead log).
+fn assert_no_secrets_stored(w: &World) {
+    let mut bytes = std::fs::read(&w.db_path).unwrap();
+    if let Ok(wal) = std::fs::read(w.db_path.with_extension("db-wal")) {
+        bytes.extend(wal);
+    }
+    for secret in [PASSWORD, PASSWORD2, "demo-secret"] {
+        assert!(
+            !bytes.windows(secret.len()).any(|x| x == secret.as_bytes()),
+            "{secret} stored in clear"
+        );
+    }
+    assert!(!contains_zoho_token(&bytes), "a Zoho token stored in clear");
+}
+
+/// Zoho tokens look like `1000.<32 hex>.<32 hex>`.
+fn contains_zoho_token(bytes: &[u8]) -> bool {
+    bytes.windows(5 + 32 + 1).any(|w| {
+        w.starts_with(b"1000.") && w[5..37].iter().all(u8::is_ascii_hexdigit) && w[37] == b'.'
+    })
+}
+
+fn assert_no_secrets_answered(w: &World) {
+    for body in w.seen.lock().unwrap().iter() {
+        for secret in [PASSWORD, PASSWORD2, "demo-secret"] {
+            assert!(
+                !body.contains(secret),
+                "a response carried {secret}: {body}"
+            );
+        }
+        assert!(
+            !contains_zoho_token(body.as_bytes()),
+            "a response carried a token: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sign_in_admin_manages_users_within_the_licence_count() {
+    let w = world(Seed::Empty).await;
+    let anon = Browser::new(&w);
+    let (s, _) = anon.call(Method::GET, "/api/me", None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+    let mut admin = Browser::new(&w);
+    admin.sign_in("demo@example.com").await;
+    let (_, me) = admin.call(Method::GET, "/api/me", None).await;
+    assert_eq!(me["admin"], true, "{me}");
+    assert_eq!(me["enabled"], true);
+    assert_eq!(me["connected"], false);
+
+    // A forged session cookie is not a session.
+    let mut forged = Browser::new(&w);
+    forged
+        .cookies
+        .insert("nzsync_session".into(), "0".repeat(64));
+    assert_eq!(
+        forged.call(Method::GET, "/api/settings", None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // user2 signs in but is not enabled: only /api/me answers.
+    let mut u2 = Browser::new(&w);
+    u2.sign_in("user2@example.com").await;
+    let (_, me2) = u2.call(Method::GET, "/api/me", None).await;
+    assert_eq!(me2["enabled"], false, "{me2}");
+    assert!(me2["message"].as_str().unwrap().contains("admin"));
+    for path in ["/api/settings", "/api/runs", "/api/users", "/api/readiness"] {
+        assert_eq!(
+            u2.call(Method::GET, path, None).await.0,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        u2.call(Method::GET, "/proxy/zoho/crm/v8/users", None)
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+
+    // The admin lists users; state changes need the CSRF header.
+    let (s, list) = admin.call(Method::GET, "/api/users", None).await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    assert_eq!(list["licences"], 5);
+    assert_eq!(list["used"], 1);
+    let user2_id = list["available"][0]["user_id"].as_str().unwrap().to_owned();
+    let (s, _) = admin
+        .send(
+            Method::POST,
+            "/api/users",
+            Some(json!({ "user": "user2@example.com" })),
+            false,
+            &[],
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = admin
+        .send(
+            Method::POST,
+            "/api/users",
+            Some(json!({ "user": "user2@example.com" })),
+            false,
+            &[("x-csrf-token", "wrong")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // Over the licence count.
+    sim_config(&w.sims.zoho_url, json!({ "licences": 1 })).await;
+    let (s, e) = admin
+        .call(
+            Method::POST,
+            "/api/users",
+            Some(json!({ "user": "user2@example.com" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert_eq!(e["error"]["code"], "licence_limit");
+    sim_config(&w.sims.zoho_url, json!({ "licences": 5 })).await;
+    let (s, e) = admin
+        .call(
+            Method::POST,
+            "/api/users",
+            Some(json!({ "user": "nobody@example.com" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
+    let (s, added) = admin
+        .call(
+            Method::POST,
+            "/api/users",
+            Some(json!({ "user": "user2@example.com" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{added}");
+    assert_eq!(
+        admin
+            .call(
+                Method::POST,
+                "/api/users",
+                Some(json!({ "user": user2_id }))
+            )
+            .await
+            .0,
+        StatusCode::CONFLICT
+    );
+
+    // user2 is enabled now, but is not the admin.
+    u2.sign_in("user2@example.com").await;
+    let (_, me2) = u2.call(Method::GET, "/api/me", None).await;
+    assert_eq!(me2["enabled"], true);
+    assert_eq!(me2["admin"], false);
+    assert_eq!(
+        u2.call(Method::GET, "/api/users", None).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let admin_id = me["user_id"].as_str().unwrap();
+    assert_eq!(
+        u2.call(Method::DELETE, &format!("/api/users/{admin_id}"), None)
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+
+    // Settings are per user and validated.
+    let mine = json!({ "contacts": true, "tasks": false, "events": "past_month",
+        "direction": "notes_to_crm", "conflict": "notes_wins", "schedule_minutes": 60 });
+    let (s, e) = u2
+        .call(Method::PUT, "/api/settings", Some(mine.clone()))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    assert_eq!(u2.call(Method::GET, "/api/settings", None).await.1, mine);
+    let (_, theirs) = admin.call(Method::GET, "/api/settings", None).await;
+    assert_eq!(theirs["direction"], "two_way");
+    for bad in [
+        json!({ "contacts": true, "tasks": true, "events": "yesterday", "direction": "two_way", "conflict": "crm_wins" }),
+        json!({ "contacts": true, "tasks": true, "events": "all", "direction": "two_way", "conflict": "crm_wins", "schedule_minutes": 1 }),
+        json!({ "contacts": true, "tasks": true, "events": "all", "direction": "two_way", "conflict": "crm_wins", "colour": "red" }),
+    ] {
+        let (s, e) = u2.call(Method::PUT, "/api/settings", Some(bad)).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");
+    }
+
+    // A user whose sync holds the lease cannot be removed.
+    let (s, lease) = u2.call(Method::POST, "/api/sync/lease", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let lease = lease["lease"].as_str().unwrap().to_owned();
+    assert_eq!(
+        u2.call(Method::POST, "/api/sync/lease", None).await.0,
+        StatusCode::CONFLICT
+    );
+    let (s, e) = admin
+        .call(Method::DELETE, &format!("/api/users/{user2_id}"), None)
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("running"));
+    let (s, _) = u2
+        .send(
+            Method::DELETE,
+            "/api/sync/lease",
+            None,
+            true,
+            &[("x-sync-lease", &lease)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, e) = admin
+        .call(Method::DELETE, &format!("/api/users/{user2_id}"), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    assert_eq!(
+        u2.call(Method::GET, "/api/me", None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // An expired session is refused; sign-out ends a session.
+    let conn = rusqlite::Connection::open(&w.db_path).unwrap();
+    let mut old = Browser::new(&w);
+    old.sign_in("demo@example.com").await;
+    conn.execute("UPDATE srv_sessions SET expires = 0", [])
+        .unwrap();
+    assert_eq!(
+        old.call(Method::GET, "/api/me", None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    admin.sign_in("demo@example.com").await;
+    assert_eq!(
+        admin.call(Method::POST, "/auth/logout", None).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        admin.call(Method::GET, "/api/me", None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    assert_no_secrets_stored(&w);
+    assert_no_secrets_answered(&w);
+}
+
+#[tokio::test]
+async fn callback_refuses_forged_state_and_codes_are_single_use() {
+    let w = world(Seed::Empty).await;
+    let mut b = Browser::new(&w);
+    let r = b.get_raw(&format!("{}/auth/login", w.base)).await;
+    let consent = location(&r);
+    let url = url::Url::parse(&consent).unwrap();
+    let mut form: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    form.push(("user".into(), "demo".into()));
+    let accounts = format!("{}/oauth/v2/auth", url.origin().ascii_serialization());
+    let r = b
+        .http
+        .post(&accounts)
+        .header("content-type", FORM)
+        .body(form_body(&form))
+        .send()
+        .await
+        .unwrap();
+    let callback = url::Url::parse(&location(&r)).unwrap();
+    let q: HashMap<String, String> = callback.query_pairs().into_owned().collect();
+    assert_eq!(q["location"], "us");
+    assert_eq!(q["accounts-server"], w.sims.zoho_url);
+
+    // Another browser (no state cookie) cannot complete this sign-in.
+    let mut other = Browser::new(&w);
+    let r = other.get_raw(callback.as_str()).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    // A forged state with the right cookie fails too.
+    let forged = callback.as_str().replace(&q["state"], &"f".repeat(64));
+    assert_eq!(b.get_raw(&forged).await.status(), StatusCode::BAD_REQUEST);
+
+    // The code itself: wrong redirect_uri, then single use.
+    let token = |secret: &str, redirect: &str| {
+        let form = vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("client_id", "demo-client".to_owned()),
+            ("client_secret", secret.to_owned()),
+            ("redirect_uri", redirect.to_owned()),
+            ("code", q["code"].clone()),
+        ];
+        let url = format!("{}/oauth/v2/token", w.sims.zoho_url);
+        async move {
+            client()
+                .post(url)
+                .header("content-type", FORM)
+                .body(form_body(&form))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let redirect = format!("{}/auth/callback", w.base);
+    let v = token("demo-secret", "http://127.0.0.1:1/cb").await;
+    assert_eq!(v["error"], "invalid_redirect_uri");
+    let v = token("wrong-secret", &redirect).await;
+    assert_eq!(v["error"], "invalid_client");
+    let v = token("demo-secret", &redirect).await;
+    assert!(v["refresh_token"].is_string(), "{v}");
+    assert_eq!(v["api_domain"], w.sims.zoho_url);
+    let v = token("demo-secret", &redirect).await;
+    assert_eq!(v["error"], "invalid_code");
+}
+
+#[tokio::test]
+async fn connect_checks_domino_and_the_proxy_reaches_only_the_users_servers() {
+    let w = world(Seed::Empty).await;
+    let mut admin = Browser::new(&w);
+    admin.sign_in("demo@example.com").await;
+    let connect = |body: Value| admin.call(Method::POST, "/api/connect", Some(body));
+
+    // Not connected yet.
+    assert_eq!(
+        admin
+            .call(Method::GET, "/proxy/domino/api/data", None)
+            .await
+            .0,
+        StatusCode::CONFLICT
+    );
+    let (s, e) = connect(connect_body(&w, "wrong")).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("wrong_password")),
+        "{e}"
+    );
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let (_, e) = connect(json!({ "server": dead, "user": "demo", "password": PASSWORD })).await;
+    assert_eq!(e["error"]["code"], "unreachable", "{e}");
+    let (_, e) =
+        connect(json!({ "server": w.sims.zoho_url, "user": "demo", "password": PASSWORD })).await;
+    assert_eq!(e["error"]["code"], "not_domino", "{e}");
+    let (s, _) =
+        connect(json!({ "server": "file:///etc/passwd", "user": "demo", "password": PASSWORD }))
+            .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    // DAS off at each level names the level and the admin step.
+    sim_config(
+        &w.sims.domino_url,
+        json!({ "enabled_services": ["Calendar"] }),
+    )
+    .await;
+    let (_, e) = connect(connect_body(&w, PASSWORD)).await;
+    assert_eq!(e["error"]["code"], "das_off_server", "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Enabled services")
+    );
+    sim_config(
+        &w.sims.domino_url,
+        json!({ "enabled_services": ["Data", "Calendar"],
+        "databases": { "mail/demo.nsf": { "allow_rest": 0 } } }),
+    )
+    .await;
+    let (_, e) = connect(connect_body(&w, PASSWORD)).await;
+    assert_eq!(e["error"]["code"], "das_off_database", "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Allow Domino Data Service")
+    );
+    sim_config(
+        &w.sims.domino_url,
+        json!({ "databases": { "mail/demo.nsf": { "allow_rest": 2,
+        "views": { "($Contacts)": { "das": false } } } } }),
+    )
+    .await;
+    let (_, e) = connect(connect_body(&w, PASSWORD)).await;
+    assert_eq!(e["error"]["code"], "das_off_view", "{e}");
+    sim_config(
+        &w.sims.domino_url,
+        json!({ "databases": { "mail/demo.nsf": {
+        "views": { "($Contacts)": { "das": true } } } } }),
+    )
+    .await;
+
+    let (s, e) = connect(connect_body(&w, PASSWORD)).await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    assert_eq!(e["mail_db"], "mail/demo.nsf");
+    let (_, me) = admin.call(Method::GET, "/api/me", None).await;
+    assert_eq!(me["connected"], true);
+    let (s, ready) = admin.call(Method::GET, "/api/readiness", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(ready["ready"], true, "{ready}");
+
+    // Change Password re-verifies.
+    let (s, _) = admin
+        .call(
+            Method::POST,
+            "/api/password",
+            Some(json!({ "password": "nope" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = admin
+        .call(
+            Method::POST,
+            "/api/password",
+            Some(json!({ "password": PASSWORD })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+
+    // The proxy adds the credentials of the caller's own servers.
+    let (s, v) = admin
+        .call(Method::GET, "/proxy/domino/api/data", None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = admin
+        .call(
+            Method::GET,
+            "/proxy/zoho/crm/v8/users?type=CurrentUser",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["users"][0]["email"], "demo@example.com");
+    let body = json!({ "data": [{ "Last_Name": "Proxy", "Email": "proxy@example.com" }] });
+    let (s, _) = admin
+        .send(
+            Method::POST,
+            "/proxy/zoho/crm/v8/Contacts",
+            Some(body.clone()),
+            false,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "state changes need the CSRF header"
+    );
+    let (s, v) = admin
+        .call(Method::POST, "/proxy/zoho/crm/v8/Contacts", Some(body))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // A Notes create through the proxy hands back the Location (the engine reads the new UNID
+    // from it) and the paging and clock headers the engine uses.
+    let r = admin
+        .http
+        .post(format!(
+            "{}/proxy/domino/mail/demo.nsf/api/data/documents?form=Person",
+            admin.base
+        ))
+        .header("cookie", admin.cookie_header())
+        .header("x-csrf-token", admin.csrf.clone().unwrap())
+        .json(&json!({"LastName": "Via proxy"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let loc = r
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert!(
+        loc.contains("/api/data/documents/unid/"),
+        "location: {loc:?}"
+    );
+    assert!(r.headers().contains_key("date"));
+    let r = admin
+        .http
+        .get(format!(
+            "{}/proxy/domino/mail/demo.nsf/api/data/collections/name/%28%24Contacts%29?count=1",
+            admin.base
+        ))
+        .header("cookie", admin.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers().contains_key("content-range"),
+        "{:?}",
+        r.headers()
+    );
+    // The Zoho token expiring on the way is handled by the proxy.
+    w.sims.zoho().expire_all_tokens();
+    let (s, _) = admin
+        .call(
+            Method::GET,
+            "/proxy/zoho/crm/v8/Contacts?fields=Last_Name",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+
+    // Nothing else is reachable.
+    let before = w.sims.zoho().calls().len() + w.sims.domino().calls().len();
+    for bad in [
+        "/proxy/zoho/oauth/v2/token",
+        "/proxy/zoho/crm/v8/%2e%2e/%2e%2e/oauth/v2/token",
+        "/proxy/zoho/crm/v8/..%2f..%2foauth",
+        "/proxy/domino/http://127.0.0.2/x",
+        "/proxy/domino/http:%2F%2F127.0.0.2%2Fx",
+        "/proxy/domino/user@127.0.0.2/x",
+        "/proxy/domino/%5c%5c127.0.0.2/x",
+    ] {
+        let (s, v) = admin.call(Method::GET, bad, None).await;
+        assert!(
+            s == StatusCode::FORBIDDEN
+                || s == StatusCode::NOT_FOUND
+                || s == StatusCode::BAD_REQUEST,
+            "{bad}: {s} {v}"
+        );
+    }
+    let raw = admin
+        .http
+        .get(format!("{}/proxy/domino//127.0.0.2/x", w.base))
+        .header("cookie", admin.cookie_header())
+        .send()
+        .await
+        .unwrap();
+    assert!(raw.status().is_client_error(), "{}", raw.status());
+    assert_eq!(
+        w.sims.zoho().calls().len() + w.sims.domino().calls().len(),
+        before,
+        "a refused path reached an upstream"
+    );
+    // Without a session, nothing.
+    let anon = Browser::new(&w);
+    assert_eq!(
+        anon.call(Method::GET, "/proxy/domino/api/data", None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    // The browser's cookies and Authorization never reach the upstream.
+    let r = admin
+        .http
+        .get(format!("{}/proxy/domino/api/data", w.base))
+        .header("cookie", admin.cookie_header())
+        .header("authorization", "Basic dXNlcjI6d3Jvbmc=")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "the server's own credentials were used"
+    );
+    assert!(r.headers().get("set-cookie").is_none());
+    assert!(r.headers().get("www-authenticate").is_none());
+
+    assert_no_secrets_stored(&w);
+    assert_no_secrets_answered(&w);
+}
+
+/// Records in every CRM module.
+fn crm_records(w: &World) -> usize {
+    w.sims.zoho().dump()["modules"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|m| m.as_array().map_or(0, Vec::len))
+        .sum()
+}
+
+#[tokio::test]
+async fn headless_run_history_is_per_user_and_uninstall_deletes_everything() {
+    let w = world(Seed::Demo).await;
+    let crm_before = crm_records(&w);
+    let mut admin = Browser::new(&w);
+    admin.sign_in("demo@example.com").await;
+    let (s, e) = admin
+        .call(
+            Method::POST,
+            "/api/connect",
+            Some(connect_body(&w, PASSWORD)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let (s, e) = admin
+        .call(
+            Method::POST,
+            "/api/users",
+            Some(json!({ "user": "user2@example.com" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+
+    let (s, run) = admin
+        .call(Method::POST, "/api/sync/run", Some(json!({})))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{run}");
+    assert_ne!(run["report"]["outcome"], "failed", "{}", run["report"]);
+    let run_id = run["id"].as_i64().unwrap();
+    let created = crm_records(&w) - crm_before;
+    assert!(created > 0, "the sync created CRM records");
+    let (_, runs) = admin.call(Method::GET, "/api/runs", None).await;
+    assert_eq!(runs["runs"].as_array().unwrap().len(), 1);
+    let (s, report) = admin
+        .call(Method::GET, &format!("/api/runs/{run_id}"), None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(report, run["report"]);
+    // The lease was released after the run.
+    let (s, admin_lease) = admin.call(Method::POST, "/api/sync/lease", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let admin_lease = admin_lease["lease"].as_str().unwrap().to_owned();
+
+    // user2 sees none of it.
+    let mut u2 = Browser::new(&w);
+    u2.sign_in("user2@example.com").await;
+    assert_eq!(
+        u2.call(Method::GET, &format!("/api/runs/{run_id}"), None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        u2.call(Method::GET, "/api/runs", None).await.1["runs"],
+        json!([])
+    );
+
+    // The browser-run engine's path: lease, state, state changes, report.
+    let (s, e) = u2
+        .call(
+            Method::POST,
+            "/api/connect",
+            Some(json!({ "server": w.sims.domino_url, "user": "user2", "password": PASSWORD2 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let (s, st) = u2.call(Method::GET, "/api/sync/state", None).await;
+    assert_eq!(s, StatusCode::OK, "{st}");
+    assert_eq!(st["config"]["mail_db"], "mail/user2.nsf");
+    let change = json!({ "changes": [{ "op": "xref_ready", "module": "contacts" }] });
+    let (s, _) = u2
+        .call(
+            Method::POST,
+            "/api/sync/state-changes",
+            Some(change.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "no lease");
+    let (_, lease) = u2.call(Method::POST, "/api/sync/lease", None).await;
+    let lease = lease["lease"].as_str().unwrap().to_owned();
+    let (s, e) = u2
+        .send(
+            Method::POST,
+            "/api/sync/state-changes",
+            Some(change),
+            true,
+            &[("x-sync-lease", &lease)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let (s, _) = u2
+        .send(
+            Method::POST,
+            "/api/sync/lease/renew",
+            None,
+            true,
+            &[("x-sync-lease", &lease)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let mut browser_report = run["report"].clone();
+    browser_report["dry_run"] = json!(true);
+    let (s, posted) = u2
+        .send(
+            Method::POST,
+            "/api/runs",
+            Some(browser_report),
+            true,
+            &[("x-sync-lease", &lease)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{posted}");
+    let (_, st) = u2.call(Method::GET, "/api/sync/state", None).await;
+    assert_eq!(
+        st["state"]["modules"]["contacts"]["crm_xref_ready"], true,
+        "{st}"
+    );
+    assert_eq!(
+        u2.call(Method::GET, "/api/runs", None).await.1["runs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // The admin's history is still only the admin's.
+    assert_eq!(
+        admin.call(Method::GET, "/api/runs", None).await.1["runs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    u2.send(
+        Method::DELETE,
+        "/api/sync/lease",
+        None,
+        true,
+        &[("x-sync-lease", &lease)],
+    )
+    .await;
+
+    // A user's uninstall removes only their own data.
+    let (s, done) = u2
+        .call(
+            Method::POST,
+            "/api/uninstall",
+            Some(json!({ "confirm": true, "delete_crm_records": true })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{done}");
+    assert_eq!(done["uninstalled"], "user");
+    assert_eq!(done["crm_records_deleted"], 0);
+    assert_eq!(
+        u2.call(Method::GET, "/api/me", None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(crm_records(&w), crm_before + created);
+    assert_eq!(
+        admin.call(Method::GET, "/api/runs", None).await.1["runs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let (_, list) = admin.call(Method::GET, "/api/users", None).await;
+    assert_eq!(list["used"], 1, "{list}");
+    u2.sign_in("user2@example.com").await;
+    assert_eq!(
+        u2.call(Method::GET, "/api/me", None).await.1["enabled"],
+        false
+    );
+
+    // Uninstall: not while a sync runs; needs confirmation; then the org's data goes, with the
+    // CRM records the sync created (and only those).
+    let (s, _) = admin
+        .call(
+            Method::POST,
+            "/api/uninstall",
+            Some(json!({ "confirm": true })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    admin
+        .send(
+            Method::DELETE,
+            "/api/sync/lease",
+            None,
+            true,
+            &[("x-sync-lease", &admin_lease)],
+        )
+        .await;
+    let (s, _) = admin
+        .call(
+            Method::POST,
+            "/api/uninstall",
+            Some(json!({ "confirm": false })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, done) = admin
+        .call(
+            Method::POST,
+            "/api/uninstall",
+            Some(json!({ "confirm": true, "delete_crm_records": true })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{done}");
+    assert_eq!(
+        done["crm_records_deleted"].as_u64().unwrap() as usize,
+        created,
+        "{done}"
+    );
+    assert_eq!(crm_records(&w), crm_before);
+    assert_eq!(
+        admin.call(Method::GET, "/api/me", None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        u2.call(Method::GET, "/api/me", None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let conn = rusqlite::Connection::open(&w.db_path).unwrap();
+    for table in [
+        "srv_orgs",
+        "srv_users",
+        "srv_sessions",
+        "srv_leases",
+        "srv_created",
+        "links",
+        "module_state",
+        "runs",
+    ] {
+        let n: i64 = conn
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0, "{table} still has rows");
+    }
+    drop(conn);
+    let bytes = std::fs::read(&w.db_path).unwrap();
+    assert!(
+        !bytes.windows(16).any(|x| x == b"demo@example.com"),
+        "deleted data lingers in the file"
+    );
+    assert_no_secrets_answered(&w);
+}
+
+#[tokio::test]
+async fn scheduled_syncs_run_when_due_and_one_failure_does_not_stop_another() {
+    let w = world(Seed::Demo).await;
+    let mut admin = Browser::new(&w);
+    admin.sign_in("demo@example.com").await;
+    admin
+        .call(
+            Method::POST,
+            "/api/users",
+            Some(json!({ "user": "user2@example.com" })),
+        )
+        .await;
+    let mut u2 = Browser::new(&w);
+    u2.sign_in("user2@example.com").await;
+    let (s, _) = admin
+        .call(
+            Method::POST,
+            "/api/connect",
+            Some(connect_body(&w, PASSWORD)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = u2
+        .call(
+            Method::POST,
+            "/api/connect",
+            Some(json!({ "server": w.sims.domino_url, "user": "user2", "password": PASSWORD2 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let settings = json!({ "contacts": true, "tasks": true, "events": "off",
+        "direction": "two_way", "conflict": "crm_wins", "schedule_minutes": 15 });
+    for b in [&admin, &u2] {
+        let (s, e) = b
+            .call(Method::PUT, "/api/settings", Some(settings.clone()))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{e}");
+    }
+    // Nothing is due yet.
+    let scheduler = nzsync::server::schedule::Scheduler::new(1);
+    assert_eq!(scheduler.tick(&w.state), 0);
+
+    // Both become due; user2's Domino server has gone away.
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let conn = rusqlite::Connection::open(&w.db_path).unwrap();
+    conn.execute("UPDATE srv_users SET next_sync = 0", [])
+        .unwrap();
+    let (_, me2) = u2.call(Method::GET, "/api/me", None).await;
+    conn.execute(
+        "UPDATE srv_users SET domino_url = ?1 WHERE user_id = ?2",
+        rusqlite::params![dead, me2["user_id"].as_str().unwrap()],
+    )
+    .unwrap();
+    assert_eq!(scheduler.tick(&w.state), 2);
+    // Running syncs are not started twice.
+    assert_eq!(scheduler.tick(&w.state), 0);
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let pending: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM srv_users WHERE next_sync = 0",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        if pending == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "scheduled syncs did not finish"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (_, runs) = admin.call(Method::GET, "/api/runs", None).await;
+    let runs = runs["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    assert_ne!(runs[0]["outcome"], "failed");
+    let (_, runs2) = u2.call(Method::GET, "/api/runs", None).await;
+    let runs2 = runs2["runs"].as_array().unwrap();
+    assert!(runs2.iter().all(|r| r["outcome"] == "failed"), "{runs2:?}");
+    // The next runs are planned a schedule interval ahead.
+    let next: Vec<i64> = conn
+        .prepare("SELECT next_sync FROM srv_users")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    assert!(next.iter().all(|n| *n > now + 10 * 60_000), "{next:?}");
+}
+
+#[test]
+fn serve_refuses_to_start_without_a_master_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("server.toml");
+    std::fs::write(
+        &cfg,
+        r#"
+[server]
+listen = "127.0.0.1:0"
+public_url = "http://127.0.0.1:8080"
+[zoho]
+client_id = "demo-client"
+client_secret = "demo-secret"
+accounts_url = "http://127.0.0.1:9"
+api_domain = "http://127.0.0.1:9"
+"#,
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nzsync"))
+        .args(["serve", "--config"])
+        .arg(&cfg)
+        .env_remove("NZSYNC_MASTER_KEY")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("master key") && err.contains("NZSYNC_MASTER_KEY"),
+        "{err}"
+    );
+    // A key that is not 32 bytes is refused as well.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nzsync"))
+        .args(["serve", "--config"])
+        .arg(&cfg)
+        .env("NZSYNC_MASTER_KEY", "c2hvcnQ=")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("32 bytes"));
+}
+
+#[tokio::test]
+async fn demo_serves_the_server_with_the_widget_on_the_simulators() {
+    use tokio::io::AsyncBufReadExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_nzsync"))
+        .args(["demo", "--port", "0", "--data"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut base, mut domino) = (String::new(), String::new());
+    while let Some(line) =
+        tokio::time::timeout(std::time::Duration::from_secs(60), lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+    {
+        let url = || {
+            line.split_whitespace()
+                .find(|w| w.starts_with("http://127.0.0.1:"))
+                .unwrap()
+                .trim_end_matches('/')
+                .to_owned()
+        };
+        if line.contains("sign in:") {
+            base = url().trim_end_matches("/auth/login").to_owned();
+        } else if line.contains("Domino simulator:") {
+            domino = url();
+        } else if line.starts_with("Press Ctrl-C") {
+            break;
+        }
+    }
+    assert!(!base.is_empty() && !domino.is_empty());
+    assert!(dir.path().join("master.key").exists());
+
+    let mut b = Browser::at(&base, std::sync::Arc::default());
+    let page = b.get_raw(&format!("{base}/")).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    b.sign_in("demo@example.com").await;
+    let (s, e) = b
+        .call(
+            Method::POST,
+            "/api/connect",
+            Some(json!({ "server": domino, "user": "demo", "password": "demo" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let (s, ready) = b.call(Method::GET, "/api/readiness", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(ready["ready"], true, "{ready}");
+    child.kill().await.unwrap();
+}
