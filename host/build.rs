@@ -1,7 +1,9 @@
 //! Builds the two WebAssembly artefacts that `nzsync` embeds:
 //! - the sync-core **component** (`wasm32-wasip2`), run headless under wasmtime;
 //! - the **widget** (`web-widget` for `wasm32-unknown-unknown`, then wasm-bindgen), served at
-//!   `/widget/`.
+//!   `/widget/`;
+//! - the **JS package** of sync-core (`wasm32-unknown-unknown` with the `js` feature, then
+//!   wasm-bindgen for the `web` and `nodejs` targets), which `nzsync js-package` writes out.
 //!
 //! They are built by a nested cargo with its own target directory (`target/wasm-build`), so the
 //! outer build's lock is never waited on, and in release mode (size and speed matter in a
@@ -33,11 +35,17 @@ fn main() {
         println!("cargo:rerun-if-changed={}", root.join(p).display());
     }
 
-    cargo_build(&root, &target_dir, "sync-core", "wasm32-wasip2");
+    cargo_build(&root, &target_dir, "sync-core", "wasm32-wasip2", &[]);
     let component = target_dir.join("wasm32-wasip2/release/sync_core.wasm");
     std::fs::copy(&component, out.join("sync_core.wasm")).expect("copy the sync-core component");
 
-    cargo_build(&root, &target_dir, "web-widget", "wasm32-unknown-unknown");
+    cargo_build(
+        &root,
+        &target_dir,
+        "web-widget",
+        "wasm32-unknown-unknown",
+        &[],
+    );
     let widget = target_dir.join("wasm32-unknown-unknown/release/web_widget.wasm");
     let widget_out = out.join("widget");
     std::fs::create_dir_all(&widget_out).expect("create the widget output dir");
@@ -48,9 +56,31 @@ fn main() {
         .out_name("widget")
         .generate(&widget_out)
         .expect("wasm-bindgen generates the widget bundle");
+
+    cargo_build(
+        &root,
+        &target_dir,
+        "sync-core",
+        "wasm32-unknown-unknown",
+        &["--features", "js"],
+    );
+    let js = target_dir.join("wasm32-unknown-unknown/release/sync_core.wasm");
+    for (flavour, node) in [("web", false), ("node", true)] {
+        let dir = out.join("js").join(flavour);
+        std::fs::create_dir_all(&dir).expect("create the JS package dir");
+        let mut b = wasm_bindgen_cli_support::Bindgen::new();
+        b.input_path(&js).typescript(true).out_name("sync_core");
+        if node {
+            b.nodejs(true).expect("wasm-bindgen nodejs target");
+        } else {
+            b.web(true).expect("wasm-bindgen web target");
+        }
+        b.generate(&dir)
+            .expect("wasm-bindgen generates the JS package");
+    }
 }
 
-fn cargo_build(root: &Path, target_dir: &Path, package: &str, target: &str) {
+fn cargo_build(root: &Path, target_dir: &Path, package: &str, target: &str, extra: &[&str]) {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
@@ -64,7 +94,8 @@ fn cargo_build(root: &Path, target_dir: &Path, package: &str, target: &str) {
             target,
             "--target-dir",
         ])
-        .arg(target_dir);
+        .arg(target_dir)
+        .args(extra);
     // The outer build's settings (clippy's wrapper, coverage or sanitizer flags, features of
     // this package) must not leak into the nested one.
     for (key, _) in env::vars() {

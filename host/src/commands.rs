@@ -208,6 +208,82 @@ path = "nzsync.db"
     Ok(path)
 }
 
+/// Writes the demo's server config into `dir` (and a fresh master key when there is none) and
+/// returns its path.
+///
+/// # Errors
+/// When a file cannot be written.
+pub fn write_demo_server_config(dir: &Path, port: u16, zoho_url: &str) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let key = dir.join("master.key");
+    if !key.exists() {
+        std::fs::write(&key, crate::server_config::generate_master_key())
+            .with_context(|| format!("cannot write {}", key.display()))?;
+    }
+    let path = dir.join("server.toml");
+    let text = format!(
+        r#"# Written by `nzsync demo`: the web server, signing in through the Zoho simulator.
+[server]
+listen = "127.0.0.1:{port}"
+public_url = "http://127.0.0.1:{port}"
+
+[zoho]
+client_id = "demo-client"
+client_secret = "demo-secret"
+accounts_url = "{zoho_url}"
+api_domain = "{zoho_url}"
+
+[store]
+path = "nzsync-server.db"
+
+[keys]
+master_key_file = "master.key"
+"#
+    );
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+/// Serves the web server app plus the widget on `listener` until Ctrl-C.
+async fn serve_app(
+    state: crate::server::AppState,
+    listener: tokio::net::TcpListener,
+) -> anyhow::Result<()> {
+    let scheduler = crate::server::schedule::spawn(state.clone());
+    let app = crate::server::app(state).merge(crate::web::widget_routes());
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("web server failed");
+    if let Some(s) = scheduler {
+        s.abort();
+    }
+    result
+}
+
+/// `nzsync serve`: the multi-user web server for the widget, until Ctrl-C.
+///
+/// # Errors
+/// A plain message when the config, the master key or the store is unusable, or the address
+/// cannot be bound.
+pub async fn serve(config_path: &Path) -> anyhow::Result<ExitCode> {
+    let config = crate::server_config::ServerConfig::load(config_path)?;
+    let key = config.master_key()?;
+    let addr = config.server.listen;
+    let public = config.server.public_url.clone();
+    let state = crate::server::AppState::new(config, &key)?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    println!(
+        "nzsync server listening on {addr} (public URL {public}); sign in at {public}/auth/login"
+    );
+    serve_app(state, listener).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
 /// `nzsync demo`: simulators with sample data plus the web server, until Ctrl-C.
 ///
 /// # Errors
@@ -218,7 +294,10 @@ pub async fn demo(port: u16, data: &Path) -> anyhow::Result<ExitCode> {
         zoho_port: 0,
         latency_ms: 0,
         demo_seed: true,
-        domino_users: Vec::new(),
+        domino_users: vec![
+            ("demo".into(), "demo".into()),
+            ("user2".into(), "user2".into()),
+        ],
     })
     .await?;
     let config = write_demo_config(data, &sims.domino_url, &sims.zoho_url)?;
@@ -226,11 +305,18 @@ pub async fn demo(port: u16, data: &Path) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
-    let app = crate::web::widget_routes();
+    let port = listener.local_addr().map_or(port, |a| a.port());
+    let server_config_path = write_demo_server_config(data, port, &sims.zoho_url)?;
+    let server_config = crate::server_config::ServerConfig::load(&server_config_path)?;
+    let key = server_config.master_key()?;
+    let state = crate::server::AppState::new(server_config, &key)?;
     println!("notes-zoho-sync demo");
-    println!("  widget:             http://{addr}/");
+    println!("  widget:             http://127.0.0.1:{port}/");
     println!(
-        "  Domino simulator:   {}   (user demo / password demo, mail file mail/demo.nsf)",
+        "  sign in:            http://127.0.0.1:{port}/auth/login   (Zoho users demo@example.com = admin, user2@example.com)"
+    );
+    println!(
+        "  Domino simulator:   {}   (users demo / demo and user2 / user2, mail files mail/demo.nsf, mail/user2.nsf)",
         sims.domino_url
     );
     println!(
@@ -241,13 +327,43 @@ pub async fn demo(port: u16, data: &Path) -> anyhow::Result<ExitCode> {
         "  headless sync:      nzsync sync --config {}",
         config.display()
     );
+    println!("  server config:      {}", server_config_path.display());
     println!("Press Ctrl-C to stop.");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("web server failed")?;
+    serve_app(state, listener).await?;
     sims.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `nzsync js-package`: writes the sync-core JS package (built by `build.rs` and embedded in
+/// this binary) to `out/web` (ES module for browsers) and `out/node` (CommonJS for Node).
+///
+/// # Errors
+/// When a file cannot be written.
+pub fn js_package(out: &Path) -> anyhow::Result<ExitCode> {
+    for (flavour, name, bytes) in crate::web::JS_PACKAGE {
+        let dir = out.join(flavour);
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::write(dir.join(name), bytes).with_context(|| format!("cannot write {name}"))?;
+    }
+    for (flavour, kind) in [("web", "module"), ("node", "commonjs")] {
+        let manifest = serde_json::json!({
+            "name": "nzsync-sync-core",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "The notes-zoho-sync engine (sans-IO) as WebAssembly",
+            "type": kind,
+            "main": "sync_core.js",
+            "types": "sync_core.d.ts",
+            "license": "Apache-2.0",
+        });
+        std::fs::write(
+            out.join(flavour).join("package.json"),
+            serde_json::to_string_pretty(&manifest)?,
+        )?;
+    }
+    println!(
+        "wrote the sync-core JS package to {} (web/ and node/)",
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

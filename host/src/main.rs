@@ -34,6 +34,12 @@ enum Command {
         #[arg(long, default_value = "nzsync-demo")]
         data: PathBuf,
     },
+    /// The web server for the widget: sign-in, users, settings, proxy, scheduled syncs.
+    Serve {
+        /// The server config file (see README, "Server").
+        #[arg(long)]
+        config: PathBuf,
+    },
     /// One headless sync, inside the sync-core component under wasmtime.
     Sync {
         /// The config file.
@@ -82,6 +88,12 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Write the sync-core JavaScript package (wasm-bindgen; `web/` and `node/`) to a folder.
+    JsPackage {
+        /// The folder to write (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn parse_user(s: &str) -> Result<(String, String), String> {
@@ -102,6 +114,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo { port, data } => commands::demo(port, &data).await,
+        Command::Serve { config } => commands::serve(&config).await,
         Command::Sync {
             config,
             dry_run,
@@ -126,6 +139,7 @@ async fn main() -> ExitCode {
             .await
         }
         Command::Uninstall { config, yes } => commands::uninstall(&config, yes),
+        Command::JsPackage { out } => commands::js_package(&out),
     };
     match result {
         Ok(code) => code,

@@ -12,6 +12,28 @@ pub static WIDGET_JS: &str = include_str!(concat!(env!("OUT_DIR"), "/widget/widg
 /// The widget's WebAssembly.
 pub static WIDGET_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/widget/widget_bg.wasm"));
 
+macro_rules! js_file {
+    ($flavour:literal, $name:literal) => {
+        (
+            $flavour,
+            $name,
+            include_bytes!(concat!(env!("OUT_DIR"), "/js/", $flavour, "/", $name)) as &[u8],
+        )
+    };
+}
+
+/// The sync-core JS package (wasm-bindgen), per flavour: `(flavour, file name, bytes)`.
+pub static JS_PACKAGE: &[(&str, &str, &[u8])] = &[
+    js_file!("web", "sync_core.js"),
+    js_file!("web", "sync_core.d.ts"),
+    js_file!("web", "sync_core_bg.wasm"),
+    js_file!("web", "sync_core_bg.wasm.d.ts"),
+    js_file!("node", "sync_core.js"),
+    js_file!("node", "sync_core.d.ts"),
+    js_file!("node", "sync_core_bg.wasm"),
+    js_file!("node", "sync_core_bg.wasm.d.ts"),
+];
+
 fn asset(content_type: &'static str, body: impl IntoResponse) -> Response {
     let mut r = body.into_response();
     r.headers_mut()
