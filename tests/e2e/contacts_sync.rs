@@ -348,6 +348,12 @@ async fn emptied_side_is_held_back_by_the_guard_until_overridden() {
     );
     let report = run.report();
     assert_eq!(report["modules"][0]["status"], "guarded");
+    assert_eq!(
+        run.counts("contacts")["deleted"],
+        0,
+        "held-back deletes are not counted as done"
+    );
+    assert_eq!(run.counts("contacts")["skipped"], 3);
     assert!(
         report["modules"][0]["message"]
             .as_str()

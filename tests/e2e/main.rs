@@ -5,5 +5,8 @@
 
 mod cli_errors;
 mod contacts_sync;
+mod engine_faults;
+mod events_sync;
+mod js_package;
 mod tasks_sync;
 mod world;

@@ -98,6 +98,11 @@ impl World {
         self.nzsync(&args).await
     }
 
+    /// The Zoho access token the world uses.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
     // ---- Domino, through DAS ----
 
     fn domino(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
