@@ -23,7 +23,7 @@ use sync_core::{
 use crate::world::{World, s};
 
 /// A small deterministic generator (xorshift64*), so a failing seed replays exactly.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -59,10 +59,10 @@ fn now() -> Timestamp {
     )
 }
 
-struct Harness<'a> {
-    w: &'a World,
-    http: reqwest::Client,
-    token: String,
+pub(crate) struct Harness<'a> {
+    pub(crate) w: &'a World,
+    pub(crate) http: reqwest::Client,
+    pub(crate) token: String,
 }
 
 impl Harness<'_> {
@@ -105,8 +105,7 @@ impl Harness<'_> {
         })
     }
 
-    /// One run. Returns the report, or `None` when it crashed after `crash_after` outputs;
-    /// `state` holds what the host would have stored.
+    /// One run with the fault harness's settings (see [`Harness::run_with`]).
     async fn run(
         &self,
         state: &mut SyncState,
@@ -126,6 +125,20 @@ impl Harness<'_> {
             time_zone: Some("Asia/Tokyo".into()),
             ..EngineConfig::default()
         };
+        self.run_with(config, state, rng, fault_percent, crash_after)
+            .await
+    }
+
+    /// One run of the native engine with `config`. Returns the report, or `None` when it
+    /// crashed after `crash_after` outputs; `state` holds what the host would have stored.
+    pub(crate) async fn run_with(
+        &self,
+        config: EngineConfig,
+        state: &mut SyncState,
+        rng: &mut Rng,
+        fault_percent: u64,
+        crash_after: Option<u32>,
+    ) -> Option<sync_core::RunReport> {
         let mut engine = Engine::new(config, state.clone(), now());
         let mut pending: Vec<StateChange> = Vec::new();
         let mut tasks = tokio::task::JoinSet::new();

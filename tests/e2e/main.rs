@@ -5,6 +5,7 @@
 
 mod cli_errors;
 mod contacts_sync;
+mod differential;
 mod engine_faults;
 mod events_sync;
 mod js_package;

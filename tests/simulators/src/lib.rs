@@ -214,9 +214,15 @@
 //! - Users: `type` defaults to AllUsers. `time_zone` is the IANA name as a string and the users'
 //!   e-mails are `demo@example.com` / `user2@example.com`, as real responses and the brief have
 //!   them, although users.json types `time_zone` as an object and gives `email` a pattern.
-//! - Token endpoint: an unknown `grant_type` → `{"error":"unsupported_grant_type"}`; a grant code
-//!   is never valid (`invalid_code`). Access tokens look like `1000.<32 hex>.<32 hex>`. Only
-//!   granted tokens count towards the 10-per-10-minutes limit.
+//! - Token endpoint: an unknown `grant_type` → `{"error":"unsupported_grant_type"}`. The
+//!   authorization-code flow (`GET`/`POST /oauth/v2/auth`, `grant_type=authorization_code`) is
+//!   described in `zoho/oauth.rs`: codes are single-use, live 120 s and are bound to the client
+//!   and `redirect_uri`. Access tokens look like `1000.<32 hex>.<32 hex>`. Only granted tokens
+//!   count towards the 10-per-10-minutes limit.
+//! - Scopes: a token carries the scopes of its grant (`demo-refresh` and `user2-refresh` have
+//!   all of them). A records call outside them is 401 `OAUTH_SCOPE_MISMATCH` "Client does not
+//!   have ZohoCRM.modules.{module}.{READ|CREATE|UPDATE|DELETE} scope"; `ZohoCRM.modules.ALL`,
+//!   `…{module}.ALL` and, for changes, `…{module}.WRITE` cover an operation.
 //! - `X-EXTERNAL: {Module}.{external field}` is honoured for `GET`/`PUT`/`DELETE
 //!   /{module}/{value}` and for `ids=` (exact, case-sensitive value).
 //! - Fault bodies: a `status` fault answers 429 with `TOO_MANY_REQUESTS`, 5xx with
@@ -241,8 +247,8 @@
 //! Domino: iCalendar format, the calendar actions delegate/counter/requestInfo/processAll/
 //! removeCancelled, `X-DAS-Token` CSRF and `/api/core/nonce`, attachments,
 //! view-entry updates, creating through a view, categories/`parentid`/`startkeys`/
-//! `expandlevel`, `$UpdatedBy`/`$Revisions`. Zoho: `OAUTH_SCOPE_MISMATCH` (needs token scopes
-//! from `oauth.rs`), writes to `/settings/modules`, notifications (watch), `X-EXTERNAL` lookup-by-external
+//! `expandlevel`, `$UpdatedBy`/`$Revisions`. Zoho: scopes of the settings, users and org APIs,
+//! writes to `/settings/modules`, notifications (watch), `X-EXTERNAL` lookup-by-external
 //! value in bodies, What_Id/`$se_module`, Recurring_Activity expansion, search index lag.
 
 #![recursion_limit = "512"]

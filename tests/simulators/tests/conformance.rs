@@ -1565,3 +1565,109 @@ async fn cal_2_1_actions() {
     let org = json(cal_get(&s.domino_url, &format!("{CAL}/events/{uid}")).await).await;
     assert_eq!(org["events"][0]["attendees"][1]["status"], "accepted");
 }
+
+/// zoho-crm-api.md §4: a token without the module's scope gets 401 `OAUTH_SCOPE_MISMATCH`
+/// ("Client does not have ZohoCRM.modules.{module}.CREATE scope"); the scope a client asks for in
+/// the authorization-code flow is the scope its tokens carry.
+#[tokio::test]
+async fn zoho_4_scope_mismatch() {
+    let s = sims(Seed::Empty).await;
+    let z = &s.zoho_url;
+    let redirect = "http://127.0.0.1:9/callback";
+    let params = [
+        ("scope", "ZohoCRM.modules.contacts.READ,ZohoCRM.users.READ"),
+        ("client_id", "demo-client"),
+        ("response_type", "code"),
+        ("access_type", "offline"),
+        ("redirect_uri", redirect),
+        ("state", "s1"),
+        ("user", "demo"),
+    ];
+    let resp = http()
+        .post(format!("{z}/oauth/v2/auth"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&params))
+        .send()
+        .await
+        .expect("consent");
+    assert_eq!(resp.status(), StatusCode::FOUND);
+    let location = header(&resp, "location").expect("redirect");
+    let code = url::Url::parse(&location)
+        .expect("url")
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .expect("code");
+    let resp = http()
+        .post(format!("{z}/oauth/v2/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", "demo-client"),
+            ("client_secret", "demo-secret"),
+            ("redirect_uri", redirect),
+            ("code", code.as_str()),
+        ]))
+        .send()
+        .await
+        .expect("exchange");
+    let body = json(resp).await;
+    assert_eq!(
+        body["scope"],
+        "ZohoCRM.modules.contacts.READ ZohoCRM.users.READ"
+    );
+    let limited = body["access_token"]
+        .as_str()
+        .expect("access token")
+        .to_owned();
+    let get = http()
+        .get(format!("{z}/crm/v8/Contacts?fields=Last_Name"))
+        .header("Authorization", auth(&limited))
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(
+        get.status(),
+        StatusCode::NO_CONTENT,
+        "reading contacts is in scope"
+    );
+    let post = http()
+        .post(format!("{z}/crm/v8/Contacts"))
+        .header("Authorization", auth(&limited))
+        .json(&json!({"data": [{"Last_Name": "X"}]}))
+        .send()
+        .await
+        .expect("insert");
+    assert_eq!(post.status(), StatusCode::UNAUTHORIZED);
+    let err = json(post).await;
+    assert_eq!(err["code"], "OAUTH_SCOPE_MISMATCH");
+    assert_eq!(
+        err["message"],
+        "Client does not have ZohoCRM.modules.contacts.CREATE scope"
+    );
+    let tasks = http()
+        .get(format!("{z}/crm/v8/Tasks?fields=Subject"))
+        .header("Authorization", auth(&limited))
+        .send()
+        .await
+        .expect("tasks");
+    assert_eq!(tasks.status(), StatusCode::UNAUTHORIZED);
+    // A refresh of that grant keeps its scope; the demo refresh token has them all.
+    let full = token(z, "demo-refresh").await;
+    let post = http()
+        .post(format!("{z}/crm/v8/Contacts"))
+        .header("Authorization", auth(&full))
+        .json(&json!({"data": [{"Last_Name": "X"}]}))
+        .send()
+        .await
+        .expect("insert");
+    assert_eq!(post.status(), StatusCode::CREATED);
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    let mut ser = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        ser.append_pair(k, v);
+    }
+    ser.finish()
+}

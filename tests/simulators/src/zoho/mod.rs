@@ -202,7 +202,7 @@ impl ZohoState {
                     return invalid_url();
                 };
                 let mut data = lock(&self.inner.data);
-                let (user_id, expires) = match oauth::authenticate(&data, headers, now) {
+                let (user_id, expires, scope) = match oauth::authenticate(&data, headers, now) {
                     Ok(found) => found,
                     Err(response) => return response,
                 };
@@ -217,6 +217,7 @@ impl ZohoState {
                     headers,
                     body,
                     now,
+                    scope,
                 };
                 let mut response = records::route(&mut ctx);
                 if let Ok(v) = HeaderValue::from_str(&model::fmt_time(expires, tz)) {

@@ -64,6 +64,8 @@ pub(crate) fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 pub(crate) struct AccessToken {
     pub user_id: String,
     pub expires: DateTime<Utc>,
+    /// The scopes granted, space-separated (those of its refresh token).
+    pub scope: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -228,6 +230,8 @@ pub(crate) struct ZohoData {
     pub client_secret: String,
     /// refresh token → user id.
     pub refresh_tokens: Vec<(String, String)>,
+    /// Scopes granted to refresh tokens that do not have all of [`super::oauth::SCOPE`].
+    pub refresh_scopes: std::collections::HashMap<String, String>,
     pub access_tokens: HashMap<String, AccessToken>,
     /// refresh token → issue times in the last 10 minutes.
     pub issued: HashMap<String, VecDeque<DateTime<Utc>>>,

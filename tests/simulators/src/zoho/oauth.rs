@@ -93,6 +93,11 @@ pub(crate) fn token(
     else {
         return oauth_answer(StatusCode::OK, &json!({ "error": "invalid_code" }));
     };
+    let scope = data
+        .refresh_scopes
+        .get(&refresh)
+        .cloned()
+        .unwrap_or_else(|| SCOPE.to_owned());
     let window = data.issued.entry(refresh).or_default();
     while window
         .front()
@@ -123,13 +128,14 @@ pub(crate) fn token(
         AccessToken {
             user_id,
             expires: now + Duration::seconds(lifetime),
+            scope: scope.clone(),
         },
     );
     oauth_answer(
         StatusCode::OK,
         &json!({
             "access_token": access,
-            "scope": SCOPE,
+            "scope": scope,
             "api_domain": origin,
             "token_type": "Bearer",
             "expires_in": lifetime,
@@ -171,17 +177,54 @@ fn invalid_token() -> Response {
     )
 }
 
-/// The calling user and the token's expiry, or the 401 answer.
+/// The calling user, the token's expiry and its scopes, or the 401 answer.
 pub(crate) fn authenticate(
     data: &ZohoData,
     headers: &HeaderMap,
     now: DateTime<Utc>,
-) -> Result<(String, DateTime<Utc>), Response> {
+) -> Result<(String, DateTime<Utc>, String), Response> {
     let token = bearer(headers).ok_or_else(invalid_token)?;
     match data.access_tokens.get(&token) {
-        Some(t) if t.expires > now => Ok((t.user_id.clone(), t.expires)),
+        Some(t) if t.expires > now => Ok((t.user_id.clone(), t.expires, t.scope.clone())),
         _ => Err(invalid_token()),
     }
+}
+
+/// The operation a method needs on a module: `READ`, `CREATE`, `UPDATE` or `DELETE`.
+pub(crate) fn operation(method: &axum::http::Method) -> &'static str {
+    match *method {
+        axum::http::Method::POST => "CREATE",
+        axum::http::Method::PUT | axum::http::Method::PATCH => "UPDATE",
+        axum::http::Method::DELETE => "DELETE",
+        _ => "READ",
+    }
+}
+
+/// Whether `scope` (space- or comma-separated) allows `op` on `module` (zoho-crm-api.md §4:
+/// `ZohoCRM.modules.ALL`, or `ZohoCRM.modules.{module}.{ALL|READ|CREATE|UPDATE|WRITE|DELETE}`;
+/// `WRITE` covers create, update and delete \[I\]).
+pub(crate) fn scope_allows(scope: &str, module: &str, op: &str) -> bool {
+    let module = module.to_ascii_lowercase();
+    scope.split([' ', ',']).filter(|s| !s.is_empty()).any(|s| {
+        let s = s.to_ascii_lowercase();
+        s == "zohocrm.modules.all"
+            || s == format!("zohocrm.modules.{module}.all")
+            || s == format!("zohocrm.modules.{module}.{}", op.to_ascii_lowercase())
+            || (op != "READ" && s == format!("zohocrm.modules.{module}.write"))
+    })
+}
+
+/// 401 `OAUTH_SCOPE_MISMATCH` (zoho-crm-api.md §4), naming the missing scope.
+pub(crate) fn scope_mismatch(module: &str, op: &str) -> Response {
+    zoho_error(
+        StatusCode::UNAUTHORIZED,
+        "OAUTH_SCOPE_MISMATCH",
+        &format!(
+            "Client does not have ZohoCRM.modules.{}.{op} scope",
+            module.to_ascii_lowercase()
+        ),
+        json!({}),
+    )
 }
 
 /// Authorization codes issued and not yet exchanged.
@@ -192,6 +235,7 @@ pub(crate) struct Grants {
 
 #[derive(Debug)]
 struct Grant {
+    scope: String,
     user_id: String,
     client_id: String,
     redirect_uri: String,
@@ -328,6 +372,7 @@ pub(crate) fn auth_accept(
     grants.codes.insert(
         code.clone(),
         Grant {
+            scope: param(&params, "scope").unwrap_or(SCOPE).replace(',', " "),
             user_id: user.id.clone(),
             client_id: data.client_id.clone(),
             redirect_uri: redirect_uri.to_owned(),
@@ -379,6 +424,8 @@ fn exchange_code(
     );
     data.refresh_tokens
         .push((refresh.clone(), grant.user_id.clone()));
+    data.refresh_scopes
+        .insert(refresh.clone(), grant.scope.clone());
     let access = format!(
         "1000.{}.{}",
         random_hex(32).to_lowercase(),
@@ -391,6 +438,7 @@ fn exchange_code(
         AccessToken {
             user_id: grant.user_id,
             expires: now + Duration::seconds(lifetime),
+            scope: grant.scope.clone(),
         },
     );
     oauth_answer(
@@ -398,7 +446,7 @@ fn exchange_code(
         &json!({
             "access_token": access,
             "refresh_token": refresh,
-            "scope": SCOPE,
+            "scope": grant.scope,
             "api_domain": origin,
             "token_type": "Bearer",
             "expires_in": lifetime,

@@ -40,6 +40,8 @@ pub(crate) struct CrmCtx<'a> {
     pub headers: &'a HeaderMap,
     pub body: &'a Bytes,
     pub now: DateTime<Utc>,
+    /// The access token's scopes.
+    pub scope: String,
 }
 
 impl CrmCtx<'_> {
@@ -123,6 +125,10 @@ pub(crate) fn route(ctx: &mut CrmCtx<'_>) -> Response {
             let Some(mi) = ctx.data.module_index(module) else {
                 return invalid_module();
             };
+            let op = super::oauth::operation(&ctx.method);
+            if !super::oauth::scope_allows(&ctx.scope, module, op) {
+                return super::oauth::scope_mismatch(module, op);
+            }
             match (tail, &ctx.method) {
                 ([], &Method::GET) => list(ctx, mi),
                 ([], &Method::POST) => insert(ctx, mi),

@@ -48,6 +48,7 @@ pub(crate) fn build(seed: Seed, now: DateTime<Utc>) -> ZohoData {
         users,
         client_id: "demo-client".into(),
         client_secret: "demo-secret".into(),
+        refresh_scopes: std::collections::HashMap::new(),
         refresh_tokens: vec![
             ("demo-refresh".into(), DEMO_USER_ID.into()),
             ("user2-refresh".into(), USER2_ID.into()),
