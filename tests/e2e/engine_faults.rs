@@ -63,6 +63,8 @@ pub(crate) struct Harness<'a> {
     pub(crate) w: &'a World,
     pub(crate) http: reqwest::Client,
     pub(crate) token: String,
+    /// Direction and conflict policy of [`Harness::run`] (events are off).
+    pub(crate) settings: sync_core::Settings,
 }
 
 impl Harness<'_> {
@@ -117,7 +119,7 @@ impl Harness<'_> {
             mail_db: "mail/demo.nsf".into(),
             settings: sync_core::Settings {
                 events: sync_core::calendar::EventsWindow::Off,
-                ..Default::default()
+                ..self.settings.clone()
             },
             retry_base_ms: 1,
             // The guard has its own tests; random edits may legitimately delete most records.
@@ -293,12 +295,27 @@ fn crm_view(recs: &[Value]) -> BTreeMap<String, (String, String, String)> {
 
 async fn one_case(seed: u64) {
     let w = World::new().await;
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let direction = match rng.below(4) {
+        0 => sync_core::Direction::NotesToCrm,
+        1 => sync_core::Direction::CrmToNotes,
+        _ => sync_core::Direction::TwoWay,
+    };
+    let conflict = if rng.chance(50) {
+        sync_core::ConflictPolicy::CrmWins
+    } else {
+        sync_core::ConflictPolicy::NotesWins
+    };
     let h = Harness {
         w: &w,
         http: reqwest::Client::new(),
         token: w.token().to_owned(),
+        settings: sync_core::Settings {
+            direction,
+            conflict,
+            ..Default::default()
+        },
     };
-    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let mut state = SyncState::default();
     let mut serial = 0;
     for _round in 0..rng.below(3) + 1 {
@@ -372,7 +389,29 @@ async fn one_case(seed: u64) {
     let crm = w.crm_contacts().await;
     let nv = notes_view(&notes);
     let cv = crm_view(&crm);
-    assert_eq!(nv, cv, "seed {seed}: sides differ\n{}", report.to_text());
+    // Two-way: both sides hold the same; one way: the target mirrors every source record (and
+    // keeps its own records).
+    let (src, dst) = match direction {
+        sync_core::Direction::TwoWay => {
+            assert_eq!(
+                nv,
+                cv,
+                "seed {seed} ({direction:?}, {conflict:?}): sides differ\n{}",
+                report.to_text()
+            );
+            (&nv, &cv)
+        }
+        sync_core::Direction::NotesToCrm => (&nv, &cv),
+        sync_core::Direction::CrmToNotes => (&cv, &nv),
+    };
+    for (email, content) in src {
+        assert_eq!(
+            dst.get(email),
+            Some(content),
+            "seed {seed} ({direction:?}): {email} not mirrored\n{}",
+            report.to_text()
+        );
+    }
     // ... without duplicates (e-mails are unique by construction) ...
     let dump = || {
         let n: Vec<String> = notes
