@@ -20,7 +20,8 @@ pub struct Check {
     pub detail: String,
 }
 
-fn req(side: Side, path: String) -> HttpRequest {
+/// A GET the diagnostics send.
+pub(crate) fn req(side: Side, path: String) -> HttpRequest {
     HttpRequest {
         id: 0,
         side,
@@ -31,7 +32,8 @@ fn req(side: Side, path: String) -> HttpRequest {
     }
 }
 
-fn das_message(body: &str) -> String {
+/// The message of a DAS error body (`message`, else `text`), empty when there is none.
+pub(crate) fn das_message(body: &str) -> String {
     serde_json::from_str::<Value>(body)
         .ok()
         .and_then(|v| {

@@ -538,26 +538,10 @@ pub fn record_from_crm_event(rec: &Value, private_tag: &str) -> Record {
     if let Some(m) = minutes {
         f.set("reminder", &m.to_string());
     }
-    let private = rec
-        .get("Tag")
-        .and_then(Value::as_array)
-        .is_some_and(|tags| {
-            tags.iter().any(|t| {
-                t.get("name")
-                    .and_then(Value::as_str)
-                    .is_some_and(|n| n.eq_ignore_ascii_case(private_tag))
-            })
-        });
-    let xref = rec
-        .get(CRM_XREF_FIELD)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned);
     Record {
         fields: f,
-        private,
-        xref,
+        private: crate::mapping::crm_is_private(rec, private_tag),
+        xref: crate::mapping::crm_xref(rec),
     }
 }
 

@@ -1042,10 +1042,7 @@ impl Engine {
         match module {
             Module::Events => {
                 let names: Vec<&str> = set.0.keys().map(String::as_str).collect();
-                let merged = match &it.link {
-                    LinkOp::Set(m) => m,
-                    LinkOp::Keep | LinkOp::Remove => set,
-                };
+                let merged = merged_content(it, set);
                 calendar::crm_event(merged, &names, clear, false, unid, &self.ctx)
             }
             Module::Contacts | Module::Tasks => crm_record(module, set, clear, unid, &self.ctx),
@@ -1093,10 +1090,7 @@ impl Engine {
     ) -> (&'static str, String, Value) {
         match module {
             Module::Events => {
-                let merged = match &it.link {
-                    LinkOp::Set(m) => m,
-                    LinkOp::Keep | LinkOp::Remove => set,
-                };
+                let merged = merged_content(it, set);
                 (
                     "PUT",
                     self.event_path(key, "?workflow=false"),
@@ -1834,6 +1828,15 @@ impl Engine {
                 }
             }
         }
+    }
+}
+
+/// The whole content a record gets from an item (the link's new base), for writes that send
+/// whole objects (events); `set` when the item stores no base.
+fn merged_content<'a>(it: &'a PlanItem, set: &'a Fields) -> &'a Fields {
+    match &it.link {
+        LinkOp::Set(m) => m,
+        LinkOp::Keep | LinkOp::Remove => set,
     }
 }
 

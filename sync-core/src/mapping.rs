@@ -242,8 +242,17 @@ pub fn record_from_crm(module: Module, rec: &Value, private_tag: &str, ctx: &Map
             fields.set(m.canonical, &crm_read(m.conv, v, ctx));
         }
     }
-    let private = rec
-        .get("Tag")
+    Record {
+        fields,
+        private: crm_is_private(rec, private_tag),
+        xref: crm_xref(rec),
+    }
+}
+
+/// Whether a Zoho record carries the private tag (case-insensitive).
+#[must_use]
+pub fn crm_is_private(rec: &Value, private_tag: &str) -> bool {
+    rec.get("Tag")
         .and_then(Value::as_array)
         .is_some_and(|tags| {
             tags.iter().any(|t| {
@@ -251,18 +260,17 @@ pub fn record_from_crm(module: Module, rec: &Value, private_tag: &str, ctx: &Map
                     .and_then(Value::as_str)
                     .is_some_and(|n| n.eq_ignore_ascii_case(private_tag))
             })
-        });
-    let xref = rec
-        .get(CRM_XREF_FIELD)
+        })
+}
+
+/// The Notes UNID a Zoho record carries in its cross-ID field, if any.
+#[must_use]
+pub fn crm_xref(rec: &Value) -> Option<String> {
+    rec.get(CRM_XREF_FIELD)
         .and_then(Value::as_str)
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(str::to_owned);
-    Record {
-        fields,
-        private,
-        xref,
-    }
+        .map(str::to_owned)
 }
 
 /// The Zoho JSON for `fields`; fields named in `clear` and absent from `fields` are cleared.

@@ -15,20 +15,7 @@ fn tokyo_day(offset_days: i64) -> String {
         .unwrap()
         .as_secs() as i64;
     let days = (now + 9 * 3600).div_euclid(86_400) + offset_days;
-    // Civil date from days since the epoch.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 {
-        yoe + era * 400 + 1
-    } else {
-        yoe + era * 400
-    };
+    let (y, m, d) = sync_core::time::civil_from_days(days);
     format!("{y:04}-{m:02}-{d:02}")
 }
 

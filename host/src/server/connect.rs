@@ -92,26 +92,7 @@ pub fn stored(state: &AppState, user: &UserRow) -> Result<(Config, Secrets), Api
 }
 
 fn get(path: String) -> HttpRequest {
-    HttpRequest {
-        id: 0,
-        side: Side::Notes,
-        method: "GET".into(),
-        path,
-        headers: Vec::new(),
-        body: None,
-    }
-}
-
-fn das_message(body: &str) -> String {
-    serde_json::from_str::<Value>(body)
-        .ok()
-        .and_then(|v| {
-            v.get("message")
-                .or_else(|| v.get("text"))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-        .unwrap_or_default()
+    crate::check::req(Side::Notes, path)
 }
 
 fn refused(code: &'static str, message: String) -> ApiError {
@@ -191,7 +172,7 @@ async fn verify(config: &Config, secrets: &Secrets) -> Result<(), ApiError> {
             ));
         }
         _ => {
-            let msg = das_message(&r.body);
+            let msg = crate::check::das_message(&r.body);
             return Err(refused(
                 "das_off_database",
                 format!(
@@ -216,7 +197,7 @@ async fn verify(config: &Config, secrets: &Secrets) -> Result<(), ApiError> {
             )
         })?;
     if r.status != 200 {
-        let msg = das_message(&r.body);
+        let msg = crate::check::das_message(&r.body);
         return Err(refused(
             "das_off_view",
             format!(
