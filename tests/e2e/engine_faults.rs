@@ -12,7 +12,7 @@
 //! `NZSYNC_FAULT_CASES` sets how many seeds run (default 12) and `NZSYNC_FAULT_SEED` the first;
 //! a failure names its seed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 use sync_core::{
@@ -225,7 +225,14 @@ impl Harness<'_> {
     }
 }
 
-async fn edit_randomly(w: &World, rng: &mut Rng, serial: &mut u32) {
+/// Random edits on both sides. `touched` collects the records created or changed (and not
+/// deleted) by them: a sync must not delete those.
+async fn edit_randomly(
+    w: &World,
+    rng: &mut Rng,
+    serial: &mut u32,
+    touched: &mut BTreeSet<(Side, String)>,
+) {
     for _ in 0..rng.below(6) + 1 {
         *serial += 1;
         let n = *serial;
@@ -238,27 +245,32 @@ async fn edit_randomly(w: &World, rng: &mut Rng, serial: &mut u32) {
                 if private {
                     doc["OrgConfidential"] = json!("1");
                 }
-                w.notes_create(doc).await;
+                touched.insert((Side::Notes, w.notes_create(doc).await));
             }
             2 | 3 => {
-                w.crm_create(json!({"First_Name": format!("G{n}"), "Last_Name": format!("M{n}"), "Email": format!("c{n}@x.example")})).await;
+                let id = w.crm_create(json!({"First_Name": format!("G{n}"), "Last_Name": format!("M{n}"), "Email": format!("c{n}@x.example")})).await;
+                touched.insert((Side::Crm, id));
             }
             4 if !notes.is_empty() => {
                 let (u, _) = &notes[usize::try_from(rng.below(notes.len() as u64)).unwrap()];
                 w.notes_patch(u, json!({"JobTitle": format!("T{n}")})).await;
+                touched.insert((Side::Notes, u.clone()));
             }
             5 if !crm.is_empty() => {
                 let r = &crm[usize::try_from(rng.below(crm.len() as u64)).unwrap()];
                 w.crm_update(&s(r, "id"), json!({"Phone": format!("+81 {n}")}))
                     .await;
+                touched.insert((Side::Crm, s(r, "id")));
             }
             6 if !notes.is_empty() => {
                 let (u, _) = &notes[usize::try_from(rng.below(notes.len() as u64)).unwrap()];
                 w.notes_delete(u).await;
+                touched.remove(&(Side::Notes, u.clone()));
             }
             7 if !crm.is_empty() => {
                 let r = &crm[usize::try_from(rng.below(crm.len() as u64)).unwrap()];
                 w.crm_delete(&s(r, "id")).await;
+                touched.remove(&(Side::Crm, s(r, "id")));
             }
             _ => {}
         }
@@ -319,7 +331,8 @@ async fn one_case(seed: u64) {
     let mut state = SyncState::default();
     let mut serial = 0;
     for _round in 0..rng.below(3) + 1 {
-        edit_randomly(&w, &mut rng, &mut serial).await;
+        let mut touched = BTreeSet::new();
+        edit_randomly(&w, &mut rng, &mut serial, &mut touched).await;
         if std::env::var("NZSYNC_FAULT_TRACE")
             .ok()
             .and_then(|v| v.parse::<u64>().ok())
@@ -349,6 +362,28 @@ async fn one_case(seed: u64) {
         let r = h
             .run(&mut state, &mut rng, fault_percent, crash_after)
             .await;
+        // A completed run never deletes a record changed since the last sync (on its side).
+        if r.is_some() {
+            let notes_ids: BTreeSet<String> = w
+                .notes_contacts()
+                .await
+                .into_iter()
+                .map(|(u, _)| u)
+                .collect();
+            let crm_ids: BTreeSet<String> =
+                w.crm_contacts().await.iter().map(|c| s(c, "id")).collect();
+            for (side, id) in &touched {
+                let present = if *side == Side::Notes {
+                    notes_ids.contains(id)
+                } else {
+                    crm_ids.contains(id)
+                };
+                assert!(
+                    present,
+                    "seed {seed}: the sync deleted {side:?} {id}, which had changed since the last sync"
+                );
+            }
+        }
         if std::env::var("NZSYNC_FAULT_TRACE")
             .ok()
             .and_then(|v| v.parse::<u64>().ok())
