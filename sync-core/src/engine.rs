@@ -1225,7 +1225,7 @@ impl Engine {
                 module,
                 notes: run.notes_cursor_next.filter(|_| keep_incremental),
                 crm: run.crm_cursor_next.filter(|_| keep_incremental),
-                fingerprint: Some(self.fingerprint(module)).filter(|_| keep_incremental),
+                fingerprint: keep_incremental.then(|| self.fingerprint(module)),
             }));
         }
         self.report.modules.push(rep);
