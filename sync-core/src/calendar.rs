@@ -466,6 +466,83 @@ pub fn notes_event(fields: &Fields, xref: Option<&str>) -> Value {
     Value::Object(ev)
 }
 
+/// The event `raw` (as the calendar service returned it) with the mapped fields set from
+/// `fields`: title, location, description, start, end, reminder, attendees and the cross-ID.
+/// Everything else is kept as it was — organizer, the chair, other attendees' roles and
+/// answers, categories, class — so a sync never strips a meeting of what it does not map.
+#[must_use]
+pub fn merge_notes_event(raw: &Value, fields: &Fields, xref: Option<&str>) -> Value {
+    let mut ev = raw.as_object().cloned().unwrap_or_default();
+    // Read-only or server-managed properties.
+    for k in ["href", "links", "last-modified", "sequence"] {
+        ev.remove(k);
+    }
+    let fresh = notes_event(fields, xref);
+    for k in [
+        "summary",
+        "location",
+        "description",
+        "start",
+        "end",
+        "alarm",
+        NOTES_EVENT_XREF,
+    ] {
+        match fresh.get(k) {
+            Some(v) => {
+                ev.insert(k.to_owned(), v.clone());
+            }
+            None => {
+                ev.remove(k);
+            }
+        }
+    }
+    let wanted: Vec<String> = fields
+        .get("attendees")
+        .map(|a| {
+            a.split(", ")
+                .filter(|e| !e.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let organizer = ev
+        .get("organizer")
+        .and_then(|o| o.get("email"))
+        .and_then(Value::as_str)
+        .map(str::to_lowercase);
+    let mut kept: Vec<Value> = Vec::new();
+    let mut present: Vec<String> = Vec::new();
+    for a in ev
+        .get("attendees")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+    {
+        let email = a
+            .get("email")
+            .and_then(Value::as_str)
+            .map(str::to_lowercase)
+            .unwrap_or_default();
+        let chair = a.get("role").and_then(Value::as_str) == Some("chair")
+            || Some(&email) == organizer.as_ref();
+        if chair || wanted.contains(&email) {
+            present.push(email);
+            kept.push(a);
+        }
+    }
+    for e in wanted.iter().filter(|e| !present.contains(e)) {
+        kept.push(
+            json!({"role": "req-participant", "status": "needs-action", "rsvp": false, "email": e}),
+        );
+    }
+    if kept.is_empty() {
+        ev.remove("attendees");
+    } else {
+        ev.insert("attendees".into(), Value::Array(kept));
+    }
+    Value::Object(ev)
+}
+
 // ---- Zoho Events ----
 
 /// The Zoho fields to request when listing events.

@@ -137,6 +137,14 @@ enum Purpose {
     NotesEventRead {
         key: String,
     },
+    /// An event read before it is rewritten: the update is merged into what Notes holds.
+    NotesEventPrefetch {
+        item: usize,
+        backlink: bool,
+        key: String,
+        fields: Fields,
+        zid: Option<String>,
+    },
     CrmFieldCreate,
     NotesSince,
     /// `walk`: no total was known, so ask for the next page after this one if it is full.
@@ -892,18 +900,7 @@ impl Engine {
                 }) => {
                     if let Some(u) = &it.unid {
                         let zid = it.zoho_id.as_ref().filter(|_| *x).map(|z| z.0.as_str());
-                        let (method, path, body) =
-                            self.notes_update_req(module, &u.0, it, set, clear, zid);
-                        self.enqueue(
-                            Side::Notes,
-                            method,
-                            path,
-                            Some(body),
-                            Purpose::NotesUpdate {
-                                item: i,
-                                backlink: false,
-                            },
-                        );
+                        self.enqueue_notes_update(module, &u.0, it, set, clear, zid, i, false);
                         self.bump(i);
                     }
                 }
@@ -1077,32 +1074,90 @@ impl Engine {
         }
     }
 
-    /// Method, path and body that change a Notes record. Documents are PATCHed field by field;
-    /// an event is PUT whole (its merged content), without sending notices.
-    fn notes_update_req(
-        &self,
+    /// Enqueues the change of a Notes record. Documents are PATCHed field by field. An event is
+    /// read first and its merged content PUT back (see [`Engine::on_event_prefetch`]), without
+    /// sending notices, so nothing the mapping does not carry is lost.
+    #[allow(clippy::too_many_arguments)]
+    fn enqueue_notes_update(
+        &mut self,
         module: Module,
         key: &str,
         it: &PlanItem,
         set: &Fields,
         clear: &[String],
         zid: Option<&str>,
-    ) -> (&'static str, String, Value) {
+        item: usize,
+        backlink: bool,
+    ) {
         match module {
             Module::Events => {
-                let merged = merged_content(it, set);
-                (
-                    "PUT",
-                    self.event_path(key, "?workflow=false"),
-                    json!({"events": [calendar::notes_event(merged, zid)]}),
-                )
+                let purpose = Purpose::NotesEventPrefetch {
+                    item,
+                    backlink,
+                    key: key.to_owned(),
+                    fields: merged_content(it, set).clone(),
+                    zid: zid.map(str::to_owned),
+                };
+                let path = self.event_path(key, "");
+                self.enqueue(Side::Notes, "GET", path, None, purpose);
             }
-            Module::Contacts | Module::Tasks => (
-                "PATCH",
-                self.notes_db_path(&format!("documents/unid/{}", encode(key))),
-                notes_items(module, set, clear, zid, &self.ctx),
-            ),
+            Module::Contacts | Module::Tasks => {
+                let path = self.notes_db_path(&format!("documents/unid/{}", encode(key)));
+                let body = notes_items(module, set, clear, zid, &self.ctx);
+                self.enqueue(
+                    Side::Notes,
+                    "PATCH",
+                    path,
+                    Some(body),
+                    Purpose::NotesUpdate { item, backlink },
+                );
+            }
         }
+    }
+
+    /// The event read before an update: merge and PUT it (the same write, still pending).
+    fn on_event_prefetch(
+        &mut self,
+        item: usize,
+        backlink: bool,
+        key: &str,
+        fields: &Fields,
+        zid: Option<&str>,
+        resp: &HttpResponse,
+    ) {
+        let Some(body) = parse_json(resp).filter(|_| resp.status == 200) else {
+            let t = is_transient(resp.status) || backlink;
+            self.item_error(
+                item,
+                &notes_error_text("reading an event before updating it", resp),
+                t,
+            );
+            return;
+        };
+        let rid = key.split_once('/').map(|(_, r)| r);
+        let events = body
+            .get("events")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let raw = events
+            .iter()
+            .find(|e| e.get("recurrenceId").and_then(Value::as_str) == rid)
+            .or_else(|| events.first())
+            .cloned()
+            .unwrap_or(Value::Null);
+        let mut put = json!({"events": [calendar::merge_notes_event(&raw, fields, zid)]});
+        if let Some(tz) = body.get("timezones") {
+            put["timezones"] = tz.clone();
+        }
+        let path = self.event_path(key, "?workflow=false");
+        self.enqueue(
+            Side::Notes,
+            "PUT",
+            path,
+            Some(put),
+            Purpose::NotesUpdate { item, backlink },
+        );
     }
 
     fn notes_delete_path(&self, module: Module, key: &str) -> String {
@@ -1141,17 +1196,15 @@ impl Engine {
         let items = run.plan.items.clone();
         for (i, unid, zid) in notes_updates {
             let Some(it) = items.get(i) else { continue };
-            let (method, path, body) =
-                self.notes_update_req(module, &unid, it, &Fields::default(), &[], Some(&zid));
-            self.enqueue(
-                Side::Notes,
-                method,
-                path,
-                Some(body),
-                Purpose::NotesUpdate {
-                    item: i,
-                    backlink: true,
-                },
+            self.enqueue_notes_update(
+                module,
+                &unid,
+                it,
+                &Fields::default(),
+                &[],
+                Some(&zid),
+                i,
+                true,
             );
         }
         for chunk in crm_updates.chunks(CRM_WRITE_BATCH) {
@@ -1273,6 +1326,7 @@ impl Engine {
         match q.purpose {
             Purpose::NotesCreate { item }
             | Purpose::NotesUpdate { item, .. }
+            | Purpose::NotesEventPrefetch { item, .. }
             | Purpose::NotesDelete { item } => self.item_error(item, message, transient),
             Purpose::CrmInsert { items }
             | Purpose::CrmUpdate { items, .. }
@@ -1361,6 +1415,15 @@ impl Engine {
             },
             Purpose::NotesEventsPage { start } => self.on_events_page(start, resp, server_time),
             Purpose::NotesEventRead { key } => self.on_event_read(key, resp),
+            Purpose::NotesEventPrefetch {
+                item,
+                backlink,
+                key,
+                fields,
+                zid,
+            } => {
+                self.on_event_prefetch(item, backlink, &key, &fields, zid.as_deref(), resp);
+            }
             Purpose::NotesViewPage { start, walk } => {
                 self.on_view_page(start, walk, resp, server_time)
             }

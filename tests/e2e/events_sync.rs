@@ -236,3 +236,61 @@ async fn todays_window_syncs_only_today_and_a_moved_event_is_moved_not_deleted()
     assert_eq!(w.writes().await, vec![], "dormant events are not written");
     assert!(w.notes_event(&standup).await.is_some());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_crm_edit_keeps_what_the_notes_meeting_holds_beyond_the_mapping() {
+    let w = World::with_sync_settings("events = \"all\"").await;
+    let uid = w
+        .notes_event_create(json!({"events": [{
+            "summary": "Board meeting",
+            "start": {"date": "2027-02-10", "time": "01:00:00", "utc": true},
+            "end": {"date": "2027-02-10", "time": "02:00:00", "utc": true},
+            "categories": "Projects",
+            "organizer": {"displayName": "Demo User", "email": "demo@example.com"},
+            "attendees": [
+                {"role": "chair", "status": "accepted", "email": "demo@example.com"},
+                {"role": "req-participant", "status": "accepted", "rsvp": false, "email": "duke@acme.example"}
+            ]
+        }]}))
+        .await;
+    assert_eq!(w.sync(&[]).await.code, 0);
+    let z = w
+        .crm_records("Events")
+        .await
+        .into_iter()
+        .find(|e| s(e, "Event_Title") == "Board meeting")
+        .unwrap();
+    w.crm_update_in(
+        "Events",
+        &s(&z, "id"),
+        json!({"Event_Title": "Board meeting (moved room)", "Venue": "Room 9"}),
+    )
+    .await;
+    let run = w.sync(&[]).await;
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.counts("events")["updated"], 1, "{}", run.stdout);
+    let ev = w.notes_event(&uid).await.unwrap();
+    assert_eq!(ev["summary"], "Board meeting (moved room)");
+    assert_eq!(ev["location"], "Room 9");
+    assert_eq!(ev["organizer"]["email"], "demo@example.com", "{ev}");
+    assert_eq!(ev["categories"], "Projects", "{ev}");
+    let attendees = ev["attendees"].as_array().unwrap();
+    assert!(
+        attendees
+            .iter()
+            .any(|a| a["role"] == "chair" && a["email"] == "demo@example.com"),
+        "{ev}"
+    );
+    let duke = attendees
+        .iter()
+        .find(|a| a["email"] == "duke@acme.example")
+        .unwrap();
+    assert_eq!(
+        duke["status"], "accepted",
+        "an attendee's answer is kept: {ev}"
+    );
+    // And the next run is quiet.
+    w.clear_calls().await;
+    assert_eq!(w.sync(&[]).await.code, 0);
+    assert_eq!(w.writes().await, vec![]);
+}
