@@ -17,6 +17,7 @@ mod auth;
 mod connect;
 pub mod crypto;
 mod db;
+mod meetings;
 mod proxy;
 pub mod schedule;
 mod settings;
@@ -267,6 +268,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/sync/state-changes", post(sync::post_state_changes))
         .route("/api/sync/run", post(sync::run_now))
         .route("/api/uninstall", post(uninstall::uninstall))
+        .route("/api/meetings", post(meetings::schedule))
+        .route("/api/meetings/attendees", get(meetings::attendees))
         .layer(DefaultBodyLimit::max(MAX_API_BODY));
     Router::new()
         .route("/auth/login", get(auth::login))

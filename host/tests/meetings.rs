@@ -1,0 +1,666 @@
+//! Schedule Meeting (F6) through the web server against the Domino and Zoho simulators: the
+//! meeting lands in the Notes calendar (with a notice in the attendee's mail file) and as a
+//! linked CRM Event, a later sync writes nothing, and the refusals create nothing. Every address
+//! is loopback.
+
+#![allow(clippy::unwrap_used)] // A failed unwrap is how a test reports failure.
+
+use std::collections::HashMap;
+
+use nzsync::runner::Limits;
+use nzsync::server::{AppState, app};
+use nzsync::server_config::ServerConfig;
+use nzsync::store::Store;
+use nzsync_sim::{Seed, SimConfig, Simulators};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sync_core::Timestamp;
+
+const PASSWORD: &str = "Pa55-w0rd-Secret!";
+const PASSWORD2: &str = "S3cond-Pa55!";
+
+struct World {
+    sims: Simulators,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn world(seed: Seed) -> World {
+    let sims = nzsync_sim::start(SimConfig {
+        domino_port: 0,
+        zoho_port: 0,
+        seed,
+        domino_users: vec![
+            ("demo".into(), PASSWORD.into()),
+            ("user2".into(), PASSWORD2.into()),
+        ],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        r#"
+[server]
+listen = "{addr}"
+public_url = "http://{addr}"
+[zoho]
+client_id = "demo-client"
+client_secret = "demo-secret"
+accounts_url = "{z}"
+api_domain = "{z}"
+[store]
+path = "server.db"
+[schedule]
+enabled = false
+"#,
+        z = sims.zoho_url
+    );
+    let cfg = ServerConfig::parse(&text, &dir.path().join("server.toml")).unwrap();
+    let store = Store::open(&cfg.store.path).unwrap();
+    let state = AppState::with_store(cfg, &[42; 32], store, Limits::default()).unwrap();
+    let router = app(state);
+    tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    World {
+        sims,
+        base: format!("http://{addr}"),
+        _dir: dir,
+    }
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A browser: cookies by hand, no redirects followed.
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    cookies: HashMap<String, String>,
+    csrf: Option<String>,
+}
+
+impl Browser {
+    fn new(w: &World) -> Self {
+        Self {
+            http: client(),
+            base: w.base.clone(),
+            cookies: HashMap::new(),
+            csrf: None,
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn take_cookies(&mut self, r: &reqwest::Response) {
+        for v in r.headers().get_all("set-cookie") {
+            let (kv, _) = v.to_str().unwrap().split_once(';').unwrap();
+            let (k, val) = kv.split_once('=').unwrap();
+            if val.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), val.to_owned());
+            }
+        }
+    }
+
+    async fn get_raw(&mut self, url: &str) -> reqwest::Response {
+        let r = self
+            .http
+            .get(url)
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.take_cookies(&r);
+        r
+    }
+
+    /// Signs in as the Zoho user `email` through the simulator's consent page.
+    async fn sign_in(&mut self, email: &str) {
+        let r = self.get_raw(&format!("{}/auth/login", self.base)).await;
+        assert_eq!(r.status(), StatusCode::FOUND);
+        let consent = location(&r);
+        let url = url::Url::parse(&consent).unwrap();
+        let mut form: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        form.push(("user".into(), email.into()));
+        let mut ser = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &form {
+            ser.append_pair(k, v);
+        }
+        let accounts = format!("{}/oauth/v2/auth", url.origin().ascii_serialization());
+        let r = self
+            .http
+            .post(&accounts)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(ser.finish())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FOUND);
+        let r = self.get_raw(&location(&r)).await;
+        assert_eq!(r.status(), StatusCode::FOUND);
+        let (s, me) = self.call(Method::GET, "/api/me", None).await;
+        assert_eq!(s, StatusCode::OK, "{me}");
+        self.csrf = me["csrf_token"].as_str().map(str::to_owned);
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        csrf: bool,
+    ) -> (StatusCode, Value) {
+        let mut rb = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header());
+        if csrf && let Some(t) = &self.csrf {
+            rb = rb.header("x-csrf-token", t);
+        }
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let r = rb.send().await.unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        self.send(method, path, body, true).await
+    }
+
+    async fn connect(&self, w: &World) {
+        let (s, e) = self
+            .call(
+                Method::POST,
+                "/api/connect",
+                Some(json!({ "server": w.sims.domino_url, "user": "demo", "password": PASSWORD })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{e}");
+    }
+}
+
+/// A GET on the Domino simulator as `user`.
+async fn domino_get(w: &World, user: &str, password: &str, path: &str) -> (u16, Value) {
+    let r = client()
+        .get(format!("{}{path}", w.sims.domino_url))
+        .basic_auth(user, Some(password))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// CRM Events (the simulator's own view).
+fn crm_events(w: &World) -> Vec<Value> {
+    w.sims.zoho().dump()["modules"]["Events"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The Notes calendar entries of `db` in a window around `t`, with `summary` = `subject`.
+async fn notes_events(w: &World, user: &str, password: &str, db: &str, t: Timestamp) -> Vec<Value> {
+    let since = t.plus_ms(-3 * 86_400_000).to_das();
+    let before = t.plus_ms(3 * 86_400_000).to_das();
+    let (status, v) = domino_get(
+        w,
+        user,
+        password,
+        &format!("/{db}/api/calendar/events?since={since}&before={before}&count=100"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    v["events"].as_array().cloned().unwrap_or_default()
+}
+
+fn emails(list: &Value, key: &str) -> Vec<String> {
+    let mut v: Vec<String> = list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p[key].as_str().map(str::to_lowercase))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Tomorrow-ish at a whole hour.
+fn meeting_start() -> Timestamp {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let hour = 3_600_000;
+    Timestamp((i64::try_from(now).unwrap() / hour + 30) * hour)
+}
+
+#[tokio::test]
+async fn a_scheduled_meeting_is_in_notes_and_crm_linked_so_a_sync_writes_nothing() {
+    let w = world(Seed::Demo).await;
+    let mut admin = Browser::new(&w);
+    admin.sign_in("demo@example.com").await;
+    admin.connect(&w).await;
+    let (s, e) = admin
+        .call(
+            Method::PUT,
+            "/api/settings",
+            Some(json!({ "contacts": false, "tasks": false, "events": "all", "direction": "two_way", "conflict": "crm_wins" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+
+    // The attendee search finds CRM users and contacts.
+    let contact = w.sims.zoho().dump()["modules"]["Contacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["Email"].as_str().is_some_and(|e| !e.is_empty()) && c["Tag"] == json!([]))
+        .cloned()
+        .unwrap();
+    let contact_id = contact["id"].as_str().unwrap().to_owned();
+    let contact_email = contact["Email"].as_str().unwrap().to_lowercase();
+    let (s, found) = admin
+        .call(Method::GET, "/api/meetings/attendees?q=user2", None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{found}");
+    assert!(
+        found.as_array().unwrap().iter().any(|a| a["type"] == "user"
+            && a["email"] == "user2@example.com"
+            && a["id"].is_string()),
+        "{found}"
+    );
+    let (s, found) = admin
+        .call(
+            Method::GET,
+            &format!("/api/meetings/attendees?q={contact_email}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{found}");
+    assert!(
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["type"] == "contact" && a["id"] == contact_id.as_str()),
+        "{found}"
+    );
+    let short: String = contact_email.chars().take(2).collect();
+    let (s, found) = admin
+        .call(
+            Method::GET,
+            &format!("/api/meetings/attendees?q={short}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{found}");
+    assert!(
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["id"] == contact_id.as_str()),
+        "{found}"
+    );
+
+    let start = meeting_start();
+    let end = start.plus_ms(3_600_000);
+    let subject = "Quarterly review (F6 test)";
+    let before_events = crm_events(&w).len();
+    let (s, made) = admin
+        .call(
+            Method::POST,
+            "/api/meetings",
+            Some(json!({
+                "subject": subject,
+                "attendees": [
+                    { "email": "User2@Example.com", "name": "User Two" },
+                    { "email": contact_email, "type": "contact", "id": contact_id },
+                    { "email": "guest@partner.example", "type": "email" },
+                ],
+                "location": "Room 4",
+                "start": start.to_offset(120),
+                "end": end.to_offset(-300),
+                "reminder_minutes": 15,
+            })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{made}");
+    let uid = made["notes_uid"].as_str().unwrap().to_owned();
+    let zoho_id = made["zoho_id"].as_str().unwrap().to_owned();
+
+    // The Notes meeting: times in UTC, the organizer as chair, the attendees, the alarm.
+    let (status, ev) = domino_get(
+        &w,
+        "demo",
+        PASSWORD,
+        &format!("/mail/demo.nsf/api/calendar/events/{uid}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{ev}");
+    let ev = &ev["events"][0];
+    assert_eq!(ev["summary"], subject);
+    assert_eq!(ev["location"], "Room 4");
+    let das = start.to_das();
+    assert_eq!(
+        ev["start"],
+        json!({ "date": &das[0..10], "time": &das[11..19], "utc": true })
+    );
+    assert_eq!(ev["end"]["time"], &end.to_das()[11..19]);
+    let mut want = vec![
+        "demo@example.com".to_owned(),
+        contact_email.clone(),
+        "guest@partner.example".into(),
+        "user2@example.com".into(),
+    ];
+    want.sort();
+    assert_eq!(emails(&ev["attendees"], "email"), want);
+    assert!(
+        ev["attendees"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["role"] == "chair" && a["email"] == "demo@example.com"),
+        "{ev}"
+    );
+    assert_eq!(ev["alarm"][0]["trigger"]["value"], "-PT15M");
+    assert_eq!(ev["class"], "public");
+    assert_eq!(ev["x-nzsync-zoho-id"]["data"], zoho_id.as_str(), "{ev}");
+
+    // Domino sent user2 the invitation.
+    let (status, inv) = domino_get(
+        &w,
+        "user2",
+        PASSWORD2,
+        "/mail/user2.nsf/api/calendar/invitations",
+    )
+    .await;
+    assert_eq!(status, 200, "{inv}");
+    assert!(
+        inv["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["summary"] == subject),
+        "{inv}"
+    );
+
+    // The CRM Event: participants, reminder, the Notes UID.
+    let events = crm_events(&w);
+    assert_eq!(events.len(), before_events + 1);
+    let crm = events.iter().find(|e| e["id"] == zoho_id.as_str()).unwrap();
+    assert_eq!(crm["Event_Title"], subject);
+    assert_eq!(crm["Venue"], "Room 4");
+    assert_eq!(crm["Notes_UNID"], uid.as_str());
+    assert_eq!(
+        crm["Remind_At"],
+        json!([{ "unit": 15, "period": "minutes" }])
+    );
+    let participants = crm["Participants"].as_array().unwrap();
+    assert_eq!(participants.len(), 3, "{crm}");
+    assert!(
+        participants
+            .iter()
+            .any(|p| p["type"] == "contact" && p["participant"] == contact_id.as_str())
+    );
+    let mut want: Vec<String> = want
+        .into_iter()
+        .filter(|e| e != "demo@example.com")
+        .collect();
+    want.sort();
+    assert_eq!(emails(&crm["Participants"], "Email"), want);
+
+    // A sync sees the pair in step: no duplicate anywhere, nothing written to it.
+    for _ in 0..2 {
+        let (s, run) = admin
+            .call(Method::POST, "/api/sync/run", Some(json!({})))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{run}");
+        let report = &run["report"];
+        assert_ne!(report["outcome"], "failed", "{report}");
+        let events_report = report["modules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["module"] == "events")
+            .unwrap_or_else(|| panic!("no events module in {report}"));
+        assert_eq!(events_report["counts"]["errors"], 0, "{events_report}");
+        assert!(
+            events_report["counts"]["unchanged"].as_u64().unwrap() >= 1,
+            "{events_report}"
+        );
+        for e in events_report["entries"].as_array().unwrap() {
+            let ours = e["unid"] == uid.as_str()
+                || e["zoho_id"] == zoho_id.as_str()
+                || e["label"].as_str().is_some_and(|l| l.contains(subject));
+            assert!(
+                !ours || e["verdict"] == "in_step",
+                "the scheduled meeting was touched: {e}"
+            );
+        }
+        let crm_copies = crm_events(&w)
+            .into_iter()
+            .filter(|e| e["Event_Title"] == subject)
+            .count();
+        assert_eq!(crm_copies, 1);
+        let notes_copies = notes_events(&w, "demo", PASSWORD, "mail/demo.nsf", start)
+            .await
+            .into_iter()
+            .filter(|e| e["summary"] == subject)
+            .count();
+        assert_eq!(notes_copies, 1);
+        let crm = crm_events(&w)
+            .into_iter()
+            .find(|e| e["id"] == zoho_id.as_str())
+            .unwrap();
+        assert_eq!(crm["Modified_Time"], crm["Created_Time"], "{crm}");
+    }
+}
+
+#[tokio::test]
+async fn meeting_refusals_create_nothing() {
+    let w = world(Seed::Empty).await;
+    let mut admin = Browser::new(&w);
+    admin.sign_in("demo@example.com").await;
+    let start = meeting_start();
+    let good = json!({
+        "subject": "Planning",
+        "attendees": [{ "email": "user2@example.com" }],
+        "start": start.to_das(),
+        "end": start.plus_ms(1_800_000).to_das(),
+    });
+
+    // No CSRF header.
+    let (s, e) = admin
+        .send(Method::POST, "/api/meetings", Some(good.clone()), false)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+    // Not connected to Domino.
+    let (s, e) = admin
+        .call(Method::POST, "/api/meetings", Some(good.clone()))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert_eq!(e["error"]["code"], "not_connected", "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("connect to your Domino server"),
+        "{e}"
+    );
+    let (s, e) = admin
+        .call(Method::GET, "/api/meetings/attendees?q=user", None)
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+
+    admin.connect(&w).await;
+    let with = |patch: Value| {
+        let mut b = good.clone();
+        for (k, v) in patch.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        b
+    };
+    let many: Vec<Value> = (0..51)
+        .map(|i| json!({ "email": format!("p{i}@partner.example") }))
+        .collect();
+    let cases = [
+        (
+            with(json!({ "end": start.plus_ms(-60_000).to_das() })),
+            "end",
+        ),
+        (with(json!({ "end": start.to_das() })), "end"),
+        (
+            with(json!({ "attendees": [{ "email": "not-an-address" }] })),
+            "attendees[0].email",
+        ),
+        (
+            with(
+                json!({ "attendees": [{ "email": "user2@example.com" }, { "email": "a b@x.com" }] }),
+            ),
+            "attendees[1].email",
+        ),
+        (with(json!({ "subject": "" })), "subject"),
+        (with(json!({ "subject": "   " })), "subject"),
+        (with(json!({ "subject": "x".repeat(256) })), "subject"),
+        (with(json!({ "attendees": [] })), "attendees"),
+        (with(json!({ "attendees": many })), "attendees"),
+        (
+            with(json!({ "attendees": [{ "email": "demo@example.com" }] })),
+            "attendees",
+        ),
+        (
+            with(json!({ "reminder_minutes": 40_321 })),
+            "reminder_minutes",
+        ),
+        (with(json!({ "reminder_minutes": -1 })), "reminder_minutes"),
+        (with(json!({ "reminder_minutes": 61 })), "reminder_minutes"),
+        (with(json!({ "start": "tomorrow at nine" })), "start"),
+        (with(json!({ "start": "2026-03-02T09:00:00" })), "start"),
+        (
+            with(
+                json!({ "attendees": [{ "email": "x@partner.example", "type": "contact", "id": "999999" }] }),
+            ),
+            "attendees[0].id",
+        ),
+        (
+            with(
+                json!({ "attendees": [{ "email": "x@partner.example", "type": "user", "id": "123" }] }),
+            ),
+            "attendees[0].id",
+        ),
+        (
+            with(json!({ "attendees": [{ "email": "x@partner.example", "type": "lead" }] })),
+            "attendees[0].type",
+        ),
+    ];
+    for (body, field) in cases {
+        let (s, e) = admin
+            .call(Method::POST, "/api/meetings", Some(body.clone()))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body} → {e}");
+        let msg = e["error"]["message"].as_str().unwrap();
+        assert!(msg.starts_with(&format!("{field}:")), "{field}: {msg}");
+    }
+    let (s, e) = admin
+        .call(Method::POST, "/api/meetings", Some(json!({ "subject": 5 })))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+
+    assert!(crm_events(&w).is_empty());
+    assert!(
+        notes_events(&w, "demo", PASSWORD, "mail/demo.nsf", start)
+            .await
+            .is_empty()
+    );
+    let (_, inv) = domino_get(
+        &w,
+        "user2",
+        PASSWORD2,
+        "/mail/user2.nsf/api/calendar/invitations",
+    )
+    .await;
+    assert_eq!(inv["notices"], json!([]), "{inv}");
+}
+
+#[tokio::test]
+async fn a_failed_crm_create_says_the_notes_meeting_exists() {
+    let w = world(Seed::Empty).await;
+    let mut admin = Browser::new(&w);
+    admin.sign_in("demo@example.com").await;
+    admin.connect(&w).await;
+    let r = client()
+        .post(format!("{}/_sim/faults", w.sims.zoho_url))
+        .json(&json!({ "rules": [{ "kind": "status", "status": 500, "method": "POST", "path_prefix": "/crm/v8/Events", "times": 1 }] }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let start = meeting_start();
+    let (s, e) = admin
+        .call(
+            Method::POST,
+            "/api/meetings",
+            Some(json!({
+                "subject": "Half made",
+                "attendees": [{ "email": "user2@example.com" }],
+                "start": start.to_das(),
+                "end": start.plus_ms(1_800_000).to_das(),
+                "reminder_minutes": 120,
+            })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_GATEWAY, "{e}");
+    let uid = e["notes_uid"].as_str().unwrap();
+    let msg = e["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("Notes meeting was created")
+            && msg.contains(uid)
+            && msg.contains("CRM Event was not"),
+        "{msg}"
+    );
+    // The Notes meeting stays; no CRM Event.
+    let (status, ev) = domino_get(
+        &w,
+        "demo",
+        PASSWORD,
+        &format!("/mail/demo.nsf/api/calendar/events/{uid}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{ev}");
+    assert_eq!(ev["events"][0]["alarm"][0]["trigger"]["value"], "-PT120M");
+    assert!(crm_events(&w).is_empty());
+}
