@@ -98,24 +98,126 @@ pub async fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// `nzsync uninstall`: deletes everything stored for this config (F9).
+/// What `nzsync uninstall` removes.
+#[derive(Clone, Debug)]
+pub enum UninstallTarget {
+    /// The headless profile of an `nzsync.toml`: its sync state, run history and list of
+    /// created records.
+    Config(PathBuf),
+    /// A server's whole store (`nzsync serve`'s config): every org, user, session, credential,
+    /// setting, sync state and run history.
+    Server(PathBuf),
+}
+
+/// `nzsync uninstall`: deletes everything stored for a config or a server (F9), and with
+/// `delete_crm_records` first the CRM records the integration created.
+///
+/// When some CRM records cannot be deleted, nothing else is removed (the list of what is left
+/// stays, so running it again retries only those) and the exit code is 1.
 ///
 /// # Errors
 /// A plain message when the config or the store is unusable, or `--yes` is missing.
-pub fn uninstall(config_path: &Path, yes: bool) -> anyhow::Result<ExitCode> {
-    let config = Config::load(config_path)?;
-    if !yes {
-        bail!(
-            "uninstall deletes all sync state and run history stored for {} in {} and cannot be undone; \
-             records in IBM Notes and Zoho CRM stay. Run again with --yes to confirm",
-            config.profile(),
-            config.store.path.display()
-        );
+pub async fn uninstall(
+    target: &UninstallTarget,
+    delete_crm_records: bool,
+    yes: bool,
+) -> anyhow::Result<ExitCode> {
+    let crm_note = if delete_crm_records {
+        "the CRM records the integration created are deleted from Zoho CRM; records in IBM Notes stay"
+    } else {
+        "records in IBM Notes and Zoho CRM stay"
+    };
+    match target {
+        UninstallTarget::Config(path) => {
+            let config = Config::load(path)?;
+            let profile = config.profile();
+            if !yes {
+                bail!(
+                    "uninstall deletes all sync state and run history stored for {profile} in {} and cannot be undone; \
+                     {crm_note}. Run again with --yes to confirm",
+                    config.store.path.display()
+                );
+            }
+            let mut store = open_store(&config.store.path)?;
+            if delete_crm_records {
+                let secrets = config.secrets().map_err(anyhow::Error::msg)?;
+                let up = Upstreams::new(&config, &secrets).map_err(anyhow::Error::msg)?;
+                up.zoho_token(false).await?;
+                let prefix = format!("/crm/{}/", config.zoho.api_version);
+                let tally = delete_crm(&up, &prefix, &store.created(&profile)?).await;
+                store.forget_created(&profile, &tally.deleted)?;
+                println!("deleted {} CRM records", tally.deleted.len());
+                if !tally.failures.is_empty() {
+                    for f in &tally.failures {
+                        eprintln!("nzsync: not deleted: {f}");
+                    }
+                    eprintln!(
+                        "nzsync: nothing else was removed; run the same command again to retry"
+                    );
+                    return Ok(ExitCode::from(EXIT_FAILED));
+                }
+            }
+            let rows = store.delete_profile(&profile)?;
+            println!("deleted {rows} stored rows for {profile}");
+        }
+        UninstallTarget::Server(path) => {
+            let config = crate::server_config::ServerConfig::load(path)?;
+            if !yes {
+                bail!(
+                    "uninstall deletes every org, user, credential, setting, sync state and run history the server stores in {} and cannot be undone; \
+                     {crm_note}. Run again with --yes to confirm",
+                    config.store.path.display()
+                );
+            }
+            let key = config.master_key()?;
+            let state = crate::server::AppState::new(config, &key)?;
+            let orgs = crate::server::uninstall::uninstall_all(&state, delete_crm_records)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+            for o in &orgs {
+                println!(
+                    "org {}: deleted {} stored rows and {} CRM records",
+                    o["org_id"].as_str().unwrap_or("?"),
+                    o["rows_deleted"],
+                    o["crm_records_deleted"]
+                );
+            }
+            println!("uninstalled {} orgs", orgs.len());
+        }
     }
-    let mut store = open_store(&config.store.path)?;
-    let rows = store.delete_profile(&config.profile())?;
-    println!("deleted {rows} stored rows for {}", config.profile());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Deletes `created` from Zoho CRM with the config's credentials (`prefix`: `/crm/{version}/`).
+async fn delete_crm(
+    up: &Upstreams,
+    prefix: &str,
+    created: &[(sync_core::Module, sync_core::ZohoId)],
+) -> crate::crm_cleanup::Tally {
+    let mut tally = crate::crm_cleanup::Tally::default();
+    for call in crate::crm_cleanup::delete_calls(created) {
+        let req = sync_core::HttpRequest {
+            id: 0,
+            side: sync_core::Side::Crm,
+            method: "DELETE".into(),
+            path: format!("{prefix}{}", call.path),
+            headers: Vec::new(),
+            body: None,
+        };
+        match up.perform(&req).await {
+            Ok(resp) => {
+                let body: Option<serde_json::Value> = serde_json::from_str(&resp.body).ok();
+                tally.add(&call, resp.status, body.as_ref());
+            }
+            Err(e) => tally.failures.push(format!(
+                "{}: {} records not deleted ({})",
+                call.module.crm_api_name(),
+                call.ids.len(),
+                e.message
+            )),
+        }
+    }
+    tally
 }
 
 /// Options of `nzsync sim`.

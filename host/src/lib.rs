@@ -6,6 +6,7 @@
 pub mod check;
 pub mod commands;
 pub mod config;
+pub mod crm_cleanup;
 pub mod runner;
 pub mod server;
 pub mod server_config;

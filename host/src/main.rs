@@ -79,11 +79,20 @@ enum Command {
         #[arg(long = "domino-user", value_parser = parse_user)]
         domino_users: Vec<(String, String)>,
     },
-    /// Delete everything stored for a config: sync state and run history (F9).
+    /// Delete everything stored for a config (sync state, run history) or for a whole server
+    /// (F9); optionally first the CRM records the integration created.
+    #[command(group(clap::ArgGroup::new("target").required(true).args(["config", "server_config"])))]
     Uninstall {
-        /// The config file.
+        /// The headless sync's config file (`nzsync.toml`).
         #[arg(long)]
-        config: PathBuf,
+        config: Option<PathBuf>,
+        /// The server's config file: removes every org and user the server stores.
+        #[arg(long)]
+        server_config: Option<PathBuf>,
+        /// Also delete, from Zoho CRM, the records the integration created (never records it
+        /// matched to existing ones; never anything in IBM Notes).
+        #[arg(long)]
+        delete_crm_records: bool,
         /// Confirm: this cannot be undone.
         #[arg(long)]
         yes: bool,
@@ -138,7 +147,20 @@ async fn main() -> ExitCode {
             })
             .await
         }
-        Command::Uninstall { config, yes } => commands::uninstall(&config, yes),
+        Command::Uninstall {
+            config,
+            server_config,
+            delete_crm_records,
+            yes,
+        } => {
+            match config
+                .map(commands::UninstallTarget::Config)
+                .or(server_config.map(commands::UninstallTarget::Server))
+            {
+                Some(target) => commands::uninstall(&target, delete_crm_records, yes).await,
+                None => Err(anyhow::anyhow!("give --config or --server-config")),
+            }
+        }
         Command::JsPackage { out } => commands::js_package(&out),
     };
     match result {

@@ -101,6 +101,18 @@ CREATE TABLE srv_created (
     PRIMARY KEY (profile, module, zoho_id)
 );
 ",
+    r"
+-- The CRM records a sync created, per profile, for uninstall's optional delete (F9). Kept
+-- beside the sync state so the headless CLI and the server share it.
+CREATE TABLE created (
+    profile  TEXT NOT NULL,
+    module   TEXT NOT NULL,
+    zoho_id  TEXT NOT NULL,
+    PRIMARY KEY (profile, module, zoho_id)
+);
+INSERT INTO created (profile, module, zoho_id) SELECT profile, lower(module), zoho_id FROM srv_created;
+DROP TABLE srv_created;
+",
 ];
 
 /// A summary row of the run history.
@@ -286,20 +298,86 @@ impl Store {
         Ok(())
     }
 
-    /// Appends a run to the history.
+    /// Appends a run to the history and remembers which CRM records it created (for
+    /// uninstall's optional delete). Call it after the run's state changes are applied: a
+    /// created record whose report entry lacks its Zoho id is found through its link.
     ///
     /// # Errors
-    /// When SQLite fails.
-    pub fn record_run(&self, profile: &str, report: &RunReport) -> Result<i64, StoreError> {
+    /// When SQLite fails (nothing is recorded then).
+    pub fn record_run(&mut self, profile: &str, report: &RunReport) -> Result<i64, StoreError> {
         let outcome = serde_json::to_value(report.outcome)?
             .as_str()
             .unwrap_or_default()
             .to_owned();
-        self.conn.execute(
+        let created = if report.dry_run {
+            Vec::new()
+        } else {
+            created_by(report, &self.load_state(profile)?)
+        };
+        let tx = self.conn.transaction()?;
+        tx.execute(
             "INSERT INTO runs (profile, started, finished, dry_run, outcome, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![profile, report.started.0, report.finished.0, report.dry_run, outcome, serde_json::to_string(report)?],
         )?;
-        Ok(self.conn.last_insert_rowid())
+        let id = tx.last_insert_rowid();
+        for (module, zoho_id) in created {
+            insert_created(&tx, profile, module, &zoho_id)?;
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Remembers that the integration created CRM record `zoho_id` for `profile` outside a sync
+    /// run (a meeting scheduled from the widget, F6).
+    ///
+    /// # Errors
+    /// When SQLite fails.
+    pub fn add_created(
+        &self,
+        profile: &str,
+        module: Module,
+        zoho_id: &ZohoId,
+    ) -> Result<(), StoreError> {
+        insert_created(&self.conn, profile, module, zoho_id)
+    }
+
+    /// The CRM records the integration created for `profile`, by module then id.
+    ///
+    /// # Errors
+    /// When SQLite fails or a row is unreadable.
+    pub fn created(&self, profile: &str) -> Result<Vec<(Module, ZohoId)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT module, zoho_id FROM created WHERE profile = ?1 ORDER BY module, zoho_id",
+        )?;
+        let rows = stmt.query_map([profile], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (m, z) = row?;
+            out.push((module_from(&m)?, ZohoId(z)));
+        }
+        Ok(out)
+    }
+
+    /// Forgets created-record ids (they were deleted from the CRM).
+    ///
+    /// # Errors
+    /// When SQLite fails.
+    pub fn forget_created(
+        &mut self,
+        profile: &str,
+        records: &[(Module, ZohoId)],
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        for (m, z) in records {
+            tx.execute(
+                "DELETE FROM created WHERE profile = ?1 AND module = ?2 AND zoho_id = ?3",
+                params![profile, module_key(*m)?, z.0],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// The newest `limit` runs of `profile`, newest first.
@@ -348,7 +426,7 @@ impl Store {
     pub fn delete_profile(&mut self, profile: &str) -> Result<usize, StoreError> {
         let tx = self.conn.transaction()?;
         let mut n = 0;
-        for table in ["links", "module_state", "runs"] {
+        for table in ["links", "module_state", "runs", "created"] {
             n += tx.execute(
                 &format!("DELETE FROM {table} WHERE profile = ?1"),
                 [profile],
@@ -361,9 +439,73 @@ impl Store {
     }
 }
 
+fn insert_created(
+    c: &Connection,
+    profile: &str,
+    module: Module,
+    zoho_id: &ZohoId,
+) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT OR IGNORE INTO created (profile, module, zoho_id) VALUES (?1, ?2, ?3)",
+        params![profile, module_key(module)?, zoho_id.0],
+    )?;
+    Ok(())
+}
+
+/// The CRM records `report` says the sync created (a CRM create that succeeded), with the id
+/// from the entry or else from the link `state` holds for the entry's Notes document.
+fn created_by(report: &RunReport, state: &SyncState) -> Vec<(Module, ZohoId)> {
+    let mut out = Vec::new();
+    for m in &report.modules {
+        for e in &m.entries {
+            if e.verdict != sync_core::plan::Verdict::Created
+                || e.crm.as_deref() != Some("create")
+                || e.error.is_some()
+            {
+                continue;
+            }
+            let zoho_id = e.zoho_id.clone().or_else(|| {
+                let unid = e.unid.as_ref()?;
+                state
+                    .modules
+                    .get(&m.module)?
+                    .links
+                    .iter()
+                    .find(|l| &l.unid == unid)
+                    .map(|l| l.zoho_id.clone())
+            });
+            if let Some(z) = zoho_id {
+                out.push((m.module, z));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn created_ids_of_a_version_2_store_survive_the_migration() {
+        let conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..2] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 2;
+             INSERT INTO srv_created VALUES ('u:1', 'Contacts', 'Z1'), ('u:1', 'Events', 'Z2');",
+        )
+        .unwrap();
+        let store = Store::init(conn).unwrap();
+        assert_eq!(
+            store.created("u:1").unwrap(),
+            [
+                (Module::Contacts, ZohoId("Z1".into())),
+                (Module::Events, ZohoId("Z2".into()))
+            ]
+        );
+    }
 
     #[test]
     fn state_round_trips_through_changes() {

@@ -488,6 +488,28 @@ async fn a_scheduled_meeting_is_in_notes_and_crm_linked_so_a_sync_writes_nothing
             .unwrap();
         assert_eq!(crm["Modified_Time"], crm["Created_Time"], "{crm}");
     }
+
+    // The CRM Event is the integration's: uninstall with delete_crm_records removes it (F9);
+    // the Notes meeting, which Domino sent to the attendees, stays.
+    let (s, done) = admin
+        .call(
+            Method::POST,
+            "/api/uninstall",
+            Some(json!({ "confirm": true, "delete_crm_records": true })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{done}");
+    assert!(done["crm_records_deleted"].as_u64().unwrap() >= 1, "{done}");
+    assert!(
+        !crm_events(&w).iter().any(|e| e["id"] == zoho_id.as_str()),
+        "the meeting's CRM Event is still there"
+    );
+    let notes_copies = notes_events(&w, "demo", PASSWORD, "mail/demo.nsf", start)
+        .await
+        .into_iter()
+        .filter(|e| e["summary"] == subject)
+        .count();
+    assert_eq!(notes_copies, 1);
 }
 
 #[tokio::test]

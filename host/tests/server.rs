@@ -62,7 +62,9 @@ enabled = false
 "#,
         z = sims.zoho_url
     );
-    let cfg = ServerConfig::parse(&text, &dir.path().join("server.toml")).unwrap();
+    let config_path = dir.path().join("server.toml");
+    std::fs::write(&config_path, &text).unwrap();
+    let cfg = ServerConfig::parse(&text, &config_path).unwrap();
     let db_path = cfg.store.path.clone();
     let store = Store::open(&db_path).unwrap();
     let state = AppState::with_store(cfg, &[42; 32], store, Limits::default()).unwrap();
@@ -813,6 +815,32 @@ fn crm_records(w: &World) -> usize {
         .sum()
 }
 
+/// Every table of the store is empty and nothing of the org lingers in the file.
+fn assert_store_empty(w: &World) {
+    let conn = rusqlite::Connection::open(&w.db_path).unwrap();
+    for table in [
+        "srv_orgs",
+        "srv_users",
+        "srv_sessions",
+        "srv_leases",
+        "created",
+        "links",
+        "module_state",
+        "runs",
+    ] {
+        let n: i64 = conn
+            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0, "{table} still has rows");
+    }
+    drop(conn);
+    let bytes = std::fs::read(&w.db_path).unwrap();
+    assert!(
+        !bytes.windows(16).any(|x| x == b"demo@example.com"),
+        "deleted data lingers in the file"
+    );
+}
+
 #[tokio::test]
 async fn headless_run_history_is_per_user_and_uninstall_deletes_everything() {
     let w = world(Seed::Demo).await;
@@ -1035,29 +1063,74 @@ async fn headless_run_history_is_per_user_and_uninstall_deletes_everything() {
         StatusCode::UNAUTHORIZED
     );
 
-    let conn = rusqlite::Connection::open(&w.db_path).unwrap();
-    for table in [
-        "srv_orgs",
-        "srv_users",
-        "srv_sessions",
-        "srv_leases",
-        "srv_created",
-        "links",
-        "module_state",
-        "runs",
-    ] {
-        let n: i64 = conn
-            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, 0, "{table} still has rows");
-    }
-    drop(conn);
-    let bytes = std::fs::read(&w.db_path).unwrap();
-    assert!(
-        !bytes.windows(16).any(|x| x == b"demo@example.com"),
-        "deleted data lingers in the file"
-    );
+    assert_store_empty(&w);
     assert_no_secrets_answered(&w);
+}
+
+/// The test server's master key, as `NZSYNC_MASTER_KEY` gives it to the binary.
+fn master_key_env() -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode([42u8; 32])
+}
+
+#[tokio::test]
+async fn nzsync_uninstall_with_the_server_config_removes_every_org() {
+    let w = world(Seed::Demo).await;
+    let crm_before = crm_records(&w);
+    let mut admin = Browser::new(&w);
+    admin.sign_in("demo@example.com").await;
+    let (s, e) = admin
+        .call(
+            Method::POST,
+            "/api/connect",
+            Some(connect_body(&w, PASSWORD)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let (s, run) = admin
+        .call(Method::POST, "/api/sync/run", Some(json!({})))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{run}");
+    assert!(crm_records(&w) > crm_before, "the sync created CRM records");
+
+    // The binary calls the simulators this test process serves: await it, never block.
+    let uninstall = |args: &[&str]| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_nzsync"))
+            .arg("uninstall")
+            .arg("--server-config")
+            .arg(w._dir.path().join("server.toml"))
+            .args(args)
+            .env("NZSYNC_MASTER_KEY", master_key_env())
+            .output()
+    };
+    let refused = uninstall(&["--delete-crm-records"]).await.unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("--yes") && err.contains("every org"), "{err}");
+    assert!(
+        crm_records(&w) > crm_before,
+        "nothing happens without --yes"
+    );
+
+    let out = uninstall(&["--delete-crm-records", "--yes"]).await.unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("uninstalled 1 orgs"), "{text}");
+    assert_eq!(
+        crm_records(&w),
+        crm_before,
+        "only what the sync created went"
+    );
+    assert_eq!(
+        admin.call(Method::GET, "/api/me", None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_store_empty(&w);
 }
 
 #[tokio::test]

@@ -10,4 +10,5 @@ mod engine_faults;
 mod events_sync;
 mod js_package;
 mod tasks_sync;
+mod uninstall;
 mod world;

@@ -59,6 +59,13 @@ fn user_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
     })
 }
 
+/// Every org that installed the integration: (org id, admin's user id).
+pub fn orgs(c: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut stmt = c.prepare("SELECT org_id, admin_id FROM srv_orgs ORDER BY org_id")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
 /// Whether an org installed the integration.
 pub fn org_exists(c: &Connection, org_id: &str) -> rusqlite::Result<bool> {
     Ok(
@@ -254,33 +261,10 @@ pub fn delete_lease(c: &Connection, user_id: &str, token: &str) -> rusqlite::Res
     )
 }
 
-pub fn add_created(
-    c: &Connection,
-    profile: &str,
-    module: &str,
-    zoho_id: &str,
-) -> rusqlite::Result<()> {
-    c.execute(
-        "INSERT OR IGNORE INTO srv_created (profile, module, zoho_id) VALUES (?1, ?2, ?3)",
-        params![profile, module, zoho_id],
-    )?;
-    Ok(())
-}
-
-/// (module, zoho id) of the CRM records the sync created for `profile`.
-pub fn created(c: &Connection, profile: &str) -> rusqlite::Result<Vec<(String, String)>> {
-    let mut stmt = c.prepare(
-        "SELECT module, zoho_id FROM srv_created WHERE profile = ?1 ORDER BY module, zoho_id",
-    )?;
-    let rows = stmt.query_map([profile], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    rows.collect()
-}
-
 /// Deletes every server row of `user_id` (not the sync state; see `Store::delete_profile`).
-pub fn delete_user(c: &Connection, user_id: &str, profile: &str) -> rusqlite::Result<usize> {
+pub fn delete_user(c: &Connection, user_id: &str) -> rusqlite::Result<usize> {
     let mut n = c.execute("DELETE FROM srv_sessions WHERE user_id = ?1", [user_id])?;
     n += c.execute("DELETE FROM srv_leases WHERE user_id = ?1", [user_id])?;
-    n += c.execute("DELETE FROM srv_created WHERE profile = ?1", [profile])?;
     n += c.execute("DELETE FROM srv_users WHERE user_id = ?1", [user_id])?;
     Ok(n)
 }

@@ -719,8 +719,12 @@ pub async fn schedule(
         }
     };
 
-    state.store().apply(
-        &profile(&user.user_id),
+    let store_profile = profile(&user.user_id);
+    let mut store = state.store();
+    // Remembered as created by the integration: uninstall may delete it (F9).
+    store.add_created(&store_profile, Module::Events, &ZohoId(zoho_id.clone()))?;
+    store.apply(
+        &store_profile,
         &[
             StateChange::XrefReady {
                 module: Module::Events,

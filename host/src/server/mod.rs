@@ -22,7 +22,7 @@ mod proxy;
 pub mod schedule;
 mod settings;
 mod sync;
-mod uninstall;
+pub mod uninstall;
 mod users;
 mod zoho;
 
@@ -199,6 +199,11 @@ impl ApiError {
     }
     fn upstream(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_GATEWAY, "upstream", message)
+    }
+    /// The plain message shown to the user.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        &self.message
     }
 }
 

@@ -125,40 +125,9 @@ pub async fn post_state_changes(
     Ok(Json(json!({ "applied": body.changes.len() })))
 }
 
-/// Stores a finished report and remembers which CRM records the sync created.
+/// Stores a finished report (the store also remembers which CRM records the sync created).
 fn record(state: &AppState, user_id: &str, report: &RunReport) -> Result<i64, ApiError> {
-    let p = profile(user_id);
-    let mut store = state.store();
-    let id = store.record_run(&p, report)?;
-    if report.dry_run {
-        return Ok(id);
-    }
-    let sync_state = store.load_state(&p)?;
-    let conn = store.connection();
-    for m in &report.modules {
-        for e in &m.entries {
-            if e.verdict != sync_core::plan::Verdict::Created
-                || e.crm.as_deref() != Some("create")
-                || e.error.is_some()
-            {
-                continue;
-            }
-            let zoho_id = e.zoho_id.as_ref().map(|z| z.0.clone()).or_else(|| {
-                let unid = e.unid.as_ref()?;
-                sync_state
-                    .modules
-                    .get(&m.module)?
-                    .links
-                    .iter()
-                    .find(|l| &l.unid == unid)
-                    .map(|l| l.zoho_id.0.clone())
-            });
-            if let Some(z) = zoho_id {
-                db::add_created(conn, &p, m.module.crm_api_name(), &z)?;
-            }
-        }
-    }
-    Ok(id)
+    Ok(state.store().record_run(&profile(user_id), report)?)
 }
 
 /// `POST /api/runs` (a `RunReport`, header `X-Sync-Lease`) → `{id}`.

@@ -1,7 +1,8 @@
 //! Uninstall (F9). The admin removes the whole org's data; any other user removes their own.
 //! Every stored byte goes (sessions, users, credentials, settings, links, history, the list of
 //! created records), then the file is vacuumed. Records in Notes and CRM stay unless
-//! `delete_crm_records` asks to delete the CRM records the sync created (and only those).
+//! `delete_crm_records` asks to delete the CRM records the integration created (and only those,
+//! see [`crate::crm_cleanup`]). `nzsync uninstall --server-config` runs [`uninstall_all`].
 
 use axum::Json;
 use axum::extract::State;
@@ -12,6 +13,7 @@ use serde_json::{Value, json};
 use super::auth::Member;
 use super::db::{self, UserRow};
 use super::{ApiError, AppState, now_ms, profile, zoho};
+use crate::crm_cleanup::{Tally, delete_calls};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,57 +23,100 @@ pub struct UninstallBody {
     delete_crm_records: bool,
 }
 
-/// Deletes the CRM records the sync created for `owner`, with `caller`'s CRM access.
-/// Returns (deleted, failures).
+/// Deletes the CRM records the integration created for `owner`, with `caller`'s CRM access,
+/// and forgets the ones that are gone (so a retry after a partial failure tries only the rest).
 async fn delete_created(
     state: &AppState,
     caller: &UserRow,
     owner: &UserRow,
-) -> Result<(usize, Vec<String>), ApiError> {
-    let created = db::created(state.store().connection(), &profile(&owner.user_id))?;
-    let mut deleted = 0;
-    let mut failures = Vec::new();
-    let mut modules: Vec<&str> = created.iter().map(|(m, _)| m.as_str()).collect();
-    modules.dedup();
-    for module in modules {
-        let ids: Vec<&str> = created
-            .iter()
-            .filter(|(m, _)| m == module)
-            .map(|(_, z)| z.as_str())
-            .collect();
-        // Zoho deletes at most 100 records per call.
-        for chunk in ids.chunks(100) {
-            let path = format!("{module}?ids={}", chunk.join(","));
-            let (status, v) = zoho::crm_as(state, caller, reqwest::Method::DELETE, &path).await?;
-            let rows = v
-                .get("data")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            if rows.is_empty() && status >= 300 {
-                failures.push(format!("{module}: HTTP {status}"));
-            }
-            for row in rows {
-                let ok = row.get("status").and_then(Value::as_str) == Some("success")
-                    // Already gone (deleted by hand since): nothing left to delete.
-                    || row.get("message").and_then(Value::as_str) == Some("record not deleted");
-                if ok {
-                    deleted += 1;
-                } else {
-                    failures.push(format!(
-                        "{module} {}: {}",
-                        row.pointer("/details/id")
-                            .and_then(Value::as_str)
-                            .unwrap_or("?"),
-                        row.get("message")
-                            .and_then(Value::as_str)
-                            .unwrap_or("not deleted")
-                    ));
-                }
-            }
+    tally: &mut Tally,
+) -> Result<(), ApiError> {
+    let p = profile(&owner.user_id);
+    let created = state.store().created(&p)?;
+    let mut mine = Tally::default();
+    for call in delete_calls(&created) {
+        match zoho::crm_as(state, caller, reqwest::Method::DELETE, &call.path).await {
+            Ok((status, v)) => mine.add(&call, status, Some(&v)),
+            Err(e) => mine.failures.push(format!(
+                "{}: {} records not deleted ({})",
+                call.module.crm_api_name(),
+                call.ids.len(),
+                e.message()
+            )),
         }
     }
-    Ok((deleted, failures))
+    state.store().forget_created(&p, &mine.deleted)?;
+    tally.deleted.append(&mut mine.deleted);
+    tally.failures.append(&mut mine.failures);
+    Ok(())
+}
+
+/// Removes `scope` (and the org when `org` is given): optionally their CRM records first, then
+/// every stored row. Refuses while any of them has a sync running. `admin` is whose CRM access
+/// deletes the records of a user whose own sign-in is not stored.
+async fn remove(
+    state: &AppState,
+    admin: &UserRow,
+    scope: &[UserRow],
+    org: Option<&str>,
+    delete_crm_records: bool,
+) -> Result<Value, ApiError> {
+    let now = now_ms();
+    for u in scope {
+        if db::lease(state.store().connection(), &u.user_id, now)?.is_some() {
+            return Err(ApiError::conflict(
+                "sync_running",
+                format!(
+                    "{}'s sync is running; uninstall when it has finished",
+                    u.email
+                ),
+            ));
+        }
+    }
+    let mut tally = Tally::default();
+    if delete_crm_records {
+        for u in scope {
+            let caller = if u.refresh_token.is_some() { u } else { admin };
+            delete_created(state, caller, u, &mut tally).await?;
+        }
+        if !tally.failures.is_empty() {
+            // Keep everything stored, so the user can retry: the list of what is left to delete
+            // would otherwise be gone with the rest.
+            return Err(ApiError::conflict(
+                "crm_records_not_deleted",
+                format!(
+                    "{} CRM records were deleted, but not all; nothing else was removed, so you can try again: {}",
+                    tally.deleted.len(),
+                    tally.failures.join("; ")
+                ),
+            ));
+        }
+    }
+    let mut rows = 0;
+    {
+        let mut store = state.store();
+        for u in scope {
+            let tx = store.connection().transaction()?;
+            rows += db::delete_user(&tx, &u.user_id)?;
+            tx.commit()?;
+            rows += store.delete_profile(&profile(&u.user_id))?;
+        }
+        if let Some(org) = org {
+            rows += db::delete_org(store.connection(), org)?;
+        }
+        // Rewrite the file and empty the write-ahead log so no deleted page lingers.
+        let conn = store.connection();
+        conn.execute_batch("VACUUM")?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    }
+    for u in scope {
+        zoho::forget(state, &u.user_id).await;
+    }
+    Ok(json!({
+        "uninstalled": if org.is_some() { "org" } else { "user" },
+        "rows_deleted": rows,
+        "crm_records_deleted": tally.deleted.len(),
+    }))
 }
 
 /// `POST /api/uninstall {confirm: true, delete_crm_records: bool}`.
@@ -87,58 +132,46 @@ pub async fn uninstall(
             "uninstall deletes everything the integration stored and cannot be undone: send confirm: true",
         ));
     }
-    let scope: Vec<UserRow> = if user.is_admin {
-        db::org_users(state.store().connection(), &user.org_id)?
+    let (scope, org) = if user.is_admin {
+        (
+            db::org_users(state.store().connection(), &user.org_id)?,
+            Some(user.org_id.as_str()),
+        )
     } else {
-        vec![user.clone()]
+        (vec![user.clone()], None)
     };
-    let now = now_ms();
-    for u in &scope {
-        if db::lease(state.store().connection(), &u.user_id, now)?.is_some() {
-            return Err(ApiError::conflict(
-                "sync_running",
-                format!(
-                    "{}'s sync is running; uninstall when it has finished",
-                    u.email
-                ),
-            ));
-        }
+    Ok(Json(
+        remove(&state, &user, &scope, org, body.delete_crm_records).await?,
+    ))
+}
+
+/// Every org's uninstall, for `nzsync uninstall --server-config` (the operator's way to remove
+/// the integration from a server). One JSON summary per org.
+///
+/// # Errors
+/// The first org that could not be removed stops it (orgs before it are gone).
+pub async fn uninstall_all(
+    state: &AppState,
+    delete_crm_records: bool,
+) -> Result<Vec<Value>, ApiError> {
+    let orgs = db::orgs(state.store().connection())?;
+    let mut out = Vec::new();
+    for (org_id, admin_id) in orgs {
+        let scope = db::org_users(state.store().connection(), &org_id)?;
+        let admin = scope
+            .iter()
+            .find(|u| u.user_id == admin_id)
+            .or_else(|| scope.first())
+            .cloned();
+        let mut summary = match admin {
+            Some(admin) => remove(state, &admin, &scope, Some(&org_id), delete_crm_records).await?,
+            None => {
+                let rows = db::delete_org(state.store().connection(), &org_id)?;
+                json!({ "uninstalled": "org", "rows_deleted": rows, "crm_records_deleted": 0 })
+            }
+        };
+        summary["org_id"] = json!(org_id);
+        out.push(summary);
     }
-    let mut crm_deleted = 0;
-    let mut crm_failures = Vec::new();
-    if body.delete_crm_records {
-        for u in &scope {
-            // The owner's own CRM access when it is stored, else the caller's.
-            let caller = if u.refresh_token.is_some() { u } else { &user };
-            let (n, f) = delete_created(&state, caller, u).await?;
-            crm_deleted += n;
-            crm_failures.extend(f);
-        }
-    }
-    let mut rows = 0;
-    {
-        let mut store = state.store();
-        for u in &scope {
-            let tx = store.connection().transaction()?;
-            rows += db::delete_user(&tx, &u.user_id, &profile(&u.user_id))?;
-            tx.commit()?;
-            rows += store.delete_profile(&profile(&u.user_id))?;
-        }
-        if user.is_admin {
-            rows += db::delete_org(store.connection(), &user.org_id)?;
-        }
-        // Rewrite the file and empty the write-ahead log so no deleted page lingers.
-        let conn = store.connection();
-        conn.execute_batch("VACUUM")?;
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-    }
-    for u in &scope {
-        zoho::forget(&state, &u.user_id).await;
-    }
-    Ok(Json(json!({
-        "uninstalled": if user.is_admin { "org" } else { "user" },
-        "rows_deleted": rows,
-        "crm_records_deleted": crm_deleted,
-        "crm_failures": crm_failures,
-    })))
+    Ok(out)
 }

@@ -144,7 +144,7 @@ pub async fn remove(
                 ),
             ));
         }
-        let n = db::delete_user(&tx, &user_id, &profile(&user_id))?;
+        let n = db::delete_user(&tx, &user_id)?;
         tx.commit()?;
         n + store.delete_profile(&profile(&user_id))?
     };
