@@ -5,210 +5,14 @@
 
 #![allow(clippy::unwrap_used)] // A failed unwrap is how a test reports failure.
 
-use std::collections::HashMap;
+mod common;
 
-use nzsync::runner::Limits;
-use nzsync::server::{AppState, app};
-use nzsync::server_config::ServerConfig;
-use nzsync::store::Store;
-use nzsync_sim::{Seed, SimConfig, Simulators};
+use nzsync_sim::Seed;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+
+use common::{Browser, PASSWORD, PASSWORD2, World, client, world};
 use sync_core::Timestamp;
-
-const PASSWORD: &str = "Pa55-w0rd-Secret!";
-const PASSWORD2: &str = "S3cond-Pa55!";
-
-struct World {
-    sims: Simulators,
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-async fn world(seed: Seed) -> World {
-    let sims = nzsync_sim::start(SimConfig {
-        domino_port: 0,
-        zoho_port: 0,
-        seed,
-        domino_users: vec![
-            ("demo".into(), PASSWORD.into()),
-            ("user2".into(), PASSWORD2.into()),
-        ],
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let text = format!(
-        r#"
-[server]
-listen = "{addr}"
-public_url = "http://{addr}"
-[zoho]
-client_id = "demo-client"
-client_secret = "demo-secret"
-accounts_url = "{z}"
-api_domain = "{z}"
-[store]
-path = "server.db"
-[schedule]
-enabled = false
-"#,
-        z = sims.zoho_url
-    );
-    let cfg = ServerConfig::parse(&text, &dir.path().join("server.toml")).unwrap();
-    let store = Store::open(&cfg.store.path).unwrap();
-    let state = AppState::with_store(cfg, &[42; 32], store, Limits::default()).unwrap();
-    let router = app(state);
-    tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
-    });
-    World {
-        sims,
-        base: format!("http://{addr}"),
-        _dir: dir,
-    }
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .build()
-        .unwrap()
-}
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers()
-        .get("location")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
-
-/// A browser: cookies by hand, no redirects followed.
-struct Browser {
-    http: reqwest::Client,
-    base: String,
-    cookies: HashMap<String, String>,
-    csrf: Option<String>,
-}
-
-impl Browser {
-    fn new(w: &World) -> Self {
-        Self {
-            http: client(),
-            base: w.base.clone(),
-            cookies: HashMap::new(),
-            csrf: None,
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn take_cookies(&mut self, r: &reqwest::Response) {
-        for v in r.headers().get_all("set-cookie") {
-            let (kv, _) = v.to_str().unwrap().split_once(';').unwrap();
-            let (k, val) = kv.split_once('=').unwrap();
-            if val.is_empty() {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.to_owned(), val.to_owned());
-            }
-        }
-    }
-
-    async fn get_raw(&mut self, url: &str) -> reqwest::Response {
-        let r = self
-            .http
-            .get(url)
-            .header("cookie", self.cookie_header())
-            .send()
-            .await
-            .unwrap();
-        self.take_cookies(&r);
-        r
-    }
-
-    /// Signs in as the Zoho user `email` through the simulator's consent page.
-    async fn sign_in(&mut self, email: &str) {
-        let r = self.get_raw(&format!("{}/auth/login", self.base)).await;
-        assert_eq!(r.status(), StatusCode::FOUND);
-        let consent = location(&r);
-        let url = url::Url::parse(&consent).unwrap();
-        let mut form: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-        form.push(("user".into(), email.into()));
-        let mut ser = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in &form {
-            ser.append_pair(k, v);
-        }
-        let accounts = format!("{}/oauth/v2/auth", url.origin().ascii_serialization());
-        let r = self
-            .http
-            .post(&accounts)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(ser.finish())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::FOUND);
-        let r = self.get_raw(&location(&r)).await;
-        assert_eq!(r.status(), StatusCode::FOUND);
-        let (s, me) = self.call(Method::GET, "/api/me", None).await;
-        assert_eq!(s, StatusCode::OK, "{me}");
-        self.csrf = me["csrf_token"].as_str().map(str::to_owned);
-    }
-
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-        csrf: bool,
-    ) -> (StatusCode, Value) {
-        let mut rb = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .header("cookie", self.cookie_header());
-        if csrf && let Some(t) = &self.csrf {
-            rb = rb.header("x-csrf-token", t);
-        }
-        if let Some(b) = body {
-            rb = rb.json(&b);
-        }
-        let r = rb.send().await.unwrap();
-        let status = r.status();
-        let text = r.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        self.send(method, path, body, true).await
-    }
-
-    async fn connect(&self, w: &World) {
-        let (s, e) = self
-            .call(
-                Method::POST,
-                "/api/connect",
-                Some(json!({ "server": w.sims.domino_url, "user": "demo", "password": PASSWORD })),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{e}");
-    }
-}
 
 /// A GET on the Domino simulator as `user`.
 async fn domino_get(w: &World, user: &str, password: &str, path: &str) -> (u16, Value) {
@@ -527,7 +331,13 @@ async fn meeting_refusals_create_nothing() {
 
     // No CSRF header.
     let (s, e) = admin
-        .send(Method::POST, "/api/meetings", Some(good.clone()), false)
+        .send(
+            Method::POST,
+            "/api/meetings",
+            Some(good.clone()),
+            false,
+            &[],
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
     // Not connected to Domino.

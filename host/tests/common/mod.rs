@@ -1,0 +1,252 @@
+//! What the server's integration tests share: the simulators and the server on loopback ports
+//! ([`world`]), and a [`Browser`] that signs in through the OAuth code flow and calls the API
+//! with its session cookie and CSRF token.
+
+#![allow(dead_code)] // Each test file uses its own part.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use nzsync::runner::Limits;
+use nzsync::server::{AppState, app};
+use nzsync::server_config::ServerConfig;
+use nzsync::store::Store;
+use nzsync_sim::{Seed, SimConfig, Simulators};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+pub const PASSWORD: &str = "Pa55-w0rd-Secret!";
+pub const PASSWORD2: &str = "S3cond-Pa55!";
+
+pub struct World {
+    pub sims: Simulators,
+    pub base: String,
+    pub db_path: PathBuf,
+    pub dir: tempfile::TempDir,
+    pub state: AppState,
+    /// Every body the server answered, to prove no secret is ever sent back.
+    pub seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+pub async fn world(seed: Seed) -> World {
+    let sims = nzsync_sim::start(SimConfig {
+        domino_port: 0,
+        zoho_port: 0,
+        seed,
+        domino_users: vec![
+            ("demo".into(), PASSWORD.into()),
+            ("user2".into(), PASSWORD2.into()),
+        ],
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        r#"
+[server]
+listen = "{addr}"
+public_url = "http://{addr}"
+[zoho]
+client_id = "demo-client"
+client_secret = "demo-secret"
+accounts_url = "{z}"
+api_domain = "{z}"
+[store]
+path = "server.db"
+[schedule]
+enabled = false
+"#,
+        z = sims.zoho_url
+    );
+    let config_path = dir.path().join("server.toml");
+    std::fs::write(&config_path, &text).unwrap();
+    let cfg = ServerConfig::parse(&text, &config_path).unwrap();
+    let db_path = cfg.store.path.clone();
+    let store = Store::open(&db_path).unwrap();
+    let state = AppState::with_store(cfg, &[42; 32], store, Limits::default()).unwrap();
+    let router = app(state.clone());
+    tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    World {
+        sims,
+        base: format!("http://{addr}"),
+        db_path,
+        dir,
+        state,
+        seen: std::sync::Arc::default(),
+    }
+}
+
+/// A browser: cookies by hand, no redirects followed.
+pub struct Browser {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub cookies: HashMap<String, String>,
+    pub csrf: Option<String>,
+    pub seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+pub fn location(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+impl Browser {
+    pub fn new(w: &World) -> Self {
+        Self::at(&w.base, w.seen.clone())
+    }
+
+    pub fn at(base: &str, seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>) -> Self {
+        Self {
+            http: client(),
+            base: base.to_owned(),
+            cookies: HashMap::new(),
+            csrf: None,
+            seen,
+        }
+    }
+
+    pub fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub fn take_cookies(&mut self, r: &reqwest::Response) {
+        for v in r.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            assert!(v.contains("HttpOnly") && v.contains("SameSite=Lax"), "{v}");
+            let (kv, _) = v.split_once(';').unwrap();
+            let (k, val) = kv.split_once('=').unwrap();
+            if val.is_empty() {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), val.to_owned());
+            }
+        }
+    }
+
+    pub async fn get_raw(&mut self, url: &str) -> reqwest::Response {
+        let r = self
+            .http
+            .get(url)
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.take_cookies(&r);
+        r
+    }
+
+    /// Signs in as the Zoho user `email` through the simulator's consent page.
+    pub async fn sign_in(&mut self, email: &str) {
+        let r = self.get_raw(&format!("{}/auth/login", self.base)).await;
+        assert_eq!(r.status(), StatusCode::FOUND);
+        let consent = location(&r);
+        let page = self.http.get(&consent).send().await.unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        assert!(page.text().await.unwrap().contains(email));
+        let url = url::Url::parse(&consent).unwrap();
+        let mut form: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        form.push(("user".into(), email.into()));
+        let accounts = format!("{}/oauth/v2/auth", url.origin().ascii_serialization());
+        let r = self
+            .http
+            .post(&accounts)
+            .header("content-type", FORM)
+            .body(form_body(&form))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FOUND);
+        let callback = location(&r);
+        assert!(callback.starts_with(&format!("{}/auth/callback?code=", self.base)));
+        let r = self.get_raw(&callback).await;
+        let status = r.status();
+        assert_eq!(status, StatusCode::FOUND, "{}", r.text().await.unwrap());
+        assert!(self.cookies.contains_key("nzsync_session"));
+        let (s, me) = self.call(Method::GET, "/api/me", None).await;
+        assert_eq!(s, StatusCode::OK, "{me}");
+        self.csrf = me["csrf_token"].as_str().map(str::to_owned);
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        csrf: bool,
+        extra: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let mut rb = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header());
+        if csrf && let Some(t) = &self.csrf {
+            rb = rb.header("x-csrf-token", t);
+        }
+        for (k, v) in extra {
+            rb = rb.header(*k, *v);
+        }
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let r = rb.send().await.unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        self.seen.lock().unwrap().push(text.clone());
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        self.send(method, path, body, true, &[]).await
+    }
+
+    /// Connects this user to the Domino simulator as `demo` (F1).
+    pub async fn connect(&self, w: &World) {
+        let (s, e) = self
+            .call(
+                Method::POST,
+                "/api/connect",
+                Some(json!({ "server": w.sims.domino_url, "user": "demo", "password": PASSWORD })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{e}");
+    }
+}
+
+pub const FORM: &str = "application/x-www-form-urlencoded";
+
+pub fn form_body<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
+    let mut ser = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        ser.append_pair(k.as_ref(), v.as_ref());
+    }
+    ser.finish()
+}
