@@ -192,6 +192,30 @@ pub fn app() -> Html {
         let lang = *lang;
         use_effect_with(lang, move |l| l.remember());
     }
+    // Follow links to `#users`, `#meetings`, … while the widget is open.
+    {
+        let view = view.clone();
+        use_effect_with((), move |()| {
+            use wasm_bindgen::JsCast as _;
+            use wasm_bindgen::closure::Closure;
+            let listener = web_sys::window().map(|w| {
+                let cb = Closure::<dyn Fn()>::new(move || {
+                    view.set(View::from_hash(&location_hash()));
+                });
+                let _ =
+                    w.add_event_listener_with_callback("hashchange", cb.as_ref().unchecked_ref());
+                (w, cb)
+            });
+            move || {
+                if let Some((w, cb)) = listener {
+                    let _ = w.remove_event_listener_with_callback(
+                        "hashchange",
+                        cb.as_ref().unchecked_ref(),
+                    );
+                }
+            }
+        });
+    }
     let l = *lang;
     let t = |k| l.t(k);
     let go = {

@@ -17,6 +17,9 @@ pub struct MeetingsProps {
     pub lang: Lang,
 }
 
+/// Search once typing has paused this long (each search costs CRM API calls).
+const SEARCH_PAUSE_MS: u32 = 350;
+
 /// A plausible e-mail address (the host checks it again).
 fn looks_like_email(s: &str) -> bool {
     let Some((local, domain)) = s.split_once('@') else {
@@ -78,21 +81,27 @@ pub fn meetings(props: &MeetingsProps) -> Html {
     let done = use_state(|| None::<String>);
     let busy = use_state(|| false);
 
-    // Search CRM contacts and users as the query changes (stale answers are dropped).
+    // Search CRM contacts and users once typing pauses; answers to older queries are dropped.
+    let latest = use_mut_ref(String::new);
     {
-        let (matches, query_now) = (matches.clone(), query.clone());
+        let (matches, latest) = (matches.clone(), latest.clone());
         use_effect_with((*query).clone(), move |q| {
             let q = q.trim().to_owned();
+            q.clone_into(&mut latest.borrow_mut());
             if q.chars().count() < 2 {
                 matches.set(Vec::new());
             } else {
                 wasm_bindgen_futures::spawn_local(async move {
+                    gloo_timers::future::TimeoutFuture::new(SEARCH_PAUSE_MS).await;
+                    if *latest.borrow() != q {
+                        return;
+                    }
                     let path = format!(
                         "/api/meetings/attendees?q={}",
                         js_sys::encode_uri_component(&q)
                     );
                     if let Ok(found) = api::get::<Vec<Attendee>>(&path).await
-                        && query_now.trim() == q
+                        && *latest.borrow() == q
                     {
                         matches.set(found);
                     }
@@ -113,13 +122,18 @@ pub fn meetings(props: &MeetingsProps) -> Html {
         })
     };
     let on_query_key = {
-        let (query, add, errors) = (query.clone(), add.clone(), errors.clone());
+        let (add, errors) = (add.clone(), errors.clone());
         Callback::from(move |e: KeyboardEvent| {
             if e.key() != "Enter" {
                 return;
             }
             e.prevent_default();
-            let q = query.trim().to_owned();
+            // The field itself: the state may not have caught up with the last keystrokes.
+            let q = e
+                .target_unchecked_into::<web_sys::HtmlInputElement>()
+                .value()
+                .trim()
+                .to_owned();
             if looks_like_email(&q) {
                 add.emit(Attendee {
                     kind: "email".into(),

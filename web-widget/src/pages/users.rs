@@ -62,8 +62,11 @@ pub fn manage_users(props: &UsersProps) -> Html {
             <section class="card" aria-labelledby="users-title">
                 <h2 id="users-title">{ t(T::ManageUsers) }</h2>
                 if let Some(e) = &*error {
-                    if e.status == 403 { <p class="error" role="alert" id="users-refused">{ t(T::NotAdmin) }</p> }
-                    <ErrorBox error={e.clone()} />
+                    if e.status == 403 {
+                        <p class="error" role="alert" id="users-refused">{ t(T::NotAdmin) }</p>
+                    } else {
+                        <ErrorBox error={e.clone()} />
+                    }
                 } else { <p role="status">{ t(T::Loading) }</p> }
             </section>
         };
