@@ -294,6 +294,23 @@ async fn dashboard(s: &Session, demo: &Demo) -> Result<()> {
         .find(|m| m["module"] == "contacts")
         .context("contacts in the report")?;
     ensure!(u64::from(created) == contacts["counts"]["created"].as_u64().unwrap_or(0));
+    // The run list's total is what the report's modules created, updated and deleted.
+    let changed: u64 = report["modules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| {
+            ["created", "updated", "deleted"]
+                .iter()
+                .map(|k| m["counts"][*k].as_u64().unwrap_or(0))
+                .sum::<u64>()
+        })
+        .sum();
+    ensure!(
+        runs["runs"][0]["totals"]["synced"].as_u64() == Some(changed),
+        "totals {} but the report changed {changed}",
+        runs["runs"][0]["totals"]
+    );
     // Every contact the sync created in Zoho carries its Notes twin's UNID.
     let zoho = demo.zoho_dump().await?;
     let linked = zoho_records(&zoho, "Contacts")

@@ -204,6 +204,7 @@ impl Run<'_> {
                     break;
                 }
                 row.state = ModuleState::Done;
+                row.requests_done = row.requests_known;
             }
             self.base = Some((module, p.requests_done, p.requests_known));
         }
@@ -224,6 +225,7 @@ impl Run<'_> {
             .collect();
         for row in &mut self.rows {
             row.state = ModuleState::Done;
+            row.requests_done = row.requests_known;
             row.counts = counts.get(&row.module).copied();
         }
     }
