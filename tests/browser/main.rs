@@ -357,6 +357,42 @@ async fn dashboard(s: &Session, demo: &Demo) -> Result<()> {
     Ok(())
 }
 
+/// A sync can be cancelled: it stops, records no run, and gives the lease back.
+async fn cancel_sync(s: &Session, demo: &Demo) -> Result<()> {
+    let (_, runs) = s.fetch_json("/api/runs").await?;
+    let before = runs["runs"].as_array().map_or(0, Vec::len);
+    demo.domino_latency(400).await?;
+    s.click("#start-sync").await?;
+    // Settings unchanged after a first sync: straight to the sync, no preview.
+    s.click("#settings-save").await?;
+    s.wait("#sync-cancel").await?;
+    s.screenshot(&shots(), "11b-sync-running").await?;
+    s.click("#sync-cancel").await?;
+    s.wait("#sync-cancelled").await?;
+    demo.domino_latency(0).await?;
+    s.screenshot(&shots(), "11c-sync-cancelled").await?;
+    let (_, runs) = s.fetch_json("/api/runs").await?;
+    ensure!(
+        runs["runs"].as_array().map_or(0, Vec::len) == before,
+        "a cancelled sync was recorded as a run"
+    );
+    let (_, users) = s.fetch_json("/api/users").await?;
+    let me = users["users"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|u| u["email"] == "demo@example.com")
+        .context("the admin in the user list")?;
+    ensure!(
+        me["syncing"] == false,
+        "the cancelled sync still holds the lease"
+    );
+    s.click("#sync-cancelled ~ .actions button, .card .actions button.primary")
+        .await?;
+    s.wait("#last-run").await?;
+    Ok(())
+}
+
 /// Schedule Meetings: validation, attendee search, and the meeting in both simulators.
 async fn meeting(s: &Session, demo: &Demo) -> Result<()> {
     s.click("#tab-meetings").await?;
@@ -553,6 +589,7 @@ async fn the_widget_does_every_step_of_the_seed_in_chromium() -> Result<()> {
             .await
             .context("settings, preview and sync")?;
         dashboard(&s, &demo).await.context("dashboard")?;
+        cancel_sync(&s, &demo).await.context("cancel a sync")?;
         meeting(&s, &demo).await.context("schedule a meeting")?;
         change_password(&s).await.context("change password")?;
         manage_users(&s).await.context("manage users")?;

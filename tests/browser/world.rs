@@ -92,6 +92,20 @@ impl Demo {
             .await?)
     }
 
+    /// Delays every Domino answer by `ms`.
+    pub async fn domino_latency(&self, ms: u64) -> Result<()> {
+        let r = self
+            .http
+            .post(format!("{}/_sim/latency", self.domino))
+            .json(&serde_json::json!({ "ms": ms }))
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            bail!("domino /_sim/latency: {}", r.text().await?);
+        }
+        Ok(())
+    }
+
     /// Changes the Domino simulator's configuration (e.g. DAS switches).
     pub async fn domino_config(&self, body: &Value) -> Result<()> {
         let r = self

@@ -190,6 +190,11 @@ texts! {
     Tasks => "Tasks", "タスク";
     Events => "Events", "予定";
     Waiting => "waiting", "待機中";
+    PhaseSetup => "setting up", "準備中";
+    PhaseListing => "listing", "一覧を取得中";
+    PhaseReading => "reading", "読み込み中";
+    PhaseWriting => "writing", "書き込み中";
+    PhaseLinking => "linking", "関連付け中";
     Done => "done", "完了";
     RecordsRead => "records read", "件読み込み";
     Requests => "requests", "リクエスト";

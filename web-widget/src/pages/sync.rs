@@ -56,7 +56,14 @@ fn progress_rows(lang: Lang, rows: &[ModuleProgress]) -> Html {
             let name = module_name(lang, r.module);
             let state = match &r.state {
                 ModuleState::Waiting => t(T::Waiting).to_owned(),
-                ModuleState::Running(phase) => phase.clone(),
+                ModuleState::Running(phase) => match phase.as_str() {
+                    "setup" | "starting" => t(T::PhaseSetup).to_owned(),
+                    "listing" => t(T::PhaseListing).to_owned(),
+                    "reading" => t(T::PhaseReading).to_owned(),
+                    "writing" => t(T::PhaseWriting).to_owned(),
+                    "linking" => t(T::PhaseLinking).to_owned(),
+                    other => other.to_owned(),
+                },
                 ModuleState::Done => t(T::Done).to_owned(),
             };
             let counts = r.counts.map(|c| format!(
