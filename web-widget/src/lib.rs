@@ -1,21 +1,341 @@
 //! The notes-zoho-sync widget, shown in the Zoho CRM web tab ("IBM Notes Sync").
 //!
-//! It links `sync-core` as an ordinary crate. The host builds it for `wasm32-unknown-unknown`,
-//! runs wasm-bindgen over it and serves the result at `/widget/`.
+//! It links `sync-core` as an ordinary crate and runs the sync engine in the browser
+//! ([`driver`]), reaching Domino and Zoho only through the host's proxy. The host builds it for
+//! `wasm32-unknown-unknown`, runs wasm-bindgen over it and serves the result at `/widget/`.
+//!
+//! Layout: [`api`] (the host's HTTP API and its types), [`i18n`] (English and Japanese),
+//! [`driver`] (the engine in the browser), [`components`] (shared pieces) and one module per
+//! screen under [`pages`]. [`App`] holds who is signed in and which screen is shown.
+
+pub mod api;
+pub mod components;
+pub mod driver;
+pub mod i18n;
+pub mod pages;
 
 use yew::prelude::*;
 
-/// The widget's root component.
-#[function_component(App)]
-pub fn app() -> Html {
-    let settings = sync_core::Settings::default();
+use crate::api::{ApiError, Me};
+use crate::components::ErrorBox;
+use crate::i18n::{Lang, T};
+use crate::pages::connect::Connect;
+use crate::pages::dashboard::Dashboard;
+use crate::pages::meetings::Meetings;
+use crate::pages::password::ChangePassword;
+use crate::pages::signin::SignIn;
+use crate::pages::sync::{Entry, SyncFlow};
+use crate::pages::uninstall::Uninstall;
+use crate::pages::users::ManageUsers;
+
+/// Which screen is shown once signed in and connected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// The dashboard, optionally opened on one run.
+    Dashboard(Option<i64>),
+    /// Schedule Meetings.
+    Meetings,
+    /// Start Sync or Sync Settings.
+    Sync(Entry),
+    /// Change Password.
+    Password,
+    /// Manage Users.
+    Users,
+    /// Uninstall.
+    Uninstall,
+}
+
+impl View {
+    /// The view named by the URL fragment (`#meetings`, `#users`, …), for deep links.
+    #[must_use]
+    pub fn from_hash(hash: &str) -> Self {
+        match hash.trim_start_matches('#') {
+            "meetings" => Self::Meetings,
+            "settings" => Self::Sync(Entry::Settings),
+            "password" => Self::Password,
+            "users" => Self::Users,
+            "uninstall" => Self::Uninstall,
+            _ => Self::Dashboard(None),
+        }
+    }
+
+    fn hash(self) -> &'static str {
+        match self {
+            Self::Dashboard(_) | Self::Sync(Entry::StartSync) => "",
+            Self::Meetings => "meetings",
+            Self::Sync(Entry::Settings) => "settings",
+            Self::Password => "password",
+            Self::Users => "users",
+            Self::Uninstall => "uninstall",
+        }
+    }
+}
+
+#[derive(Clone, PartialEq)]
+enum Session {
+    Loading,
+    SignedOut,
+    Failed(ApiError),
+    Ready(Box<Me>),
+    Uninstalled,
+}
+
+fn location_hash() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default()
+}
+
+fn set_hash(hash: &str) {
+    if let Some(w) = web_sys::window()
+        && let Ok(h) = w.history()
+    {
+        let url = if hash.is_empty() {
+            w.location().pathname().unwrap_or_else(|_| "/".into())
+        } else {
+            format!("#{hash}")
+        };
+        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+    }
+}
+
+/// Properties of [`GearMenu`].
+#[derive(Properties, PartialEq)]
+pub struct GearMenuProps {
+    /// UI language.
+    pub lang: Lang,
+    /// The caller is the admin (Manage Users is shown).
+    pub admin: bool,
+    /// A menu entry was chosen.
+    pub on_pick: Callback<View>,
+    /// Sign out was chosen.
+    pub on_sign_out: Callback<()>,
+}
+
+/// The gear icon, top right: Sync Settings, Change Password, Manage Users (admin), Uninstall.
+#[component(GearMenu)]
+pub fn gear_menu(props: &GearMenuProps) -> Html {
+    let t = |k| props.lang.t(k);
+    let open = use_state(|| false);
+    let toggle = {
+        let open = open.clone();
+        Callback::from(move |_: MouseEvent| open.set(!*open))
+    };
+    let onkeydown = {
+        let open = open.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Escape" {
+                open.set(false);
+            }
+        })
+    };
+    let item = |id: &'static str, label: T, view: View| {
+        let (open, pick) = (open.clone(), props.on_pick.clone());
+        html! {
+            <li role="none"><button type="button" role="menuitem" id={id}
+                onclick={Callback::from(move |_| { open.set(false); pick.emit(view); })}>{ t(label) }</button></li>
+        }
+    };
+    let sign_out = {
+        let (open, out) = (open.clone(), props.on_sign_out.clone());
+        Callback::from(move |_| {
+            open.set(false);
+            out.emit(());
+        })
+    };
     html! {
-        <main class="nzsync">
-            <h1>{ "IBM Notes Sync" }</h1>
-            <p>{ "Keeps your contacts in step between IBM Notes and Zoho CRM." }</p>
-            <p class="muted">
-                { format!("Default sync type: {:?}, conflicts: {:?}", settings.direction, settings.conflict) }
-            </p>
+        <div class="gear" {onkeydown}>
+            <button id="gear" type="button" class="icon" aria-haspopup="menu" aria-expanded={open.to_string()}
+                aria-controls="gear-menu" aria-label={t(T::SettingsMenu)} title={t(T::SettingsMenu)} onclick={toggle}>
+                <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false">
+                    <path d="M19.4 13a7.5 7.5 0 0 0 0-2l2.1-1.6-2-3.5-2.5 1a7.6 7.6 0 0 0-1.7-1L15 3h-4l-.3 2.9a7.6 7.6 0 0 0-1.7 1l-2.5-1-2 3.5L6.6 11a7.5 7.5 0 0 0 0 2l-2.1 1.6 2 3.5 2.5-1a7.6 7.6 0 0 0 1.7 1L11 21h4l.3-2.9a7.6 7.6 0 0 0 1.7-1l2.5 1 2-3.5zM13 15.5a3.5 3.5 0 1 1 0-7 3.5 3.5 0 0 1 0 7z" fill="currentColor"/>
+                </svg>
+            </button>
+            if *open {
+                <ul id="gear-menu" role="menu" aria-label={t(T::SettingsMenu)}>
+                    { item("menu-sync-settings", T::SyncSettings, View::Sync(Entry::Settings)) }
+                    { item("menu-password", T::ChangePassword, View::Password) }
+                    if props.admin { { item("menu-users", T::ManageUsers, View::Users) } }
+                    { item("menu-uninstall", T::Uninstall, View::Uninstall) }
+                    <li role="none"><button type="button" role="menuitem" id="menu-sign-out" onclick={sign_out}>{ t(T::SignOut) }</button></li>
+                </ul>
+            }
+        </div>
+    }
+}
+
+/// The widget's root component.
+#[component(App)]
+pub fn app() -> Html {
+    let lang = use_state(Lang::initial);
+    let session = use_state(|| Session::Loading);
+    let view = use_state(|| View::from_hash(&location_hash()));
+    let has_synced = use_state(|| false);
+    let reload = use_state(|| 0u32);
+
+    {
+        let session = session.clone();
+        use_effect_with(*reload, move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                session.set(match api::get::<Me>("/api/me").await {
+                    Ok(me) => {
+                        api::set_csrf(&me.csrf_token);
+                        Session::Ready(Box::new(me))
+                    }
+                    Err(e) if e.status == 401 => Session::SignedOut,
+                    Err(e) => Session::Failed(e),
+                });
+            });
+        });
+    }
+    {
+        let lang = *lang;
+        use_effect_with(lang, move |l| l.remember());
+    }
+    // Follow links to `#users`, `#meetings`, … while the widget is open.
+    {
+        let view = view.clone();
+        use_effect_with((), move |()| {
+            use wasm_bindgen::JsCast as _;
+            use wasm_bindgen::closure::Closure;
+            let listener = web_sys::window().map(|w| {
+                let cb = Closure::<dyn Fn()>::new(move || {
+                    view.set(View::from_hash(&location_hash()));
+                });
+                let _ =
+                    w.add_event_listener_with_callback("hashchange", cb.as_ref().unchecked_ref());
+                (w, cb)
+            });
+            move || {
+                if let Some((w, cb)) = listener {
+                    let _ = w.remove_event_listener_with_callback(
+                        "hashchange",
+                        cb.as_ref().unchecked_ref(),
+                    );
+                }
+            }
+        });
+    }
+    let l = *lang;
+    let t = |k| l.t(k);
+    let go = {
+        let view = view.clone();
+        Callback::from(move |v: View| {
+            set_hash(v.hash());
+            view.set(v);
+        })
+    };
+    let on_lang = {
+        let lang = lang.clone();
+        Callback::from(move |e: Event| lang.set(Lang::from_code(&pages::select_value(&e))))
+    };
+    let sign_out = {
+        let session = session.clone();
+        Callback::from(move |()| {
+            let session = session.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let _: Result<serde_json::Value, ApiError> =
+                    api::call(api::Method::Post, "/auth/logout", None, &[]).await;
+                session.set(Session::SignedOut);
+            });
+        })
+    };
+    let lang_select = html! {
+        <div class="lang">
+            <label for="lang">{ t(T::Language) }</label>
+            <select id="lang" onchange={on_lang}>
+                <option value="en" selected={l == Lang::En}>{ "English" }</option>
+                <option value="ja" selected={l == Lang::Ja}>{ "日本語" }</option>
+            </select>
+        </div>
+    };
+    let body = match &*session {
+        Session::Loading => html! { <p role="status">{ t(T::Loading) }</p> },
+        Session::SignedOut => html! { <SignIn lang={l} /> },
+        Session::Uninstalled => html! {
+            <section class="card narrow"><p role="status" id="uninstalled">{ t(T::Uninstalled) }</p>
+            <a class="button" href="/auth/login" target="_top">{ t(T::SignIn) }</a></section>
+        },
+        Session::Failed(e) => {
+            let reload = reload.clone();
+            html! {
+                <section class="card narrow">
+                    <ErrorBox error={e.clone()} />
+                    <button type="button" onclick={Callback::from(move |_| reload.set(*reload + 1))}>{ t(T::Retry) }</button>
+                </section>
+            }
+        }
+        Session::Ready(me) if !me.enabled => html! {
+            <section class="card narrow"><p role="alert" id="not-enabled">{ t(T::NotEnabled) }</p></section>
+        },
+        Session::Ready(me) if !me.connected => {
+            let reload = reload.clone();
+            html! { <Connect lang={l} on_connected={Callback::from(move |()| reload.set(*reload + 1))} /> }
+        }
+        Session::Ready(me) => {
+            let v = *view;
+            let tab = |label: T, target: View, id: &'static str| {
+                let go = go.clone();
+                let current =
+                    matches!((v, target), (View::Dashboard(_), View::Dashboard(_))) || v == target;
+                html! {
+                    <button type="button" role="tab" id={id} aria-selected={current.to_string()}
+                        class={classes!("tab", current.then_some("current"))}
+                        onclick={Callback::from(move |_| go.emit(target))}>{ t(label) }</button>
+                }
+            };
+            let home = {
+                let go = go.clone();
+                Callback::from(move |run: Option<i64>| go.emit(View::Dashboard(run)))
+            };
+            let on_history = {
+                let has_synced = has_synced.clone();
+                Callback::from(move |b: bool| has_synced.set(b))
+            };
+            let screen = match v {
+                View::Dashboard(focus) => html! { <Dashboard lang={l} {focus} {on_history} /> },
+                View::Meetings => html! { <Meetings lang={l} /> },
+                View::Sync(entry) => {
+                    html! { <SyncFlow lang={l} {entry} first={!*has_synced} on_done={home} /> }
+                }
+                View::Password => html! { <ChangePassword lang={l} domino={me.domino.clone()} /> },
+                View::Users => html! { <ManageUsers lang={l} /> },
+                View::Uninstall => {
+                    let session = session.clone();
+                    let home = home.clone();
+                    html! { <Uninstall lang={l} admin={me.admin}
+                    on_done={Callback::from(move |()| { set_hash(""); session.set(Session::Uninstalled) })}
+                    on_cancel={Callback::from(move |()| home.emit(None))} /> }
+                }
+            };
+            let start_sync = {
+                let go = go.clone();
+                Callback::from(move |_| go.emit(View::Sync(Entry::StartSync)))
+            };
+            html! {
+                <>
+                <div class="toolbar">
+                    <nav role="tablist" aria-label={t(T::AppTitle)}>
+                        { tab(T::Dashboard, View::Dashboard(None), "tab-dashboard") }
+                        { tab(T::ScheduleMeetings, View::Meetings, "tab-meetings") }
+                    </nav>
+                    <span class="who muted">{ me.email.clone() }</span>
+                    <button id="start-sync" type="button" class="primary" onclick={start_sync}
+                        disabled={matches!(v, View::Sync(_))}>{ t(T::StartSync) }</button>
+                    <GearMenu lang={l} admin={me.admin} on_pick={go.clone()} on_sign_out={sign_out.clone()} />
+                </div>
+                <div role="tabpanel" id="screen">{ screen }</div>
+                </>
+            }
+        }
+    };
+    html! {
+        <main class="nzsync" lang={l.code()}>
+            <header class="top">
+                <h1>{ t(T::AppTitle) }</h1>
+                { lang_select }
+            </header>
+            { body }
         </main>
     }
 }

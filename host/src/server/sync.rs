@@ -144,12 +144,31 @@ pub async fn post_run(
     Ok(Json(json!({ "id": id })))
 }
 
-/// `GET /api/runs` → `{runs:[summary]}`, newest first (the caller's only).
+/// `GET /api/runs` → `{runs:[summary + totals {synced, errors}]}`, newest first (the caller's
+/// only); `synced` counts records created, updated or deleted on either side.
 pub async fn list_runs(
     State(state): State<AppState>,
     Member { user }: Member,
 ) -> Result<Json<Value>, ApiError> {
-    let runs = state.store().runs(&profile(&user.user_id), 100)?;
+    let p = profile(&user.user_id);
+    let store = state.store();
+    let runs = store.runs(&p, 100)?;
+    // Totals per run for the dashboard's chart (records synced per run).
+    let runs = runs
+        .into_iter()
+        .map(|r| {
+            let mut v = serde_json::to_value(&r).map_err(|e| ApiError::internal(e.to_string()))?;
+            if let Some(report) = store.run_report(&p, r.id)? {
+                let (mut synced, mut errors) = (0u32, 0u32);
+                for m in &report.modules {
+                    synced += m.counts.created + m.counts.updated + m.counts.deleted;
+                    errors += m.counts.errors;
+                }
+                v["totals"] = json!({ "synced": synced, "errors": errors });
+            }
+            Ok(v)
+        })
+        .collect::<Result<Vec<Value>, ApiError>>()?;
     Ok(Json(json!({ "runs": runs })))
 }
 

@@ -1,0 +1,664 @@
+//! Browser tests: the widget in a real headless Chromium (driven over W3C WebDriver by
+//! chromedriver) against `nzsync demo`, checking every step of the seed against the
+//! simulators' data. A screenshot of each screen goes to `target/browser-screenshots/`.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`apt-get install -y chromium
+//! chromium-driver`); without them the tests fail and say so.
+
+mod webdriver;
+mod world;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, ensure};
+use serde_json::{Value, json};
+
+use webdriver::{Driver, Session};
+use world::{Demo, notes_contacts, zoho_contacts, zoho_records};
+
+const DB: &str = "mail/demo.nsf";
+const ENTER: &str = "\u{E007}";
+
+fn shots() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("target")
+        .join("browser-screenshots")
+}
+
+/// Signs in with Zoho as `email` through the simulator's consent page.
+async fn sign_in(s: &Session, demo: &Demo, email: &str) -> Result<()> {
+    s.goto(&format!("{}/", demo.base)).await?;
+    s.click("#sign-in").await?;
+    s.click(&format!("input[name=user][value=\"{email}\"]"))
+        .await?;
+    s.click("button[type=submit]").await?;
+    s.wait("main.nzsync .card, main.nzsync .toolbar").await?;
+    ensure!(
+        s.url().await?.starts_with(&demo.base),
+        "not back on the widget after sign-in"
+    );
+    Ok(())
+}
+
+async fn sign_out(s: &Session) -> Result<()> {
+    if s.find("#menu-sign-out").await?.is_none() {
+        s.click("#gear").await?;
+    }
+    s.click("#menu-sign-out").await?;
+    s.wait("#sign-in").await?;
+    Ok(())
+}
+
+/// Every input, select and textarea on the page has its label as its accessible name.
+async fn assert_labelled(s: &Session) -> Result<()> {
+    for e in s
+        .find_all("input:not([type=hidden]), select, textarea")
+        .await?
+    {
+        let name = s.label(&e).await?;
+        let id = s.attr(&e, "id").await?.unwrap_or_default();
+        ensure!(
+            !name.trim().is_empty(),
+            "control #{id} has no accessible name"
+        );
+        if let Some(label) = s.find(&format!("label[for=\"{id}\"]")).await? {
+            let text = s.text(&label).await?;
+            ensure!(
+                name.contains(text.trim()),
+                "control #{id} is named {name:?}, not by its label {text:?}"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Sign-in, a failed connect (wrong password; DAS off on the server), then a good one.
+async fn connect(s: &Session, demo: &Demo) -> Result<()> {
+    s.goto(&format!("{}/", demo.base)).await?;
+    s.wait_text("#sign-in", "Sign in with Zoho").await?;
+    s.screenshot(&shots(), "01-sign-in").await?;
+    sign_in(s, demo, "demo@example.com").await?;
+    s.wait("#connect-form").await?;
+    assert_labelled(s).await?;
+    ensure!(s.label(&s.wait("#server-name").await?).await? == "Server Name");
+    ensure!(s.label(&s.wait("#user-name").await?).await? == "User Name");
+    ensure!(s.label(&s.wait("#password").await?).await? == "Password");
+
+    // Empty fields are named.
+    s.click("#connect-submit").await?;
+    s.wait("#server-name-error").await?;
+
+    // Wrong password.
+    s.fill("#server-name", &demo.domino).await?;
+    s.fill("#user-name", "demo").await?;
+    s.fill("#password", "not-the-password").await?;
+    s.click("#connect-submit").await?;
+    let alert = s.wait("[role=alert][data-code=wrong_password]").await?;
+    ensure!(s.text(&alert).await?.contains("password is wrong"));
+    s.screenshot(&shots(), "02-connect-wrong-password").await?;
+
+    // DAS off on the server: the message names the level and the admin's menu path.
+    demo.domino_config(&json!({ "enabled_services": [] }))
+        .await?;
+    s.fill("#password", "demo").await?;
+    s.click("#connect-submit").await?;
+    let alert = s.wait("[role=alert][data-code=das_off_server]").await?;
+    let text = s.text(&alert).await?;
+    ensure!(
+        text.contains("not enabled on the server") && text.contains("Domino Web Engine"),
+        "{text}"
+    );
+    s.screenshot(&shots(), "03-connect-das-off").await?;
+    demo.domino_config(&json!({ "enabled_services": ["Data", "Calendar"] }))
+        .await?;
+    ensure!(
+        s.fetch_json("/api/me").await?.1["connected"] == false,
+        "a failed check must not store the connection"
+    );
+
+    // The good one.
+    s.click("#connect-submit").await?;
+    s.wait("#no-runs").await?;
+    let (_, me) = s.fetch_json("/api/me").await?;
+    ensure!(
+        me["connected"] == true && me["domino"]["user"] == "demo",
+        "{me}"
+    );
+    s.screenshot(&shots(), "04-dashboard-empty").await?;
+    Ok(())
+}
+
+/// The language switch, and Japanese wording from the seed.
+async fn languages(s: &Session) -> Result<()> {
+    s.exec(
+        "const el = document.getElementById('lang'); el.value = 'ja';
+         el.dispatchEvent(new Event('change', { bubbles: true }));",
+        json!([]),
+    )
+    .await?;
+    s.wait_text("h1", "IBM Notesとの同期").await?;
+    s.wait_text("#start-sync", "同期を開始する").await?;
+    s.wait_text("#tab-meetings", "予定の登録").await?;
+    s.screenshot(&shots(), "05-dashboard-japanese").await?;
+    s.exec(
+        "const el = document.getElementById('lang'); el.value = 'en';
+         el.dispatchEvent(new Event('change', { bubbles: true }));",
+        json!([]),
+    )
+    .await?;
+    s.wait_text("#start-sync", "Start Sync").await?;
+    Ok(())
+}
+
+/// Start Sync → the settings dialog with every option → Save → the preview (which changes
+/// nothing) → the sync with progress → both simulators changed as the settings say.
+async fn settings_preview_sync(s: &Session, demo: &Demo) -> Result<()> {
+    s.click("#start-sync").await?;
+    s.wait("#settings-form").await?;
+    for id in [
+        "contacts-yes",
+        "contacts-no",
+        "tasks-yes",
+        "tasks-no",
+        "events-yes",
+        "events-no",
+        "sync-type-one-way",
+        "sync-type-two-way",
+        "conflict-crm",
+        "conflict-notes",
+    ] {
+        s.wait(&format!("#{id}")).await?;
+    }
+    assert_labelled(s).await?;
+    ensure!(
+        s.label(&s.wait("#conflict-notes").await?)
+            .await?
+            .contains("IBM Notes always wins")
+    );
+    s.wait("#events-range").await?;
+    // One Way shows its direction; back to Two Way hides it.
+    s.click("#sync-type-one-way").await?;
+    s.wait("#direction").await?;
+    s.screenshot(&shots(), "06-settings-one-way").await?;
+    s.click("#sync-type-two-way").await?;
+    s.wait_gone("#direction").await?;
+    s.click("#conflict-notes").await?;
+    s.click("#tasks-no").await?;
+    s.screenshot(&shots(), "07-settings").await?;
+
+    let before_notes = demo.domino_dump().await?;
+    let before_zoho = demo.zoho_dump().await?;
+    s.click("#settings-save").await?;
+
+    // Saved as chosen.
+    let (_, saved) = s.fetch_json("/api/settings").await?;
+    ensure!(
+        saved["conflict"] == "notes_wins"
+            && saved["tasks"] == false
+            && saved["contacts"] == true
+            && saved["direction"] == "two_way",
+        "{saved}"
+    );
+
+    // First sync: a preview comes first, and it writes nothing.
+    s.wait("#preview").await?;
+    s.wait("#preview [data-module=contacts]").await?;
+    if s.find("#preview [data-module=tasks]").await?.is_some() {
+        let status = s.text_of("#preview [data-module=tasks] td").await?;
+        ensure!(
+            status == "off",
+            "tasks are off but the preview says {status:?}"
+        );
+    }
+    let created = s
+        .text_of("#preview [data-module=contacts] [data-count=created]")
+        .await?;
+    ensure!(
+        created.parse::<u32>().unwrap_or(0) > 0,
+        "the preview creates no contacts"
+    );
+    s.screenshot(&shots(), "08-preview").await?;
+    ensure!(
+        zoho_contacts(&demo.zoho_dump().await?) == zoho_contacts(&before_zoho)
+            && notes_contacts(&demo.domino_dump().await?, DB).len()
+                == notes_contacts(&before_notes, DB).len(),
+        "the preview changed data"
+    );
+
+    // The sync, with progress.
+    s.click("#sync-now").await?;
+    s.wait(".module-progress[data-module=contacts]").await?;
+    s.screenshot(&shots(), "09-sync-progress").await?;
+    s.wait("#sync-finished").await?;
+    s.wait(".module-progress[data-module=contacts][data-state=done]")
+        .await?;
+    s.screenshot(&shots(), "10-sync-finished").await?;
+
+    let notes = notes_contacts(&demo.domino_dump().await?, DB);
+    let zoho = demo.zoho_dump().await?;
+    let crm = zoho_contacts(&zoho);
+    let before_crm = zoho_contacts(&before_zoho);
+    for (email, private) in &notes {
+        if *private {
+            ensure!(
+                before_crm.contains(email) || !crm.contains(email),
+                "private Notes contact {email} reached Zoho"
+            );
+        } else {
+            ensure!(
+                crm.contains(email),
+                "Notes contact {email} is not in Zoho after the sync"
+            );
+        }
+    }
+    let notes_emails: BTreeSet<&String> = notes.iter().map(|(e, _)| e).collect();
+    for c in zoho_records(&zoho, "Contacts") {
+        let private = c["Tag"]
+            .as_array()
+            .is_some_and(|tags| tags.iter().any(|t| t["name"] == "Private"));
+        if let Some(e) = c["Email"].as_str().filter(|_| !private) {
+            ensure!(
+                notes_emails.contains(&e.to_lowercase()),
+                "Zoho contact {e} is not in Notes after the sync"
+            );
+        }
+    }
+    // Tasks were off: untouched.
+    ensure!(
+        zoho_records(&zoho, "Tasks").len() == zoho_records(&before_zoho, "Tasks").len(),
+        "tasks were synced although Sync Tasks is No"
+    );
+    Ok(())
+}
+
+/// The dashboard: the last run per module with counts matching the simulators, expandable
+/// rows with records and reasons, the history and the chart.
+async fn dashboard(s: &Session, demo: &Demo) -> Result<()> {
+    s.click("#to-dashboard").await?;
+    let row = "#last-run [data-module=contacts]";
+    s.wait(row).await?;
+    let created: u32 = s
+        .text_of(&format!("{row} [data-count=created]"))
+        .await?
+        .parse()
+        .context("created count")?;
+    let (_, runs) = s.fetch_json("/api/runs").await?;
+    let id = runs["runs"][0]["id"].as_i64().context("a run")?;
+    let (_, report) = s.fetch_json(&format!("/api/runs/{id}")).await?;
+    let contacts = report["modules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|m| m["module"] == "contacts")
+        .context("contacts in the report")?;
+    ensure!(u64::from(created) == contacts["counts"]["created"].as_u64().unwrap_or(0));
+    // The run list's total is what the report's modules created, updated and deleted.
+    let changed: u64 = report["modules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| {
+            ["created", "updated", "deleted"]
+                .iter()
+                .map(|k| m["counts"][*k].as_u64().unwrap_or(0))
+                .sum::<u64>()
+        })
+        .sum();
+    ensure!(
+        runs["runs"][0]["totals"]["synced"].as_u64() == Some(changed),
+        "totals {} but the report changed {changed}",
+        runs["runs"][0]["totals"]
+    );
+    // Every contact the sync created in Zoho carries its Notes twin's UNID.
+    let zoho = demo.zoho_dump().await?;
+    let linked = zoho_records(&zoho, "Contacts")
+        .iter()
+        .filter(|c| c["Notes_UNID"].as_str().is_some_and(|u| !u.is_empty()))
+        .count();
+    ensure!(
+        linked > 0 && created > 0,
+        "nothing linked: {linked}, created {created}"
+    );
+
+    // Expand the row: its records with reasons.
+    s.click(&format!("{row} button[aria-expanded=false]"))
+        .await?;
+    let records = s.wait("#last-run-report-contacts-records").await?;
+    let entries = s
+        .find_all("#last-run-report-contacts-records tr.entry")
+        .await?;
+    ensure!(
+        entries.len() >= usize::try_from(created)?,
+        "fewer records than created"
+    );
+    ensure!(
+        s.text(&records).await?.contains("create"),
+        "no reason shown"
+    );
+    s.screenshot(&shots(), "11-dashboard-expanded").await?;
+
+    // History: the preview and the sync; the chart has a bar for the sync.
+    let history = s.find_all("#run-history tbody tr").await?;
+    ensure!(history.len() == 2, "history has {} rows", history.len());
+    let bar = s.wait("#runs-chart .bar").await?;
+    let synced: u64 = s
+        .attr(&bar, "data-synced")
+        .await?
+        .unwrap_or_default()
+        .parse()?;
+    ensure!(
+        synced
+            == runs["runs"][0]["totals"]["synced"]
+                .as_u64()
+                .unwrap_or(u64::MAX)
+    );
+    Ok(())
+}
+
+/// A sync can be cancelled: it stops, records no run, and gives the lease back.
+async fn cancel_sync(s: &Session, demo: &Demo) -> Result<()> {
+    let (_, runs) = s.fetch_json("/api/runs").await?;
+    let before = runs["runs"].as_array().map_or(0, Vec::len);
+    demo.domino_latency(400).await?;
+    s.click("#start-sync").await?;
+    // Settings unchanged after a first sync: straight to the sync, no preview.
+    s.click("#settings-save").await?;
+    s.wait("#sync-cancel").await?;
+    s.screenshot(&shots(), "11b-sync-running").await?;
+    s.click("#sync-cancel").await?;
+    s.wait("#sync-cancelled").await?;
+    demo.domino_latency(0).await?;
+    s.screenshot(&shots(), "11c-sync-cancelled").await?;
+    let (_, runs) = s.fetch_json("/api/runs").await?;
+    ensure!(
+        runs["runs"].as_array().map_or(0, Vec::len) == before,
+        "a cancelled sync was recorded as a run"
+    );
+    let (_, users) = s.fetch_json("/api/users").await?;
+    let me = users["users"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|u| u["email"] == "demo@example.com")
+        .context("the admin in the user list")?;
+    ensure!(
+        me["syncing"] == false,
+        "the cancelled sync still holds the lease"
+    );
+    s.click("#sync-cancelled ~ .actions button, .card .actions button.primary")
+        .await?;
+    s.wait("#last-run").await?;
+    Ok(())
+}
+
+/// Schedule Meetings: validation, attendee search, and the meeting in both simulators.
+async fn meeting(s: &Session, demo: &Demo) -> Result<()> {
+    s.click("#tab-meetings").await?;
+    s.wait("#meeting-form").await?;
+    assert_labelled(s).await?;
+    s.click("#meeting-schedule").await?;
+    s.wait_text("#meeting-subject-error", "subject").await?;
+    s.wait_text("#meeting-attendees-error", "attendee").await?;
+    s.wait("#meeting-start-error").await?;
+    s.screenshot(&shots(), "12-meeting-validation").await?;
+
+    let subject = "Quarterly review with the widget";
+    s.fill("#meeting-subject", subject).await?;
+    s.fill("#meeting-location", "Room 3").await?;
+    // A CRM user by search, and a plain address with Enter.
+    s.fill("#meeting-attendees", "user2").await?;
+    s.click("#attendee-matches button[data-email=\"user2@example.com\"]")
+        .await?;
+    s.wait("#attendee-list [data-email=\"user2@example.com\"]")
+        .await?;
+    let field = s.wait("#meeting-attendees").await?;
+    s.type_into(&field, &format!("guest@example.org{ENTER}"))
+        .await?;
+    s.wait("#attendee-list [data-email=\"guest@example.org\"]")
+        .await?;
+    let set = "const el = document.getElementById(arguments[0]); el.value = arguments[1];
+               el.dispatchEvent(new Event('input', { bubbles: true }));";
+    s.exec(set, json!(["meeting-start", "2031-03-04T10:00"]))
+        .await?;
+    s.exec(set, json!(["meeting-end", "2031-03-04T09:00"]))
+        .await?;
+    s.click("#meeting-schedule").await?;
+    s.wait_text("#meeting-end-error", "after the start").await?;
+    s.exec(set, json!(["meeting-end", "2031-03-04T11:00"]))
+        .await?;
+    s.exec(
+        "const el = document.getElementById('meeting-reminder'); el.value = '15';
+         el.dispatchEvent(new Event('change', { bubbles: true }));",
+        json!([]),
+    )
+    .await?;
+    s.screenshot(&shots(), "13-meeting-form").await?;
+    s.click("#meeting-schedule").await?;
+    s.wait("#meeting-done").await?;
+    s.screenshot(&shots(), "14-meeting-scheduled").await?;
+
+    let notes = demo.domino_dump().await?;
+    let events = notes["databases"][DB]["events"].to_string();
+    ensure!(
+        events.contains(subject),
+        "the meeting is not in the Notes calendar"
+    );
+    let zoho = demo.zoho_dump().await?;
+    let event = zoho_records(&zoho, "Events")
+        .into_iter()
+        .find(|e| e["Event_Title"] == subject)
+        .context("the meeting is not a CRM Event")?;
+    let participants = event["Participants"].to_string();
+    ensure!(
+        participants.contains("user2@example.com") || participants.contains("guest@example.org"),
+        "participants: {participants}"
+    );
+    ensure!(event["Venue"] == "Room 3");
+    Ok(())
+}
+
+/// Change Password: a wrong one is refused by Domino, the right one is stored.
+async fn change_password(s: &Session) -> Result<()> {
+    s.click("#gear").await?;
+    s.wait("#gear-menu").await?;
+    s.screenshot(&shots(), "15-gear-menu").await?;
+    s.click("#menu-password").await?;
+    s.wait("#password-form").await?;
+    assert_labelled(s).await?;
+    s.fill("#new-password", "wrong").await?;
+    s.click("#password-submit").await?;
+    s.wait("[role=alert][data-code=wrong_password]").await?;
+    s.fill("#new-password", "demo").await?;
+    s.click("#password-submit").await?;
+    s.wait("#password-done").await?;
+    s.screenshot(&shots(), "16-change-password").await?;
+    Ok(())
+}
+
+/// Manage Users as the admin: licence use, add, remove, add again.
+async fn manage_users(s: &Session) -> Result<()> {
+    s.click("#gear").await?;
+    s.click("#menu-users").await?;
+    s.wait_text("#licences", "1 / 5").await?;
+    assert_labelled(s).await?;
+    s.click("#add-user-submit").await?;
+    s.wait("#users-table tr[data-email=\"user2@example.com\"]")
+        .await?;
+    s.wait_text("#licences", "2 / 5").await?;
+    s.screenshot(&shots(), "17-manage-users").await?;
+    s.click("#users-table tr[data-email=\"user2@example.com\"] button.danger")
+        .await?;
+    s.wait_gone("#users-table tr[data-email=\"user2@example.com\"]")
+        .await?;
+    s.wait_text("#licences", "1 / 5").await?;
+    s.click("#add-user-submit").await?;
+    s.wait("#users-table tr[data-email=\"user2@example.com\"]")
+        .await?;
+    Ok(())
+}
+
+/// A user who is not the admin: no Manage Users in the menu, and the host refuses it.
+async fn non_admin(s: &Session, demo: &Demo) -> Result<()> {
+    sign_out(s).await?;
+    sign_in(s, demo, "user2@example.com").await?;
+    s.fill("#server-name", &demo.domino).await?;
+    s.fill("#user-name", "user2").await?;
+    s.fill("#password", "user2").await?;
+    s.click("#connect-submit").await?;
+    s.wait("#start-sync").await?;
+    s.click("#gear").await?;
+    s.wait("#menu-password").await?;
+    ensure!(
+        s.find("#menu-users").await?.is_none(),
+        "a non-admin sees Manage Users"
+    );
+    s.goto(&format!("{}/#users", demo.base)).await?;
+    s.wait("#users-refused").await?;
+    s.screenshot(&shots(), "18-users-refused").await?;
+    let (status, _) = s.fetch_json("/api/users").await?;
+    ensure!(
+        status == 403,
+        "GET /api/users as a non-admin answered {status}"
+    );
+    sign_out(s).await?;
+    Ok(())
+}
+
+/// Uninstall as the admin: the confirmation says what goes; afterwards nothing is stored,
+/// and the records in both simulators stay.
+async fn uninstall(s: &Session, demo: &Demo) -> Result<()> {
+    sign_in(s, demo, "demo@example.com").await?;
+    s.click("#gear").await?;
+    s.click("#menu-uninstall").await?;
+    let what = s.text_of("#uninstall-what").await?;
+    for needle in [
+        "encrypted password",
+        "run history",
+        "links",
+        "sync settings",
+        "stay",
+    ] {
+        ensure!(
+            what.contains(needle),
+            "the confirmation does not mention {needle:?}: {what}"
+        );
+    }
+    s.screenshot(&shots(), "19-uninstall-confirm").await?;
+    let crm_before = zoho_records(&demo.zoho_dump().await?, "Contacts").len();
+    s.click("#uninstall-ok").await?;
+    s.wait("#uninstalled").await?;
+    s.screenshot(&shots(), "20-uninstalled").await?;
+    let (status, _) = s.fetch_json("/api/me").await?;
+    ensure!(
+        status == 401,
+        "the session survived the uninstall ({status})"
+    );
+    ensure!(
+        zoho_records(&demo.zoho_dump().await?, "Contacts").len() == crm_before,
+        "uninstall deleted CRM records it was not asked to"
+    );
+    // Signing in again starts from scratch: the authentication page.
+    sign_in(s, demo, "demo@example.com").await?;
+    s.wait("#connect-form").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_widget_does_every_step_of_the_seed_in_chromium() -> Result<()> {
+    let (chromium, chromedriver) = webdriver::find_browser()?;
+    // Only this run's screenshots.
+    let _ = std::fs::remove_dir_all(shots());
+    let demo = Demo::start().await?;
+    let driver = Driver::start(&chromedriver).await?;
+
+    // The language follows the browser's.
+    let ja = Session::new(&driver, &chromium, "ja").await?;
+    ja.goto(&format!("{}/", demo.base)).await?;
+    ja.wait_text("#sign-in", "Zohoでサインインする").await?;
+    ja.wait_text("h1", "IBM Notesとの同期").await?;
+    ja.screenshot(&shots(), "00-sign-in-japanese").await?;
+    ja.quit().await?;
+
+    let s = Session::new(&driver, &chromium, "en-US").await?;
+    let steps = async {
+        connect(&s, &demo).await.context("connect")?;
+        languages(&s).await.context("languages")?;
+        settings_preview_sync(&s, &demo)
+            .await
+            .context("settings, preview and sync")?;
+        dashboard(&s, &demo).await.context("dashboard")?;
+        cancel_sync(&s, &demo).await.context("cancel a sync")?;
+        meeting(&s, &demo).await.context("schedule a meeting")?;
+        change_password(&s).await.context("change password")?;
+        manage_users(&s).await.context("manage users")?;
+        non_admin(&s, &demo).await.context("non-admin")?;
+        uninstall(&s, &demo).await.context("uninstall")?;
+        Ok::<(), anyhow::Error>(())
+    }
+    .await;
+    if steps.is_err() {
+        let _ = s.screenshot(&shots(), "failure").await;
+    }
+    let _ = s.quit().await;
+    steps
+}
+
+/// The Zoho extension package: its manifest has the shape Zoho's tools expect, and its web tab
+/// page loads the widget from the host it whitelists.
+#[test]
+fn the_zoho_extension_manifest_is_well_formed() -> Result<()> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../www/zoho-extension");
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("plugin-manifest.json"))?)?;
+    ensure!(manifest["service"] == "CRM");
+    let locales: Vec<&str> = manifest["locale"]
+        .as_array()
+        .context("locale is an array")?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    ensure!(
+        locales.contains(&"en") && locales.contains(&"ja"),
+        "{locales:?}"
+    );
+    ensure!(manifest["config"].is_array());
+    let widgets = manifest["modules"]["widgets"]
+        .as_array()
+        .context("modules.widgets is an array")?;
+    ensure!(!widgets.is_empty());
+    let mut locations = BTreeSet::new();
+    for w in widgets {
+        for key in ["name", "location", "url"] {
+            ensure!(
+                w[key].as_str().is_some_and(|v| !v.is_empty()),
+                "widget without {key}: {w}"
+            );
+        }
+        ensure!(
+            locations.insert(w["location"].as_str()),
+            "locations must be unique"
+        );
+        let url = w["url"].as_str().unwrap_or_default();
+        ensure!(
+            url.starts_with('/'),
+            "an internally hosted widget's url is relative: {url}"
+        );
+        let page = std::fs::read_to_string(dir.join(url.trim_start_matches('/')))
+            .with_context(|| format!("{url} is not in the package"))?;
+        let domains: Vec<&str> = manifest["whiteListedDomains"]
+            .as_array()
+            .context("whiteListedDomains is an array")?
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        ensure!(
+            domains
+                .iter()
+                .any(|d| page.contains(&format!("src=\"{d}/"))),
+            "the widget page must load the widget from a whitelisted host"
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,169 @@
+//! The product as a new user runs it: `nzsync demo` (the server plus both simulators with the
+//! demo data) on loopback port 0, and helpers that read the simulators' `/_sim/dump`.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+use tokio::io::AsyncBufReadExt as _;
+
+/// A running `nzsync demo`.
+pub struct Demo {
+    _child: tokio::process::Child,
+    _dir: tempfile::TempDir,
+    /// The widget's URL, without a trailing slash.
+    pub base: String,
+    /// The Domino simulator.
+    pub domino: String,
+    /// The Zoho CRM simulator.
+    pub zoho: String,
+    http: reqwest::Client,
+}
+
+impl Demo {
+    /// Starts `nzsync demo --port 0` and reads the URLs it prints.
+    pub async fn start() -> Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_nzsync"))
+            .args(["demo", "--port", "0", "--data"])
+            .arg(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .context("cannot start nzsync demo")?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let (mut base, mut domino, mut zoho) = (String::new(), String::new(), String::new());
+        while let Some(line) = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+            .await
+            .context("nzsync demo did not start in time")??
+        {
+            let url = line
+                .split_whitespace()
+                .find(|w| w.starts_with("http://127.0.0.1:"))
+                .map(|u| u.trim_end_matches('/').to_owned())
+                .unwrap_or_default();
+            if line.contains("widget:") {
+                base = url;
+            } else if line.contains("Domino simulator:") {
+                domino = url;
+            } else if line.contains("Zoho CRM simulator:") {
+                zoho = url;
+            } else if line.starts_with("Press Ctrl-C") {
+                break;
+            }
+        }
+        if base.is_empty() || domino.is_empty() || zoho.is_empty() {
+            bail!("nzsync demo did not print its URLs");
+        }
+        // Keep reading stdout so the demo never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(Self {
+            _child: child,
+            _dir: dir,
+            base,
+            domino,
+            zoho,
+            http: reqwest::Client::new(),
+        })
+    }
+
+    /// The Domino simulator's dump.
+    pub async fn domino_dump(&self) -> Result<Value> {
+        Ok(self
+            .http
+            .get(format!("{}/_sim/dump", self.domino))
+            .send()
+            .await?
+            .json()
+            .await?)
+    }
+
+    /// The Zoho simulator's dump.
+    pub async fn zoho_dump(&self) -> Result<Value> {
+        Ok(self
+            .http
+            .get(format!("{}/_sim/dump", self.zoho))
+            .send()
+            .await?
+            .json()
+            .await?)
+    }
+
+    /// Delays every Domino answer by `ms`.
+    pub async fn domino_latency(&self, ms: u64) -> Result<()> {
+        let r = self
+            .http
+            .post(format!("{}/_sim/latency", self.domino))
+            .json(&serde_json::json!({ "ms": ms }))
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            bail!("domino /_sim/latency: {}", r.text().await?);
+        }
+        Ok(())
+    }
+
+    /// Changes the Domino simulator's configuration (e.g. DAS switches).
+    pub async fn domino_config(&self, body: &Value) -> Result<()> {
+        let r = self
+            .http
+            .post(format!("{}/_sim/config", self.domino))
+            .json(body)
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            bail!("domino /_sim/config: {}", r.text().await?);
+        }
+        Ok(())
+    }
+}
+
+/// A Notes item's text (items dump as strings, arrays or `{data}` objects).
+fn item_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(a) => a.first().and_then(item_text),
+        Value::Object(o) => o.get("data").and_then(item_text),
+        _ => None,
+    }
+}
+
+/// A contact in Notes: (lowercase e-mail, private).
+pub fn notes_contacts(dump: &Value, db: &str) -> Vec<(String, bool)> {
+    dump["databases"][db]["documents"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["form"] == "Person")
+        .filter_map(|d| {
+            let email = d["items"].get("MailAddress").and_then(item_text)?;
+            let private = d["items"]
+                .get("OrgConfidential")
+                .and_then(item_text)
+                .is_some_and(|v| v == "1");
+            Some((email.to_lowercase(), private))
+        })
+        .collect()
+}
+
+/// The e-mails of the Zoho contacts.
+pub fn zoho_contacts(dump: &Value) -> BTreeSet<String> {
+    dump["modules"]["Contacts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["Email"].as_str().map(str::to_lowercase))
+        .collect()
+}
+
+/// Zoho records of `module`.
+pub fn zoho_records<'a>(dump: &'a Value, module: &str) -> Vec<&'a Value> {
+    dump["modules"][module]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect()
+}

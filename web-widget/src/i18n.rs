@@ -1,0 +1,289 @@
+//! English and Japanese texts. The Japanese wording is the seed help page's (the original
+//! extension's UI strings); the English labels are the original's visible names.
+//!
+//! The language follows `navigator.language` until the user picks one, which is remembered in
+//! `localStorage` (`nzsync.lang`).
+
+/// A UI language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    /// English.
+    En,
+    /// Japanese.
+    Ja,
+}
+
+const STORAGE_KEY: &str = "nzsync.lang";
+
+impl Lang {
+    /// The BCP 47 code.
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Ja => "ja",
+        }
+    }
+
+    /// The language for a code such as `ja-JP` or `en-US` (English unless Japanese).
+    #[must_use]
+    pub fn from_code(code: &str) -> Self {
+        if code.to_ascii_lowercase().starts_with("ja") {
+            Self::Ja
+        } else {
+            Self::En
+        }
+    }
+
+    /// The remembered choice, else the browser's language.
+    #[must_use]
+    pub fn initial() -> Self {
+        let Some(window) = web_sys::window() else {
+            return Self::En;
+        };
+        let stored = window
+            .local_storage()
+            .ok()
+            .flatten()
+            .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
+        match stored {
+            Some(code) => Self::from_code(&code),
+            None => Self::from_code(&window.navigator().language().unwrap_or_default()),
+        }
+    }
+
+    /// Remembers the user's choice and tells the page (`<html lang>`).
+    pub fn remember(self) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        if let Some(storage) = window.local_storage().ok().flatten() {
+            let _ = storage.set_item(STORAGE_KEY, self.code());
+        }
+        if let Some(root) = window.document().and_then(|d| d.document_element()) {
+            let _ = root.set_attribute("lang", self.code());
+        }
+    }
+
+    /// The text of `key` in this language.
+    #[must_use]
+    pub fn t(self, key: T) -> &'static str {
+        match self {
+            Self::En => key.en(),
+            Self::Ja => key.ja(),
+        }
+    }
+}
+
+macro_rules! texts {
+    ($($key:ident => $en:expr, $ja:expr;)*) => {
+        /// A UI text; [`Lang::t`] gives it in a language.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum T {
+            $(
+                #[doc = $en]
+                $key,
+            )*
+        }
+
+        impl T {
+            /// English.
+            #[must_use]
+            pub fn en(self) -> &'static str {
+                match self {
+                    $(Self::$key => $en,)*
+                }
+            }
+
+            /// Japanese.
+            #[must_use]
+            pub fn ja(self) -> &'static str {
+                match self {
+                    $(Self::$key => $ja,)*
+                }
+            }
+        }
+    };
+}
+
+texts! {
+    AppTitle => "IBM Notes Sync", "IBM Notesとの同期";
+    Language => "Language", "言語";
+    Loading => "Loading…", "読み込み中…";
+    SignInIntro => "Sync contacts, tasks and events between IBM Notes and Zoho CRM. Sign in with your Zoho CRM account to start.",
+        "IBM NotesとZoho CRMの間で連絡先、タスク、予定を同期できます。開始するにはZoho CRMアカウントでサインインしてください。";
+    SignIn => "Sign in with Zoho", "Zohoでサインインする";
+    SignOut => "Sign out", "サインアウト";
+    NotEnabled => "You are signed in, but the integration's admin has not added you yet. Ask them to add you under Manage Users, then sign in again.",
+        "サインインしましたが、拡張機能の管理者がまだあなたを追加していません。[Manage Users](ユーザーの管理)で追加してもらってから、再度サインインしてください。";
+    AuthTitle => "Authenticate with IBM Notes", "IBM Notes認証";
+    AuthIntro => "Enter the address of your Domino server and your IBM Notes credentials. They are checked with the server before they are saved; the password is stored encrypted.",
+        "Dominoサーバーのアドレスと、IBM Notesの認証情報を入力してください。保存する前にサーバーで確認され、パスワードは暗号化して保存されます。";
+    ServerName => "Server Name", "サービス名";
+    ServerNameHint => "e.g. https://mail.example.com", "例: https://mail.example.com";
+    UserName => "User Name", "ユーザー名";
+    Password => "Password", "パスワード";
+    Submit => "Submit", "送信する";
+    Checking => "Checking with the Domino server…", "Dominoサーバーで確認しています…";
+    ErrWrongPassword => "The user name or password is wrong: Domino refused them.",
+        "ユーザー名またはパスワードが正しくありません。Dominoサーバーに拒否されました。";
+    ErrUnreachable => "The server could not be reached. Check the Server Name (including http:// or https://) and that the server is running.",
+        "サーバーに接続できませんでした。[Server Name](サービス名)(http:// または https:// を含む)と、サーバーが稼働していることを確認してください。";
+    ErrNotDomino => "The server answered, but it is not a Domino server with Domino Access Services. Check the Server Name.",
+        "サーバーは応答しましたが、Dominoアクセスサービスを備えたDominoサーバーではありません。[Server Name](サービス名)を確認してください。";
+    ErrNoMailFile => "Your mail file was not found on the server.", "サーバー上にメールファイルが見つかりませんでした。";
+    ErrDasServer => "Domino Access Services is not enabled on the server. Ask the Domino admin to enable DAS on the server:",
+        "サーバーでDominoアクセスサービスが有効になっていません。Domino管理者に、サーバーでDASを有効にするよう依頼してください:";
+    StepDasServer => "In the IBM Notes server's Configuration, open the Current Server Document → Internet Protocols tab → Domino Web Engine → Domino Access Services: select Data and Calendar as enabled services, then save.",
+        "IBM Notesサーバーの[Configuration](設定)で、[Current Server Document](既存のサーバーのドキュメント)→[Internet Protocols](インターネットプロトコル)タブ→[Domino Web Engine]→[Domino Access Services](Dominoアクセスサービス)で、有効なサービスのデータとカレンダーを選択し、保存します。";
+    ErrDasDatabase => "Domino Access Services is not enabled for your mail database. Ask the Domino admin to enable DAS on the database:",
+        "メールデータベースでDominoアクセスサービスが有効になっていません。Domino管理者に、データベースでDASを有効にするよう依頼してください:";
+    StepDasDatabase => "In Domino Designer, open the database properties → Advanced tab → set \"Allow Domino Data Service\" to \"Views and documents\".",
+        "Domino Designerで、データベースのプロパティ→[Advanced](詳細設定)タブ→[Views and documents](表示と編集)を選択します。";
+    ErrDasView => "Domino Access Services is not enabled for a view of your mail database. Ask the Domino admin to enable DAS on the views:",
+        "メールデータベースのビューでDominoアクセスサービスが有効になっていません。Domino管理者に、ビューでDASを有効にするよう依頼してください:";
+    StepDasView => "In Domino Designer, select the view (Contacts, Calendar, To Do) → view properties → Advanced tab → enable \"Allow Domino Data Service operations\".",
+        "Domino Designerで、ビュー(連絡先、カレンダー、To Do)を選択し、ビューのプロパティ→[Advanced](詳細設定)タブ→[Allow Domino Data Service operations](Dominoデータサービスの操作を許可する)を有効にします。";
+    ErrRequired => "This field is required.", "この項目は必須です。";
+    ServerDetails => "Details from the server:", "サーバーからの詳細:";
+    Dashboard => "Dashboard", "ダッシュボード";
+    ScheduleMeetings => "Schedule Meetings", "予定の登録";
+    StartSync => "Start Sync", "同期を開始する";
+    SettingsMenu => "Settings", "設定";
+    SyncSettings => "Sync Settings", "同期の設定";
+    ChangePassword => "Change Password", "パスワードの変更";
+    ManageUsers => "Manage Users", "ユーザーの管理";
+    Uninstall => "Uninstall", "アンインストールする";
+    SyncContacts => "Sync Contacts", "連絡先の同期";
+    SyncTasks => "Sync Tasks", "タスクの同期";
+    SyncEvents => "Sync Events", "予定の同期";
+    Yes => "Yes", "はい";
+    No => "No", "いいえ";
+    WhichEvents => "Events to sync", "同期する予定";
+    AllEvents => "All events", "すべての予定";
+    TodaysEvents => "Today's events", "今日の予定";
+    PastMonth => "Past one month", "過去1か月の予定";
+    SyncType => "Sync Type", "同期の種類";
+    OneWay => "One Way", "一方向";
+    TwoWay => "Two Way", "双方向";
+    Direction => "Direction", "同期の方向";
+    NotesToCrm => "IBM Notes → Zoho CRM", "IBM NotesからZoho CRM";
+    CrmToNotes => "Zoho CRM → IBM Notes", "Zoho CRMからIBM Notes";
+    ConflictBehavior => "Conflict Behavior", "データの競合が発生した場合の処理";
+    CrmWins => "CRM always wins", "Zoho CRMのデータを優先する";
+    NotesWins => "IBM Notes always wins", "IBM Notesのデータを優先する";
+    Save => "Save", "保存する";
+    Cancel => "Cancel", "キャンセル";
+    Saved => "Settings saved.", "設定を保存しました。";
+    Preview => "Preview", "プレビュー";
+    PreviewIntro => "This is what the sync will do. Nothing has been changed yet.",
+        "同期で行われる内容です。まだ何も変更されていません。";
+    Previewing => "Reading both sides to preview the sync…", "両方のデータを読み込んでプレビューを作成しています…";
+    SyncNow => "Sync now", "今すぐ同期する";
+    Syncing => "Syncing…", "同期しています…";
+    SyncDone => "The sync has finished.", "同期が完了しました。";
+    SyncCancelled => "The sync was cancelled. Changes already made are kept; the next sync continues from there.",
+        "同期をキャンセルしました。すでに行われた変更は保持され、次回の同期はそこから続行します。";
+    SyncFailed => "The sync could not run:", "同期を実行できませんでした:";
+    Module => "Module", "モジュール";
+    Contacts => "Contacts", "連絡先";
+    Tasks => "Tasks", "タスク";
+    Events => "Events", "予定";
+    Waiting => "waiting", "待機中";
+    PhaseSetup => "setting up", "準備中";
+    PhaseListing => "listing", "一覧を取得中";
+    PhaseReading => "reading", "読み込み中";
+    PhaseWriting => "writing", "書き込み中";
+    PhaseLinking => "linking", "関連付け中";
+    Done => "done", "完了";
+    RecordsRead => "records read", "件読み込み";
+    Requests => "requests", "リクエスト";
+    Created => "Created", "作成";
+    Updated => "Updated", "更新";
+    Deleted => "Deleted", "削除";
+    Skipped => "Skipped", "スキップ";
+    Conflicts => "Conflicts", "競合";
+    Errors => "Errors", "エラー";
+    Linked => "Linked", "関連付け";
+    Unlinked => "Unlinked", "関連付け解除";
+    Status => "Status", "状態";
+    LastRun => "Last sync", "前回の同期";
+    NoRuns => "No sync has run yet. Click Start Sync to set up and run the first sync.",
+        "まだ同期が実行されていません。[Start Sync](同期を開始する)をクリックして最初の同期を設定・実行してください。";
+    ShowRecords => "Show records", "レコードを表示";
+    HideRecords => "Hide records", "レコードを隠す";
+    NoRecords => "No records changed.", "変更されたレコードはありません。";
+    Record => "Record", "レコード";
+    Action => "Action", "操作";
+    Reason => "Reason", "理由";
+    InNotes => "IBM Notes", "IBM Notes";
+    InCrm => "Zoho CRM", "Zoho CRM";
+    RunHistory => "Run history", "同期の履歴";
+    Started => "Started", "開始";
+    Kind => "Kind", "種類";
+    Outcome => "Outcome", "結果";
+    RecordsSynced => "Records synced", "同期したレコード";
+    ChartTitle => "Records synced per run", "同期ごとのレコード数";
+    Details => "Details", "詳細";
+    SyncRun => "Sync", "同期";
+    PreviewRun => "Preview", "プレビュー";
+    Completed => "completed", "完了";
+    Partial => "partial", "一部完了";
+    Failed => "failed", "失敗";
+    Guarded => "held back", "保留";
+    Off => "off", "オフ";
+    Subject => "Subject", "件名";
+    Attendees => "Attendees", "参加者";
+    AttendeesHint => "Type a name or e-mail to search CRM contacts and users; press Enter to add an e-mail address.",
+        "名前またはメールアドレスを入力してCRMの連絡先とユーザーを検索します。Enterキーでメールアドレスを追加します。";
+    Location => "Location", "場所";
+    Start => "Start", "開始時刻";
+    End => "End", "終了時刻";
+    Reminder => "Reminder", "リマインダー通知";
+    NoReminder => "None", "なし";
+    Minutes => "minutes before", "分前";
+    Schedule => "Schedule", "登録する";
+    Remove => "Remove", "削除";
+    Add => "Add", "追加";
+    Contact => "contact", "連絡先";
+    CrmUser => "user", "ユーザー";
+    MeetingScheduled => "The meeting was scheduled in IBM Notes (invitations sent) and in Zoho CRM.",
+        "IBM Notesに予定を登録し(招待を送信しました)、Zoho CRMにも登録しました。";
+    ErrSubject => "Enter a subject.", "件名を入力してください。";
+    ErrAttendees => "Add at least one attendee.", "参加者を1人以上追加してください。";
+    ErrEmail => "This is not a valid e-mail address.", "有効なメールアドレスではありません。";
+    ErrStart => "Enter the start.", "開始時刻を入力してください。";
+    ErrEnd => "Enter the end.", "終了時刻を入力してください。";
+    ErrEndBeforeStart => "The end must be after the start.", "終了時刻は開始時刻より後にしてください。";
+    PasswordIntro => "If you changed your IBM Notes password, enter the new one here. It is checked with the Domino server before it is saved.",
+        "IBM Notesのパスワードを変更した場合は、ここに新しいパスワードを入力してください。保存する前にDominoサーバーで確認されます。";
+    NewPassword => "New Password", "新しいパスワード";
+    PasswordChanged => "The password was checked with Domino and saved.", "パスワードをDominoで確認し、保存しました。";
+    LicencesUsed => "Licences used", "使用中のライセンス";
+    Users => "Users", "ユーザー";
+    Name => "Name", "名前";
+    Email => "E-mail", "メールアドレス";
+    Role => "Role", "役割";
+    Admin => "admin", "管理者";
+    Member => "user", "ユーザー";
+    SyncingNow => "syncing", "同期中";
+    CannotRemoveSyncing => "Syncing: cannot be removed now", "同期中のため削除できません";
+    AddUser => "Add a CRM user", "CRMユーザーを追加";
+    NoMoreLicences => "All licences are in use: remove a user first.", "すべてのライセンスが使用中です。先にユーザーを削除してください。";
+    NotAdmin => "Only the integration's admin can manage users.", "ユーザーを管理できるのは拡張機能の管理者だけです。";
+    UserAdded => "User added.", "ユーザーを追加しました。";
+    UserRemoved => "User removed.", "ユーザーを削除しました。";
+    UninstallIntro => "Uninstalling deletes the data below. It cannot be restored.",
+        "アンインストールすると、以下のデータが削除されます。復元することはできません。";
+    UninstallOrg => "For your whole organisation (you are the admin): every user of the integration, their sign-in sessions, their IBM Notes server, user name and encrypted password, their Zoho CRM access, their sync settings and schedules, the links between Notes and CRM records, the run history, and the list of CRM records the sync created.",
+        "組織全体(あなたは管理者です):拡張機能のすべてのユーザー、そのサインインセッション、IBM Notesのサーバー・ユーザー名・暗号化されたパスワード、Zoho CRMへのアクセス、同期の設定とスケジュール、NotesとCRMのレコードの関連付け、同期の履歴、同期で作成したCRMレコードの一覧。";
+    UninstallUser => "For you: your sign-in sessions, your IBM Notes server, user name and encrypted password, your Zoho CRM access, your sync settings and schedule, the links between your Notes and CRM records, your run history, and the list of CRM records your syncs created.",
+        "あなたの分:サインインセッション、IBM Notesのサーバー・ユーザー名・暗号化されたパスワード、Zoho CRMへのアクセス、同期の設定とスケジュール、NotesとCRMのレコードの関連付け、同期の履歴、同期で作成したCRMレコードの一覧。";
+    UninstallKeeps => "Your records in IBM Notes and Zoho CRM stay as they are, unless you tick the box below.",
+        "下のチェックボックスをオンにしない限り、IBM NotesとZoho CRMのレコードはそのまま残ります。";
+    DeleteCrmRecords => "Also delete the records the sync created in Zoho CRM", "同期でZoho CRMに作成したレコードも削除する";
+    Ok => "Ok", "Ok";
+    Uninstalled => "The integration was uninstalled and its data deleted.", "拡張機能をアンインストールし、データを削除しました。";
+    Close => "Close", "閉じる";
+    Retry => "Try again", "再試行";
+}
