@@ -102,6 +102,19 @@ impl Upstreams {
         })
     }
 
+    /// Starts with an access token obtained elsewhere (the server's per-user token cache), good
+    /// for `valid_for`; after that, or when Zoho says it is invalid, a fresh one is fetched.
+    /// Zoho grants few access tokens per refresh token (10 per 10 minutes), so callers that
+    /// build an `Upstreams` per request must reuse tokens this way.
+    #[must_use]
+    pub fn with_access_token(mut self, value: String, valid_for: Duration) -> Self {
+        self.token = Mutex::new(Some(AccessToken {
+            value,
+            expires: Instant::now() + valid_for,
+        }));
+        self
+    }
+
     /// The URL of `path` on `side`'s server, or `None` if it would leave that server.
     #[must_use]
     pub fn url_for(&self, side: Side, path: &str) -> Option<Url> {

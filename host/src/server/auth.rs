@@ -6,7 +6,8 @@
 //! - `GET /auth/callback?code&state` → the `state` must equal the cookie's; the code is
 //!   exchanged at the configured accounts server only (the `accounts-server` parameter is not
 //!   trusted); the CRM user and org are read; the first user of an org becomes its admin; a
-//!   session is created (`nzsync_session`, HttpOnly, SameSite=Lax, `Secure` on https) → 302 `/`.
+//!   session is created (`nzsync_session`, HttpOnly; `SameSite=None; Secure` on https for the
+//!   CRM tab's iframe, `SameSite=Lax` on http) → 302 `/`.
 //! - `POST /auth/logout` (CSRF header) → the session is deleted.
 //! - `GET /api/me` → who is signed in, whether enabled, and the CSRF token.
 
@@ -37,10 +38,18 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.trim().to_owned())
 }
 
-/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, and Secure when the public URL is https.
+/// A `Set-Cookie` value, always HttpOnly. On https it is `SameSite=None; Secure`: the widget
+/// runs in an iframe of the CRM's web tab, a cross-site context where a Lax cookie is never
+/// sent. That is safe because every state-changing request must also carry the session's
+/// `X-CSRF-Token`, which another site cannot read, and no response allows cross-origin reads.
+/// On plain http (the demo, loopback) browsers refuse `SameSite=None`, so it is `Lax` there.
 fn cookie_value(secure: bool, name: &str, value: &str, path: &str, max_age: i64) -> String {
-    let secure = if secure { "; Secure" } else { "" };
-    format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
+    let site = if secure {
+        "SameSite=None; Secure"
+    } else {
+        "SameSite=Lax"
+    };
+    format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; {site}")
 }
 
 fn set_cookie(state: &AppState, name: &str, value: &str, path: &str, max_age: i64) -> HeaderValue {
@@ -335,13 +344,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cookies_are_http_only_lax_and_secure_on_https() {
+    fn cookies_are_http_only_and_cross_site_secure_on_https() {
         let c = cookie_value(true, SESSION_COOKIE, "abc", "/", 60);
         assert_eq!(
             c,
-            "nzsync_session=abc; Path=/; Max-Age=60; HttpOnly; SameSite=Lax; Secure"
+            "nzsync_session=abc; Path=/; Max-Age=60; HttpOnly; SameSite=None; Secure"
         );
-        assert!(!cookie_value(false, SESSION_COOKIE, "abc", "/", 60).contains("Secure"));
+        let plain = cookie_value(false, SESSION_COOKIE, "abc", "/", 60);
+        assert!(plain.ends_with("HttpOnly; SameSite=Lax"), "{plain}");
         let mut h = HeaderMap::new();
         h.insert(
             header::COOKIE,

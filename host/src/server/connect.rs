@@ -327,6 +327,19 @@ pub async fn change_password(
     Ok(Json(json!({ "changed": true })))
 }
 
+/// The caller's two upstreams, with the server's cached Zoho access token (one token serves
+/// every request of a user until it nears expiry).
+///
+/// # Errors
+/// When the user is not connected or Zoho refuses the stored sign-in.
+pub async fn user_upstreams(state: &AppState, user: &UserRow) -> Result<Upstreams, ApiError> {
+    let (config, secrets) = stored(state, user)?;
+    let token = super::zoho::access_token(state, user, false).await?;
+    Ok(Upstreams::new(&config, &secrets)
+        .map_err(ApiError::internal)?
+        .with_access_token(token, std::time::Duration::from_secs(60)))
+}
+
 /// `GET /api/readiness`: the F1/F2 checks (and Zoho access) for the caller's connection.
 pub async fn readiness(
     State(state): State<AppState>,

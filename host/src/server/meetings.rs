@@ -390,9 +390,9 @@ struct Calls {
 }
 
 impl Calls {
-    fn new(state: &AppState, user: &UserRow) -> Result<Self, ApiError> {
-        let (config, secrets) = connect::stored(state, user)?;
-        let up = Upstreams::new(&config, &secrets).map_err(ApiError::internal)?;
+    async fn new(state: &AppState, user: &UserRow) -> Result<Self, ApiError> {
+        let (config, _) = connect::stored(state, user)?;
+        let up = connect::user_upstreams(state, user).await?;
         Ok(Self { up, config })
     }
 
@@ -606,7 +606,7 @@ pub async fn schedule(
     Member { user }: Member,
     body: Result<Json<MeetingBody>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let calls = Calls::new(&state, &user)?;
+    let calls = Calls::new(&state, &user).await?;
     let Json(body) = body.map_err(|e| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -809,7 +809,7 @@ pub async fn attendees(
     Member { user }: Member,
     Query(query): Query<AttendeeQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let calls = Calls::new(&state, &user)?;
+    let calls = Calls::new(&state, &user).await?;
     let q = query.q.trim().to_lowercase();
     if q.is_empty() {
         return Ok(Json(json!([])));

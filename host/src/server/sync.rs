@@ -19,7 +19,6 @@ use super::crypto::{random_token, same};
 use super::db::{self, UserRow};
 use super::{ApiError, AppState, connect, now_ms, profile};
 use crate::runner::RunnerError;
-use crate::upstream::Upstreams;
 
 /// How long a lease lasts unless renewed.
 pub const LEASE_MS: i64 = 120_000;
@@ -204,7 +203,7 @@ pub async fn run_headless(
     user: &UserRow,
     opts: RunOptions,
 ) -> Result<(i64, RunReport), ApiError> {
-    let (config, secrets) = connect::stored(state, user)?;
+    let (config, _) = connect::stored(state, user)?;
     let runner = state.runner().await?;
     let (token, _) = acquire(state, &user.user_id)?;
     let renewer = {
@@ -227,7 +226,7 @@ pub async fn run_headless(
         })
     };
     let result = async {
-        let up = Arc::new(Upstreams::new(&config, &secrets).map_err(ApiError::internal)?);
+        let up = Arc::new(super::connect::user_upstreams(state, user).await?);
         let p = profile(&user.user_id);
         let sync_state: SyncState = state.store().load_state(&p)?;
         let engine_config = config.engine_config(opts.dry_run, opts.allow_mass_delete);
