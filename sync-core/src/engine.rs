@@ -2047,7 +2047,12 @@ impl Engine {
         };
         let module = run.module;
         if module == Module::Contacts {
-            for rec in body.get("data").and_then(Value::as_array).into_iter().flatten() {
+            for rec in body
+                .get("data")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let lookup = rec.get(CRM_ACCOUNT_FIELD);
                 if let (Some(name), Some(id)) = (
                     lookup.and_then(|l| l.get("name")).and_then(Value::as_str),
@@ -2211,10 +2216,7 @@ fn remember_account(accounts: &mut BTreeMap<String, String>, name: &str, id: &st
 
 /// The `code` of a Zoho error answer.
 fn crm_error_code(resp: &HttpResponse) -> Option<String> {
-    parse_json(resp)?
-        .get("code")?
-        .as_str()
-        .map(str::to_owned)
+    parse_json(resp)?.get("code")?.as_str().map(str::to_owned)
 }
 
 /// The whole content a record gets from an item (the link's new base), for writes that send
@@ -2508,9 +2510,10 @@ mod tests {
                     200,
                     &json!({"@unid": "U2", "LastName": "Two", "CompanyName": "Globex"}),
                 ),
-                ("GET", "/crm/v8/Contacts?fields=First_Name,Last_Name,Email,Phone,Mobile,Home_Phone,Title,Department,Account_Name,Mailing_Street,Mailing_City,Mailing_State,Mailing_Zip,Mailing_Country,Notes_UNID,Tag,Modified_Time&per_page=200") => {
-                    answer(204, &Value::Null)
-                }
+                (
+                    "GET",
+                    "/crm/v8/Contacts?fields=First_Name,Last_Name,Email,Phone,Mobile,Home_Phone,Title,Department,Account_Name,Mailing_Street,Mailing_City,Mailing_State,Mailing_Zip,Mailing_Country,Notes_UNID,Tag,Modified_Time&per_page=200",
+                ) => answer(204, &Value::Null),
                 ("POST", "/crm/v8/coql") if coql == 200 => answer(
                     200,
                     &json!({"data": [
@@ -2535,8 +2538,10 @@ mod tests {
                     let body: Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
                     let n = body["data"].as_array().unwrap().len();
                     let data: Vec<Value> = (0..n)
-                        .map(|k| json!({"code": "SUCCESS", "details": {"id": format!("9{k}")},
-                                        "message": "record added", "status": "success"}))
+                        .map(|k| {
+                            json!({"code": "SUCCESS", "details": {"id": format!("9{k}")},
+                                        "message": "record added", "status": "success"})
+                        })
                         .collect();
                     answer(201, &json!({ "data": data }))
                 }
@@ -2544,8 +2549,10 @@ mod tests {
                     let body: Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
                     let n = body["data"].as_array().unwrap().len();
                     let data: Vec<Value> = (0..n)
-                        .map(|k| json!({"code": "SUCCESS", "details": {"id": format!("5{k}")},
-                                        "message": "record added", "status": "success"}))
+                        .map(|k| {
+                            json!({"code": "SUCCESS", "details": {"id": format!("5{k}")},
+                                        "message": "record added", "status": "success"})
+                        })
                         .collect();
                     answer(201, &json!({ "data": data }))
                 }
@@ -2566,7 +2573,12 @@ mod tests {
     #[test]
     fn companies_resolve_by_exact_name_with_one_query_and_missing_accounts_are_created() {
         let (report, asked) = drive(contacts_only(), ready_state(), server(200));
-        assert_eq!(report.outcome, RunOutcome::Completed, "{}", report.to_text());
+        assert_eq!(
+            report.outcome,
+            RunOutcome::Completed,
+            "{}",
+            report.to_text()
+        );
         let coql = bodies(&asked, "POST", "/crm/v8/coql");
         assert_eq!(coql.len(), 1, "one query for both names");
         assert_eq!(
@@ -2593,7 +2605,12 @@ mod tests {
     #[test]
     fn a_token_without_the_coql_scope_falls_back_to_listing_accounts() {
         let (report, asked) = drive(contacts_only(), ready_state(), server(401));
-        assert_eq!(report.outcome, RunOutcome::Completed, "{}", report.to_text());
+        assert_eq!(
+            report.outcome,
+            RunOutcome::Completed,
+            "{}",
+            report.to_text()
+        );
         assert_eq!(
             asked
                 .iter()
@@ -2631,13 +2648,21 @@ mod tests {
                 };
             }
             if r.method == "PUT" {
-                return answer(200, &json!({"data": [
+                return answer(
+                    200,
+                    &json!({"data": [
                     {"code": "SUCCESS", "details": {"id": "41"}, "message": "record updated", "status": "success"},
-                    {"code": "SUCCESS", "details": {"id": "42"}, "message": "record updated", "status": "success"}]}));
+                    {"code": "SUCCESS", "details": {"id": "42"}, "message": "record updated", "status": "success"}]}),
+                );
             }
             srv(r)
         });
-        assert_eq!(report.outcome, RunOutcome::Completed, "{}", report.to_text());
+        assert_eq!(
+            report.outcome,
+            RunOutcome::Completed,
+            "{}",
+            report.to_text()
+        );
         assert!(bodies(&asked, "POST", "/crm/v8/coql").is_empty());
         assert!(bodies(&asked, "POST", "/crm/v8/Accounts").is_empty());
         let contacts = bodies(&asked, "POST", "/crm/v8/Contacts");
@@ -2650,14 +2675,21 @@ mod tests {
         let mut srv = server(200);
         let (report, asked) = drive(contacts_only(), ready_state(), |r: &HttpRequest| {
             if r.method == "POST" && r.path == "/crm/v8/Accounts" {
-                return answer(400, &json!({"data": [{"code": "INVALID_DATA", "details": {
+                return answer(
+                    400,
+                    &json!({"data": [{"code": "INVALID_DATA", "details": {
                     "api_name": "Account_Name", "maximum_length": 200}, "message": "invalid data",
-                    "status": "error"}]}));
+                    "status": "error"}]}),
+                );
             }
             srv(r)
         });
         let contacts = bodies(&asked, "POST", "/crm/v8/Contacts");
-        assert_eq!(contacts[0]["data"].as_array().unwrap().len(), 1, "only Acme's");
+        assert_eq!(
+            contacts[0]["data"].as_array().unwrap().len(),
+            1,
+            "only Acme's"
+        );
         let m = &report.modules[0];
         assert_eq!(m.counts.errors, 1, "{}", report.to_text());
         assert_eq!(m.counts.created, 1, "{}", report.to_text());

@@ -127,7 +127,12 @@ pub const CONTACT_FIELDS: &[FieldMap] = &[
     f("home_phone", "PhoneNumber", "Home_Phone"),
     f("job_title", "JobTitle", "Title"),
     f("department", "Department", "Department"),
-    c("company", "CompanyName", CRM_ACCOUNT_FIELD, Conv::AccountName),
+    c(
+        "company",
+        "CompanyName",
+        CRM_ACCOUNT_FIELD,
+        Conv::AccountName,
+    ),
     f("street", "OfficeStreetAddress", "Mailing_Street"),
     f("city", "OfficeCity", "Mailing_City"),
     f("state", "OfficeState", "Mailing_State"),
