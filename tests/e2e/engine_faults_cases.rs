@@ -378,7 +378,7 @@ async fn change(
                 .await;
         }
         (Side::Notes, Kind::Task) => {
-            let importance = if n % 2 == 0 { "1" } else { "3" };
+            let importance = if n.is_multiple_of(2) { "1" } else { "3" };
             w.notes_patch(id, json!({ "Importance": importance })).await;
         }
         (Side::Notes, Kind::Event) => {
@@ -398,7 +398,7 @@ async fn change(
             w.crm_update(id, json!({"Phone": format!("+81 {n}")})).await;
         }
         (Side::Crm, Kind::Task) => {
-            let priority = if n % 2 == 0 { "High" } else { "Low" };
+            let priority = if n.is_multiple_of(2) { "High" } else { "Low" };
             w.crm_update_in("Tasks", id, json!({ "Priority": priority }))
                 .await;
         }
