@@ -783,7 +783,18 @@ impl Engine {
         let links: BTreeMap<&str, &Link> =
             ms.links.iter().map(|l| (l.unid.0.as_str(), l)).collect();
         // Summary rows settle an unchanged event only while the last full read is recent:
-        // description, attendees and alarms are not in the rows.
+        // description, attendees and alarms are not in the rows. An event whose backing
+        // document changed since the last run (`documents?since=`) is read whatever its row
+        // says: a Notes-generated UID is the document's UNID followed by
+        // `-Lotus_Notes_Generated`, so description-, attendee- and alarm-only edits arrive at
+        // the next run. Events with other UIDs (e.g. invitations) wait for the daily full read.
+        let doc_changed = |key: &str| {
+            let uid = key.split('/').next().unwrap_or(key);
+            uid.split_once('-').is_some_and(|(unid, _)| {
+                run.notes_changed.contains(unid)
+                    || run.notes_changed.contains(&unid.to_ascii_uppercase())
+            })
+        };
         let fresh = run.notes_incremental
             && ms
                 .notes_cursor
@@ -800,7 +811,7 @@ impl Engine {
             });
             if row.private {
                 run.notes.records.insert(key.clone(), row.clone());
-            } else if fresh && summary_same {
+            } else if fresh && summary_same && !doc_changed(key) {
                 run.notes.unchanged.insert(key.clone());
             } else {
                 reads.push(key.clone());
