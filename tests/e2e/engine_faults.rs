@@ -507,10 +507,10 @@ async fn one_case(case: &Case) {
         .iter()
         .map(|a| s(a, "Account_Name"))
         .collect();
-    let n = accounts.len();
     accounts.sort();
-    accounts.dedup();
-    assert_eq!(accounts.len(), n, "duplicate Accounts: {accounts:?}");
+    let mut distinct = accounts.clone();
+    distinct.dedup();
+    assert_eq!(accounts, distinct, "duplicate Accounts");
     // ... and a further sync writes nothing.
     w.clear_calls().await;
     let again = h.run(&mut state, &mut Rng(1), 0, None).await.unwrap();
