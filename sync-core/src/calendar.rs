@@ -478,6 +478,11 @@ pub fn merge_notes_event(raw: &Value, fields: &Fields, xref: Option<&str>) -> Va
         ev.remove(k);
     }
     let fresh = notes_event(fields, xref);
+    // The cross-ID the event holds stays unless a new one is given: a content update must not
+    // unlink the event (the next full read would write it back).
+    if let Some(x) = fresh.get(NOTES_EVENT_XREF) {
+        ev.insert(NOTES_EVENT_XREF.to_owned(), x.clone());
+    }
     for k in [
         "summary",
         "location",
@@ -485,7 +490,6 @@ pub fn merge_notes_event(raw: &Value, fields: &Fields, xref: Option<&str>) -> Va
         "start",
         "end",
         "alarm",
-        NOTES_EVENT_XREF,
     ] {
         match fresh.get(k) {
             Some(v) => {
@@ -737,6 +741,22 @@ mod tests {
     }
 
     const EASTERN: &str = r#"{"tzid":"Eastern","standard":{"start":{"date":"1950-11-05","time":"02:00:00"},"offsetFrom":"-0400","offsetTo":"-0500","recurrenceRule":"FREQ=YEARLY;BYMONTH=11;BYDAY=1SU;BYHOUR=2;BYMINUTE=0"},"daylight":{"start":{"date":"1950-03-12","time":"02:00:00"},"offsetFrom":"-0500","offsetTo":"-0400","recurrenceRule":"FREQ=YEARLY;BYMONTH=3;BYDAY=2SU;BYHOUR=2;BYMINUTE=0"}}"#;
+
+    #[test]
+    fn a_content_update_keeps_the_events_cross_id() {
+        let raw = json!({"id": "U1", "summary": "Old", "x-nzsync-zoho-id": {"data": "Z1"},
+            "start": {"date": "2027-02-10", "time": "01:00:00", "utc": true},
+            "end": {"date": "2027-02-10", "time": "02:00:00", "utc": true}});
+        let mut f = Fields::default();
+        f.set("title", "New");
+        f.set("start", "2027-02-10T01:00:00Z");
+        f.set("end", "2027-02-10T02:00:00Z");
+        let merged = merge_notes_event(&raw, &f, None);
+        assert_eq!(merged["summary"], "New");
+        assert_eq!(merged[NOTES_EVENT_XREF], json!({"data": "Z1"}));
+        let relinked = merge_notes_event(&raw, &f, Some("Z2"));
+        assert_eq!(relinked[NOTES_EVENT_XREF], json!({"data": "Z2"}));
+    }
 
     #[test]
     fn tzid_times_use_the_answers_vtimezone_rules() {

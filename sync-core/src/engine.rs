@@ -26,8 +26,9 @@ use crate::http::{
     Header, HttpRequest, HttpResponse, TransportError, TransportErrorKind, encode, encode_path,
 };
 use crate::mapping::{
-    CRM_XREF_FIELD, CRM_XREF_LABEL, MapCtx, crm_list_fields, crm_new_record, crm_record,
-    notes_create_items, notes_form, notes_items, record_from_crm, record_from_notes,
+    CRM_ACCOUNT_FIELD, CRM_ACCOUNTS_MODULE, CRM_XREF_FIELD, CRM_XREF_LABEL, MapCtx,
+    crm_account_name, crm_list_fields, crm_new_record, crm_record, notes_create_items, notes_form,
+    notes_items, record_from_crm, record_from_notes, set_crm_account_id,
 };
 use crate::model::{Fields, Module, NotesUnid, Settings, Side, ZohoId};
 use crate::plan::{LinkOp, ModulePlan, PlanInput, PlanItem, SideSnapshot, Write, plan};
@@ -50,6 +51,8 @@ pub const NOTES_PAGE: usize = 100;
 const CURSOR_OVERLAP_MS: i64 = 10_000;
 /// Zoho keeps deleted-record ids 60 days; older cursors force a full read.
 const CRM_DELETED_RETENTION_MS: i64 = 50 * 86_400_000;
+/// Company names per COQL `in (…)` (the v4–v6 limit; v7 allows 100).
+const COQL_IN_VALUES: usize = 50;
 
 /// What the engine needs to know about the run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,6 +182,14 @@ enum Purpose {
     CrmDelete {
         items: Vec<usize>,
     },
+    /// Contacts: Accounts with these exact names (COQL).
+    CrmAccountsQuery,
+    /// Contacts: a page of every Account (when COQL cannot be used).
+    CrmAccountsList,
+    /// Contacts: Accounts created for these company names.
+    CrmAccountsInsert {
+        names: Vec<String>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -198,6 +209,10 @@ enum Phase {
     Setup,
     Listing,
     Fetching,
+    /// Contacts: company names looked up as Zoho Accounts.
+    Accounts,
+    /// Contacts: missing Accounts created.
+    AccountCreates,
     Writing,
     Backlinks,
 }
@@ -234,6 +249,14 @@ struct ModuleRun {
     notes_rows: BTreeMap<String, crate::model::Record>,
     /// Events: the window `[since, before)`.
     window: Option<(Timestamp, Timestamp)>,
+    /// Contacts: Zoho Account ids by exact name (from listed contacts, lookups and creates).
+    accounts: BTreeMap<String, String>,
+    /// Contacts: company names the CRM writes of this run need.
+    accounts_wanted: BTreeSet<String>,
+    /// Contacts: names that could not be resolved: why, and whether it was transient.
+    account_errors: BTreeMap<String, (String, bool)>,
+    /// Contacts: the whole Account list was asked for (COQL could not be used).
+    accounts_listing: bool,
 }
 
 /// The sync engine. See the module docs for the calling order.
@@ -405,7 +428,12 @@ impl Engine {
         // A Notes create has no idempotency key: retry it only when the server surely did not
         // act (connection refused, 429, 503). Everything else is idempotent or, for Zoho
         // inserts, protected by the unique Notes_UNID field.
-        let unsure_create = matches!(q.purpose, Purpose::NotesCreate { .. });
+        // Account creates likewise: Account_Name is not unique, so a repeated insert would
+        // create a second Account; the next run finds the first by name instead.
+        let unsure_create = matches!(
+            q.purpose,
+            Purpose::NotesCreate { .. } | Purpose::CrmAccountsInsert { .. }
+        );
         match result {
             Ok(r) if r.status == 429 || r.status == 503 => true,
             Ok(r) if matches!(r.status, 500 | 502 | 504) => !unsure_create,
@@ -532,7 +560,9 @@ impl Engine {
         match run.phase {
             Phase::Start | Phase::Setup => self.start_listing(),
             Phase::Listing => self.start_fetching(),
-            Phase::Fetching => self.start_writing(),
+            Phase::Fetching => self.start_planning(),
+            Phase::Accounts => self.start_account_creates(),
+            Phase::AccountCreates => self.start_writing(),
             Phase::Writing => self.start_backlinks(),
             Phase::Backlinks => self.end_module(),
         }
@@ -576,6 +606,10 @@ impl Engine {
             transient_errors: false,
             notes_rows: BTreeMap::new(),
             window: None,
+            accounts: BTreeMap::new(),
+            accounts_wanted: BTreeSet::new(),
+            account_errors: BTreeMap::new(),
+            accounts_listing: false,
         });
         if !ms.crm_xref_ready {
             let path = self.crm_path(&format!("settings/fields?module={}", module.crm_api_name()));
@@ -749,7 +783,18 @@ impl Engine {
         let links: BTreeMap<&str, &Link> =
             ms.links.iter().map(|l| (l.unid.0.as_str(), l)).collect();
         // Summary rows settle an unchanged event only while the last full read is recent:
-        // description, attendees and alarms are not in the rows.
+        // description, attendees and alarms are not in the rows. An event whose backing
+        // document changed since the last run (`documents?since=`) is read whatever its row
+        // says: a Notes-generated UID is the document's UNID followed by
+        // `-Lotus_Notes_Generated`, so description-, attendee- and alarm-only edits arrive at
+        // the next run. Events with other UIDs (e.g. invitations) wait for the daily full read.
+        let doc_changed = |key: &str| {
+            let uid = key.split('/').next().unwrap_or(key);
+            uid.split_once('-').is_some_and(|(unid, _)| {
+                run.notes_changed.contains(unid)
+                    || run.notes_changed.contains(&unid.to_ascii_uppercase())
+            })
+        };
         let fresh = run.notes_incremental
             && ms
                 .notes_cursor
@@ -766,7 +811,7 @@ impl Engine {
             });
             if row.private {
                 run.notes.records.insert(key.clone(), row.clone());
-            } else if fresh && summary_same {
+            } else if fresh && summary_same && !doc_changed(key) {
                 run.notes.unchanged.insert(key.clone());
             } else {
                 reads.push(key.clone());
@@ -823,9 +868,10 @@ impl Engine {
         }
     }
 
-    fn start_writing(&mut self) {
+    /// Plans the module; contacts then look up the Accounts their CRM writes name.
+    fn start_planning(&mut self) {
         let Some(run) = self.run.as_mut() else { return };
-        run.phase = Phase::Writing;
+        run.phase = Phase::Accounts;
         let module = run.module;
         let links = self
             .state
@@ -843,17 +889,122 @@ impl Engine {
         });
         run.exec = vec![ItemExec::default(); p.items.len()];
         run.plan = p;
+        if self.config.dry_run || run.plan.guard.is_some() || module != Module::Contacts {
+            return;
+        }
+        self.start_account_lookups();
+    }
+
+    /// The company names CRM writes of the plan carry, not yet known as Accounts, are looked
+    /// up: by COQL, 50 names per query (exact match client-side: COQL compares text without
+    /// case); names COQL cannot quote, or a refused COQL call (e.g. a token without the
+    /// `ZohoCRM.coql.READ` scope), fall back to listing every Account, 200 per page.
+    fn start_account_lookups(&mut self) {
+        let Some(run) = self.run.as_mut() else { return };
+        let mut wanted = BTreeSet::new();
+        for it in &run.plan.items {
+            let fields = match &it.crm {
+                Some(Write::Create { fields }) => fields,
+                Some(Write::Update { set, .. }) => set,
+                Some(Write::Delete) | None => continue,
+            };
+            if let Some(name) = fields.get("company")
+                && !run.accounts.contains_key(name)
+            {
+                wanted.insert(name.to_owned());
+            }
+        }
+        let quotable: Vec<String> = wanted
+            .iter()
+            .filter(|n| !n.contains(['\'', '\\']))
+            .cloned()
+            .collect();
+        let list_all = quotable.len() < wanted.len();
+        run.accounts_wanted = wanted;
+        if list_all {
+            self.start_accounts_listing();
+            return;
+        }
+        for chunk in quotable.chunks(COQL_IN_VALUES) {
+            let values: Vec<String> = chunk.iter().map(|n| format!("'{n}'")).collect();
+            let query = format!(
+                "select {CRM_ACCOUNT_FIELD} from {CRM_ACCOUNTS_MODULE} where {CRM_ACCOUNT_FIELD} in ({}) limit 2000",
+                values.join(", ")
+            );
+            let path = self.crm_path("coql");
+            self.enqueue(
+                Side::Crm,
+                "POST",
+                path,
+                Some(json!({ "select_query": query })),
+                Purpose::CrmAccountsQuery,
+            );
+        }
+    }
+
+    fn start_accounts_listing(&mut self) {
+        let Some(run) = self.run.as_mut() else { return };
+        if run.accounts_listing {
+            return;
+        }
+        run.accounts_listing = true;
+        let path = self.crm_path(&format!(
+            "{CRM_ACCOUNTS_MODULE}?fields={CRM_ACCOUNT_FIELD}&per_page={CRM_PAGE}"
+        ));
+        self.enqueue(Side::Crm, "GET", path, None, Purpose::CrmAccountsList);
+    }
+
+    /// Creates the Accounts still missing, 100 per call. A plain insert, not an upsert by
+    /// `Account_Name`: Zoho's duplicate check may ignore case and would then rename an existing
+    /// "Acme" to "ACME". A crash or a lost answer does not duplicate: such an insert is not
+    /// retried, and the next run finds the Account by name.
+    fn start_account_creates(&mut self) {
+        let Some(run) = self.run.as_mut() else { return };
+        run.phase = Phase::AccountCreates;
+        let missing: Vec<String> = run
+            .accounts_wanted
+            .iter()
+            .filter(|n| !run.accounts.contains_key(*n) && !run.account_errors.contains_key(*n))
+            .cloned()
+            .collect();
+        for chunk in missing.chunks(CRM_WRITE_BATCH) {
+            let data: Vec<Value> = chunk
+                .iter()
+                .map(|n| json!({ CRM_ACCOUNT_FIELD: n }))
+                .collect();
+            let path = self.crm_path(CRM_ACCOUNTS_MODULE);
+            self.enqueue(
+                Side::Crm,
+                "POST",
+                path,
+                Some(json!({"data": data, "trigger": []})),
+                Purpose::CrmAccountsInsert {
+                    names: chunk.to_vec(),
+                },
+            );
+        }
+    }
+
+    fn start_writing(&mut self) {
+        let Some(run) = self.run.as_mut() else { return };
+        run.phase = Phase::Writing;
+        let module = run.module;
         if self.config.dry_run || run.plan.guard.is_some() {
             return; // Nothing to write: the next advance ends the module.
         }
         let xref = run.xref_exists;
+        let mut account_errors = Vec::new();
         let items = run.plan.items.clone();
         let (mut inserts, mut updates, mut deletes) = (Vec::new(), Vec::new(), Vec::new());
         for (i, it) in items.iter().enumerate() {
             match &it.crm {
                 Some(Write::Create { fields }) => {
                     let unid = it.unid.as_ref().filter(|_| xref).map(|u| u.0.as_str());
-                    inserts.push((i, Value::Object(self.crm_create_json(module, fields, unid))));
+                    let mut rec = self.crm_create_json(module, fields, unid);
+                    match self.resolve_account(&mut rec) {
+                        Ok(()) => inserts.push((i, Value::Object(rec))),
+                        Err(e) => account_errors.push((i, e)),
+                    }
                 }
                 Some(Write::Update {
                     set,
@@ -866,7 +1017,9 @@ impl Engine {
                         .filter(|_| *x && xref)
                         .map(|u| u.0.as_str());
                     let mut rec = self.crm_update_json(module, it, set, clear, unid);
-                    if let Some(z) = &it.zoho_id {
+                    if let Err(e) = self.resolve_account(&mut rec) {
+                        account_errors.push((i, e));
+                    } else if let Some(z) = &it.zoho_id {
                         rec.insert("id".into(), Value::String(z.0.clone()));
                         if rec.len() > 1 {
                             updates.push((i, Value::Object(rec)));
@@ -961,10 +1114,36 @@ impl Engine {
                 Purpose::CrmDelete { items: idx },
             );
         }
+        // A CRM write whose company has no Account is not sent: the item fails (its link stays,
+        // so the next run tries again), its Notes write still goes.
+        for (i, (msg, transient)) in account_errors {
+            self.bump(i);
+            self.item_error(i, &msg, transient);
+        }
         // Items with nothing to write (links to set or forget) commit now.
         for i in 0..items.len() {
             self.maybe_commit(i);
         }
+    }
+
+    /// Swaps the `Account_Name` marker of a Zoho contact for the lookup of its Account.
+    fn resolve_account(&self, rec: &mut Map<String, Value>) -> Result<(), (String, bool)> {
+        let Some(name) = crm_account_name(rec).map(str::to_owned) else {
+            return Ok(());
+        };
+        let Some(run) = self.run.as_ref() else {
+            return Ok(());
+        };
+        if let Some(id) = run.accounts.get(&name) {
+            set_crm_account_id(rec, id);
+            return Ok(());
+        }
+        Err(run.account_errors.get(&name).cloned().unwrap_or_else(|| {
+            (
+                format!("no Zoho account named {name:?} could be found or created"),
+                false,
+            )
+        }))
     }
 
     fn bump(&mut self, item: usize) {
@@ -1335,6 +1514,12 @@ impl Engine {
                     self.item_error(i, message, transient);
                 }
             }
+            Purpose::CrmAccountsQuery | Purpose::CrmAccountsList => {
+                self.accounts_failed(None, message, transient);
+            }
+            Purpose::CrmAccountsInsert { names } => {
+                self.accounts_failed(Some(&names), message, transient);
+            }
             Purpose::CrmCurrentUser => self.fatal(message.to_owned()),
             Purpose::CrmFields
             | Purpose::CrmFieldCreate
@@ -1377,6 +1562,14 @@ impl Engine {
     }
 
     fn on_response(&mut self, q: Queued, resp: &HttpResponse) {
+        // A token without the COQL scope: look the companies up in the Account list instead.
+        if matches!(q.purpose, Purpose::CrmAccountsQuery)
+            && resp.status == 401
+            && crm_error_code(resp).as_deref() == Some("OAUTH_SCOPE_MISMATCH")
+        {
+            self.start_accounts_listing();
+            return;
+        }
         // Credentials and switched-off services end the run: nothing else can succeed.
         if let Some(msg) = fatal_message(q.side, resp) {
             self.fatal(msg);
@@ -1497,6 +1690,116 @@ impl Engine {
                 backlink: true,
             } => self.on_crm_write(&items, resp, CrmWrite::Backlink),
             Purpose::CrmDelete { items } => self.on_crm_write(&items, resp, CrmWrite::Delete),
+            Purpose::CrmAccountsQuery => self.on_accounts_found(&q, resp, false),
+            Purpose::CrmAccountsList => self.on_accounts_found(&q, resp, true),
+            Purpose::CrmAccountsInsert { names } => self.on_accounts_created(&names, resp),
+        }
+    }
+
+    /// Records why company names could not be resolved (`None`: every name still wanted).
+    fn accounts_failed(&mut self, names: Option<&[String]>, message: &str, transient: bool) {
+        let Some(run) = self.run.as_mut() else { return };
+        run.transient_errors |= transient;
+        let names: Vec<String> = match names {
+            Some(n) => n.to_vec(),
+            None => run
+                .accounts_wanted
+                .iter()
+                .filter(|n| !run.accounts.contains_key(*n))
+                .cloned()
+                .collect(),
+        };
+        for n in names {
+            run.account_errors.entry(n).or_insert_with(|| {
+                (
+                    format!("could not find or create the Zoho account: {message}"),
+                    transient,
+                )
+            });
+        }
+    }
+
+    /// Accounts found by COQL or in a page of the Account list: keep those whose name is
+    /// exactly a wanted company (the lowest id when several share it).
+    fn on_accounts_found(&mut self, q: &Queued, resp: &HttpResponse, listing: bool) {
+        if resp.status == 204 {
+            return; // None of the names exists.
+        }
+        let Some(body) = parse_json(resp).filter(|_| resp.status == 200) else {
+            if listing {
+                let msg = crm_error_text(resp);
+                self.accounts_failed(None, &msg, is_transient(resp.status));
+            } else {
+                // COQL refused the query (e.g. a quoting it does not accept): list instead.
+                self.start_accounts_listing();
+            }
+            return;
+        };
+        let Some(run) = self.run.as_mut() else { return };
+        for row in body
+            .get("data")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let (Some(name), Some(id)) = (
+                row.get(CRM_ACCOUNT_FIELD).and_then(Value::as_str),
+                row.get("id").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            if run.accounts_wanted.contains(name) {
+                remember_account(&mut run.accounts, name, id);
+            }
+        }
+        let info = body.get("info");
+        let more = info
+            .and_then(|i| i.get("more_records"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let token = info
+            .and_then(|i| i.get("next_page_token"))
+            .and_then(Value::as_str);
+        if listing && let (true, Some(token)) = (more, token) {
+            let base = q
+                .path
+                .split("&page_token=")
+                .next()
+                .unwrap_or(&q.path)
+                .to_owned();
+            let path = format!("{base}&page_token={}", encode(token));
+            self.enqueue(Side::Crm, "GET", path, None, Purpose::CrmAccountsList);
+        }
+    }
+
+    fn on_accounts_created(&mut self, names: &[String], resp: &HttpResponse) {
+        let results = parse_json(resp)
+            .and_then(|b| b.get("data").and_then(Value::as_array).cloned())
+            .filter(|d| d.len() == names.len() && matches!(resp.status, 200 | 201 | 207 | 400));
+        let Some(results) = results else {
+            let msg = crm_error_text(resp);
+            self.accounts_failed(Some(names), &msg, is_transient(resp.status));
+            return;
+        };
+        for (name, r) in names.iter().zip(&results) {
+            let details = r.get("details");
+            let id = if r.get("status").and_then(Value::as_str) == Some("success") {
+                details.and_then(|d| d.get("id"))
+            } else {
+                // An org that made Account_Name unique names the Account that already has it.
+                details
+                    .and_then(|d| d.get("duplicate_record"))
+                    .and_then(|d| d.get("id"))
+            };
+            match (id.and_then(Value::as_str), self.run.as_mut()) {
+                (Some(id), Some(run)) => remember_account(&mut run.accounts, name, id),
+                _ => {
+                    let code = r.get("code").and_then(Value::as_str).unwrap_or("ERROR");
+                    let message = r.get("message").and_then(Value::as_str).unwrap_or("");
+                    let msg = format!("Zoho CRM: {code} ({message}) on {CRM_ACCOUNT_FIELD}");
+                    self.accounts_failed(Some(std::slice::from_ref(name)), &msg, false);
+                }
+            }
         }
     }
 
@@ -1754,6 +2057,22 @@ impl Engine {
             return;
         };
         let module = run.module;
+        if module == Module::Contacts {
+            for rec in body
+                .get("data")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let lookup = rec.get(CRM_ACCOUNT_FIELD);
+                if let (Some(name), Some(id)) = (
+                    lookup.and_then(|l| l.get("name")).and_then(Value::as_str),
+                    lookup.and_then(|l| l.get("id")).and_then(Value::as_str),
+                ) {
+                    remember_account(&mut run.accounts, name, id);
+                }
+            }
+        }
         let records: Vec<(String, crate::model::Record)> = body
             .get("data")
             .and_then(Value::as_array)
@@ -1892,6 +2211,23 @@ impl Engine {
             }
         }
     }
+}
+
+/// Keeps `id` for the Account `name` unless a lower id is already known (deterministic when
+/// several Accounts share a name).
+fn remember_account(accounts: &mut BTreeMap<String, String>, name: &str, id: &str) {
+    let lower = |a: &str, b: &str| (a.len(), a) < (b.len(), b);
+    match accounts.get(name) {
+        Some(known) if !lower(id, known) => {}
+        _ => {
+            accounts.insert(name.to_owned(), id.to_owned());
+        }
+    }
+}
+
+/// The `code` of a Zoho error answer.
+fn crm_error_code(resp: &HttpResponse) -> Option<String> {
+    parse_json(resp)?.get("code")?.as_str().map(str::to_owned)
 }
 
 /// The whole content a record gets from an item (the link's new base), for writes that send
@@ -2042,6 +2378,7 @@ impl Engine {
                     Phase::Start | Phase::Setup => "setup",
                     Phase::Listing => "listing",
                     Phase::Fetching => "reading",
+                    Phase::Accounts | Phase::AccountCreates => "companies",
                     Phase::Writing => "writing",
                     Phase::Backlinks => "linking",
                 },
@@ -2088,4 +2425,290 @@ pub fn plan_snapshots(
         crm: &c,
         allow_mass_delete: false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::state::ModuleState;
+
+    fn answer(status: u16, body: &Value) -> HttpResponse {
+        HttpResponse {
+            status,
+            headers: vec![Header {
+                name: "Content-Type".into(),
+                value: "application/json".into(),
+            }],
+            body: if body.is_null() {
+                String::new()
+            } else {
+                body.to_string()
+            },
+        }
+    }
+
+    fn contacts_only() -> EngineConfig {
+        EngineConfig {
+            mail_db: "mail/t.nsf".into(),
+            settings: Settings {
+                tasks: false,
+                events: calendar::EventsWindow::Off,
+                ..Settings::default()
+            },
+            time_zone: Some("UTC".into()),
+            ..EngineConfig::default()
+        }
+    }
+
+    fn ready_state() -> SyncState {
+        let mut state = SyncState::default();
+        state.modules.insert(
+            Module::Contacts,
+            ModuleState {
+                crm_xref_ready: true,
+                ..ModuleState::default()
+            },
+        );
+        state
+    }
+
+    /// Runs the engine to the end, answering each request with `server`; returns the report
+    /// and every request made.
+    fn drive(
+        config: EngineConfig,
+        state: SyncState,
+        mut server: impl FnMut(&HttpRequest) -> HttpResponse,
+    ) -> (RunReport, Vec<HttpRequest>) {
+        let mut engine = Engine::new(config, state, Timestamp(1_764_000_000_000));
+        let mut asked = Vec::new();
+        let mut waiting = VecDeque::new();
+        loop {
+            match engine.poll_output() {
+                Output::Request(r) => {
+                    waiting.push_back(r.clone());
+                    asked.push(r);
+                }
+                Output::State(_) => {}
+                Output::Wait(_) => {
+                    let r = waiting.pop_front().unwrap();
+                    let resp = server(&r);
+                    engine
+                        .handle_response(r.id, Timestamp(1_764_000_000_000), Ok(resp))
+                        .unwrap();
+                }
+                Output::Done(report) => return (*report, asked),
+            }
+        }
+    }
+
+    /// Two Notes contacts (companies "Acme" and "Globex"), CRM empty but for an Account
+    /// "ACME" (another spelling) and "Acme"; COQL finds both, only the exact one is used;
+    /// Globex is created.
+    fn server(coql: u16) -> impl FnMut(&HttpRequest) -> HttpResponse {
+        move |r: &HttpRequest| {
+            let p = r.path.as_str();
+            match (r.method.as_str(), p) {
+                ("GET", _) if p.contains("/collections/") => {
+                    answer(200, &json!([{"@unid": "U1"}, {"@unid": "U2"}]))
+                }
+                ("GET", _) if p.contains("/documents/unid/U1") => answer(
+                    200,
+                    &json!({"@unid": "U1", "LastName": "One", "CompanyName": "Acme"}),
+                ),
+                ("GET", _) if p.contains("/documents/unid/U2") => answer(
+                    200,
+                    &json!({"@unid": "U2", "LastName": "Two", "CompanyName": "Globex"}),
+                ),
+                (
+                    "GET",
+                    "/crm/v8/Contacts?fields=First_Name,Last_Name,Email,Phone,Mobile,Home_Phone,Title,Department,Account_Name,Mailing_Street,Mailing_City,Mailing_State,Mailing_Zip,Mailing_Country,Notes_UNID,Tag,Modified_Time&per_page=200",
+                ) => answer(204, &Value::Null),
+                ("POST", "/crm/v8/coql") if coql == 200 => answer(
+                    200,
+                    &json!({"data": [
+                        {"Account_Name": "ACME", "id": "3"},
+                        {"Account_Name": "Acme", "id": "8"},
+                        {"Account_Name": "Acme", "id": "7"}],
+                        "info": {"count": 3, "more_records": false}}),
+                ),
+                ("POST", "/crm/v8/coql") => answer(
+                    coql,
+                    &json!({"code": "OAUTH_SCOPE_MISMATCH", "details": {},
+                            "message": "invalid oauth scope to access this URL", "status": "error"}),
+                ),
+                ("GET", "/crm/v8/Accounts?fields=Account_Name&per_page=200") => answer(
+                    200,
+                    &json!({"data": [
+                        {"Account_Name": "ACME", "id": "3"},
+                        {"Account_Name": "Acme", "id": "7"}],
+                        "info": {"count": 2, "more_records": false}}),
+                ),
+                ("POST", "/crm/v8/Accounts") => {
+                    let body: Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
+                    let n = body["data"].as_array().unwrap().len();
+                    let data: Vec<Value> = (0..n)
+                        .map(|k| {
+                            json!({"code": "SUCCESS", "details": {"id": format!("9{k}")},
+                                        "message": "record added", "status": "success"})
+                        })
+                        .collect();
+                    answer(201, &json!({ "data": data }))
+                }
+                ("POST", "/crm/v8/Contacts") => {
+                    let body: Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
+                    let n = body["data"].as_array().unwrap().len();
+                    let data: Vec<Value> = (0..n)
+                        .map(|k| {
+                            json!({"code": "SUCCESS", "details": {"id": format!("5{k}")},
+                                        "message": "record added", "status": "success"})
+                        })
+                        .collect();
+                    answer(201, &json!({ "data": data }))
+                }
+                ("PATCH", _) => answer(200, &json!({})),
+                other => panic!("unexpected request {other:?}"),
+            }
+        }
+    }
+
+    fn bodies(asked: &[HttpRequest], method: &str, path: &str) -> Vec<Value> {
+        asked
+            .iter()
+            .filter(|r| r.method == method && r.path == path)
+            .map(|r| serde_json::from_str(r.body.as_deref().unwrap_or("null")).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn companies_resolve_by_exact_name_with_one_query_and_missing_accounts_are_created() {
+        let (report, asked) = drive(contacts_only(), ready_state(), server(200));
+        assert_eq!(
+            report.outcome,
+            RunOutcome::Completed,
+            "{}",
+            report.to_text()
+        );
+        let coql = bodies(&asked, "POST", "/crm/v8/coql");
+        assert_eq!(coql.len(), 1, "one query for both names");
+        assert_eq!(
+            coql[0]["select_query"],
+            "select Account_Name from Accounts where Account_Name in ('Acme', 'Globex') limit 2000"
+        );
+        let created = bodies(&asked, "POST", "/crm/v8/Accounts");
+        assert_eq!(
+            created,
+            vec![json!({"data": [{"Account_Name": "Globex"}], "trigger": []})]
+        );
+        let contacts = bodies(&asked, "POST", "/crm/v8/Contacts");
+        assert_eq!(contacts.len(), 1);
+        let accounts: Vec<&Value> = contacts[0]["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| &c["Account_Name"])
+            .collect();
+        // "Acme" is the lowest-id Account spelled exactly so; "ACME" is another company.
+        assert_eq!(accounts, vec![&json!({"id": "7"}), &json!({"id": "90"})]);
+    }
+
+    #[test]
+    fn a_token_without_the_coql_scope_falls_back_to_listing_accounts() {
+        let (report, asked) = drive(contacts_only(), ready_state(), server(401));
+        assert_eq!(
+            report.outcome,
+            RunOutcome::Completed,
+            "{}",
+            report.to_text()
+        );
+        assert_eq!(
+            asked
+                .iter()
+                .filter(|r| r.path.starts_with("/crm/v8/Accounts?"))
+                .count(),
+            1
+        );
+        let contacts = bodies(&asked, "POST", "/crm/v8/Contacts");
+        assert_eq!(contacts[0]["data"][0]["Account_Name"], json!({"id": "7"}));
+        assert_eq!(contacts[0]["data"][1]["Account_Name"], json!({"id": "90"}));
+    }
+
+    #[test]
+    fn companies_named_by_listed_contacts_need_no_lookup() {
+        let mut srv = server(200);
+        let (report, asked) = drive(contacts_only(), ready_state(), |r: &HttpRequest| {
+            if r.method == "GET" && r.path.starts_with("/crm/v8/Contacts?") {
+                // A CRM contact already at Acme and at Globex (not linked, no e-mail: no match).
+                return answer(
+                    200,
+                    &json!({"data": [
+                        {"id": "41", "Last_Name": "X", "Account_Name": {"name": "Acme", "id": "7"}},
+                        {"id": "42", "Last_Name": "Y", "Account_Name": {"name": "Globex", "id": "6"}}],
+                        "info": {"more_records": false}}),
+                );
+            }
+            if r.method == "POST" && r.path.contains("/documents") {
+                return HttpResponse {
+                    status: 201,
+                    headers: vec![Header {
+                        name: "Location".into(),
+                        value: format!("/api/data/documents/unid/N{}", r.id),
+                    }],
+                    body: String::new(),
+                };
+            }
+            if r.method == "PUT" {
+                return answer(
+                    200,
+                    &json!({"data": [
+                    {"code": "SUCCESS", "details": {"id": "41"}, "message": "record updated", "status": "success"},
+                    {"code": "SUCCESS", "details": {"id": "42"}, "message": "record updated", "status": "success"}]}),
+                );
+            }
+            srv(r)
+        });
+        assert_eq!(
+            report.outcome,
+            RunOutcome::Completed,
+            "{}",
+            report.to_text()
+        );
+        assert!(bodies(&asked, "POST", "/crm/v8/coql").is_empty());
+        assert!(bodies(&asked, "POST", "/crm/v8/Accounts").is_empty());
+        let contacts = bodies(&asked, "POST", "/crm/v8/Contacts");
+        assert_eq!(contacts[0]["data"][0]["Account_Name"], json!({"id": "7"}));
+        assert_eq!(contacts[0]["data"][1]["Account_Name"], json!({"id": "6"}));
+    }
+
+    #[test]
+    fn a_company_that_cannot_be_created_fails_only_its_contact() {
+        let mut srv = server(200);
+        let (report, asked) = drive(contacts_only(), ready_state(), |r: &HttpRequest| {
+            if r.method == "POST" && r.path == "/crm/v8/Accounts" {
+                return answer(
+                    400,
+                    &json!({"data": [{"code": "INVALID_DATA", "details": {
+                    "api_name": "Account_Name", "maximum_length": 200}, "message": "invalid data",
+                    "status": "error"}]}),
+                );
+            }
+            srv(r)
+        });
+        let contacts = bodies(&asked, "POST", "/crm/v8/Contacts");
+        assert_eq!(
+            contacts[0]["data"].as_array().unwrap().len(),
+            1,
+            "only Acme's"
+        );
+        let m = &report.modules[0];
+        assert_eq!(m.counts.errors, 1, "{}", report.to_text());
+        assert_eq!(m.counts.created, 1, "{}", report.to_text());
+        let failed = m.entries.iter().find(|e| e.error.is_some()).unwrap();
+        assert!(
+            failed.error.as_deref().unwrap().contains("INVALID_DATA"),
+            "{failed:?}"
+        );
+        assert_eq!(report.outcome, RunOutcome::Partial);
+    }
 }

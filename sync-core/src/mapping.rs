@@ -12,6 +12,13 @@
 //!   so it never travels back to Notes.
 //! - Values longer than a Zoho field allows are not truncated (that would lose Notes data on the
 //!   way back): Zoho refuses that record and the report says which field and why.
+//!
+//! Company (`CompanyName` ↔ `Account_Name`, [`Conv::AccountName`]): Notes holds the company as
+//! text, Zoho as a lookup to an Account. Read from Zoho, the lookup's `name` is the company.
+//! Written to Zoho, the name must become an Account id: the mapping writes the marker
+//! `{"name": …}` and the engine swaps it for `{"id": …}` of the Account with exactly that name
+//! (found, or created when none exists) before sending. An empty company clears the lookup. For
+//! the merge the company is an ordinary text field.
 
 use chrono::{NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Tz;
@@ -30,6 +37,10 @@ pub const CRM_XREF_LABEL: &str = "Notes UNID";
 pub const NOTES_PRIVATE_ITEM: &str = "OrgConfidential";
 /// Written to a mandatory Zoho field when the Notes side has no value; read back as empty.
 pub const CRM_PLACEHOLDER: &str = "(none)";
+/// The Zoho Contacts lookup to `Accounts` that holds the company.
+pub const CRM_ACCOUNT_FIELD: &str = "Account_Name";
+/// The Zoho module of companies.
+pub const CRM_ACCOUNTS_MODULE: &str = "Accounts";
 
 /// What the mapping needs to know about the user.
 #[derive(Clone, Copy, Debug)]
@@ -65,6 +76,9 @@ pub enum Conv {
     Priority,
     /// `yes` when completed: Notes `CompletedDateTime` set, Zoho `Status` = `Completed`.
     Completed,
+    /// A company name: text in Notes, a Zoho lookup to `Accounts` (`{"name":…,"id":…}` read,
+    /// `{"id":…}` written). [`crm_record`] writes `{"name": …}`; see [`crm_account_name`].
+    AccountName,
 }
 
 /// One mapped field: its canonical name and its names on each side.
@@ -113,6 +127,12 @@ pub const CONTACT_FIELDS: &[FieldMap] = &[
     f("home_phone", "PhoneNumber", "Home_Phone"),
     f("job_title", "JobTitle", "Title"),
     f("department", "Department", "Department"),
+    c(
+        "company",
+        "CompanyName",
+        CRM_ACCOUNT_FIELD,
+        Conv::AccountName,
+    ),
     f("street", "OfficeStreetAddress", "Mailing_Street"),
     f("city", "OfficeCity", "Mailing_City"),
     f("state", "OfficeState", "Mailing_State"),
@@ -322,7 +342,7 @@ pub fn crm_new_record(
 fn notes_read(conv: Conv, v: &Value, ctx: &MapCtx) -> String {
     let text = das_text(v);
     match conv {
-        Conv::Text | Conv::RequiredInCrm | Conv::RichText => text,
+        Conv::Text | Conv::RequiredInCrm | Conv::RichText | Conv::AccountName => text,
         Conv::Day => day_in_zone(&text, ctx.tz).unwrap_or_default(),
         Conv::Priority => match text.trim() {
             "1" => "high".into(),
@@ -342,7 +362,7 @@ fn notes_read(conv: Conv, v: &Value, ctx: &MapCtx) -> String {
 
 fn notes_write(conv: Conv, v: Option<&str>, ctx: &MapCtx) -> Value {
     match (conv, v) {
-        (Conv::Text | Conv::RequiredInCrm | Conv::RichText, v) => {
+        (Conv::Text | Conv::RequiredInCrm | Conv::RichText | Conv::AccountName, v) => {
             Value::String(v.unwrap_or_default().to_owned())
         }
         // Noon in the user's zone: the same calendar day whatever zone reads it back.
@@ -366,7 +386,8 @@ fn notes_write(conv: Conv, v: Option<&str>, ctx: &MapCtx) -> Value {
 fn crm_read(conv: Conv, v: &Value, _ctx: &MapCtx) -> String {
     let text = crm_text(v);
     match conv {
-        Conv::Text | Conv::RichText | Conv::Day => text,
+        // A lookup reads as its `name` (see `crm_text`).
+        Conv::Text | Conv::RichText | Conv::Day | Conv::AccountName => text,
         Conv::RequiredInCrm if text.trim() == CRM_PLACEHOLDER => String::new(),
         Conv::RequiredInCrm => text,
         Conv::Priority => match text.trim().to_ascii_lowercase().as_str() {
@@ -388,7 +409,11 @@ fn crm_read(conv: Conv, v: &Value, _ctx: &MapCtx) -> String {
 fn crm_write(conv: Conv, v: Option<&str>, _ctx: &MapCtx) -> Value {
     match (conv, v) {
         (Conv::Text | Conv::RichText | Conv::Day, Some(v)) => Value::String(v.to_owned()),
-        (Conv::Text | Conv::RichText | Conv::Day | Conv::Priority, None) => Value::Null,
+        (Conv::Text | Conv::RichText | Conv::Day | Conv::Priority | Conv::AccountName, None) => {
+            Value::Null
+        }
+        // The marker the engine replaces with the Account's id.
+        (Conv::AccountName, Some(name)) => json!({ "name": name }),
         (Conv::RequiredInCrm, v) => Value::String(v.unwrap_or(CRM_PLACEHOLDER).to_owned()),
         (Conv::Priority, Some(p)) => Value::String(
             match p {
@@ -401,6 +426,22 @@ fn crm_write(conv: Conv, v: Option<&str>, _ctx: &MapCtx) -> Value {
         (Conv::Completed, Some(_)) => Value::String("Completed".into()),
         (Conv::Completed, None) => Value::String("Not Started".into()),
     }
+}
+
+/// The company a Zoho JSON record from [`crm_record`] / [`crm_new_record`] names in its
+/// `Account_Name` marker (`{"name": …}` without an id), if any.
+#[must_use]
+pub fn crm_account_name(rec: &Map<String, Value>) -> Option<&str> {
+    let o = rec.get(CRM_ACCOUNT_FIELD)?.as_object()?;
+    if o.contains_key("id") {
+        return None;
+    }
+    o.get("name").and_then(Value::as_str)
+}
+
+/// Replaces the `Account_Name` marker of `rec` with the lookup `{"id": id}`.
+pub fn set_crm_account_id(rec: &mut Map<String, Value>, id: &str) {
+    rec.insert(CRM_ACCOUNT_FIELD.to_owned(), json!({ "id": id }));
 }
 
 /// The calendar day, in `tz`, of a DAS date (`2026-11-25`) or date-time (`…Z`) value.
@@ -585,6 +626,53 @@ mod tests {
         assert_eq!(out["Last_Name"], "Tanaka");
         assert_eq!(out["Email"], Value::Null);
         assert!(!out.contains_key("Notes_UNID"));
+    }
+
+    #[test]
+    fn company_is_text_in_notes_and_an_account_lookup_in_zoho() {
+        let c = ctx();
+        let doc = json!({"LastName": "Smith", "CompanyName": " Acme Corp "});
+        let r = record_from_notes(Module::Contacts, &doc, &c);
+        assert_eq!(r.fields.get("company"), Some("Acme Corp"));
+        // Written to Zoho as a name marker the engine resolves to an Account id.
+        let mut out = crm_new_record(Module::Contacts, &r.fields, None, &c);
+        assert_eq!(out["Account_Name"], json!({"name": "Acme Corp"}));
+        assert_eq!(crm_account_name(&out), Some("Acme Corp"));
+        set_crm_account_id(&mut out, "77");
+        assert_eq!(out["Account_Name"], json!({"id": "77"}));
+        assert_eq!(crm_account_name(&out), None, "resolved: no marker left");
+        // Read from Zoho, the lookup's name is the company; a cleared lookup is no company.
+        let rec = json!({"Last_Name": "Smith", "Account_Name": {"name": "Acme Corp", "id": "77"}});
+        assert_eq!(
+            record_from_crm(Module::Contacts, &rec, "Private", &c).fields,
+            r.fields
+        );
+        let rec = json!({"Last_Name": "Smith", "Account_Name": null});
+        assert_eq!(
+            record_from_crm(Module::Contacts, &rec, "Private", &c)
+                .fields
+                .get("company"),
+            None
+        );
+        // Clearing: null in Zoho, an empty item in Notes.
+        let cleared = crm_record(
+            Module::Contacts,
+            &Fields::default(),
+            &["company".into()],
+            None,
+            &c,
+        );
+        assert_eq!(cleared["Account_Name"], Value::Null);
+        assert_eq!(crm_account_name(&cleared), None);
+        let items = notes_items(
+            Module::Contacts,
+            &Fields::default(),
+            &["company".into()],
+            None,
+            &c,
+        );
+        assert_eq!(items["CompanyName"], "");
+        assert!(crm_list_fields(Module::Contacts).contains("Account_Name"));
     }
 
     #[test]

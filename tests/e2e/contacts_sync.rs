@@ -413,3 +413,203 @@ async fn private_records_never_cross() {
     assert_eq!(w.notes_contacts().await.len(), 1);
     assert_eq!(w.crm_contacts().await.len(), 1);
 }
+
+/// Company of each contact by e-mail, as Notes (`CompanyName`) and CRM (the `Account_Name`
+/// lookup's name) hold it.
+async fn companies(w: &World) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    let mut notes: Vec<(String, String)> = w
+        .notes_contacts()
+        .await
+        .iter()
+        .map(|(_, d)| (s(d, "MailAddress"), s(d, "CompanyName")))
+        .collect();
+    let mut crm: Vec<(String, String)> = w
+        .crm_contacts()
+        .await
+        .iter()
+        .map(|r| {
+            let name = r["Account_Name"]["name"].as_str().unwrap_or("").to_owned();
+            (s(r, "Email"), name)
+        })
+        .collect();
+    notes.sort();
+    crm.sort();
+    (notes, crm)
+}
+
+/// Account names in CRM, sorted (duplicates kept, so a duplicate shows).
+async fn account_names(w: &World) -> Vec<String> {
+    let mut names: Vec<String> = w
+        .crm_records("Accounts")
+        .await
+        .iter()
+        .map(|a| s(a, "Account_Name"))
+        .collect();
+    names.sort();
+    names
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = list
+        .iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn companies_cross_as_accounts_reused_changed_and_cleared_both_ways() {
+    let w = World::new().await;
+    let mut anna = person("Anna", "Alder", "anna@example.com");
+    anna["CompanyName"] = json!("Acme");
+    let anna = w.notes_create(anna).await;
+    let mut ben = person("Ben", "Birch", "ben@example.com");
+    ben["CompanyName"] = json!("Acme");
+    let ben = w.notes_create(ben).await;
+    let mut cara = person("Cara", "Cole", "cara@example.com");
+    cara["CompanyName"] = json!("Globex");
+    w.notes_create(cara).await;
+    let globex = w
+        .crm_create_in("Accounts", json!({"Account_Name": "Globex"}))
+        .await;
+    let mut dan = contact("Dan", "Dogwood", "dan@example.com");
+    dan["Account_Name"] = json!({ "id": globex });
+    let dan = w.crm_create(dan).await;
+
+    let run = w.sync(&[]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let want = pairs(&[
+        ("anna@example.com", "Acme"),
+        ("ben@example.com", "Acme"),
+        ("cara@example.com", "Globex"),
+        ("dan@example.com", "Globex"),
+    ]);
+    assert_eq!(companies(&w).await, (want.clone(), want));
+    // One Acme for both contacts, and the existing Globex reused.
+    assert_eq!(account_names(&w).await, vec!["Acme", "Globex"]);
+    let cara_crm = w
+        .crm_contacts()
+        .await
+        .into_iter()
+        .find(|r| s(r, "Email") == "cara@example.com")
+        .unwrap();
+    assert_eq!(cara_crm["Account_Name"]["id"], json!(globex));
+
+    w.clear_calls().await;
+    assert_eq!(w.sync(&[]).await.code, 0);
+    assert_eq!(w.writes().await, vec![], "second run wrote");
+
+    // Changed on each side: Anna moves to an existing Account (reused), Dan to one a CRM user
+    // just created.
+    w.notes_patch(&anna, json!({"CompanyName": "Globex"})).await;
+    let initech = w
+        .crm_create_in("Accounts", json!({"Account_Name": "Initech"}))
+        .await;
+    w.crm_update(&dan, json!({"Account_Name": {"id": initech}}))
+        .await;
+    let run = w.sync(&[]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.counts("contacts")["updated"], 2, "{}", run.stdout);
+    let want = pairs(&[
+        ("anna@example.com", "Globex"),
+        ("ben@example.com", "Acme"),
+        ("cara@example.com", "Globex"),
+        ("dan@example.com", "Initech"),
+    ]);
+    assert_eq!(companies(&w).await, (want.clone(), want));
+    assert_eq!(account_names(&w).await, vec!["Acme", "Globex", "Initech"]);
+
+    // Cleared on each side: Ben in Notes, Dan in CRM. Accounts stay (other data may use them).
+    w.notes_patch(&ben, json!({"CompanyName": ""})).await;
+    w.crm_update(&dan, json!({"Account_Name": null})).await;
+    let run = w.sync(&[]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let want = pairs(&[
+        ("anna@example.com", "Globex"),
+        ("ben@example.com", ""),
+        ("cara@example.com", "Globex"),
+        ("dan@example.com", ""),
+    ]);
+    assert_eq!(companies(&w).await, (want.clone(), want));
+    assert_eq!(account_names(&w).await, vec!["Acme", "Globex", "Initech"]);
+    w.clear_calls().await;
+    assert_eq!(w.sync(&[]).await.code, 0);
+    assert_eq!(w.writes().await, vec![], "run after clearing wrote");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_company_changed_on_both_sides_follows_the_policy() {
+    for (policy, winner) in [("crm_wins", "Globex"), ("notes_wins", "Umbrella")] {
+        let w = World::with_sync_settings(&format!("conflict = \"{policy}\"")).await;
+        let mut p = person("Eve", "Elm", "eve@example.com");
+        p["CompanyName"] = json!("Acme");
+        let unid = w.notes_create(p).await;
+        assert_eq!(w.sync(&[]).await.code, 0);
+        let id = s(&w.crm_contacts().await[0], "id");
+        let globex = w
+            .crm_create_in("Accounts", json!({"Account_Name": "Globex"}))
+            .await;
+        w.crm_update(&id, json!({"Account_Name": {"id": globex}}))
+            .await;
+        w.notes_patch(&unid, json!({"CompanyName": "Umbrella"}))
+            .await;
+        let run = w.sync(&[]).await;
+        assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+        assert_eq!(run.counts("contacts")["conflicts"], 1, "{}", run.stdout);
+        let want = pairs(&[("eve@example.com", winner)]);
+        assert_eq!(companies(&w).await, (want.clone(), want), "{policy}");
+        // Umbrella exists in CRM only when Notes won.
+        let mut accounts = vec!["Acme", "Globex"];
+        if winner == "Umbrella" {
+            accounts.push("Umbrella");
+        }
+        assert_eq!(account_names(&w).await, accounts, "{policy}");
+        w.clear_calls().await;
+        assert_eq!(w.sync(&[]).await.code, 0);
+        assert_eq!(
+            w.writes().await,
+            vec![],
+            "{policy}: run after the conflict wrote"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn companies_of_many_contacts_cost_one_lookup_and_one_create_per_batch() {
+    let w = World::new().await;
+    // 120 contacts at 60 companies (two each); "Co 0" … "Co 9" already exist in CRM.
+    for k in 0..10 {
+        w.crm_create_in("Accounts", json!({ "Account_Name": format!("Co {k}") }))
+            .await;
+    }
+    for k in 0..120 {
+        let mut p = person("P", &format!("L{k}"), &format!("p{k}@example.com"));
+        p["CompanyName"] = json!(format!("Co {}", k % 60));
+        w.notes_create(p).await;
+    }
+    w.clear_calls().await;
+    let run = w.sync(&[]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let calls = w.calls(&w.sims.zoho_url).await;
+    let count = |m: &str, p: &str| {
+        calls
+            .iter()
+            .filter(|(cm, cp, _)| cm == m && cp == p)
+            .count()
+    };
+    // 60 names: two COQL queries (50 per `in`), one insert of the 50 missing Accounts, two
+    // contact inserts (100 per call).
+    assert_eq!(count("POST", "/crm/v8/coql"), 2, "{calls:?}");
+    assert_eq!(count("POST", "/crm/v8/Accounts"), 1, "{calls:?}");
+    assert_eq!(count("POST", "/crm/v8/Contacts"), 2, "{calls:?}");
+    let names = account_names(&w).await;
+    assert_eq!(names.len(), 60, "no duplicate Accounts: {names:?}");
+    let (notes, crm) = companies(&w).await;
+    assert_eq!(notes, crm);
+    eprintln!(
+        "120 contacts at 60 companies: {} Zoho calls, {} Domino calls",
+        calls.len(),
+        w.calls(&w.sims.domino_url).await.len()
+    );
+}

@@ -291,6 +291,48 @@ async fn a_crm_edit_keeps_what_the_notes_meeting_holds_beyond_the_mapping() {
     );
     // And the next run is quiet.
     w.clear_calls().await;
+    let again = w.sync(&[]).await;
+    assert_eq!(again.code, 0);
+    assert_eq!(w.writes().await, vec![], "{}", again.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_description_or_attendee_only_edit_in_notes_arrives_at_the_next_run() {
+    let w = World::with_sync_settings("events = \"all\"").await;
+    let day = tokyo_day(3);
+    let uid = w
+        .notes_event_create(event(
+            "Design review",
+            json!({"date": day, "time": "01:00:00", "utc": true}),
+            json!({"date": day, "time": "02:00:00", "utc": true}),
+        ))
+        .await;
+    let run = w.sync(&[]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(w.crm_records("Events").await.len(), 1);
+
+    // Only the description and the attendees change: the list row (title, location, times)
+    // stays the same, so only the backing document's change can tell.
+    let mut ev = w.notes_event(&uid).await.unwrap();
+    ev["description"] = json!("Bring the mock-ups");
+    ev["attendees"] = json!([{"role": "req-participant", "status": "needs-action",
+                              "email": "kei@example.jp"}]);
+    w.notes_event_put(&uid, json!({ "events": [ev] })).await;
+    let run = w.sync(&[]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.counts("events")["updated"], 1, "{}", run.stdout);
+    let crm = w.crm_records("Events").await;
+    assert_eq!(s(&crm[0], "Description"), "Bring the mock-ups");
+    let emails: Vec<String> = crm[0]["Participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| s(p, "Email"))
+        .collect();
+    assert_eq!(emails, vec!["kei@example.jp"]);
+
+    // The edit is not echoed back, and the next run writes nothing.
+    w.clear_calls().await;
     assert_eq!(w.sync(&[]).await.code, 0);
     assert_eq!(w.writes().await, vec![]);
 }

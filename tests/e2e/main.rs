@@ -7,6 +7,7 @@ mod cli_errors;
 mod contacts_sync;
 mod differential;
 mod engine_faults;
+mod engine_faults_cases;
 mod events_sync;
 mod js_package;
 mod tasks_sync;

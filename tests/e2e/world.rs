@@ -318,8 +318,12 @@ impl World {
     }
 
     pub async fn crm_delete(&self, id: &str) {
+        self.crm_delete_in("Contacts", id).await;
+    }
+
+    pub async fn crm_delete_in(&self, module: &str, id: &str) {
         let r: Value = self
-            .zoho(reqwest::Method::DELETE, &format!("Contacts?ids={id}"))
+            .zoho(reqwest::Method::DELETE, &format!("{module}?ids={id}"))
             .send()
             .await
             .unwrap()

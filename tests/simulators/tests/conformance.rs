@@ -1082,12 +1082,24 @@ async fn zoho_2_3_coql() {
     let s = sims(Seed::Empty).await;
     let z = &s.zoho_url;
     let t = token(z, "demo-refresh").await;
+    // Lookups are written by id (§3.2): the Account first.
+    let acme = json(
+        zpost(
+            z,
+            &t,
+            "/Accounts",
+            json!({"data":[{"Account_Name":"Acme"}]}),
+        )
+        .await,
+    )
+    .await;
+    let acme = acme["data"][0]["details"]["id"].clone();
     zpost(
         z,
         &t,
         "/Contacts",
         json!({"data":[
-            {"Last_Name":"Alpha","Email":"a@x.com","Account_Name":{"name":"Acme"}},
+            {"Last_Name":"Alpha","Email":"a@x.com","Account_Name":{"id":acme}},
             {"Last_Name":"Beta","Email":"b@x.com"},
             {"Last_Name":"Gamma","Email":"c@y.com"},
         ]}),

@@ -809,12 +809,25 @@ fn chrono_like(s: &str) -> i64 {
     days * 86_400 + h * 3600 + mi * 60 + se - off
 }
 
-/// §3.1: `Account_Name` is a lookup; `{"name"}` finds or creates the account.
+/// §3.2: `Account_Name` is a lookup written as `{"id"}` and read as `{"name","id"}`; a lookup
+/// by name alone, or to a missing record, is `INVALID_DATA` and creates nothing.
 #[tokio::test]
-async fn s3_1_account_lookup_by_name() {
+async fn s3_2_account_lookup_by_id_only() {
     let s = sims(Seed::Empty).await;
     let z = &s.zoho_url;
     let t = token(z, "demo-refresh").await;
+    let acme = json(
+        write(
+            z,
+            &t,
+            reqwest::Method::POST,
+            "/Accounts",
+            json!({ "data": [{ "Account_Name": "Acme" }] }),
+        )
+        .await,
+    )
+    .await;
+    let acme = acme["data"][0]["details"]["id"].clone();
     let r = json(
         write(
             z,
@@ -822,28 +835,24 @@ async fn s3_1_account_lookup_by_name() {
             reqwest::Method::POST,
             "/Contacts",
             json!({ "data": [
-                { "Last_Name": "A", "Account_Name": { "name": "Acme" } },
-                { "Last_Name": "B", "Account_Name": { "name": "acme" } },
+                { "Last_Name": "A", "Account_Name": { "id": acme } },
+                { "Last_Name": "B", "Account_Name": { "name": "Acme" } },
                 { "Last_Name": "C", "Account_Name": { "id": "1" } },
             ]}),
         )
         .await,
     )
     .await;
+    assert_eq!(r["data"][0]["status"], "success");
+    assert_eq!(r["data"][1]["code"], "INVALID_DATA");
+    assert_eq!(r["data"][1]["details"]["api_name"], "Account_Name");
     assert_eq!(r["data"][2]["code"], "INVALID_DATA");
-    let list = json(
-        get(
-            z,
-            &t,
-            "/Contacts?fields=Last_Name,Account_Name&sort_order=asc",
-        )
-        .await,
-    )
-    .await;
-    let a = &list["data"][0]["Account_Name"];
-    let b = &list["data"][1]["Account_Name"];
-    assert_eq!(a["name"], "Acme");
-    assert_eq!(a["id"], b["id"]);
+    let list = json(get(z, &t, "/Contacts?fields=Last_Name,Account_Name").await).await;
+    assert_eq!(list["data"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        list["data"][0]["Account_Name"],
+        json!({ "name": "Acme", "id": acme })
+    );
     let accounts = json(get(z, &t, "/Accounts?fields=Account_Name").await).await;
     assert_eq!(accounts["data"].as_array().unwrap().len(), 1);
     s.shutdown().await;

@@ -795,8 +795,12 @@ fn excepted_from(e: &Map<String, Value>, tzs: &[TzDef]) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
-fn new_uid(server: &mut DominoServer) -> String {
-    format!("{}-Lotus_Notes_Generated", server.new_unid())
+/// A Notes-generated iCalendar UID and the UNID of its backing document: the UID is the
+/// document's UNID (its `ApptUNID`) followed by `-Lotus_Notes_Generated` (domino-api.md §3's
+/// example UID; that the hex part is the chair's document UNID is \[I\]).
+fn new_uid(server: &mut DominoServer) -> (String, String) {
+    let unid = server.new_unid();
+    (format!("{unid}-Lotus_Notes_Generated"), unid)
 }
 
 /// The backing document's items.
@@ -966,8 +970,8 @@ fn create(ctx: &mut CalCtx<'_>) -> Response {
         .iter()
         .find(|e| !e.contains_key("recurrenceId"))
         .unwrap_or(&body.events[0]);
-    let uid = match master.get("id").and_then(Value::as_str) {
-        Some(id) if !id.trim().is_empty() => id.trim().to_owned(),
+    let (uid, unid) = match master.get("id").and_then(Value::as_str) {
+        Some(id) if !id.trim().is_empty() => (id.trim().to_owned(), ctx.server.new_unid()),
         _ => new_uid(ctx.server),
     };
     if find_event(ctx.db(), &uid).is_some() {
@@ -976,7 +980,7 @@ fn create(ctx: &mut CalCtx<'_>) -> Response {
     let event = normalize(master, &tzs);
     let mut ev = CalEvent {
         uid,
-        unid: ctx.server.new_unid(),
+        unid,
         timezones: Vec::new(),
         sequence: master.get("sequence").and_then(Value::as_i64).unwrap_or(0),
         last_modified: ctx.now,
@@ -1489,13 +1493,17 @@ pub(crate) fn load_event(
         .map(TzDef::parse)
         .collect::<Result<_, _>>()?;
     validate_event(raw, &tzs).map_err(|(_, _, m)| m)?;
-    let uid = match obj.get("uid").and_then(Value::as_str) {
-        Some(u) => u.to_owned(),
-        None => new_uid(server),
-    };
-    let unid = match obj.get("unid").and_then(Value::as_str) {
-        Some(u) => u.to_ascii_uppercase(),
-        None => server.new_unid(),
+    let (uid, unid) = match (
+        obj.get("uid").and_then(Value::as_str),
+        obj.get("unid").and_then(Value::as_str),
+    ) {
+        (Some(uid), Some(unid)) => (uid.to_owned(), unid.to_ascii_uppercase()),
+        (Some(uid), None) => (uid.to_owned(), server.new_unid()),
+        (None, Some(unid)) => {
+            let unid = unid.to_ascii_uppercase();
+            (format!("{unid}-Lotus_Notes_Generated"), unid)
+        }
+        (None, None) => new_uid(server),
     };
     let mut overrides = BTreeMap::new();
     if let Some(o) = obj.get("overrides").and_then(Value::as_object) {
@@ -1615,8 +1623,7 @@ pub(crate) fn seed_event(
     notify: bool,
 ) {
     let tzs = tz_defs(timezones);
-    let uid = new_uid(server);
-    let unid = server.new_unid();
+    let (uid, unid) = new_uid(server);
     let ev = CalEvent {
         uid,
         unid,

@@ -23,6 +23,11 @@
 //!  "tags":{"Contacts":[{"id":"…","name":"Private","created":"…Z","created_by":"<user id>"}]}}
 //! ```
 //! Records are rendered with every field, timestamps in UTC.
+//!
+//! Lookups (`Account_Name`, `Who_Id`, …) are written as `{"id": …}` and read as
+//! `{"name": …, "id": …}` (zoho-crm-api.md §3.2); a lookup without an id, or naming a record
+//! that does not exist, is `INVALID_DATA` (`expected_data_type: jsonobject`). Nothing is
+//! created from a lookup's name: a client creates the Account first.
 
 mod control;
 mod events;

@@ -823,16 +823,10 @@ fn invalid_id(id: &str) -> Value {
     )
 }
 
-/// A lookup written as `{"name":…}` whose record is created when the write is applied.
-enum Pending {
-    Account { field: String, name: String },
-}
-
 struct Prepared {
     values: Map<String, Value>,
     owner: Option<String>,
     tags: Option<Vec<TagRef>>,
-    pending: Vec<Pending>,
 }
 
 enum TagRef {
@@ -853,7 +847,6 @@ fn prepare(
         values: Map::new(),
         owner: None,
         tags: None,
-        pending: Vec::new(),
     };
     for (key, value) in item {
         if key == "id" || key.starts_with('$') {
@@ -941,29 +934,6 @@ fn prepare(
                                 return Err(invalid_value(i, key, "jsonobject"));
                             }
                             prepared.values.insert(key.clone(), json!({ "id": id }));
-                        } else if let (Some(name), "Accounts") =
-                            (o.get("name").and_then(Value::as_str), target)
-                        {
-                            let accounts = data.module("Accounts");
-                            let found = accounts.and_then(|m| {
-                                m.records
-                                    .iter()
-                                    .find(|r| r.text("Account_Name").eq_ignore_ascii_case(name))
-                            });
-                            match found {
-                                Some(r) => {
-                                    prepared
-                                        .values
-                                        .insert(key.clone(), json!({ "id": r.id.to_string() }));
-                                }
-                                None if !name.trim().is_empty() => {
-                                    prepared.pending.push(Pending::Account {
-                                        field: key.clone(),
-                                        name: name.to_owned(),
-                                    })
-                                }
-                                None => return Err(invalid_value(i, key, "jsonobject")),
-                            }
                         } else {
                             return Err(invalid_value(i, key, "jsonobject"));
                         }
@@ -988,15 +958,11 @@ fn prepare(
     }
     // Mandatory fields must have a value after the write.
     for f in module.fields.iter().filter(|f| f.system_mandatory) {
-        let pending = prepared
-            .pending
-            .iter()
-            .any(|Pending::Account { field, .. }| field == &f.api_name);
         let value = prepared
             .values
             .get(&f.api_name)
             .or_else(|| existing.and_then(|r| r.values.get(&f.api_name)));
-        let present = pending || value.is_some_and(|v| unique_key(v).is_some());
+        let present = value.is_some_and(|v| unique_key(v).is_some());
         if !present {
             return Err(error_body(
                 "MANDATORY_NOT_FOUND",
@@ -1040,7 +1006,7 @@ fn prepare(
     Ok(prepared)
 }
 
-/// Create pending accounts and tags; returns the values and tag ids to store.
+/// Create pending tags; returns the values and tag ids to store.
 fn resolve_pending(
     data: &mut ZohoData,
     mi: usize,
@@ -1048,26 +1014,6 @@ fn resolve_pending(
     user_id: &str,
     now: DateTime<Utc>,
 ) -> (Map<String, Value>, Option<String>, Option<Vec<String>>) {
-    for Pending::Account { field, name } in std::mem::take(&mut prepared.pending) {
-        let id = data.new_id();
-        let mut values = Map::new();
-        values.insert("Account_Name".into(), json!(name));
-        if let Some(ai) = data.module_index("Accounts") {
-            data.modules[ai].records.push(Record {
-                id,
-                created: now,
-                modified: now,
-                created_by: user_id.to_owned(),
-                modified_by: user_id.to_owned(),
-                owner: user_id.to_owned(),
-                values,
-                tags: Vec::new(),
-            });
-        }
-        prepared
-            .values
-            .insert(field, json!({ "id": id.to_string() }));
-    }
     let tags = prepared.tags.map(|refs| {
         let mut ids = Vec::new();
         for r in refs {
