@@ -11,8 +11,7 @@ use super::{ApiError, AppState};
 use crate::upstream::{describe, pinned_url};
 
 /// The scopes the integration asks for (zoho-crm-api.md §4).
-pub const SCOPES: &str =
-    "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL,ZohoCRM.users.READ,ZohoCRM.org.READ";
+pub const SCOPES: &str = "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL,ZohoCRM.users.READ,ZohoCRM.org.READ,ZohoCRM.coql.READ";
 
 /// What the token endpoint gave for a code.
 pub struct Grant {
