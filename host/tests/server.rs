@@ -627,14 +627,7 @@ async fn headless_run_history_is_per_user_and_uninstall_deletes_everything() {
     let crm_before = crm_records(&w);
     let mut admin = Browser::new(&w);
     admin.sign_in("demo@example.com").await;
-    let (s, e) = admin
-        .call(
-            Method::POST,
-            "/api/connect",
-            Some(connect_body(&w, PASSWORD)),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{e}");
+    admin.connect(&w).await;
     let (s, e) = admin
         .call(
             Method::POST,
@@ -859,14 +852,7 @@ async fn nzsync_uninstall_with_the_server_config_removes_every_org() {
     let crm_before = crm_records(&w);
     let mut admin = Browser::new(&w);
     admin.sign_in("demo@example.com").await;
-    let (s, e) = admin
-        .call(
-            Method::POST,
-            "/api/connect",
-            Some(connect_body(&w, PASSWORD)),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{e}");
+    admin.connect(&w).await;
     let (s, run) = admin
         .call(Method::POST, "/api/sync/run", Some(json!({})))
         .await;

@@ -2434,6 +2434,19 @@ mod tests {
     use super::*;
     use crate::state::ModuleState;
 
+    /// Zoho's 201 for an insert of every record in `r`'s body, ids `{prefix}0`, `{prefix}1`, …
+    fn inserted(r: &HttpRequest, prefix: &str) -> HttpResponse {
+        let body: Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
+        let n = body["data"].as_array().unwrap().len();
+        let data: Vec<Value> = (0..n)
+            .map(|k| {
+                json!({"code": "SUCCESS", "details": {"id": format!("{prefix}{k}")},
+                       "message": "record added", "status": "success"})
+            })
+            .collect();
+        answer(201, &json!({ "data": data }))
+    }
+
     fn answer(status: u16, body: &Value) -> HttpResponse {
         HttpResponse {
             status,
@@ -2545,28 +2558,8 @@ mod tests {
                         {"Account_Name": "Acme", "id": "7"}],
                         "info": {"count": 2, "more_records": false}}),
                 ),
-                ("POST", "/crm/v8/Accounts") => {
-                    let body: Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
-                    let n = body["data"].as_array().unwrap().len();
-                    let data: Vec<Value> = (0..n)
-                        .map(|k| {
-                            json!({"code": "SUCCESS", "details": {"id": format!("9{k}")},
-                                        "message": "record added", "status": "success"})
-                        })
-                        .collect();
-                    answer(201, &json!({ "data": data }))
-                }
-                ("POST", "/crm/v8/Contacts") => {
-                    let body: Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
-                    let n = body["data"].as_array().unwrap().len();
-                    let data: Vec<Value> = (0..n)
-                        .map(|k| {
-                            json!({"code": "SUCCESS", "details": {"id": format!("5{k}")},
-                                        "message": "record added", "status": "success"})
-                        })
-                        .collect();
-                    answer(201, &json!({ "data": data }))
-                }
+                ("POST", "/crm/v8/Accounts") => inserted(r, "9"),
+                ("POST", "/crm/v8/Contacts") => inserted(r, "5"),
                 ("PATCH", _) => answer(200, &json!({})),
                 other => panic!("unexpected request {other:?}"),
             }
