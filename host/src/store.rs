@@ -113,6 +113,15 @@ CREATE TABLE created (
 INSERT INTO created (profile, module, zoho_id) SELECT profile, lower(module), zoho_id FROM srv_created;
 DROP TABLE srv_created;
 ",
+    r"
+-- Unlinked Notes documents that were private when last read (not read again until changed).
+CREATE TABLE notes_private (
+    profile  TEXT NOT NULL,
+    module   TEXT NOT NULL,
+    unid     TEXT NOT NULL,
+    PRIMARY KEY (profile, module, unid)
+);
+",
 ];
 
 /// A summary row of the run history.
@@ -240,6 +249,21 @@ impl Store {
                     base,
                 });
         }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT module, unid FROM notes_private WHERE profile = ?1")?;
+        let rows = stmt.query_map([profile], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (m, unid) = row?;
+            state
+                .modules
+                .entry(module_from(&m)?)
+                .or_default()
+                .notes_private
+                .insert(NotesUnid(unid));
+        }
         Ok(state)
     }
 
@@ -291,6 +315,18 @@ impl Store {
                          ON CONFLICT (profile, module) DO UPDATE SET crm_xref_ready = 1",
                         params![profile, module_key(*module)?],
                     )?;
+                }
+                StateChange::NotesPrivate {
+                    module,
+                    unid,
+                    private,
+                } => {
+                    let sql = if *private {
+                        "INSERT OR IGNORE INTO notes_private (profile, module, unid) VALUES (?1, ?2, ?3)"
+                    } else {
+                        "DELETE FROM notes_private WHERE profile = ?1 AND module = ?2 AND unid = ?3"
+                    };
+                    tx.execute(sql, params![profile, module_key(*module)?, unid.0])?;
                 }
             }
         }
@@ -419,6 +455,23 @@ impl Store {
         })
     }
 
+    /// Forgets the sync state of `profile` (links, cursors, remembered private documents) but
+    /// keeps its history: the next run starts afresh, e.g. after the user switched mail files.
+    ///
+    /// # Errors
+    /// When SQLite fails (nothing is deleted then).
+    pub fn forget_sync_state(&mut self, profile: &str) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        for table in ["links", "module_state", "notes_private"] {
+            tx.execute(
+                &format!("DELETE FROM {table} WHERE profile = ?1"),
+                [profile],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Deletes every row of `profile` (uninstall, F9). Returns how many rows went.
     ///
     /// # Errors
@@ -426,7 +479,7 @@ impl Store {
     pub fn delete_profile(&mut self, profile: &str) -> Result<usize, StoreError> {
         let tx = self.conn.transaction()?;
         let mut n = 0;
-        for table in ["links", "module_state", "runs", "created"] {
+        for table in ["links", "module_state", "notes_private", "runs", "created"] {
             n += tx.execute(
                 &format!("DELETE FROM {table} WHERE profile = ?1"),
                 [profile],
@@ -529,6 +582,21 @@ mod tests {
                 notes: Some(Timestamp(5)),
                 crm: Some(Timestamp(6)),
                 fingerprint: Some("f".into()),
+            },
+            StateChange::NotesPrivate {
+                module: m,
+                unid: NotesUnid("P1".into()),
+                private: true,
+            },
+            StateChange::NotesPrivate {
+                module: m,
+                unid: NotesUnid("P2".into()),
+                private: true,
+            },
+            StateChange::NotesPrivate {
+                module: m,
+                unid: NotesUnid("P1".into()),
+                private: false,
             },
         ];
         s.apply("p", &changes).unwrap();

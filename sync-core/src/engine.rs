@@ -161,6 +161,7 @@ enum Purpose {
     },
     NotesRead {
         unid: String,
+        flags: ReadFlags,
     },
     NotesCreate {
         item: usize,
@@ -190,6 +191,15 @@ enum Purpose {
     CrmAccountsInsert {
         names: Vec<String>,
     },
+}
+
+/// What the state says about a Notes document being read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ReadFlags {
+    /// It is linked.
+    linked: bool,
+    /// It is remembered as private.
+    private: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -741,27 +751,50 @@ impl Engine {
         }
         let Some(run) = self.run.as_mut() else { return };
         run.phase = Phase::Fetching;
-        let linked: BTreeSet<&str> = self
-            .state
-            .modules
-            .get(&run.module)
+        let module = run.module;
+        let ms = self.state.modules.get(&module);
+        let linked: BTreeSet<&str> = ms
             .map(|m| m.links.iter().map(|l| l.unid.0.as_str()).collect())
+            .unwrap_or_default();
+        let private: BTreeSet<&str> = ms
+            .map(|m| m.notes_private.iter().map(|u| u.0.as_str()).collect())
             .unwrap_or_default();
         let mut reads = Vec::new();
         for unid in &run.notes_listed {
-            if run.notes_incremental
-                && linked.contains(unid.as_str())
-                && !run.notes_changed.contains(unid)
-            {
+            let same = run.notes_incremental && !run.notes_changed.contains(unid);
+            if same && linked.contains(unid.as_str()) {
                 run.notes.unchanged.insert(unid.clone());
+            } else if same && private.contains(unid.as_str()) {
+                // Private when last read and not changed since: still private, never synced.
             } else {
-                reads.push(unid.clone());
+                let flags = ReadFlags {
+                    linked: linked.contains(unid.as_str()),
+                    private: private.contains(unid.as_str()),
+                };
+                reads.push((unid.clone(), flags));
             }
         }
-        for unid in reads {
+        // Remembered private documents that are no longer listed are gone.
+        if !self.config.dry_run {
+            for unid in private.iter().filter(|u| !run.notes_listed.contains(**u)) {
+                self.outputs
+                    .push_back(Output::State(StateChange::NotesPrivate {
+                        module,
+                        unid: NotesUnid((*unid).to_owned()),
+                        private: false,
+                    }));
+            }
+        }
+        for (unid, flags) in reads {
             let path =
                 self.notes_db_path(&format!("documents/unid/{}?markread=false", encode(&unid)));
-            self.enqueue(Side::Notes, "GET", path, None, Purpose::NotesRead { unid });
+            self.enqueue(
+                Side::Notes,
+                "GET",
+                path,
+                None,
+                Purpose::NotesRead { unid, flags },
+            );
         }
     }
 
@@ -1622,7 +1655,7 @@ impl Engine {
             }
             Purpose::CrmListPage => self.on_crm_page(&q, resp, server_time),
             Purpose::CrmDeletedPage { page } => self.on_crm_deleted(&q, page, resp),
-            Purpose::NotesRead { unid } => {
+            Purpose::NotesRead { unid, flags } => {
                 if resp.status == 404 {
                     return; // Deleted between listing and reading: it is gone.
                 }
@@ -1630,6 +1663,15 @@ impl Engine {
                     Some(doc) if resp.status == 200 => {
                         if let Some(run) = self.run.as_mut() {
                             let rec = record_from_notes(run.module, &doc, &self.ctx);
+                            let private = rec.private && !flags.linked;
+                            if private != flags.private && !self.config.dry_run {
+                                self.outputs
+                                    .push_back(Output::State(StateChange::NotesPrivate {
+                                        module: run.module,
+                                        unid: NotesUnid(unid.clone()),
+                                        private,
+                                    }));
+                            }
                             run.notes.records.insert(unid, rec);
                         }
                     }

@@ -3,7 +3,7 @@
 //! start of a run and emits [`StateChange`]s as the run makes progress, so a crash at any point
 //! leaves a state that the next run re-converges from (pimsync's per-operation status writes).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +36,9 @@ pub struct ModuleState {
     pub fingerprint: Option<String>,
     /// The Zoho cross-ID field is known to exist.
     pub crm_xref_ready: bool,
+    /// Unlinked Notes documents that were private when last read. Privacy is an item of the
+    /// document, so an incremental run need not read them again until they change.
+    pub notes_private: BTreeSet<NotesUnid>,
 }
 
 /// Everything remembered, per module.
@@ -82,6 +85,15 @@ pub enum StateChange {
         /// The module.
         module: Module,
     },
+    /// Remember (`private: true`) or forget an unlinked private Notes document.
+    NotesPrivate {
+        /// The module.
+        module: Module,
+        /// The document.
+        unid: NotesUnid,
+        /// Private when last read (`false`: no longer private, or gone).
+        private: bool,
+    },
 }
 
 impl SyncState {
@@ -118,6 +130,18 @@ impl SyncState {
             }
             StateChange::XrefReady { module } => {
                 self.modules.entry(*module).or_default().crm_xref_ready = true;
+            }
+            StateChange::NotesPrivate {
+                module,
+                unid,
+                private,
+            } => {
+                let set = &mut self.modules.entry(*module).or_default().notes_private;
+                if *private {
+                    set.insert(unid.clone());
+                } else {
+                    set.remove(unid);
+                }
             }
         }
     }

@@ -403,7 +403,7 @@ async fn private_records_never_cross() {
     let w = World::new().await;
     let mut p = person("Pia", "Pine", "pia@example.com");
     p["OrgConfidential"] = json!("1");
-    w.notes_create(p).await;
+    let pia = w.notes_create(p).await;
     let mut c = contact("Quin", "Quince", "quin@example.com");
     c["Tag"] = json!([{"name": "Private"}]);
     w.crm_create(c).await;
@@ -412,6 +412,38 @@ async fn private_records_never_cross() {
     assert_eq!(run.counts("contacts")["skipped"], 2);
     assert_eq!(w.notes_contacts().await.len(), 1);
     assert_eq!(w.crm_contacts().await.len(), 1);
+
+    // The private document is remembered: once a run has started past the cursor overlap
+    // (which re-lists recent changes on purpose), an incremental run does not read it again.
+    w.advance_clocks(30).await;
+    assert_eq!(w.sync(&[]).await.code, 0);
+    w.clear_calls().await;
+    let again = w.sync(&[]).await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let reads: Vec<_> = w
+        .calls(&w.sims.domino_url)
+        .await
+        .into_iter()
+        .filter(|(m, p, _)| m == "GET" && p.contains(&pia))
+        .collect();
+    assert_eq!(
+        reads,
+        vec![],
+        "the unchanged private document was read again"
+    );
+    assert_eq!(w.crm_contacts().await.len(), 1);
+
+    // Made public, it changes, is read and crosses.
+    w.notes_patch(&pia, json!({"OrgConfidential": ""})).await;
+    let run = w.sync(&[]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.counts("contacts")["created"], 1, "{}", run.stdout);
+    assert!(
+        w.crm_contacts()
+            .await
+            .iter()
+            .any(|r| s(r, "Email") == "pia@example.com")
+    );
 }
 
 /// Company of each contact by e-mail, as Notes (`CompanyName`) and CRM (the `Account_Name`

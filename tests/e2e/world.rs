@@ -390,6 +390,21 @@ impl World {
         }
     }
 
+    /// Moves both simulators' clocks `secs` seconds on (their `Date` answers and timestamps),
+    /// e.g. past the engine's cursor overlap without waiting.
+    pub async fn advance_clocks(&self, secs: i64) {
+        for url in [&self.sims.domino_url, &self.sims.zoho_url] {
+            let r = self
+                .http
+                .post(format!("{url}/_sim/clock"))
+                .json(&serde_json::json!({ "advance_secs": secs }))
+                .send()
+                .await
+                .unwrap();
+            assert!(r.status().is_success(), "{}", r.status());
+        }
+    }
+
     /// Writes (non-GET calls to records) logged on both simulators.
     pub async fn writes(&self) -> Vec<(String, String, u16)> {
         let mut all = self.calls(&self.sims.domino_url).await;

@@ -271,11 +271,7 @@ pub async fn connect(
     let mut store = state.store();
     if changed_account {
         // Links point at documents of the previous mail file: start afresh (history stays).
-        let p = super::profile(&user.user_id);
-        let tx = store.connection().transaction()?;
-        tx.execute("DELETE FROM links WHERE profile = ?1", [&p])?;
-        tx.execute("DELETE FROM module_state WHERE profile = ?1", [&p])?;
-        tx.commit()?;
+        store.forget_sync_state(&super::profile(&user.user_id))?;
     }
     db::set_connection(
         store.connection(),

@@ -269,6 +269,17 @@ pub(crate) async fn sim_middleware<S: SimHost>(
         }
         None => next.run(req).await,
     };
+    let mut response = response;
+    // Both servers date their answers by their own clock, which `/_sim/clock` moves; clients
+    // take their incremental cursors from it.
+    let date = state
+        .core()
+        .now()
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    if let Ok(v) = HeaderValue::from_str(&date) {
+        response.headers_mut().insert(header::DATE, v);
+    }
     state.core().log_call(CallRecord {
         method,
         path,
