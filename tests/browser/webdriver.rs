@@ -311,6 +311,47 @@ impl Session {
             .to_owned())
     }
 
+    /// The handle of the current window.
+    pub async fn window(&self) -> Result<String> {
+        Ok(self
+            .get("/window")
+            .await?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    /// The handles of every open window.
+    pub async fn windows(&self) -> Result<Vec<String>> {
+        Ok(self
+            .get("/window/handles")
+            .await?
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|h| h.as_str().map(str::to_owned))
+            .collect())
+    }
+
+    /// Makes window `handle` the one commands go to.
+    pub async fn switch_to_window(&self, handle: &str) -> Result<()> {
+        self.post("/window", json!({ "handle": handle }))
+            .await
+            .map(drop)
+    }
+
+    /// Makes the document of the iframe `frame` the one commands go to.
+    pub async fn switch_to_frame(&self, frame: &Element) -> Result<()> {
+        self.post("/frame", json!({ "id": { ELEMENT: frame.0 } }))
+            .await
+            .map(drop)
+    }
+
+    /// Back to the window's top-level document.
+    pub async fn switch_to_top(&self) -> Result<()> {
+        self.post("/frame", json!({ "id": null })).await.map(drop)
+    }
+
     /// Runs `script` (a function body; `arguments` as usual) and returns its value.
     pub async fn exec(&self, script: &str, args: Value) -> Result<Value> {
         self.post("/execute/sync", json!({ "script": script, "args": args }))

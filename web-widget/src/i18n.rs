@@ -113,6 +113,8 @@ texts! {
     SignInIntro => "Sync contacts, tasks and events between IBM Notes and Zoho CRM. Sign in with your Zoho CRM account to start.",
         "IBM NotesとZoho CRMの間で連絡先、タスク、予定を同期できます。開始するにはZoho CRMアカウントでサインインしてください。";
     SignIn => "Sign in with Zoho", "Zohoでサインインする";
+    SignInPopup => "Finish signing in in the window that opened. This page updates when you are done.",
+        "開いたウィンドウでサインインを完了してください。完了するとこのページが更新されます。";
     SignOut => "Sign out", "サインアウト";
     NotEnabled => "You are signed in, but the integration's admin has not added you yet. Ask them to add you under Manage Users, then sign in again.",
         "サインインしましたが、拡張機能の管理者がまだあなたを追加していません。[Manage Users](ユーザーの管理)で追加してもらってから、再度サインインしてください。";

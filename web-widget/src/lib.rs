@@ -251,7 +251,10 @@ pub fn app() -> Html {
     };
     let body = match &*session {
         Session::Loading => html! { <p role="status">{ t(T::Loading) }</p> },
-        Session::SignedOut => html! { <SignIn lang={l} /> },
+        Session::SignedOut => {
+            let reload = reload.clone();
+            html! { <SignIn lang={l} on_signed_in={Callback::from(move |()| reload.set(*reload + 1))} /> }
+        }
         Session::Uninstalled => html! {
             <section class="card narrow"><p role="status" id="uninstalled">{ t(T::Uninstalled) }</p>
             <a class="button" href="/auth/login" target="_top">{ t(T::SignIn) }</a></section>

@@ -8,6 +8,12 @@
 //!   trusted); the CRM user and org are read; the first user of an org becomes its admin; a
 //!   session is created (`nzsync_session`, HttpOnly; `SameSite=None; Secure` on https for the
 //!   CRM tab's iframe, `SameSite=Lax` on http) → 302 `/`.
+//! - `GET /auth/login?popup=1` is the same flow in a window the widget opened: inside the CRM
+//!   tab's iframe the widget cannot show Zoho's consent page (Zoho refuses to be framed) and
+//!   should not navigate the CRM away. A cookie (`nzsync_popup`, path `/auth`) carries the mode
+//!   through the round trip, and the callback then answers a small page whose script
+//!   (`GET /auth/popup.js`) tells the widget — same origin only — that sign-in finished, and
+//!   closes the window.
 //! - `POST /auth/logout` (CSRF header) → the session is deleted.
 //! - `GET /api/me` → who is signed in, whether enabled, and the CSRF token.
 
@@ -25,6 +31,9 @@ use super::{ApiError, AppState, now_ms, zoho};
 
 pub const SESSION_COOKIE: &str = "nzsync_session";
 const STATE_COOKIE: &str = "nzsync_oauth_state";
+const POPUP_COOKIE: &str = "nzsync_popup";
+/// The message the popup posts to the widget that opened it.
+pub const SIGNED_IN_MESSAGE: &str = "nzsync-signed-in";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -71,8 +80,15 @@ fn redirect(to: &str) -> Response {
     r
 }
 
+/// `GET /auth/login` query.
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    /// `1`: the sign-in runs in a popup window the widget opened.
+    popup: Option<String>,
+}
+
 /// `GET /auth/login`.
-pub async fn login(State(state): State<AppState>) -> Response {
+pub async fn login(State(state): State<AppState>, Query(q): Query<LoginQuery>) -> Response {
     let cfg = &state.inner.config;
     let oauth_state = random_token();
     let mut url = match url::Url::parse(&format!("{}/oauth/v2/auth", cfg.zoho.accounts_url)) {
@@ -95,7 +111,40 @@ pub async fn login(State(state): State<AppState>) -> Response {
         header::SET_COOKIE,
         set_cookie(&state, STATE_COOKIE, &oauth_state, "/auth", 600),
     );
+    let popup = q.popup.as_deref() == Some("1");
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(
+            &state,
+            POPUP_COOKIE,
+            "1",
+            "/auth",
+            if popup { 600 } else { 0 },
+        ),
+    );
     r
+}
+
+/// The page the callback answers in popup mode. Its only script is `/auth/popup.js` (no inline
+/// script, so a strict Content-Security-Policy can forbid those).
+const POPUP_PAGE: &str = "<!doctype html><html><head><meta charset=\"utf-8\">\
+<title>notes-zoho-sync</title></head><body><p id=\"signed-in\">Signed in. You can close this \
+window.</p><script src=\"/auth/popup.js\"></script></body></html>";
+
+/// `GET /auth/popup.js`: tells the widget that opened this window that sign-in finished (to its
+/// own origin only), then closes the window.
+pub async fn popup_js() -> Response {
+    let js = format!(
+        "if (window.opener) {{ window.opener.postMessage(\"{SIGNED_IN_MESSAGE}\", window.location.origin); window.close(); }}\n"
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        js,
+    )
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -210,15 +259,26 @@ pub async fn callback(
         now,
         now + hours * 3_600_000,
     )?;
-    let mut r = redirect("/");
+    let mut r = if cookie(&headers, POPUP_COOKIE).as_deref() == Some("1") {
+        (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            POPUP_PAGE,
+        )
+            .into_response()
+    } else {
+        redirect("/")
+    };
     r.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(&state, SESSION_COOKIE, &session_id, "/", hours * 3600),
     );
-    r.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(&state, STATE_COOKIE, "", "/auth", 0),
-    );
+    for name in [STATE_COOKIE, POPUP_COOKIE] {
+        r.headers_mut()
+            .append(header::SET_COOKIE, set_cookie(&state, name, "", "/auth", 0));
+    }
     Ok(r)
 }
 

@@ -279,6 +279,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/auth/login", get(auth::login))
         .route("/auth/callback", get(auth::callback))
+        .route("/auth/popup.js", get(auth::popup_js))
         .route("/auth/logout", post(auth::logout))
         .merge(api)
         .route("/proxy/domino/{*path}", axum::routing::any(proxy::domino))
