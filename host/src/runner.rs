@@ -5,7 +5,14 @@
 //! could use to do I/O), a memory limit, a fuel budget per call and a wall-clock deadline per
 //! call (epoch interruption). Everything it wants from the world it asks for through the
 //! engine's `output::request`, which the host performs with [`Upstreams::perform`].
+//!
+//! Compiling the component to native code takes most of a short run's time, so the compiled
+//! code is cached on disk (wasmtime's own cache, keyed by the component's bytes, the wasmtime
+//! version and the compiler settings): in `$NZSYNC_CACHE_DIR`, else `$XDG_CACHE_HOME/nzsync`,
+//! else `~/.cache/nzsync`. `NZSYNC_CACHE_DIR=` (empty) turns the cache off. Like any cache of
+//! native code it must only be writable by the user who runs `nzsync`.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -16,7 +23,7 @@ use sync_core::{
 };
 use tokio::sync::mpsc;
 use wasmtime::component::{Component, Linker, ResourceAny, ResourceTable};
-use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime::{Cache, CacheConfig, Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::upstream::Upstreams;
@@ -29,6 +36,38 @@ use bindings::exports::nzsync::engine::sync as wit;
 
 /// The sync-core component, built by `build.rs`.
 pub static COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/sync_core.wasm"));
+
+/// The environment variable naming the compiled-code cache directory (empty: no cache).
+pub const CACHE_DIR_ENV: &str = "NZSYNC_CACHE_DIR";
+
+/// Where compiled code is cached, if anywhere (see the module docs).
+fn cache_dir() -> Option<PathBuf> {
+    match std::env::var_os(CACHE_DIR_ENV) {
+        Some(d) if d.is_empty() => None,
+        Some(d) => Some(PathBuf::from(d)),
+        None => std::env::var_os("XDG_CACHE_HOME")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .map(|d| d.join("nzsync")),
+    }
+}
+
+/// wasmtime's compiled-code cache in `dir`; `None` (compile every time) when there is no such
+/// directory or it cannot be used.
+fn compile_cache(dir: Option<PathBuf>) -> Option<Cache> {
+    let dir = dir?.join("wasmtime");
+    std::fs::create_dir_all(&dir).ok()?;
+    let mut config = CacheConfig::new();
+    config.with_directory(dir);
+    match Cache::new(config) {
+        Ok(cache) => Some(cache),
+        Err(e) => {
+            tracing::debug!("compiling without a cache: {e}");
+            None
+        }
+    }
+}
 
 /// How long one epoch tick is.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -130,12 +169,18 @@ impl Runner {
     /// # Errors
     /// [`RunnerError::Guest`] when wasmtime cannot compile or link it.
     pub fn with_component(bytes: &[u8], limits: Limits) -> Result<Self, RunnerError> {
+        Self::compile(bytes, limits, cache_dir())
+    }
+
+    /// Compiles `bytes`, reusing and filling the compiled-code cache in `cache` if given.
+    fn compile(bytes: &[u8], limits: Limits, cache: Option<PathBuf>) -> Result<Self, RunnerError> {
         let mut config = Config::new();
         // Components, a deterministic budget per call, and a wall-clock deadline per call.
         config
             .wasm_component_model(true)
             .consume_fuel(true)
-            .epoch_interruption(true);
+            .epoch_interruption(true)
+            .cache(compile_cache(cache));
         let engine = Engine::new(&config).map_err(guest_err)?;
         let component = Component::new(&engine, bytes).map_err(guest_err)?;
         let mut linker = Linker::new(&engine);
@@ -306,5 +351,40 @@ impl Runner {
             }
         };
         Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The compiled component lands in the cache directory, and a runner built from the cache
+    /// works like a freshly compiled one.
+    #[test]
+    fn compiled_code_is_cached_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = |d: &std::path::Path| walk(d).into_iter().filter(|p| p.is_file()).count();
+        Runner::compile(COMPONENT, Limits::default(), Some(dir.path().to_owned())).unwrap();
+        let cached = files(dir.path());
+        assert!(cached > 0, "nothing was cached");
+        let again = Runner::compile(COMPONENT, Limits::default(), Some(dir.path().to_owned()));
+        assert!(again.is_ok());
+        assert_eq!(
+            files(dir.path()),
+            cached,
+            "the second compile did not reuse the cache"
+        );
+    }
+
+    fn walk(d: &std::path::Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            }
+            out.push(p);
+        }
+        out
     }
 }
