@@ -9,6 +9,7 @@ mod differential;
 mod engine_faults;
 mod engine_faults_cases;
 mod events_sync;
+mod fault_matrix;
 mod js_package;
 mod tasks_sync;
 mod uninstall;
