@@ -116,7 +116,8 @@ impl Ledger {
             .collect()
     }
 
-    async fn create(&mut self, w: &World, side: Side, kind: Kind, company: Option<usize>) {
+    /// Creates a record of `kind` on `side` (contacts with `company`).
+    pub(crate) async fn create(&mut self, w: &World, side: Side, kind: Kind, company: Option<usize>) {
         self.serial += 1;
         let n = self.serial;
         let day = i64::from(n % 20) - 10;
@@ -187,14 +188,19 @@ impl Ledger {
     pub(crate) async fn deletions(&mut self, w: &World) {
         for side in [Side::Notes, Side::Crm] {
             for kind in Kind::ALL {
-                let before = view(w, side, kind).await.0;
-                let pick = usize::from(side == Side::Crm) * 2 + 1;
-                apply(w, &Edit::Delete { side, kind, pick }, 0).await;
-                let after = view(w, side, kind).await.0;
-                for key in before.keys().filter(|k| !after.contains_key(*k)) {
-                    self.deleted.insert((kind, key.clone()));
-                }
+                self.delete(w, side, kind, usize::from(side == Side::Crm) * 2 + 1)
+                    .await;
             }
+        }
+    }
+
+    /// Deletes the `pick`-th record (modulo the count) of `kind` on `side`.
+    pub(crate) async fn delete(&mut self, w: &World, side: Side, kind: Kind, pick: usize) {
+        let before = view(w, side, kind).await.0;
+        apply(w, &Edit::Delete { side, kind, pick }, 0).await;
+        let after = view(w, side, kind).await.0;
+        for key in before.keys().filter(|k| !after.contains_key(*k)) {
+            self.deleted.insert((kind, key.clone()));
         }
     }
 

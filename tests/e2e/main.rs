@@ -5,6 +5,7 @@
 
 mod cli_errors;
 mod contacts_sync;
+mod crash_kill;
 mod differential;
 mod engine_faults;
 mod engine_faults_cases;
