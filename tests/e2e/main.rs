@@ -6,6 +6,7 @@
 mod cli_errors;
 mod contacts_sync;
 mod crash_kill;
+mod credits;
 mod differential;
 mod engine_faults;
 mod engine_faults_cases;
