@@ -5,6 +5,7 @@
 //! Needs Debian's `chromium` and `chromium-driver` (`apt-get install -y chromium
 //! chromium-driver`); without them the tests fail and say so.
 
+mod restart;
 mod webdriver;
 mod world;
 
