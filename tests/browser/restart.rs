@@ -81,7 +81,9 @@ async fn writes(sims: &nzsync_sim::Simulators) -> Result<usize> {
             .as_array()
             .into_iter()
             .flatten()
-            .filter(|c| c["method"] != "GET" && !c["path"].as_str().unwrap_or("").starts_with("/oauth"))
+            .filter(|c| {
+                c["method"] != "GET" && !c["path"].as_str().unwrap_or("").starts_with("/oauth")
+            })
             .count();
     }
     Ok(n)
@@ -138,18 +140,28 @@ fn keys(notes: &Value, zoho: &Value) -> BTreeMap<String, Vec<String>> {
     let field = |v: &Value, k: &str| v[k].as_str().unwrap_or("").to_lowercase();
     let mut out = BTreeMap::new();
     for module in ["Contacts", "Tasks", "Events"] {
-        let records = zoho["modules"][module].as_array().cloned().unwrap_or_default();
+        let records = zoho["modules"][module]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         out.insert(
             format!("Zoho {module} by Notes_UNID"),
             records.iter().map(|r| field(r, "Notes_UNID")).collect(),
         );
     }
-    let accounts = zoho["modules"]["Accounts"].as_array().cloned().unwrap_or_default();
+    let accounts = zoho["modules"]["Accounts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     out.insert(
         "Accounts by name".into(),
         accounts.iter().map(|a| field(a, "Account_Name")).collect(),
     );
-    for d in notes["databases"][DB]["documents"].as_array().into_iter().flatten() {
+    for d in notes["databases"][DB]["documents"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         let id = crate::world::item_text(&d["items"]["ZohoCRMId"]).unwrap_or_default();
         out.entry(format!("Notes {} by ZohoCRMId", field(d, "form")))
             .or_insert_with(Vec::new)
@@ -168,7 +180,10 @@ fn tally(keys: &[String]) -> BTreeMap<&str, u32> {
 
 /// Each record once: no key more often than the sample data already had it, and at most once
 /// if new.
-async fn no_duplicates(sims: &nzsync_sim::Simulators, before: &BTreeMap<String, Vec<String>>) -> Result<()> {
+async fn no_duplicates(
+    sims: &nzsync_sim::Simulators,
+    before: &BTreeMap<String, Vec<String>>,
+) -> Result<()> {
     let zoho = get_json(&format!("{}/_sim/dump", sims.zoho_url)).await?;
     let notes = get_json(&format!("{}/_sim/dump", sims.domino_url)).await?;
     let after = keys(&notes, &zoho);
@@ -193,12 +208,18 @@ async fn no_duplicates(sims: &nzsync_sim::Simulators, before: &BTreeMap<String, 
     Ok(())
 }
 
-async fn steps(s: &Session, sims: &nzsync_sim::Simulators, config: &Path, base: &str) -> Result<()> {
+async fn steps(
+    s: &Session,
+    sims: &nzsync_sim::Simulators,
+    config: &Path,
+    base: &str,
+) -> Result<()> {
     let mut host = Host::start(config, base).await?;
     // Sign in and connect.
     s.goto(&format!("{base}/")).await?;
     s.click("#sign-in").await?;
-    s.click("input[name=user][value=\"demo@example.com\"]").await?;
+    s.click("input[name=user][value=\"demo@example.com\"]")
+        .await?;
     s.click("button[type=submit]").await?;
     s.wait("#connect-form").await?;
     s.fill("#server-name", &sims.domino_url).await?;
@@ -236,7 +257,11 @@ async fn steps(s: &Session, sims: &nzsync_sim::Simulators, config: &Path, base: 
     s.screenshot(&shots(), "restart-1-interrupted").await?;
     eprintln!(
         "the interrupted sync {}",
-        if recovered { "recovered and finished" } else { "failed cleanly" }
+        if recovered {
+            "recovered and finished"
+        } else {
+            "failed cleanly"
+        }
     );
     let page = s.text_of("body").await?;
     ensure!(

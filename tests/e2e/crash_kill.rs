@@ -76,15 +76,19 @@ async fn sigkill_at_random_points_then_a_clean_run_converges() {
         point += 1;
         // Every fifth run is not killed: it measures how long a whole run is and finishes the
         // backlog, so the next kill points spread over a whole run, its end included.
-        let uncut = point % 5 == 0;
+        let uncut = point.is_multiple_of(5);
         // The user edits before every run, so every run has something to write.
         w.renew_token().await;
         let pick = usize::try_from(rng.below(100)).unwrap();
         match point % 4 {
             1 if point == 1 => ledger.first_data(&w).await,
             0 => {
-                ledger.create(&w, Side::Notes, Kind::Contact, Some(pick % 3)).await;
-                ledger.create(&w, Side::Crm, Kind::Contact, Some((pick + 1) % 3)).await;
+                ledger
+                    .create(&w, Side::Notes, Kind::Contact, Some(pick % 3))
+                    .await;
+                ledger
+                    .create(&w, Side::Crm, Kind::Contact, Some((pick + 1) % 3))
+                    .await;
                 ledger.create(&w, Side::Notes, Kind::Task, None).await;
                 ledger.create(&w, Side::Crm, Kind::Event, None).await;
             }
@@ -95,7 +99,11 @@ async fn sigkill_at_random_points_then_a_clean_run_converges() {
                 ledger.create(&w, Side::Crm, Kind::Contact, None).await;
             }
             _ => {
-                let side = if point % 8 == 3 { Side::Notes } else { Side::Crm };
+                let side = if point % 8 == 3 {
+                    Side::Notes
+                } else {
+                    Side::Crm
+                };
                 for kind in Kind::ALL {
                     ledger.delete(&w, side, kind, pick).await;
                 }

@@ -112,13 +112,24 @@ async fn a_nearly_spent_credit_budget_stops_cleanly_and_links_only_what_was_writ
     let mut links = Vec::new();
     for day in 0..DAYS {
         // A new day with a small budget: 1 credit per read, 1 per 10 records written.
-        zoho_config(&w, json!({ "reset_credits": true, "credits": DAILY_CREDITS })).await;
+        zoho_config(
+            &w,
+            json!({ "reset_credits": true, "credits": DAILY_CREDITS }),
+        )
+        .await;
         ten_minutes_pass(&w).await;
         let run = w.sync(&[]).await;
         let cfg = zoho_config(&w, json!({})).await;
-        assert!(cfg["credits_used"].as_u64().unwrap() <= DAILY_CREDITS, "{cfg}");
+        assert!(
+            cfg["credits_used"].as_u64().unwrap() <= DAILY_CREDITS,
+            "{cfg}"
+        );
         links.push(links_match_both_sides(&w).await);
-        eprintln!("day {day}: exit {}, {} links", run.code, links[links.len() - 1]);
+        eprintln!(
+            "day {day}: exit {}, {} links",
+            run.code,
+            links[links.len() - 1]
+        );
         w.renew_token().await;
         if run.code == 0 {
             finished = true;
@@ -131,7 +142,10 @@ async fn a_nearly_spent_credit_budget_stops_cleanly_and_links_only_what_was_writ
             "day {day}: the report does not say the API limit stopped the run: {why}"
         );
     }
-    assert!(stopped > 0, "{DAILY_CREDITS} credits cannot sync this data in one run");
+    assert!(
+        stopped > 0,
+        "{DAILY_CREDITS} credits cannot sync this data in one run"
+    );
     assert!(
         finished,
         "no progress over {DAILY_CREDITS}-credit days: links per day {links:?}"
@@ -159,7 +173,12 @@ async fn bursts_of_429_are_retried_and_storms_stop_cleanly() {
     ten_minutes_pass(&w).await;
     w.clear_calls().await;
     let run = w.sync(&[]).await;
-    assert_eq!(run.code, 0, "a burst of four 429s stopped the run: {}", tail(&run));
+    assert_eq!(
+        run.code,
+        0,
+        "a burst of four 429s stopped the run: {}",
+        tail(&run)
+    );
     let refused = w
         .calls(&zoho)
         .await

@@ -117,7 +117,13 @@ impl Ledger {
     }
 
     /// Creates a record of `kind` on `side` (contacts with `company`).
-    pub(crate) async fn create(&mut self, w: &World, side: Side, kind: Kind, company: Option<usize>) {
+    pub(crate) async fn create(
+        &mut self,
+        w: &World,
+        side: Side,
+        kind: Kind,
+        company: Option<usize>,
+    ) {
         self.serial += 1;
         let n = self.serial;
         let day = i64::from(n % 20) - 10;

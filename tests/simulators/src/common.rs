@@ -363,16 +363,17 @@ async fn truncated(response: Response) -> Response {
     let part = bytes.slice(..bytes.len() / 2);
     // The pause lets hyper flush the headers and the part before the failure aborts the
     // connection (a failure in the same poll would drop the buffered bytes unsent).
-    let stream = futures_util::stream::once(async { Ok(part) }).chain(futures_util::stream::once(
-        async {
+    let stream =
+        futures_util::stream::once(async { Ok(part) }).chain(futures_util::stream::once(async {
             tokio::time::sleep(Duration::from_millis(50)).await;
             Err(std::io::Error::new(
                 std::io::ErrorKind::ConnectionReset,
                 "simulated truncated body",
             ))
-        },
-    ));
-    parts.headers.insert(header::CONTENT_LENGTH, HeaderValue::from(full));
+        }));
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(full));
     Response::from_parts(parts, Body::from_stream(stream))
 }
 

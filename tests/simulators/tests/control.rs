@@ -338,7 +338,10 @@ async fn faults_truncate_delay_after_and_seeded_percent() {
     assert_eq!(names().await, ["Cut"], "the server acted before truncating");
     // The call log shows the status that went out.
     let calls = json(http().get(format!("{z}/_sim/calls")).send().await.unwrap()).await;
-    assert_eq!(calls["calls"].as_array().unwrap().last().unwrap()["status"], 201);
+    assert_eq!(
+        calls["calls"].as_array().unwrap().last().unwrap()["status"],
+        201
+    );
 
     control(
         z,
