@@ -10,6 +10,10 @@
 //! | token expiry | — | ✓ |
 //! | truncated body (full `Content-Length`, half the body, closed) | ✓ | ✓ |
 //!
+//! The Zoho token cell expires the token a request carries at random, so now and then the
+//! retry with a freshly refreshed token is refused again; nzsync then stops the run (it
+//! refreshes once per refused request) and the next run carries on.
+//!
 //! Token expiry has no Domino cell: nzsync sends HTTP Basic credentials with every Domino
 //! request, so there is no session or token that could expire between requests (a refused
 //! password is a configuration error, covered by `cli_errors.rs`).
