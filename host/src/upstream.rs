@@ -66,14 +66,24 @@ fn parse_base(s: &str) -> Result<Url, String> {
     Url::parse(s.trim_end_matches('/')).map_err(|e| format!("{s:?} is not a URL: {e}"))
 }
 
-/// The shared HTTP client: bounded time, no redirects, no proxy from the environment.
+/// The environment variable that shortens the per-request time limit (milliseconds; default
+/// 120 s), for tests that make servers answer too late.
+pub const TIMEOUT_ENV: &str = "NZSYNC_HTTP_TIMEOUT_MS";
+
+/// The shared HTTP client: bounded time ([`TIMEOUT_ENV`]), no redirects, no proxy from the
+/// environment.
 ///
 /// # Errors
 /// When the TLS backend cannot start.
 pub fn client() -> Result<reqwest::Client, reqwest::Error> {
+    let timeout = std::env::var(TIMEOUT_ENV)
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|ms| *ms > 0)
+        .map_or(Duration::from_secs(120), Duration::from_millis);
     reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(120))
+        .connect_timeout(Duration::from_secs(10).min(timeout))
+        .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .build()
@@ -130,12 +140,25 @@ impl Upstreams {
     /// # Errors
     /// [`TokenError`] when Zoho refuses or cannot be reached.
     pub async fn zoho_token(&self, force: bool) -> Result<String, TokenError> {
+        self.token_replacing(force.then_some(None)).await
+    }
+
+    /// A current access token; with `replace`, a new one unless the cached token is no longer
+    /// `replace`'s token (`Some(failed)`: another request already replaced the token Zoho
+    /// refused, so the refresh is not repeated — Zoho grants only ten per ten minutes).
+    async fn token_replacing(&self, replace: Option<Option<&str>>) -> Result<String, TokenError> {
         let mut guard = self.token.lock().await;
         if let Some(t) = guard.as_ref()
-            && !force
             && t.expires > Instant::now() + Duration::from_secs(30)
         {
-            return Ok(t.value.clone());
+            let keep = match replace {
+                None => true,
+                Some(None) => false,
+                Some(Some(failed)) => t.value != failed,
+            };
+            if keep {
+                return Ok(t.value.clone());
+            }
         }
         let url = format!(
             "{}/oauth/v2/token",
@@ -222,8 +245,9 @@ impl Upstreams {
                     .send(req, url.clone(), format!("Zoho-oauthtoken {token}"))
                     .await?;
                 if resp.status == 401 && resp.body.contains("INVALID_TOKEN") {
-                    // Expired or revoked access token: refresh once and try again.
-                    match self.zoho_token(true).await {
+                    // Expired or revoked access token: refresh once (unless a concurrent
+                    // request already did) and try again.
+                    match self.token_replacing(Some(Some(&token))).await {
                         Ok(t) => self.send(req, url, format!("Zoho-oauthtoken {t}")).await,
                         Err(_) => Ok(resp),
                     }
@@ -338,6 +362,73 @@ pub fn describe(e: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Requests in flight when the access token expires refresh it once between them, not
+    /// once each (Zoho grants ten access tokens per refresh token in ten minutes).
+    #[tokio::test]
+    async fn concurrent_invalid_token_answers_refresh_once() {
+        let sims = nzsync_sim::start(nzsync_sim::SimConfig {
+            domino_port: 0,
+            zoho_port: 0,
+            latency_ms: 50,
+            seed: nzsync_sim::Seed::Empty,
+            domino_users: Vec::new(),
+        })
+        .await
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nzsync.toml");
+        let z = &sims.zoho_url;
+        std::fs::write(
+            &path,
+            format!(
+                "[domino]\nurl = \"{}\"\nuser = \"demo\"\npassword = \"demo\"\n\
+                 [zoho]\napi_domain = \"{z}\"\naccounts_url = \"{z}\"\n\
+                 client_id = \"demo-client\"\nclient_secret = \"demo-secret\"\n\
+                 refresh_token = \"demo-refresh\"\n[store]\npath = \"s.db\"\n",
+                sims.domino_url
+            ),
+        )
+        .unwrap();
+        let config = Config::load(&path).unwrap();
+        let up = Upstreams::new(&config, &config.secrets().unwrap()).unwrap();
+        up.zoho_token(false).await.unwrap();
+        let http = reqwest::Client::new();
+        http.post(format!("{z}/_sim/config"))
+            .json(&serde_json::json!({ "expire_tokens": true }))
+            .send()
+            .await
+            .unwrap();
+        http.delete(format!("{z}/_sim/calls")).send().await.unwrap();
+        let req = |id| HttpRequest {
+            id,
+            side: Side::Crm,
+            method: "GET".into(),
+            path: "/crm/v8/org".into(),
+            headers: Vec::new(),
+            body: None,
+        };
+        let (r1, r2, r3) = (req(1), req(2), req(3));
+        let (a, b, c) = tokio::join!(up.perform(&r1), up.perform(&r2), up.perform(&r3));
+        for r in [a, b, c] {
+            assert_eq!(r.unwrap().status, 200);
+        }
+        let calls: serde_json::Value = http
+            .get(format!("{z}/_sim/calls"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let refreshes = calls["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["path"] == "/oauth/v2/token")
+            .count();
+        assert_eq!(refreshes, 1, "{calls}");
+    }
 
     #[test]
     fn paths_cannot_leave_the_origin() {

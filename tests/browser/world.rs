@@ -122,7 +122,7 @@ impl Demo {
 }
 
 /// A Notes item's text (items dump as strings, arrays or `{data}` objects).
-fn item_text(v: &Value) -> Option<String> {
+pub fn item_text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         Value::Array(a) => a.first().and_then(item_text),

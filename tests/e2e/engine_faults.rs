@@ -234,7 +234,7 @@ impl Harness<'_> {
 }
 
 /// What one side holds of one kind: key → (content, private).
-type View = BTreeMap<String, (Vec<String>, bool)>;
+pub(crate) type View = BTreeMap<String, (Vec<String>, bool)>;
 
 fn priority_word(v: &str) -> String {
     match v.trim().to_ascii_lowercase().as_str() {
@@ -252,7 +252,7 @@ fn crm_private(r: &Value) -> bool {
 
 /// The records of `kind` on `side`, keyed by their unique key, with the synced content the
 /// check compares. Duplicated keys are returned separately.
-async fn view(w: &World, side: Side, kind: Kind) -> (View, Vec<String>) {
+pub(crate) async fn view(w: &World, side: Side, kind: Kind) -> (View, Vec<String>) {
     let tokyo: chrono_tz::Tz = "Asia/Tokyo".parse().unwrap();
     let rows: Vec<(String, Vec<String>, bool)> = match (side, kind) {
         (Side::Notes, Kind::Contact) => w

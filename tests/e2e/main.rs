@@ -5,10 +5,13 @@
 
 mod cli_errors;
 mod contacts_sync;
+mod crash_kill;
+mod credits;
 mod differential;
 mod engine_faults;
 mod engine_faults_cases;
 mod events_sync;
+mod fault_matrix;
 mod js_package;
 mod tasks_sync;
 mod uninstall;

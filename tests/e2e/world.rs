@@ -490,3 +490,37 @@ pub fn s(v: &Value, key: &str) -> String {
         other => other.to_string(),
     }
 }
+
+impl World {
+    /// Fetches a fresh Zoho access token for the world's own edits (after the Zoho clock moved
+    /// past the old one's lifetime).
+    pub async fn renew_token(&mut self) {
+        self.token = zoho_token(&self.http, &self.sims.zoho_url).await;
+    }
+
+    /// POSTs `body` to a `/_sim/` route of the simulator at `url`, expecting success.
+    pub async fn sim_control(&self, url: &str, path: &str, body: Value) -> Value {
+        let r = self
+            .http
+            .post(format!("{url}{path}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap_or_default();
+        assert!(status.is_success(), "{path}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// Runs `nzsync sync --json` plus `extra` with extra environment variables.
+    pub async fn sync_env(&self, extra: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_nzsync"));
+        cmd.args(["sync", "--json"])
+            .args(extra)
+            .arg("--config")
+            .arg(&self.config)
+            .envs(env.iter().copied());
+        run_cmd(cmd).await
+    }
+}

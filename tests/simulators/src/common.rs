@@ -42,13 +42,21 @@ pub enum FaultKind {
         status: u16,
     },
     /// Wait this long before handling the request (a client with a shorter timeout sees a
-    /// timeout).
+    /// timeout), or with `after`, handle it first and wait before answering (the server acted,
+    /// the client timed out: the answer is lost).
     Delay {
         /// Milliseconds to wait.
         ms: u64,
+        /// Wait after handling the request instead of before.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        after: bool,
     },
     /// Close the connection without a complete answer.
     Drop,
+    /// Handle the request, send the status and headers with the full `Content-Length`, then
+    /// only the first half of the body (an empty body declares one byte and sends none), and
+    /// close the connection: the server acted, the client reads a short body.
+    Truncate,
     /// Zoho only: expire the access token the request carries, then handle it (so it gets
     /// 401 `INVALID_TOKEN`). On Domino it does nothing.
     ExpireToken,
@@ -72,10 +80,36 @@ pub struct FaultRule {
     /// Fire at most this many times; unlimited when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub times: Option<u32>,
+    /// Fire on a request the `every` count selects only with this chance, in percent (0–100),
+    /// drawn from the simulator's seeded fault generator; always when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percent: Option<u8>,
 }
 
 fn one() -> u32 {
     1
+}
+
+/// The fault rules and the generator their `percent` draws from.
+#[derive(Debug, Default)]
+struct Faults {
+    slots: Vec<FaultSlot>,
+    seed: u64,
+    rng: u64,
+}
+
+/// The seed of the fault generator when `/_sim/faults` names none.
+pub const DEFAULT_FAULT_SEED: u64 = 1;
+
+/// A uniform draw below 100 from generator state `rng` (xorshift64*, so a seed replays the
+/// same sequence).
+fn roll(rng: &mut u64) -> u64 {
+    let mut x = *rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *rng = x;
+    x.wrapping_mul(0x2545_F491_4F6C_DD1D) % 100
 }
 
 #[derive(Debug, Default)]
@@ -91,7 +125,7 @@ pub(crate) struct SimCore {
     latency_ms: AtomicU64,
     clock_offset_secs: AtomicI64,
     calls: Mutex<Vec<CallRecord>>,
-    faults: Mutex<Vec<FaultSlot>>,
+    faults: Mutex<Faults>,
     base_url: Mutex<Option<String>>,
 }
 
@@ -103,6 +137,7 @@ impl Default for FaultRule {
             path_prefix: None,
             every: 1,
             times: None,
+            percent: None,
         }
     }
 }
@@ -163,20 +198,28 @@ impl SimCore {
         lock(&self.calls).clear();
     }
 
-    pub(crate) fn set_faults(&self, rules: Vec<FaultRule>) {
-        *lock(&self.faults) = rules
-            .into_iter()
-            .map(|rule| FaultSlot {
-                rule,
-                seen: 0,
-                fired: 0,
-            })
-            .collect();
+    /// Replaces the fault rules and reseeds their generator (`None`: the default seed).
+    pub(crate) fn set_faults(&self, rules: Vec<FaultRule>, seed: Option<u64>) {
+        let seed = seed.unwrap_or(DEFAULT_FAULT_SEED);
+        *lock(&self.faults) = Faults {
+            slots: rules
+                .into_iter()
+                .map(|rule| FaultSlot {
+                    rule,
+                    seen: 0,
+                    fired: 0,
+                })
+                .collect(),
+            seed,
+            // xorshift needs a non-zero state; mix the seed so small seeds differ at once.
+            rng: (seed ^ 0x9E37_79B9_7F4A_7C15) | 1,
+        };
     }
 
     pub(crate) fn faults_json(&self) -> Value {
-        let slots = lock(&self.faults);
-        let rules: Vec<Value> = slots
+        let faults = lock(&self.faults);
+        let rules: Vec<Value> = faults
+            .slots
             .iter()
             .map(|s| {
                 let mut v = serde_json::to_value(&s.rule).unwrap_or(Value::Null);
@@ -187,12 +230,13 @@ impl SimCore {
                 v
             })
             .collect();
-        json!({ "rules": rules })
+        json!({ "rules": rules, "seed": faults.seed })
     }
 
     /// The fault to apply to this request, if a rule fires.
     pub(crate) fn next_fault(&self, method: &str, path: &str) -> Option<FaultKind> {
-        let mut slots = lock(&self.faults);
+        let mut faults = lock(&self.faults);
+        let Faults { slots, rng, .. } = &mut *faults;
         for slot in slots.iter_mut() {
             let rule = &slot.rule;
             if rule
@@ -213,7 +257,9 @@ impl SimCore {
                 continue;
             }
             slot.seen += 1;
-            if slot.seen % rule.every.max(1) == 0 {
+            if slot.seen % rule.every.max(1) == 0
+                && rule.percent.is_none_or(|p| roll(rng) < u64::from(p))
+            {
                 slot.fired += 1;
                 return Some(rule.kind.clone());
             }
@@ -258,11 +304,17 @@ pub(crate) async fn sim_middleware<S: SimHost>(
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             state.fault_response(status)
         }
-        Some(FaultKind::Delay { ms }) => {
+        Some(FaultKind::Delay { ms, after: false }) => {
             tokio::time::sleep(Duration::from_millis(ms)).await;
             next.run(req).await
         }
+        Some(FaultKind::Delay { ms, after: true }) => {
+            let response = next.run(req).await;
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            response
+        }
         Some(FaultKind::Drop) => dropped_connection(),
+        Some(FaultKind::Truncate) => truncated(next.run(req).await).await,
         Some(FaultKind::ExpireToken) => {
             state.expire_token(req.headers());
             next.run(req).await
@@ -308,6 +360,32 @@ fn dropped_connection() -> Response {
         .headers_mut()
         .insert(header::CONTENT_LENGTH, HeaderValue::from_static("1048576"));
     response
+}
+
+/// `response` with its full `Content-Length` but only the first half of its body, then a
+/// connection reset (hyper aborts the connection when the body stream fails).
+async fn truncated(response: Response) -> Response {
+    use futures_util::StreamExt as _;
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let full = bytes.len().max(1);
+    let part = bytes.slice(..bytes.len() / 2);
+    // The pause lets hyper flush the headers and the part before the failure aborts the
+    // connection (a failure in the same poll would drop the buffered bytes unsent).
+    let stream =
+        futures_util::stream::once(async { Ok(part) }).chain(futures_util::stream::once(async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            Err(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "simulated truncated body",
+            ))
+        }));
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(full));
+    Response::from_parts(parts, Body::from_stream(stream))
 }
 
 /// The `/_sim/` routes both simulators have: latency, calls, faults, clock.
@@ -359,6 +437,9 @@ async fn delete_calls<S: SimHost>(State(s): State<S>) -> Response {
 struct FaultsBody {
     #[serde(default)]
     rules: Vec<FaultRule>,
+    /// Seed of the generator behind the rules' `percent`.
+    #[serde(default)]
+    seed: Option<u64>,
 }
 
 async fn get_faults<S: SimHost>(State(s): State<S>) -> Response {
@@ -368,7 +449,7 @@ async fn get_faults<S: SimHost>(State(s): State<S>) -> Response {
 async fn post_faults<S: SimHost>(State(s): State<S>, body: Bytes) -> Response {
     match serde_json::from_slice::<FaultsBody>(&body) {
         Ok(b) => {
-            s.core().set_faults(b.rules);
+            s.core().set_faults(b.rules, b.seed);
             Json(s.core().faults_json()).into_response()
         }
         Err(e) => control_error(&format!("expected {{\"rules\": [...]}}: {e}")),
@@ -376,7 +457,7 @@ async fn post_faults<S: SimHost>(State(s): State<S>, body: Bytes) -> Response {
 }
 
 async fn delete_faults<S: SimHost>(State(s): State<S>) -> Response {
-    s.core().set_faults(Vec::new());
+    s.core().set_faults(Vec::new(), None);
     StatusCode::NO_CONTENT.into_response()
 }
 
@@ -509,12 +590,15 @@ mod tests {
     #[test]
     fn fault_rule_fires_every_nth_and_at_most_times() {
         let core = SimCore::default();
-        core.set_faults(vec![FaultRule {
-            kind: FaultKind::Status { status: 503 },
-            every: 2,
-            times: Some(2),
-            ..FaultRule::default()
-        }]);
+        core.set_faults(
+            vec![FaultRule {
+                kind: FaultKind::Status { status: 503 },
+                every: 2,
+                times: Some(2),
+                ..FaultRule::default()
+            }],
+            None,
+        );
         let fired: Vec<bool> = (0..8)
             .map(|_| core.next_fault("GET", "/x").is_some())
             .collect();
@@ -522,6 +606,29 @@ mod tests {
             fired,
             [false, true, false, true, false, false, false, false]
         );
+    }
+
+    #[test]
+    fn percent_rules_fire_about_that_often_and_a_seed_replays_them() {
+        let pattern = |seed| {
+            let core = SimCore::default();
+            core.set_faults(
+                vec![FaultRule {
+                    kind: FaultKind::Truncate,
+                    percent: Some(10),
+                    ..FaultRule::default()
+                }],
+                Some(seed),
+            );
+            (0..2000)
+                .map(|_| core.next_fault("GET", "/x").is_some())
+                .collect::<Vec<bool>>()
+        };
+        let a = pattern(7);
+        let fired = a.iter().filter(|f| **f).count();
+        assert!((140..=260).contains(&fired), "{fired} of 2000 at 10%");
+        assert_eq!(a, pattern(7), "the same seed replays the same faults");
+        assert_ne!(a, pattern(8), "another seed gives other faults");
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //! | `GET`/`POST /_sim/config` | Domino: enabled services, `$AllowRESTDbAPI` per database, view DAS flags, login-form mode. Zoho: token lifetime, expire all tokens, licences, API limits (`credits`, `concurrency`, `sub_concurrency`, `edition`, `reset_credits`; GET adds `credits_used`, `credits_remaining`, `in_flight`) |
 //! | `POST /_sim/latency` `{"ms":20}` | latency added before every non-`/_sim/` request |
 //! | `GET`/`DELETE /_sim/calls` | the call log `{"calls":[{"method","path","query","status"}]}` in order (`query` only when present; status 0 = dropped by a fault) |
-//! | `GET`/`POST`/`DELETE /_sim/faults` | fault rules `{"rules":[{"kind":"status","status":503,"method":"GET","path_prefix":"/crm/","every":2,"times":3}]}`; kinds `status`, `delay` (`ms`), `drop`, `expire_token` |
+//! | `GET`/`POST`/`DELETE /_sim/faults` | fault rules `{"rules":[{"kind":"status","status":503,"method":"GET","path_prefix":"/crm/","every":2,"times":3}]}`; kinds `status`, `delay` (`ms`, `after`), `drop`, `truncate`, `expire_token`; `percent` fires a rule by chance, from a generator seeded by the body's `seed` (default 1) |
 //! | `GET`/`POST /_sim/clock` `{"advance_secs":3600}` | move the simulators' clock (token and page-token expiry, timestamps) |
 //!
 //! ## Choices

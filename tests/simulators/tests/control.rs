@@ -290,3 +290,119 @@ async fn routers_answer_under_oneshot() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body.as_array().unwrap().len(), 3);
 }
+
+/// `truncate`: the server acts, answers the status and the full `Content-Length`, sends half
+/// the body and closes; `delay` with `after`: the server acts, then answers too late for a
+/// client with a shorter timeout; `percent` with a `seed` replays the same faults.
+#[tokio::test]
+async fn faults_truncate_delay_after_and_seeded_percent() {
+    let s = sims(Seed::Empty).await;
+    let z = &s.zoho_url;
+    let t = token(z, "demo-refresh").await;
+    let create = |name: &'static str| {
+        http()
+            .post(format!("{z}/crm/v8/Contacts"))
+            .header("authorization", auth(&t))
+            .json(&json!({ "data": [{ "Last_Name": name }] }))
+            .send()
+    };
+    let names = || async {
+        let dump = json(http().get(format!("{z}/_sim/dump")).send().await.unwrap()).await;
+        dump["modules"]["Contacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["Last_Name"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+
+    control(
+        z,
+        "/_sim/faults",
+        json!({ "rules": [{ "kind": "truncate", "method": "POST", "times": 1 }] }),
+    )
+    .await;
+    let mut resp = create("Cut").await.unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let declared = usize::try_from(resp.content_length().unwrap()).unwrap();
+    let mut got = 0;
+    let read = loop {
+        match resp.chunk().await {
+            Ok(Some(c)) => got += c.len(),
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    assert!(read.is_err(), "a truncated body must fail to read");
+    assert!(declared > 20 && got == declared / 2, "{got} of {declared}");
+    assert_eq!(names().await, ["Cut"], "the server acted before truncating");
+    // The call log shows the status that went out.
+    let calls = json(http().get(format!("{z}/_sim/calls")).send().await.unwrap()).await;
+    assert_eq!(
+        calls["calls"].as_array().unwrap().last().unwrap()["status"],
+        201
+    );
+
+    control(
+        z,
+        "/_sim/faults",
+        json!({ "rules": [{ "kind": "delay", "ms": 1500, "after": true, "times": 1 }] }),
+    )
+    .await;
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let late = impatient
+        .post(format!("{z}/crm/v8/Contacts"))
+        .header("authorization", auth(&t))
+        .json(&json!({ "data": [{ "Last_Name": "Late" }] }))
+        .send()
+        .await;
+    assert!(late.unwrap_err().is_timeout());
+    assert_eq!(names().await, ["Cut", "Late"], "acted, then answered late");
+
+    // Domino: truncated list bodies too.
+    let d = &s.domino_url;
+    control(
+        d,
+        "/_sim/faults",
+        json!({ "rules": [{ "kind": "truncate", "times": 1 }] }),
+    )
+    .await;
+    let list = http()
+        .get(format!("{d}/mail/demo.nsf/api/data/collections"))
+        .basic_auth("demo", Some("demo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), StatusCode::OK);
+    assert!(list.bytes().await.is_err());
+
+    // 10% by chance, replayed by the seed.
+    let pattern = |seed: u64| async move {
+        control(
+            d,
+            "/_sim/faults",
+            json!({ "seed": seed, "rules": [{ "kind": "status", "status": 503, "percent": 10 }] }),
+        )
+        .await;
+        let mut out = Vec::new();
+        for _ in 0..100 {
+            let r = http()
+                .get(format!("{d}/mail/demo.nsf/api/data/collections"))
+                .basic_auth("demo", Some("demo"))
+                .send()
+                .await
+                .unwrap();
+            out.push(r.status() == StatusCode::SERVICE_UNAVAILABLE);
+        }
+        out
+    };
+    let a = pattern(3).await;
+    assert!((2..=25).contains(&a.iter().filter(|f| **f).count()));
+    assert_eq!(a, pattern(3).await);
+    let faults = json(http().get(format!("{d}/_sim/faults")).send().await.unwrap()).await;
+    assert_eq!(faults["seed"], 3);
+    s.shutdown().await;
+}

@@ -135,7 +135,7 @@ impl DominoState {
 
     /// Replace the fault injection rules.
     pub fn set_faults(&self, rules: Vec<FaultRule>) {
-        self.inner.core.set_faults(rules);
+        self.inner.core.set_faults(rules, None);
     }
 
     /// The requests answered so far, in order.
