@@ -1189,3 +1189,353 @@ fn malformed_input_to_every_route_is_a_json_4xx_and_the_server_keeps_serving() {
     assert_eq!(canary.hits(), 0);
     drop(w);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Secrets
+
+/// Everything at trace level but the WebAssembly compiler's own internals (gigabytes of
+/// code-generation traces that never see a secret).
+const TRACE_ALL: &str = "trace,cranelift_codegen=info,cranelift_frontend=info,cranelift_wasm=info,\
+    regalloc2=info,wasmtime_cranelift=info,wasmtime_environ=info,wasmparser=info,\
+    wasmtime_internal_cranelift=info,wasmtime_internal_environ=info,wit_parser=info,\
+    wit_component=info";
+
+/// Most bytes a process under test may log (a guard: a runaway log fails the test instead of
+/// filling the disk).
+const MAX_LOG_BLOCKS: u32 = 512 * 1024; // 512-byte blocks: 256 MiB
+
+/// `nzsync args…` with stdout and stderr to `out`/`err` under a file-size limit.
+fn nzsync_logged(
+    args: &[&std::ffi::OsStr],
+    out: &std::path::Path,
+    err: &std::path::Path,
+) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!("ulimit -f {MAX_LOG_BLOCKS}; exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_nzsync"))
+        .args(args)
+        .env("RUST_LOG", TRACE_ALL)
+        .stdout(std::fs::File::create(out).unwrap())
+        .stderr(std::fs::File::create(err).unwrap())
+        .kill_on_drop(true);
+    cmd
+}
+
+/// The Zoho refresh token the headless CLI run uses (the simulator knows it).
+const CLI_REFRESH: &str = "demo-refresh";
+const CLIENT_SECRET: &str = "demo-secret";
+
+/// Zoho tokens look like `1000.<32 hex>.<32 hex>`.
+fn zoho_token_in(text: &str) -> Option<String> {
+    text.match_indices("1000.").find_map(|(i, _)| {
+        let w = text.as_bytes().get(i..i + 38)?;
+        (w[5..37].iter().all(u8::is_ascii_hexdigit) && w[37] == b'.')
+            .then(|| String::from_utf8_lossy(w).into_owned())
+    })
+}
+
+/// The secret (or its base64, or a Zoho token) found in `bytes`, if any. Base64-looking runs
+/// are decoded and searched too.
+fn secret_in(bytes: &[u8], secrets: &[String]) -> Option<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let b64 = |s: &str| {
+        base64::engine::general_purpose::STANDARD
+            .encode(s)
+            .trim_end_matches('=')
+            .to_owned()
+    };
+    for s in secrets {
+        for needle in [
+            s.clone(),
+            b64(s),
+            url::form_urlencoded::byte_serialize(s.as_bytes()).collect(),
+        ] {
+            if text.contains(&needle) {
+                return Some(format!("{s} (as {needle})"));
+            }
+        }
+    }
+    if let Some(t) = zoho_token_in(&text) {
+        return Some(format!("a Zoho token {t}"));
+    }
+    // Decode base64-looking runs (e.g. a Basic header) and look inside.
+    let is_b64 = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '-' | '_');
+    for run in text.split(|c: char| !is_b64(c)).filter(|r| r.len() >= 12) {
+        for engine in [
+            base64::engine::general_purpose::STANDARD_NO_PAD,
+            base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        ] {
+            if let Ok(decoded) = engine.decode(run) {
+                let decoded = String::from_utf8_lossy(&decoded);
+                if secrets.iter().any(|s| decoded.contains(s.as_str()))
+                    || zoho_token_in(&decoded).is_some()
+                {
+                    return Some(format!("a secret in base64 {run}"));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// A real `nzsync serve` at `RUST_LOG=trace` through a whole session (sign-in, Connect,
+/// Change Password, settings, readiness, a headless sync, history, the proxy both ways,
+/// Manage Users, sign-out) and a headless `nzsync sync` at `RUST_LOG=trace`, with a known
+/// Domino password and Zoho client secret and refresh token: none of them, nor any Zoho
+/// access or refresh token, nor their base64, appears in the logs (stdout and stderr), in any
+/// API answer, in the run reports, or in either store file and its write-ahead log.
+#[tokio::test]
+async fn secrets_never_appear_in_logs_answers_reports_or_store_files() {
+    let sims = nzsync_sim::start(nzsync_sim::SimConfig {
+        domino_port: 0,
+        zoho_port: 0,
+        seed: Seed::Demo,
+        domino_users: vec![
+            ("demo".into(), PASSWORD.into()),
+            ("user2".into(), PASSWORD2.into()),
+        ],
+        ..nzsync_sim::SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let master_key = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+    std::fs::write(
+        dir.path().join("server.toml"),
+        format!(
+            r#"
+[server]
+listen = "127.0.0.1:{port}"
+public_url = "{base}"
+[zoho]
+client_id = "demo-client"
+client_secret = "{CLIENT_SECRET}"
+accounts_url = "{z}"
+api_domain = "{z}"
+[store]
+path = "server.db"
+[schedule]
+enabled = false
+"#,
+            z = sims.zoho_url
+        ),
+    )
+    .unwrap();
+    let server_toml = dir.path().join("server.toml");
+    let mut server = nzsync_logged(
+        &[
+            "serve".as_ref(),
+            "--config".as_ref(),
+            server_toml.as_os_str(),
+        ],
+        &dir.path().join("serve.out"),
+        &dir.path().join("serve.err"),
+    )
+    .env("NZSYNC_MASTER_KEY", &master_key)
+    .spawn()
+    .unwrap();
+    let up = async {
+        loop {
+            if client()
+                .get(format!("{base}/auth/login"))
+                .send()
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), up)
+        .await
+        .unwrap();
+
+    // A whole session, every answer kept.
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let mut admin = Browser::at(&base, seen.clone());
+    admin.sign_in("demo@example.com").await;
+    let (s, e) = admin
+        .call(
+            Method::POST,
+            "/api/connect",
+            Some(json!({ "server": sims.domino_url, "user": "demo", "password": PASSWORD })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    for (m, path, body) in [
+        (
+            Method::POST,
+            "/api/connect",
+            Some(
+                json!({ "server": sims.domino_url, "user": "demo", "password": "wrong-password" }),
+            ),
+        ),
+        (
+            Method::POST,
+            "/api/password",
+            Some(json!({ "password": PASSWORD })),
+        ),
+        (
+            Method::PUT,
+            "/api/settings",
+            Some(settings_body(true, Some(30))),
+        ),
+        (Method::GET, "/api/settings", None),
+        (Method::GET, "/api/me", None),
+        (Method::GET, "/api/readiness", None),
+        (Method::GET, "/api/users", None),
+        (
+            Method::POST,
+            "/api/users",
+            Some(json!({ "user": "user2@example.com" })),
+        ),
+        (Method::POST, "/api/sync/run", Some(json!({}))),
+        (Method::GET, "/api/runs", None),
+        (Method::GET, "/api/runs/1", None),
+        (Method::GET, "/api/sync/state", None),
+        (Method::GET, "/api/meetings/attendees?q=a", None),
+        (Method::GET, "/proxy/domino/api/data", None),
+        (
+            Method::GET,
+            "/proxy/domino/mail/demo.nsf/api/data/collections/name/%28%24Contacts%29?count=5",
+            None,
+        ),
+        (
+            Method::GET,
+            "/proxy/zoho/crm/v8/users?type=CurrentUser",
+            None,
+        ),
+        (
+            Method::GET,
+            "/proxy/zoho/crm/v8/Contacts?fields=Last_Name,Email",
+            None,
+        ),
+    ] {
+        let (s, v) = admin.call(m.clone(), path, body).await;
+        assert!(!s.is_server_error(), "{m} {path}: {s} {v}");
+    }
+    let (s, _) = admin.call(Method::POST, "/auth/logout", None).await;
+    assert_eq!(s, StatusCode::OK);
+    server.start_kill().unwrap();
+    let _ = server.wait().await;
+
+    // A headless CLI sync with the secrets from the environment.
+    std::fs::write(
+        dir.path().join("nzsync.toml"),
+        format!(
+            r#"[domino]
+url = "{d}"
+user = "demo"
+password_env = "NZSYNC_TEST_DOMINO_PASSWORD"
+mail_db = "mail/demo.nsf"
+[zoho]
+api_domain = "{z}"
+accounts_url = "{z}"
+client_id = "demo-client"
+client_secret_env = "NZSYNC_TEST_ZOHO_SECRET"
+refresh_token_env = "NZSYNC_TEST_ZOHO_REFRESH"
+[store]
+path = "cli.db"
+"#,
+            d = sims.domino_url,
+            z = sims.zoho_url
+        ),
+    )
+    .unwrap();
+    let mut cli_output = Vec::new();
+    let cli_toml = dir.path().join("nzsync.toml");
+    for (i, extra) in [&["--json"][..], &[][..], &["--dry-run"][..]]
+        .into_iter()
+        .enumerate()
+    {
+        let (out, err) = (
+            dir.path().join(format!("cli{i}.out")),
+            dir.path().join(format!("cli{i}.err")),
+        );
+        let mut args: Vec<&std::ffi::OsStr> =
+            vec!["sync".as_ref(), "--config".as_ref(), cli_toml.as_os_str()];
+        args.extend(extra.iter().map(|a| std::ffi::OsStr::new(*a)));
+        let status = nzsync_logged(&args, &out, &err)
+            .env("NZSYNC_TEST_DOMINO_PASSWORD", PASSWORD)
+            .env("NZSYNC_TEST_ZOHO_SECRET", CLIENT_SECRET)
+            .env("NZSYNC_TEST_ZOHO_REFRESH", CLI_REFRESH)
+            .status()
+            .await
+            .unwrap();
+        let err = std::fs::read(&err).unwrap();
+        assert!(
+            status.success(),
+            "{status}: {}",
+            String::from_utf8_lossy(&err[err.len().saturating_sub(2000)..])
+        );
+        cli_output.extend(std::fs::read(&out).unwrap());
+        cli_output.extend(err);
+    }
+    // Everything captured.
+    let secrets: Vec<String> = [
+        PASSWORD.to_owned(),
+        format!("demo:{PASSWORD}"),
+        CLIENT_SECRET.to_owned(),
+        CLI_REFRESH.to_owned(),
+        master_key.clone(),
+    ]
+    .into();
+    let read = |name: &str| std::fs::read(dir.path().join(name)).unwrap_or_default();
+    let server_log = [read("serve.out"), read("serve.err")].concat();
+    assert!(
+        String::from_utf8_lossy(&server_log).contains("TRACE"),
+        "the server logged at trace level"
+    );
+    assert!(
+        String::from_utf8_lossy(&cli_output).contains("TRACE"),
+        "the CLI logged at trace level"
+    );
+    let cli_reports: Vec<u8> = {
+        let conn = rusqlite::Connection::open(dir.path().join("cli.db")).unwrap();
+        let mut stmt = conn.prepare("SELECT * FROM runs").unwrap();
+        let n = stmt.column_count();
+        stmt.query_map([], |r| {
+            Ok((0..n)
+                .map(|i| match r.get_ref(i).unwrap() {
+                    rusqlite::types::ValueRef::Text(t) | rusqlite::types::ValueRef::Blob(t) => {
+                        t.to_vec()
+                    }
+                    _ => Vec::new(),
+                })
+                .collect::<Vec<_>>()
+                .concat())
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect::<Vec<_>>()
+        .concat()
+    };
+    assert!(!cli_reports.is_empty(), "the CLI recorded its runs");
+    let answers = seen.lock().unwrap().join("\n").into_bytes();
+    assert!(
+        String::from_utf8_lossy(&answers).contains("\"modules\""),
+        "the answers include a run report"
+    );
+    let mut places = vec![
+        ("the server's log", server_log),
+        ("the CLI's output and log", cli_output),
+        ("the API's answers", answers),
+        ("the CLI's run reports", cli_reports),
+    ];
+    for file in ["server.db", "server.db-wal", "cli.db", "cli.db-wal"] {
+        places.push((file, read(file)));
+    }
+    for (what, bytes) in &places {
+        if let Some(found) = secret_in(bytes, &secrets) {
+            panic!("{what} holds {found}");
+        }
+    }
+}
