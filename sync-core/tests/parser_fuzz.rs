@@ -297,7 +297,7 @@ impl Fake {
                     ("DELETE", _) => {
                         let ids = query_param(p, "ids").unwrap_or_default();
                         let data: Vec<Value> = ids
-                            .split(|c| c == ',' || c == '%')
+                            .split([',', '%'])
                             .filter(|s| !s.is_empty() && !s.starts_with("2C"))
                             .map(|id| json!({"code": "SUCCESS", "details": {"id": id}, "status": "success"}))
                             .collect();
