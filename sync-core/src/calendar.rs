@@ -303,7 +303,8 @@ fn notes_when(v: &Value, zones: &CalZones) -> Option<String> {
 }
 
 fn reminder_minutes(trigger: &str) -> Option<i64> {
-    // "-PT15M", "-PT1H", "-P1D", "-PT1H30M"
+    // "-PT15M", "-PT1H", "-P1D", "-PT1H30M". Numbers too large for minutes are refused (not
+    // wrapped or overflowed): the trigger comes from the server.
     let t = trigger.trim();
     let neg = t.starts_with('-');
     let body = t.trim_start_matches(['-', '+']).strip_prefix('P')?;
@@ -313,9 +314,9 @@ fn reminder_minutes(trigger: &str) -> Option<i64> {
     };
     let mut minutes = 0i64;
     if let Some(d) = days.strip_suffix('D') {
-        minutes += d.parse::<i64>().ok()? * 1440;
+        minutes = minutes.checked_add(d.parse::<i64>().ok()?.checked_mul(1440)?)?;
     } else if let Some(w) = days.strip_suffix('W') {
-        minutes += w.parse::<i64>().ok()? * 10080;
+        minutes = minutes.checked_add(w.parse::<i64>().ok()?.checked_mul(10080)?)?;
     }
     let mut num = String::new();
     for ch in time.chars() {
@@ -324,12 +325,12 @@ fn reminder_minutes(trigger: &str) -> Option<i64> {
         } else {
             let n: i64 = num.parse().ok()?;
             num.clear();
-            minutes += match ch {
-                'H' => n * 60,
+            minutes = minutes.checked_add(match ch {
+                'H' => n.checked_mul(60)?,
                 'M' => n,
                 'S' => 0,
                 _ => return None,
-            };
+            })?;
         }
     }
     Some(if neg { minutes } else { -minutes }).filter(|m| *m >= 0)
@@ -903,6 +904,14 @@ mod tests {
         assert_eq!(reminder_minutes("-PT1H30M"), Some(90));
         assert_eq!(reminder_minutes("-P1D"), Some(1440));
         assert_eq!(reminder_minutes("PT5M"), None);
+        // Found by the parser fuzz: numbers too large for minutes overflowed (a panic).
+        assert_eq!(reminder_minutes("-P9223372036854775807D"), None);
+        assert_eq!(reminder_minutes("-P99999999999999999W"), None);
+        assert_eq!(reminder_minutes("-PT9223372036854775807H"), None);
+        assert_eq!(
+            reminder_minutes("-P6403999999999999DT9223372036854775807M"),
+            None
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod auth;
 mod connect;
 pub mod crypto;
 mod db;
+mod guard;
 mod meetings;
 mod proxy;
 pub mod schedule;
@@ -27,13 +28,16 @@ mod users;
 mod zoho;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Json;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use serde_json::json;
@@ -78,6 +82,8 @@ struct Shared {
     limits: Limits,
     /// user id → (access token, expiry).
     tokens: tokio::sync::Mutex<HashMap<String, (String, Instant)>>,
+    /// How long a request body may take to arrive, milliseconds.
+    body_timeout_ms: AtomicU64,
 }
 
 impl std::fmt::Debug for AppState {
@@ -133,6 +139,9 @@ impl AppState {
                 runner: tokio::sync::OnceCell::new(),
                 limits,
                 tokens: tokio::sync::Mutex::new(HashMap::new()),
+                body_timeout_ms: AtomicU64::new(
+                    u64::try_from(guard::BODY_TIMEOUT.as_millis()).unwrap_or(u64::MAX),
+                ),
             }),
         })
     }
@@ -141,6 +150,19 @@ impl AppState {
     #[must_use]
     pub fn config(&self) -> &ServerConfig {
         &self.inner.config
+    }
+
+    /// Sets how long a request body may take to arrive before the server answers 408 and
+    /// drops the request (default 30 s). Applies to routers built by [`app`] afterwards.
+    pub fn set_body_timeout(&self, timeout: Duration) {
+        self.inner.body_timeout_ms.store(
+            u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    fn body_timeout(&self) -> Duration {
+        Duration::from_millis(self.inner.body_timeout_ms.load(Ordering::Relaxed))
     }
 
     fn store(&self) -> MutexGuard<'_, Store> {
@@ -275,14 +297,25 @@ pub fn app(state: AppState) -> Router {
         .route("/api/uninstall", post(uninstall::uninstall))
         .route("/api/meetings", post(meetings::schedule))
         .route("/api/meetings/attendees", get(meetings::attendees))
-        .layer(DefaultBodyLimit::max(MAX_API_BODY));
-    Router::new()
         .route("/auth/login", get(auth::login))
         .route("/auth/callback", get(auth::callback))
         .route("/auth/popup.js", get(auth::popup_js))
         .route("/auth/logout", post(auth::logout))
+        .layer(DefaultBodyLimit::max(MAX_API_BODY))
+        // Rejections outside the handlers answer JSON too (not the proxy: it relays upstream bodies).
+        .layer(middleware::map_response(guard::json_errors));
+    Router::new()
         .merge(api)
         .route("/proxy/domino/{*path}", axum::routing::any(proxy::domino))
         .route("/proxy/zoho/{*path}", axum::routing::any(proxy::zoho))
+        .fallback(guard::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::bounded_body,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::same_origin,
+        ))
         .with_state(state)
 }

@@ -7,7 +7,7 @@
 //!   percent-encoded) are refused before anything is sent;
 //! - only a short list of request headers is forwarded (never the browser's cookies or
 //!   `Authorization`); the upstream's `Set-Cookie` and `WWW-Authenticate` never come back;
-//! - redirects are not followed; request bodies up to [`MAX_REQUEST_BODY`], responses up to
+//! - redirects are not followed, nor passed on (a 3xx other than 304 becomes 502); request bodies up to [`MAX_REQUEST_BODY`], responses up to
 //!   [`crate::upstream::MAX_BODY`]; the shared client's timeouts apply.
 
 use axum::body::{Body, to_bytes};
@@ -115,6 +115,20 @@ async fn forward(
 }
 
 fn answer(r: sync_core::HttpResponse) -> Response {
+    if (300..400).contains(&r.status) && r.status != 304 {
+        // A redirect would send the engine (and its request body) to wherever the upstream
+        // says: neither the proxy nor the browser follows one.
+        let to = r
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("location"))
+            .map_or("", |h| h.value.as_str());
+        return ApiError::upstream(format!(
+            "the server answered a redirect (HTTP {}) to {to:?}, which the proxy does not follow",
+            r.status
+        ))
+        .into_response();
+    }
     let mut out = Response::new(Body::from(r.body));
     *out.status_mut() = StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_GATEWAY);
     for h in r.headers {

@@ -29,6 +29,11 @@ pub struct World {
 }
 
 pub async fn world(seed: Seed) -> World {
+    world_configured(seed, |_| {}).await
+}
+
+/// [`world`], with `configure` applied to the server's state before its router is built.
+pub async fn world_configured(seed: Seed, configure: impl FnOnce(&AppState)) -> World {
     let sims = nzsync_sim::start(SimConfig {
         domino_port: 0,
         zoho_port: 0,
@@ -67,6 +72,7 @@ enabled = false
     let db_path = cfg.store.path.clone();
     let store = Store::open(&db_path).unwrap();
     let state = AppState::with_store(cfg, &[42; 32], store, Limits::default()).unwrap();
+    configure(&state);
     let router = app(state.clone());
     tokio::spawn(async move {
         axum::serve(listener, router).await.unwrap();
@@ -249,4 +255,131 @@ pub fn form_body<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
         ser.append_pair(k.as_ref(), v.as_ref());
     }
     ser.finish()
+}
+
+/// A loopback listener that only counts the connections made to it: a request that reaches
+/// it is a request the server should never have sent.
+pub struct Canary {
+    pub addr: std::net::SocketAddr,
+    hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Canary {
+    pub async fn start() -> Self {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let h = hits.clone();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = l.accept().await {
+                h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::spawn(async move {
+                    use tokio::io::AsyncWriteExt as _;
+                    let _ = sock
+                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\ncanary")
+                        .await;
+                });
+            }
+        });
+        Self { addr, hits }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A loopback "upstream" answering every request with what `respond` writes to the socket
+/// (the raw HTTP/1.1 answer, possibly endless); counts requests.
+pub struct RawUpstream {
+    pub url: String,
+    hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl RawUpstream {
+    pub async fn start<F, Fut>(respond: F) -> Self
+    where
+        F: Fn(tokio::net::TcpStream, String) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        use tokio::io::AsyncReadExt as _;
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", l.local_addr().unwrap());
+        let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let h = hits.clone();
+        let respond = std::sync::Arc::new(respond);
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = l.accept().await {
+                h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let respond = respond.clone();
+                tokio::spawn(async move {
+                    // Read the request head (bodies are ignored).
+                    let mut head = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match sock.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    respond(sock, String::from_utf8_lossy(&head).into_owned()).await;
+                });
+            }
+        });
+        Self { url, hits }
+    }
+
+    pub fn hits(&self) -> usize {
+        self.hits.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Sends `head` (a raw request line and headers, `\r\n`-separated, without the final blank
+/// line) and `body` to `base`'s port over a plain TCP socket, so paths reach the server byte
+/// for byte (no client-side normalisation of `..`, `\` or `//`). Returns the status code and
+/// the answer's body (0 when the server closed without answering).
+pub async fn raw_http(base: &str, head: &str, body: &[u8]) -> (u16, String) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let addr = base.trim_start_matches("http://");
+    let mut sock = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!("{head}\r\nhost: {addr}\r\nconnection: close\r\n\r\n");
+    sock.write_all(req.as_bytes()).await.unwrap();
+    let _ = sock.write_all(body).await;
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        sock.read_to_end(&mut out),
+    )
+    .await;
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// Points `user_id`'s stored Domino server at `url` (as if they had connected to it), so the
+/// proxy and headless runs talk to a test upstream.
+pub fn set_domino_url(w: &World, user_id: &str, url: &str) {
+    let conn = rusqlite::Connection::open(&w.db_path).unwrap();
+    conn.execute(
+        "UPDATE srv_users SET domino_url = ?1 WHERE user_id = ?2",
+        rusqlite::params![url, user_id],
+    )
+    .unwrap();
 }
