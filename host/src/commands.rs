@@ -352,13 +352,12 @@ async fn serve_app(
     listener: tokio::net::TcpListener,
 ) -> anyhow::Result<()> {
     let scheduler = crate::server::schedule::spawn(state.clone());
-    let app = crate::server::app(state).merge(crate::web::widget_routes());
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("web server failed");
+    let app = crate::server::app(state.clone()).merge(crate::web::widget_routes());
+    let result = crate::server::serve(&state, listener, app, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .context("web server failed");
     if let Some(s) = scheduler {
         s.abort();
     }

@@ -11,6 +11,7 @@
 //!   expired), forged and modified session cookies; cross-site requests (no or wrong CSRF
 //!   header, a foreign `Origin`, a form POST) on every state-changing route. The routes are
 //!   read from `host/src/server/mod.rs`, so a new route without a case here fails the suite.
+//! - **Slow headers**: clients dripping header lines are disconnected after the header timeout.
 //! - **Secrets**: a real `nzsync serve` and a headless `nzsync sync` at `RUST_LOG=trace` with a
 //!   known Domino password and Zoho tokens: no log line, API answer, run report or store file
 //!   (and its `-wal`) holds one in clear or in base64.
@@ -474,6 +475,61 @@ async fn slow_request_bodies_are_cut_off_and_others_are_still_served() {
     let (s, settings) = admin.call(Method::GET, "/api/settings", None).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(settings["contacts"], true, "no partial body was applied");
+}
+
+/// Slowloris on the headers: clients that drip header lines forever are disconnected once the
+/// header timeout passes, and meanwhile the server answers everybody else.
+#[tokio::test]
+async fn slow_request_headers_are_cut_off_and_others_are_still_served() {
+    let w = world_configured(Seed::Empty, |s| {
+        s.set_header_timeout(Duration::from_secs(1))
+    })
+    .await;
+    let (admin, _) = connected_admin(&w).await;
+    let addr = w.base.trim_start_matches("http://").to_owned();
+    let mut slow = Vec::new();
+    for _ in 0..24 {
+        let addr = addr.clone();
+        slow.push(tokio::spawn(async move {
+            use tokio::io::AsyncReadExt as _;
+            let sock = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            let (mut rd, mut wr) = sock.into_split();
+            wr.write_all(format!("GET /api/me HTTP/1.1\r\nhost: {addr}\r\n").as_bytes())
+                .await
+                .unwrap();
+            let drip = tokio::spawn(async move {
+                for i in 0u64.. {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    if wr
+                        .write_all(format!("x-drip-{i}: a\r\n").as_bytes())
+                        .await
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+            // Generous: the server gives up after 1 s; this only catches one that never does.
+            let closed = tokio::time::timeout(Duration::from_secs(60), async {
+                let mut buf = [0u8; 1024];
+                while let Ok(n) = rd.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                }
+            })
+            .await;
+            drip.abort();
+            assert!(closed.is_ok(), "the server waited for slow headers forever");
+        }));
+    }
+    for _ in 0..5 {
+        let (s, _) = admin.call(Method::GET, "/api/me", None).await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    for t in slow {
+        t.await.unwrap();
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

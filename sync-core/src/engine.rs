@@ -44,6 +44,9 @@ pub const CRM_WRITE_BATCH: usize = 100;
 pub const CRM_PAGE: usize = 200;
 /// DAS returns at most this many view entries per request.
 pub const NOTES_PAGE: usize = 100;
+/// The largest view total (`Content-Range`) believed enough to ask for every page at once; a
+/// larger one is walked page by page, so a wrong header cannot queue millions of requests.
+const MAX_VIEW_TOTAL: usize = 1_000_000;
 /// Cursors are the server's own `Date` of the first listing answer, stepped back this far: it
 /// covers the gap between the server evaluating `since` / `If-Modified-Since` and stamping the
 /// answer, with second-precision timestamps on both APIs. Re-reading a record is harmless (its
@@ -267,6 +270,8 @@ struct ModuleRun {
     account_errors: BTreeMap<String, (String, bool)>,
     /// Contacts: the whole Account list was asked for (COQL could not be used).
     accounts_listing: bool,
+    /// Notes documents whose answer was not a document (reported as errors).
+    unreadable: Vec<ReportEntry>,
 }
 
 /// The sync engine. See the module docs for the calling order.
@@ -620,6 +625,7 @@ impl Engine {
             accounts_wanted: BTreeSet::new(),
             account_errors: BTreeMap::new(),
             accounts_listing: false,
+            unreadable: Vec::new(),
         });
         if !ms.crm_xref_ready {
             let path = self.crm_path(&format!("settings/fields?module={}", module.crm_api_name()));
@@ -772,6 +778,25 @@ impl Engine {
                     private: private.contains(unid.as_str()),
                 };
                 reads.push((unid.clone(), flags));
+            }
+        }
+        // A linked document missing from the listing is read before it counts as deleted:
+        // offset paging can skip an entry when another is deleted while the pages are read,
+        // and a skipped entry must not delete its CRM twin. (404: gone; 200: still there.)
+        // When more than half are missing the mass-delete guard holds the module back anyway,
+        // so the reads are only spent when that guard is overridden.
+        let missing: Vec<&str> = linked
+            .iter()
+            .copied()
+            .filter(|u| !run.notes_listed.contains(*u))
+            .collect();
+        if missing.len() * 2 <= linked.len() || self.config.allow_mass_delete {
+            for unid in missing {
+                let flags = ReadFlags {
+                    linked: true,
+                    private: false,
+                };
+                reads.push((unid.to_owned(), flags));
             }
         }
         // Remembered private documents that are no longer listed are gone.
@@ -1462,6 +1487,9 @@ impl Engine {
             self.report.outcome = RunOutcome::Partial;
         }
         rep.counts.unchanged = u32::try_from(run.plan.unchanged).unwrap_or(u32::MAX);
+        for e in &run.unreadable {
+            rep.push(e.clone());
+        }
         for (it, ex) in run.plan.items.iter().zip(&run.exec) {
             let mut e = ReportEntry::from_item(it);
             e.error.clone_from(&ex.error);
@@ -1594,6 +1622,27 @@ impl Engine {
         self.maybe_commit(item);
     }
 
+    /// A linked document whose answer could not be read as one (see `Purpose::NotesRead`).
+    fn unreadable_document(&mut self, unid: String, resp: &HttpResponse) {
+        let Some(run) = self.run.as_mut() else { return };
+        run.notes.unchanged.insert(unid.clone());
+        run.transient_errors = true;
+        run.unreadable.push(ReportEntry {
+            verdict: crate::plan::Verdict::Skipped,
+            label: unid.clone(),
+            unid: Some(NotesUnid(unid)),
+            zoho_id: None,
+            notes: None,
+            crm: None,
+            reason: "IBM Notes answered with something that is not a document; it is read \
+                     again at the next run"
+                .into(),
+            fields: Vec::new(),
+            conflicts: Vec::new(),
+            error: Some(notes_error_text("reading a document", resp)),
+        });
+    }
+
     fn on_response(&mut self, q: Queued, resp: &HttpResponse) {
         // A token without the COQL scope: look the companies up in the Account list instead.
         if matches!(q.purpose, Purpose::CrmAccountsQuery)
@@ -1674,6 +1723,13 @@ impl Engine {
                             }
                             run.notes.records.insert(unid, rec);
                         }
+                    }
+                    // For a linked document, an answer that is not a document costs only that
+                    // document: it counts as unchanged, is reported, and is read again next run
+                    // (the cursors do not advance). An unlinked one still fails the module: its
+                    // content is unknown, so a CRM record matching it could be duplicated.
+                    _ if resp.status == 200 && flags.linked => {
+                        self.unreadable_document(unid, resp);
                     }
                     _ => self.fail_module(notes_error_text("reading a document", resp)),
                 }
@@ -2030,7 +2086,7 @@ impl Engine {
         }
         if start == 0 {
             // The total is known from the first page: ask for the rest at once.
-            match total {
+            match total.filter(|t| *t <= MAX_VIEW_TOTAL) {
                 Some(total) => {
                     let mut s = NOTES_PAGE;
                     while s < total {
@@ -2048,6 +2104,7 @@ impl Engine {
                         s += NOTES_PAGE;
                     }
                 }
+                // No total, or one too large to believe: walk page by page.
                 None if n == NOTES_PAGE => {
                     let path = self.view_path(module, NOTES_PAGE);
                     self.enqueue(
@@ -2745,5 +2802,156 @@ mod tests {
             "{failed:?}"
         );
         assert_eq!(report.outcome, RunOutcome::Partial);
+    }
+
+    /// A state where U1, U2 and U3 are linked to CRM contacts 41, 42 and 43.
+    fn linked_state() -> SyncState {
+        let mut state = ready_state();
+        let m = state.modules.get_mut(&Module::Contacts).unwrap();
+        for (u, z) in [("U1", "41"), ("U2", "42"), ("U3", "43")] {
+            let mut base = Fields::default();
+            base.set("last_name", u);
+            m.links.push(Link {
+                unid: NotesUnid(u.into()),
+                zoho_id: ZohoId(z.into()),
+                base,
+            });
+        }
+        state
+    }
+
+    /// Both sides as the links remember them; the view lists `listed`; `doc` answers a read.
+    fn linked_server(
+        listed: &'static [&'static str],
+        mut doc: impl FnMut(&str) -> HttpResponse,
+    ) -> impl FnMut(&HttpRequest) -> HttpResponse {
+        move |r: &HttpRequest| {
+            let p = r.path.as_str();
+            match r.method.as_str() {
+                "GET" if p.contains("/collections/") => {
+                    let rows: Vec<Value> = listed.iter().map(|u| json!({"@unid": u})).collect();
+                    answer(200, &Value::Array(rows))
+                }
+                "GET" if p.contains("/documents/unid/") => {
+                    let unid = p.rsplit('/').next().unwrap().split('?').next().unwrap();
+                    doc(unid)
+                }
+                "GET" if p.starts_with("/crm/v8/Contacts?") => answer(
+                    200,
+                    &json!({"data": [
+                        {"id": "41", "Last_Name": "U1", "Notes_UNID": "U1"},
+                        {"id": "42", "Last_Name": "U2", "Notes_UNID": "U2"},
+                        {"id": "43", "Last_Name": "U3", "Notes_UNID": "U3"}],
+                        "info": {"more_records": false}}),
+                ),
+                "DELETE" => answer(
+                    200,
+                    &json!({"data": [{"code": "SUCCESS", "details": {"id": "43"},
+                        "message": "record deleted", "status": "success"}]}),
+                ),
+                "PATCH" => answer(200, &json!({})),
+                "PUT" => inserted(r, "4"),
+                other => panic!("unexpected request {other} {p}"),
+            }
+        }
+    }
+
+    fn notes_doc(unid: &str) -> HttpResponse {
+        answer(200, &json!({"@unid": unid, "LastName": unid}))
+    }
+
+    fn crm_deletes(asked: &[HttpRequest]) -> Vec<&str> {
+        asked
+            .iter()
+            .filter(|r| r.method == "DELETE")
+            .map(|r| r.path.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn a_linked_document_missing_from_the_listing_is_read_before_its_twin_is_deleted() {
+        // Skipped by offset paging but still there: nothing is deleted.
+        let (report, asked) = drive(
+            contacts_only(),
+            linked_state(),
+            linked_server(&["U1", "U2"], notes_doc),
+        );
+        assert!(
+            asked.iter().any(|r| r.path.contains("/documents/unid/U3")),
+            "U3 was not looked up"
+        );
+        assert_eq!(
+            crm_deletes(&asked),
+            Vec::<&str>::new(),
+            "{}",
+            report.to_text()
+        );
+        // Really deleted (404): its twin goes.
+        let (report, asked) = drive(
+            contacts_only(),
+            linked_state(),
+            linked_server(&["U1", "U2"], |u| {
+                if u == "U3" {
+                    answer(404, &json!({"code": 404, "text": "Not Found"}))
+                } else {
+                    notes_doc(u)
+                }
+            }),
+        );
+        assert_eq!(
+            crm_deletes(&asked),
+            vec!["/crm/v8/Contacts?ids=43&wf_trigger=false"],
+            "{}",
+            report.to_text()
+        );
+    }
+
+    #[test]
+    fn an_unreadable_linked_document_is_one_error_not_a_failed_module() {
+        let (report, asked) = drive(
+            contacts_only(),
+            linked_state(),
+            linked_server(&["U1", "U2", "U3"], |u| {
+                if u == "U2" {
+                    HttpResponse {
+                        status: 200,
+                        headers: Vec::new(),
+                        body: "{\"@unid\": \"U2\", \"LastNa".into(),
+                    }
+                } else {
+                    notes_doc(u)
+                }
+            }),
+        );
+        let m = report
+            .modules
+            .iter()
+            .find(|m| m.module == Module::Contacts)
+            .unwrap_or_else(|| panic!("{}", report.to_text()));
+        assert_eq!(m.status, ModuleStatus::Completed, "{}", report.to_text());
+        assert_eq!(m.counts.errors, 1, "{}", report.to_text());
+        assert_eq!(report.outcome, RunOutcome::Partial);
+        assert!(crm_deletes(&asked).is_empty(), "{}", report.to_text());
+    }
+
+    #[test]
+    fn a_view_total_too_large_to_believe_is_walked_page_by_page() {
+        let (_, asked) = drive(contacts_only(), ready_state(), |r: &HttpRequest| {
+            let p = r.path.as_str();
+            if p.contains("/collections/") {
+                let mut resp = answer(200, &json!([]));
+                resp.headers.push(Header {
+                    name: "Content-Range".into(),
+                    value: "items 0-0/18446744073709551615".into(),
+                });
+                return resp;
+            }
+            answer(204, &Value::Null)
+        });
+        let pages = asked
+            .iter()
+            .filter(|r| r.path.contains("/collections/"))
+            .count();
+        assert_eq!(pages, 1);
     }
 }

@@ -111,16 +111,13 @@ pub async fn login(State(state): State<AppState>, Query(q): Query<LoginQuery>) -
         header::SET_COOKIE,
         set_cookie(&state, STATE_COOKIE, &oauth_state, "/auth", 600),
     );
+    // Set for a popup sign-in, cleared otherwise (a sign-in abandoned in a popup must not
+    // turn the next ordinary one into a popup page).
     let popup = q.popup.as_deref() == Some("1");
+    let (value, max_age) = if popup { ("1", 600) } else { ("", 0) };
     r.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(
-            &state,
-            POPUP_COOKIE,
-            "1",
-            "/auth",
-            if popup { 600 } else { 0 },
-        ),
+        set_cookie(&state, POPUP_COOKIE, value, "/auth", max_age),
     );
     r
 }

@@ -84,6 +84,7 @@ struct Shared {
     tokens: tokio::sync::Mutex<HashMap<String, (String, Instant)>>,
     /// How long a request body may take to arrive, milliseconds.
     body_timeout_ms: AtomicU64,
+    header_timeout_ms: AtomicU64,
 }
 
 impl std::fmt::Debug for AppState {
@@ -142,6 +143,9 @@ impl AppState {
                 body_timeout_ms: AtomicU64::new(
                     u64::try_from(guard::BODY_TIMEOUT.as_millis()).unwrap_or(u64::MAX),
                 ),
+                header_timeout_ms: AtomicU64::new(
+                    u64::try_from(HEADER_TIMEOUT.as_millis()).unwrap_or(u64::MAX),
+                ),
             }),
         })
     }
@@ -156,6 +160,15 @@ impl AppState {
     /// drops the request (default 30 s). Applies to routers built by [`app`] afterwards.
     pub fn set_body_timeout(&self, timeout: Duration) {
         self.inner.body_timeout_ms.store(
+            u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Sets how long a client may take to send a request's headers before [`serve`] closes
+    /// the connection (default 20 s).
+    pub fn set_header_timeout(&self, timeout: Duration) {
+        self.inner.header_timeout_ms.store(
             u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
             Ordering::Relaxed,
         );
@@ -269,6 +282,64 @@ fn now_ms() -> i64 {
 /// The store profile of a server user (keys links, cursors and run history).
 fn profile(user_id: &str) -> String {
     format!("srv:{user_id}")
+}
+
+/// How long a client may take to send a request's headers, by default.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Serves `router` on `listener` until `shutdown` completes, then lets requests in flight
+/// finish (for up to 10 s). Like `axum::serve`, plus a time limit on reading each request's
+/// headers ([`AppState::set_header_timeout`]): without one, a client that drips header lines
+/// holds a connection and a task for as long as it likes. Bodies have their own time and size
+/// limits (`guard`).
+///
+/// # Errors
+/// None so far; accept failures (such as running out of file descriptors) are logged and
+/// retried.
+pub async fn serve(
+    state: &AppState,
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    use hyper::server::conn::http1;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_millis(
+            state.inner.header_timeout_ms.load(Ordering::Relaxed),
+        ));
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        tracing::warn!("accepting a connection failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
+                let service = TowerToHyperService::new(router.clone());
+                let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!("connection ended: {e}");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+    Ok(())
 }
 
 /// The whole server: `/auth/*`, `/api/*` and `/proxy/*`. Merge the widget's routes next to it.

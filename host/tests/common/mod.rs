@@ -74,8 +74,11 @@ enabled = false
     let state = AppState::with_store(cfg, &[42; 32], store, Limits::default()).unwrap();
     configure(&state);
     let router = app(state.clone());
+    let serving = state.clone();
     tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
+        nzsync::server::serve(&serving, listener, router, std::future::pending())
+            .await
+            .unwrap();
     });
     World {
         sims,
