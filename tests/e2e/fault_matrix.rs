@@ -101,13 +101,17 @@ impl FaultKindCell {
     }
 }
 
-/// The records a cell's user created and deleted, by kind and key (contacts by e-mail, to-dos
-/// by subject, events by title).
+/// The records a cell's user created, changed and deleted, by kind and key (contacts by e-mail,
+/// to-dos by subject, events by title).
 #[derive(Default)]
 pub(crate) struct Ledger {
     serial: u32,
     pub(crate) created: BTreeSet<(Kind, String)>,
     pub(crate) deleted: BTreeSet<(Kind, String)>,
+    /// Changed by the user on one side. Deleted on the other before that change was synced, a
+    /// record is restored ("a change beats a delete"), so whether such a record survives
+    /// depends on when the runs in between were cut; both sides must agree either way.
+    pub(crate) changed: BTreeSet<(Kind, String)>,
 }
 
 impl Ledger {
@@ -177,7 +181,7 @@ impl Ledger {
                     company: None,
                     company_edit: false,
                 };
-                apply(w, &change, self.serial).await;
+                self.change(w, &change, side, kind).await;
             }
             self.serial += 1;
             let company = Edit::Change {
@@ -187,10 +191,22 @@ impl Ledger {
                 company: Some(2),
                 company_edit: true,
             };
-            apply(w, &company, self.serial).await;
+            self.change(w, &company, side, Kind::Contact).await;
             self.create(w, side, Kind::Contact, Some(1)).await;
             self.create(w, side, Kind::Task, None).await;
             self.create(w, side, Kind::Event, None).await;
+        }
+    }
+
+    /// Applies `change` and remembers which record it changed.
+    async fn change(&mut self, w: &World, change: &Edit, side: Side, kind: Kind) {
+        let before = view(w, side, kind).await.0;
+        apply(w, change, self.serial).await;
+        let after = view(w, side, kind).await.0;
+        for (key, content) in &after {
+            if before.get(key).is_some_and(|b| b != content) {
+                self.changed.insert((kind, key.clone()));
+            }
         }
     }
 
@@ -225,10 +241,21 @@ impl Ledger {
                 problems.push(format!("{kind:?} duplicated: Notes {nd:?}, CRM {cd:?}"));
             }
             let expected = self.expected(kind);
+            // Deleted on one side, changed on the other: present on both or on neither.
+            let either: BTreeSet<String> = self
+                .deleted
+                .intersection(&self.changed)
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, key)| key.clone())
+                .filter(|key| nv.contains_key(key) && cv.contains_key(key))
+                .collect();
             for (label, v) in [("Notes", &nv), ("CRM", &cv)] {
                 let held: BTreeSet<String> = v.keys().cloned().collect();
                 let lost: Vec<_> = expected.difference(&held).collect();
-                let extra: Vec<_> = held.difference(&expected).collect();
+                let extra: Vec<_> = held
+                    .difference(&expected)
+                    .filter(|key| !either.contains(*key))
+                    .collect();
                 if !lost.is_empty() {
                     problems.push(format!("{kind:?} lost on {label}: {lost:?}"));
                 }
