@@ -22,7 +22,7 @@ use sync_core::Side;
 
 use crate::engine_faults_cases::Kind;
 use crate::fault_matrix::{Ledger, tail, ten_minutes_pass};
-use crate::world::World;
+use crate::world::{World, env_u64};
 
 /// A small deterministic generator (xorshift64*), so a seed replays the same kill points.
 struct Rng(u64);
@@ -48,13 +48,6 @@ async fn engine_calls(w: &World) -> usize {
             .count();
     }
     n
-}
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

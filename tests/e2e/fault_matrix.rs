@@ -37,7 +37,7 @@ use sync_core::Side;
 
 use crate::engine_faults::view;
 use crate::engine_faults_cases::{COMPANIES, Edit, Kind, apply};
-use crate::world::{Run, World, s};
+use crate::world::{Run, World, env_u64, s};
 
 /// Runs per phase before a cell gives up.
 pub(crate) const MAX_RUNS: u32 = 12;
@@ -410,13 +410,6 @@ async fn cell(kind: FaultKindCell, side: FaultSide, seed: u64) -> Result<Vec<u32
     }
     ledger.check_converged(&w).await?;
     Ok(runs)
-}
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -478,6 +478,14 @@ async fn zoho_token(http: &reqwest::Client, zoho: &str) -> String {
 }
 
 /// The string value of an item or field, `""` when absent.
+/// The number in environment variable `name`, else `default` (the suites' size and seed knobs).
+pub fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 pub fn s(v: &Value, key: &str) -> String {
     match &v[key] {
         Value::String(s) => s.clone(),
