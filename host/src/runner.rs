@@ -6,6 +6,8 @@
 //! call (epoch interruption). Everything it wants from the world it asks for through the
 //! engine's `output::request`, which the host performs with [`Upstreams::perform`].
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -29,6 +31,15 @@ use bindings::exports::nzsync::engine::sync as wit;
 
 /// The sync-core component, built by `build.rs`.
 pub static COMPONENT: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/sync_core.wasm"));
+
+/// Performs one engine request (see [`Runner::run_with`]): the host's is [`Upstreams::perform`].
+pub type Transport = Arc<
+    dyn Fn(
+            sync_core::HttpRequest,
+        ) -> Pin<Box<dyn Future<Output = Result<HttpResponse, TransportError>> + Send>>
+        + Send
+        + Sync,
+>;
 
 /// How long one epoch tick is.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -181,6 +192,30 @@ impl Runner {
         config: &EngineConfig,
         state: &SyncState,
         upstreams: Arc<Upstreams>,
+        persist: impl FnMut(&[StateChange]) -> Result<(), RunnerError>,
+    ) -> Result<RunReport, RunnerError> {
+        let transport: Transport = Arc::new(move |req: sync_core::HttpRequest| {
+            let up = upstreams.clone();
+            Box::pin(async move { up.perform(&req).await })
+        });
+        self.run_with(config, state, transport, now_ms, persist)
+            .await
+    }
+
+    /// [`Runner::run`] with the transport and the clock supplied by the caller: the
+    /// benchmarks replay recorded answers from memory with a fixed `now`, so what they time is
+    /// the guest's work. Requests are handed to `transport` (each on its own task) in the order
+    /// the engine issues them; answers are given back in the order they arrive. A fixed clock
+    /// suits only runs without retries (a retry waits for `now` to pass its due time).
+    ///
+    /// # Errors
+    /// As [`Runner::run`].
+    pub async fn run_with(
+        &self,
+        config: &EngineConfig,
+        state: &SyncState,
+        transport: Transport,
+        now_ms: impl Fn() -> i64,
         mut persist: impl FnMut(&[StateChange]) -> Result<(), RunnerError>,
     ) -> Result<RunReport, RunnerError> {
         let started = Instant::now();
@@ -236,10 +271,11 @@ impl Runner {
                             .collect(),
                         body: r.body,
                     };
-                    let (tx, up) = (tx.clone(), upstreams.clone());
+                    let id = req.id;
+                    let (tx, answer) = (tx.clone(), transport(req));
                     tokio::spawn(async move {
-                        let result = up.perform(&req).await;
-                        let _ = tx.send((req.id, result));
+                        let result = answer.await;
+                        let _ = tx.send((id, result));
                     });
                 }
                 wit::Output::State(json) => {
