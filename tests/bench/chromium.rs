@@ -133,15 +133,17 @@ pub async fn replay(
         )
         .route(
             "/trace/{name}",
-            get(|State(s): State<Served>, Path(name): Path<String>| async move {
-                let body = s
-                    .traces
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, b)| b.clone())
-                    .unwrap_or_default();
-                ([(header::CONTENT_TYPE, "application/json")], body).into_response()
-            }),
+            get(
+                |State(s): State<Served>, Path(name): Path<String>| async move {
+                    let body = s
+                        .traces
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .map(|(_, b)| b.clone())
+                        .unwrap_or_default();
+                    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+                },
+            ),
         )
         .route(
             "/result",

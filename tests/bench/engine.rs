@@ -177,7 +177,7 @@ async fn main() {
         .await;
         let report = trace.report.as_ref().unwrap();
         assert_eq!(
-            serde_json::to_value(&report.outcome).unwrap(),
+            serde_json::to_value(report.outcome).unwrap(),
             "completed",
             "{name}: {}",
             report.to_text()

@@ -25,7 +25,6 @@
 
 #![allow(clippy::unwrap_used)] // A benchmark that cannot set up has nothing to report.
 
-#[allow(dead_code, unused_imports)]
 #[path = "../../host/tests/common/mod.rs"]
 mod common;
 
@@ -73,14 +72,16 @@ impl Target {
                 .direct
                 .get(format!("{}{VIEW}", self.domino_url))
                 .basic_auth("demo", Some(PASSWORD)),
-            (false, true) => self
-                .direct
-                .get(format!("{}{ZOHO}", self.zoho_url))
-                .header("Authorization", format!("Zoho-oauthtoken {}", self.zoho_token)),
+            (false, true) => self.direct.get(format!("{}{ZOHO}", self.zoho_url)).header(
+                "Authorization",
+                format!("Zoho-oauthtoken {}", self.zoho_token),
+            ),
         };
         let rb = if proxied {
-            rb.header("cookie", self.browser.cookie_header())
-                .header("x-csrf-token", self.browser.csrf.clone().unwrap_or_default())
+            rb.header("cookie", self.browser.cookie_header()).header(
+                "x-csrf-token",
+                self.browser.csrf.clone().unwrap_or_default(),
+            )
         } else {
             rb
         };
@@ -171,12 +172,16 @@ async fn main() {
     )
     .await;
     let docs: Vec<Value> = (0..200)
-        .map(|i| json!({"form": "Person", "items": {"FirstName": format!("First{i}"),
-            "LastName": format!("Last{i}"), "MailAddress": format!("p{i}@example.com")}}))
+        .map(|i| {
+            json!({"form": "Person", "items": {"FirstName": format!("First{i}"),
+            "LastName": format!("Last{i}"), "MailAddress": format!("p{i}@example.com")}})
+        })
         .collect();
     let crm: Vec<Value> = (0..200)
-        .map(|i| json!({"First_Name": format!("First{i}"), "Last_Name": format!("Last{i}"),
-            "Email": format!("c{i}@example.com")}))
+        .map(|i| {
+            json!({"First_Name": format!("First{i}"), "Last_Name": format!("Last{i}"),
+            "Email": format!("c{i}@example.com")})
+        })
         .collect();
     w.sims
         .domino()
@@ -294,7 +299,9 @@ async fn main() {
     row("direct only", &direct_only);
     let p50 = percentile(&proxied, 0.5) - percentile(&direct, 0.5);
     let p99 = percentile(&proxied, 0.99) - percentile(&direct, 0.99);
-    println!("\nadded by the proxy (paired, p(proxied) − p(direct)): p50 {p50:.1} ms, p99 {p99:.1} ms");
+    println!(
+        "\nadded by the proxy (paired, p(proxied) − p(direct)): p50 {p50:.1} ms, p99 {p99:.1} ms"
+    );
     println!(
         "throughput: {proxy_per_s:.0} calls/s through the proxy, {direct_per_s:.0} calls/s direct ({:.2}x); paired phase {paired_s:.1} s",
         proxy_per_s / direct_per_s

@@ -206,9 +206,11 @@ pub fn contacts(n: usize, db: &str) -> (Value, Value) {
                 "JobTitle": "Engineer", "OfficeCity": "Tokyo"}}));
         }
         if i >= notes_only {
-            crm.push(json!({"First_Name": format!("First{i}"), "Last_Name": format!("Last{i}"),
+            crm.push(
+                json!({"First_Name": format!("First{i}"), "Last_Name": format!("Last{i}"),
                 "Email": format!("person{i}@example.com"), "Phone": format!("+81 3 {i:08}"),
-                "Title": "Engineer", "Mailing_City": "Tokyo"}));
+                "Title": "Engineer", "Mailing_City": "Tokyo"}),
+            );
         }
     }
     (
@@ -256,7 +258,8 @@ pub fn for_wasm(state: &SyncState) -> SyncState {
     fn sorted(v: Value) -> Value {
         match v {
             Value::Object(m) => {
-                let b: BTreeMap<String, Value> = m.into_iter().map(|(k, v)| (k, sorted(v))).collect();
+                let b: BTreeMap<String, Value> =
+                    m.into_iter().map(|(k, v)| (k, sorted(v))).collect();
                 Value::Object(b.into_iter().collect())
             }
             Value::Array(a) => Value::Array(a.into_iter().map(sorted).collect()),
