@@ -93,12 +93,13 @@ pub fn chromium() -> Option<PathBuf> {
 }
 
 /// Replays the traces `names` (from `traces`: name, trace JSON) in headless Chromium, one page
-/// load each; the page's results in order.
+/// load each; the page's results in order, or `None` when the browser gave none within
+/// `NZSYNC_BENCH_PAGE_TIMEOUT_S` (default 600) for a page.
 pub async fn replay(
     chromium: &std::path::Path,
     traces: Vec<(String, Vec<u8>)>,
     names: &[String],
-) -> Vec<Value> {
+) -> Option<Vec<Value>> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let served = Served {
         traces: Arc::new(traces),
@@ -179,15 +180,22 @@ pub async fn replay(
         .spawn()
         .unwrap();
     let mut results = Vec::new();
+    let wait = std::env::var("NZSYNC_BENCH_PAGE_TIMEOUT_S")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(600);
     for name in names {
-        let r = tokio::time::timeout(Duration::from_secs(1800), rx.recv())
-            .await
-            .unwrap_or_else(|_| panic!("Chromium gave no result for {name}"))
-            .unwrap();
+        let Ok(Some(r)) = tokio::time::timeout(Duration::from_secs(wait), rx.recv()).await else {
+            eprintln!("Chromium gave no result for {name} within {wait} s");
+            let _ = child.kill().await;
+            server.abort();
+            return None;
+        };
         assert!(r.get("error").is_none(), "Chromium, {name}: {}", r["error"]);
+        eprintln!("Chromium {name}: {:.0} ms", r["ms"].as_f64().unwrap_or(0.0));
         results.push(r);
     }
     let _ = child.kill().await;
     server.abort();
-    results
+    Some(results)
 }

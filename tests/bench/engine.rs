@@ -214,6 +214,7 @@ async fn main() {
     let mut native_ms = Vec::new();
     for t in &traces {
         native_ms.push(native(t, reps).await.as_secs_f64() * 1000.0);
+        eprintln!("native {}: {:.0} ms", t.name, native_ms.last().unwrap());
     }
     // The same runs for the wasm builds (see `replay::for_wasm`).
     let wasm_traces: Vec<Trace> = traces
@@ -227,6 +228,7 @@ async fn main() {
         .into_iter()
         .map(|d| d.as_secs_f64() * 1000.0)
         .collect();
+    eprintln!("wasmtime: {wasm_ms:.0?} ms");
     let browser = match chromium::chromium() {
         Some(path) => {
             let mut pages = Vec::new();
@@ -235,7 +237,11 @@ async fn main() {
                 bodies.push((t.name.clone(), serde_json::to_vec(t).unwrap()));
                 pages.extend(std::iter::repeat_n(t.name.clone(), reps));
             }
-            Some(chromium::replay(&path, bodies, &pages).await)
+            let r = chromium::replay(&path, bodies, &pages).await;
+            if r.is_none() {
+                eprintln!("Chromium gave no result: the browser columns are left out");
+            }
+            r
         }
         None => {
             eprintln!("no Chromium (set NZSYNC_CHROMIUM): skipping the browser column");

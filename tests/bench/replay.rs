@@ -92,13 +92,14 @@ impl Answers {
     }
 }
 
-/// Drives a native engine: requests are answered first in, first out, one per wait, by
-/// `answer`. Returns the report, the final state, the number of requests and the time spent.
+/// Drives a native engine: each request is handed to `issue` when the engine asks for it (as
+/// the host's runner does); answers are given back first in, first out, one per wait. Returns
+/// the report, the final state, the number of requests and the time spent.
 pub async fn drive<F, Fut>(
     config: &EngineConfig,
     state: &SyncState,
     now: i64,
-    mut answer: F,
+    mut issue: F,
 ) -> (RunReport, SyncState, usize, Duration)
 where
     F: FnMut(HttpRequest) -> Fut,
@@ -106,21 +107,20 @@ where
 {
     let t = Instant::now();
     let mut engine = Engine::new(config.clone(), state.clone(), Timestamp(now));
-    let mut pending: VecDeque<HttpRequest> = VecDeque::new();
+    let mut pending: VecDeque<(u64, Fut)> = VecDeque::new();
     let mut requests = 0;
     loop {
         match engine.poll_output() {
             Output::Request(r) => {
                 requests += 1;
-                pending.push_back(r);
+                pending.push_back((r.id, issue(r)));
             }
             Output::State(_) => {}
             Output::Wait(until) => {
-                let Some(r) = pending.pop_front() else {
+                let Some((id, answer)) = pending.pop_front() else {
                     panic!("the engine waits ({until:?}) with nothing in flight: a retry?");
                 };
-                let id = r.id;
-                let a = answer(r).await;
+                let a = answer.await;
                 engine.handle_response(id, Timestamp(now), a).unwrap();
             }
             Output::Done(report) => {
@@ -142,15 +142,21 @@ pub async fn record(
     zoho_token: &str,
 ) -> Trace {
     let http = reqwest::Client::new();
-    let answers = std::cell::RefCell::new(Vec::new());
+    let answers = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (domino_url, zoho_url, zoho_token) = (
+        domino_url.to_owned(),
+        zoho_url.to_owned(),
+        zoho_token.to_owned(),
+    );
+    // Each request is sent when issued (so up to the engine's concurrency are in flight) and
+    // recorded when its answer is given to the engine, in that order.
     let (report, end, _, _) = drive(config, state, now, |req| {
-        let http = http.clone();
-        let answers = &answers;
-        async move {
-            let (base, auth) = match req.side {
-                sync_core::Side::Notes => (domino_url, "Basic ZGVtbzpkZW1v".to_owned()),
-                sync_core::Side::Crm => (zoho_url, format!("Zoho-oauthtoken {zoho_token}")),
-            };
+        let (http, answers) = (http.clone(), answers.clone());
+        let (base, auth) = match req.side {
+            sync_core::Side::Notes => (domino_url.clone(), "Basic ZGVtbzpkZW1v".to_owned()),
+            sync_core::Side::Crm => (zoho_url.clone(), format!("Zoho-oauthtoken {zoho_token}")),
+        };
+        let sent = tokio::spawn(async move {
             let method = reqwest::Method::from_bytes(req.method.as_bytes()).unwrap();
             let mut rb = http
                 .request(method, format!("{base}{}", req.path))
@@ -168,17 +174,22 @@ pub async fn record(
                     message: e.to_string(),
                 }),
             };
-            answers.borrow_mut().push((key(&req), answer_json(&a)));
+            (key(&req), a)
+        });
+        async move {
+            let (k, a) = sent.await.unwrap();
+            answers.lock().unwrap().push((k, answer_json(&a)));
             a
         }
     })
     .await;
+    let answers = std::mem::take(&mut *answers.lock().unwrap());
     Trace {
         name: name.to_owned(),
         config: config.clone(),
         state: state.clone(),
         now,
-        answers: answers.into_inner(),
+        answers,
         report: Some(report),
         end_state: Some(end),
     }
