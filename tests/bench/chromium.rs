@@ -93,8 +93,8 @@ pub fn chromium() -> Option<PathBuf> {
 }
 
 /// Replays the traces `names` (from `traces`: name, trace JSON) in headless Chromium, one page
-/// load each; the page's results in order, or `None` when the browser gave none within
-/// `NZSYNC_BENCH_PAGE_TIMEOUT_S` (default 600) for a page.
+/// load each; the page's results in order, up to the first page that gave none within
+/// `NZSYNC_BENCH_PAGE_TIMEOUT_S` (default 600); `None` when there are none.
 pub async fn replay(
     chromium: &std::path::Path,
     traces: Vec<(String, Vec<u8>)>,
@@ -187,15 +187,20 @@ pub async fn replay(
     for name in names {
         let Ok(Some(r)) = tokio::time::timeout(Duration::from_secs(wait), rx.recv()).await else {
             eprintln!("Chromium gave no result for {name} within {wait} s");
-            let _ = child.kill().await;
-            server.abort();
-            return None;
+            break;
         };
         assert!(r.get("error").is_none(), "Chromium, {name}: {}", r["error"]);
-        eprintln!("Chromium {name}: {:.0} ms", r["ms"].as_f64().unwrap_or(0.0));
+        eprintln!(
+            "Chromium {name}: {:.0} ms, JS heap {} → peak {} bytes, wasm memory {} → {} bytes",
+            r["ms"].as_f64().unwrap_or(0.0),
+            r["heapBefore"],
+            r["heapPeak"],
+            r["wasmBefore"],
+            r["wasmAfter"]
+        );
         results.push(r);
     }
     let _ = child.kill().await;
     server.abort();
-    Some(results)
+    (!results.is_empty()).then_some(results)
 }

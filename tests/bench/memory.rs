@@ -50,6 +50,7 @@ struct Row {
     peak_at: f64,
 }
 
+#[allow(clippy::cast_precision_loss)]
 async fn sync(config: &std::path::Path, scenario: &str) -> Row {
     let t = Instant::now();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_nzsync"))
@@ -95,6 +96,11 @@ async fn sync(config: &std::path::Path, scenario: &str) -> Row {
             String::from_utf8_lossy(&e)
         )
     });
+    eprintln!(
+        "{scenario}: peak RSS {:.1} MB in {:.1} s",
+        peak as f64 / 1_048_576.0,
+        wall.as_secs_f64()
+    );
     Row {
         scenario: scenario.to_owned(),
         outcome: report["outcome"].as_str().unwrap_or("?").to_owned(),
