@@ -153,6 +153,8 @@ pub async fn replay(
                 let _ = s.results.send(v);
             }),
         )
+        // The initial sync's report (an entry per record) is larger than axum's default limit.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(served);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
