@@ -12,7 +12,9 @@
 //! else `~/.cache/nzsync`. `NZSYNC_CACHE_DIR=` (empty) turns the cache off. Like any cache of
 //! native code it must only be writable by the user who runs `nzsync`.
 
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -68,6 +70,15 @@ fn compile_cache(dir: Option<PathBuf>) -> Option<Cache> {
         }
     }
 }
+
+/// Performs one engine request (see [`Runner::run_with`]): the host's is [`Upstreams::perform`].
+pub type Transport = Arc<
+    dyn Fn(
+            sync_core::HttpRequest,
+        ) -> Pin<Box<dyn Future<Output = Result<HttpResponse, TransportError>> + Send>>
+        + Send
+        + Sync,
+>;
 
 /// How long one epoch tick is.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -226,6 +237,30 @@ impl Runner {
         config: &EngineConfig,
         state: &SyncState,
         upstreams: Arc<Upstreams>,
+        persist: impl FnMut(&[StateChange]) -> Result<(), RunnerError>,
+    ) -> Result<RunReport, RunnerError> {
+        let transport: Transport = Arc::new(move |req: sync_core::HttpRequest| {
+            let up = upstreams.clone();
+            Box::pin(async move { up.perform(&req).await })
+        });
+        self.run_with(config, state, transport, now_ms, persist)
+            .await
+    }
+
+    /// [`Runner::run`] with the transport and the clock supplied by the caller: the
+    /// benchmarks replay recorded answers from memory with a fixed `now`, so what they time is
+    /// the guest's work. Requests are handed to `transport` (each on its own task) in the order
+    /// the engine issues them; answers are given back in the order they arrive. A fixed clock
+    /// suits only runs without retries (a retry waits for `now` to pass its due time).
+    ///
+    /// # Errors
+    /// As [`Runner::run`].
+    pub async fn run_with(
+        &self,
+        config: &EngineConfig,
+        state: &SyncState,
+        transport: Transport,
+        now_ms: impl Fn() -> i64,
         mut persist: impl FnMut(&[StateChange]) -> Result<(), RunnerError>,
     ) -> Result<RunReport, RunnerError> {
         let started = Instant::now();
@@ -281,10 +316,11 @@ impl Runner {
                             .collect(),
                         body: r.body,
                     };
-                    let (tx, up) = (tx.clone(), upstreams.clone());
+                    let id = req.id;
+                    let (tx, answer) = (tx.clone(), transport(req));
                     tokio::spawn(async move {
-                        let result = up.perform(&req).await;
-                        let _ = tx.send((req.id, result));
+                        let result = answer.await;
+                        let _ = tx.send((id, result));
                     });
                 }
                 wit::Output::State(json) => {

@@ -1,0 +1,289 @@
+//! Recording and replaying engine runs (the `engine` bench).
+//!
+//! A run is recorded once against the simulators with a fixed `now`: every answer, in the order
+//! given, with the request it answered (side, method, path). Replaying feeds those answers
+//! back from memory, so a replay times the engine's own work and nothing else. Every
+//! driver answers in the same order (first requested, first answered, one answer per wait), so
+//! the engine issues the same requests in every replay; a request other than the recorded one
+//! fails.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use sync_core::{
+    Engine, EngineConfig, HttpRequest, HttpResponse, Output, RunReport, SyncState, Timestamp,
+    TransportError, TransportErrorKind,
+};
+
+/// What a recorded answer is checked against: the request's side, method and path. (Not the
+/// body: its JSON key order depends on serde_json's features, which differ between the native
+/// build and the wasm builds.)
+pub fn key(req: &HttpRequest) -> String {
+    let side = match req.side {
+        sync_core::Side::Notes => "notes",
+        sync_core::Side::Crm => "crm",
+    };
+    format!("{side} {} {}", req.method, req.path)
+}
+
+/// One recorded run: where it started and every answer, in the order they were given.
+/// Every driver answers the oldest request in flight at each wait, so the engine, given the
+/// same answers, asks the same requests in the same order.
+#[derive(Clone, Serialize)]
+pub struct Trace {
+    /// The scenario.
+    pub name: String,
+    /// The engine's configuration.
+    pub config: EngineConfig,
+    /// The state the run started from.
+    pub state: SyncState,
+    /// The fixed clock, in ms since the epoch.
+    pub now: i64,
+    /// `(key, answer)` in order; an answer is the response, or `{"error": TransportError}`.
+    pub answers: Vec<(String, Value)>,
+    /// The run's report (to check replays against).
+    #[serde(skip)]
+    pub report: Option<RunReport>,
+    /// The state at the end of the run.
+    #[serde(skip)]
+    pub end_state: Option<SyncState>,
+}
+
+/// The JS shape of an answer (`sync-core/src/js.rs`).
+pub fn answer_json(a: &Result<HttpResponse, TransportError>) -> Value {
+    match a {
+        Ok(r) => serde_json::to_value(r).unwrap(),
+        Err(e) => json!({ "error": e }),
+    }
+}
+
+fn answer_from(v: &Value) -> Result<HttpResponse, TransportError> {
+    match v.get("error") {
+        Some(e) => Err(serde_json::from_value(e.clone()).unwrap()),
+        None => Ok(serde_json::from_value(v.clone()).unwrap()),
+    }
+}
+
+/// A trace's answers, given back in the recorded order; each must be for the request the
+/// recording had at that point.
+pub struct Answers(std::vec::IntoIter<(String, Result<HttpResponse, TransportError>)>);
+
+impl Answers {
+    /// The trace's answers, ready to give back.
+    pub fn of(trace: &Trace) -> Self {
+        let v: Vec<_> = trace
+            .answers
+            .iter()
+            .map(|(k, a)| (k.clone(), answer_from(a)))
+            .collect();
+        Self(v.into_iter())
+    }
+
+    /// The next recorded answer, which must be for `req`.
+    pub fn take(&mut self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        let Some((k, a)) = self.0.next() else {
+            panic!("replay diverged: nothing recorded for {}", key(req));
+        };
+        let asked = key(req);
+        assert!(k == asked, "replay diverged: recorded {k}, asked {asked}");
+        a
+    }
+}
+
+/// Drives a native engine: each request is handed to `issue` when the engine asks for it (as
+/// the host's runner does); answers are given back first in, first out, one per wait. Returns
+/// the report, the final state, the number of requests and the time spent.
+pub async fn drive<F, Fut>(
+    config: &EngineConfig,
+    state: &SyncState,
+    now: i64,
+    mut issue: F,
+) -> (RunReport, SyncState, usize, Duration)
+where
+    F: FnMut(HttpRequest) -> Fut,
+    Fut: Future<Output = Result<HttpResponse, TransportError>>,
+{
+    let t = Instant::now();
+    let mut engine = Engine::new(config.clone(), state.clone(), Timestamp(now));
+    let mut pending: VecDeque<(u64, Fut)> = VecDeque::new();
+    let mut requests = 0;
+    loop {
+        match engine.poll_output() {
+            Output::Request(r) => {
+                requests += 1;
+                pending.push_back((r.id, issue(r)));
+            }
+            Output::State(_) => {}
+            Output::Wait(until) => {
+                let Some((id, answer)) = pending.pop_front() else {
+                    panic!("the engine waits ({until:?}) with nothing in flight: a retry?");
+                };
+                let a = answer.await;
+                engine.handle_response(id, Timestamp(now), a).unwrap();
+            }
+            Output::Done(report) => {
+                return (*report, engine.state().clone(), requests, t.elapsed());
+            }
+        }
+    }
+}
+
+/// Records a run against the simulators: each request is performed (with credentials) and
+/// its answer kept.
+pub async fn record(
+    name: &str,
+    config: &EngineConfig,
+    state: &SyncState,
+    now: i64,
+    domino_url: &str,
+    zoho_url: &str,
+    zoho_token: &str,
+) -> Trace {
+    let http = reqwest::Client::new();
+    let answers = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (domino_url, zoho_url, zoho_token) = (
+        domino_url.to_owned(),
+        zoho_url.to_owned(),
+        zoho_token.to_owned(),
+    );
+    // Each request is sent when issued (so up to the engine's concurrency are in flight) and
+    // recorded when its answer is given to the engine, in that order.
+    let (report, end, _, _) = drive(config, state, now, |req| {
+        let (http, answers) = (http.clone(), answers.clone());
+        let (base, auth) = match req.side {
+            sync_core::Side::Notes => (domino_url.clone(), "Basic ZGVtbzpkZW1v".to_owned()),
+            sync_core::Side::Crm => (zoho_url.clone(), format!("Zoho-oauthtoken {zoho_token}")),
+        };
+        let sent = tokio::spawn(async move {
+            let method = reqwest::Method::from_bytes(req.method.as_bytes()).unwrap();
+            let mut rb = http
+                .request(method, format!("{base}{}", req.path))
+                .header("Authorization", auth);
+            for h in &req.headers {
+                rb = rb.header(h.name.as_str(), h.value.as_str());
+            }
+            if let Some(b) = &req.body {
+                rb = rb.body(b.clone());
+            }
+            let a = match rb.send().await {
+                Ok(resp) => nzsync::upstream::response_from(resp).await,
+                Err(e) => Err(TransportError {
+                    kind: TransportErrorKind::Connect,
+                    message: e.to_string(),
+                }),
+            };
+            (key(&req), a)
+        });
+        async move {
+            let (k, a) = sent.await.unwrap();
+            answers.lock().unwrap().push((k, answer_json(&a)));
+            a
+        }
+    })
+    .await;
+    let answers = std::mem::take(&mut *answers.lock().unwrap());
+    Trace {
+        name: name.to_owned(),
+        config: config.clone(),
+        state: state.clone(),
+        now,
+        answers,
+        report: Some(report),
+        end_state: Some(end),
+    }
+}
+
+/// What a report says was done, for comparing replays with the recording.
+pub fn work(report: &RunReport) -> Value {
+    let v = serde_json::to_value(report).unwrap();
+    json!({ "outcome": v["outcome"], "modules": v["modules"], "requests": v["requests"] })
+}
+
+/// `n` contacts for a two-way initial sync: 45 % only in Notes, 45 % only in the CRM, 10 % on
+/// both sides with the same e-mail (as the `sync` bench splits them). Simulator `load` bodies.
+pub fn contacts(n: usize, db: &str) -> (Value, Value) {
+    let both = n / 10;
+    let notes_only = (n - both) / 2;
+    let mut docs = Vec::new();
+    let mut crm = Vec::new();
+    for i in 0..n {
+        if i < notes_only + both {
+            docs.push(json!({"form": "Person", "items": {
+                "FirstName": format!("First{i}"), "LastName": format!("Last{i}"),
+                "MailAddress": format!("person{i}@example.com"),
+                "OfficePhoneNumber": format!("+81 3 {i:08}"),
+                "JobTitle": "Engineer", "OfficeCity": "Tokyo"}}));
+        }
+        if i >= notes_only {
+            crm.push(
+                json!({"First_Name": format!("First{i}"), "Last_Name": format!("Last{i}"),
+                "Email": format!("person{i}@example.com"), "Phone": format!("+81 3 {i:08}"),
+                "Title": "Engineer", "Mailing_City": "Tokyo"}),
+            );
+        }
+    }
+    (
+        json!({"databases": {db: {"documents": docs}}}),
+        json!({"modules": {"Contacts": crm}}),
+    )
+}
+
+/// A Zoho access token from the simulator (the demo client's refresh token).
+pub async fn zoho_token(zoho_url: &str) -> String {
+    let r: Value = reqwest::Client::new()
+        .post(format!(
+            "{zoho_url}/oauth/v2/token?refresh_token=demo-refresh&client_id=demo-client&client_secret=demo-secret&grant_type=refresh_token"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["access_token"].as_str().unwrap().to_owned()
+}
+
+/// A number from the environment.
+pub fn env_f64(key: &str, default: f64) -> f64 {
+    std::env::var(key)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Milliseconds since the epoch.
+pub fn now_ms() -> i64 {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    i64::try_from(d.as_millis()).unwrap()
+}
+
+/// `state` as the wasm builds would have written it. The engine's settings fingerprint is a
+/// JSON object serialised by serde_json, whose key order depends on its `preserve_order`
+/// feature: on in this bench's native build (the simulators enable it), off in the wasm builds
+/// (keys sorted). A native state's fingerprints would not match in wasm and force a full read.
+pub fn for_wasm(state: &SyncState) -> SyncState {
+    fn sorted(v: Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let b: BTreeMap<String, Value> =
+                    m.into_iter().map(|(k, v)| (k, sorted(v))).collect();
+                Value::Object(b.into_iter().collect())
+            }
+            Value::Array(a) => Value::Array(a.into_iter().map(sorted).collect()),
+            v => v,
+        }
+    }
+    let mut s = state.clone();
+    for m in s.modules.values_mut() {
+        if let Some(f) = &m.fingerprint
+            && let Ok(v) = serde_json::from_str::<Value>(f)
+        {
+            m.fingerprint = Some(sorted(v).to_string());
+        }
+    }
+    s
+}
