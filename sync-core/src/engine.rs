@@ -272,6 +272,8 @@ struct ModuleRun {
     accounts_listing: bool,
     /// Notes documents whose answer was not a document (reported as errors).
     unreadable: Vec<ReportEntry>,
+    /// Records read from both sides (kept for progress once they are dropped after planning).
+    records_read: usize,
 }
 
 /// The sync engine. See the module docs for the calling order.
@@ -547,16 +549,29 @@ impl Engine {
         )
     }
 
+    /// The settings a module's cursors belong to, as text. A struct (fields in alphabetical
+    /// order, as the stored fingerprints have always been written) rather than a JSON object,
+    /// whose key order would depend on serde_json's `preserve_order` feature: a build with it
+    /// would otherwise see every stored fingerprint as changed and re-read everything.
     fn fingerprint(&self, module: Module) -> String {
-        json!({
-            "module": module,
-            "direction": self.config.settings.direction,
-            "conflict": self.config.settings.conflict,
-            "private_tag": self.config.private_tag,
-            "events": self.config.settings.events,
-            "mail_db": self.config.mail_db,
+        #[derive(Serialize)]
+        struct Fingerprint<'a> {
+            conflict: crate::model::ConflictPolicy,
+            direction: crate::model::Direction,
+            events: calendar::EventsWindow,
+            mail_db: &'a str,
+            module: Module,
+            private_tag: &'a str,
+        }
+        serde_json::to_string(&Fingerprint {
+            conflict: self.config.settings.conflict,
+            direction: self.config.settings.direction,
+            events: self.config.settings.events,
+            mail_db: &self.config.mail_db,
+            module,
+            private_tag: &self.config.private_tag,
         })
-        .to_string()
+        .unwrap_or_default()
     }
 
     /// Moves the run forward when nothing is queued or in flight.
@@ -626,6 +641,7 @@ impl Engine {
             account_errors: BTreeMap::new(),
             accounts_listing: false,
             unreadable: Vec::new(),
+            records_read: 0,
         });
         if !ms.crm_xref_ready {
             let path = self.crm_path(&format!("settings/fields?module={}", module.crm_api_name()));
@@ -931,22 +947,23 @@ impl Engine {
         let Some(run) = self.run.as_mut() else { return };
         run.phase = Phase::Accounts;
         let module = run.module;
-        let links = self
-            .state
-            .modules
-            .get(&module)
-            .map(|m| m.links.clone())
-            .unwrap_or_default();
+        let links: &[Link] = self.state.modules.get(&module).map_or(&[], |m| &m.links);
         let p = plan(&PlanInput {
             module,
             settings: &self.config.settings,
-            links: &links,
+            links,
             notes: &run.notes,
             crm: &run.crm,
             allow_mass_delete: self.config.allow_mass_delete,
         });
         run.exec = vec![ItemExec::default(); p.items.len()];
         run.plan = p;
+        // The plan carries what the writes need: the records read are dropped before the
+        // writes are built, so both are never in memory at once (memory is the engine's
+        // high-water mark: a wasm guest's linear memory does not shrink).
+        run.records_read = run.notes.records.len() + run.crm.records.len();
+        run.notes.records = BTreeMap::new();
+        run.crm.records = BTreeMap::new();
         if self.config.dry_run || run.plan.guard.is_some() || module != Module::Contacts {
             return;
         }
@@ -2481,7 +2498,8 @@ impl Engine {
                     Phase::Writing => "writing",
                     Phase::Backlinks => "linking",
                 },
-                r.notes.records.len() + r.crm.records.len(),
+                r.records_read
+                    .max(r.notes.records.len() + r.crm.records.len()),
             ),
             None if self.finished => (None, "done", 0),
             None => (None, "starting", 0),
@@ -2953,5 +2971,27 @@ mod tests {
             .filter(|r| r.path.contains("/collections/"))
             .count();
         assert_eq!(pages, 1);
+    }
+
+    /// Fingerprints are the same text in every build (with or without serde_json's
+    /// `preserve_order`) and the same as stored ones: the keys in alphabetical order.
+    #[test]
+    fn the_settings_fingerprint_has_a_fixed_key_order() {
+        let engine = Engine::new(contacts_only(), ready_state(), Timestamp(0));
+        let s = &engine.config.settings;
+        let old: BTreeMap<&str, Value> = [
+            ("module", json!(Module::Tasks)),
+            ("direction", json!(s.direction)),
+            ("conflict", json!(s.conflict)),
+            ("private_tag", json!(engine.config.private_tag)),
+            ("events", json!(s.events)),
+            ("mail_db", json!(engine.config.mail_db)),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            engine.fingerprint(Module::Tasks),
+            serde_json::to_string(&old).unwrap()
+        );
     }
 }
