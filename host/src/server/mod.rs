@@ -31,7 +31,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Json;
 use axum::Router;
@@ -80,8 +80,9 @@ struct Shared {
     http: reqwest::Client,
     runner: tokio::sync::OnceCell<Arc<Runner>>,
     limits: Limits,
-    /// user id → (access token, expiry).
-    tokens: tokio::sync::Mutex<HashMap<String, (String, Instant)>>,
+    /// user id → that user's cached access token (and expiry). One lock per user: a refresh
+    /// (a round trip to Zoho) holds only its own user's slot, never everybody's.
+    tokens: Mutex<HashMap<String, zoho::TokenSlot>>,
     /// How long a request body may take to arrive, milliseconds.
     body_timeout_ms: AtomicU64,
     header_timeout_ms: AtomicU64,
@@ -139,7 +140,7 @@ impl AppState {
                 http,
                 runner: tokio::sync::OnceCell::new(),
                 limits,
-                tokens: tokio::sync::Mutex::new(HashMap::new()),
+                tokens: Mutex::new(HashMap::new()),
                 body_timeout_ms: AtomicU64::new(
                     u64::try_from(guard::BODY_TIMEOUT.as_millis()).unwrap_or(u64::MAX),
                 ),

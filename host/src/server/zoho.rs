@@ -1,6 +1,7 @@
 //! Zoho for the server: the authorization-code exchange, per-user access tokens from the
 //! stored (sealed) refresh tokens, and the few CRM calls the server makes itself.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -103,20 +104,35 @@ pub async fn exchange_code(state: &AppState, code: &str) -> Result<Grant, ApiErr
     }
 }
 
+/// One user's cached access token and its expiry.
+pub type TokenSlot = Arc<tokio::sync::Mutex<Option<(String, Instant)>>>;
+
+/// The token slot of `user_id` (created empty on first use).
+fn slot(state: &AppState, user_id: &str) -> TokenSlot {
+    let mut tokens = state
+        .inner
+        .tokens
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    tokens.entry(user_id.to_owned()).or_default().clone()
+}
+
 /// Remembers an access token for `user_id`.
 pub async fn remember(state: &AppState, user_id: &str, token: &str, expires_in: u64) {
-    state.inner.tokens.lock().await.insert(
-        user_id.to_owned(),
-        (
-            token.to_owned(),
-            Instant::now() + Duration::from_secs(expires_in),
-        ),
-    );
+    *slot(state, user_id).lock().await = Some((
+        token.to_owned(),
+        Instant::now() + Duration::from_secs(expires_in),
+    ));
 }
 
 /// Forgets the cached access token of `user_id`.
 pub async fn forget(state: &AppState, user_id: &str) {
-    state.inner.tokens.lock().await.remove(user_id);
+    state
+        .inner
+        .tokens
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .remove(user_id);
 }
 
 /// The user's refresh token, opened.
@@ -140,9 +156,10 @@ pub async fn access_token(
     user: &UserRow,
     force: bool,
 ) -> Result<String, ApiError> {
-    let mut tokens = state.inner.tokens.lock().await;
+    let slot = slot(state, &user.user_id);
+    let mut cached = slot.lock().await;
     if !force
-        && let Some((t, exp)) = tokens.get(&user.user_id)
+        && let Some((t, exp)) = cached.as_ref()
         && *exp > Instant::now() + Duration::from_secs(30)
     {
         return Ok(t.clone());
@@ -169,10 +186,7 @@ pub async fn access_token(
         ));
     };
     let secs = v.get("expires_in").and_then(Value::as_u64).unwrap_or(3600);
-    tokens.insert(
-        user.user_id.clone(),
-        (token.to_owned(), Instant::now() + Duration::from_secs(secs)),
-    );
+    *cached = Some((token.to_owned(), Instant::now() + Duration::from_secs(secs)));
     Ok(token.to_owned())
 }
 
