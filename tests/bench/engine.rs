@@ -32,7 +32,6 @@ mod replay;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use nzsync_sim::{Seed, SimConfig};
 use replay::{Answers, Trace, env_f64, work};
 use serde_json::{Value, json};
 use sync_core::EngineConfig;
@@ -147,18 +146,7 @@ async fn main() {
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let reps = (env_f64("NZSYNC_BENCH_REPEAT", 3.0) as usize).max(1);
 
-    let sims = nzsync_sim::start(SimConfig {
-        domino_port: 0,
-        zoho_port: 0,
-        latency_ms: 0,
-        seed: Seed::Empty,
-        domino_users: Vec::new(),
-    })
-    .await
-    .unwrap();
-    let (notes, crm) = replay::contacts(n, DB);
-    sims.domino().load(&notes).unwrap();
-    sims.zoho().load(&crm).unwrap();
+    let sims = replay::simulators_with_contacts(n, DB).await;
     let token = replay::zoho_token(&sims.zoho_url).await;
 
     // Record: the initial sync, the first incremental run, then the steady state (spaced past

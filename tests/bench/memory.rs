@@ -19,7 +19,6 @@ mod replay;
 
 use std::time::{Duration, Instant};
 
-use nzsync_sim::{Seed, SimConfig};
 use replay::env_f64;
 use serde_json::{Value, json};
 
@@ -115,18 +114,7 @@ async fn main() {
     let scale = env_f64("NZSYNC_BENCH_SCALE", 1.0);
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let n = ((100_000.0 * scale).round() as usize).max(10);
-    let sims = nzsync_sim::start(SimConfig {
-        domino_port: 0,
-        zoho_port: 0,
-        latency_ms: 0,
-        seed: Seed::Empty,
-        domino_users: Vec::new(),
-    })
-    .await
-    .unwrap();
-    let (notes, crm) = replay::contacts(n, DB);
-    sims.domino().load(&notes).unwrap();
-    sims.zoho().load(&crm).unwrap();
+    let sims = replay::simulators_with_contacts(n, DB).await;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("nzsync.toml");
     std::fs::write(
