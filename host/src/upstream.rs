@@ -368,11 +368,8 @@ mod tests {
     #[tokio::test]
     async fn concurrent_invalid_token_answers_refresh_once() {
         let sims = nzsync_sim::start(nzsync_sim::SimConfig {
-            domino_port: 0,
-            zoho_port: 0,
             latency_ms: 50,
-            seed: nzsync_sim::Seed::Empty,
-            domino_users: Vec::new(),
+            ..nzsync_sim::SimConfig::loopback(nzsync_sim::Seed::Empty)
         })
         .await
         .unwrap();

@@ -1343,18 +1343,7 @@ fn secret_in(bytes: &[u8], secrets: &[String]) -> Option<String> {
 /// API answer, in the run reports, or in either store file and its write-ahead log.
 #[tokio::test]
 async fn secrets_never_appear_in_logs_answers_reports_or_store_files() {
-    let sims = nzsync_sim::start(nzsync_sim::SimConfig {
-        domino_port: 0,
-        zoho_port: 0,
-        seed: Seed::Demo,
-        domino_users: vec![
-            ("demo".into(), PASSWORD.into()),
-            ("user2".into(), PASSWORD2.into()),
-        ],
-        ..nzsync_sim::SimConfig::default()
-    })
-    .await
-    .unwrap();
+    let sims = common::sims(Seed::Demo).await;
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

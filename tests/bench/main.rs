@@ -397,15 +397,9 @@ async fn main() {
     let n = |full: f64| ((full * scale).round() as usize).max(10);
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let latency = Duration::from_millis(env_f64("NZSYNC_BENCH_LATENCY_MS", 20.0) as u64);
-    let sims = nzsync_sim::start(SimConfig {
-        domino_port: 0,
-        zoho_port: 0,
-        latency_ms: 0,
-        seed: Seed::Empty,
-        domino_users: Vec::new(),
-    })
-    .await
-    .unwrap();
+    let sims = nzsync_sim::start(SimConfig::loopback(Seed::Empty))
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("nzsync.toml"), config(&sims)).unwrap();
     let http = reqwest::Client::new();

@@ -233,15 +233,9 @@ pub fn contacts(n: usize, db: &str) -> (Value, Value) {
 /// Both simulators on free loopback ports, without latency, holding `n` contacts split as
 /// [`contacts`] splits them.
 pub async fn simulators_with_contacts(n: usize, db: &str) -> nzsync_sim::Simulators {
-    let sims = nzsync_sim::start(nzsync_sim::SimConfig {
-        domino_port: 0,
-        zoho_port: 0,
-        latency_ms: 0,
-        seed: nzsync_sim::Seed::Empty,
-        domino_users: Vec::new(),
-    })
-    .await
-    .unwrap();
+    let sims = nzsync_sim::start(nzsync_sim::SimConfig::loopback(nzsync_sim::Seed::Empty))
+        .await
+        .unwrap();
     let (notes, crm) = contacts(n, db);
     sims.domino().load(&notes).unwrap();
     sims.zoho().load(&crm).unwrap();

@@ -291,14 +291,7 @@ async fn steps(
 #[tokio::test(flavor = "multi_thread")]
 async fn a_host_restart_during_a_widget_sync_then_a_sync_converges() -> Result<()> {
     let (chromium, chromedriver) = webdriver::find_browser()?;
-    let sims = nzsync_sim::start(nzsync_sim::SimConfig {
-        domino_port: 0,
-        zoho_port: 0,
-        latency_ms: 0,
-        seed: nzsync_sim::Seed::Demo,
-        domino_users: vec![("demo".into(), "demo".into())],
-    })
-    .await?;
+    let sims = nzsync_sim::start(nzsync_sim::SimConfig::loopback(nzsync_sim::Seed::Demo)).await?;
     let dir = tempfile::tempdir()?;
     let port = free_port()?;
     let config = nzsync::commands::write_demo_server_config(dir.path(), port, &sims.zoho_url)?;

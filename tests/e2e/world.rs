@@ -51,15 +51,9 @@ impl World {
 
     /// A world whose config has these extra `[sync]` lines.
     pub async fn with_sync_settings(sync_lines: &str) -> Self {
-        let sims = nzsync_sim::start(nzsync_sim::SimConfig {
-            domino_port: 0,
-            zoho_port: 0,
-            latency_ms: 0,
-            seed: nzsync_sim::Seed::Empty,
-            domino_users: Vec::new(),
-        })
-        .await
-        .expect("simulators start");
+        let sims = nzsync_sim::start(nzsync_sim::SimConfig::loopback(nzsync_sim::Seed::Empty))
+            .await
+            .expect("simulators start");
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("nzsync.toml");
         std::fs::write(

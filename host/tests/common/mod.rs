@@ -32,20 +32,23 @@ pub async fn world(seed: Seed) -> World {
     world_configured(seed, |_| {}).await
 }
 
-/// [`world`], with `configure` applied to the server's state before its router is built.
-pub async fn world_configured(seed: Seed, configure: impl FnOnce(&AppState)) -> World {
-    let sims = nzsync_sim::start(SimConfig {
-        domino_port: 0,
-        zoho_port: 0,
-        seed,
+/// Both simulators on free loopback ports, holding `seed`, with the Domino users `demo`
+/// ([`PASSWORD`]) and `user2` ([`PASSWORD2`]).
+pub async fn sims(seed: Seed) -> nzsync_sim::Simulators {
+    nzsync_sim::start(SimConfig {
         domino_users: vec![
             ("demo".into(), PASSWORD.into()),
             ("user2".into(), PASSWORD2.into()),
         ],
-        ..SimConfig::default()
+        ..SimConfig::loopback(seed)
     })
     .await
-    .unwrap();
+    .unwrap()
+}
+
+/// [`world`], with `configure` applied to the server's state before its router is built.
+pub async fn world_configured(seed: Seed, configure: impl FnOnce(&AppState)) -> World {
+    let sims = sims(seed).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -309,6 +309,20 @@ pub struct SimConfig {
     pub domino_users: Vec<(String, String)>,
 }
 
+impl SimConfig {
+    /// Both simulators on free loopback ports, without latency, holding `seed`, with the
+    /// default Domino user (what tests and benchmarks start with).
+    #[must_use]
+    pub fn loopback(seed: Seed) -> Self {
+        SimConfig {
+            domino_port: 0,
+            zoho_port: 0,
+            seed,
+            ..SimConfig::default()
+        }
+    }
+}
+
 impl Default for SimConfig {
     fn default() -> Self {
         SimConfig {

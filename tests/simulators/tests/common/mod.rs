@@ -9,14 +9,11 @@ use serde_json::Value;
 /// Both simulators on free ports, with users demo/demo and user2/pw2.
 pub async fn sims(seed: Seed) -> Simulators {
     start(SimConfig {
-        domino_port: 0,
-        zoho_port: 0,
-        latency_ms: 0,
-        seed,
         domino_users: vec![
             ("demo".into(), "demo".into()),
             ("user2".into(), "pw2".into()),
         ],
+        ..SimConfig::loopback(seed)
     })
     .await
     .expect("simulators start")
