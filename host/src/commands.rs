@@ -231,8 +231,19 @@ pub struct SimOptions {
     pub latency_ms: u64,
     /// Load the demo data.
     pub demo_seed: bool,
-    /// Domino users (`NAME:PASSWORD`).
+    /// Domino users (`NAME:PASSWORD`); empty means the two demo users.
     pub domino_users: Vec<(String, String)>,
+    /// Check every answer against the vendors' OpenAPI specs (`GET /_sim/spec` reports).
+    pub spec_check: bool,
+}
+
+/// The Domino users the simulators get when none are named: the two users Zoho's simulated
+/// org has, so both have a mail file, data and each other's invitations.
+fn demo_users() -> Vec<(String, String)> {
+    vec![
+        ("demo".into(), "demo".into()),
+        ("user2".into(), "user2".into()),
+    ]
 }
 
 async fn start_sims(o: &SimOptions) -> anyhow::Result<nzsync_sim::Simulators> {
@@ -245,7 +256,12 @@ async fn start_sims(o: &SimOptions) -> anyhow::Result<nzsync_sim::Simulators> {
         } else {
             nzsync_sim::Seed::Empty
         },
-        domino_users: o.domino_users.clone(),
+        domino_users: if o.domino_users.is_empty() {
+            demo_users()
+        } else {
+            o.domino_users.clone()
+        },
+        spec_check: o.spec_check,
     };
     nzsync_sim::start(cfg)
         .await
@@ -267,6 +283,12 @@ pub async fn sim(o: SimOptions) -> anyhow::Result<ExitCode> {
         "Control: GET {0}/_sim/dump, GET {1}/_sim/dump (see README)",
         sims.domino_url, sims.zoho_url
     );
+    if o.spec_check {
+        println!(
+            "Spec check: GET {0}/_sim/spec, GET {1}/_sim/spec",
+            sims.domino_url, sims.zoho_url
+        );
+    }
     println!("Press Ctrl-C to stop.");
     tokio::signal::ctrl_c()
         .await
@@ -395,10 +417,8 @@ pub async fn demo(port: u16, data: &Path) -> anyhow::Result<ExitCode> {
         zoho_port: 0,
         latency_ms: 0,
         demo_seed: true,
-        domino_users: vec![
-            ("demo".into(), "demo".into()),
-            ("user2".into(), "user2".into()),
-        ],
+        domino_users: demo_users(),
+        spec_check: false,
     })
     .await?;
     let config = write_demo_config(data, &sims.domino_url, &sims.zoho_url)?;

@@ -75,9 +75,13 @@ enum Command {
         /// Sample data to load.
         #[arg(long, value_enum, default_value_t = SeedArg::Demo)]
         seed: SeedArg,
-        /// A Domino user, NAME:PASSWORD (repeatable; default demo:demo).
+        /// A Domino user, NAME:PASSWORD (repeatable; default demo:demo and user2:user2).
         #[arg(long = "domino-user", value_parser = parse_user)]
         domino_users: Vec<(String, String)>,
+        /// Check every answer against IBM's and Zoho's OpenAPI specs; `GET /_sim/spec` on
+        /// either port reports what was checked and any mismatch.
+        #[arg(long)]
+        spec_check: bool,
     },
     /// Delete everything stored for a config (sync state, run history) or for a whole server
     /// (F9); optionally first the CRM records the integration created.
@@ -137,6 +141,7 @@ async fn main() -> ExitCode {
             latency_ms,
             seed,
             domino_users,
+            spec_check,
         } => {
             commands::sim(commands::SimOptions {
                 domino_port,
@@ -144,6 +149,7 @@ async fn main() -> ExitCode {
                 latency_ms,
                 demo_seed: matches!(seed, SeedArg::Demo),
                 domino_users,
+                spec_check,
             })
             .await
         }

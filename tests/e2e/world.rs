@@ -17,6 +17,21 @@ pub struct World {
     token: String,
 }
 
+/// Every answer the product received must match the vendors' specs (the simulators check
+/// each one); a test that ends with a mismatch fails here.
+impl Drop for World {
+    fn drop(&mut self) {
+        let violations = self.sims.spec_violations();
+        if !std::thread::panicking() {
+            assert!(
+                violations.is_empty(),
+                "answers that break the vendor specs:\n{}",
+                violations.join("\n")
+            );
+        }
+    }
+}
+
 pub struct Run {
     pub code: i32,
     pub stdout: String,
@@ -51,9 +66,12 @@ impl World {
 
     /// A world whose config has these extra `[sync]` lines.
     pub async fn with_sync_settings(sync_lines: &str) -> Self {
-        let sims = nzsync_sim::start(nzsync_sim::SimConfig::loopback(nzsync_sim::Seed::Empty))
-            .await
-            .expect("simulators start");
+        let sims = nzsync_sim::start(nzsync_sim::SimConfig {
+            spec_check: true,
+            ..nzsync_sim::SimConfig::loopback(nzsync_sim::Seed::Empty)
+        })
+        .await
+        .expect("simulators start");
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("nzsync.toml");
         std::fs::write(

@@ -28,6 +28,21 @@ pub struct World {
     pub seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
+/// Every answer the simulators gave (to the server's proxy, meetings and headless runs) must
+/// match the vendors' specs; a test that ends with a mismatch fails here.
+impl Drop for World {
+    fn drop(&mut self) {
+        let violations = self.sims.spec_violations();
+        if !std::thread::panicking() {
+            assert!(
+                violations.is_empty(),
+                "answers that break the vendor specs:\n{}",
+                violations.join("\n")
+            );
+        }
+    }
+}
+
 pub async fn world(seed: Seed) -> World {
     world_configured(seed, |_| {}).await
 }
@@ -40,6 +55,7 @@ pub async fn sims(seed: Seed) -> nzsync_sim::Simulators {
             ("demo".into(), PASSWORD.into()),
             ("user2".into(), PASSWORD2.into()),
         ],
+        spec_check: true,
         ..SimConfig::loopback(seed)
     })
     .await

@@ -17,6 +17,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::spec::{Outcome, Service, SpecReport, specs};
+
 /// One request the simulator answered (control requests under `/_sim/` are not logged).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallRecord {
@@ -127,6 +129,8 @@ pub(crate) struct SimCore {
     calls: Mutex<Vec<CallRecord>>,
     faults: Mutex<Faults>,
     base_url: Mutex<Option<String>>,
+    /// What the spec check found; `None` while it is off.
+    spec: Mutex<Option<SpecReport>>,
 }
 
 impl Default for FaultRule {
@@ -179,6 +183,26 @@ impl SimCore {
 
     pub(crate) fn set_base_url(&self, url: &str) {
         *lock(&self.base_url) = Some(url.trim_end_matches('/').to_owned());
+    }
+
+    /// Turn checking answers against the vendor specs on (with an empty report) or off.
+    pub(crate) fn set_spec_check(&self, enabled: bool) {
+        *lock(&self.spec) = enabled.then(SpecReport::default);
+    }
+
+    pub(crate) fn spec_check(&self) -> bool {
+        lock(&self.spec).is_some()
+    }
+
+    /// The spec check's findings so far, or `None` while it is off.
+    pub(crate) fn spec_report(&self) -> Option<SpecReport> {
+        lock(&self.spec).clone()
+    }
+
+    fn record_spec(&self, request: String, outcome: Outcome) {
+        if let Some(report) = lock(&self.spec).as_mut() {
+            report.record(request, outcome);
+        }
     }
 
     pub(crate) fn log_call(&self, call: CallRecord) {
@@ -270,6 +294,8 @@ impl SimCore {
 
 /// What the generic middleware and control routes need from a simulator's state.
 pub(crate) trait SimHost: Clone + Send + Sync + 'static {
+    /// Which vendor spec describes this simulator's answers.
+    const SERVICE: Service;
     fn core(&self) -> &SimCore;
     /// The answer the real server gives with this status (used by `FaultKind::Status`).
     fn fault_response(&self, status: StatusCode) -> Response;
@@ -293,12 +319,21 @@ pub(crate) async fn sim_middleware<S: SimHost>(
     }
     let method = req.method().as_str().to_owned();
     let query = req.uri().query().map(str::to_owned);
+    // The method the server acts on, for the spec check (DAS honours the override).
+    let acted_method = req
+        .headers()
+        .get("x-http-method-override")
+        .and_then(|v| v.to_str().ok())
+        .filter(|_| method == "POST")
+        .map_or_else(|| method.clone(), |v| v.trim().to_ascii_uppercase());
     let latency = state.core().latency_ms();
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
     }
     let fault = state.core().next_fault(&method, &path);
     let dropped = fault == Some(FaultKind::Drop);
+    // Answers a fault cuts short are not the server's answers: they are not checked.
+    let cut_short = matches!(fault, Some(FaultKind::Drop | FaultKind::Truncate));
     let response = match fault {
         Some(FaultKind::Status { status }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -321,7 +356,15 @@ pub(crate) async fn sim_middleware<S: SimHost>(
         }
         None => next.run(req).await,
     };
-    let mut response = response;
+    let mut response = if state.core().spec_check() && !cut_short {
+        let request = match &query {
+            Some(q) => format!("{acted_method} {path}?{q}"),
+            None => format!("{acted_method} {path}"),
+        };
+        check_against_spec::<S>(state.core(), &acted_method, &path, request, response).await
+    } else {
+        response
+    };
     // Both servers date their answers by their own clock, which `/_sim/clock` moves; clients
     // take their incremental cursors from it.
     let date = state
@@ -344,6 +387,34 @@ pub(crate) async fn sim_middleware<S: SimHost>(
         },
     });
     response
+}
+
+/// Read `response` back, check it against the vendor spec, and give it on unchanged.
+async fn check_against_spec<S: SimHost>(
+    core: &SimCore,
+    method: &str,
+    path: &str,
+    request: String,
+    response: Response,
+) -> Response {
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let content_type = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let outcome = specs().check(
+        S::SERVICE,
+        method,
+        path,
+        parts.status.as_u16(),
+        content_type,
+        &bytes,
+    );
+    core.record_spec(request, outcome);
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// A response whose body fails before the first byte: hyper aborts the connection, so the
@@ -403,6 +474,50 @@ pub(crate) fn control_routes<S: SimHost>() -> Router<S> {
                 .delete(delete_faults::<S>),
         )
         .route("/_sim/clock", post(post_clock::<S>).get(get_clock::<S>))
+        .route(
+            "/_sim/spec",
+            get(get_spec::<S>)
+                .post(post_spec::<S>)
+                .delete(delete_spec::<S>),
+        )
+}
+
+#[derive(Deserialize)]
+struct SpecBody {
+    enabled: bool,
+}
+
+/// `{"enabled":false}` while off, else `{"enabled":true, "checked", "undescribed",
+/// "violations"}`.
+async fn get_spec<S: SimHost>(State(s): State<S>) -> Response {
+    let body = match s.core().spec_report() {
+        Some(report) => {
+            let mut v = serde_json::to_value(report).unwrap_or_default();
+            if let Value::Object(m) = &mut v {
+                m.insert("enabled".into(), Value::Bool(true));
+            }
+            v
+        }
+        None => json!({ "enabled": false }),
+    };
+    Json(body).into_response()
+}
+
+async fn post_spec<S: SimHost>(State(s): State<S>, body: Bytes) -> Response {
+    match serde_json::from_slice::<SpecBody>(&body) {
+        Ok(b) => {
+            s.core().set_spec_check(b.enabled);
+            get_spec(State(s)).await
+        }
+        Err(e) => control_error(&format!("expected {{\"enabled\": true|false}}: {e}")),
+    }
+}
+
+/// Empty the report, keeping the check on (or off).
+async fn delete_spec<S: SimHost>(State(s): State<S>) -> Response {
+    let core = s.core();
+    core.set_spec_check(core.spec_check());
+    StatusCode::NO_CONTENT.into_response()
 }
 
 #[derive(Deserialize)]

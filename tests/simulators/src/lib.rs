@@ -209,8 +209,9 @@
 //!   is restricted to the admin.
 //! - `POST /settings/fields` needs an admin (others get 403 `NO_PERMISSION`); api_name = label
 //!   with runs of non-alphanumerics turned into `_`; at most two unique/external fields per
-//!   module (`LIMIT_EXCEEDED`); a label or api_name that exists → `DUPLICATE_DATA`; external is
-//!   refused for email and textarea types (`INVALID_DATA`).
+//!   module (`LIMIT_EXCEEDED` with `limit` and `limit_due_to`); a label or api_name that exists
+//!   → `INVALID_DATA` "duplicate data" (fields.json lists no `DUPLICATE_DATA` for this
+//!   operation); external is refused for email and textarea types (`INVALID_DATA`).
 //! - Users: `type` defaults to AllUsers. `time_zone` is the IANA name as a string and the users'
 //!   e-mails are `demo@example.com` / `user2@example.com`, as real responses and the brief have
 //!   them, although users.json types `time_zone` as an object and gives `email` a pattern.
@@ -259,6 +260,7 @@ mod common;
 pub mod domino;
 mod sample;
 mod sample_cal;
+pub mod spec;
 pub mod zoho;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -307,6 +309,9 @@ pub struct SimConfig {
     pub seed: Seed,
     /// `(name, password)`; empty means `[("demo", "demo")]`. Each user gets `mail/{name}.nsf`.
     pub domino_users: Vec<(String, String)>,
+    /// Check every answer against the vendors' OpenAPI specs ([`spec`]); read the findings
+    /// with [`Simulators::spec_reports`] or `GET /_sim/spec`.
+    pub spec_check: bool,
 }
 
 impl SimConfig {
@@ -331,6 +336,7 @@ impl Default for SimConfig {
             latency_ms: 0,
             seed: Seed::Empty,
             domino_users: Vec::new(),
+            spec_check: false,
         }
     }
 }
@@ -380,6 +386,8 @@ pub async fn start(cfg: SimConfig) -> std::io::Result<Simulators> {
     let zoho = ZohoState::new_at(cfg.seed, now);
     domino.set_latency_ms(cfg.latency_ms);
     zoho.set_latency_ms(cfg.latency_ms);
+    domino.set_spec_check(cfg.spec_check);
+    zoho.set_spec_check(cfg.spec_check);
     let domino_listener =
         TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, cfg.domino_port))).await?;
     let zoho_listener =
@@ -411,6 +419,24 @@ impl Simulators {
     /// The Zoho simulator's state.
     pub fn zoho(&self) -> &ZohoState {
         &self.zoho
+    }
+
+    /// What the spec check found on Domino and on Zoho (`None` while it is off).
+    #[must_use]
+    pub fn spec_reports(&self) -> [Option<spec::SpecReport>; 2] {
+        [self.domino.spec_report(), self.zoho.spec_report()]
+    }
+
+    /// Every answer that broke its vendor spec so far, one line each (empty while the check
+    /// is off).
+    #[must_use]
+    pub fn spec_violations(&self) -> Vec<String> {
+        self.spec_reports()
+            .into_iter()
+            .flatten()
+            .flat_map(|r| r.violations)
+            .map(|v| format!("{} → {}: {}", v.request, v.operation, v.mismatches.join("; ")))
+            .collect()
     }
 
     /// Stop both servers (waits up to 5 s for open connections, then aborts them).

@@ -713,7 +713,7 @@ async fn s3_5_external_field_creation_and_duplicate_data() {
     )
     .await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(json(resp).await["fields"][0]["code"], "DUPLICATE_DATA");
+    assert_eq!(json(resp).await["fields"][0]["code"], "INVALID_DATA");
     let fields = json(get(z, &t, "/settings/fields?module=Contacts").await).await;
     let unid = fields["fields"]
         .as_array()

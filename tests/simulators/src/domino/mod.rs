@@ -55,6 +55,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::Seed;
+use crate::spec::Service;
 use crate::common::{
     CallRecord, FaultRule, SimCore, SimHost, control_routes, json_body, lock, percent_decode,
     query_pairs, request_origin, sim_middleware,
@@ -126,6 +127,17 @@ impl DominoState {
     /// Latency added before every non-`/_sim/` request.
     pub fn set_latency_ms(&self, ms: u64) {
         self.inner.core.set_latency_ms(ms);
+    }
+
+    /// Check every answer against the vendor spec from now on (with an empty report), or stop.
+    pub fn set_spec_check(&self, enabled: bool) {
+        self.inner.core.set_spec_check(enabled);
+    }
+
+    /// What the spec check found so far, or `None` while it is off.
+    #[must_use]
+    pub fn spec_report(&self) -> Option<crate::spec::SpecReport> {
+        self.inner.core.spec_report()
     }
 
     /// The URL the server is reachable at (used when a request carries no `Host`).
@@ -448,6 +460,8 @@ fn html_not_found() -> Response {
 }
 
 impl SimHost for DominoState {
+    const SERVICE: Service = Service::Domino;
+
     fn core(&self) -> &SimCore {
         &self.inner.core
     }

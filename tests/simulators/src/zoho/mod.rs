@@ -52,6 +52,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::Seed;
+use crate::spec::Service;
 use crate::common::{
     CallRecord, FaultRule, SimCore, SimHost, control_routes, json_body, lock, percent_decode,
     query_pairs, sim_middleware,
@@ -116,6 +117,17 @@ impl ZohoState {
     /// Latency added before every non-`/_sim/` request.
     pub fn set_latency_ms(&self, ms: u64) {
         self.inner.core.set_latency_ms(ms);
+    }
+
+    /// Check every answer against the vendor spec from now on (with an empty report), or stop.
+    pub fn set_spec_check(&self, enabled: bool) {
+        self.inner.core.set_spec_check(enabled);
+    }
+
+    /// What the spec check found so far, or `None` while it is off.
+    #[must_use]
+    pub fn spec_report(&self) -> Option<crate::spec::SpecReport> {
+        self.inner.core.spec_report()
     }
 
     /// The URL the server is reachable at (`api_domain` when a request carries no `Host`).
@@ -273,6 +285,8 @@ fn invalid_url() -> Response {
 }
 
 impl SimHost for ZohoState {
+    const SERVICE: Service = Service::Zoho;
+
     fn core(&self) -> &SimCore {
         &self.inner.core
     }

@@ -337,8 +337,9 @@ fn new_field(
             || f.field_label.eq_ignore_ascii_case(label.trim())
     });
     if taken {
+        // fields.json lists no DUPLICATE_DATA for this operation: a taken label is invalid data.
         return Err(field_error(
-            "DUPLICATE_DATA",
+            "INVALID_DATA",
             "duplicate data",
             i,
             "field_label",
@@ -396,13 +397,18 @@ fn new_field(
             .unwrap_or_default(),
     };
     if field.is_unique() {
-        let count = module
+        let unique: Vec<&FieldDef> = module
             .fields
             .iter()
             .chain(pending)
             .filter(|f| f.is_unique())
-            .count();
-        if count >= MAX_UNIQUE_FIELDS {
+            .collect();
+        if unique.len() >= MAX_UNIQUE_FIELDS {
+            // fields.json's LimitError: `limit` and the fields that use it up.
+            let due_to: Vec<Value> = unique
+                .iter()
+                .map(|f| json!({ "api_name": f.api_name, "json_path": format!("$.fields[{i}]") }))
+                .collect();
             return Err(field_error(
                 "LIMIT_EXCEEDED",
                 "Max field limit exceeded",
@@ -412,7 +418,10 @@ fn new_field(
                 } else {
                     "unique"
                 },
-                &[("limit", json!(MAX_UNIQUE_FIELDS))],
+                &[
+                    ("limit", json!(MAX_UNIQUE_FIELDS)),
+                    ("limit_due_to", Value::Array(due_to)),
+                ],
             ));
         }
     }

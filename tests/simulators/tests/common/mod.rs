@@ -6,17 +6,61 @@
 use nzsync_sim::{Seed, SimConfig, Simulators, start};
 use serde_json::Value;
 
-/// Both simulators on free ports, with users demo/demo and user2/pw2.
-pub async fn sims(seed: Seed) -> Simulators {
-    start(SimConfig {
+/// Both simulators on free ports, with users demo/demo and user2/pw2, checking every answer
+/// against the vendor specs: the test fails if any answer broke its spec.
+pub async fn sims(seed: Seed) -> Sims {
+    let sims = start(SimConfig {
         domino_users: vec![
             ("demo".into(), "demo".into()),
             ("user2".into(), "pw2".into()),
         ],
+        spec_check: true,
         ..SimConfig::loopback(seed)
     })
     .await
-    .expect("simulators start")
+    .expect("simulators start");
+    Sims(Some(sims))
+}
+
+/// Running simulators whose answers are checked against the vendor specs when the test ends
+/// (dropped or shut down).
+pub struct Sims(Option<Simulators>);
+
+impl Sims {
+    /// Check the answers so far, then stop both servers.
+    pub async fn shutdown(mut self) {
+        if let Some(sims) = self.0.take() {
+            assert_faithful(&sims);
+            sims.shutdown().await;
+        }
+    }
+}
+
+impl std::ops::Deref for Sims {
+    type Target = Simulators;
+
+    fn deref(&self) -> &Simulators {
+        self.0.as_ref().expect("simulators running")
+    }
+}
+
+impl Drop for Sims {
+    fn drop(&mut self) {
+        if let Some(sims) = &self.0
+            && !std::thread::panicking()
+        {
+            assert_faithful(sims);
+        }
+    }
+}
+
+fn assert_faithful(sims: &Simulators) {
+    let violations = sims.spec_violations();
+    assert!(
+        violations.is_empty(),
+        "answers that break the vendor specs:\n{}",
+        violations.join("\n")
+    );
 }
 
 /// A client that does not follow redirects (login answers 302).

@@ -1,0 +1,736 @@
+//! The simulators' answers checked against the vendors' own API descriptions: IBM's OpenAPI
+//! 2.0 specs of the DAS data and calendar services and Zoho's OpenAPI 3.0 specs of CRM v8
+//! (`tests/simulators/specs/`, provenance in its README).
+//!
+//! With [`crate::SimConfig::spec_check`] on (or `POST /_sim/spec {"enabled":true}`), the
+//! middleware of each simulator reads back every answer it sends outside `/_sim/` (except those
+//! a `drop` or `truncate` fault cuts short), finds the operation the request hit, and checks the
+//! body against the schema the spec gives for the status. `GET /_sim/spec` reports the
+//! operations and statuses checked, the answers the specs do not describe, and every mismatch;
+//! the test suites fail on any mismatch.
+//!
+//! How an answer finds its schema:
+//! - The operation is the spec path whose segments match the request's, literal segments
+//!   beating `{parameters}` (so `/crm/v8/Contacts/deleted` is the deleted-records operation, not
+//!   a record id). Zoho paths of any version (`/crm/v2/…` to `/crm/v8/…`) are checked against
+//!   v8: the simulator gives every version the v8 shapes (see the crate's choices). DAS paths
+//!   of a database at the data directory's root (`/names.nsf/api/…`) match the spec's
+//!   `/{folder}/{database}/…` as if in a folder. `X-HTTP-Method-Override` names the method.
+//! - The status's own schema when the spec describes the status. crm-oas describes most
+//!   operations with a 200 only (and folds a per-record error object into it), so a Zoho JSON
+//!   answer with an undescribed status is checked against the operation's success schema (201,
+//!   an all-ok 200 written as 201) or common.json's `API_Exception` (errors: `status`, `code`,
+//!   `message`, `details`, all required). A batch answer with failures (207, or a 400 with
+//!   `data`) checks each result in `data` alone against the operation's success or described
+//!   error schema. DAS
+//!   errors of every service share one body format (domino-api.md §1.7), which calendar.yaml
+//!   names `errorResponse`: a DAS JSON error answer with an undescribed status is checked
+//!   against it.
+//! - A DAS answer in HTML (the session login form of domino-api.md §4.3, an HTTP error page)
+//!   is the server's page, not the service's: it is counted as undescribed.
+//! - An answer the specs describe without a schema (a 201 with only a `Location`, a 204) is
+//!   counted as checked when it has no JSON body to contradict them.
+//!
+//! Where a vendor spec contradicts the server as documented in the references, the reference
+//! wins, and [`ERRATA`] lists each such change to the spec with its reason.
+
+mod schema;
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use schema::Checker;
+
+/// Which simulator answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    /// Domino Access Services (data and calendar).
+    Domino,
+    /// Zoho CRM (REST v2–v8).
+    Zoho,
+}
+
+/// The vendored specs, one entry per document: name (its path under `specs/`), service, text.
+const DOCUMENTS: &[(&str, Service, &str)] = &[
+    (
+        "domino-das/data.json",
+        Service::Domino,
+        include_str!("../../specs/domino-das/data.json"),
+    ),
+    (
+        "domino-das/calendar.json",
+        Service::Domino,
+        include_str!("../../specs/domino-das/calendar.json"),
+    ),
+    (
+        "zoho-crm-v8/record.json",
+        Service::Zoho,
+        include_str!("../../specs/zoho-crm-v8/record.json"),
+    ),
+    (
+        "zoho-crm-v8/users.json",
+        Service::Zoho,
+        include_str!("../../specs/zoho-crm-v8/users.json"),
+    ),
+    (
+        "zoho-crm-v8/org.json",
+        Service::Zoho,
+        include_str!("../../specs/zoho-crm-v8/org.json"),
+    ),
+    (
+        "zoho-crm-v8/tags.json",
+        Service::Zoho,
+        include_str!("../../specs/zoho-crm-v8/tags.json"),
+    ),
+    (
+        "zoho-crm-v8/fields.json",
+        Service::Zoho,
+        include_str!("../../specs/zoho-crm-v8/fields.json"),
+    ),
+    (
+        "zoho-crm-v8/modules.json",
+        Service::Zoho,
+        include_str!("../../specs/zoho-crm-v8/modules.json"),
+    ),
+    (
+        "zoho-crm-v8/apis.json",
+        Service::Zoho,
+        include_str!("../../specs/zoho-crm-v8/apis.json"),
+    ),
+    (
+        "zoho-crm-v8/common.json",
+        Service::Zoho,
+        include_str!("../../specs/zoho-crm-v8/common.json"),
+    ),
+];
+
+/// A change to a vendor spec where it contradicts the server as documented in the references.
+pub struct Erratum {
+    /// Document name, as in `specs/`.
+    pub document: &'static str,
+    /// JSON pointer of the part changed (`""`: the whole document).
+    pub pointer: &'static str,
+    /// What changes there.
+    pub change: Change,
+    /// Why, with the reference that says so.
+    pub why: &'static str,
+}
+
+/// How an [`Erratum`] changes its part of a spec.
+pub enum Change {
+    /// Put this schema (JSON) there.
+    Replace(&'static str),
+    /// Add these values to the `enum` there.
+    AddToEnum(&'static [&'static str]),
+    /// The response object there may also come with an empty body.
+    EmptyBody,
+    /// Every property named `message` below there takes any text.
+    FreeMessages,
+}
+
+/// A DAS date: text, or with `strongtype` `{"data":"…","type":"datetime"}`.
+const STRONGTYPE_DATE: &str = r#"{"anyOf":[{"type":"string"},{"type":"object",
+    "required":["data","type"],"properties":{"type":{"type":"string","enum":["datetime"]}}}]}"#;
+
+/// Marks a response object that may come with an empty body ([`Change::EmptyBody`]).
+const EMPTY_BODY: &str = "x-nzsync-empty-body";
+
+impl Erratum {
+    fn apply(&self, root: &mut Value) -> Result<(), String> {
+        let slot = root
+            .pointer_mut(self.pointer)
+            .ok_or_else(|| format!("erratum {} points nowhere", self.pointer))?;
+        match &self.change {
+            Change::Replace(schema) => {
+                *slot = serde_json::from_str(schema)
+                    .map_err(|e| format!("erratum {} is not JSON: {e}", self.pointer))?;
+            }
+            Change::AddToEnum(values) => {
+                let list = slot
+                    .get_mut("enum")
+                    .and_then(Value::as_array_mut)
+                    .ok_or_else(|| format!("erratum {} has no enum", self.pointer))?;
+                list.extend(values.iter().map(|v| Value::String((*v).to_owned())));
+            }
+            Change::EmptyBody => {
+                let object = slot
+                    .as_object_mut()
+                    .ok_or_else(|| format!("erratum {} is not a response", self.pointer))?;
+                object.insert(EMPTY_BODY.into(), Value::Bool(true));
+            }
+            Change::FreeMessages => free_messages(slot),
+        }
+        Ok(())
+    }
+}
+
+fn free_messages(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Object(properties)) = map.get_mut("properties")
+                && let Some(Value::Object(message)) = properties.get_mut("message")
+            {
+                message.remove("enum");
+            }
+            map.values_mut().for_each(free_messages);
+        }
+        Value::Array(items) => items.iter_mut().for_each(free_messages),
+        _ => {}
+    }
+}
+
+/// Every place where the checks depart from the vendor specs.
+pub const ERRATA: &[Erratum] = &[
+    Erratum {
+        document: "domino-das/data.json",
+        pointer: "/definitions/document/additionalProperties",
+        change: Change::Replace("{}"),
+        why: "data.yaml types every item as an object; DAS sends text, numbers, arrays and, \
+              with strongtype, typed objects (domino-api.md §1.6)",
+    },
+    Erratum {
+        document: "domino-das/data.json",
+        pointer: "/definitions/document/properties/@created",
+        change: Change::Replace(STRONGTYPE_DATE),
+        why: "with strongtype=true, @created and @modified are datetime objects like every \
+              date item (domino-api.md §1.6, from the service's code)",
+    },
+    Erratum {
+        document: "domino-das/data.json",
+        pointer: "/definitions/document/properties/@modified",
+        change: Change::Replace(STRONGTYPE_DATE),
+        why: "as for @created",
+    },
+    Erratum {
+        document: "domino-das/data.json",
+        pointer: "/definitions/viewEntry/additionalProperties",
+        change: Change::Replace("{}"),
+        why: "data.yaml types every view column as an object; DAS sends column values as \
+              text, numbers or arrays (domino-api.md §1.4)",
+    },
+    Erratum {
+        document: "domino-das/calendar.json",
+        pointer: "/paths/~1{folder}~1{database}~1api~1calendar~1events/get/responses/200",
+        change: Change::EmptyBody,
+        why: "an event list with no events in the window is 200 with no body and no \
+              Content-Type (domino-api.md §2.2, from the service's code)",
+    },
+    Erratum {
+        document: "zoho-crm-v8/record.json",
+        pointer: "",
+        change: Change::FreeMessages,
+        why: "crm-oas lists sample messages as enums; Zoho's messages are free text and the \
+              references document many it does not list (zoho-crm-api.md §1.4, §2.2, §3.4, §5)",
+    },
+    Erratum {
+        document: "zoho-crm-v8/record.json",
+        pointer: "/components/schemas/API_Exception/properties/details/properties/maximum_length",
+        change: Change::Replace(r#"{"type":"integer"}"#),
+        why: "record.json types it as text, but crm-oas's own error examples give the length \
+              as a number (e.g. scoring_rules' INVALID_DATA: \"maximum_length\": 25)",
+    },
+    Erratum {
+        document: "zoho-crm-v8/users.json",
+        pointer: "/components/schemas/users/properties/time_zone",
+        change: Change::Replace(r#"{"type":"string","nullable":true}"#),
+        why: "users.json types time_zone as an object; Zoho's Get Users samples give the \
+              IANA name as text (\"Asia/Kolkata\"), and datetimes are in that zone \
+              (zoho-crm-api.md §3.2)",
+    },
+    Erratum {
+        document: "zoho-crm-v8/tags.json",
+        pointer: "",
+        change: Change::FreeMessages,
+        why: "as for record.json: the messages of tag results are free text",
+    },
+];
+
+/// One operation of a spec: method, path template and the responses it describes.
+struct Operation {
+    document: usize,
+    method: String,
+    /// The template as written, e.g. `/crm/v8/{module_api_name}/{id}`.
+    template: String,
+    /// `None` for a `{parameter}` segment.
+    segments: Vec<Option<String>>,
+    /// Status (`"200"`, `"default"`) → the response's JSON schema, if it gives one.
+    responses: BTreeMap<String, Option<Value>>,
+    /// Statuses whose answer may have an empty body ([`Change::EmptyBody`]).
+    empty_ok: Vec<String>,
+}
+
+/// The parsed specs with their errata applied.
+pub struct Specs {
+    names: Vec<&'static str>,
+    services: Vec<Service>,
+    roots: Vec<Value>,
+    operations: Vec<Operation>,
+}
+
+/// The vendored specs, parsed once.
+///
+/// # Panics
+/// If a vendored document is not JSON or an erratum points nowhere: both are fixed files of
+/// this crate, checked by its tests.
+pub fn specs() -> &'static Specs {
+    static SPECS: OnceLock<Specs> = OnceLock::new();
+    SPECS.get_or_init(|| {
+        let documents = DOCUMENTS
+            .iter()
+            .map(|(name, service, text)| {
+                let mut root: Value = serde_json::from_str(text)
+                    .unwrap_or_else(|e| panic!("specs/{name} is not JSON: {e}"));
+                for erratum in ERRATA.iter().filter(|e| e.document == *name) {
+                    if let Err(e) = erratum.apply(&mut root) {
+                        panic!("{name}: {e}");
+                    }
+                }
+                (*name, *service, root)
+            })
+            .collect();
+        Specs::from_documents(documents)
+    })
+}
+
+/// What one answer's check found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The answer matches the schema of `operation` (`"GET /crm/v8/{module_api_name} 200"`).
+    Valid { operation: String },
+    /// No operation or status of the specs describes the answer.
+    Undescribed { what: String },
+    /// The answer breaks its schema.
+    Invalid {
+        operation: String,
+        mismatches: Vec<String>,
+    },
+}
+
+impl Specs {
+    fn from_documents(documents: Vec<(&'static str, Service, Value)>) -> Specs {
+        let mut specs = Specs {
+            names: Vec::new(),
+            services: Vec::new(),
+            roots: Vec::new(),
+            operations: Vec::new(),
+        };
+        for (document, (name, service, root)) in documents.into_iter().enumerate() {
+            for (template, item) in root
+                .get("paths")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                for (method, op) in item.as_object().into_iter().flatten() {
+                    if method == "parameters" {
+                        continue;
+                    }
+                    let described = op.get("responses").and_then(Value::as_object);
+                    let responses = described
+                        .into_iter()
+                        .flatten()
+                        .map(|(status, resp)| (status.clone(), response_schema(&root, resp)))
+                        .collect();
+                    let empty_ok = described
+                        .into_iter()
+                        .flatten()
+                        .filter(|(_, resp)| resp.get(EMPTY_BODY) == Some(&Value::Bool(true)))
+                        .map(|(status, _)| status.clone())
+                        .collect();
+                    specs.operations.push(Operation {
+                        document,
+                        method: method.to_ascii_uppercase(),
+                        template: template.clone(),
+                        segments: template
+                            .split('/')
+                            .filter(|s| !s.is_empty())
+                            .map(|s| (!s.starts_with('{')).then(|| s.to_owned()))
+                            .collect(),
+                        responses,
+                        empty_ok,
+                    });
+                }
+            }
+            specs.names.push(name);
+            specs.services.push(service);
+            specs.roots.push(root);
+        }
+        specs
+    }
+
+    /// The schema a `$ref` of document `doc` points at, and its document. `None` for a
+    /// document that is not vendored.
+    fn resolve<'s>(&'s self, doc: usize, reference: &str) -> Option<(usize, &'s Value)> {
+        let (file, pointer) = reference.split_once('#').unwrap_or((reference, ""));
+        let target = if file.is_empty() {
+            doc
+        } else {
+            // Zoho refers to its other documents by URL: `…/v8.0/users.json#/components/…`.
+            let file_name = file.rsplit('/').next().unwrap_or(file);
+            let prefix = self.names[doc].split('/').next().unwrap_or("");
+            self.names
+                .iter()
+                .position(|n| *n == format!("{prefix}/{file_name}"))?
+        };
+        self.roots[target].pointer(pointer).map(|v| (target, v))
+    }
+
+    /// The operation of `service` that a request with this method and (undecoded) path hits.
+    fn operation(&self, service: Service, method: &str, path: &str) -> Option<&Operation> {
+        let mut segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        match service {
+            // COQL is described in crm-oas's coql.json, which is not vendored; without this it
+            // would pass for an insert into a module named "coql".
+            Service::Zoho if segments.get(2) == Some(&"coql") => return None,
+            Service::Zoho => {
+                // Every version is checked against v8.
+                if segments.first() == Some(&"crm")
+                    && segments.get(1).is_some_and(|v| v.starts_with('v'))
+                {
+                    segments[1] = "v8";
+                }
+            }
+            Service::Domino => {
+                // `/names.nsf/api/…` as if the database sat in a folder.
+                if segments.get(1) == Some(&"api")
+                    && segments
+                        .first()
+                        .is_some_and(|s| s.to_ascii_lowercase().ends_with(".nsf"))
+                {
+                    segments.insert(0, "_root");
+                }
+            }
+        }
+        self.operations
+            .iter()
+            .filter(|op| self.services[op.document] == service && op.method == method)
+            .filter(|op| {
+                op.segments.len() == segments.len()
+                    && op
+                        .segments
+                        .iter()
+                        .zip(&segments)
+                        .all(|(t, s)| t.as_deref().is_none_or(|t| t == *s))
+            })
+            // The most literal segments win; among equals, the first the spec declares
+            // (`{id}` before `{external_field_value}`, which share their answers).
+            .min_by_key(|op| std::cmp::Reverse(op.segments.iter().filter(|s| s.is_some()).count()))
+    }
+
+    /// Check one answer. `content_type` and `body` as sent; `method` after any override.
+    #[must_use]
+    pub fn check(
+        &self,
+        service: Service,
+        method: &str,
+        path: &str,
+        status: u16,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Outcome {
+        let Some(op) = self.operation(service, method, path) else {
+            return Outcome::Undescribed {
+                what: format!("{method} {path} (no operation in the specs)"),
+            };
+        };
+        let status_key = status.to_string();
+        let is_json = content_type.is_some_and(|t| t.contains("json"));
+        if service == Service::Domino && content_type.is_some_and(|t| t.starts_with("text/html")) {
+            // The server's own pages (the session login form, domino-api.md §4.3; HTTP error
+            // pages) answer for any path and are outside the DAS specs.
+            return Outcome::Undescribed {
+                what: format!("{} {} {status} (the server's HTML page)", op.method, op.template),
+            };
+        }
+        let (label, schema) = if let Some(schema) = op.responses.get(&status_key) {
+            (status_key, schema.clone())
+        } else if let Some(schema) = op.responses.get("default") {
+            ("default".to_owned(), schema.clone())
+        } else if !is_json {
+            return Outcome::Undescribed {
+                what: format!("{} {} {status}", op.method, op.template),
+            };
+        } else {
+            match self.fallback(service, op, status) {
+                Some((label, schema)) => (label, Some(schema)),
+                None => {
+                    return Outcome::Undescribed {
+                        what: format!("{} {} {status}", op.method, op.template),
+                    };
+                }
+            }
+        };
+        let operation = format!("{} {} {label}", op.method, op.template);
+        let Some(schema) = schema else {
+            // Described without a body schema (a DAS write's 201 or 200): nothing to contradict.
+            return Outcome::Valid { operation };
+        };
+        if body.is_empty() {
+            return if status == 204 || status == 304 || op.empty_ok.contains(&label) {
+                Outcome::Valid { operation }
+            } else {
+                Outcome::Invalid {
+                    operation,
+                    mismatches: vec!["empty body where the spec gives a schema".into()],
+                }
+            };
+        }
+        let value: Value = match serde_json::from_slice(body) {
+            Ok(v) if is_json => v,
+            Ok(_) | Err(_) => {
+                return Outcome::Invalid {
+                    operation,
+                    mismatches: vec![format!(
+                        "not a JSON body ({})",
+                        content_type.unwrap_or("no Content-Type")
+                    )],
+                };
+            }
+        };
+        let mut checker = Checker::new(self);
+        let mismatches: Vec<String> = match (service, value.get("data")) {
+            // A batch answer with failures (207 some, 400 all): each result is a success or
+            // an error, so each is checked alone against the operation's success and error
+            // answers.
+            (Service::Zoho, Some(Value::Array(items))) if status == 207 || status >= 400 => {
+                let success_schema = op
+                    .responses
+                    .iter()
+                    .find(|(s, schema)| s.starts_with('2') && schema.is_some())
+                    .and_then(|(_, schema)| schema.clone())
+                    .unwrap_or_else(|| schema.clone());
+                let error_schema = op
+                    .responses
+                    .iter()
+                    .find(|(s, schema)| s.starts_with('4') && schema.is_some())
+                    .and_then(|(_, schema)| schema.clone());
+                let mut out = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let alone = serde_json::json!({ "data": [item] });
+                    let as_success = checker.check(op.document, &success_schema, &alone);
+                    if as_success.is_empty() {
+                        continue;
+                    }
+                    let as_error = error_schema
+                        .as_ref()
+                        .map(|s| checker.check(op.document, s, &alone));
+                    if as_error.as_ref().is_some_and(Vec::is_empty) {
+                        continue;
+                    }
+                    out.extend(as_success.into_iter().map(|m| {
+                        format!("/data/{i}{}: {}", m.at.trim_start_matches("/data/0"), m.message)
+                    }));
+                }
+                out
+            }
+            _ => checker
+                .check(op.document, &schema, &value)
+                .into_iter()
+                .map(|m| format!("{}: {}", m.at, m.message))
+                .collect(),
+        };
+        if mismatches.is_empty() {
+            Outcome::Valid { operation }
+        } else {
+            Outcome::Invalid {
+                operation,
+                mismatches,
+            }
+        }
+    }
+
+    /// The schema an undescribed status of `op` is checked against (see the module doc).
+    fn fallback(&self, service: Service, op: &Operation, status: u16) -> Option<(String, Value)> {
+        let described = |prefix: char| {
+            op.responses
+                .iter()
+                .find(|(s, schema)| s.starts_with(prefix) && schema.is_some())
+                .and_then(|(s, schema)| Some((format!("{status} as {s}"), schema.clone()?)))
+        };
+        match service {
+            Service::Zoho if status < 400 => described('2'),
+            Service::Zoho => {
+                let common = self.names.iter().position(|n| *n == "zoho-crm-v8/common.json")?;
+                let schema = self.roots[common].pointer("/components/schemas/API_Exception")?;
+                Some((format!("{status} as API_Exception"), schema.clone()))
+            }
+            Service::Domino if status >= 400 => {
+                let calendar = self.names.iter().position(|n| *n == "domino-das/calendar.json")?;
+                let schema = self.roots[calendar].pointer("/definitions/errorResponse")?;
+                // The schema is used from `op`'s document: inline it.
+                Some((format!("{status} as errorResponse"), schema.clone()))
+            }
+            Service::Domino => None,
+        }
+    }
+}
+
+/// The JSON schema of a response object: OpenAPI 3 `content` (any JSON media type), Swagger
+/// `schema`, or a `$ref` to `components/responses`.
+fn response_schema(root: &Value, response: &Value) -> Option<Value> {
+    let response = match response.get("$ref").and_then(Value::as_str) {
+        Some(r) => root.pointer(r.trim_start_matches('#'))?,
+        None => response,
+    };
+    if let Some(schema) = response.get("schema") {
+        return Some(schema.clone());
+    }
+    response
+        .get("content")
+        .and_then(Value::as_object)?
+        .iter()
+        .find(|(media, _)| media.contains("json"))
+        .and_then(|(_, c)| c.get("schema").cloned())
+}
+
+/// What the middleware found since checking was turned on.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SpecReport {
+    /// `"METHOD template status"` → answers that matched.
+    pub checked: BTreeMap<String, u64>,
+    /// Answers no operation or status describes → how many.
+    pub undescribed: BTreeMap<String, u64>,
+    /// Answers that broke their schema (the first 100).
+    pub violations: Vec<SpecViolation>,
+}
+
+/// One answer that broke its schema.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SpecViolation {
+    /// The request, e.g. `GET /crm/v8/Contacts?fields=…`.
+    pub request: String,
+    /// The operation and status whose schema it broke.
+    pub operation: String,
+    /// Where and how.
+    pub mismatches: Vec<String>,
+}
+
+impl SpecReport {
+    /// Count one outcome.
+    pub fn record(&mut self, request: String, outcome: Outcome) {
+        match outcome {
+            Outcome::Valid { operation } => *self.checked.entry(operation).or_default() += 1,
+            Outcome::Undescribed { what } => *self.undescribed.entry(what).or_default() += 1,
+            Outcome::Invalid {
+                operation,
+                mismatches,
+            } => {
+                if self.violations.len() < 100 {
+                    self.violations.push(SpecViolation {
+                        request,
+                        operation,
+                        mismatches,
+                    });
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_document_parses_and_every_erratum_applies() {
+        let specs = specs();
+        assert_eq!(specs.roots.len(), DOCUMENTS.len());
+        assert!(specs.operations.len() > 50, "{}", specs.operations.len());
+        for erratum in ERRATA {
+            let doc = specs.names.iter().position(|n| *n == erratum.document);
+            let doc = doc.expect("erratum names a vendored document");
+            let part = specs.roots[doc].pointer(erratum.pointer);
+            assert!(part.is_some(), "{} points nowhere", erratum.pointer);
+            if let Change::Replace(schema) = erratum.change {
+                let applied: Value = serde_json::from_str(schema).expect("JSON");
+                assert_eq!(part, Some(&applied));
+            }
+        }
+    }
+
+    #[test]
+    fn literal_segments_beat_parameters_and_versions_map_to_v8() {
+        let specs = specs();
+        let op = |service, method, path| {
+            specs
+                .operation(service, method, path)
+                .map(|o| o.template.as_str())
+        };
+        assert_eq!(
+            op(Service::Zoho, "GET", "/crm/v2/Contacts/deleted"),
+            Some("/crm/v8/{module_api_name}/deleted")
+        );
+        assert_eq!(
+            op(Service::Zoho, "GET", "/crm/v8/Contacts/4150868000000224005"),
+            Some("/crm/v8/{module_api_name}/{id}")
+        );
+        assert_eq!(
+            op(Service::Domino, "GET", "/names.nsf/api/data/collections"),
+            Some("/{folder}/{database}/api/data/collections")
+        );
+        assert_eq!(op(Service::Zoho, "POST", "/oauth/v2/token"), None);
+    }
+
+    #[test]
+    fn zoho_errors_without_a_schema_of_their_own_use_the_common_error_object() {
+        let specs = specs();
+        let body = br#"{"code":"INVALID_TOKEN","details":{},"message":"invalid oauth token","status":"error"}"#;
+        let outcome = specs.check(
+            Service::Zoho,
+            "GET",
+            "/crm/v8/Contacts",
+            401,
+            Some("application/json;charset=UTF-8"),
+            body,
+        );
+        assert_eq!(
+            outcome,
+            Outcome::Valid {
+                operation: "GET /crm/v8/{module_api_name} 401 as API_Exception".into()
+            }
+        );
+        let wrong = br#"{"data":[{"id":4150868000000224005}],"info":{"more_records":"no"}}"#;
+        let Outcome::Invalid { mismatches, .. } = specs.check(
+            Service::Zoho,
+            "GET",
+            "/crm/v8/Contacts",
+            200,
+            Some("application/json"),
+            wrong,
+        ) else {
+            panic!("a number id and a text more_records must not pass");
+        };
+        assert!(
+            mismatches.iter().any(|m| m.contains("/info/more_records")),
+            "{mismatches:?}"
+        );
+    }
+
+    #[test]
+    fn domino_errors_use_the_shared_error_body() {
+        let specs = specs();
+        let body = br#"{"code":404,"text":"Not Found","message":"Invalid universal id","type":"text","data":"x"}"#;
+        let outcome = specs.check(
+            Service::Domino,
+            "GET",
+            "/mail/demo.nsf/api/data/documents/unid/XYZ",
+            404,
+            Some("application/json"),
+            body,
+        );
+        assert!(matches!(outcome, Outcome::Valid { .. }), "{outcome:?}");
+        let bad = br#"{"code":"404","text":"Not Found"}"#;
+        let outcome = specs.check(
+            Service::Domino,
+            "GET",
+            "/mail/demo.nsf/api/data/collections/name/x",
+            403,
+            Some("application/json"),
+            bad,
+        );
+        assert!(matches!(outcome, Outcome::Invalid { .. }), "{outcome:?}");
+    }
+}
