@@ -597,7 +597,7 @@ async fn the_widget_does_every_step_of_the_seed_in_chromium() -> Result<()> {
         manage_users(&s).await.context("manage users")?;
         non_admin(&s, &demo).await.context("non-admin")?;
         uninstall(&s, &demo).await.context("uninstall")?;
-        Ok::<(), anyhow::Error>(())
+        demo.assert_spec_faithful().await
     }
     .await;
     if steps.is_err() {

@@ -60,14 +60,45 @@ impl Demo {
         }
         // Keep reading stdout so the demo never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Ok(Self {
+        let demo = Self {
             _child: child,
             _dir: dir,
             base,
             domino,
             zoho,
             http: reqwest::Client::new(),
-        })
+        };
+        // Every answer the widget gets through the proxy is checked against the vendor specs.
+        for sim in [&demo.domino, &demo.zoho] {
+            let r = demo
+                .http
+                .post(format!("{sim}/_sim/spec"))
+                .json(&serde_json::json!({"enabled": true}))
+                .send()
+                .await?;
+            if !r.status().is_success() {
+                bail!("{sim}/_sim/spec: {}", r.text().await?);
+            }
+        }
+        Ok(demo)
+    }
+
+    /// Fails if any answer the simulators gave broke its vendor spec.
+    pub async fn assert_spec_faithful(&self) -> Result<()> {
+        for sim in [&self.domino, &self.zoho] {
+            let report: Value = self
+                .http
+                .get(format!("{sim}/_sim/spec"))
+                .send()
+                .await?
+                .json()
+                .await?;
+            let violations = &report["violations"];
+            if violations.as_array().is_none_or(|v| !v.is_empty()) {
+                bail!("answers that break the vendor specs at {sim}: {violations:#}");
+            }
+        }
+        Ok(())
     }
 
     /// The Domino simulator's dump.

@@ -12,7 +12,7 @@ use crate::engine_faults::{Harness, Rng};
 use crate::world::{World, s};
 
 /// Creates the same data in a world (through the real APIs).
-async fn populate(w: &World) {
+pub(crate) async fn populate(w: &World) {
     w.notes_create(json!({"FirstName": "Ada", "LastName": "Alder", "MailAddress": "ada@x.example", "JobTitle": "CFO"})).await;
     w.notes_create(json!({"FirstName": "Bo", "LastName": "Birch", "MailAddress": "bo@x.example", "OfficePhoneNumber": "1"})).await;
     w.crm_create(json!({"First_Name": "Bo", "Last_Name": "Birch", "Email": "BO@x.example", "Phone": "2", "Title": "Buyer"})).await;

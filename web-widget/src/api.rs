@@ -34,6 +34,12 @@ impl std::fmt::Display for ApiError {
 }
 
 impl ApiError {
+    /// The host did not answer (no connection, or a gateway in front of it said it is down).
+    #[must_use]
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self.status, 0 | 502 | 503 | 504)
+    }
+
     fn network(e: &impl std::fmt::Display) -> Self {
         Self {
             status: 0,

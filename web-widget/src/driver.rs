@@ -314,6 +314,13 @@ pub async fn run(
     cancel: Rc<Cell<bool>>,
     on_progress: impl Fn(Vec<ModuleProgress>),
 ) -> Result<RunEnd, ApiError> {
+    // A lease an earlier run could not give back (the host was unreachable when it ended)
+    // would refuse this run until it expired: give it back first.
+    if let Some(stale) = UNRELEASED_LEASE.take()
+        && release(&stale).await.is_err()
+    {
+        UNRELEASED_LEASE.set(Some(stale));
+    }
     let lease: Lease = api::call(Method::Post, "/api/sync/lease", None, &[]).await?;
     let mut run = Run {
         lease: lease.lease,
@@ -346,12 +353,30 @@ pub async fn run(
     }
     .await;
     let lease = run.lease.clone();
-    let _: Result<Value, ApiError> = api::call(
+    if release(&lease).await.is_err() {
+        UNRELEASED_LEASE.set(Some(lease));
+    }
+    result
+}
+
+thread_local! {
+    /// The lease of a run that ended while the host could not be reached.
+    static UNRELEASED_LEASE: std::cell::RefCell<Option<String>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Gives the lease back. An answer from the host, even a refusal (the lease expired or is
+/// another run's now), settles it; only an unreachable host is an error worth retrying.
+async fn release(lease: &str) -> Result<(), ApiError> {
+    match api::call::<Value>(
         Method::Delete,
         "/api/sync/lease",
         None,
-        &[("X-Sync-Lease", &lease)],
+        &[("X-Sync-Lease", lease)],
     )
-    .await;
-    result
+    .await
+    {
+        Err(e) if e.is_unreachable() => Err(e),
+        _ => Ok(()),
+    }
 }

@@ -17,6 +17,7 @@
 //! | `GET`/`DELETE /_sim/calls` | the call log `{"calls":[{"method","path","query","status"}]}` in order (`query` only when present; status 0 = dropped by a fault) |
 //! | `GET`/`POST`/`DELETE /_sim/faults` | fault rules `{"rules":[{"kind":"status","status":503,"method":"GET","path_prefix":"/crm/","every":2,"times":3}]}`; kinds `status`, `delay` (`ms`, `after`), `drop`, `truncate`, `expire_token`; `percent` fires a rule by chance, from a generator seeded by the body's `seed` (default 1) |
 //! | `GET`/`POST /_sim/clock` `{"advance_secs":3600}` | move the simulators' clock (token and page-token expiry, timestamps) |
+//! | `GET`/`POST`/`DELETE /_sim/spec` `{"enabled":true}` | check every answer against the vendors' OpenAPI specs ([`spec`]); GET reports `checked`, `undescribed` and `violations`; DELETE empties the report |
 //!
 //! ## Choices
 //!
@@ -435,7 +436,14 @@ impl Simulators {
             .into_iter()
             .flatten()
             .flat_map(|r| r.violations)
-            .map(|v| format!("{} → {}: {}", v.request, v.operation, v.mismatches.join("; ")))
+            .map(|v| {
+                format!(
+                    "{} → {}: {}",
+                    v.request,
+                    v.operation,
+                    v.mismatches.join("; ")
+                )
+            })
             .collect()
     }
 

@@ -406,3 +406,47 @@ async fn faults_truncate_delay_after_and_seeded_percent() {
     assert_eq!(faults["seed"], 3);
     s.shutdown().await;
 }
+
+/// `/_sim/spec`: the check is turned off and on, counts the answers it checked by operation
+/// and status, lists what the specs do not describe, and empties on DELETE.
+#[tokio::test]
+async fn spec_check_control_route() {
+    let s = sims(Seed::Demo).await;
+    let z = &s.zoho_url;
+    let off = control(z, "/_sim/spec", json!({"enabled": false})).await;
+    assert_eq!(json(off).await, json!({"enabled": false}));
+    let on = json(control(z, "/_sim/spec", json!({"enabled": true})).await).await;
+    assert_eq!(on["enabled"], true);
+    assert_eq!(on["checked"], json!({}));
+
+    let t = token(z, "demo-refresh").await;
+    let resp = http()
+        .get(format!("{z}/crm/v8/Contacts?fields=Last_Name&per_page=2"))
+        .header("authorization", auth(&t))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let report = json(http().get(format!("{z}/_sim/spec")).send().await.unwrap()).await;
+    assert_eq!(report["checked"]["GET /crm/v8/{module_api_name} 200"], 1);
+    assert_eq!(
+        report["undescribed"]["POST /oauth/v2/token (no operation in the specs)"],
+        1
+    );
+    assert_eq!(report["violations"], json!([]));
+
+    let cleared = http()
+        .delete(format!("{z}/_sim/spec"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cleared.status(), StatusCode::NO_CONTENT);
+    let report = json(http().get(format!("{z}/_sim/spec")).send().await.unwrap()).await;
+    assert_eq!(
+        (report["enabled"].clone(), report["checked"].clone()),
+        (json!(true), json!({}))
+    );
+    let bad = control(z, "/_sim/spec", json!({"on": 1})).await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    s.shutdown().await;
+}

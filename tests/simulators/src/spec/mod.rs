@@ -442,7 +442,10 @@ impl Specs {
             // The server's own pages (the session login form, domino-api.md §4.3; HTTP error
             // pages) answer for any path and are outside the DAS specs.
             return Outcome::Undescribed {
-                what: format!("{} {} {status} (the server's HTML page)", op.method, op.template),
+                what: format!(
+                    "{} {} {status} (the server's HTML page)",
+                    op.method, op.template
+                ),
             };
         }
         let (label, schema) = if let Some(schema) = op.responses.get(&status_key) {
@@ -521,7 +524,11 @@ impl Specs {
                         continue;
                     }
                     out.extend(as_success.into_iter().map(|m| {
-                        format!("/data/{i}{}: {}", m.at.trim_start_matches("/data/0"), m.message)
+                        format!(
+                            "/data/{i}{}: {}",
+                            m.at.trim_start_matches("/data/0"),
+                            m.message
+                        )
                     }));
                 }
                 out
@@ -553,12 +560,18 @@ impl Specs {
         match service {
             Service::Zoho if status < 400 => described('2'),
             Service::Zoho => {
-                let common = self.names.iter().position(|n| *n == "zoho-crm-v8/common.json")?;
+                let common = self
+                    .names
+                    .iter()
+                    .position(|n| *n == "zoho-crm-v8/common.json")?;
                 let schema = self.roots[common].pointer("/components/schemas/API_Exception")?;
                 Some((format!("{status} as API_Exception"), schema.clone()))
             }
             Service::Domino if status >= 400 => {
-                let calendar = self.names.iter().position(|n| *n == "domino-das/calendar.json")?;
+                let calendar = self
+                    .names
+                    .iter()
+                    .position(|n| *n == "domino-das/calendar.json")?;
                 let schema = self.roots[calendar].pointer("/definitions/errorResponse")?;
                 // The schema is used from `op`'s document: inline it.
                 Some((format!("{status} as errorResponse"), schema.clone()))

@@ -88,7 +88,11 @@ impl<'a> Checker<'a> {
         if let Some(expected) = schema.get("type").and_then(Value::as_str)
             && !type_matches(expected, value)
         {
-            mismatch(out, at, format!("expected {expected}, found {}", kind(value)));
+            mismatch(
+                out,
+                at,
+                format!("expected {expected}, found {}", kind(value)),
+            );
             return;
         }
         if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
@@ -97,7 +101,12 @@ impl<'a> Checker<'a> {
             mismatch(out, at, format!("{value} is not one of the listed values"));
         }
         for key in ["allOf"] {
-            for branch in schema.get(key).and_then(Value::as_array).into_iter().flatten() {
+            for branch in schema
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 self.walk(doc, branch, value, at, out, depth + 1);
             }
         }
@@ -143,12 +152,20 @@ impl<'a> Checker<'a> {
                 if let Some(max) = schema.get("maxItems").and_then(Value::as_u64)
                     && items.len() as u64 > max
                 {
-                    mismatch(out, at, format!("{} items, at most {max} allowed", items.len()));
+                    mismatch(
+                        out,
+                        at,
+                        format!("{} items, at most {max} allowed", items.len()),
+                    );
                 }
                 if let Some(min) = schema.get("minItems").and_then(Value::as_u64)
                     && (items.len() as u64) < min
                 {
-                    mismatch(out, at, format!("{} items, at least {min} needed", items.len()));
+                    mismatch(
+                        out,
+                        at,
+                        format!("{} items, at least {min} needed", items.len()),
+                    );
                 }
                 if let Some(item_schema) = schema.get("items") {
                     for (i, item) in items.iter().enumerate() {
@@ -165,12 +182,20 @@ impl<'a> Checker<'a> {
                 if let Some(max) = schema.get("maxLength").and_then(Value::as_u64)
                     && chars > max
                 {
-                    mismatch(out, at, format!("{chars} characters, at most {max} allowed"));
+                    mismatch(
+                        out,
+                        at,
+                        format!("{chars} characters, at most {max} allowed"),
+                    );
                 }
                 if let Some(min) = schema.get("minLength").and_then(Value::as_u64)
                     && chars < min
                 {
-                    mismatch(out, at, format!("{chars} characters, at least {min} needed"));
+                    mismatch(
+                        out,
+                        at,
+                        format!("{chars} characters, at least {min} needed"),
+                    );
                 }
                 if let Some(format) = schema.get("format").and_then(Value::as_str)
                     && !string_format_matches(format, s)
@@ -222,7 +247,11 @@ impl<'a> Checker<'a> {
             }
             if vacuous {
                 found.push(Mismatch {
-                    at: if at.is_empty() { "/".into() } else { at.clone() },
+                    at: if at.is_empty() {
+                        "/".into()
+                    } else {
+                        at.clone()
+                    },
                     message: "has none of the properties of this alternative".into(),
                 });
             }
