@@ -843,7 +843,8 @@ async fn zoho_3_4_participants_limit_and_shape() {
     assert_eq!(b["data"][2]["code"], "INVALID_DATA");
 }
 
-/// zoho-crm-api.md §3.4: `Remind_At` takes the v7 array form and the v2 datetime string.
+/// zoho-crm-api.md §3.4: `Remind_At` takes the v7 array form and the v2 datetime string;
+/// §3.3: a task's `Remind_At` takes the `{"ALARM":"ACTION=…;TRIGGER=…;TRIGGER_TIME=…"}` form.
 #[tokio::test]
 async fn zoho_3_4_remind_at_forms() {
     let s = sims(Seed::Empty).await;
@@ -872,6 +873,25 @@ async fn zoho_3_4_remind_at_forms() {
         got["data"][0]["Remind_At"],
         json!([{"unit":30,"period":"minutes"}])
     );
+
+    // §3.3: a task's reminder in the v7 `{"ALARM"}` form is kept as given.
+    let alarm = json!({"ALARM":"ACTION=EMAIL;TRIGGER=-P1D;TRIGGER_TIME=22:52"});
+    let resp = zpost(
+        z,
+        &t,
+        "/Tasks",
+        json!({"data":[{"Subject":"Call back","Due_Date":"2030-02-01","Remind_At":alarm}]}),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let id = json(resp).await["data"][0]["details"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let got = json(zget(z, &t, &format!("/Tasks/{id}")).await).await;
+    assert_eq!(got["data"][0]["Remind_At"], alarm);
+    let listed = json(zget(z, &t, "/Tasks?fields=Subject,Remind_At").await).await;
+    assert_eq!(listed["data"][0]["Remind_At"], alarm);
 }
 
 /// zoho-crm-api.md §3.4: `POST /Events/{id}/actions/cancel` works once for an event with
@@ -970,7 +990,8 @@ async fn zoho_1_7_upsert_contacts() {
 }
 
 /// zoho-crm-api.md §3.5: with `X-EXTERNAL: {Module}.{Field}` GET, PUT and DELETE address a
-/// record by its external value; unknown value → 204 on GET.
+/// record by its external value, and so do the list's `ids=` ("`GET /Contacts?ids=ext1,ext2`");
+/// unknown value → 204 on GET.
 #[tokio::test]
 async fn zoho_3_5_external_id_get_put_delete() {
     let s = sims(Seed::Empty).await;
@@ -1020,6 +1041,52 @@ async fn zoho_3_5_external_id_get_put_delete() {
             .send()
             .await
             .unwrap()
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    // `GET /Contacts?ids=ext1,ext2` looks the list's ids up by external value too.
+    let other = json(
+        zpost(
+            z,
+            &t,
+            "/Contacts",
+            json!({"data":[{"Last_Name":"Ext2","Ext_Sync_Id":"abc-2"}]}),
+        )
+        .await,
+    )
+    .await["data"][0]["details"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let listed = json(
+        ext(
+            reqwest::Method::GET,
+            "/Contacts?fields=Last_Name,Ext_Sync_Id&ids=abc-1,abc-2,nope",
+        )
+        .send()
+        .await
+        .unwrap(),
+    )
+    .await;
+    let mut found: Vec<(&str, &str)> = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap(),
+                r["Ext_Sync_Id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    found.sort_unstable();
+    let mut want = vec![(id.as_str(), "abc-1"), (other.as_str(), "abc-2")];
+    want.sort_unstable();
+    assert_eq!(found, want);
+    // Without the header the same values are not record ids.
+    assert_eq!(
+        zget(z, &t, "/Contacts?fields=Last_Name&ids=abc-1")
+            .await
             .status(),
         StatusCode::NO_CONTENT
     );
