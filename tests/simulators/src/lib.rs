@@ -49,7 +49,12 @@
 //!   on resortable columns (`$17`, `MailAddress`, `CompanyName`, `DueDateTime`, `Subject`) and is
 //!   ignored otherwise; `keys` matches the first sorted column, prefix and case-insensitive.
 //! - Writes: `null` stores an empty text value; booleans are stored as text "true"/"false"; a
-//!   value object of an unknown `type` is 400 with a message naming it. Plain strings become
+//!   value object of a `type` other than `datetime`, `richtext` and `multipart` (the §1.6
+//!   write rules) is 400 with a message naming it, `names` included (`/_sim/dump` and
+//!   `/_sim/load` alone use `{"type":"names"}`, to keep names items). `{"type":"richtext"}` is
+//!   stored as the §1.6 example reads back: a multipart/alternative part, text/plain (the HTML
+//!   with its tags dropped, or the text given) and text/html (the HTML given, or the text
+//!   escaped). Plain strings become
 //!   date/time items only for fields the standard forms declare as dates (Task: DueDateTime,
 //!   DueDate, StartDateTime, StartDate, CompletedDateTime, CalendarDateTime; Person: Birthday,
 //!   Anniversary; Memo: PostedDate, DeliveredDate). An existing item keeps its name casing when
