@@ -448,6 +448,59 @@ async fn cal_2_3_event_json_shapes() {
     );
 }
 
+/// domino-api.md §2.3: `class` `confidential` round-trips (single GET and list rows), and
+/// is treated like private ("treat both as private"): the backing document is marked
+/// `OrgConfidential` "1" as for `private` (§3.3), and not for `public`.
+#[tokio::test]
+async fn cal_2_3_confidential_class_is_private() {
+    let s = sims(Seed::Empty).await;
+    let d = &s.domino_url;
+    let mut uids = Vec::new();
+    for (summary, class) in [
+        ("Secret", "CONFIDENTIAL"),
+        ("Hidden", "private"),
+        ("Open", "public"),
+    ] {
+        let (uid, created) = create_event(
+            d,
+            json!({"events":[{"summary":summary,"class":class,
+                "start":{"date":"2030-01-10","time":"09:00:00","utc":true},
+                "end":{"date":"2030-01-10","time":"10:00:00","utc":true}}]}),
+        )
+        .await;
+        assert_eq!(created["events"][0]["class"], class.to_lowercase());
+        uids.push(uid);
+    }
+    let ev = json(cal_get(d, &format!("{CAL}/events/{}", uids[0])).await).await;
+    assert_eq!(ev["events"][0]["class"], "confidential");
+    let list =
+        json(cal_get(d, &window("2030-01-10T00:00:00Z", "2030-01-11T00:00:00Z")).await).await;
+    let class_of = |summary: &str| {
+        list["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["summary"] == summary)
+            .map(|e| e["class"].clone())
+    };
+    assert_eq!(class_of("Secret"), Some(json!("confidential")));
+    assert_eq!(class_of("Hidden"), Some(json!("private")));
+
+    let docs = json(cal_get(d, "/mail/demo.nsf/api/data/documents").await).await;
+    let mut marks = std::collections::BTreeMap::new();
+    for entry in docs.as_array().unwrap() {
+        let href = entry["@href"].as_str().unwrap();
+        let doc = json(cal_get(d, href).await).await;
+        marks.insert(
+            doc["Subject"].as_str().unwrap().to_owned(),
+            doc["OrgConfidential"].clone(),
+        );
+    }
+    assert_eq!(marks["Secret"], "1");
+    assert_eq!(marks["Hidden"], "1");
+    assert_eq!(marks["Open"], "");
+}
+
 /// domino-api.md §2.1/§2.4: PUT → 200 + updated event (sequence bumped on a time change);
 /// DELETE → 200 and the event is gone (404 afterwards).
 #[tokio::test]
