@@ -55,11 +55,11 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::Seed;
-use crate::spec::Service;
 use crate::common::{
     CallRecord, FaultRule, SimCore, SimHost, control_routes, json_body, lock, percent_decode,
     query_pairs, request_origin, sim_middleware,
 };
+use crate::spec::Service;
 use model::{DominoServer, DominoUser};
 
 /// Shared state of the Domino simulator. Cheap to clone.

@@ -52,11 +52,11 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::Seed;
-use crate::spec::Service;
 use crate::common::{
     CallRecord, FaultRule, SimCore, SimHost, control_routes, json_body, lock, percent_decode,
     query_pairs, sim_middleware,
 };
+use crate::spec::Service;
 use model::ZohoData;
 
 /// Shared state of the Zoho CRM simulator. Cheap to clone.
