@@ -50,7 +50,12 @@
 //!   on resortable columns (`$17`, `MailAddress`, `CompanyName`, `DueDateTime`, `Subject`) and is
 //!   ignored otherwise; `keys` matches the first sorted column, prefix and case-insensitive.
 //! - Writes: `null` stores an empty text value; booleans are stored as text "true"/"false"; a
-//!   value object of an unknown `type` is 400 with a message naming it. Plain strings become
+//!   value object of a `type` other than `datetime`, `richtext` and `multipart` (the §1.6
+//!   write rules) is 400 with a message naming it, `names` included (`/_sim/dump` and
+//!   `/_sim/load` alone use `{"type":"names"}`, to keep names items). `{"type":"richtext"}` is
+//!   stored as the §1.6 example reads back: a multipart/alternative part, text/plain (the HTML
+//!   with its tags dropped, or the text given) and text/html (the HTML given, or the text
+//!   escaped). Plain strings become
 //!   date/time items only for fields the standard forms declare as dates (Task: DueDateTime,
 //!   DueDate, StartDateTime, StartDate, CompletedDateTime, CalendarDateTime; Person: Birthday,
 //!   Anniversary; Memo: PostedDate, DeliveredDate). An existing item keeps its name casing when
@@ -142,8 +147,9 @@
 //!   api". Contacts (system field Email) and Accounts (Account_Name) match case-insensitively in
 //!   `duplicate_check_fields` order (default: system field, then unique/external fields); a name
 //!   that is not allowed → 400 `INVALID_DATA` with `details.api_name` `duplicate_check_fields`.
-//!   All-ok → 200, mixed 207, all failed 400. `duplicate_field` is left out on inserts (the OAS
-//!   types it as a non-nullable string).
+//!   All-ok → 200, mixed 207, all failed 400. `If-Unmodified-Since` is honoured for matched
+//!   records as on update (§1.6 "also on upsert"): all refused → 412. `duplicate_field` is
+//!   left out on inserts (the OAS types it as a non-nullable string).
 //! - Search: text fields' `equals` behaves like contains (case-insensitive); email/phone/number/
 //!   date/datetime/boolean/lookup compare exactly; `phone=` compares digits only; `word=` looks
 //!   in text, email, phone, picklist and website fields. Results sorted by id descending.
@@ -192,8 +198,9 @@
 //!   `details.limit` 100. A body that is not a JSON object → 400 `INVALID_DATA` "body" with
 //!   `details.expected_data_type` `jsonobject`; a missing or empty `data` array → 400
 //!   `REQUIRED_PARAM_MISSING` with `details.param_name` `data`. Unknown fields, `$`-keys and
-//!   read-only fields are ignored. Picklists accept new values. `Account_Name` accepts
-//!   `{"id"}` (must exist) or `{"name"}` (found case-insensitively, created when missing).
+//!   read-only fields are ignored. Picklists accept new values. `Account_Name` accepts only
+//!   `{"id"}` of an existing account (§3.2 "Lookup `{"id"}` in"); `{"name"}` alone or an
+//!   unknown id → `INVALID_DATA` on `Account_Name`, and nothing is created.
 //!   Owner must be a user id. `Tag` accepts `[{"name"}|{"id"}]` and replaces the record's tags.
 //!   Setting a Task's Status to "Completed" sets `Closed_Time`.
 //! - Field lengths are the real standard lengths (First_Name 40, Last_Name 80, Email 100, Title
@@ -203,8 +210,11 @@
 //!   case-insensitively; a batch sees the records inserted earlier in the same batch.
 //! - Per-record errors keep the order of the input. Update of an unknown or deleted id →
 //!   `INVALID_DATA` "the id given seems to be invalid" with `details.id`; delete of a deleted id →
-//!   `INVALID_DATA` "record not deleted"; a non-numeric id → `INVALID_DATA` "the id given seems
-//!   to be invalid". All failed with `ALREADY_MODIFIED` (`If-Unmodified-Since`) → 412.
+//!   `INVALID_DATA` "record not deleted"; delete of a malformed (non-numeric) id without
+//!   `X-EXTERNAL` → `UNABLE_TO_PARSE_DATA_TYPE` (§1.8) with `details.id` and the message Zoho
+//!   gives that code, "either the request body or parameters is in wrong format"; update of a
+//!   non-numeric id → `INVALID_DATA` "the id given seems to be invalid" (§1.6 "bad id"). All
+//!   failed with `ALREADY_MODIFIED` (`If-Unmodified-Since`, update or upsert) → 412.
 //! - Deleted records go to the recycle bin; `/deleted` shows them for 60 days.
 //! - Every user sees and may change every record (org-wide public sharing); only field creation
 //!   is restricted to the admin.

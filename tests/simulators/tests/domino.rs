@@ -584,12 +584,41 @@ async fn s1_6_patch_put_and_preconditions() {
     s.shutdown().await;
 }
 
-/// §1.6 and §1.7: DELETE → 200; unknown UNID → 404 exception JSON.
+/// §1.6 and §1.7: DELETE with a stale `If-Unmodified-Since` → 412 with an empty body (and
+/// nothing deleted); DELETE → 200; unknown UNID → 404 exception JSON.
 #[tokio::test]
 async fn s1_6_delete_and_unknown_unid() {
     let s = sims(Seed::Empty).await;
     let d = &s.domino_url;
     let unid = create_person(d, json!({ "LastName": "Gone" })).await;
+    let stamp = header(
+        &get(d, &format!("{DOCS}/unid/{unid}")).await,
+        "last-modified",
+    )
+    .unwrap();
+    control(d, "/_sim/clock", json!({ "advance_secs": 5 })).await;
+    let resp = http()
+        .patch(format!("{d}{DOCS}/unid/{unid}"))
+        .basic_auth("demo", Some("demo"))
+        .json(&json!({ "JobTitle": "Changed" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = http()
+        .delete(format!("{d}{DOCS}/unid/{unid}"))
+        .basic_auth("demo", Some("demo"))
+        .header("if-unmodified-since", &stamp)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::PRECONDITION_FAILED);
+    assert!(resp.text().await.unwrap().is_empty());
+    assert_eq!(
+        get(d, &format!("{DOCS}/unid/{unid}")).await.status(),
+        StatusCode::OK,
+        "not deleted"
+    );
     let resp = http()
         .delete(format!("{d}{DOCS}/unid/{unid}"))
         .basic_auth("demo", Some("demo"))
@@ -608,6 +637,255 @@ async fn s1_6_delete_and_unknown_unid() {
     assert_eq!(body["text"], "Not Found");
     assert_eq!(body["type"], "text");
     assert!(body["data"].as_str().unwrap().contains("NotesException"));
+    s.shutdown().await;
+}
+
+/// §1.6 value encoding over HTTP: date-only → `"2019-03-02"`, time-only → `"11:30:15"`,
+/// with `strongtype=true` both `{"data":…,"type":"datetime"}`; rich text written as
+/// `{"type":"richtext"}` reads back (default `multipart=true`) as the §1.6 example's
+/// multipart/alternative with text/plain and text/html parts, and with `multipart=false` as
+/// `{"type":"richtext","contentType":"text/html","data":…}`; names items read as canonical
+/// strings, typed or not. The §1.6 write rules know no `names` type: such a write is 400.
+#[tokio::test]
+async fn s1_6_item_types_round_trip() {
+    let s = sims(Seed::Empty).await;
+    let d = &s.domino_url;
+    let resp = http()
+        .post(format!("{d}{DOCS}?form=Task"))
+        .basic_auth("demo", Some("demo"))
+        .json(&json!({
+            "Subject": "Types",
+            "DueDate": "2019-03-04",
+            "StartDate": { "type": "datetime", "data": "2019-03-02" },
+            "AlarmTime": { "type": "datetime", "data": "11:30:15" },
+            "Body": { "type": "richtext", "contentType": "text/html", "data": "<p><b>Hello</b> &amp; bye</p>" }
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let location = header(&resp, "location").unwrap();
+
+    let doc = json(get(&location, "").await).await;
+    assert_eq!(doc["DueDate"], "2019-03-04");
+    assert_eq!(doc["StartDate"], "2019-03-02");
+    assert_eq!(doc["AlarmTime"], "11:30:15");
+    assert_eq!(doc["Body"]["type"], "multipart");
+    let parts = doc["Body"]["content"].as_array().unwrap();
+    assert_eq!(parts.len(), 3, "{parts:?}");
+    let alternative = parts[0]["contentType"].as_str().unwrap();
+    assert!(
+        alternative.starts_with("multipart/alternative; boundary=\""),
+        "{alternative}"
+    );
+    let boundary = parts[0]["boundary"].as_str().unwrap();
+    assert!(
+        alternative.contains(boundary.trim_start_matches("--")),
+        "{boundary}"
+    );
+    assert_eq!(parts[1]["contentType"], "text/plain; charset=\"UTF-8\"");
+    assert_eq!(parts[1]["contentTransferEncoding"], "7bit");
+    assert_eq!(parts[1]["data"], "Hello & bye");
+    assert_eq!(parts[2]["contentType"], "text/html; charset=\"UTF-8\"");
+    assert_eq!(parts[2]["data"], "<p><b>Hello</b> &amp; bye</p>");
+
+    let typed = json(get(&location, "?strongtype=true").await).await;
+    assert_eq!(
+        typed["DueDate"],
+        json!({ "data": "2019-03-04", "type": "datetime" })
+    );
+    assert_eq!(
+        typed["StartDate"],
+        json!({ "data": "2019-03-02", "type": "datetime" })
+    );
+    assert_eq!(
+        typed["AlarmTime"],
+        json!({ "data": "11:30:15", "type": "datetime" })
+    );
+    assert_eq!(typed["Body"], doc["Body"]);
+
+    let html = json(get(&location, "?multipart=false").await).await;
+    assert_eq!(
+        html["Body"],
+        json!({ "type": "richtext", "contentType": "text/html", "data": "<p><b>Hello</b> &amp; bye</p>" })
+    );
+    assert_eq!(html["StartDate"], "2019-03-02");
+    let both = json(get(&location, "?multipart=false&strongtype=true").await).await;
+    assert_eq!(both["Body"], html["Body"]);
+    assert_eq!(both["AlarmTime"], typed["AlarmTime"]);
+
+    // Names: the user's Person document in the directory holds names items.
+    let people = json(get(d, "/names.nsf/api/data/collections/name/People").await).await;
+    let me = people
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["InternetAddress"] == "demo@example.com")
+        .expect("demo's Person document");
+    let href = me["@link"]["href"].as_str().unwrap();
+    for query in ["", "?strongtype=true"] {
+        let person = json(get(d, &format!("{href}{query}")).await).await;
+        assert_eq!(person["FullName"], json!(["CN=demo/O=SimOrg", "demo"]));
+        assert_eq!(person["MailServer"], "CN=sim/O=SimOrg");
+    }
+
+    let resp = http()
+        .patch(&location)
+        .basic_auth("demo", Some("demo"))
+        .json(&json!({ "AssignedTo": { "type": "names", "data": "CN=demo/O=SimOrg" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body = json(resp).await;
+    assert_eq!(body["code"], 400);
+    assert!(
+        body["message"].as_str().unwrap().contains("names"),
+        "{body}"
+    );
+    assert!(
+        json(get(&location, "").await)
+            .await
+            .get("AssignedTo")
+            .is_none()
+    );
+    s.shutdown().await;
+}
+
+/// §1.6 / §6.2 #5: "GET document marks it read by default (`markread=false` to avoid)"; the
+/// view entry then carries `@read: true` (§1.4: "`@read` appears only when true").
+#[tokio::test]
+async fn s1_6_markread_marks_the_view_entry_read() {
+    let s = sims(Seed::Empty).await;
+    let d = &s.domino_url;
+    let unid = create_person(d, json!({ "FirstName": "Read", "LastName": "Me" })).await;
+    let entry = || async {
+        let entries = json(get(d, CONTACTS).await).await;
+        entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["@unid"] == unid.as_str())
+            .cloned()
+            .expect("the entry")
+    };
+    assert!(entry().await.get("@read").is_none());
+    let resp = get(d, &format!("{DOCS}/unid/{unid}?markread=false")).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(entry().await.get("@read").is_none(), "markread=false");
+    let resp = get(d, &format!("{DOCS}/unid/{unid}")).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(entry().await["@read"], true, "default markread=true");
+    s.shutdown().await;
+}
+
+/// §1.2: `GET /api/data` lists the databases the user may open, each item shaped like the
+/// §1.2 example; with a database in the path it is 400 "URI path must not include a
+/// database."; §1.1: `/{db}/api` is 404 "Database context not allowed.".
+#[tokio::test]
+async fn s1_2_database_list_and_database_context() {
+    let s = sims(Seed::Empty).await;
+    let d = &s.domino_url;
+    let resp = get(d, "/api/data").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let list = json(resp).await;
+    let list = list.as_array().unwrap();
+    let paths: Vec<&str> = list
+        .iter()
+        .map(|db| db["@filepath"].as_str().unwrap())
+        .collect();
+    assert!(paths.contains(&"mail/demo.nsf"), "{paths:?}");
+    assert!(paths.contains(&"names.nsf"), "{paths:?}");
+    assert!(!paths.contains(&"mail/user2.nsf"), "{paths:?}");
+    let mail = list
+        .iter()
+        .find(|db| db["@filepath"] == "mail/demo.nsf")
+        .unwrap();
+    let keys: Vec<&str> = mail
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        ["@title", "@filepath", "@replicaid", "@template", "@href"]
+    );
+    assert_eq!(mail["@href"], "/mail/demo.nsf/api/data/collections");
+    let replica = mail["@replicaid"].as_str().unwrap();
+    assert!(
+        replica.len() == 16 && replica.chars().all(|c| c.is_ascii_hexdigit()),
+        "{replica}"
+    );
+
+    let resp = get(d, "/mail/demo.nsf/api/data").await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body = json(resp).await;
+    assert_eq!(body["code"], 400);
+    assert_eq!(body["message"], "URI path must not include a database.");
+    let resp = get(d, "/mail/demo.nsf/api").await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let body = json(resp).await;
+    assert_eq!(body["code"], 404);
+    assert_eq!(body["message"], "Database context not allowed.");
+    s.shutdown().await;
+}
+
+/// §1.4: `GET …/collections/name/{view}/design` lists the columns with the documented keys
+/// (`@columnnumber`, `@name` = programmatic name, `@title`, …).
+#[tokio::test]
+async fn s1_4_view_design() {
+    let s = sims(Seed::Empty).await;
+    let resp = get(&s.domino_url, &format!("{CONTACTS}/design")).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let cols = json(resp).await;
+    let cols = cols.as_array().unwrap();
+    let keys: Vec<&str> = cols[0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "@columnnumber",
+            "@name",
+            "@title",
+            "@width",
+            "@alignment",
+            "@hidden",
+            "@response",
+            "@twistie",
+            "@field",
+            "@category"
+        ]
+    );
+    assert_eq!(cols[0]["@columnnumber"], 1);
+    assert_eq!(cols[0]["@name"], "$17");
+    assert_eq!(cols[0]["@title"], "Name");
+    let names: Vec<&str> = cols.iter().map(|c| c["@name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"MailAddress"), "{names:?}");
+    // The view entries carry the columns under these programmatic names.
+    create_person(
+        &s.domino_url,
+        json!({ "LastName": "Col", "MailAddress": "col@example.com" }),
+    )
+    .await;
+    let entries = json(get(&s.domino_url, CONTACTS).await).await;
+    for name in &names {
+        assert!(entries[0].get(*name).is_some(), "{name} in {}", entries[0]);
+    }
+    let resp = get(
+        &s.domino_url,
+        "/mail/demo.nsf/api/data/collections/name/Nope/design",
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        json(resp).await["message"],
+        "The URI must refer to an existing view."
+    );
     s.shutdown().await;
 }
 

@@ -500,7 +500,8 @@ async fn s1_4_insert_statuses_and_per_record_errors() {
     s.shutdown().await;
 }
 
-/// §1.6: update by body ids and by path; bad id → `INVALID_DATA`; `null` clears; mixed → 207.
+/// §1.6: update by body ids and by path; bad id → `INVALID_DATA`; `null` clears; mixed → 207;
+/// more than 100 records → `LIMIT_EXCEEDED` ("Max 100 per call").
 #[tokio::test]
 async fn s1_6_update_statuses_and_null_clears() {
     let s = sims(Seed::Empty).await;
@@ -572,11 +573,28 @@ async fn s1_6_update_statuses_and_null_clears() {
     )
     .await;
     assert_eq!(resp.status(), StatusCode::OK);
+
+    let many: Vec<Value> = (0..101)
+        .map(|_| json!({ "id": id, "Phone": "6" }))
+        .collect();
+    let resp = write(
+        z,
+        &t,
+        reqwest::Method::PUT,
+        "/Contacts",
+        json!({ "data": many }),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body = json(resp).await;
+    assert_eq!(body["code"], "LIMIT_EXCEEDED");
+    assert_eq!(body["details"]["limit"], 100);
     s.shutdown().await;
 }
 
-/// §1.8 and §2.1: delete by ids and by path; deleting again → `record not deleted`; the
-/// deleted list, 204 when empty, 304 with `If-Modified-Since`.
+/// §1.8 and §2.1: delete by ids and by path; deleting again → `record not deleted`; more
+/// than 100 ids → `LIMIT_EXCEEDED` ("Max 100 ids per call"); the deleted list, 204 when
+/// empty, 304 with `If-Modified-Since`.
 #[tokio::test]
 async fn s1_8_delete_and_deleted_records() {
     let s = sims(Seed::Empty).await;
@@ -622,6 +640,16 @@ async fn s1_8_delete_and_deleted_records() {
         del("/Contacts".into()).await.unwrap().status(),
         StatusCode::BAD_REQUEST
     );
+    let many: Vec<String> = (0..101)
+        .map(|i| (4_150_868_000_000_000_000_u64 + i).to_string())
+        .collect();
+    let resp = del(format!("/Contacts?ids={}", many.join(",")))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body = json(resp).await;
+    assert_eq!(body["code"], "LIMIT_EXCEEDED");
+    assert_eq!(body["details"]["limit"], 100);
 
     let resp = get(z, &t, "/Contacts/deleted?type=recycle").await;
     assert_eq!(resp.status(), StatusCode::OK);
@@ -655,6 +683,219 @@ async fn s1_8_delete_and_deleted_records() {
         get(z, &t, &format!("/Contacts/{a}")).await.status(),
         StatusCode::NO_CONTENT
     );
+    s.shutdown().await;
+}
+
+/// §1.6: `If-Unmodified-Since` on update, "(also on upsert)" (§1.7 lists the header too): a
+/// record modified after that time is not written and answers `ALREADY_MODIFIED`; all such
+/// → 412, mixed with successes → 207.
+#[tokio::test]
+#[ignore = "crm-oas's API_Exception code enum has no ALREADY_MODIFIED, so the spec check fails \
+            the test; run with --ignored once src/spec has an erratum for it"]
+async fn s1_6_if_unmodified_since_already_modified() {
+    let s = sims(Seed::Empty).await;
+    let z = &s.zoho_url;
+    let t = token(z, "demo-refresh").await;
+    let r = json(
+        write(
+            z,
+            &t,
+            reqwest::Method::POST,
+            "/Contacts",
+            json!({ "data": [
+                { "Last_Name": "A", "Email": "a@example.com" },
+                { "Last_Name": "B", "Email": "b@example.com" },
+            ]}),
+        )
+        .await,
+    )
+    .await;
+    let a = r["data"][0]["details"]["id"].as_str().unwrap().to_owned();
+    let b = r["data"][1]["details"]["id"].as_str().unwrap().to_owned();
+    // The time both were written, in the caller's offset, as the reference's example has it.
+    let written = r["data"][0]["details"]["Modified_Time"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    control(z, "/_sim/clock", json!({ "advance_secs": 5 })).await;
+    let resp = write(
+        z,
+        &t,
+        reqwest::Method::PUT,
+        "/Contacts",
+        json!({ "data": [{ "id": a, "Title": "changed elsewhere" }] }),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    let send = |method: reqwest::Method, path: &str, body: Value| {
+        http()
+            .request(method, format!("{z}/crm/v8{path}"))
+            .header("authorization", auth(&t))
+            .header("if-unmodified-since", &written)
+            .json(&body)
+            .send()
+    };
+    let already_modified = |id: &str| {
+        json!({ "code": "ALREADY_MODIFIED", "details": { "id": id },
+                "message": "Record updated time has already passed if-unmodified-since time",
+                "status": "error" })
+    };
+
+    // Update: A changed after the header's time, B did not.
+    let resp = send(
+        reqwest::Method::PUT,
+        "/Contacts",
+        json!({ "data": [{ "id": a, "Phone": "1" }, { "id": b, "Phone": "2" }] }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::MULTI_STATUS);
+    let body = json(resp).await;
+    assert_eq!(body["data"][0], already_modified(&a));
+    assert_eq!(body["data"][1]["code"], "SUCCESS");
+    let resp = send(
+        reqwest::Method::PUT,
+        &format!("/Contacts/{a}"),
+        json!({ "data": [{ "Phone": "3" }] }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::PRECONDITION_FAILED);
+    assert_eq!(json(resp).await["data"][0], already_modified(&a));
+    let rec = json(get(z, &t, &format!("/Contacts/{a}")).await).await;
+    assert_eq!(rec["data"][0]["Phone"], Value::Null, "A was not written");
+
+    // Upsert: the matched A is refused; an insert has no record to have changed.
+    let resp = send(
+        reqwest::Method::POST,
+        "/Contacts/upsert",
+        json!({ "data": [{ "Last_Name": "A", "Email": "a@example.com", "Phone": "4" }] }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::PRECONDITION_FAILED);
+    assert_eq!(json(resp).await["data"][0], already_modified(&a));
+    let resp = send(
+        reqwest::Method::POST,
+        "/Contacts/upsert",
+        json!({ "data": [
+            { "Last_Name": "A", "Email": "a@example.com", "Phone": "5" },
+            { "Last_Name": "C", "Email": "c@example.com" },
+        ]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(resp.status(), StatusCode::MULTI_STATUS);
+    let body = json(resp).await;
+    assert_eq!(body["data"][0], already_modified(&a));
+    assert_eq!(body["data"][1]["action"], "insert");
+    let rec = json(get(z, &t, &format!("/Contacts/{a}")).await).await;
+    assert_eq!(rec["data"][0]["Phone"], Value::Null, "A was not written");
+
+    // A header at or after the last change lets the upsert update A.
+    let now = rec["data"][0]["Modified_Time"].as_str().unwrap().to_owned();
+    let resp = http()
+        .post(format!("{z}/crm/v8/Contacts/upsert"))
+        .header("authorization", auth(&t))
+        .header("if-unmodified-since", &now)
+        .json(&json!({ "data": [{ "Last_Name": "A", "Email": "a@example.com", "Phone": "6" }] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(json(resp).await["data"][0]["action"], "update");
+    s.shutdown().await;
+}
+
+/// §1.8: "malformed ids → `UNABLE_TO_PARSE_DATA_TYPE`", per record; a well-formed id of no
+/// record stays `INVALID_DATA`.
+#[tokio::test]
+#[ignore = "crm-oas's API_Exception code enum has no UNABLE_TO_PARSE_DATA_TYPE, so the spec \
+            check fails the test; run with --ignored once src/spec has an erratum for it"]
+async fn s1_8_delete_malformed_id_is_unable_to_parse() {
+    let s = sims(Seed::Empty).await;
+    let z = &s.zoho_url;
+    let t = token(z, "demo-refresh").await;
+    let r = json(
+        write(
+            z,
+            &t,
+            reqwest::Method::POST,
+            "/Contacts",
+            json!({ "data": [{ "Last_Name": "A" }] }),
+        )
+        .await,
+    )
+    .await;
+    let a = r["data"][0]["details"]["id"].as_str().unwrap().to_owned();
+    let resp = http()
+        .delete(format!("{z}/crm/v8/Contacts?ids=abc,{a},123"))
+        .header("authorization", auth(&t))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::MULTI_STATUS);
+    let body = json(resp).await;
+    assert_eq!(body["data"][0]["code"], "UNABLE_TO_PARSE_DATA_TYPE");
+    assert_eq!(body["data"][0]["status"], "error");
+    assert_eq!(body["data"][0]["details"]["id"], "abc");
+    assert_eq!(body["data"][1]["code"], "SUCCESS");
+    assert_eq!(body["data"][2]["code"], "INVALID_DATA");
+    assert_eq!(
+        body["data"][2]["message"],
+        "the id given seems to be invalid"
+    );
+    let resp = http()
+        .delete(format!("{z}/crm/v8/Contacts/12x4"))
+        .header("authorization", auth(&t))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        json(resp).await["data"][0]["code"],
+        "UNABLE_TO_PARSE_DATA_TYPE"
+    );
+    s.shutdown().await;
+}
+
+/// §2.1: "recycle-bin deletions visible 60 days": past that, `/deleted` has no rows → 204.
+#[tokio::test]
+async fn s2_1_deleted_records_kept_60_days() {
+    let s = sims(Seed::Empty).await;
+    let z = &s.zoho_url;
+    let t = token(z, "demo-refresh").await;
+    let r = json(
+        write(
+            z,
+            &t,
+            reqwest::Method::POST,
+            "/Contacts",
+            json!({ "data": [{ "Last_Name": "A" }] }),
+        )
+        .await,
+    )
+    .await;
+    let a = r["data"][0]["details"]["id"].as_str().unwrap().to_owned();
+    let resp = http()
+        .delete(format!("{z}/crm/v8/Contacts/{a}"))
+        .header("authorization", auth(&t))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    control(z, "/_sim/clock", json!({ "advance_secs": 59 * 86_400 })).await;
+    // Access tokens live an hour: take a fresh one after each jump.
+    let t = token(z, "demo-refresh").await;
+    let resp = get(z, &t, "/Contacts/deleted").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(json(resp).await["data"][0]["id"], a.as_str());
+    control(z, "/_sim/clock", json!({ "advance_secs": 2 * 86_400 })).await;
+    let t = token(z, "demo-refresh").await;
+    let resp = get(z, &t, "/Contacts/deleted").await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert!(resp.text().await.unwrap().is_empty());
     s.shutdown().await;
 }
 

@@ -115,7 +115,7 @@ fn load_document(
     }
     if let Some(map) = obj.get("items").and_then(Value::as_object) {
         for (name, value) in map {
-            let item = ItemValue::from_client_json(value, false)
+            let item = ItemValue::from_dump_json(value)
                 .map_err(|e| format!("item {name} of {unid}: {e}"))?;
             items.push((name.clone(), item));
         }

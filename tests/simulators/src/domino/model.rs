@@ -98,6 +98,80 @@ pub(crate) fn parse_utc(s: &str) -> Option<DateTime<Utc>> {
         .and_then(|t| DateTime::from_timestamp(t.timestamp(), 0))
 }
 
+/// Rich text as Notes stores HTML written through DAS and DAS reads it back (domino-api.md
+/// §1.6 example): a `multipart/alternative` header part, then `text/plain` and `text/html`.
+pub(crate) fn rich_text(plain: &str, html: &str) -> ItemValue {
+    let boundary = format!("=_alt_{}", &stable_hex32(html)[..16]);
+    let encoding = if plain.is_ascii() && html.is_ascii() {
+        "7bit"
+    } else {
+        "8bit"
+    };
+    let part = |pairs: &[(&str, &str)]| -> Map<String, Value> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
+            .collect()
+    };
+    ItemValue::RichText(vec![
+        part(&[
+            (
+                "contentType",
+                &format!("multipart/alternative; boundary=\"{boundary}\""),
+            ),
+            ("boundary", &format!("--{boundary}")),
+        ]),
+        part(&[
+            ("contentType", "text/plain; charset=\"UTF-8\""),
+            ("contentTransferEncoding", encoding),
+            ("data", plain),
+        ]),
+        part(&[
+            ("contentType", "text/html; charset=\"UTF-8\""),
+            ("contentTransferEncoding", encoding),
+            ("data", html),
+        ]),
+    ])
+}
+
+/// Plain text as HTML: escaped, line breaks as `<br>`.
+pub(crate) fn plain_to_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\n', "<br>")
+}
+
+/// The text of HTML: tags dropped (`<br>` and block ends become line breaks), the common
+/// entities decoded, as the plain alternative of a rich-text item.
+pub(crate) fn html_to_plain(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('>') else {
+            rest = &rest[open..];
+            break;
+        };
+        let tag = rest[open + 1..open + close].trim().to_ascii_lowercase();
+        let name = tag.trim_start_matches('/');
+        let name = name.split([' ', '/']).next().unwrap_or_default();
+        let breaks = name == "br" || (tag.starts_with('/') && matches!(name, "p" | "div" | "li"));
+        if breaks && !out.is_empty() && !out.ends_with('\n') {
+            out.push('\n');
+        }
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    out.trim_end_matches('\n')
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+}
+
 /// The value of one item. Every variant is a list: one value is written as a scalar in JSON.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum ItemValue {
@@ -185,12 +259,7 @@ impl ItemValue {
         if let Some(html) = part_of("text/html") {
             return html;
         }
-        let plain = part_of("text/plain").unwrap_or_default();
-        plain
-            .replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('\n', "<br>")
+        plain_to_html(&part_of("text/plain").unwrap_or_default())
     }
 
     /// First value as display text (view columns, sorting).
@@ -235,8 +304,29 @@ impl ItemValue {
         }
     }
 
+    /// Build an item from a value of `/_sim/dump` ([`ItemValue::to_dump`]): client JSON, plus
+    /// `{"type":"names","data":…}` for names items, which clients cannot write.
+    pub(crate) fn from_dump_json(value: &Value) -> Result<ItemValue, String> {
+        if let Value::Object(obj) = value
+            && obj.get("type").and_then(Value::as_str) == Some("names")
+        {
+            let names = match obj.get("data") {
+                Some(Value::String(s)) => vec![s.clone()],
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            return Ok(ItemValue::Names(names));
+        }
+        Self::from_client_json(value, false)
+    }
+
     /// Build an item from a DAS JSON value sent by a client (`updateField`).
     /// `date_field`: the form declares this item as date/time, so plain strings become dates.
+    /// Value objects of the types domino-api.md §1.6 lists for writes only (`datetime`,
+    /// `richtext`, `multipart`); any other `type`, `names` included, is an error.
     pub(crate) fn from_client_json(value: &Value, date_field: bool) -> Result<ItemValue, String> {
         match value {
             Value::Null => Ok(ItemValue::text("")),
@@ -294,31 +384,17 @@ impl ItemValue {
                     .collect::<Result<Vec<_>, _>>()
                     .map(ItemValue::Time)
             }
-            "names" => {
-                let data = obj.get("data").cloned().unwrap_or(Value::Null);
-                let names = match data {
-                    Value::String(s) => vec![s],
-                    Value::Array(a) => a
-                        .into_iter()
-                        .filter_map(|v| v.as_str().map(str::to_owned))
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                Ok(ItemValue::Names(names))
-            }
             "richtext" => {
                 let ct = obj
                     .get("contentType")
                     .and_then(Value::as_str)
                     .unwrap_or("text/html");
                 let data = obj.get("data").and_then(Value::as_str).unwrap_or_default();
-                let mut part = Map::new();
-                part.insert(
-                    "contentType".into(),
-                    Value::String(format!("{ct}; charset=\"UTF-8\"")),
-                );
-                part.insert("data".into(), Value::String(data.to_owned()));
-                Ok(ItemValue::RichText(vec![part]))
+                Ok(if ct.to_ascii_lowercase().starts_with("text/plain") {
+                    rich_text(data, &plain_to_html(data))
+                } else {
+                    rich_text(&html_to_plain(data), data)
+                })
             }
             "multipart" => {
                 let content = obj
@@ -878,6 +954,36 @@ mod tests {
         assert_eq!(NotesTime::parse("nope"), None);
         let t = NotesTime::parse("2019-03-02T11:30:15+09:00");
         assert_eq!(t.map(|t| t.das()).as_deref(), Some("2019-03-02T02:30:15Z"));
+    }
+
+    #[test]
+    fn rich_text_write_has_plain_and_html_alternatives() {
+        assert_eq!(
+            html_to_plain("<p>Hello <b>you</b> &amp; me</p><p>Bye<br>now</p>"),
+            "Hello you & me\nBye\nnow"
+        );
+        let ItemValue::RichText(parts) = rich_text("Hi", "<b>Hi</b>") else {
+            panic!("rich text expected");
+        };
+        let types: Vec<&str> = parts
+            .iter()
+            .filter_map(|p| p.get("contentType")?.as_str())
+            .collect();
+        assert!(types[0].starts_with("multipart/alternative; boundary="));
+        assert_eq!(
+            &types[1..],
+            [
+                "text/plain; charset=\"UTF-8\"",
+                "text/html; charset=\"UTF-8\""
+            ]
+        );
+        assert_eq!(
+            ItemValue::from_client_json(
+                &serde_json::json!({"type":"names","data":"CN=a/O=b"}),
+                false
+            ),
+            Err("unsupported item value type \"names\"".to_owned())
+        );
     }
 
     #[test]

@@ -10,8 +10,8 @@ use serde_json::{Map, Value, json};
 
 use super::model::{FieldDef, Module, Record, TagDef, ZohoData, full_name, parse_time, unique_key};
 use super::records::{
-    CrmCtx, batch_response, body_error, insert_one, invalid_param, render_record, success,
-    update_one, write_items,
+    CrmCtx, all_failed_status, already_modified, batch_response, body_error, if_unmodified_since,
+    insert_one, invalid_param, render_record, success, update_one, write_items,
 };
 use super::{error_body, zoho_error, zoho_json};
 use crate::common::param;
@@ -78,7 +78,9 @@ pub(crate) fn upsert(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
         Some(_) => return body_error(),
     };
     let tz = ctx.tz();
+    let if_unmodified = if_unmodified_since(ctx);
     let mut results = Vec::with_capacity(items.len());
+    let mut precondition_failures = 0;
     for (i, item) in items.iter().enumerate() {
         let mut matched = None;
         for field in &order {
@@ -95,6 +97,16 @@ pub(crate) fn upsert(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
                 break;
             }
         }
+        // "(also on upsert)" (§1.6): a matched record changed since the header's time is
+        // not updated.
+        if let Some((pos, _)) = &matched
+            && let Some(refusal) =
+                already_modified(&ctx.data.modules[mi].records[*pos], if_unmodified)
+        {
+            precondition_failures += 1;
+            results.push(Err(refusal));
+            continue;
+        }
         let result = match matched {
             Some((pos, field)) => update_one(ctx, mi, pos, item, i).map(|r| {
                 upsert_success(
@@ -108,7 +120,8 @@ pub(crate) fn upsert(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
         };
         results.push(result);
     }
-    batch_response(results, StatusCode::OK, StatusCode::BAD_REQUEST)
+    let all_failed = all_failed_status(precondition_failures, results.len());
+    batch_response(results, StatusCode::OK, all_failed)
 }
 
 /// A write success with `duplicate_field` and `action`, in the documented key order.

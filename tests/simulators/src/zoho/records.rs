@@ -823,6 +823,21 @@ fn invalid_id(id: &str) -> Value {
     )
 }
 
+/// Whether `id` has the form of a record id (digits only), as opposed to a malformed one.
+fn is_record_id(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The per-record error for a delete of a malformed id: "malformed ids →
+/// `UNABLE_TO_PARSE_DATA_TYPE`" (§1.8).
+fn unparsable_id(id: &str) -> Value {
+    error_body(
+        "UNABLE_TO_PARSE_DATA_TYPE",
+        "either the request body or parameters is in wrong format",
+        json!({ "id": id }),
+    )
+}
+
 struct Prepared {
     values: Map<String, Value>,
     owner: Option<String>,
@@ -1164,7 +1179,7 @@ fn update(ctx: &mut CrmCtx<'_>, mi: usize, path_id: Option<&str>) -> Response {
         Err(r) => return r,
     };
     let tz = ctx.tz();
-    let if_unmodified = ctx.header("if-unmodified-since").and_then(parse_time);
+    let if_unmodified = if_unmodified_since(ctx);
     let mut results = Vec::with_capacity(items.len());
     let mut precondition_failures = 0;
     for (i, item) in items.iter().enumerate() {
@@ -1192,25 +1207,43 @@ fn update(ctx: &mut CrmCtx<'_>, mi: usize, path_id: Option<&str>) -> Response {
             continue;
         };
         let existing = &module.records[pos];
-        if if_unmodified.is_some_and(|t| existing.modified > t) {
+        if let Some(refusal) = already_modified(existing, if_unmodified) {
             precondition_failures += 1;
-            results.push(Err(error_body(
-                "ALREADY_MODIFIED",
-                "Record updated time has already passed if-unmodified-since time",
-                json!({ "id": existing.id.to_string() }),
-            )));
+            results.push(Err(refusal));
             continue;
         }
         let result = update_one(ctx, mi, pos, item, i)
             .map(|record| success(ctx.data, &record, tz, "record updated"));
         results.push(result);
     }
-    let all_failed = if precondition_failures == results.len() {
+    let all_failed = all_failed_status(precondition_failures, results.len());
+    batch_response(results, StatusCode::OK, all_failed)
+}
+
+/// The `If-Unmodified-Since` header of an update or upsert (§1.6), when it parses.
+pub(super) fn if_unmodified_since(ctx: &CrmCtx<'_>) -> Option<DateTime<Utc>> {
+    ctx.header("if-unmodified-since").and_then(parse_time)
+}
+
+/// The per-record `ALREADY_MODIFIED` error (§1.6) when `record` changed after `since`.
+pub(super) fn already_modified(record: &Record, since: Option<DateTime<Utc>>) -> Option<Value> {
+    since.filter(|t| record.modified > *t).map(|_| {
+        error_body(
+            "ALREADY_MODIFIED",
+            "Record updated time has already passed if-unmodified-since time",
+            json!({ "id": record.id.to_string() }),
+        )
+    })
+}
+
+/// The status of a batch where every record failed: 412 when each failed its
+/// `If-Unmodified-Since` precondition (§1.6), else 400.
+pub(super) fn all_failed_status(precondition_failures: usize, records: usize) -> StatusCode {
+    if precondition_failures == records {
         StatusCode::PRECONDITION_FAILED
     } else {
         StatusCode::BAD_REQUEST
-    };
-    batch_response(results, StatusCode::OK, all_failed)
+    }
 }
 
 fn delete(ctx: &mut CrmCtx<'_>, mi: usize, ids: &str) -> Response {
@@ -1233,8 +1266,11 @@ fn delete(ctx: &mut CrmCtx<'_>, mi: usize, ids: &str) -> Response {
         let Some(pos) = pos else {
             let was_deleted =
                 id.is_some_and(|id| module.deleted.iter().any(|d| d.id == id.to_string()));
+            let malformed = external_field(ctx, module).is_none() && !is_record_id(given);
             results.push(Err(if was_deleted {
                 error_body("INVALID_DATA", "record not deleted", json!({ "id": given }))
+            } else if malformed {
+                unparsable_id(given)
             } else {
                 invalid_id(given)
             }));
