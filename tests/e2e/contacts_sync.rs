@@ -305,6 +305,24 @@ async fn one_way_crm_to_notes_mirrors_crm() {
         .find(|(_, d)| s(d, "MailAddress") == "jun@example.jp")
         .unwrap();
     assert_eq!(s(&jun.1, "JobTitle"), "Manager");
+    // A CRM delete arrives in Notes; the Notes-only contact stays where it is. (A second CRM
+    // contact keeps the delete under the mass-delete guard's half of the linked records.)
+    w.crm_create(contact("Kim", "Kapok", "kim@example.jp"))
+        .await;
+    assert_eq!(w.sync(&[]).await.code, 0);
+    w.crm_delete(&z).await;
+    let run = w.sync(&[]).await;
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert_eq!(run.counts("contacts")["deleted"], 1);
+    let mut left: Vec<String> = w
+        .notes_contacts()
+        .await
+        .iter()
+        .map(|(_, d)| s(d, "MailAddress"))
+        .collect();
+    left.sort();
+    assert_eq!(left, ["ivo@example.com", "kim@example.jp"]);
+    assert_eq!(w.crm_contacts().await.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]

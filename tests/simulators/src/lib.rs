@@ -153,8 +153,9 @@
 //! - Search: text fields' `equals` behaves like contains (case-insensitive); email/phone/number/
 //!   date/datetime/boolean/lookup compare exactly; `phone=` compares digits only; `word=` looks
 //!   in text, email, phone, picklist and website fields. Results sorted by id descending.
-//!   Criteria errors → 400 `INVALID_QUERY` "Invalid query formed" with `details.reason`. No index
-//!   delay is simulated.
+//!   Criteria errors → 400 `INVALID_QUERY` "Invalid query formed" with `details.reason`. The
+//!   index lag (§2.2) is `POST /_sim/config {"search_index_delay_secs":N}` (default 0): a record
+//!   created or changed less than N seconds ago (simulator clock) is not found.
 //! - COQL: `select cols from Module [where …] [order by c [asc|desc], …] [limit n[, m] | limit
 //!   n offset m]` (`limit a, b` = offset a, count b; default limit 200, at most 2000, offset +
 //!   limit ≤ 100,000). `Lookup.Field` columns go one hop. Syntax errors → `SYNTAX_ERROR` "error
@@ -261,7 +262,7 @@
 //! view-entry updates, creating through a view, categories/`parentid`/`startkeys`/
 //! `expandlevel`, `$UpdatedBy`/`$Revisions`. Zoho: scopes of the settings, users and org APIs,
 //! writes to `/settings/modules`, notifications (watch), `X-EXTERNAL` lookup-by-external
-//! value in bodies, What_Id/`$se_module`, Recurring_Activity expansion, search index lag.
+//! value in bodies, What_Id/`$se_module`, Recurring_Activity expansion.
 
 #![recursion_limit = "512"]
 // Request helpers return the early HTTP answer as their `Err`; boxing it would only add noise.

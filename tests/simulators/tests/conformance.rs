@@ -1808,3 +1808,37 @@ fn form(pairs: &[(&str, &str)]) -> String {
     }
     ser.finish()
 }
+
+/// §2.2 "Indexing delay: a just-created/edited record may not be found (204 NO CONTENT); use
+/// COQL for immediate consistency." With a lag set, a new record is found by COQL at once and
+/// by search only once the lag has passed.
+#[tokio::test]
+async fn zoho_2_2_search_index_lag() {
+    let s = sims(Seed::Empty).await;
+    let z = &s.zoho_url;
+    let lag = control(z, "/_sim/config", json!({"search_index_delay_secs": 30})).await;
+    assert_eq!(json(lag).await["search_index_delay_secs"], 30);
+    let t = token(z, "demo-refresh").await;
+    zpost(
+        z,
+        &t,
+        "/Contacts",
+        json!({"data":[{"Last_Name":"Lagged","Email":"lag@x.example"}]}),
+    )
+    .await;
+    let found = zget(z, &t, "/Contacts/search?email=lag@x.example").await;
+    assert_eq!(found.status(), StatusCode::NO_CONTENT);
+    let coql = zpost(
+        z,
+        &t,
+        "/coql",
+        json!({"select_query": "select Last_Name from Contacts where Email = 'lag@x.example'"}),
+    )
+    .await;
+    assert_eq!(json(coql).await["data"][0]["Last_Name"], "Lagged");
+    control(z, "/_sim/clock", json!({"advance_secs": 31})).await;
+    let t = token(z, "demo-refresh").await;
+    let found = json(zget(z, &t, "/Contacts/search?email=lag@x.example").await).await;
+    assert_eq!(found["data"][0]["Last_Name"], "Lagged");
+    s.shutdown().await;
+}

@@ -690,8 +690,6 @@ async fn s1_8_delete_and_deleted_records() {
 /// record modified after that time is not written and answers `ALREADY_MODIFIED`; all such
 /// → 412, mixed with successes → 207.
 #[tokio::test]
-#[ignore = "crm-oas's API_Exception code enum has no ALREADY_MODIFIED, so the spec check fails \
-            the test; run with --ignored once src/spec has an erratum for it"]
 async fn s1_6_if_unmodified_since_already_modified() {
     let s = sims(Seed::Empty).await;
     let z = &s.zoho_url;
@@ -811,8 +809,6 @@ async fn s1_6_if_unmodified_since_already_modified() {
 /// §1.8: "malformed ids → `UNABLE_TO_PARSE_DATA_TYPE`", per record; a well-formed id of no
 /// record stays `INVALID_DATA`.
 #[tokio::test]
-#[ignore = "crm-oas's API_Exception code enum has no UNABLE_TO_PARSE_DATA_TYPE, so the spec \
-            check fails the test; run with --ignored once src/spec has an erratum for it"]
 async fn s1_8_delete_malformed_id_is_unable_to_parse() {
     let s = sims(Seed::Empty).await;
     let z = &s.zoho_url;

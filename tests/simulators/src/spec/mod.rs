@@ -227,6 +227,14 @@ pub const ERRATA: &[Erratum] = &[
     },
     Erratum {
         document: "zoho-crm-v8/record.json",
+        pointer: "/components/schemas/API_Exception/properties/code",
+        change: Change::AddToEnum(&["ALREADY_MODIFIED", "UNABLE_TO_PARSE_DATA_TYPE"]),
+        why: "per-record codes the references document that crm-oas does not list: \
+              If-Unmodified-Since → ALREADY_MODIFIED (zoho-crm-api.md §1.6) and a malformed \
+              id on delete → UNABLE_TO_PARSE_DATA_TYPE (§1.8)",
+    },
+    Erratum {
+        document: "zoho-crm-v8/record.json",
         pointer: "/components/schemas/API_Exception/properties/details/properties/maximum_length",
         change: Change::Replace(r#"{"type":"integer"}"#),
         why: "record.json types it as text, but crm-oas's own error examples give the length \

@@ -42,6 +42,7 @@ pub(crate) fn keep_tokens(fresh: &mut ZohoData, old: &ZohoData) {
     fresh.access_tokens.clone_from(&old.access_tokens);
     fresh.issued.clone_from(&old.issued);
     fresh.token_lifetime_secs = old.token_lifetime_secs;
+    fresh.search_index_delay_secs = old.search_index_delay_secs;
 }
 
 fn id_of(v: Option<&Value>) -> Option<String> {
@@ -279,6 +280,7 @@ fn config_json(data: &ZohoData) -> Value {
         "token_lifetime_secs": data.token_lifetime_secs,
         "access_tokens": data.access_tokens.len(),
         "licences": data.licences,
+        "search_index_delay_secs": data.search_index_delay_secs,
     })
 }
 
@@ -303,6 +305,7 @@ struct ConfigBody {
     #[serde(default)]
     expire_tokens: bool,
     licences: Option<u32>,
+    search_index_delay_secs: Option<u32>,
 }
 
 pub(crate) async fn post_config(State(s): State<ZohoState>, body: Bytes) -> Response {
@@ -320,6 +323,9 @@ pub(crate) async fn post_config(State(s): State<ZohoState>, body: Bytes) -> Resp
         let mut data = lock(&s.inner.data);
         if let Some(n) = cfg.licences {
             data.licences = n;
+        }
+        if let Some(secs) = cfg.search_index_delay_secs {
+            data.search_index_delay_secs = i64::from(secs);
         }
         let raw: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         let users = u64::from(data.licences);

@@ -578,7 +578,13 @@ pub(crate) fn search(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
             .filter(|s| !s.is_empty())
             .collect::<BTreeSet<String>>()
     });
-    let mut hits: Vec<&Record> = module.records.iter().filter(|r| matcher(r)).collect();
+    // Records changed within the index lag are not searchable yet (§2.2).
+    let indexed_before = ctx.now - chrono::Duration::seconds(ctx.data.search_index_delay_secs);
+    let mut hits: Vec<&Record> = module
+        .records
+        .iter()
+        .filter(|r| r.modified <= indexed_before && matcher(r))
+        .collect();
     hits.sort_by_key(|r| std::cmp::Reverse(r.id));
     hits.truncate(usize::try_from(SEARCH_LIMIT).unwrap_or(2000));
     let skip = usize::try_from((page - 1) * per_page).unwrap_or(usize::MAX);

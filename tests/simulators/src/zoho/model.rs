@@ -243,6 +243,9 @@ pub(crate) struct ZohoData {
     pub org_created: DateTime<Utc>,
     /// Paid user licences of the org.
     pub licences: u32,
+    /// Search's index lag (zoho-crm-api.md §2.2): records created or changed less than this
+    /// many seconds ago are not found by `/search` yet. 0 by default.
+    pub search_index_delay_secs: i64,
 }
 
 impl ZohoData {

@@ -62,6 +62,7 @@ pub(crate) fn build(seed: Seed, now: DateTime<Utc>) -> ZohoData {
         page_tokens: HashMap::new(),
         org_created,
         licences: 5,
+        search_index_delay_secs: 0,
     };
     if seed == Seed::Demo {
         populate(&mut data, now);
