@@ -458,6 +458,17 @@ impl Simulators {
             .collect()
     }
 
+    /// Panics, listing them, if any answer broke its vendor spec: what test suites call when a
+    /// test ends (unless it is already failing).
+    pub fn assert_spec_faithful(&self) {
+        let violations = self.spec_violations();
+        assert!(
+            violations.is_empty(),
+            "answers that break the vendor specs:\n{}",
+            violations.join("\n")
+        );
+    }
+
     /// Stop both servers (waits up to 5 s for open connections, then aborts them).
     pub async fn shutdown(self) {
         for server in self.servers {
