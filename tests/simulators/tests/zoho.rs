@@ -35,6 +35,37 @@ async fn write(
         .expect("request")
 }
 
+/// Insert `records` into Contacts and return their ids, in order.
+async fn insert_ids(base: &str, token: &str, records: Value) -> Vec<String> {
+    let r = json(
+        write(
+            base,
+            token,
+            reqwest::Method::POST,
+            "/Contacts",
+            json!({ "data": records }),
+        )
+        .await,
+    )
+    .await;
+    r["data"]
+        .as_array()
+        .expect("per-record results")
+        .iter()
+        .map(|d| d["details"]["id"].as_str().expect("inserted").to_owned())
+        .collect()
+}
+
+/// `DELETE` a CRM path (no body).
+async fn delete(base: &str, token: &str, path: &str) -> reqwest::Response {
+    http()
+        .delete(format!("{base}/crm/v8{path}"))
+        .header("authorization", auth(token))
+        .send()
+        .await
+        .expect("request")
+}
+
 fn header(resp: &reqwest::Response, name: &str) -> Option<String> {
     resp.headers()
         .get(name)
@@ -813,24 +844,10 @@ async fn s1_8_delete_malformed_id_is_unable_to_parse() {
     let s = sims(Seed::Empty).await;
     let z = &s.zoho_url;
     let t = token(z, "demo-refresh").await;
-    let r = json(
-        write(
-            z,
-            &t,
-            reqwest::Method::POST,
-            "/Contacts",
-            json!({ "data": [{ "Last_Name": "A" }] }),
-        )
-        .await,
-    )
-    .await;
-    let a = r["data"][0]["details"]["id"].as_str().unwrap().to_owned();
-    let resp = http()
-        .delete(format!("{z}/crm/v8/Contacts?ids=abc,{a},123"))
-        .header("authorization", auth(&t))
-        .send()
+    let a = insert_ids(z, &t, json!([{ "Last_Name": "A" }]))
         .await
-        .unwrap();
+        .remove(0);
+    let resp = delete(z, &t, &format!("/Contacts?ids=abc,{a},123")).await;
     assert_eq!(resp.status(), StatusCode::MULTI_STATUS);
     let body = json(resp).await;
     assert_eq!(body["data"][0]["code"], "UNABLE_TO_PARSE_DATA_TYPE");
@@ -842,12 +859,7 @@ async fn s1_8_delete_malformed_id_is_unable_to_parse() {
         body["data"][2]["message"],
         "the id given seems to be invalid"
     );
-    let resp = http()
-        .delete(format!("{z}/crm/v8/Contacts/12x4"))
-        .header("authorization", auth(&t))
-        .send()
-        .await
-        .unwrap();
+    let resp = delete(z, &t, "/Contacts/12x4").await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         json(resp).await["data"][0]["code"],
@@ -862,24 +874,10 @@ async fn s2_1_deleted_records_kept_60_days() {
     let s = sims(Seed::Empty).await;
     let z = &s.zoho_url;
     let t = token(z, "demo-refresh").await;
-    let r = json(
-        write(
-            z,
-            &t,
-            reqwest::Method::POST,
-            "/Contacts",
-            json!({ "data": [{ "Last_Name": "A" }] }),
-        )
-        .await,
-    )
-    .await;
-    let a = r["data"][0]["details"]["id"].as_str().unwrap().to_owned();
-    let resp = http()
-        .delete(format!("{z}/crm/v8/Contacts/{a}"))
-        .header("authorization", auth(&t))
-        .send()
+    let a = insert_ids(z, &t, json!([{ "Last_Name": "A" }]))
         .await
-        .unwrap();
+        .remove(0);
+    let resp = delete(z, &t, &format!("/Contacts/{a}")).await;
     assert_eq!(resp.status(), StatusCode::OK);
     control(z, "/_sim/clock", json!({ "advance_secs": 59 * 86_400 })).await;
     // Access tokens live an hour: take a fresh one after each jump.
