@@ -30,13 +30,14 @@ use crate::mapping::{
     crm_account_name, crm_list_fields, crm_new_record, crm_record, notes_create_items, notes_form,
     notes_items, record_from_crm, record_from_notes, set_crm_account_id,
 };
-use crate::model::{Fields, Module, NotesUnid, Settings, Side, ZohoId};
+use crate::model::{Fields, Module, NotesUnid, Scope, Settings, Side, ZohoId};
 use crate::plan::{LinkOp, ModulePlan, PlanInput, PlanItem, SideSnapshot, Write, plan};
 use crate::report::{
     ModuleReport, ModuleStatus, ReportEntry, RequestCounts, RunOutcome, RunReport,
 };
 use crate::state::{Link, StateChange, SyncState};
 use crate::time::Timestamp;
+use crate::xref::{CrmXref, MailFile};
 
 /// Zoho takes at most this many records per write call.
 pub const CRM_WRITE_BATCH: usize = 100;
@@ -56,6 +57,8 @@ const CURSOR_OVERLAP_MS: i64 = 10_000;
 const CRM_DELETED_RETENTION_MS: i64 = 50 * 86_400_000;
 /// Company names per COQL `in (…)` (the v4–v6 limit; v7 allows 100).
 const COQL_IN_VALUES: usize = 50;
+/// Record ids per `GET /{module}?ids=…` lookup.
+const CRM_IDS_PER_LOOKUP: usize = 100;
 
 /// What the engine needs to know about the run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,7 +137,16 @@ pub enum InputError {
 #[derive(Clone, Debug)]
 enum Purpose {
     CrmCurrentUser,
+    /// The databases the server lists, to learn the mail file's replica ID.
+    NotesDatabases,
     CrmFields,
+    /// The module's custom views, to find the system "My …" view (scope `mine`).
+    CrmViews,
+    /// View scope, incremental: every record of the module changed since the cursor (ids and
+    /// owners only), to see linked records that left the view.
+    CrmScopeProbe,
+    /// Linked records missing from a complete listing: still there (out of scope) or gone.
+    CrmIdsLookup,
     /// A page of the calendar-service event list (no total is given: page until short).
     NotesEventsPage {
         start: usize,
@@ -274,6 +286,15 @@ struct ModuleRun {
     unreadable: Vec<ReportEntry>,
     /// Records read from both sides (kept for progress once they are dropped after planning).
     records_read: usize,
+    /// The links when the run started: Zoho id → Notes key.
+    linked_zids: BTreeMap<String, String>,
+    /// View scope: records in the view that another user owns.
+    crm_not_mine: BTreeSet<String>,
+    /// Records whose `Notes_UNID` names another mail file (or an earlier version's form), with
+    /// the value found.
+    crm_foreign_xref: BTreeMap<String, String>,
+    /// View scope, incremental: ids changed since the cursor in the whole module.
+    crm_probed: BTreeSet<String>,
 }
 
 /// The sync engine. See the module docs for the calling order.
@@ -293,6 +314,10 @@ pub struct Engine {
     report: RunReport,
     finished: bool,
     ctx: MapCtx,
+    /// The Zoho user the token belongs to (`users?type=CurrentUser`).
+    crm_user: Option<String>,
+    /// The user's mail file, as cross-IDs name it.
+    mail_file: MailFile,
 }
 
 fn side_index(side: Side) -> usize {
@@ -315,6 +340,13 @@ impl Engine {
             modules: Vec::new(),
             requests: RequestCounts::default(),
         };
+        let known_mail_file = state
+            .mail_file
+            .clone()
+            .filter(|m| m.is_for(&config.mail_db));
+        let mail_file = known_mail_file
+            .clone()
+            .unwrap_or_else(|| MailFile::new(&config.mail_db, None));
         let mut engine = Self {
             config,
             state,
@@ -333,23 +365,33 @@ impl Engine {
                 tz: chrono_tz::Tz::UTC,
                 now,
             },
+            crm_user: None,
+            mail_file,
         };
-        let needs_tz = Module::ALL
-            .iter()
-            .any(|m| engine.config.settings.enabled(*m) && m.needs_time_zone());
-        match engine.config.time_zone.clone() {
-            Some(name) => match name.parse::<chrono_tz::Tz>() {
+        if let Some(name) = engine.config.time_zone.clone() {
+            match name.parse::<chrono_tz::Tz>() {
                 Ok(tz) => engine.ctx.tz = tz,
-                Err(_) => engine.fatal(format!(
-                    "unknown time zone {name:?} (use an IANA name such as Asia/Tokyo)"
-                )),
-            },
-            // The user's zone as Zoho knows it; read once, before the first module.
-            None if needs_tz => {
-                let path = engine.crm_path("users?type=CurrentUser");
-                engine.enqueue(Side::Crm, "GET", path, None, Purpose::CrmCurrentUser);
+                Err(_) => {
+                    engine.fatal(format!(
+                        "unknown time zone {name:?} (use an IANA name such as Asia/Tokyo)"
+                    ));
+                    return engine;
+                }
             }
-            None => {}
+        }
+        // Who the token belongs to (owner scope) and, unless configured, their time zone; read
+        // once, before the first module.
+        let path = engine.crm_path("users?type=CurrentUser");
+        engine.enqueue(Side::Crm, "GET", path, None, Purpose::CrmCurrentUser);
+        // The mail file's replica ID names it in cross-IDs; learnt once, then remembered.
+        if known_mail_file.is_none() {
+            engine.enqueue(
+                Side::Notes,
+                "GET",
+                "/api/data".to_owned(),
+                None,
+                Purpose::NotesDatabases,
+            );
         }
         engine
     }
@@ -562,6 +604,7 @@ impl Engine {
             mail_db: &'a str,
             module: Module,
             private_tag: &'a str,
+            scope: &'a Scope,
         }
         serde_json::to_string(&Fingerprint {
             conflict: self.config.settings.conflict,
@@ -570,6 +613,7 @@ impl Engine {
             mail_db: &self.config.mail_db,
             module,
             private_tag: &self.config.private_tag,
+            scope: self.config.settings.scope.of(module),
         })
         .unwrap_or_default()
     }
@@ -642,6 +686,14 @@ impl Engine {
             accounts_listing: false,
             unreadable: Vec::new(),
             records_read: 0,
+            linked_zids: ms
+                .links
+                .iter()
+                .map(|l| (l.zoho_id.0.clone(), l.unid.0.clone()))
+                .collect(),
+            crm_not_mine: BTreeSet::new(),
+            crm_foreign_xref: BTreeMap::new(),
+            crm_probed: BTreeSet::new(),
         });
         if !ms.crm_xref_ready {
             let path = self.crm_path(&format!("settings/fields?module={}", module.crm_api_name()));
@@ -694,18 +746,13 @@ impl Engine {
             );
         }
 
-        let mut fields = crm_list_fields(module);
-        if !xref {
-            fields = fields
-                .split(',')
-                .filter(|f| *f != CRM_XREF_FIELD)
-                .collect::<Vec<_>>()
-                .join(",");
-        }
-        let path = self.crm_path(&format!(
-            "{}?fields={fields}&per_page={CRM_PAGE}",
-            module.crm_api_name()
-        ));
+        // CRM, by scope (DESIGN §4.3). A full read lists the scope's view: the system "My …"
+        // view for `mine` (found first), the chosen view otherwise. An incremental read of
+        // `mine` lists the whole module changed since the cursor with owners, which also shows
+        // linked records reassigned away; of a view, the view changed since the cursor, plus a
+        // probe of the module for linked records that left it.
+        let fields = self.crm_fields(module, xref);
+        let scope = self.config.settings.scope.of(module).clone();
         let mut headers = Vec::new();
         if crm_inc && let Some(c) = ms.crm_cursor {
             headers.push(Header {
@@ -725,7 +772,54 @@ impl Engine {
                 Purpose::CrmDeletedPage { page: 1 },
             );
         }
-        self.enqueue_with(Side::Crm, "GET", path, headers, None, Purpose::CrmListPage);
+        match (&scope, crm_inc) {
+            (Scope::Mine, false) => {
+                let path = self.crm_path(&format!(
+                    "settings/custom_views?module={}",
+                    module.crm_api_name()
+                ));
+                self.enqueue(Side::Crm, "GET", path, None, Purpose::CrmViews);
+            }
+            (Scope::Mine, true) => {
+                let path = self.crm_list_path(module, None, &fields);
+                self.enqueue_with(Side::Crm, "GET", path, headers, None, Purpose::CrmListPage);
+            }
+            (Scope::View(cvid), _) => {
+                if crm_inc {
+                    let probe = self.crm_list_path(module, None, "Owner");
+                    self.enqueue_with(
+                        Side::Crm,
+                        "GET",
+                        probe,
+                        headers.clone(),
+                        None,
+                        Purpose::CrmScopeProbe,
+                    );
+                }
+                let path = self.crm_list_path(module, Some(cvid), &fields);
+                self.enqueue_with(Side::Crm, "GET", path, headers, None, Purpose::CrmListPage);
+            }
+        }
+    }
+
+    /// The fields a CRM listing asks for: the module's, its owner, and the cross-ID once the
+    /// field exists.
+    fn crm_fields(&self, module: Module, xref: bool) -> String {
+        crm_list_fields(module)
+            .split(',')
+            .filter(|f| xref || *f != CRM_XREF_FIELD)
+            .chain(["Owner"])
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// A listing of `module`, of the view `cvid` when given.
+    fn crm_list_path(&self, module: Module, cvid: Option<&str>, fields: &str) -> String {
+        let view = cvid.map_or_else(String::new, |c| format!("cvid={}&", encode(c)));
+        self.crm_path(&format!(
+            "{}?{view}fields={fields}&per_page={CRM_PAGE}",
+            module.crm_api_name()
+        ))
     }
 
     fn notes_cal_path(&self, rest: &str) -> String {
@@ -763,6 +857,7 @@ impl Engine {
     }
 
     fn start_fetching(&mut self) {
+        self.settle_scope();
         if self
             .run
             .as_ref()
@@ -1074,8 +1169,12 @@ impl Engine {
         for (i, it) in items.iter().enumerate() {
             match &it.crm {
                 Some(Write::Create { fields }) => {
-                    let unid = it.unid.as_ref().filter(|_| xref).map(|u| u.0.as_str());
-                    let mut rec = self.crm_create_json(module, fields, unid);
+                    let xref_value = it
+                        .unid
+                        .as_ref()
+                        .filter(|_| xref)
+                        .map(|u| self.mail_file.crm_xref(&u.0));
+                    let mut rec = self.crm_create_json(module, fields, xref_value.as_deref());
                     match self.resolve_account(&mut rec) {
                         Ok(()) => inserts.push((i, Value::Object(rec))),
                         Err(e) => account_errors.push((i, e)),
@@ -1086,12 +1185,13 @@ impl Engine {
                     clear,
                     xref: x,
                 }) => {
-                    let unid = it
+                    let xref_value = it
                         .unid
                         .as_ref()
-                        .filter(|_| *x && xref)
-                        .map(|u| u.0.as_str());
-                    let mut rec = self.crm_update_json(module, it, set, clear, unid);
+                        .filter(|_| *x && xref && self.may_write_xref(it.zoho_id.as_ref()))
+                        .map(|u| self.mail_file.crm_xref(&u.0));
+                    let mut rec =
+                        self.crm_update_json(module, it, set, clear, xref_value.as_deref());
                     if let Err(e) = self.resolve_account(&mut rec) {
                         account_errors.push((i, e));
                     } else if let Some(z) = &it.zoho_id {
@@ -1245,13 +1345,27 @@ impl Engine {
         let zoho_id = exec.new_zid.clone().or_else(|| it.zoho_id.clone());
         match &it.link {
             LinkOp::Keep => {}
-            LinkOp::Remove => self
-                .outputs
-                .push_back(Output::State(StateChange::LinkRemoved {
-                    module,
-                    unid: it.unid.clone(),
-                    zoho_id: it.zoho_id.clone(),
-                })),
+            LinkOp::Remove => {
+                self.outputs
+                    .push_back(Output::State(StateChange::LinkRemoved {
+                        module,
+                        unid: it.unid.clone(),
+                        zoho_id: it.zoho_id.clone(),
+                    }));
+                // Out of scope with its Notes copy kept: remember, so the copy is not created
+                // in CRM again as a duplicate of the record its new owner syncs.
+                if let Some(z) = it.zoho_id.as_ref()
+                    && it.notes.is_none()
+                    && run.crm.out_of_scope.contains(&z.0)
+                {
+                    self.outputs
+                        .push_back(Output::State(StateChange::CrmLeftScope {
+                            module,
+                            zoho_id: z.clone(),
+                            left: true,
+                        }));
+                }
+            }
             LinkOp::Set(base) => {
                 if let (Some(unid), Some(zoho_id)) = (unid, zoho_id) {
                     self.outputs.push_back(Output::State(StateChange::LinkSet {
@@ -1431,6 +1545,7 @@ impl Engine {
         let xref = run.xref_exists;
         let mut crm_updates = Vec::new();
         let mut notes_updates = Vec::new();
+        let Some(run) = self.run.as_ref() else { return };
         for (i, (it, ex)) in run.plan.items.iter().zip(&run.exec).enumerate() {
             if ex.error.is_some() {
                 continue;
@@ -1443,8 +1558,10 @@ impl Engine {
             if let (Some(Write::Create { .. }), Some(unid), Some(zid)) =
                 (&it.notes, &ex.new_unid, &it.zoho_id)
                 && xref
+                && self.may_write_xref(Some(zid))
             {
-                crm_updates.push((i, json!({"id": zid.0, CRM_XREF_FIELD: unid.0})));
+                let value = self.mail_file.crm_xref(&unid.0);
+                crm_updates.push((i, json!({"id": zid.0, CRM_XREF_FIELD: value})));
             }
         }
         let items = run.plan.items.clone();
@@ -1515,6 +1632,27 @@ impl Engine {
             }
             if let Some(u) = &ex.new_unid {
                 e.unid = Some(u.clone());
+            }
+            if let Some(raw) = e
+                .zoho_id
+                .as_ref()
+                .and_then(|z| run.crm_foreign_xref.get(&z.0))
+            {
+                let claimed = e
+                    .zoho_id
+                    .as_ref()
+                    .is_some_and(|z| !run.crm_not_mine.contains(&z.0));
+                e.reason = if claimed {
+                    format!(
+                        "{}; its cross-ID {raw:?} named another mail file and was replaced, since the record is yours",
+                        e.reason
+                    )
+                } else {
+                    format!(
+                        "{}; its cross-ID {raw:?} names another mail file and was left as it is",
+                        e.reason
+                    )
+                };
             }
             // Held back by the guard: nothing happened, so nothing is counted as done.
             if run.plan.guard.is_some() && (e.notes.is_some() || e.crm.is_some()) {
@@ -1599,7 +1737,15 @@ impl Engine {
                 self.accounts_failed(Some(&names), message, transient);
             }
             Purpose::CrmCurrentUser => self.fatal(message.to_owned()),
+            Purpose::NotesDatabases => self.on_databases(&HttpResponse {
+                status: 0,
+                headers: Vec::new(),
+                body: String::new(),
+            }),
             Purpose::CrmFields
+            | Purpose::CrmViews
+            | Purpose::CrmScopeProbe
+            | Purpose::CrmIdsLookup
             | Purpose::CrmFieldCreate
             | Purpose::NotesSince
             | Purpose::NotesViewPage { .. }
@@ -1669,6 +1815,12 @@ impl Engine {
             self.start_accounts_listing();
             return;
         }
+        // A server that does not list its databases to this user still syncs: the mail file is
+        // then named by its path.
+        if matches!(q.purpose, Purpose::NotesDatabases) {
+            self.on_databases(resp);
+            return;
+        }
         // Credentials and switched-off services end the run: nothing else can succeed.
         if let Some(msg) = fatal_message(q.side, resp) {
             self.fatal(msg);
@@ -1680,6 +1832,10 @@ impl Engine {
             .unwrap_or(self.now);
         match q.purpose.clone() {
             Purpose::CrmCurrentUser => self.on_current_user(resp),
+            Purpose::NotesDatabases => self.on_databases(resp),
+            Purpose::CrmViews => self.on_crm_views(resp),
+            Purpose::CrmScopeProbe => self.on_scope_probe(&q, resp),
+            Purpose::CrmIdsLookup => self.on_ids_lookup(resp),
             Purpose::CrmFields => self.on_crm_fields(resp),
             Purpose::CrmFieldCreate => {
                 if (200..300).contains(&resp.status) {
@@ -1919,16 +2075,32 @@ impl Engine {
     }
 
     fn on_current_user(&mut self, resp: &HttpResponse) {
-        let zone = parse_json(resp)
+        let user = parse_json(resp)
             .filter(|_| resp.status == 200)
-            .and_then(|b| {
-                b.get("users")?
-                    .as_array()?
-                    .first()?
-                    .get("time_zone")?
-                    .as_str()
-                    .map(str::to_owned)
-            });
+            .and_then(|b| b.get("users")?.as_array()?.first().cloned());
+        let Some(id) = user
+            .as_ref()
+            .and_then(|u| u.get("id"))
+            .and_then(Value::as_str)
+        else {
+            self.fatal(format!(
+                "could not read the Zoho user: {}",
+                crm_error_text(resp)
+            ));
+            return;
+        };
+        self.crm_user = Some(id.to_owned());
+        let needs_tz = Module::ALL
+            .iter()
+            .any(|m| self.config.settings.enabled(*m) && m.needs_time_zone());
+        if self.config.time_zone.is_some() || !needs_tz {
+            return;
+        }
+        let zone = user
+            .as_ref()
+            .and_then(|u| u.get("time_zone"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         match zone.as_deref().map(str::parse::<chrono_tz::Tz>) {
             Some(Ok(tz)) => self.ctx.tz = tz,
             Some(Err(_)) => {
@@ -1942,6 +2114,228 @@ impl Engine {
                 crm_error_text(resp)
             )),
         }
+    }
+
+    /// `GET /api/data`: the mail file's replica ID, if the server lists it to this user.
+    fn on_databases(&mut self, resp: &HttpResponse) {
+        let wanted = MailFile::normalize_path(&self.config.mail_db);
+        let replica = parse_json(resp)
+            .filter(|_| resp.status == 200)
+            .and_then(|b| {
+                b.as_array()?
+                    .iter()
+                    .find(|d| {
+                        d.get("@filepath")
+                            .and_then(Value::as_str)
+                            .is_some_and(|p| MailFile::normalize_path(p) == wanted)
+                    })
+                    .and_then(|d| d.get("@replicaid"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            });
+        self.mail_file = MailFile::new(&self.config.mail_db, replica.as_deref());
+        if !self.config.dry_run {
+            self.outputs.push_back(Output::State(StateChange::MailFile {
+                mail_file: self.mail_file.clone(),
+            }));
+        }
+    }
+
+    /// The module's custom views: list the system "My …" view. Without it (an older token
+    /// lacking the custom-views scope, a view renamed away) the whole module is listed
+    /// instead: slower, and as right, since owners are checked record by record.
+    fn on_crm_views(&mut self, resp: &HttpResponse) {
+        let Some(run) = self.run.as_ref() else { return };
+        let module = run.module;
+        let system_name = my_view_system_name(module);
+        let cvid = parse_json(resp)
+            .filter(|_| resp.status == 200)
+            .and_then(|b| {
+                b.get("custom_views")?
+                    .as_array()?
+                    .iter()
+                    .find(|v| {
+                        v.get("system_name")
+                            .and_then(Value::as_str)
+                            .is_some_and(|n| n.eq_ignore_ascii_case(system_name))
+                    })
+                    .and_then(|v| v.get("id"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            });
+        let fields = self.crm_fields(module, run.xref_exists);
+        let path = self.crm_list_path(module, cvid.as_deref(), &fields);
+        self.enqueue(Side::Crm, "GET", path, None, Purpose::CrmListPage);
+    }
+
+    /// View scope, incremental: remember which records of the module changed.
+    fn on_scope_probe(&mut self, q: &Queued, resp: &HttpResponse) {
+        if resp.status == 204 || resp.status == 304 {
+            return;
+        }
+        let Some(body) = parse_json(resp).filter(|_| resp.status == 200) else {
+            self.fail_module(format!(
+                "could not list changed Zoho records: {}",
+                crm_error_text(resp)
+            ));
+            return;
+        };
+        let Some(run) = self.run.as_mut() else { return };
+        for rec in body
+            .get("data")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(id) = rec.get("id").and_then(Value::as_str) {
+                run.crm_probed.insert(id.to_owned());
+            }
+        }
+        self.follow_page_token(q, &body, Purpose::CrmScopeProbe);
+    }
+
+    /// Linked records missing from a complete listing: those returned still exist, outside the
+    /// scope unless they are the user's own (then they count as listed); the rest are gone.
+    fn on_ids_lookup(&mut self, resp: &HttpResponse) {
+        if resp.status == 204 {
+            return;
+        }
+        let Some(body) = parse_json(resp).filter(|_| resp.status == 200) else {
+            self.fail_module(format!(
+                "could not look up linked Zoho records: {}",
+                crm_error_text(resp)
+            ));
+            return;
+        };
+        let Some(module) = self.run.as_ref().map(|r| r.module) else {
+            return;
+        };
+        let view_scope = matches!(self.config.settings.scope.of(module), Scope::View(_));
+        let mut own = Vec::new();
+        let mut away = Vec::new();
+        for rec in body
+            .get("data")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(id) = rec.get("id").and_then(Value::as_str) else {
+                continue;
+            };
+            if view_scope || !self.owned_by_me(rec) {
+                away.push(id.to_owned());
+            } else {
+                own.push((id.to_owned(), self.crm_record_of(module, rec)));
+            }
+        }
+        let Some(run) = self.run.as_mut() else { return };
+        run.crm.out_of_scope.extend(away);
+        for (id, rec) in own {
+            let rec = own_xref(&self.mail_file, run, &id, rec);
+            run.crm.records.insert(id, rec);
+        }
+    }
+
+    /// Whether a listed Zoho record's `Owner` is the syncing user.
+    fn owned_by_me(&self, rec: &Value) -> bool {
+        let owner = rec
+            .get("Owner")
+            .and_then(|o| o.get("id"))
+            .and_then(Value::as_str);
+        owner.is_some() && owner == self.crm_user.as_deref()
+    }
+
+    /// Asks for the next page of a Zoho listing when the answer says there is one.
+    fn follow_page_token(&mut self, q: &Queued, body: &Value, purpose: Purpose) {
+        let info = body.get("info");
+        let more = info
+            .and_then(|i| i.get("more_records"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let token = info
+            .and_then(|i| i.get("next_page_token"))
+            .and_then(Value::as_str);
+        if let (true, Some(token)) = (more, token) {
+            let base = q
+                .path
+                .split("&page_token=")
+                .next()
+                .unwrap_or(&q.path)
+                .to_owned();
+            let path = format!("{base}&page_token={}", encode(token));
+            let headers = q.headers.clone();
+            self.enqueue_with(Side::Crm, "GET", path, headers, None, purpose);
+        }
+    }
+
+    /// Settles which linked records left the scope before the module is planned: remembered
+    /// ones still away, ones a view probe saw change but the view did not list, and, after a
+    /// complete listing, a lookup of the linked records it did not show.
+    fn settle_scope(&mut self) {
+        let Some(run) = self.run.as_mut() else { return };
+        let module = run.module;
+        let remembered = self
+            .state
+            .modules
+            .get(&module)
+            .map(|m| m.crm_left_scope.clone())
+            .unwrap_or_default();
+        for z in remembered {
+            if run.crm.records.contains_key(&z.0) {
+                if !self.config.dry_run {
+                    self.outputs
+                        .push_back(Output::State(StateChange::CrmLeftScope {
+                            module,
+                            zoho_id: z,
+                            left: false,
+                        }));
+                }
+            } else {
+                run.crm.out_of_scope.insert(z.0);
+            }
+        }
+        if run.crm.complete {
+            let missing: Vec<String> = run
+                .linked_zids
+                .keys()
+                .filter(|z| !run.crm.records.contains_key(*z) && !run.crm.out_of_scope.contains(*z))
+                .cloned()
+                .collect();
+            let xref = run.xref_exists;
+            let fields = self.crm_fields(module, xref);
+            for chunk in missing.chunks(CRM_IDS_PER_LOOKUP) {
+                let path = self.crm_path(&format!(
+                    "{}?ids={}&fields={fields}",
+                    module.crm_api_name(),
+                    chunk.join(",")
+                ));
+                self.enqueue(Side::Crm, "GET", path, None, Purpose::CrmIdsLookup);
+            }
+        } else {
+            let away: Vec<String> = run
+                .crm_probed
+                .iter()
+                .filter(|z| {
+                    run.linked_zids.contains_key(*z)
+                        && !run.crm.records.contains_key(*z)
+                        && !run.crm.deleted.contains(*z)
+                })
+                .cloned()
+                .collect();
+            run.crm.out_of_scope.extend(away);
+        }
+    }
+
+    /// Whether this run may write its cross-ID into the Zoho record `zid`: not over another
+    /// mail file's cross-ID on a record someone else owns (DESIGN §4.3: never overwritten
+    /// blindly). The owner's sync claims its own records.
+    fn may_write_xref(&self, zid: Option<&ZohoId>) -> bool {
+        let Some(run) = self.run.as_ref() else {
+            return false;
+        };
+        zid.is_none_or(|z| {
+            !(run.crm_foreign_xref.contains_key(&z.0) && run.crm_not_mine.contains(&z.0))
+        })
     }
 
     /// A listed Zoho record in canonical form.
@@ -2189,39 +2583,42 @@ impl Engine {
                 }
             }
         }
-        let records: Vec<(String, crate::model::Record)> = body
+        // Owner scope (DESIGN §4.3): with `mine`, a record someone else owns is not the user's
+        // to sync, whatever listed it; a linked one has left the scope. With a view, every
+        // record it lists is in scope, and those others own are noted (cross-ID claims).
+        let view_scope = matches!(self.config.settings.scope.of(module), Scope::View(_));
+        let mut listed = Vec::new();
+        for rec in body
             .get("data")
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .filter_map(|rec| {
-                Some((
-                    rec.get("id")?.as_str()?.to_owned(),
-                    self.crm_record_of(module, rec),
-                ))
-            })
-            .collect();
-        let Some(run) = self.run.as_mut() else { return };
-        run.crm.records.extend(records);
-        let info = body.get("info");
-        let more = info
-            .and_then(|i| i.get("more_records"))
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let token = info
-            .and_then(|i| i.get("next_page_token"))
-            .and_then(Value::as_str);
-        if let (true, Some(token)) = (more, token) {
-            let base = q
-                .path
-                .split("&page_token=")
-                .next()
-                .unwrap_or(&q.path)
-                .to_owned();
-            let path = format!("{base}&page_token={}", encode(token));
-            let headers = q.headers.clone();
-            self.enqueue_with(Side::Crm, "GET", path, headers, None, Purpose::CrmListPage);
+        {
+            let Some(id) = rec.get("id").and_then(Value::as_str) else {
+                continue;
+            };
+            let mine = self.owned_by_me(rec);
+            let record = (mine || view_scope).then(|| self.crm_record_of(module, rec));
+            listed.push((id.to_owned(), mine, record));
         }
+        let Some(run) = self.run.as_mut() else { return };
+        for (id, mine, record) in listed {
+            match record {
+                Some(rec) => {
+                    if !mine {
+                        run.crm_not_mine.insert(id.clone());
+                    }
+                    let rec = own_xref(&self.mail_file, run, &id, rec);
+                    run.crm.records.insert(id, rec);
+                }
+                None => {
+                    if run.linked_zids.contains_key(&id) {
+                        run.crm.out_of_scope.insert(id);
+                    }
+                }
+            }
+        }
+        self.follow_page_token(q, &body, Purpose::CrmListPage);
     }
 
     fn on_crm_deleted(&mut self, q: &Queued, page: u32, resp: &HttpResponse) {
@@ -2327,6 +2724,39 @@ impl Engine {
             }
         }
     }
+}
+
+/// The `system_name` of the module's system "My …" custom view (the user's own records).
+fn my_view_system_name(module: Module) -> &'static str {
+    match module {
+        Module::Contacts => "MYCONTACTS",
+        Module::Tasks => "MYTASKS",
+        Module::Events => "MYEVENTS",
+    }
+}
+
+/// A listed Zoho record with its cross-ID read against the user's mail file: the user's own
+/// cross-ID becomes the bare Notes key the planner pairs by; another mail file's, or an earlier
+/// version's, counts as none and is noted (reported, and not overwritten on a record the user
+/// does not own). An earlier version's value naming the document this record is linked to is
+/// the user's own: it is rewritten in the new form like any missing cross-ID.
+fn own_xref(
+    mail_file: &MailFile,
+    run: &mut ModuleRun,
+    id: &str,
+    mut rec: crate::model::Record,
+) -> crate::model::Record {
+    let Some(raw) = rec.xref.take() else {
+        return rec;
+    };
+    match mail_file.read_crm_xref(&raw) {
+        CrmXref::Ours(key) => rec.xref = Some(key.to_owned()),
+        CrmXref::Legacy(key) if run.linked_zids.get(id).is_some_and(|k| k == key) => {}
+        CrmXref::Legacy(_) | CrmXref::Foreign => {
+            run.crm_foreign_xref.insert(id.to_owned(), raw);
+        }
+    }
+    rec
 }
 
 /// Keeps `id` for the Account `name` unless a lower id is already known (deterministic when
@@ -2604,8 +3034,38 @@ mod tests {
         state
     }
 
-    /// Runs the engine to the end, answering each request with `server`; returns the report
-    /// and every request made.
+    /// The replica ID of the test mail file `mail/t.nsf`.
+    const REPLICA: &str = "AAAABBBBCCCCDDDD";
+
+    /// The org around every test: who the token is (`ME`), the mail file's replica ID, and
+    /// the system "My Contacts" view (`900`).
+    fn org(r: &HttpRequest) -> Option<HttpResponse> {
+        let p = r.path.as_str();
+        if p == "/crm/v8/users?type=CurrentUser" {
+            return Some(answer(
+                200,
+                &json!({"users": [{"id": "ME", "time_zone": "UTC"}]}),
+            ));
+        }
+        if p == "/api/data" {
+            return Some(answer(
+                200,
+                &json!([{"@filepath": "mail/t.nsf", "@replicaid": REPLICA}]),
+            ));
+        }
+        if p.starts_with("/crm/v8/settings/custom_views?") {
+            return Some(answer(
+                200,
+                &json!({"custom_views": [
+                    {"id": "899", "system_name": "ALLVIEWS"},
+                    {"id": "900", "system_name": "MYCONTACTS"}]}),
+            ));
+        }
+        None
+    }
+
+    /// Runs the engine to the end, answering each request with [`org`] or else `server`;
+    /// returns the report and every request made.
     fn drive(
         config: EngineConfig,
         state: SyncState,
@@ -2623,7 +3083,7 @@ mod tests {
                 Output::State(_) => {}
                 Output::Wait(_) => {
                     let r = waiting.pop_front().unwrap();
-                    let resp = server(&r);
+                    let resp = org(&r).unwrap_or_else(|| server(&r));
                     engine
                         .handle_response(r.id, Timestamp(1_764_000_000_000), Ok(resp))
                         .unwrap();
@@ -2653,7 +3113,7 @@ mod tests {
                 ),
                 (
                     "GET",
-                    "/crm/v8/Contacts?fields=First_Name,Last_Name,Email,Phone,Mobile,Home_Phone,Title,Department,Account_Name,Mailing_Street,Mailing_City,Mailing_State,Mailing_Zip,Mailing_Country,Notes_UNID,Tag,Modified_Time&per_page=200",
+                    "/crm/v8/Contacts?cvid=900&fields=First_Name,Last_Name,Email,Phone,Mobile,Home_Phone,Title,Department,Account_Name,Mailing_Street,Mailing_City,Mailing_State,Mailing_Zip,Mailing_Country,Notes_UNID,Tag,Modified_Time,Owner&per_page=200",
                 ) => answer(204, &Value::Null),
                 ("POST", "/crm/v8/coql") if coql == 200 => answer(
                     200,
@@ -2857,9 +3317,12 @@ mod tests {
                 "GET" if p.starts_with("/crm/v8/Contacts?") => answer(
                     200,
                     &json!({"data": [
-                        {"id": "41", "Last_Name": "U1", "Notes_UNID": "U1"},
-                        {"id": "42", "Last_Name": "U2", "Notes_UNID": "U2"},
-                        {"id": "43", "Last_Name": "U3", "Notes_UNID": "U3"}],
+                        {"id": "41", "Last_Name": "U1", "Notes_UNID": format!("{REPLICA}:U1"),
+                         "Owner": {"id": "ME"}},
+                        {"id": "42", "Last_Name": "U2", "Notes_UNID": format!("{REPLICA}:U2"),
+                         "Owner": {"id": "ME"}},
+                        {"id": "43", "Last_Name": "U3", "Notes_UNID": format!("{REPLICA}:U3"),
+                         "Owner": {"id": "ME"}}],
                         "info": {"more_records": false}}),
                 ),
                 "DELETE" => answer(
@@ -2973,6 +3436,114 @@ mod tests {
         assert_eq!(pages, 1);
     }
 
+    /// Owner scope: of three linked contacts, 42 was reassigned (listed with another owner)
+    /// and 43 vanished from "My Contacts" (looked up: still there, another owner's); an
+    /// unlinked contact of another user is listed too. Only the user's own stay in Notes.
+    #[test]
+    fn records_of_other_owners_leave_notes_and_never_arrive() {
+        let config = EngineConfig {
+            allow_mass_delete: true,
+            ..contacts_only()
+        };
+        let (report, asked) = drive(config, linked_state(), |r: &HttpRequest| {
+            let p = r.path.as_str();
+            match r.method.as_str() {
+                "GET" if p.contains("/collections/") => answer(
+                    200,
+                    &json!([{"@unid": "U1"}, {"@unid": "U2"}, {"@unid": "U3"}]),
+                ),
+                "GET" if p.contains("/documents/unid/") => {
+                    notes_doc(p.rsplit('/').next().unwrap().split('?').next().unwrap())
+                }
+                "GET" if p.starts_with("/crm/v8/Contacts?cvid=900&") => answer(
+                    200,
+                    &json!({"data": [
+                        {"id": "41", "Last_Name": "U1", "Notes_UNID": format!("{REPLICA}:U1"),
+                         "Owner": {"id": "ME"}},
+                        {"id": "42", "Last_Name": "U2", "Notes_UNID": format!("{REPLICA}:U2"),
+                         "Owner": {"id": "OTHER"}},
+                        {"id": "50", "Last_Name": "Theirs", "Owner": {"id": "OTHER"}}],
+                        "info": {"more_records": false}}),
+                ),
+                "GET" if p.starts_with("/crm/v8/Contacts?ids=43&") => answer(
+                    200,
+                    &json!({"data": [{"id": "43", "Last_Name": "U3", "Owner": {"id": "OTHER"}}],
+                        "info": {"more_records": false}}),
+                ),
+                "DELETE" => answer(200, &json!({})),
+                "PATCH" => answer(200, &json!({})),
+                other => panic!("unexpected request {other} {p}"),
+            }
+        });
+        let notes_deletes: Vec<&str> = asked
+            .iter()
+            .filter(|r| r.method == "DELETE" && r.side == Side::Notes)
+            .map(|r| r.path.as_str())
+            .collect();
+        assert_eq!(notes_deletes.len(), 2, "{}", report.to_text());
+        assert!(notes_deletes.iter().any(|p| p.ends_with("/U2")));
+        assert!(notes_deletes.iter().any(|p| p.ends_with("/U3")));
+        assert!(
+            !asked
+                .iter()
+                .any(|r| r.side == Side::Crm && r.method != "GET"),
+            "nothing is written to another user's records: {asked:?}"
+        );
+        assert!(
+            !asked.iter().any(|r| r.method == "POST"),
+            "another user's contact is not created in Notes"
+        );
+        assert!(
+            report.to_text().contains("left your scope"),
+            "{}",
+            report.to_text()
+        );
+    }
+
+    /// Cross-IDs name the mail file: a new CRM record carries `{replica}:{unid}`; a record
+    /// whose cross-ID is an earlier version's bare UNID of its own link is rewritten so.
+    #[test]
+    fn cross_ids_written_name_the_mail_file() {
+        let (report, asked) = drive(contacts_only(), linked_state(), |r: &HttpRequest| {
+            let p = r.path.as_str();
+            match r.method.as_str() {
+                "GET" if p.contains("/collections/") => answer(
+                    200,
+                    &json!([{"@unid": "U1"}, {"@unid": "U2"}, {"@unid": "U3"}, {"@unid": "U9"}]),
+                ),
+                "GET" if p.contains("/documents/unid/") => {
+                    notes_doc(p.rsplit('/').next().unwrap().split('?').next().unwrap())
+                }
+                "GET" if p.starts_with("/crm/v8/Contacts?cvid=900&") => answer(
+                    200,
+                    &json!({"data": [
+                        {"id": "41", "Last_Name": "U1", "Notes_UNID": "U1", "Owner": {"id": "ME"}},
+                        {"id": "42", "Last_Name": "U2", "Notes_UNID": format!("{REPLICA}:U2"),
+                         "Owner": {"id": "ME"}},
+                        {"id": "43", "Last_Name": "U3", "Notes_UNID": format!("{REPLICA}:U3"),
+                         "Owner": {"id": "ME"}}],
+                        "info": {"more_records": false}}),
+                ),
+                "POST" => inserted(r, "60"),
+                "PUT" => inserted(r, "41"),
+                "PATCH" => answer(200, &json!({})),
+                other => panic!("unexpected request {other} {p}"),
+            }
+        });
+        let written: Vec<String> = asked
+            .iter()
+            .filter(|r| r.side == Side::Crm && matches!(r.method.as_str(), "POST" | "PUT"))
+            .map(|r| r.body.clone().unwrap_or_default())
+            .collect();
+        let all = written.join("\n");
+        assert!(all.contains(&format!("\"{REPLICA}:U9\"")), "{all}");
+        assert!(
+            all.contains(&format!("\"{REPLICA}:U1\"")),
+            "{all}\n{}",
+            report.to_text()
+        );
+    }
+
     /// Fingerprints are the same text in every build (with or without serde_json's
     /// `preserve_order`) and the same as stored ones: the keys in alphabetical order.
     #[test]
@@ -2986,6 +3557,7 @@ mod tests {
             ("private_tag", json!(engine.config.private_tag)),
             ("events", json!(s.events)),
             ("mail_db", json!(engine.config.mail_db)),
+            ("scope", json!("mine")),
         ]
         .into_iter()
         .collect();

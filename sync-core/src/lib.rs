@@ -21,7 +21,11 @@
 //! - **Plan**: plain data ([`plan::ModulePlan`]) saying what will be written where and why; a
 //!   dry run shows it, a real run executes it.
 //! - **Cross-IDs**: each record carries its twin's id (Zoho `Notes_UNID`, Notes `ZohoCRMId`), so
-//!   a lost state or a re-setup re-links instead of duplicating.
+//!   a lost state or a re-setup re-links instead of duplicating. The Zoho side also names the
+//!   mail file ([`xref`]), so one user's sync never takes another's document for its own.
+//! - **Owner scope**: a user's sync covers the CRM records they own, or a custom view they
+//!   picked ([`Scope`]); a record that leaves the scope is withdrawn like one that turned
+//!   private.
 
 pub mod calendar;
 pub mod engine;
@@ -32,6 +36,7 @@ pub mod plan;
 pub mod report;
 pub mod state;
 pub mod time;
+pub mod xref;
 
 // The generated canonical-ABI glue is `unsafe` by nature; no hand-written unsafe code lives there.
 #[cfg(all(target_family = "wasm", target_os = "wasi"))]
@@ -45,8 +50,10 @@ mod js;
 pub use engine::{Engine, EngineConfig, InputError, Output, Progress};
 pub use http::{Header, HttpRequest, HttpResponse, TransportError, TransportErrorKind};
 pub use model::{
-    ConflictPolicy, Direction, Fields, Module, NotesUnid, Record, Settings, Side, ZohoId,
+    ConflictPolicy, Direction, Fields, Module, NotesUnid, Record, Scope, Scopes, Settings, Side,
+    ZohoId,
 };
 pub use report::RunReport;
 pub use state::{Link, StateChange, SyncState};
 pub use time::Timestamp;
+pub use xref::MailFile;

@@ -202,6 +202,8 @@ pub struct Settings {
     pub direction: Direction,
     /// Who wins a field changed on both sides.
     pub conflict: ConflictPolicy,
+    /// Which CRM records each module covers (`DESIGN.md` §4.3: owner scope).
+    pub scope: Scopes,
 }
 
 impl Default for Settings {
@@ -212,6 +214,75 @@ impl Default for Settings {
             events: crate::calendar::EventsWindow::All,
             direction: Direction::TwoWay,
             conflict: ConflictPolicy::CrmWins,
+            scope: Scopes::default(),
+        }
+    }
+}
+
+/// Which CRM records a user's sync of one module covers.
+///
+/// Serialized as `"mine"` or `{"view": "<cvid>"}` (TOML: `contacts = "mine"`,
+/// `tasks = { view = "4150868000000087501" }`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// The records the user owns (`Owner`): what Zoho's own Google and Microsoft 365 syncs do.
+    #[default]
+    Mine,
+    /// The records of a CRM custom view the user picked (its `cvid`), whoever owns them.
+    View(String),
+}
+
+/// The scope of each module.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Scopes {
+    /// Contacts.
+    pub contacts: Scope,
+    /// To-dos.
+    pub tasks: Scope,
+    /// Events.
+    pub events: Scope,
+}
+
+impl Scope {
+    /// Refuses a view id that cannot be a Zoho id (digits only), so a typo or an injected
+    /// parameter never reaches a request.
+    ///
+    /// # Errors
+    /// A plain sentence naming the bad value.
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            Self::Mine => Ok(()),
+            Self::View(cvid) if !cvid.is_empty() && cvid.bytes().all(|b| b.is_ascii_digit()) => {
+                Ok(())
+            }
+            Self::View(cvid) => Err(format!(
+                "scope view {cvid:?} is not a Zoho custom view id (digits only)"
+            )),
+        }
+    }
+}
+
+impl Scopes {
+    /// Checks each module's scope (see [`Scope::check`]).
+    ///
+    /// # Errors
+    /// The first bad value, named with its module.
+    pub fn check(&self) -> Result<(), String> {
+        for m in Module::ALL {
+            self.of(m).check().map_err(|e| format!("{m}: {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// The scope of `module`.
+    #[must_use]
+    pub fn of(&self, module: Module) -> &Scope {
+        match module {
+            Module::Contacts => &self.contacts,
+            Module::Tasks => &self.tasks,
+            Module::Events => &self.events,
         }
     }
 }

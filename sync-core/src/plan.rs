@@ -36,6 +36,11 @@ pub struct SideSnapshot {
     pub deleted: BTreeSet<String>,
     /// The listing covered every record, so a linked id not seen is gone.
     pub complete: bool,
+    /// CRM only: records that exist but are out of the user's scope (owned by another user,
+    /// or not in the chosen view). A linked one is withdrawn like a record that turned private;
+    /// an unlinked Notes document naming one is not created in CRM again.
+    #[serde(default)]
+    pub out_of_scope: BTreeSet<String>,
 }
 
 /// How a linked record looks on one side this run.
@@ -64,7 +69,10 @@ impl SideSnapshot {
     }
 
     fn is_empty_listing(&self) -> bool {
-        self.complete && self.records.is_empty() && self.unchanged.is_empty()
+        self.complete
+            && self.records.is_empty()
+            && self.unchanged.is_empty()
+            && self.out_of_scope.is_empty()
     }
 }
 
@@ -512,6 +520,42 @@ fn decide_linked(input: &PlanInput<'_>, link: &Link) -> Option<PlanItem> {
         String::new(),
     );
 
+    // A CRM record that left the user's scope (reassigned, or out of the chosen view) is
+    // withdrawn from the user's Notes like one that turned private (DESIGN §4.3). The new
+    // owner's sync picks it up; its Notes copy here is removed only if unchanged since the
+    // last sync, so nothing the user wrote is lost.
+    if input.crm.out_of_scope.contains(&link.zoho_id.0) {
+        it.link = LinkOp::Remove;
+        let notes_is_target = source_of(input.settings.direction) != Some(Side::Notes);
+        let unchanged = match n {
+            Obs::Unchanged => true,
+            Obs::Now(r) => &r.fields == base,
+            Obs::Gone => false,
+        };
+        if matches!(n, Obs::Gone) {
+            it.verdict = Verdict::Unlinked;
+            it.reason = "left your scope in CRM; its Notes copy was already deleted".into();
+        } else if unchanged && notes_is_target {
+            it.notes = Some(Write::Delete);
+            it.verdict = Verdict::Deleted;
+            it.reason = "left your scope in CRM (reassigned to another owner or out of your \
+                         view): its Notes copy was removed"
+                .into();
+        } else {
+            it.verdict = Verdict::Unlinked;
+            it.reason = format!(
+                "left your scope in CRM (reassigned to another owner or out of your view); its \
+                 Notes copy was {} so it was kept and unlinked",
+                if notes_is_target {
+                    "changed since the last sync"
+                } else {
+                    "the one-way source"
+                }
+            );
+        }
+        return Some(it);
+    }
+
     // A record that turned private stops syncing (DESIGN §4.3).
     for (side, own, other) in [(Side::Notes, n, c), (Side::Crm, c, n)] {
         if matches!(own, Obs::Now(r) if r.private) {
@@ -844,6 +888,16 @@ fn decide_single(input: &PlanInput<'_>, side: Side, id: &str, r: &Record) -> Pla
     );
     if r.private {
         it.reason = format!("private in {side}");
+    } else if side == Side::Notes
+        && r.xref
+            .as_deref()
+            .is_some_and(|z| input.crm.out_of_scope.contains(z))
+    {
+        // Kept when its CRM twin left the user's scope: creating it again would duplicate
+        // the record its new owner now syncs.
+        it.reason = "its CRM record is no longer in your scope (reassigned to another owner \
+                     or out of your view); kept in Notes only"
+            .into();
     } else if source_of(input.settings.direction).is_some_and(|s| s != side) {
         it.reason = format!(
             "only in {side}; one way {} → {side} does not copy it",

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Fields, Module, NotesUnid, ZohoId};
 use crate::time::Timestamp;
+use crate::xref::MailFile;
 
 /// A Notes document and a Zoho record known to be the same item, with the content both held
 /// when they were last in step (the base of the three-way merge).
@@ -39,6 +40,11 @@ pub struct ModuleState {
     /// Unlinked Notes documents that were private when last read. Privacy is an item of the
     /// document, so an incremental run need not read them again until they change.
     pub notes_private: BTreeSet<NotesUnid>,
+    /// Zoho records that left the user's scope (reassigned to another owner, or out of the
+    /// chosen view) while their Notes copy, changed since the last sync, was kept. The kept
+    /// copy still names the record (`ZohoCRMId`); remembering it keeps that copy from being
+    /// created in CRM again as a duplicate. Forgotten when the record comes back in scope.
+    pub crm_left_scope: BTreeSet<ZohoId>,
 }
 
 /// Everything remembered, per module.
@@ -47,6 +53,8 @@ pub struct ModuleState {
 pub struct SyncState {
     /// Per-module memory.
     pub modules: BTreeMap<Module, ModuleState>,
+    /// The mail file the links belong to, as cross-IDs name it.
+    pub mail_file: Option<MailFile>,
 }
 
 /// One change to the stored state, emitted as soon as the effect it records has happened.
@@ -93,6 +101,21 @@ pub enum StateChange {
         unid: NotesUnid,
         /// Private when last read (`false`: no longer private, or gone).
         private: bool,
+    },
+    /// Remember (`left: true`) or forget a Zoho record that left the user's scope while its
+    /// Notes copy was kept.
+    CrmLeftScope {
+        /// The module.
+        module: Module,
+        /// The Zoho record.
+        zoho_id: ZohoId,
+        /// Out of scope with a kept copy (`false`: back in scope, or forgotten).
+        left: bool,
+    },
+    /// The identity of the user's mail file, learnt from the server.
+    MailFile {
+        /// The identity.
+        mail_file: MailFile,
     },
 }
 
@@ -143,6 +166,19 @@ impl SyncState {
                     set.remove(unid);
                 }
             }
+            StateChange::CrmLeftScope {
+                module,
+                zoho_id,
+                left,
+            } => {
+                let set = &mut self.modules.entry(*module).or_default().crm_left_scope;
+                if *left {
+                    set.insert(zoho_id.clone());
+                } else {
+                    set.remove(zoho_id);
+                }
+            }
+            StateChange::MailFile { mail_file } => self.mail_file = Some(mail_file.clone()),
         }
     }
 }

@@ -48,9 +48,16 @@ fn snap(records: Vec<(&str, Record)>, unchanged: &[&str]) -> SideSnapshot {
             .map(|(k, v)| (k.to_owned(), v))
             .collect::<BTreeMap<_, _>>(),
         unchanged: unchanged.iter().map(|s| (*s).to_owned()).collect(),
-        deleted: Default::default(),
         complete: true,
+        ..SideSnapshot::default()
     }
+}
+
+/// A complete CRM snapshot where `away` exist but are out of the user's scope.
+fn out_of_scope(away: &[&str]) -> SideSnapshot {
+    let mut c = snap(vec![], &[]);
+    c.out_of_scope = away.iter().map(|s| (*s).to_owned()).collect();
+    c
 }
 
 fn run(
@@ -816,4 +823,101 @@ fn restored_copy_whose_answer_was_lost_is_relinked_not_restored_again() {
             xref: true
         })
     );
+}
+
+#[test]
+fn left_scope_in_crm_unchanged_in_notes_removes_the_notes_copy() {
+    let l = [link("U", "Z", BASE)];
+    let p = run(
+        &two_way(ConflictPolicy::CrmWins),
+        &l,
+        &snap(vec![], &["U"]),
+        &out_of_scope(&["Z"]),
+    );
+    assert_eq!(p.items.len(), 1, "{p:?}");
+    assert_eq!(p.items[0].notes, Some(Write::Delete));
+    assert_eq!(p.items[0].crm, None, "the CRM record is its new owner's");
+    assert_eq!(p.items[0].link, LinkOp::Remove);
+    assert_eq!(p.items[0].verdict, Verdict::Deleted);
+    assert!(
+        p.items[0].reason.contains("left your scope"),
+        "{}",
+        p.items[0].reason
+    );
+}
+
+#[test]
+fn left_scope_in_crm_changed_in_notes_is_unlinked_and_kept() {
+    let l = [link("U", "Z", BASE)];
+    let changed = linked_rec(
+        &[
+            ("last_name", "Smith"),
+            ("email", "s@x.com"),
+            ("office_phone", "2"),
+        ],
+        "Z",
+    );
+    let p = run(
+        &two_way(ConflictPolicy::CrmWins),
+        &l,
+        &snap(vec![("U", changed)], &[]),
+        &out_of_scope(&["Z"]),
+    );
+    assert_eq!(p.items[0].notes, None);
+    assert_eq!(p.items[0].crm, None);
+    assert_eq!(p.items[0].link, LinkOp::Remove);
+    assert_eq!(p.items[0].verdict, Verdict::Unlinked);
+}
+
+#[test]
+fn left_scope_in_crm_in_one_way_from_notes_keeps_the_source() {
+    let l = [link("U", "Z", BASE)];
+    let p = run(
+        &one_way(Direction::NotesToCrm),
+        &l,
+        &snap(vec![], &["U"]),
+        &out_of_scope(&["Z"]),
+    );
+    assert_eq!((&p.items[0].notes, &p.items[0].crm), (&None, &None));
+    assert_eq!(p.items[0].verdict, Verdict::Unlinked);
+}
+
+#[test]
+fn a_kept_copy_naming_a_record_out_of_scope_is_not_created_again() {
+    let p = run(
+        &two_way(ConflictPolicy::CrmWins),
+        &[],
+        &snap(vec![("U", linked_rec(BASE, "Z"))], &[]),
+        &out_of_scope(&["Z"]),
+    );
+    assert_eq!(p.items.len(), 1);
+    assert_eq!(
+        (&p.items[0].notes, &p.items[0].crm),
+        (&None, &None),
+        "{p:?}"
+    );
+    assert_eq!(p.items[0].verdict, Verdict::Skipped);
+    assert!(p.items[0].reason.contains("no longer in your scope"));
+}
+
+#[test]
+fn a_crm_listing_whose_links_all_left_scope_is_not_an_empty_side() {
+    // Everything reassigned away is not "CRM listed nothing": the delete guard decides.
+    let l = [
+        link("U", "Z", BASE),
+        link("U2", "Z2", BASE),
+        link("U3", "Z3", BASE),
+    ];
+    let p = plan(&PlanInput {
+        module: Module::Contacts,
+        settings: &two_way(ConflictPolicy::CrmWins),
+        links: &l,
+        notes: &snap(vec![], &["U", "U2", "U3"]),
+        crm: &out_of_scope(&["Z", "Z2", "Z3"]),
+        allow_mass_delete: false,
+    });
+    let guard = p
+        .guard
+        .expect("three of three removed from Notes is held back");
+    assert!(guard.contains("would delete 3 of 3"), "{guard}");
 }

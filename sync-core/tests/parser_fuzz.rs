@@ -286,10 +286,23 @@ impl Fake {
                     ("GET", _) if rest.contains("/deleted") => answer(204, &Value::Null),
                     ("POST", "coql") => answer(204, &Value::Null),
                     ("GET", _) => match self.crm.get(module) {
-                        Some(data) if !data.is_empty() && !rest.contains("page_token") => answer(
-                            200,
-                            &json!({"data": data, "info": {"more_records": false, "count": data.len()}}),
-                        ),
+                        Some(data) if !data.is_empty() && !rest.contains("page_token") => {
+                            // Every record is the syncing user's (owner scope).
+                            let data: Vec<Value> = data
+                                .iter()
+                                .map(|d| {
+                                    let mut d = d.clone();
+                                    if let Some(o) = d.as_object_mut() {
+                                        o.entry("Owner").or_insert(json!({"id": "1"}));
+                                    }
+                                    d
+                                })
+                                .collect();
+                            answer(
+                                200,
+                                &json!({"data": data, "info": {"more_records": false, "count": data.len()}}),
+                            )
+                        }
                         _ => answer(204, &Value::Null),
                     },
                     ("POST", _) => self.crm_results(r, 201),
