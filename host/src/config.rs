@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use sync_core::{ConflictPolicy, Direction};
+use sync_core::{ConflictPolicy, Direction, Scopes};
 
 /// Why a config could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +105,8 @@ pub struct SyncConfig {
     /// The user's IANA time zone (e.g. `Asia/Tokyo`) for to-do dates and event windows; when
     /// absent, the time zone of the Zoho CRM user.
     pub time_zone: Option<String>,
+    /// `[sync.scope]`: which CRM records each module covers (`"mine"` or `{ view = "cvid" }`).
+    pub scope: Scopes,
 }
 
 impl Default for SyncConfig {
@@ -117,6 +119,7 @@ impl Default for SyncConfig {
             conflict: ConflictPolicy::CrmWins,
             private_tag: "Private".into(),
             time_zone: None,
+            scope: Scopes::default(),
         }
     }
 }
@@ -214,6 +217,10 @@ impl Config {
         if cfg.domino.user.trim().is_empty() {
             return Err(invalid("domino.user is empty".into()));
         }
+        cfg.sync
+            .scope
+            .check()
+            .map_err(|e| invalid(format!("sync.scope.{e}")))?;
         if cfg.store.path.is_relative()
             && let Some(dir) = path.parent()
         {
@@ -300,6 +307,7 @@ impl Config {
                 events: self.sync.events,
                 direction: self.sync.direction,
                 conflict: self.sync.conflict,
+                scope: self.sync.scope.clone(),
             },
             dry_run,
             allow_mass_delete,
@@ -383,5 +391,38 @@ path = "state.db"
         );
         let err = Config::load(Path::new("/nonexistent/nzsync.toml")).unwrap_err();
         assert!(err.to_string().contains("cannot read config file"));
+    }
+
+    #[test]
+    fn scope_defaults_to_mine_and_takes_a_custom_view_by_id() {
+        let (_d, p) = write(GOOD);
+        assert_eq!(Config::load(&p).unwrap().sync.scope, Scopes::default());
+        let with_view = GOOD.replace(
+            "[store]",
+            "[sync.scope]\ncontacts = \"mine\"\ntasks = { view = \"4150868000000087501\" }\n[store]",
+        );
+        let (_d, p) = write(&with_view);
+        let c = Config::load(&p).unwrap();
+        assert_eq!(
+            c.sync.scope.tasks,
+            sync_core::Scope::View("4150868000000087501".into())
+        );
+        assert_eq!(
+            c.engine_config(false, false).settings.scope,
+            c.sync.scope,
+            "the engine gets the scope"
+        );
+        for (bad, says) in [
+            (
+                "tasks = { view = \"My Tasks\" }",
+                "not a Zoho custom view id",
+            ),
+            ("tasks = \"everyone\"", "unknown variant"),
+            ("calls = \"mine\"", "unknown field"),
+        ] {
+            let (_d, p) = write(&GOOD.replace("[store]", &format!("[sync.scope]\n{bad}\n[store]")));
+            let err = Config::load(&p).unwrap_err().to_string();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use sync_core::{
-    Fields, Link, Module, NotesUnid, RunReport, StateChange, SyncState, Timestamp, ZohoId,
+    Fields, Link, MailFile, Module, NotesUnid, RunReport, StateChange, SyncState, Timestamp, ZohoId,
 };
 
 /// Store failures.
@@ -122,6 +122,30 @@ CREATE TABLE notes_private (
     PRIMARY KEY (profile, module, unid)
 );
 ",
+    r"
+-- Owner scope: Zoho records that left the user's scope while their Notes copy was kept, and
+-- the identity of the mail file that cross-IDs name.
+CREATE TABLE crm_left_scope (
+    profile  TEXT NOT NULL,
+    module   TEXT NOT NULL,
+    zoho_id  TEXT NOT NULL,
+    PRIMARY KEY (profile, module, zoho_id)
+);
+CREATE TABLE mail_file (
+    profile    TEXT PRIMARY KEY,
+    path       TEXT NOT NULL,
+    replica_id TEXT
+);
+",
+];
+
+/// The tables that hold a profile's sync state (not its history).
+const STATE_TABLES: [&str; 5] = [
+    "links",
+    "module_state",
+    "notes_private",
+    "crm_left_scope",
+    "mail_file",
 ];
 
 /// A summary row of the run history.
@@ -264,6 +288,30 @@ impl Store {
                 .notes_private
                 .insert(NotesUnid(unid));
         }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT module, zoho_id FROM crm_left_scope WHERE profile = ?1")?;
+        let rows = stmt.query_map([profile], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (m, zid) = row?;
+            state
+                .modules
+                .entry(module_from(&m)?)
+                .or_default()
+                .crm_left_scope
+                .insert(ZohoId(zid));
+        }
+        state.mail_file = self
+            .conn
+            .query_row(
+                "SELECT path, replica_id FROM mail_file WHERE profile = ?1",
+                [profile],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)),
+            )
+            .optional()?
+            .map(|(path, replica)| MailFile::new(&path, replica.as_deref()));
         Ok(state)
     }
 
@@ -327,6 +375,25 @@ impl Store {
                         "DELETE FROM notes_private WHERE profile = ?1 AND module = ?2 AND unid = ?3"
                     };
                     tx.execute(sql, params![profile, module_key(*module)?, unid.0])?;
+                }
+                StateChange::CrmLeftScope {
+                    module,
+                    zoho_id,
+                    left,
+                } => {
+                    let sql = if *left {
+                        "INSERT OR IGNORE INTO crm_left_scope (profile, module, zoho_id) VALUES (?1, ?2, ?3)"
+                    } else {
+                        "DELETE FROM crm_left_scope WHERE profile = ?1 AND module = ?2 AND zoho_id = ?3"
+                    };
+                    tx.execute(sql, params![profile, module_key(*module)?, zoho_id.0])?;
+                }
+                StateChange::MailFile { mail_file } => {
+                    tx.execute(
+                        "INSERT INTO mail_file (profile, path, replica_id) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (profile) DO UPDATE SET path = ?2, replica_id = ?3",
+                        params![profile, mail_file.path, mail_file.replica_id],
+                    )?;
                 }
             }
         }
@@ -462,7 +529,7 @@ impl Store {
     /// When SQLite fails (nothing is deleted then).
     pub fn forget_sync_state(&mut self, profile: &str) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        for table in ["links", "module_state", "notes_private"] {
+        for table in STATE_TABLES {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE profile = ?1"),
                 [profile],
@@ -479,7 +546,7 @@ impl Store {
     pub fn delete_profile(&mut self, profile: &str) -> Result<usize, StoreError> {
         let tx = self.conn.transaction()?;
         let mut n = 0;
-        for table in ["links", "module_state", "notes_private", "runs", "created"] {
+        for table in STATE_TABLES.iter().chain(&["runs", "created"]) {
             n += tx.execute(
                 &format!("DELETE FROM {table} WHERE profile = ?1"),
                 [profile],
@@ -597,6 +664,24 @@ mod tests {
                 module: m,
                 unid: NotesUnid("P1".into()),
                 private: false,
+            },
+            StateChange::CrmLeftScope {
+                module: m,
+                zoho_id: ZohoId("Z7".into()),
+                left: true,
+            },
+            StateChange::CrmLeftScope {
+                module: m,
+                zoho_id: ZohoId("Z8".into()),
+                left: true,
+            },
+            StateChange::CrmLeftScope {
+                module: m,
+                zoho_id: ZohoId("Z7".into()),
+                left: false,
+            },
+            StateChange::MailFile {
+                mail_file: MailFile::new("mail/demo.nsf", Some("852578AE0067D8A1")),
             },
         ];
         s.apply("p", &changes).unwrap();

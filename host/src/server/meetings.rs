@@ -28,8 +28,8 @@ use sync_core::calendar::{self, CalZones};
 use sync_core::http::{encode, encode_path};
 use sync_core::mapping::{CRM_XREF_FIELD, CRM_XREF_LABEL, MapCtx, crm_is_private};
 use sync_core::{
-    Fields, Header, HttpRequest, HttpResponse, Link, Module, NotesUnid, Side, StateChange,
-    Timestamp, ZohoId,
+    Fields, Header, HttpRequest, HttpResponse, Link, MailFile, Module, NotesUnid, Side,
+    StateChange, Timestamp, ZohoId,
 };
 
 use super::auth::Member;
@@ -690,8 +690,12 @@ pub async fn schedule(
         )
             .into_response()
     };
+    // The CRM cross-ID names the mail file as the sync engine writes it (DESIGN §4.3).
+    let store_profile = profile(&user.user_id);
+    let mail_file = mail_file(&state, &calls, &store_profile).await?;
+    let xref = mail_file.crm_xref(&uid);
     let (status, v) = match calls
-        .crm("POST", "Events", Some(&meeting.crm_body(&uid, &ctx)))
+        .crm("POST", "Events", Some(&meeting.crm_body(&xref, &ctx)))
         .await
     {
         Ok(x) => x,
@@ -719,7 +723,6 @@ pub async fn schedule(
         }
     };
 
-    let store_profile = profile(&user.user_id);
     let mut store = state.store();
     // Remembered as created by the integration: uninstall may delete it (F9).
     store.add_created(&store_profile, Module::Events, &ZohoId(zoho_id.clone()))?;
@@ -744,6 +747,48 @@ pub async fn schedule(
         Json(json!({ "notes_uid": uid, "zoho_id": zoho_id })),
     )
         .into_response())
+}
+
+/// The user's mail file as cross-IDs name it: remembered by the sync state, else learnt from
+/// the server's database list (`GET /api/data`) and remembered; by its path when the server
+/// does not list it.
+async fn mail_file(
+    state: &AppState,
+    calls: &Calls,
+    store_profile: &str,
+) -> Result<MailFile, ApiError> {
+    let mail_db = calls.config.mail_db();
+    let known = state.store().load_state(store_profile)?.mail_file;
+    if let Some(mf) = known.filter(|m| m.is_for(&mail_db)) {
+        return Ok(mf);
+    }
+    let wanted = MailFile::normalize_path(&mail_db);
+    let replica = calls
+        .call(Side::Notes, "GET", "/api/data".into(), None)
+        .await
+        .ok()
+        .filter(|r| r.status == 200)
+        .and_then(|r| serde_json::from_str::<Value>(&r.body).ok())
+        .and_then(|list| {
+            list.as_array()?
+                .iter()
+                .find(|d| {
+                    d.get("@filepath")
+                        .and_then(Value::as_str)
+                        .is_some_and(|p| MailFile::normalize_path(p) == wanted)
+                })?
+                .get("@replicaid")?
+                .as_str()
+                .map(str::to_owned)
+        });
+    let mf = MailFile::new(&mail_db, replica.as_deref());
+    state.store().apply(
+        store_profile,
+        &[StateChange::MailFile {
+            mail_file: mf.clone(),
+        }],
+    )?;
+    Ok(mf)
 }
 
 /// PUTs the event as read back with `x-nzsync-zoho-id` added (`workflow=false`: no second

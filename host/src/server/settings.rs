@@ -48,6 +48,9 @@ pub struct UserSettings {
     /// Run a headless sync every this many minutes; `null` for never.
     #[serde(default)]
     pub schedule_minutes: Option<u32>,
+    /// Which CRM records each module covers: `"mine"` (default) or `{"view": "<cvid>"}`.
+    #[serde(default)]
+    pub scope: sync_core::Scopes,
 }
 
 impl Default for UserSettings {
@@ -59,6 +62,7 @@ impl Default for UserSettings {
             direction: Direction::TwoWay,
             conflict: ConflictPolicy::CrmWins,
             schedule_minutes: None,
+            scope: sync_core::Scopes::default(),
         }
     }
 }
@@ -87,11 +91,13 @@ impl UserSettings {
             },
             direction: self.direction,
             conflict: self.conflict,
+            scope: self.scope.clone(),
             ..SyncConfig::default()
         }
     }
 
     fn validate(&self) -> Result<(), String> {
+        self.scope.check().map_err(|e| format!("scope.{e}"))?;
         if let Some(m) = self.schedule_minutes
             && !(MIN_SCHEDULE_MINUTES..=MAX_SCHEDULE_MINUTES).contains(&m)
         {
