@@ -537,7 +537,8 @@ async fn slow_request_headers_are_cut_off_and_others_are_still_served() {
 
 fn settings_body(tasks: bool, schedule: Option<u32>) -> Value {
     json!({ "contacts": true, "tasks": tasks, "events": "off", "direction": "two_way",
-            "conflict": "crm_wins", "schedule_minutes": schedule })
+            "conflict": "crm_wins", "schedule_minutes": schedule,
+            "scope": { "contacts": "mine", "tasks": "mine", "events": "mine" } })
 }
 
 /// User B, enabled in the same org, tries every route that acts per user on user A's data:

@@ -228,7 +228,14 @@ async fn a_scheduled_meeting_is_in_notes_and_crm_linked_so_a_sync_writes_nothing
     let crm = events.iter().find(|e| e["id"] == zoho_id.as_str()).unwrap();
     assert_eq!(crm["Event_Title"], subject);
     assert_eq!(crm["Venue"], "Room 4");
-    assert_eq!(crm["Notes_UNID"], uid.as_str());
+    // The cross-ID names the mail file (its replica ID) and the Notes event.
+    let xref = crm["Notes_UNID"].as_str().unwrap();
+    let (replica, key) = xref.split_once(':').unwrap();
+    assert_eq!(key, uid.as_str());
+    assert!(
+        replica.len() == 16 && replica.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{xref}"
+    );
     assert_eq!(
         crm["Remind_At"],
         json!([{ "unit": 15, "period": "minutes" }])

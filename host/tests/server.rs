@@ -196,7 +196,8 @@ async fn sign_in_admin_manages_users_within_the_licence_count() {
 
     // Settings are per user and validated.
     let mine = json!({ "contacts": true, "tasks": false, "events": "past_month",
-        "direction": "notes_to_crm", "conflict": "notes_wins", "schedule_minutes": 60 });
+        "direction": "notes_to_crm", "conflict": "notes_wins", "schedule_minutes": 60,
+        "scope": { "contacts": "mine", "tasks": "mine", "events": { "view": "4150868000000087501" } } });
     let (s, e) = u2
         .call(Method::PUT, "/api/settings", Some(mine.clone()))
         .await;
@@ -208,6 +209,11 @@ async fn sign_in_admin_manages_users_within_the_licence_count() {
         json!({ "contacts": true, "tasks": true, "events": "yesterday", "direction": "two_way", "conflict": "crm_wins" }),
         json!({ "contacts": true, "tasks": true, "events": "all", "direction": "two_way", "conflict": "crm_wins", "schedule_minutes": 1 }),
         json!({ "contacts": true, "tasks": true, "events": "all", "direction": "two_way", "conflict": "crm_wins", "colour": "red" }),
+        // A view id that is not a Zoho id never reaches a request URL.
+        json!({ "contacts": true, "tasks": true, "events": "all", "direction": "two_way", "conflict": "crm_wins",
+                "scope": { "contacts": { "view": "1&fields=Email" } } }),
+        json!({ "contacts": true, "tasks": true, "events": "all", "direction": "two_way", "conflict": "crm_wins",
+                "scope": { "contacts": "everyone" } }),
     ] {
         let (s, e) = u2.call(Method::PUT, "/api/settings", Some(bad)).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{e}");

@@ -191,6 +191,8 @@ async fn settings_preview_sync(s: &Session, demo: &Demo) -> Result<()> {
     s.screenshot(&shots(), "07-settings").await?;
 
     let before_notes = demo.domino_dump().await?;
+    /// The Zoho user `demo` is (the simulator's org).
+    const DEMO_ZOHO_ID: &str = "5725767000000411001";
     let before_zoho = demo.zoho_dump().await?;
     s.click("#settings-save").await?;
 
@@ -256,11 +258,24 @@ async fn settings_preview_sync(s: &Session, demo: &Demo) -> Result<()> {
         }
     }
     let notes_emails: BTreeSet<&String> = notes.iter().map(|(e, _)| e).collect();
+    let notes_before: BTreeSet<String> = notes_contacts(&before_notes, DB)
+        .into_iter()
+        .map(|(e, _)| e)
+        .collect();
     for c in zoho_records(&zoho, "Contacts") {
         let private = c["Tag"]
             .as_array()
             .is_some_and(|tags| tags.iter().any(|t| t["name"] == "Private"));
-        if let Some(e) = c["Email"].as_str().filter(|_| !private) {
+        // Owner scope: demo's sync brings demo's own contacts, and no one else's.
+        let demos = c["Owner"]["id"] == DEMO_ZOHO_ID;
+        if let Some(e) = c["Email"].as_str().filter(|_| !private && !demos) {
+            ensure!(
+                !notes_emails.contains(&e.to_lowercase())
+                    || notes_before.contains(&e.to_lowercase()),
+                "Zoho contact {e} of another owner reached demo's Notes"
+            );
+        }
+        if let Some(e) = c["Email"].as_str().filter(|_| !private && demos) {
             ensure!(
                 notes_emails.contains(&e.to_lowercase()),
                 "Zoho contact {e} is not in Notes after the sync"

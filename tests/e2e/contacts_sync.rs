@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::world::{World, s};
+use crate::world::{World, s, xref_key};
 
 fn person(first: &str, last: &str, email: &str) -> serde_json::Value {
     json!({"FirstName": first, "LastName": last, "MailAddress": email, "OfficePhoneNumber": "+1 555 0100", "Type": "Person"})
@@ -34,11 +34,7 @@ async fn assert_in_step(w: &World, emails: &[&str]) {
             .iter()
             .find(|r| s(r, "id") == zid)
             .unwrap_or_else(|| panic!("Notes {unid} names CRM {zid:?}, which is missing"));
-        assert_eq!(
-            s(twin, "Notes_UNID"),
-            *unid,
-            "CRM {zid} names its Notes twin"
-        );
+        assert_eq!(xref_key(twin), *unid, "CRM {zid} names its Notes twin");
         for (item, field) in [
             ("LastName", "Last_Name"),
             ("FirstName", "First_Name"),

@@ -119,6 +119,7 @@ fn settings() -> impl Strategy<Value = Settings> {
             events,
             direction,
             conflict,
+            scope: sync_core::Scopes::default(),
         },
     )
 }

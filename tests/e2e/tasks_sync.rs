@@ -49,7 +49,7 @@ async fn todos_sync_both_ways_with_days_priorities_and_completion() {
         .unwrap();
     assert_eq!(s(quote, "Due_Date"), "2026-11-26");
     assert_eq!(s(quote, "Priority"), "High");
-    assert_eq!(s(quote, "Notes_UNID"), u);
+    assert_eq!(crate::world::xref_key(quote), u);
     let notes = w.notes_docs("Task").await;
     assert_eq!(notes.len(), 3);
     let call = notes

@@ -493,6 +493,20 @@ pub fn env_u64(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// The Notes key a Zoho record's cross-ID names, without the mail file it names
+/// (`{replica ID}:{key}`, `DESIGN.md` §4.3); asserts the mail file is named.
+pub fn xref_key(v: &Value) -> String {
+    let x = s(v, "Notes_UNID");
+    let (file, key) = x
+        .split_once(':')
+        .unwrap_or_else(|| panic!("cross-ID {x:?} names no mail file"));
+    assert!(
+        file.len() == 16 && file.bytes().all(|b| b.is_ascii_hexdigit()),
+        "cross-ID {x:?} does not start with a replica ID"
+    );
+    key.to_owned()
+}
+
 pub fn s(v: &Value, key: &str) -> String {
     match &v[key] {
         Value::String(s) => s.clone(),

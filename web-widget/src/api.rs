@@ -206,6 +206,10 @@ pub struct UserSettings {
     /// Headless schedule, minutes (kept as it is).
     #[serde(default)]
     pub schedule_minutes: Option<u32>,
+    /// Which CRM records each module covers (kept as it is unless the settings page changes
+    /// it).
+    #[serde(default)]
+    pub scope: sync_core::Scopes,
 }
 
 /// Per-module counts of a run, as the run list gives them.
