@@ -106,6 +106,11 @@ const DOCUMENTS: &[(&str, Service, &str)] = &[
         include_str!("../../specs/zoho-crm-v8/custom_views.json"),
     ),
     (
+        "zoho-crm-v8/change_owner.json",
+        Service::Zoho,
+        include_str!("../../specs/zoho-crm-v8/change_owner.json"),
+    ),
+    (
         "zoho-crm-v8/common.json",
         Service::Zoho,
         include_str!("../../specs/zoho-crm-v8/common.json"),
@@ -714,6 +719,14 @@ mod tests {
                 "/crm/v8/settings/custom_views/5725767000000087501"
             ),
             Some("/crm/v8/settings/custom_views/{id}")
+        );
+        assert_eq!(
+            op(
+                Service::Zoho,
+                "POST",
+                "/crm/v8/Contacts/actions/change_owner"
+            ),
+            Some("/crm/v8/{module}/actions/change_owner")
         );
     }
 

@@ -2,7 +2,7 @@
 //! (`/oauth/v2/token`) on one port.
 //!
 //! Modules: Contacts, Tasks, Accounts, Events (records, deleted records, tags on records,
-//! upsert, search, tag actions, Events cancel), plus `/coql`,
+//! upsert, search, tag actions, change owner (`owner.rs`), Events cancel), plus `/coql`,
 //! `/settings/fields`, `/settings/modules`, `/settings/custom_views` (`views.rs`, criteria in
 //! `criteria.rs`; `cvid` listings in `records.rs`), `/users` and `/org`, with API credits and
 //! concurrency limits (`limits.rs`). Paths the simulator does not implement yet (other `actions`, other
@@ -45,6 +45,7 @@ mod limits;
 mod model;
 mod modules_api;
 mod oauth;
+mod owner;
 mod records;
 mod seed;
 mod settings;

@@ -16,7 +16,7 @@ use super::model::{
     normalize, parse_time, unique_key,
 };
 use super::views::{self, CustomView};
-use super::{error_body, events, extras, modules_api, settings, zoho_error, zoho_json};
+use super::{error_body, events, extras, modules_api, owner, settings, zoho_error, zoho_json};
 use crate::common::{param, random_hex};
 
 /// Records per write call.
@@ -130,6 +130,17 @@ pub(crate) fn route(ctx: &mut CrmCtx<'_>) -> Response {
             let Some(mi) = ctx.data.module_index(module) else {
                 return invalid_module();
             };
+            // Change owner has its own scope (change_owner.json), checked there.
+            let change_owner = match tail {
+                ["actions", "change_owner"] => Some(None),
+                [id, "actions", "change_owner"] => Some(Some(*id)),
+                _ => None,
+            };
+            if let Some(id) = change_owner
+                && ctx.method == Method::POST
+            {
+                return owner::change_owner(ctx, mi, module, id);
+            }
             let op = super::oauth::operation(&ctx.method);
             if !super::oauth::scope_allows(&ctx.scope, module, op) {
                 return super::oauth::scope_mismatch(module, op);
