@@ -48,6 +48,7 @@ mod oauth;
 mod owner;
 mod records;
 mod seed;
+mod seed_manager;
 mod settings;
 mod views;
 
