@@ -12,6 +12,7 @@
 //! | `GET /_sim/dump` | all data as JSON (shapes in the `domino` and `zoho` module docs) |
 //! | `POST /_sim/load` | replace all data with a dump (204) |
 //! | `POST /_sim/reset[?seed=demo]` | back to users/org/config only (or to the demo data) (204) |
+//! | `POST /_sim/custom_views` (Zoho) | add a custom view a user made: the `custom_views` dump shape plus `"module"` → 201 `{"id"}` (see `zoho/views.rs`) |
 //! | `GET`/`POST /_sim/config` | Domino: enabled services, `$AllowRESTDbAPI` per database, view DAS flags, login-form mode. Zoho: token lifetime, expire all tokens, licences, API limits (`credits`, `concurrency`, `sub_concurrency`, `edition`, `reset_credits`; GET adds `credits_used`, `credits_remaining`, `in_flight`) |
 //! | `POST /_sim/latency` `{"ms":20}` | latency added before every non-`/_sim/` request |
 //! | `GET`/`DELETE /_sim/calls` | the call log `{"calls":[{"method","path","query","status"}]}` in order (`query` only when present; status 0 = dropped by a fault) |
@@ -168,7 +169,8 @@
 //!   allowed colours, fixed per tag), `created_time`/`modified_time` and `created_by`/
 //!   `modified_by` (the tag's creation, or the org's creation and the first user when unknown).
 //! - `GET /settings/modules[/{api_name|id}]` lists the four modules with every key modules.json
-//!   requires (empty `fields`, `layouts`, `profiles`, `related_lists`; `custom_view` null;
+//!   requires (empty `fields`, `layouts`, `profiles`, `related_lists`; `custom_view` the
+//!   module's default view, "All …";
 //!   `parent_module` Activities for Tasks and Events); an unknown module → 204; a `status`
 //!   other than `visible` → 204 (no hidden modules).
 //! - Limits (§5): defaults 1,000,000 credits per rolling 24 h (simulator clock), concurrency 20,
@@ -202,7 +204,8 @@
 //!   read-only fields are ignored. Picklists accept new values. `Account_Name` accepts only
 //!   `{"id"}` of an existing account (§3.2 "Lookup `{"id"}` in"); `{"name"}` alone or an
 //!   unknown id → `INVALID_DATA` on `Account_Name`, and nothing is created.
-//!   Owner must be a user id. `Tag` accepts `[{"name"}|{"id"}]` and replaces the record's tags.
+//!   `Owner` defaults to the caller; given, it must be `{"id"}` of a user of the org, else the
+//!   per-record `INVALID_DATA` on `Owner` (`expected_data_type` `jsonobject`). `Tag` accepts `[{"name"}|{"id"}]` and replaces the record's tags.
 //!   Setting a Task's Status to "Completed" sets `Closed_Time`.
 //! - Field lengths are the real standard lengths (First_Name 40, Last_Name 80, Email 100, Title
 //!   100, Subject 255, Description 32000, phones 30); a custom text field defaults to 255.
@@ -218,7 +221,31 @@
 //!   failed with `ALREADY_MODIFIED` (`If-Unmodified-Since`, update or upsert) → 412.
 //! - Deleted records go to the recycle bin; `/deleted` shows them for 60 days.
 //! - Every user sees and may change every record (org-wide public sharing); only field creation
-//!   is restricted to the admin.
+//!   is restricted to the admin. Owners matter to custom views ("My …") and `cvid` listings.
+//! - Custom views (custom_views.json; `zoho/views.rs` has the table): per module the system
+//!   views "All {plural}" (`ALLVIEWS`, the default), "My {plural}" (`MYCONTACTS`, `MYTASKS`,
+//!   `MYACCOUNTS`, `MYEVENTS`; Events are "Meetings"), "Recently Created/Modified {plural}"
+//!   (`RECENTLYCREATED`/`RECENTLYMODIFIED`, last 7 days) and for Tasks "My Open Tasks"
+//!   (`MYOPENTASKS`), plus views users made (dump/load, `POST /_sim/custom_views`), with criteria
+//!   (`zoho/criteria.rs`: `equal`, `not_equal`, `starts_with`, `ends_with`, `contains`,
+//!   `not_contains`, `in`, `not_in`, `greater_*`/`less_*`; groups `and`/`or`; `${CURRENTUSER}`,
+//!   `${LASTnDAYS}`, `${TODAY}`, `${EMPTY}`). Text compares case-insensitively.
+//! - `cvid` on a listing keeps the view's records (for "My …", the caller's), in the view's
+//!   order (`sort_by` Created_Time or Modified_Time, `info.sort_by` says which; `sort_order`
+//!   may reverse it), combined with `ids`, `If-Modified-Since` (304 when nothing in the view
+//!   changed), `fields` and paging; page tokens are bound to the `cvid` too. `cvid` with
+//!   `sort_by` → 400 `AMBIGUITY_DURING_PROCESSING` (`ambiguity_due_to` cvid, sort_by); a cvid
+//!   that is malformed, unknown, of another module or of a view the caller may not see → 400
+//!   `INVALID_DATA` "invalid data" with `details.param_name` `cvid`.
+//! - `ids` on a listing: at most 100 (more → 400 `LIMIT_EXCEEDED` "ids limit exceeded" with
+//!   `details.limit` 100 and `param_name` `ids`); ids of no record (unknown, deleted, malformed)
+//!   are left out; none found → 204. With `fields=id,Owner` a row is just `{"Owner","id"}`.
+//! - Change owner (change_owner.json; `zoho/owner.rs` has the details): `POST
+//!   /{module}/actions/change_owner` (`ids` ≤ 500, `owner`, `related_modules`, `notify`) and
+//!   `POST /{module}/{id}/actions/change_owner` → 202 with per-record `SUCCESS` "owner is
+//!   successfully updated" or `INVALID_DATA` (400 when none changed); an owner who is no user →
+//!   400 `INVALID_DATA` "the owner id given is invalid" (`param_name` owner). A new owner, by
+//!   this or by an update of `Owner`, sets `Modified_Time` and `Modified_By`.
 //! - `POST /settings/fields` needs an admin (others get 403 `NO_PERMISSION`); api_name = label
 //!   with runs of non-alphanumerics turned into `_`; at most two unique/external fields per
 //!   module (`LIMIT_EXCEEDED` with `limit` and `limit_due_to`); a label or api_name that exists
@@ -226,7 +253,10 @@
 //!   operation); external is refused for email and textarea types (`INVALID_DATA`).
 //! - Users: `type` defaults to AllUsers. `time_zone` is the IANA name as a string and the users'
 //!   e-mails are `demo@example.com` / `user2@example.com`, as real responses and the brief have
-//!   them, although users.json types `time_zone` as an object and gives `email` a pattern.
+//!   them, although users.json types `time_zone` as an object and gives `email` a pattern. The
+//!   org has a third, active user in every seed: 山口 美穂 (`5725767000000411009`,
+//!   `miho.yamaguchi@example.com`, Sales Manager, Standard profile, Asia/Tokyo), with no
+//!   refresh token (she can sign in through the authorization-code flow).
 //! - Token endpoint: an unknown `grant_type` → `{"error":"unsupported_grant_type"}`. The
 //!   authorization-code flow (`GET`/`POST /oauth/v2/auth`, `grant_type=authorization_code`) is
 //!   described in `zoho/oauth.rs`: codes are single-use, live 120 s and are bound to the client
@@ -251,7 +281,15 @@
 //!   the start (meetings inviting the other user, all-day, private/confidential, UTC and `tzid`
 //!   times with `Eastern`/`Tokyo Standard Time` definitions, three weekly series); user2 gets
 //!   demo's invitations and vice versa. About 20 Zoho Events for demo, 10 matching a Notes entry
-//!   by title and start, some tagged Private, some with Participants.
+//!   by title and start, some tagged Private, some with Participants. The sales manager owns,
+//!   after all of those (their ids and counts unchanged), 20 contacts (6 sharing an e-mail with
+//!   demo's Notes contacts, 2 of them also demo's CRM contacts; 2 with user2's, one also
+//!   user2's; 3 carrying the names of other users' contacts), 6 to-dos (one with the subject
+//!   and due date of a demo Notes to-do, a "Dentist appointment", one tagged Private) and 6
+//!   meetings (a "Dentist appointment", a tagged private dinner, team meetings with demo and
+//!   user2 as participants). Custom views made by users: demo's public "東京の顧客" (Contacts,
+//!   Mailing_State equal 東京都), user2's only_to_me "My VIP contacts", and the manager's "Team
+//!   open tasks" (Tasks, shared with demo).
 //! - `POST /_sim/reset` without `?seed=` resets to `Seed::Empty`; issued Zoho access tokens and
 //!   Domino sessions survive a reset or load.
 //!
@@ -262,7 +300,9 @@
 //! view-entry updates, creating through a view, categories/`parentid`/`startkeys`/
 //! `expandlevel`, `$UpdatedBy`/`$Revisions`. Zoho: scopes of the settings, users and org APIs,
 //! writes to `/settings/modules`, notifications (watch), `X-EXTERNAL` lookup-by-external
-//! value in bodies, What_Id/`$se_module`, Recurring_Activity expansion.
+//! value in bodies, What_Id/`$se_module`, Recurring_Activity expansion, custom view writes
+//! (`change_sort`, creating views through the API), `last_accessed_time` and favourites of
+//! views, record-level sharing rules (every user sees every record).
 
 #![recursion_limit = "512"]
 // Request helpers return the early HTTP answer as their `Err`; boxing it would only add noise.

@@ -23,7 +23,10 @@ pub(crate) const NOTES_USER2: Range<usize> = 310..340;
 pub(crate) const USER2_SHARED: usize = 8;
 /// Zoho contacts of user2 that exist only in Zoho.
 pub(crate) const ZOHO_USER2_ONLY: Range<usize> = 340..352;
-const POPULATION: usize = 352;
+/// Zoho contacts of the third CRM user (the sales manager, who never syncs) that nobody else
+/// has. Appended last: the population is drawn in order, so the ranges above stay the same.
+pub(crate) const ZOHO_MANAGER_ONLY: Range<usize> = 352..364;
+const POPULATION: usize = 364;
 
 #[derive(Clone, Debug)]
 pub(crate) struct SamplePerson {

@@ -101,6 +101,16 @@ const DOCUMENTS: &[(&str, Service, &str)] = &[
         include_str!("../../specs/zoho-crm-v8/apis.json"),
     ),
     (
+        "zoho-crm-v8/custom_views.json",
+        Service::Zoho,
+        include_str!("../../specs/zoho-crm-v8/custom_views.json"),
+    ),
+    (
+        "zoho-crm-v8/change_owner.json",
+        Service::Zoho,
+        include_str!("../../specs/zoho-crm-v8/change_owner.json"),
+    ),
+    (
         "zoho-crm-v8/common.json",
         Service::Zoho,
         include_str!("../../specs/zoho-crm-v8/common.json"),
@@ -253,6 +263,15 @@ pub const ERRATA: &[Erratum] = &[
         pointer: "",
         change: Change::FreeMessages,
         why: "as for record.json: the messages of tag results are free text",
+    },
+    Erratum {
+        document: "zoho-crm-v8/custom_views.json",
+        pointer: "/components/schemas/Criteria/properties/value",
+        change: Change::Replace(r#"{"nullable":true}"#),
+        why: "custom_views.json types a criterion's value as an object; criteria compare a \
+              field with text, a number or a list (zoho-crm-api.md §2.2: \
+              `(Field:op:value)` with text, dates and `in` lists), as the comparators crm-oas \
+              names (record.json's Criteria: `equal`, `starts_with`, `in`) need",
     },
 ];
 
@@ -693,6 +712,22 @@ mod tests {
             Some("/{folder}/{database}/api/data/collections")
         );
         assert_eq!(op(Service::Zoho, "POST", "/oauth/v2/token"), None);
+        assert_eq!(
+            op(
+                Service::Zoho,
+                "GET",
+                "/crm/v8/settings/custom_views/5725767000000087501"
+            ),
+            Some("/crm/v8/settings/custom_views/{id}")
+        );
+        assert_eq!(
+            op(
+                Service::Zoho,
+                "POST",
+                "/crm/v8/Contacts/actions/change_owner"
+            ),
+            Some("/crm/v8/{module}/actions/change_owner")
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@ use super::model::{
     DeletedRecord, FIRST_META_ID, FIRST_RECORD_ID, FieldDef, Record, TagDef, ZohoData, parse_time,
 };
 use super::records::render_record;
+use super::views::{CustomView, system_views};
 use crate::Seed;
 use crate::common::{control_error, lock};
 
@@ -23,6 +24,7 @@ pub(crate) fn dump(data: &ZohoData) -> Value {
     let mut deleted = Map::new();
     let mut fields = Map::new();
     let mut tags = Map::new();
+    let mut views = Map::new();
     for m in &data.modules {
         let records: Vec<Value> = m
             .records
@@ -33,8 +35,11 @@ pub(crate) fn dump(data: &ZohoData) -> Value {
         deleted.insert(m.api_name.into(), json!(m.deleted));
         fields.insert(m.api_name.into(), json!(m.fields));
         tags.insert(m.api_name.into(), json!(m.tags));
+        let made: Vec<Value> = m.views.iter().map(|v| v.dump(m)).collect();
+        views.insert(m.api_name.into(), Value::Array(made));
     }
-    json!({ "modules": modules, "deleted": deleted, "fields": fields, "tags": tags })
+    json!({ "modules": modules, "deleted": deleted, "fields": fields, "tags": tags,
+            "custom_views": views })
 }
 
 /// Carry issued tokens (and the token lifetime) over to a fresh data set.
@@ -212,6 +217,21 @@ pub(crate) fn load(data: &mut ZohoData, v: &Value, now: DateTime<Utc>) -> Result
             data.modules[mi].deleted = rows;
         }
     }
+    if let Some(views) = section("custom_views")? {
+        for (name, list) in views {
+            let mi = module_of(data, name)?;
+            let list = list
+                .as_array()
+                .ok_or_else(|| format!("custom views of {name} must be an array"))?;
+            let mut loaded = Vec::with_capacity(list.len());
+            for v in list {
+                let view = CustomView::load(v, data, mi, now)
+                    .map_err(|e| format!("custom view of {name}: {e}"))?;
+                loaded.push(view);
+            }
+            data.modules[mi].views = loaded;
+        }
+    }
     // Ids must keep growing past everything loaded.
     let max_record = data
         .modules
@@ -233,13 +253,73 @@ pub(crate) fn load(data: &mut ZohoData, v: &Value, now: DateTime<Utc>) -> Result
                 .iter()
                 .map(|f| f.id.as_str())
                 .chain(m.tags.iter().map(|t| t.id.as_str()))
+                .chain(m.views.iter().map(|v| v.id.as_str()))
         })
         .filter_map(|id| id.parse::<u64>().ok())
         .filter(|id| *id >= FIRST_META_ID)
         .max()
         .unwrap_or(0);
     data.next_meta_id = data.next_meta_id.max(max_meta + 1);
+    // Views loaded without an id get one now, past every id loaded.
+    for mi in 0..data.modules.len() {
+        for vi in 0..data.modules[mi].views.len() {
+            if data.modules[mi].views[vi].id.is_empty() {
+                data.modules[mi].views[vi].id = data.new_meta_id();
+            }
+        }
+    }
+    check_view_ids(data)
+}
+
+/// View ids must be unique across modules and apart from the system views'.
+fn check_view_ids(data: &ZohoData) -> Result<(), String> {
+    let mut seen = std::collections::BTreeSet::new();
+    for m in &data.modules {
+        for v in system_views(m).iter().chain(&m.views) {
+            if !seen.insert(v.id.clone()) {
+                return Err(format!("duplicate custom view id {}", v.id));
+            }
+        }
+    }
     Ok(())
+}
+
+/// Add one user-made view (the dump shape plus `module`); its id.
+pub(crate) fn add_view(
+    data: &mut ZohoData,
+    v: &Value,
+    now: DateTime<Utc>,
+) -> Result<String, String> {
+    let module = v
+        .get("module")
+        .and_then(Value::as_str)
+        .ok_or("a custom view needs a module")?;
+    let mi = data
+        .module_index(module)
+        .ok_or_else(|| format!("unknown module {module}"))?;
+    let mut view = CustomView::load(v, data, mi, now)?;
+    if view.id.is_empty() {
+        view.id = data.new_meta_id();
+    }
+    let id = view.id.clone();
+    data.modules[mi].views.push(view);
+    if let Err(e) = check_view_ids(data) {
+        data.modules[mi].views.pop();
+        return Err(e);
+    }
+    Ok(id)
+}
+
+/// `POST /_sim/custom_views`: add a user's view → 201 `{"id"}`.
+pub(crate) async fn post_custom_view(State(s): State<ZohoState>, body: Bytes) -> Response {
+    let v: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return control_error(&format!("invalid JSON: {e}")),
+    };
+    match s.add_custom_view(&v) {
+        Ok(id) => (StatusCode::CREATED, Json(json!({ "id": id }))).into_response(),
+        Err(e) => control_error(&e),
+    }
 }
 
 pub(crate) async fn get_dump(State(s): State<ZohoState>) -> Response {

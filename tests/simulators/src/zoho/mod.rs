@@ -2,9 +2,10 @@
 //! (`/oauth/v2/token`) on one port.
 //!
 //! Modules: Contacts, Tasks, Accounts, Events (records, deleted records, tags on records,
-//! upsert, search, tag actions, Events cancel), plus `/coql`, `/settings/fields`,
-//! `/settings/modules`, `/users` and `/org`, with API credits and concurrency limits
-//! (`limits.rs`). Paths the simulator does not implement yet (other `actions`, other
+//! upsert, search, tag actions, change owner (`owner.rs`), Events cancel), plus `/coql`,
+//! `/settings/fields`, `/settings/modules`, `/settings/custom_views` (`views.rs`, criteria in
+//! `criteria.rs`; `cvid` listings in `records.rs`), `/users` and `/org`, with API credits and
+//! concurrency limits (`limits.rs`). Paths the simulator does not implement yet (other `actions`, other
 //! `/settings/…`) answer 501 `NOT_SUPPORTED`.
 //!
 //! Dump shape (`/_sim/dump`, accepted by `/_sim/load`):
@@ -20,8 +21,15 @@
 //!             "deleted_time":"2026-11-25T08:36:00Z","deleted_by":"<user id>","created_by":"<user id>"}]},
 //!  "fields":{"Contacts":[{"api_name":"Notes_UNID","field_label":"Notes UNID","data_type":"text",
 //!            "length":255,"unique":false,"external":{"type":"org","show":true},"id":"…",…}]},
-//!  "tags":{"Contacts":[{"id":"…","name":"Private","created":"…Z","created_by":"<user id>"}]}}
+//!  "tags":{"Contacts":[{"id":"…","name":"Private","created":"…Z","created_by":"<user id>"}]},
+//!  "custom_views":{"Contacts":[{"id":"…","name":"東京の顧客","access_type":"public",
+//!                   "shared_to":["<user id>"],"created_by":"<user id>","created_time":"…+00:00",
+//!                   "modified_time":"…+00:00","criteria":{<custom_views.json Criteria>}|null,
+//!                   "sort_by":"Created_Time","sort_order":"desc","fields":["Full_Name",…]}]}}
 //! ```
+//! `custom_views` holds only the views users made (system views are fixed); on load, `id`
+//! may be left out (a new one is given), `created_by` may be an e-mail, and criteria may leave
+//! out the keys the spec's shape fills with null.
 //! Records are rendered with every field, timestamps in UTC.
 //!
 //! Lookups (`Account_Name`, `Who_Id`, …) are written as `{"id": …}` and read as
@@ -30,15 +38,19 @@
 //! created from a lookup's name: a client creates the Account first.
 
 mod control;
+mod criteria;
 mod events;
 mod extras;
 mod limits;
 mod model;
 mod modules_api;
 mod oauth;
+mod owner;
 mod records;
 mod seed;
+mod seed_manager;
 mod settings;
+mod views;
 
 use std::sync::{Arc, Mutex};
 
@@ -164,6 +176,12 @@ impl ZohoState {
         control::load(&mut fresh, dump, now)?;
         *data = fresh;
         Ok(())
+    }
+
+    /// Add a custom view a user made (the `custom_views` dump shape plus `"module"`); its id.
+    pub fn add_custom_view(&self, view: &Value) -> Result<String, String> {
+        let now = self.inner.core.now();
+        control::add_view(&mut lock(&self.inner.data), view, now)
     }
 
     /// Back to users/org/config only (`Seed::Empty`) or to the sample data. Issued access
@@ -336,6 +354,7 @@ pub fn zoho_router(state: ZohoState) -> Router {
         .route("/_sim/dump", get(control::get_dump))
         .route("/_sim/load", post(control::post_load))
         .route("/_sim/reset", post(control::post_reset))
+        .route("/_sim/custom_views", post(control::post_custom_view))
         .route(
             "/_sim/config",
             get(control::get_config).post(control::post_config),

@@ -175,6 +175,8 @@ pub(crate) struct Module {
     pub records: Vec<Record>,
     pub deleted: Vec<DeletedRecord>,
     pub tags: Vec<TagDef>,
+    /// Custom views users made (the system views are not stored: see `views.rs`).
+    pub views: Vec<super::views::CustomView>,
 }
 
 impl Module {
@@ -503,6 +505,7 @@ pub(crate) fn standard_modules() -> Vec<Module> {
         records: Vec::new(),
         deleted: Vec::new(),
         tags: Vec::new(),
+        views: Vec::new(),
     };
     vec![
         module("Contacts", "5725767000000002179", contacts_fields()),

@@ -11,7 +11,8 @@ use super::records::CrmCtx;
 use super::{zoho_error, zoho_json};
 use crate::common::param;
 
-fn labels(api_name: &str) -> (&'static str, &'static str) {
+/// `(singular, plural)` label of a module as the CRM shows it (Events are "Meetings").
+pub(crate) fn labels(api_name: &str) -> (&'static str, &'static str) {
     match api_name {
         "Contacts" => ("Contact", "Contacts"),
         "Tasks" => ("Task", "Tasks"),
@@ -98,7 +99,7 @@ fn module_json(data: &ZohoData, m: &Module, seq: usize, tz: Tz) -> Value {
         "display_field": { "api_name": display, "id": display_id },
         "layouts": [],
         "fields": [],
-        "custom_view": null,
+        "custom_view": super::views::default_view_json(data, m, tz),
         "zia_view": false,
         "default_mapping_fields": [],
         "layout_associations": [],

@@ -15,13 +15,16 @@ use super::model::{
     DeletedRecord, Module, PageToken, Record, TagDef, ValueError, ZohoData, fmt_time, full_name,
     normalize, parse_time, unique_key,
 };
-use super::{error_body, events, extras, modules_api, settings, zoho_error, zoho_json};
+use super::views::{self, CustomView};
+use super::{error_body, events, extras, modules_api, owner, settings, zoho_error, zoho_json};
 use crate::common::{param, random_hex};
 
 /// Records per write call.
 const MAX_WRITE: usize = 100;
 const MAX_FIELDS: usize = 50;
 const MAX_PER_PAGE: u64 = 200;
+/// Record ids per `ids` listing.
+const MAX_IDS: usize = 100;
 /// Records reachable with `page` alone.
 const DISCRETE_LIMIT: u64 = 2000;
 /// Records reachable with page tokens.
@@ -120,11 +123,24 @@ pub(crate) fn route(ctx: &mut CrmCtx<'_>) -> Response {
         ["coql"] => bad_method(),
         ["settings", "modules"] if get => modules_api::modules(ctx, None),
         ["settings", "modules", which] if get => modules_api::modules(ctx, Some(which)),
+        ["settings", "custom_views"] if get => views::get(ctx, None),
+        ["settings", "custom_views", id] if get => views::get(ctx, Some(id)),
         ["settings", ..] => not_supported(),
         [module, tail @ ..] => {
             let Some(mi) = ctx.data.module_index(module) else {
                 return invalid_module();
             };
+            // Change owner has its own scope (change_owner.json), checked there.
+            let change_owner = match tail {
+                ["actions", "change_owner"] => Some(None),
+                [id, "actions", "change_owner"] => Some(Some(*id)),
+                _ => None,
+            };
+            if let Some(id) = change_owner
+                && ctx.method == Method::POST
+            {
+                return owner::change_owner(ctx, mi, module, id);
+            }
             let op = super::oauth::operation(&ctx.method);
             if !super::oauth::scope_allows(&ctx.scope, module, op) {
                 return super::oauth::scope_mismatch(module, op);
@@ -289,15 +305,16 @@ pub(crate) fn render_record(
 // ---------------------------------------------------------------------------------------
 // Reading
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum SortBy {
+/// The order of a listing (`sort_by`, or a custom view's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SortBy {
     Id,
     Created,
     Modified,
 }
 
 impl SortBy {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             SortBy::Id => "id",
             SortBy::Created => "Created_Time",
@@ -361,7 +378,22 @@ struct ListParams {
     descending: bool,
     ids: Option<BTreeSet<u64>>,
     since: Option<DateTime<Utc>>,
+    /// The view a `cvid` names.
+    view: Option<CustomView>,
     binding: String,
+}
+
+/// 400 `AMBIGUITY_DURING_PROCESSING` for two parameters that cannot be given together (§1.2).
+fn ambiguity(a: &str, b: &str) -> Response {
+    zoho_error(
+        StatusCode::BAD_REQUEST,
+        "AMBIGUITY_DURING_PROCESSING",
+        &format!("{a} and {b} cannot be given together"),
+        json!({ "ambiguity_due_to": [
+            { "api_name": a, "json_path": a },
+            { "api_name": b, "json_path": b },
+        ]}),
+    )
 }
 
 fn list_params(ctx: &CrmCtx<'_>, mi: usize) -> Result<ListParams, Response> {
@@ -400,32 +432,65 @@ fn list_params(ctx: &CrmCtx<'_>, mi: usize) -> Result<ListParams, Response> {
             Some(p)
         }
     };
-    let sort_by = match param(&ctx.query, "sort_by") {
-        None | Some("id") => SortBy::Id,
-        Some("Created_Time") => SortBy::Created,
-        Some("Modified_Time") => SortBy::Modified,
-        Some(_) => return Err(invalid_param("sort_by")),
+    let view = match param(&ctx.query, "cvid") {
+        None => None,
+        // A view lists in its own order (§1.2: "cannot combine with cvid").
+        Some(_) if param(&ctx.query, "sort_by").is_some() => {
+            return Err(ambiguity("cvid", "sort_by"));
+        }
+        Some(id) => Some(
+            views::find(ctx.data, mi, &ctx.user_id, id.trim())
+                .ok_or_else(|| invalid_param("cvid"))?,
+        ),
+    };
+    let sort_by = match (param(&ctx.query, "sort_by"), &view) {
+        (None, Some(v)) => v.sort_by,
+        (None | Some("id"), _) => SortBy::Id,
+        (Some("Created_Time"), _) => SortBy::Created,
+        (Some("Modified_Time"), _) => SortBy::Modified,
+        (Some(_), _) => return Err(invalid_param("sort_by")),
     };
     let descending = match param(&ctx.query, "sort_order") {
-        None | Some("desc") => true,
+        None => view.as_ref().is_none_or(|v| v.descending),
+        Some("desc") => true,
         Some("asc") => false,
         Some(_) => return Err(invalid_param("sort_order")),
     };
-    let ids = param(&ctx.query, "ids").map(|list| {
-        list.split(',')
-            .filter_map(|v| resolve_id(ctx, module, v))
-            .collect::<BTreeSet<u64>>()
-    });
+    let ids = match param(&ctx.query, "ids") {
+        None => None,
+        Some(list) => {
+            let given: Vec<&str> = list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect();
+            if given.len() > MAX_IDS {
+                return Err(zoho_error(
+                    StatusCode::BAD_REQUEST,
+                    "LIMIT_EXCEEDED",
+                    "ids limit exceeded",
+                    json!({ "limit": MAX_IDS, "param_name": "ids" }),
+                ));
+            }
+            Some(
+                given
+                    .into_iter()
+                    .filter_map(|v| resolve_id(ctx, module, v))
+                    .collect::<BTreeSet<u64>>(),
+            )
+        }
+    };
     let since = if_modified_since(ctx)?;
     let binding = format!(
-        "{}|{:?}|{}|{}|{}|{:?}|{:?}",
+        "{}|{:?}|{}|{}|{}|{:?}|{:?}|{:?}",
         module.api_name,
         fields,
         per_page,
         sort_by.name(),
         descending,
         ids,
-        since.map(|t| t.timestamp())
+        since.map(|t| t.timestamp()),
+        view.as_ref().map(|v| &v.id),
     );
     Ok(ListParams {
         fields,
@@ -435,6 +500,7 @@ fn list_params(ctx: &CrmCtx<'_>, mi: usize) -> Result<ListParams, Response> {
         descending,
         ids,
         since,
+        view,
         binding,
     })
 }
@@ -458,15 +524,7 @@ fn list(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
     let mut page_token: Option<PageToken> = None;
     if let Some(t) = &token_param {
         if p.page.is_some() {
-            return zoho_error(
-                StatusCode::BAD_REQUEST,
-                "AMBIGUITY_DURING_PROCESSING",
-                "page and page_token cannot be given together",
-                json!({ "ambiguity_due_to": [
-                    { "api_name": "page", "json_path": "page" },
-                    { "api_name": "page_token", "json_path": "page_token" },
-                ]}),
-            );
+            return ambiguity("page", "page_token");
         }
         let Some(found) = ctx.data.page_tokens.get(t).cloned() else {
             return invalid_param("page_token");
@@ -508,6 +566,11 @@ fn list(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
         .iter()
         .filter(|r| p.ids.as_ref().is_none_or(|ids| ids.contains(&r.id)))
         .filter(|r| p.since.is_none_or(|s| r.modified > s))
+        .filter(|r| {
+            p.view
+                .as_ref()
+                .is_none_or(|v| v.shows(ctx.data, module, &ctx.user_id, ctx.now, r))
+        })
         .collect();
     let order = |a: &(i64, u64), b: &(i64, u64)| -> Ordering {
         let o = a.cmp(b);

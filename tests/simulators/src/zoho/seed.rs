@@ -14,6 +14,9 @@ use crate::sample::{self, SamplePerson};
 
 pub(crate) const DEMO_USER_ID: &str = "5725767000000411001";
 pub(crate) const USER2_ID: &str = "5725767000000411005";
+/// The third CRM user: a sales manager with records of her own, no refresh token, who never
+/// connects (`seed_manager.rs`).
+pub(crate) const MANAGER_ID: &str = "5725767000000411009";
 
 /// Users, org, client and standard modules; sample records for `Seed::Demo`.
 pub(crate) fn build(seed: Seed, now: DateTime<Utc>) -> ZohoData {
@@ -43,6 +46,18 @@ pub(crate) fn build(seed: Seed, now: DateTime<Utc>) -> ZohoData {
             profile: ("Standard", "5725767000000026014"),
             created: org_created + Duration::days(3),
         },
+        User {
+            id: MANAGER_ID.into(),
+            zuid: "60012347".into(),
+            first_name: "美穂".into(),
+            last_name: "山口".into(),
+            email: "miho.yamaguchi@example.com".into(),
+            time_zone: chrono_tz::Asia::Tokyo,
+            admin: false,
+            role: ("Sales Manager", "5725767000000026009"),
+            profile: ("Standard", "5725767000000026014"),
+            created: org_created + Duration::days(10),
+        },
     ];
     let mut data = ZohoData {
         users,
@@ -70,7 +85,7 @@ pub(crate) fn build(seed: Seed, now: DateTime<Utc>) -> ZohoData {
     data
 }
 
-fn record(
+pub(super) fn record(
     data: &mut ZohoData,
     owner: &str,
     values: Map<String, Value>,
@@ -89,14 +104,14 @@ fn record(
     }
 }
 
-fn stamps(i: usize, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+pub(super) fn stamps(i: usize, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
     let back = i64::try_from(i * 5 + 30).unwrap_or(30);
     let created = now - Duration::hours(back * 3);
     let modified = created + Duration::hours(i64::try_from(i % 4).unwrap_or(0) * 2);
     (created, modified.min(now))
 }
 
-fn tag_id(data: &mut ZohoData, module: usize, name: &str) -> String {
+pub(super) fn tag_id(data: &mut ZohoData, module: usize, name: &str) -> String {
     if let Some(t) = data.modules[module].tags.iter().find(|t| t.name == name) {
         return t.id.clone();
     }
@@ -144,7 +159,12 @@ struct ContactSpec<'a> {
     private: bool,
 }
 
-fn contact_values(p: &SamplePerson, account_id: &str, k: usize, vary: bool) -> Map<String, Value> {
+pub(super) fn contact_values(
+    p: &SamplePerson,
+    account_id: &str,
+    k: usize,
+    vary: bool,
+) -> Map<String, Value> {
     let mut v = Map::new();
     let mut put = |key: &str, value: &str| {
         if !value.is_empty() {
@@ -198,7 +218,7 @@ fn contact_values(p: &SamplePerson, account_id: &str, k: usize, vary: bool) -> M
     v
 }
 
-fn priority(importance: u8) -> &'static str {
+pub(super) fn priority(importance: u8) -> &'static str {
     match importance {
         1 => "High",
         2 => "Normal",
@@ -362,6 +382,8 @@ fn populate(data: &mut ZohoData, now: DateTime<Utc>) {
         }
     }
     seed_events(data, now);
+    // Last, so that every id above stays what it was before the manager existed.
+    super::seed_manager::populate(data, now);
 }
 
 /// Title, start, end, all-day, venue.
