@@ -158,6 +158,16 @@ texts! {
     Uninstall => "Uninstall", "アンインストールする";
     SyncContacts => "Sync Contacts", "連絡先の同期";
     SyncTasks => "Sync Tasks", "タスクの同期";
+    WhichRecords => "Which CRM records", "同期するCRMのデータ";
+    WhichRecordsHint => "Your sync covers the records you own in Zoho CRM. You can pick a custom view instead; a record that leaves it (for example, reassigned to someone else) is removed from your Notes if you did not change it there.",
+        "同期の対象は、Zoho CRMであなたが所有者のデータです。代わりにカスタムビューを選ぶこともできます。対象から外れたデータ(他のユーザーに所有者が変更された場合など)は、Notes側で変更していなければNotesから削除されます。";
+    ScopeContacts => "Contacts", "連絡先";
+    ScopeTasks => "Tasks", "タスク";
+    ScopeEvents => "Events", "予定";
+    ScopeMine => "My records (records I own)", "自分のデータ(自分が所有者のデータ)";
+    ScopeView => "Custom view", "カスタムビュー";
+    ScopeViewGone => "no longer listed in Zoho CRM", "Zoho CRMに見つかりません";
+    ScopeViewsUnavailable => "The custom views could not be listed from Zoho CRM:", "Zoho CRMからカスタムビューを取得できませんでした:";
     SyncEvents => "Sync Events", "予定の同期";
     Yes => "Yes", "はい";
     No => "No", "いいえ";

@@ -4,6 +4,7 @@ pub mod connect;
 pub mod dashboard;
 pub mod meetings;
 pub mod password;
+pub mod scope;
 pub mod settings;
 pub mod signin;
 pub mod sync;

@@ -3,9 +3,10 @@
 
 use serde_json::Value;
 use sync_core::calendar::EventsWindow;
-use sync_core::{ConflictPolicy, Direction};
+use sync_core::{ConflictPolicy, Direction, Module, Scope};
 use yew::prelude::*;
 
+use super::scope::ScopePicker;
 use super::select_value;
 use crate::api::{self, ApiError, Method, UserSettings};
 use crate::components::ErrorBox;
@@ -127,6 +128,19 @@ pub fn settings_dialog(props: &SettingsProps) -> Html {
             });
         })
     };
+    let on_scope = |module: Module| {
+        let form = form.clone();
+        Callback::from(move |scope: Scope| {
+            if let Some(mut s) = (*form).clone() {
+                match module {
+                    Module::Contacts => s.scope.contacts = scope,
+                    Module::Tasks => s.scope.tasks = scope,
+                    Module::Events => s.scope.events = scope,
+                }
+                form.set(Some(s));
+            }
+        })
+    };
     let events_on = s.events != EventsWindow::Off;
     let one_way = s.direction != Direction::TwoWay;
     let cancel = props.on_cancel.clone();
@@ -173,6 +187,21 @@ pub fn settings_dialog(props: &SettingsProps) -> Html {
                         </div>
                     }
                 </fieldset>
+                if s.contacts || s.tasks || events_on {
+                    <fieldset id="scope">
+                        <legend>{ t(T::WhichRecords) }</legend>
+                        <p class="hint">{ t(T::WhichRecordsHint) }</p>
+                        if s.contacts {
+                            <ScopePicker {lang} module={Module::Contacts} scope={s.scope.contacts.clone()} on_change={on_scope(Module::Contacts)} />
+                        }
+                        if s.tasks {
+                            <ScopePicker {lang} module={Module::Tasks} scope={s.scope.tasks.clone()} on_change={on_scope(Module::Tasks)} />
+                        }
+                        if events_on {
+                            <ScopePicker {lang} module={Module::Events} scope={s.scope.events.clone()} on_change={on_scope(Module::Events)} />
+                        }
+                    </fieldset>
+                }
                 <fieldset>
                     <legend>{ t(T::ConflictBehavior) }</legend>
                     { radio("conflict", "crm", t(T::CrmWins), s.conflict == ConflictPolicy::CrmWins, update(|s| s.conflict = ConflictPolicy::CrmWins)) }
