@@ -297,39 +297,54 @@ pub async fn sim(o: SimOptions) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes a config for the demo simulators into `dir` and returns its path.
+/// Writes a headless config for each demo user into `dir` — `nzsync.toml` for `demo`,
+/// `nzsync-user2.toml` for `user2`, each with its own mail file, Zoho token and state file —
+/// and returns their paths (demo's first). Two users of one org, to try owner scope with.
 ///
 /// # Errors
-/// When the file cannot be written.
-pub fn write_demo_config(dir: &Path, domino_url: &str, zoho_url: &str) -> anyhow::Result<PathBuf> {
+/// When a file cannot be written.
+pub fn write_demo_config(
+    dir: &Path,
+    domino_url: &str,
+    zoho_url: &str,
+) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let path = dir.join("nzsync.toml");
-    let text = format!(
-        r#"# Written by `nzsync demo`: points at the demo simulators.
+    let mut paths = Vec::new();
+    for (user, file) in [("demo", "nzsync.toml"), ("user2", "nzsync-user2.toml")] {
+        let path = dir.join(file);
+        let text = format!(
+            r#"# Written by `nzsync demo`: {user}'s sync, pointing at the demo simulators.
 [domino]
 url = "{domino_url}"
-user = "demo"
-password = "demo"
-mail_db = "mail/demo.nsf"
+user = "{user}"
+password = "{user}"
+mail_db = "mail/{user}.nsf"
 
 [zoho]
 api_domain = "{zoho_url}"
 accounts_url = "{zoho_url}"
 client_id = "demo-client"
 client_secret = "demo-secret"
-refresh_token = "demo-refresh"
+refresh_token = "{user}-refresh"
 
 [sync]
 contacts = true
 direction = "two_way"
 conflict = "crm_wins"
 
+[sync.scope]
+contacts = "mine"
+tasks = "mine"
+events = "mine"
+
 [store]
-path = "nzsync.db"
+path = "{user}.db"
 "#
-    );
-    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(path)
+        );
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        paths.push(path);
+    }
+    Ok(paths)
 }
 
 /// Writes the demo's server config into `dir` (and a fresh master key when there is none) and
@@ -421,7 +436,7 @@ pub async fn demo(port: u16, data: &Path) -> anyhow::Result<ExitCode> {
         spec_check: false,
     })
     .await?;
-    let config = write_demo_config(data, &sims.domino_url, &sims.zoho_url)?;
+    let configs = write_demo_config(data, &sims.domino_url, &sims.zoho_url)?;
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -441,13 +456,15 @@ pub async fn demo(port: u16, data: &Path) -> anyhow::Result<ExitCode> {
         sims.domino_url
     );
     println!(
-        "  Zoho CRM simulator: {}   (client demo-client, refresh token demo-refresh)",
+        "  Zoho CRM simulator: {}   (client demo-client, refresh tokens demo-refresh, user2-refresh)",
         sims.zoho_url
     );
-    println!(
-        "  headless sync:      nzsync sync --config {}",
-        config.display()
-    );
+    for (user, config) in ["demo", "user2"].iter().zip(&configs) {
+        println!(
+            "  headless sync:      nzsync sync --config {}   ({user}'s own records)",
+            config.display()
+        );
+    }
     println!("  server config:      {}", server_config_path.display());
     println!("Press Ctrl-C to stop.");
     serve_app(state, listener).await?;

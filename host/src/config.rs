@@ -36,7 +36,77 @@ pub enum ConfigError {
         /// What is wrong.
         message: String,
     },
+    /// No usable master key (the server config only).
+    #[error("master key: {0}")]
+    MasterKey(String),
 }
+
+/// Reads `path` and parses it as TOML into `T`; unknown keys are refused by `T`'s serde rules.
+///
+/// # Errors
+/// [`ConfigError::Read`] or [`ConfigError::Parse`], naming the file.
+pub fn read_toml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse_toml(&text, path)
+}
+
+/// Parses `text` (read from `path`) as TOML into `T`.
+///
+/// # Errors
+/// [`ConfigError::Parse`], naming the file.
+pub fn parse_toml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+) -> Result<T, ConfigError> {
+    toml::from_str(text).map_err(|e| ConfigError::Parse {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+/// A secret given either in the file (`name`) or as the name of an environment variable that
+/// holds it (`name_env`). Both at once is refused: which one wins would be a silent guess.
+///
+/// # Errors
+/// A sentence naming the key(s): both set, neither set, or the variable missing.
+pub fn secret(name: &str, value: Option<&String>, env: Option<&String>) -> Result<String, String> {
+    match (value, env) {
+        (Some(_), Some(_)) => Err(format!(
+            "{name} and {name}_env are both set; keep only one of them"
+        )),
+        (Some(v), None) => Ok(v.clone()),
+        (None, Some(var)) => {
+            std::env::var(var).map_err(|_| format!("{name}_env names {var}, which is not set"))
+        }
+        (None, None) => Err(format!("{name} (or {name}_env) is missing")),
+    }
+}
+
+/// Checks that `value` of `key` is within `range` (no silent clamping).
+///
+/// # Errors
+/// A sentence naming the key, the value and the range.
+pub fn in_range(key: &str, value: u32, range: std::ops::RangeInclusive<u32>) -> Result<(), String> {
+    if range.contains(&value) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{key} = {value} is out of range ({} to {})",
+            range.start(),
+            range.end()
+        ))
+    }
+}
+
+/// Requests in flight to Domino: at least one, and no more than a mail server should take
+/// from one user.
+pub const NOTES_CONCURRENCY: std::ops::RangeInclusive<u32> = 1..=32;
+/// Requests in flight to Zoho: at least one, and at most the largest edition's concurrency
+/// limit (Ultimate / CRM Plus: 25).
+pub const CRM_CONCURRENCY: std::ops::RangeInclusive<u32> = 1..=25;
 
 /// `[domino]`: the Domino server and the user's credentials.
 #[derive(Clone, Debug, Deserialize)]
@@ -189,14 +259,7 @@ impl Config {
     /// # Errors
     /// [`ConfigError`] naming the file and the problem.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        let mut cfg: Self = toml::from_str(&text).map_err(|e| ConfigError::Parse {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })?;
+        let mut cfg: Self = read_toml(path)?;
         let invalid = |message: String| ConfigError::Invalid {
             path: path.to_owned(),
             message,
@@ -217,6 +280,13 @@ impl Config {
         if cfg.domino.user.trim().is_empty() {
             return Err(invalid("domino.user is empty".into()));
         }
+        in_range(
+            "domino.concurrency",
+            cfg.domino.concurrency,
+            NOTES_CONCURRENCY,
+        )
+        .map_err(invalid)?;
+        in_range("zoho.concurrency", cfg.zoho.concurrency, CRM_CONCURRENCY).map_err(invalid)?;
         cfg.sync
             .scope
             .check()
@@ -235,30 +305,18 @@ impl Config {
     /// # Errors
     /// A message naming the missing secret.
     pub fn secrets(&self) -> Result<Secrets, String> {
-        fn pick(
-            name: &str,
-            value: Option<&String>,
-            env: Option<&String>,
-        ) -> Result<String, String> {
-            match (value, env) {
-                (Some(v), _) => Ok(v.clone()),
-                (None, Some(var)) => std::env::var(var)
-                    .map_err(|_| format!("{name}_env names {var}, which is not set")),
-                (None, None) => Err(format!("{name} (or {name}_env) is missing")),
-            }
-        }
         Ok(Secrets {
-            domino_password: pick(
+            domino_password: secret(
                 "domino.password",
                 self.domino.password.as_ref(),
                 self.domino.password_env.as_ref(),
             )?,
-            zoho_client_secret: pick(
+            zoho_client_secret: secret(
                 "zoho.client_secret",
                 self.zoho.client_secret.as_ref(),
                 self.zoho.client_secret_env.as_ref(),
             )?,
-            zoho_refresh_token: pick(
+            zoho_refresh_token: secret(
                 "zoho.refresh_token",
                 self.zoho.refresh_token.as_ref(),
                 self.zoho.refresh_token_env.as_ref(),
@@ -311,8 +369,8 @@ impl Config {
             },
             dry_run,
             allow_mass_delete,
-            notes_concurrency: self.domino.concurrency.max(1),
-            crm_concurrency: self.zoho.concurrency.max(1),
+            notes_concurrency: self.domino.concurrency,
+            crm_concurrency: self.zoho.concurrency,
             private_tag: self.sync.private_tag.clone(),
             crm_api_version: self.zoho.api_version.clone(),
             time_zone: self.sync.time_zone.clone(),
@@ -391,6 +449,43 @@ path = "state.db"
         );
         let err = Config::load(Path::new("/nonexistent/nzsync.toml")).unwrap_err();
         assert!(err.to_string().contains("cannot read config file"));
+    }
+
+    #[test]
+    fn a_secret_given_twice_and_numbers_out_of_range_are_refused_not_guessed() {
+        let (_d, p) = write(&GOOD.replace(
+            "password = \"demo\"",
+            "password = \"demo\"\npassword_env = \"NZSYNC_TEST_UNUSED\"",
+        ));
+        let err = Config::load(&p).unwrap_err().to_string();
+        assert!(
+            err.contains("domino.password and domino.password_env are both set"),
+            "{err}"
+        );
+        let (_d, p) = write(&GOOD.replace(
+            "refresh_token = \"demo-refresh\"",
+            "refresh_token = \"demo-refresh\"\nrefresh_token_env = \"X\"",
+        ));
+        let err = Config::load(&p).unwrap_err().to_string();
+        assert!(
+            err.contains("zoho.refresh_token and zoho.refresh_token_env"),
+            "{err}"
+        );
+        for (line, says) in [
+            (
+                "[domino]\nconcurrency = 0",
+                "domino.concurrency = 0 is out of range (1 to 32)",
+            ),
+            (
+                "[zoho]\nconcurrency = 26",
+                "zoho.concurrency = 26 is out of range (1 to 25)",
+            ),
+        ] {
+            let (section, key) = line.split_once('\n').unwrap();
+            let (_d, p) = write(&GOOD.replacen(section, line, 1));
+            let err = Config::load(&p).unwrap_err().to_string();
+            assert!(err.contains(says), "{key}: {err}");
+        }
     }
 
     #[test]

@@ -34,38 +34,8 @@ use serde::Deserialize;
 /// Environment variable that may hold the master key (base64 of 32 bytes).
 pub const MASTER_KEY_ENV: &str = "NZSYNC_MASTER_KEY";
 
-/// Why the server config could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum ServerConfigError {
-    /// The file could not be read.
-    #[error("cannot read config file {path}: {source}")]
-    Read {
-        /// The path given.
-        path: PathBuf,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The file is not valid TOML or has wrong keys or values.
-    #[error("config file {path} is not valid: {message}")]
-    Parse {
-        /// The path given.
-        path: PathBuf,
-        /// What the parser said (with line and column).
-        message: String,
-    },
-    /// A value is present but not usable.
-    #[error("config file {path}: {message}")]
-    Invalid {
-        /// The path given.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
-    },
-    /// No usable master key.
-    #[error("master key: {0}")]
-    MasterKey(String),
-}
+/// Why the server config could not be used: the same error as the headless config's.
+pub use crate::config::ConfigError as ServerConfigError;
 
 /// `[server]`.
 #[derive(Clone, Debug, Deserialize)]
@@ -200,10 +170,7 @@ impl ServerConfig {
     /// # Errors
     /// [`ServerConfigError`] naming the file and the problem.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ServerConfigError> {
-        let mut cfg: ServerConfig = toml::from_str(text).map_err(|e| ServerConfigError::Parse {
-            path: path.to_owned(),
-            message: e.to_string(),
-        })?;
+        let mut cfg: ServerConfig = crate::config::parse_toml(text, path)?;
         let invalid = |message: String| ServerConfigError::Invalid {
             path: path.to_owned(),
             message,
@@ -243,12 +210,11 @@ impl ServerConfig {
     /// # Errors
     /// A message when neither is set.
     pub fn client_secret(&self) -> Result<String, String> {
-        match (&self.zoho.client_secret, &self.zoho.client_secret_env) {
-            (Some(v), _) => Ok(v.clone()),
-            (None, Some(var)) => std::env::var(var)
-                .map_err(|_| format!("zoho.client_secret_env names {var}, which is not set")),
-            (None, None) => Err("zoho.client_secret (or zoho.client_secret_env) is missing".into()),
-        }
+        crate::config::secret(
+            "zoho.client_secret",
+            self.zoho.client_secret.as_ref(),
+            self.zoho.client_secret_env.as_ref(),
+        )
     }
 
     /// Whether session cookies get the `Secure` attribute.
