@@ -13,6 +13,7 @@ mod engine_faults_cases;
 mod events_sync;
 mod fault_matrix;
 mod js_package;
+mod outcomes;
 mod sim_command;
 mod spec_coverage;
 mod tasks_sync;

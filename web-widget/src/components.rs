@@ -36,6 +36,7 @@ fn status_text(lang: Lang, s: ModuleStatus) -> &'static str {
         ModuleStatus::Failed => T::Failed,
         ModuleStatus::Guarded => T::Guarded,
         ModuleStatus::Off => T::Off,
+        ModuleStatus::NotRun => T::NotRun,
     })
 }
 

@@ -234,6 +234,7 @@ texts! {
     Failed => "failed", "失敗";
     Guarded => "held back", "保留";
     Off => "off", "オフ";
+    NotRun => "did not run", "未実行";
     Subject => "Subject", "件名";
     Attendees => "Attendees", "参加者";
     AttendeesHint => "Type a name or e-mail to search CRM contacts and users; press Enter to add an e-mail address.",
