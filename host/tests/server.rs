@@ -370,52 +370,16 @@ async fn connect_checks_domino_and_the_proxy_reaches_only_the_users_servers() {
             .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 
-    // DAS off at each level names the level and the admin step.
-    sim_config(
-        &w.sims.domino_url,
-        json!({ "enabled_services": ["Calendar"] }),
-    )
-    .await;
-    let (_, e) = connect(connect_body(&w, PASSWORD)).await;
-    assert_eq!(e["error"]["code"], "das_off_server", "{e}");
-    assert!(
-        e["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("Enabled services")
-    );
-    sim_config(
-        &w.sims.domino_url,
-        json!({ "enabled_services": ["Data", "Calendar"],
-        "databases": { "mail/demo.nsf": { "allow_rest": 0 } } }),
-    )
-    .await;
-    let (_, e) = connect(connect_body(&w, PASSWORD)).await;
-    assert_eq!(e["error"]["code"], "das_off_database", "{e}");
-    assert!(
-        e["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("Allow Domino Data Service")
-    );
-    sim_config(
-        &w.sims.domino_url,
-        json!({ "databases": { "mail/demo.nsf": { "allow_rest": 2,
-        "views": { "($Contacts)": { "das": false } } } } }),
-    )
-    .await;
-    let (_, e) = connect(connect_body(&w, PASSWORD)).await;
-    assert_eq!(e["error"]["code"], "das_off_view", "{e}");
-    sim_config(
-        &w.sims.domino_url,
-        json!({ "databases": { "mail/demo.nsf": {
-        "views": { "($Contacts)": { "das": true } } } } }),
-    )
-    .await;
+    // A refused connection is not stored.
+    let (_, me) = admin.call(Method::GET, "/api/me", None).await;
+    assert_eq!(me["connected"], false, "{me}");
+    // (Domino Access Services switched off is not a refusal: see
+    // `readiness_checks_every_service_the_settings_need`.)
 
     let (s, e) = connect(connect_body(&w, PASSWORD)).await;
     assert_eq!(s, StatusCode::OK, "{e}");
     assert_eq!(e["mail_db"], "mail/demo.nsf");
+    assert_eq!(e["ready"], true, "{e}");
     let (_, me) = admin.call(Method::GET, "/api/me", None).await;
     assert_eq!(me["connected"], true);
     let (s, ready) = admin.call(Method::GET, "/api/readiness", None).await;
@@ -1093,4 +1057,177 @@ async fn demo_serves_the_server_with_the_widget_on_the_simulators() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(ready["ready"], true, "{ready}");
     child.kill().await.unwrap();
+}
+
+/// The check of `id` in a readiness answer.
+fn check<'a>(readiness: &'a Value, id: &str) -> &'a Value {
+    readiness["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no check {id}: {readiness}"))
+}
+
+fn failed_checks(readiness: &Value) -> Vec<String> {
+    readiness["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "failed")
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// F2: Connect and `GET /api/readiness` check every service the user's settings need (the
+/// server's Data service, the mail file, the contacts view, the to-do view, the Calendar
+/// service); each one switched off in turn is the one failed check, with its code and the
+/// admin step. Connect still stores the connection (the password is right); a settings change
+/// changes which checks are needed.
+#[tokio::test]
+async fn readiness_checks_every_service_the_settings_need() {
+    let w = world(Seed::Empty).await;
+    let mut admin = Browser::new(&w);
+    admin.sign_in("demo@example.com").await;
+    let db = |v: Value| json!({ "databases": { "mail/demo.nsf": v } });
+    let cases = [
+        (
+            "data_service",
+            json!({ "enabled_services": ["Calendar"] }),
+            json!({ "enabled_services": ["Data", "Calendar"] }),
+            "das_off_server",
+            "Domino Web Engine → Domino Access Services, select Data under Enabled services",
+        ),
+        (
+            "mail_file",
+            db(json!({ "allow_rest": 0 })),
+            db(json!({ "allow_rest": 2 })),
+            "das_off_database",
+            "set \"Allow Domino Data Service\" to \"Views and documents\"",
+        ),
+        (
+            "mail_file",
+            db(json!({ "allow_rest": 1 })),
+            db(json!({ "allow_rest": 2 })),
+            "das_views_only",
+            "set \"Allow Domino Data Service\" to \"Views and documents\"",
+        ),
+        (
+            "contacts_view",
+            db(json!({ "views": { "($Contacts)": { "das": false } } })),
+            db(json!({ "views": { "($Contacts)": { "das": true } } })),
+            "das_off_view",
+            "select the view ($Contacts) of the mail file mail/demo.nsf",
+        ),
+        (
+            "todo_view",
+            db(json!({ "views": { "($ToDo)": { "das": false } } })),
+            db(json!({ "views": { "($ToDo)": { "das": true } } })),
+            "das_off_view",
+            "select the view ($ToDo) of the mail file mail/demo.nsf",
+        ),
+        (
+            "calendar_service",
+            json!({ "enabled_services": ["Data"] }),
+            json!({ "enabled_services": ["Data", "Calendar"] }),
+            "calendar_off",
+            "select Calendar under Enabled services",
+        ),
+    ];
+    for (id, off, on, code, step) in cases {
+        sim_config(&w.sims.domino_url, off).await;
+        let (s, answer) = admin
+            .call(
+                Method::POST,
+                "/api/connect",
+                Some(connect_body(&w, PASSWORD)),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{id}: {answer}");
+        assert_eq!(answer["connected"], true);
+        let (s, ready) = admin.call(Method::GET, "/api/readiness", None).await;
+        assert_eq!(s, StatusCode::OK, "{ready}");
+        for r in [&answer, &ready] {
+            assert_eq!(r["ready"], false, "{id}: {r}");
+            assert_eq!(failed_checks(r), vec![id.to_owned()], "{id}: {r}");
+            let c = check(r, id);
+            assert_eq!(c["code"], code, "{id}: {c}");
+            assert!(
+                c["step"].as_str().unwrap().contains(step),
+                "{id}: the step does not say {step:?}: {c}"
+            );
+            assert!(!c["detail"].as_str().unwrap().is_empty());
+        }
+        sim_config(&w.sims.domino_url, on).await;
+    }
+    let (_, me) = admin.call(Method::GET, "/api/me", None).await;
+    assert_eq!(
+        me["connected"], true,
+        "DAS off does not refuse the connection"
+    );
+    let (_, ready) = admin.call(Method::GET, "/api/readiness", None).await;
+    assert_eq!(ready["ready"], true, "{ready}");
+    for id in [
+        "domino_server",
+        "data_service",
+        "mail_file",
+        "contacts_view",
+        "todo_view",
+        "calendar_service",
+        "zoho_oauth",
+        "zoho_api",
+    ] {
+        assert_eq!(check(&ready, id)["status"], "ok", "{ready}");
+    }
+
+    // Settings decide what is needed: to-dos and events off, their services are not needed.
+    sim_config(
+        &w.sims.domino_url,
+        json!({ "enabled_services": ["Data"],
+            "databases": { "mail/demo.nsf": { "views": { "($ToDo)": { "das": false } } } } }),
+    )
+    .await;
+    let (_, ready) = admin.call(Method::GET, "/api/readiness", None).await;
+    assert_eq!(
+        failed_checks(&ready),
+        vec!["todo_view".to_owned(), "calendar_service".to_owned()],
+        "{ready}"
+    );
+    let (s, _) = admin
+        .call(
+            Method::PUT,
+            "/api/settings",
+            Some(json!({ "contacts": true, "tasks": false, "events": "off",
+                "direction": "two_way", "conflict": "crm_wins" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, ready) = admin.call(Method::GET, "/api/readiness", None).await;
+    assert_eq!(ready["ready"], true, "{ready}");
+    assert_eq!(check(&ready, "todo_view")["status"], "not_needed");
+    assert_eq!(check(&ready, "calendar_service")["status"], "not_needed");
+    // Switched back on, the checks they need run again.
+    let (s, _) = admin
+        .call(
+            Method::PUT,
+            "/api/settings",
+            Some(json!({ "contacts": true, "tasks": true, "events": "today",
+                "direction": "two_way", "conflict": "crm_wins" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, ready) = admin.call(Method::GET, "/api/readiness", None).await;
+    assert_eq!(ready["ready"], false);
+    assert_eq!(
+        failed_checks(&ready),
+        vec!["todo_view".to_owned(), "calendar_service".to_owned()]
+    );
+
+    // A server that is down is a failed check too, not an error of the endpoint.
+    common::set_domino_url(&w, me["user_id"].as_str().unwrap(), "http://127.0.0.1:9");
+    let (s, ready) = admin.call(Method::GET, "/api/readiness", None).await;
+    assert_eq!(s, StatusCode::OK, "{ready}");
+    assert_eq!(check(&ready, "domino_server")["code"], "unreachable");
+    assert_eq!(check(&ready, "mail_file")["status"], "not_checked");
+    assert_no_secrets_answered(&w);
 }

@@ -14,6 +14,7 @@ mod events_sync;
 mod fault_matrix;
 mod js_package;
 mod outcomes;
+mod readiness;
 mod sim_command;
 mod spec_coverage;
 mod tasks_sync;
