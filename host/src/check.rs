@@ -40,6 +40,12 @@ pub enum CheckId {
 }
 
 impl CheckId {
+    /// A check of the Domino side (the connection Connect stores), not of Zoho.
+    #[must_use]
+    pub fn is_domino(self) -> bool {
+        !matches!(self, Self::ZohoOauth | Self::ZohoApi)
+    }
+
     /// The check's name, for the terminal.
     #[must_use]
     pub fn label(self) -> &'static str {

@@ -1223,6 +1223,34 @@ async fn readiness_checks_every_service_the_settings_need() {
         vec!["todo_view".to_owned(), "calendar_service".to_owned()]
     );
 
+    // Zoho not answering is a failed check, never a refused Domino connection.
+    let r = client()
+        .post(format!("{}/_sim/faults", w.sims.zoho_url))
+        .json(&json!({ "rules": [{ "kind": "drop", "path_prefix": "/crm/v8/users" }] }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let (s, answer) = admin
+        .call(
+            Method::POST,
+            "/api/connect",
+            Some(connect_body(&w, PASSWORD)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{answer}");
+    assert_eq!(
+        check(&answer, "zoho_api")["code"],
+        "unreachable",
+        "{answer}"
+    );
+    assert_eq!(check(&answer, "domino_server")["status"], "ok");
+    client()
+        .delete(format!("{}/_sim/faults", w.sims.zoho_url))
+        .send()
+        .await
+        .unwrap();
+
     // A server that is down is a failed check too, not an error of the endpoint.
     common::set_domino_url(&w, me["user_id"].as_str().unwrap(), "http://127.0.0.1:9");
     let (s, ready) = admin.call(Method::GET, "/api/readiness", None).await;

@@ -118,6 +118,7 @@ fn refuse_bad_connection(readiness: &Readiness, server: &str) -> Result<(), ApiE
     let Some((problem, check)) = readiness
         .checks
         .iter()
+        .filter(|c| c.id.is_domino())
         .find_map(|c| c.problem.filter(|p| p.refuses_connection()).map(|p| (p, c)))
     else {
         return Ok(());
