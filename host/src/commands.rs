@@ -1,8 +1,9 @@
 //! One function per `nzsync` command. Each returns the process exit code; errors that stop a
 //! command are returned as `anyhow` errors with a plain message.
 //!
-//! Exit codes: 0 — done; 1 — could not run (config, credentials, servers); 2 — ran, but some
-//! records failed or a module was held back by the mass-delete guard (see the report).
+//! Exit codes: 0 — done; 1 — could not run (config, credentials, servers, or no module could
+//! run); 2 — ran, but some records failed, a module failed or did not run, or a module was held
+//! back by the mass-delete guard (see the report).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -19,7 +20,8 @@ use crate::upstream::Upstreams;
 
 /// Exit code: the run could not be carried out.
 pub const EXIT_FAILED: u8 = 1;
-/// Exit code: the run finished with record errors or a held-back module.
+/// Exit code: the run finished, but not everything synced: record errors, a failed module or
+/// one it kept from running, or a held-back module.
 pub const EXIT_PARTIAL: u8 = 2;
 
 fn open_store(path: &Path) -> anyhow::Result<Store> {
@@ -74,26 +76,35 @@ pub async fn sync(
     })
 }
 
-/// `nzsync check`: connection and DAS-readiness diagnostics.
+/// `nzsync check`: connection and DAS-readiness diagnostics for the services the config's
+/// `[sync]` settings need. Exit 0 when every needed check passed, 1 otherwise.
 ///
 /// # Errors
 /// A plain message when the config is unusable.
 pub async fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
+    use crate::check::CheckStatus;
+
     let config = Config::load(config_path)?;
     let secrets = config.secrets().map_err(anyhow::Error::msg)?;
     let up = Upstreams::new(&config, &secrets).map_err(anyhow::Error::msg)?;
-    let checks = crate::check::run(&config, &up).await;
-    for c in &checks {
-        println!(
-            "{} {:<26} {}",
-            if c.ok { "ok  " } else { "FAIL" },
-            c.name,
-            c.detail
-        );
+    let readiness = crate::check::run(&config, &up, crate::check::Needs::of(&config)).await;
+    for c in &readiness.checks {
+        let mark = match c.status {
+            CheckStatus::Ok => "ok  ",
+            CheckStatus::Failed => "FAIL",
+            CheckStatus::NotChecked | CheckStatus::NotNeeded => "--  ",
+        };
+        println!("{mark} {:<26} {}", c.name, c.detail);
+        if let Some(step) = &c.step {
+            println!("     {:<26} → {step}", "");
+        }
     }
-    Ok(if checks.iter().all(|c| c.ok) {
+    Ok(if readiness.ready {
         ExitCode::SUCCESS
     } else {
+        if let Some(c) = readiness.first_failure() {
+            eprintln!("nzsync: not ready to sync: {}: {}", c.name, c.detail);
+        }
         ExitCode::from(EXIT_FAILED)
     })
 }

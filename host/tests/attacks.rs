@@ -666,6 +666,8 @@ async fn user_b_cannot_read_or_change_user_as_data() {
         ),
         (Method::DELETE, format!("/api/users/{a_id}"), None),
         (Method::DELETE, format!("/api/users/{b_id}"), None),
+        (Method::POST, format!("/api/users/{a_id}/stop"), None),
+        (Method::POST, format!("/api/users/{b_id}/stop"), None),
     ] {
         let (s, v) = b.call(m.clone(), &path, body).await;
         assert_eq!(

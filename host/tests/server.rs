@@ -376,52 +376,16 @@ async fn connect_checks_domino_and_the_proxy_reaches_only_the_users_servers() {
             .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 
-    // DAS off at each level names the level and the admin step.
-    sim_config(
-        &w.sims.domino_url,
-        json!({ "enabled_services": ["Calendar"] }),
-    )
-    .await;
-    let (_, e) = connect(connect_body(&w, PASSWORD)).await;
-    assert_eq!(e["error"]["code"], "das_off_server", "{e}");
-    assert!(
-        e["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("Enabled services")
-    );
-    sim_config(
-        &w.sims.domino_url,
-        json!({ "enabled_services": ["Data", "Calendar"],
-        "databases": { "mail/demo.nsf": { "allow_rest": 0 } } }),
-    )
-    .await;
-    let (_, e) = connect(connect_body(&w, PASSWORD)).await;
-    assert_eq!(e["error"]["code"], "das_off_database", "{e}");
-    assert!(
-        e["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("Allow Domino Data Service")
-    );
-    sim_config(
-        &w.sims.domino_url,
-        json!({ "databases": { "mail/demo.nsf": { "allow_rest": 2,
-        "views": { "($Contacts)": { "das": false } } } } }),
-    )
-    .await;
-    let (_, e) = connect(connect_body(&w, PASSWORD)).await;
-    assert_eq!(e["error"]["code"], "das_off_view", "{e}");
-    sim_config(
-        &w.sims.domino_url,
-        json!({ "databases": { "mail/demo.nsf": {
-        "views": { "($Contacts)": { "das": true } } } } }),
-    )
-    .await;
+    // A refused connection is not stored.
+    let (_, me) = admin.call(Method::GET, "/api/me", None).await;
+    assert_eq!(me["connected"], false, "{me}");
+    // (Domino Access Services switched off is not a refusal: see
+    // `readiness_checks_every_service_the_settings_need`.)
 
     let (s, e) = connect(connect_body(&w, PASSWORD)).await;
     assert_eq!(s, StatusCode::OK, "{e}");
     assert_eq!(e["mail_db"], "mail/demo.nsf");
+    assert_eq!(e["ready"], true, "{e}");
     let (_, me) = admin.call(Method::GET, "/api/me", None).await;
     assert_eq!(me["connected"], true);
     let (s, ready) = admin.call(Method::GET, "/api/readiness", None).await;
@@ -1099,4 +1063,523 @@ async fn demo_serves_the_server_with_the_widget_on_the_simulators() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(ready["ready"], true, "{ready}");
     child.kill().await.unwrap();
+}
+
+/// The check of `id` in a readiness answer.
+fn check<'a>(readiness: &'a Value, id: &str) -> &'a Value {
+    readiness["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no check {id}: {readiness}"))
+}
+
+fn failed_checks(readiness: &Value) -> Vec<String> {
+    readiness["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "failed")
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// F2: Connect and `GET /api/readiness` check every service the user's settings need (the
+/// server's Data service, the mail file, the contacts view, the to-do view, the Calendar
+/// service); each one switched off in turn is the one failed check, with its code and the
+/// admin step. Connect still stores the connection (the password is right); a settings change
+/// changes which checks are needed.
+#[tokio::test]
+async fn readiness_checks_every_service_the_settings_need() {
+    let w = world(Seed::Empty).await;
+    let mut admin = Browser::new(&w);
+    admin.sign_in("demo@example.com").await;
+    let db = |v: Value| json!({ "databases": { "mail/demo.nsf": v } });
+    let cases = [
+        (
+            "data_service",
+            json!({ "enabled_services": ["Calendar"] }),
+            json!({ "enabled_services": ["Data", "Calendar"] }),
+            "das_off_server",
+            "Domino Web Engine → Domino Access Services, select Data under Enabled services",
+        ),
+        (
+            "mail_file",
+            db(json!({ "allow_rest": 0 })),
+            db(json!({ "allow_rest": 2 })),
+            "das_off_database",
+            "set \"Allow Domino Data Service\" to \"Views and documents\"",
+        ),
+        (
+            "mail_file",
+            db(json!({ "allow_rest": 1 })),
+            db(json!({ "allow_rest": 2 })),
+            "das_views_only",
+            "set \"Allow Domino Data Service\" to \"Views and documents\"",
+        ),
+        (
+            "contacts_view",
+            db(json!({ "views": { "($Contacts)": { "das": false } } })),
+            db(json!({ "views": { "($Contacts)": { "das": true } } })),
+            "das_off_view",
+            "select the view ($Contacts) of the mail file mail/demo.nsf",
+        ),
+        (
+            "todo_view",
+            db(json!({ "views": { "($ToDo)": { "das": false } } })),
+            db(json!({ "views": { "($ToDo)": { "das": true } } })),
+            "das_off_view",
+            "select the view ($ToDo) of the mail file mail/demo.nsf",
+        ),
+        (
+            "calendar_service",
+            json!({ "enabled_services": ["Data"] }),
+            json!({ "enabled_services": ["Data", "Calendar"] }),
+            "calendar_off",
+            "select Calendar under Enabled services",
+        ),
+    ];
+    for (id, off, on, code, step) in cases {
+        sim_config(&w.sims.domino_url, off).await;
+        let (s, answer) = admin
+            .call(
+                Method::POST,
+                "/api/connect",
+                Some(connect_body(&w, PASSWORD)),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{id}: {answer}");
+        assert_eq!(answer["connected"], true);
+        let (s, ready) = admin.call(Method::GET, "/api/readiness", None).await;
+        assert_eq!(s, StatusCode::OK, "{ready}");
+        for r in [&answer, &ready] {
+            assert_eq!(r["ready"], false, "{id}: {r}");
+            assert_eq!(failed_checks(r), vec![id.to_owned()], "{id}: {r}");
+            let c = check(r, id);
+            assert_eq!(c["code"], code, "{id}: {c}");
+            assert!(
+                c["step"].as_str().unwrap().contains(step),
+                "{id}: the step does not say {step:?}: {c}"
+            );
+            assert!(!c["detail"].as_str().unwrap().is_empty());
+        }
+        sim_config(&w.sims.domino_url, on).await;
+    }
+    let (_, me) = admin.call(Method::GET, "/api/me", None).await;
+    assert_eq!(
+        me["connected"], true,
+        "DAS off does not refuse the connection"
+    );
+    let (_, ready) = admin.call(Method::GET, "/api/readiness", None).await;
+    assert_eq!(ready["ready"], true, "{ready}");
+    for id in [
+        "domino_server",
+        "data_service",
+        "mail_file",
+        "contacts_view",
+        "todo_view",
+        "calendar_service",
+        "zoho_oauth",
+        "zoho_api",
+    ] {
+        assert_eq!(check(&ready, id)["status"], "ok", "{ready}");
+    }
+
+    // Settings decide what is needed: to-dos and events off, their services are not needed.
+    sim_config(
+        &w.sims.domino_url,
+        json!({ "enabled_services": ["Data"],
+            "databases": { "mail/demo.nsf": { "views": { "($ToDo)": { "das": false } } } } }),
+    )
+    .await;
+    let (_, ready) = admin.call(Method::GET, "/api/readiness", None).await;
+    assert_eq!(
+        failed_checks(&ready),
+        vec!["todo_view".to_owned(), "calendar_service".to_owned()],
+        "{ready}"
+    );
+    let (s, _) = admin
+        .call(
+            Method::PUT,
+            "/api/settings",
+            Some(json!({ "contacts": true, "tasks": false, "events": "off",
+                "direction": "two_way", "conflict": "crm_wins" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, ready) = admin.call(Method::GET, "/api/readiness", None).await;
+    assert_eq!(ready["ready"], true, "{ready}");
+    assert_eq!(check(&ready, "todo_view")["status"], "not_needed");
+    assert_eq!(check(&ready, "calendar_service")["status"], "not_needed");
+    // Switched back on, the checks they need run again.
+    let (s, _) = admin
+        .call(
+            Method::PUT,
+            "/api/settings",
+            Some(json!({ "contacts": true, "tasks": true, "events": "today",
+                "direction": "two_way", "conflict": "crm_wins" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, ready) = admin.call(Method::GET, "/api/readiness", None).await;
+    assert_eq!(ready["ready"], false);
+    assert_eq!(
+        failed_checks(&ready),
+        vec!["todo_view".to_owned(), "calendar_service".to_owned()]
+    );
+
+    // Zoho not answering is a failed check, never a refused Domino connection.
+    let r = client()
+        .post(format!("{}/_sim/faults", w.sims.zoho_url))
+        .json(&json!({ "rules": [{ "kind": "drop", "path_prefix": "/crm/v8/users" }] }))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let (s, answer) = admin
+        .call(
+            Method::POST,
+            "/api/connect",
+            Some(connect_body(&w, PASSWORD)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{answer}");
+    assert_eq!(
+        check(&answer, "zoho_api")["code"],
+        "unreachable",
+        "{answer}"
+    );
+    assert_eq!(check(&answer, "domino_server")["status"], "ok");
+    client()
+        .delete(format!("{}/_sim/faults", w.sims.zoho_url))
+        .send()
+        .await
+        .unwrap();
+
+    // A server that is down is a failed check too, not an error of the endpoint.
+    common::set_domino_url(&w, me["user_id"].as_str().unwrap(), "http://127.0.0.1:9");
+    let (s, ready) = admin.call(Method::GET, "/api/readiness", None).await;
+    assert_eq!(s, StatusCode::OK, "{ready}");
+    assert_eq!(check(&ready, "domino_server")["code"], "unreachable");
+    assert_eq!(check(&ready, "mail_file")["status"], "not_checked");
+    assert_no_secrets_answered(&w);
+}
+
+/// Honest outcomes: a module refused in the middle of a headless run is "failed" in the run's
+/// report, in the history and in Manage Users' last sync; the module after it did not run and
+/// says why; the run is partial, never completed. Previews are numbered apart from syncs: the
+/// first sync is number 1 whatever previews came before.
+#[tokio::test]
+async fn a_module_failing_mid_run_is_failed_everywhere_and_previews_have_their_own_numbers() {
+    let w = world(Seed::Demo).await;
+    let mut admin = Browser::new(&w);
+    admin.sign_in("demo@example.com").await;
+    admin.connect(&w).await;
+    let run = |dry_run: bool| {
+        admin.call(
+            Method::POST,
+            "/api/sync/run",
+            Some(json!({ "dry_run": dry_run })),
+        )
+    };
+    let (s, preview) = run(true).await;
+    assert_eq!(s, StatusCode::OK, "{preview}");
+    assert_eq!(preview["report"]["outcome"], "completed");
+
+    // The to-do view refuses DAS once the checks have passed.
+    sim_config(
+        &w.sims.domino_url,
+        json!({ "databases": { "mail/demo.nsf": { "views": { "($ToDo)": { "das": false } } } } }),
+    )
+    .await;
+    let (s, failed) = run(false).await;
+    assert_eq!(s, StatusCode::OK, "{failed}");
+    let report = &failed["report"];
+    assert_eq!(report["outcome"], "partial", "{report}");
+    let status = |r: &Value, m: &str| {
+        r["modules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["module"] == m)
+            .map(|x| x["status"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(status(report, "contacts"), "completed");
+    assert_eq!(status(report, "tasks"), "failed");
+    assert_eq!(status(report, "events"), "not_run");
+    let (s, again) = run(true).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        again["report"]["outcome"], "partial",
+        "the preview fails too"
+    );
+    sim_config(
+        &w.sims.domino_url,
+        json!({ "databases": { "mail/demo.nsf": { "views": { "($ToDo)": { "das": true } } } } }),
+    )
+    .await;
+    let (s, good) = run(false).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(good["report"]["outcome"], "completed", "{}", good["report"]);
+
+    let (_, runs) = admin.call(Method::GET, "/api/runs", None).await;
+    let runs = runs["runs"].as_array().unwrap();
+    let summary: Vec<(bool, i64, &str)> = runs
+        .iter()
+        .map(|r| {
+            (
+                r["dry_run"].as_bool().unwrap(),
+                r["number"].as_i64().unwrap(),
+                r["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // Newest first: sync #2, preview #2, sync #1 (partial), preview #1.
+    assert_eq!(
+        summary,
+        vec![
+            (false, 2, "completed"),
+            (true, 2, "partial"),
+            (false, 1, "partial"),
+            (true, 1, "completed"),
+        ]
+    );
+    let first_sync = &runs[2];
+    assert_eq!(first_sync["id"], failed["id"]);
+    assert_eq!(
+        first_sync["modules"],
+        json!([{ "module": "contacts", "status": "completed" },
+               { "module": "tasks", "status": "failed" },
+               { "module": "events", "status": "not_run" }])
+    );
+    let (_, stored) = admin
+        .call(Method::GET, &format!("/api/runs/{}", failed["id"]), None)
+        .await;
+    assert_eq!(&stored, report);
+    let (_, users) = admin.call(Method::GET, "/api/users", None).await;
+    let me = &users["users"][0];
+    assert_eq!(me["last_sync"]["number"], 2, "{users}");
+    assert_eq!(me["last_sync"]["outcome"], "completed");
+}
+
+/// F8 as the seed says: a user set up to sync cannot be removed until the admin stops their
+/// syncing; neither happens while their sync runs; stopping deletes the Domino connection and
+/// the schedule and keeps settings, links and history; removal then deletes the rest. Only the
+/// admin can do either. Manage Users shows each user's state.
+#[tokio::test]
+async fn stop_syncing_then_remove_a_user() {
+    let w = world(Seed::Demo).await;
+    let mut admin = Browser::new(&w);
+    admin.sign_in("demo@example.com").await;
+    admin.connect(&w).await;
+    let (s, _) = admin
+        .call(
+            Method::POST,
+            "/api/users",
+            Some(json!({ "user": "user2@example.com" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let mut u2 = Browser::new(&w);
+    u2.sign_in("user2@example.com").await;
+    let (s, e) = u2
+        .call(
+            Method::POST,
+            "/api/connect",
+            Some(json!({ "server": w.sims.domino_url, "user": "user2", "password": PASSWORD2 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let settings = json!({ "contacts": true, "tasks": false, "events": "off",
+        "direction": "two_way", "conflict": "notes_wins", "schedule_minutes": 60 });
+    let (s, _) = u2
+        .call(Method::PUT, "/api/settings", Some(settings.clone()))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    // The admin's first sync makes the Notes_UNID field (user2 may not), then user2 syncs.
+    let (s, run) = admin
+        .call(Method::POST, "/api/sync/run", Some(json!({})))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{run}");
+    let (s, run) = u2
+        .call(Method::POST, "/api/sync/run", Some(json!({})))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{run}");
+    assert_eq!(run["report"]["outcome"], "completed", "{run}");
+    let u2_id = u2.call(Method::GET, "/api/me", None).await.1["user_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let admin_id = admin.call(Method::GET, "/api/me", None).await.1["user_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let row = |users: &Value| {
+        users["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["user_id"] == u2_id.as_str())
+            .cloned()
+    };
+
+    // The list shows the state.
+    let (_, users) = admin.call(Method::GET, "/api/users", None).await;
+    let r = row(&users).unwrap();
+    assert_eq!(r["connected"], true, "{r}");
+    assert_eq!(r["schedule_minutes"], 60);
+    assert_eq!(r["last_sync"]["number"], 1);
+    assert_eq!(r["last_sync"]["outcome"], run["report"]["outcome"]);
+    assert_eq!(r["syncing"], false);
+
+    // Set up to sync: not removable.
+    let (s, e) = admin
+        .call(Method::DELETE, &format!("/api/users/{u2_id}"), None)
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("set_up_to_sync")),
+        "{e}"
+    );
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Stop syncing")
+    );
+    // Only the admin stops or removes.
+    for path in [
+        format!("/api/users/{u2_id}/stop"),
+        format!("/api/users/{admin_id}/stop"),
+    ] {
+        let (s, e) = u2.call(Method::POST, &path, None).await;
+        assert_eq!(
+            (s, e["error"]["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("forbidden")),
+            "{path}: {e}"
+        );
+    }
+    assert_eq!(
+        admin
+            .call(Method::POST, "/api/users/5725767000000999999/stop", None)
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    // Not while their sync runs.
+    let (_, lease) = u2.call(Method::POST, "/api/sync/lease", None).await;
+    let lease = lease["lease"].as_str().unwrap().to_owned();
+    for (m, path) in [
+        (Method::POST, format!("/api/users/{u2_id}/stop")),
+        (Method::DELETE, format!("/api/users/{u2_id}")),
+    ] {
+        let (s, e) = admin.call(m, &path, None).await;
+        assert_eq!(
+            (s, e["error"]["code"].as_str()),
+            (StatusCode::CONFLICT, Some("sync_running")),
+            "{path}: {e}"
+        );
+    }
+    let (s, _) = u2
+        .send(
+            Method::DELETE,
+            "/api/sync/lease",
+            None,
+            true,
+            &[("x-sync-lease", &lease)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+
+    // Stop syncing: the connection and the schedule go; settings, links and history stay.
+    let conn = rusqlite::Connection::open(&w.db_path).unwrap();
+    let links = |c: &rusqlite::Connection| -> i64 {
+        c.query_row(
+            "SELECT COUNT(*) FROM links WHERE profile = ?1",
+            [format!("srv:{u2_id}")],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let links_before = links(&conn);
+    assert!(
+        links_before > 0,
+        "user2's sync linked records: {}",
+        run["report"]
+    );
+    let (s, stopped) = admin
+        .call(Method::POST, &format!("/api/users/{u2_id}/stop"), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{stopped}");
+    assert_eq!(stopped["deleted"], json!(["domino_connection", "schedule"]));
+    assert_eq!(
+        stopped["kept"],
+        json!(["records", "settings", "links", "history"])
+    );
+    let (_, users) = admin.call(Method::GET, "/api/users", None).await;
+    let r = row(&users).unwrap();
+    assert_eq!(r["connected"], false, "{r}");
+    assert_eq!(r["schedule_minutes"], Value::Null);
+    assert_eq!(r["last_sync"]["number"], 1, "history kept");
+    let (stored_password, next_sync): (Option<Vec<u8>>, Option<i64>) = conn
+        .query_row(
+            "SELECT domino_password, next_sync FROM srv_users WHERE user_id = ?1",
+            [&u2_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((stored_password, next_sync), (None, None));
+    assert_eq!(links(&conn), links_before, "links kept");
+    let (_, me2) = u2.call(Method::GET, "/api/me", None).await;
+    assert_eq!(
+        (me2["enabled"].clone(), me2["connected"].clone()),
+        (json!(true), json!(false))
+    );
+    let (_, kept) = u2.call(Method::GET, "/api/settings", None).await;
+    let mut expected = settings.clone();
+    expected["schedule_minutes"] = Value::Null;
+    assert_eq!(kept, expected);
+    assert_eq!(
+        u2.call(Method::GET, "/api/runs", None).await.1["runs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let (s, e) = u2
+        .call(Method::POST, "/api/sync/run", Some(json!({})))
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("not_connected")),
+        "no sync runs for a stopped user: {e}"
+    );
+
+    // Now the removal: everything of theirs goes, their records stay.
+    let crm = crm_records(&w);
+    let (s, e) = admin
+        .call(Method::DELETE, &format!("/api/users/{u2_id}"), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let (_, users) = admin.call(Method::GET, "/api/users", None).await;
+    assert!(row(&users).is_none(), "{users}");
+    assert_eq!(users["used"], 1);
+    assert_eq!(
+        u2.call(Method::GET, "/api/me", None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(links(&conn), 0);
+    let runs: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM runs WHERE profile = ?1",
+            [format!("srv:{u2_id}")],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(runs, 0);
+    assert_eq!(crm_records(&w), crm, "records in CRM stay");
+    assert_no_secrets_stored(&w);
+    assert_no_secrets_answered(&w);
 }

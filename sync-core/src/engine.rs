@@ -1682,18 +1682,57 @@ impl Engine {
     fn finish(&mut self) {
         self.report.finished = self.now;
         self.finished = true;
-        // When every enabled module failed, the run as a whole could not be carried out.
-        let mut enabled = self
+        // An error that ended the whole run left modules unreported: the one it stopped (or,
+        // when it came before any module, the first) failed with that error, and the later
+        // ones did not run. Every module that is on appears in the report, with its reason.
+        if let Some(error) = self.report.error.clone() {
+            let mut stopped = None;
+            for module in Module::ALL {
+                if self.report.modules.iter().any(|m| m.module == module) {
+                    continue;
+                }
+                let rep = if !self.config.settings.enabled(module) {
+                    ModuleReport::new(module, ModuleStatus::Off)
+                } else if let Some(at) = stopped {
+                    let mut rep = ModuleReport::new(module, ModuleStatus::NotRun);
+                    rep.message = Some(format!(
+                        "did not run: the sync stopped when {at} failed ({error})"
+                    ));
+                    rep
+                } else {
+                    stopped = Some(module);
+                    let mut rep = ModuleReport::new(module, ModuleStatus::Failed);
+                    rep.message = Some(error.clone());
+                    rep
+                };
+                self.report.modules.push(rep);
+            }
+            self.report
+                .modules
+                .sort_by_key(|m| Module::ALL.iter().position(|x| *x == m.module));
+        }
+        // The outcome says how far the run got: completed only when every module that is on
+        // completed with no record failing; failed when none of them ran (the run could not be
+        // carried out at all); otherwise partial.
+        let on: Vec<&ModuleReport> = self
             .report
             .modules
             .iter()
             .filter(|m| m.status != ModuleStatus::Off)
-            .peekable();
-        if enabled.peek().is_some() && enabled.all(|m| m.status == ModuleStatus::Failed) {
-            self.report.outcome = RunOutcome::Failed;
-            if self.report.error.is_none() {
-                self.report.error = self.report.modules.iter().find_map(|m| m.message.clone());
-            }
+            .collect();
+        let ran = on
+            .iter()
+            .any(|m| matches!(m.status, ModuleStatus::Completed | ModuleStatus::Guarded));
+        let failing = on.iter().any(|m| m.status.is_failure());
+        if self.report.error.is_some() || failing {
+            self.report.outcome = if ran {
+                RunOutcome::Partial
+            } else {
+                RunOutcome::Failed
+            };
+        }
+        if self.report.outcome == RunOutcome::Failed && self.report.error.is_none() {
+            self.report.error = self.report.modules.iter().find_map(|m| m.message.clone());
         }
     }
 

@@ -21,6 +21,81 @@ pub enum ModuleStatus {
     Guarded,
     /// Switched off in the settings.
     Off,
+    /// On in the settings, but an earlier module's failure stopped the run before it ran.
+    NotRun,
+}
+
+impl ModuleStatus {
+    /// The status in words, as the terminal and the API spell it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Guarded => "held back",
+            Self::Off => "off",
+            Self::NotRun => "did not run",
+        }
+    }
+
+    /// The module was on but did not finish its work: it failed or never ran.
+    #[must_use]
+    pub fn is_failure(self) -> bool {
+        matches!(self, Self::Failed | Self::NotRun)
+    }
+}
+
+/// Why a module failed or did not run, as a reader in any language needs it: the widget words
+/// it in the user's language and shows the admin step; [`ModuleReport::message`] has the
+/// server's own words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureCause {
+    /// Domino Access Services is off on the server (the Data or the Calendar service).
+    DasServer,
+    /// The mail file does not allow the Domino data service (or allows views only).
+    DasDatabase,
+    /// A view of the mail file does not allow the Domino data service.
+    DasView,
+    /// IBM Notes refused the user name or password.
+    NotesLogin,
+    /// Zoho CRM refused the access token.
+    CrmLogin,
+    /// A server did not answer.
+    Unreachable,
+    /// An earlier module's failure stopped the run before this module ran.
+    RunStopped,
+    /// Anything else; the message says what.
+    Other,
+}
+
+impl FailureCause {
+    /// The cause a failure message names. The messages are the engine's, which quote the
+    /// servers' exact texts (`reference/domino-api.md` §4.2 for DAS).
+    #[must_use]
+    pub fn of_message(message: &str) -> Self {
+        if message.contains("not enabled for this view") {
+            Self::DasView
+        } else if message.contains("not enabled for this database")
+            || message.contains("Cannot access resource")
+        {
+            Self::DasDatabase
+        } else if message.contains("refused access: Forbidden")
+            || message.contains("refused access: HTTP 403")
+        {
+            Self::DasServer
+        } else if message.contains("rejected the user name or password")
+            || message.contains("login page instead of data")
+        {
+            Self::NotesLogin
+        } else if message.contains("Zoho CRM rejected the access token") {
+            Self::CrmLogin
+        } else if message.contains("did not answer") {
+            Self::Unreachable
+        } else {
+            Self::Other
+        }
+    }
 }
 
 /// Counts shown on the dashboard.
@@ -121,6 +196,20 @@ pub struct ModuleReport {
 }
 
 impl ModuleReport {
+    /// Why the module failed or did not run (`None` when it did not fail).
+    #[must_use]
+    pub fn failure_cause(&self) -> Option<FailureCause> {
+        match self.status {
+            ModuleStatus::NotRun => Some(FailureCause::RunStopped),
+            ModuleStatus::Failed => Some(
+                self.message
+                    .as_deref()
+                    .map_or(FailureCause::Other, FailureCause::of_message),
+            ),
+            _ => None,
+        }
+    }
+
     /// An empty report for `module` with `status`.
     #[must_use]
     pub fn new(module: Module, status: ModuleStatus) -> Self {
@@ -200,7 +289,25 @@ pub struct RunReport {
     pub requests: RequestCounts,
 }
 
+impl RunOutcome {
+    /// The outcome in words, as the terminal spells it: a run that did not complete never
+    /// reads "completed".
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Completed => "completed",
+            Self::Partial => "incomplete",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 impl RunReport {
+    /// The modules that were on but failed or did not run.
+    pub fn failed_modules(&self) -> impl Iterator<Item = &ModuleReport> {
+        self.modules.iter().filter(|m| m.status.is_failure())
+    }
+
     /// The report as text for a terminal.
     #[must_use]
     pub fn to_text(&self) -> String {
@@ -210,10 +317,37 @@ impl RunReport {
         } else {
             "Sync report"
         };
+        let mut why = Vec::new();
+        for status in [
+            ModuleStatus::Failed,
+            ModuleStatus::NotRun,
+            ModuleStatus::Guarded,
+        ] {
+            let names: Vec<String> = self
+                .modules
+                .iter()
+                .filter(|m| m.status == status)
+                .map(|m| m.module.to_string())
+                .collect();
+            if !names.is_empty() {
+                why.push(format!("{}: {}", status.as_str(), names.join(", ")));
+            }
+        }
+        let errors: u32 = self.modules.iter().map(|m| m.counts.errors).sum();
+        if errors > 0 {
+            why.push(format!("{errors} records failed"));
+        }
+        let why = if why.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", why.join("; "))
+        };
         let _ = writeln!(
             s,
-            "{title}: {:?}, {} → {}",
-            self.outcome, self.started, self.finished
+            "{title}: {}{why}, {} → {}",
+            self.outcome.as_str(),
+            self.started,
+            self.finished
         );
         if let Some(e) = &self.error {
             let _ = writeln!(s, "error: {e}");
@@ -222,9 +356,9 @@ impl RunReport {
             let c = &m.counts;
             let _ = writeln!(
                 s,
-                "\n{} ({:?}): created {}, updated {}, deleted {}, skipped {}, conflicts {}, errors {}, linked {}, unlinked {}, unchanged {}",
+                "\n{}: {} — created {}, updated {}, deleted {}, skipped {}, conflicts {}, errors {}, linked {}, unlinked {}, unchanged {}",
                 m.module,
-                m.status,
+                m.status.as_str(),
                 c.created,
                 c.updated,
                 c.deleted,
@@ -268,5 +402,109 @@ impl RunReport {
             self.requests.notes, self.requests.crm, self.requests.retries
         );
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn module(module: Module, status: ModuleStatus, message: Option<&str>) -> ModuleReport {
+        let mut m = ModuleReport::new(module, status);
+        m.message = message.map(str::to_owned);
+        m
+    }
+
+    fn report(outcome: RunOutcome, modules: Vec<ModuleReport>) -> RunReport {
+        RunReport {
+            dry_run: false,
+            started: Timestamp(0),
+            finished: Timestamp(1000),
+            outcome,
+            error: None,
+            modules,
+            requests: RequestCounts::default(),
+        }
+    }
+
+    #[test]
+    fn a_run_with_a_failed_module_never_reads_completed() {
+        let r = report(
+            RunOutcome::Partial,
+            vec![
+                module(Module::Contacts, ModuleStatus::Completed, None),
+                module(
+                    Module::Tasks,
+                    ModuleStatus::Failed,
+                    Some("IBM Notes refused"),
+                ),
+                module(Module::Events, ModuleStatus::NotRun, Some("did not run")),
+            ],
+        );
+        let text = r.to_text();
+        let first = text.lines().next().unwrap();
+        assert!(
+            first.starts_with("Sync report: incomplete (failed: to-dos; did not run: events)"),
+            "{text}"
+        );
+        assert!(text.contains("\nto-dos: failed — "), "{text}");
+        assert!(text.contains("\nevents: did not run — "), "{text}");
+        assert!(text.contains("  ! IBM Notes refused"), "{text}");
+        let names: Vec<Module> = r.failed_modules().map(|m| m.module).collect();
+        assert_eq!(names, vec![Module::Tasks, Module::Events]);
+
+        let ok = report(
+            RunOutcome::Completed,
+            vec![module(Module::Contacts, ModuleStatus::Completed, None)],
+        );
+        assert!(ok.to_text().starts_with("Sync report: completed, "));
+    }
+
+    #[test]
+    fn failure_causes_follow_the_servers_texts() {
+        // The engine's words around DAS's exact 403 texts (`reference/domino-api.md` §4.2).
+        let cases = [
+            (
+                "IBM Notes refused access: The Domino data service is not enabled for this view [($ToDo)].",
+                FailureCause::DasView,
+            ),
+            (
+                "IBM Notes refused access: The Domino data service is not enabled for this database.",
+                FailureCause::DasDatabase,
+            ),
+            (
+                "IBM Notes refused access: Cannot access resource",
+                FailureCause::DasDatabase,
+            ),
+            (
+                "IBM Notes refused access: Forbidden — ask the Domino admin",
+                FailureCause::DasServer,
+            ),
+            (
+                "IBM Notes rejected the user name or password (HTTP 401)",
+                FailureCause::NotesLogin,
+            ),
+            (
+                "Zoho CRM rejected the access token: INVALID_TOKEN",
+                FailureCause::CrmLogin,
+            ),
+            (
+                "IBM Notes did not answer: connection refused",
+                FailureCause::Unreachable,
+            ),
+            (
+                "could not list Zoho Tasks: INTERNAL_ERROR (HTTP 500)",
+                FailureCause::Other,
+            ),
+        ];
+        for (message, cause) in cases {
+            assert_eq!(FailureCause::of_message(message), cause, "{message}");
+            let m = module(Module::Tasks, ModuleStatus::Failed, Some(message));
+            assert_eq!(m.failure_cause(), Some(cause));
+        }
+        let not_run = module(Module::Events, ModuleStatus::NotRun, Some("did not run"));
+        assert_eq!(not_run.failure_cause(), Some(FailureCause::RunStopped));
+        let done = module(Module::Contacts, ModuleStatus::Completed, None);
+        assert_eq!(done.failure_cause(), None);
     }
 }

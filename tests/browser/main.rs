@@ -53,6 +53,24 @@ async fn sign_out(s: &Session) -> Result<()> {
     Ok(())
 }
 
+/// Clicks Start Sync once the readiness checks let it.
+async fn click_start_sync(s: &Session) -> Result<()> {
+    s.wait("#start-sync:not([disabled])").await?;
+    s.click("#start-sync").await
+}
+
+/// Switches the widget's language (`en` or `ja`).
+async fn set_language(s: &Session, code: &str) -> Result<()> {
+    s.exec(
+        "const el = document.getElementById('lang'); el.value = arguments[0];
+         el.dispatchEvent(new Event('change', { bubbles: true }));",
+        json!([code]),
+    )
+    .await?;
+    s.wait(&format!("main.nzsync[lang={code}]")).await?;
+    Ok(())
+}
+
 /// Every input, select and textarea on the page has its label as its accessible name.
 async fn assert_labelled(s: &Session) -> Result<()> {
     for e in s
@@ -76,7 +94,11 @@ async fn assert_labelled(s: &Session) -> Result<()> {
     Ok(())
 }
 
-/// Sign-in, a failed connect (wrong password; DAS off on the server), then a good one.
+/// Sign-in, a refused connect (wrong password), then a connect with Domino Access Services
+/// off: the connection is stored, the readiness panel names the failed check and its admin
+/// step, and Start Sync is held back with the reason. Each service the settings need is
+/// switched off in turn (server Data service, mail file, contacts view, to-do view, Calendar
+/// service) and checked again; once all are on, Start Sync is free.
 async fn connect(s: &Session, demo: &Demo) -> Result<()> {
     s.goto(&format!("{}/", demo.base)).await?;
     s.wait_text("#sign-in", "Sign in with Zoho").await?;
@@ -92,7 +114,7 @@ async fn connect(s: &Session, demo: &Demo) -> Result<()> {
     s.click("#connect-submit").await?;
     s.wait("#server-name-error").await?;
 
-    // Wrong password.
+    // Wrong password: refused, nothing stored.
     s.fill("#server-name", &demo.domino).await?;
     s.fill("#user-name", "demo").await?;
     s.fill("#password", "not-the-password").await?;
@@ -100,34 +122,106 @@ async fn connect(s: &Session, demo: &Demo) -> Result<()> {
     let alert = s.wait("[role=alert][data-code=wrong_password]").await?;
     ensure!(s.text(&alert).await?.contains("password is wrong"));
     s.screenshot(&shots(), "02-connect-wrong-password").await?;
+    ensure!(
+        s.fetch_json("/api/me").await?.1["connected"] == false,
+        "a refused connection must not be stored"
+    );
 
-    // DAS off on the server: the message names the level and the admin's menu path.
-    demo.domino_config(&json!({ "enabled_services": [] }))
+    // DAS off on the server: the connection is stored, the panel says what the admin must do.
+    demo.domino_config(&json!({ "enabled_services": ["Calendar"] }))
         .await?;
     s.fill("#password", "demo").await?;
     s.click("#connect-submit").await?;
-    let alert = s.wait("[role=alert][data-code=das_off_server]").await?;
-    let text = s.text(&alert).await?;
-    ensure!(
-        text.contains("not enabled on the server") && text.contains("Domino Web Engine"),
-        "{text}"
-    );
-    s.screenshot(&shots(), "03-connect-das-off").await?;
-    demo.domino_config(&json!({ "enabled_services": ["Data", "Calendar"] }))
-        .await?;
-    ensure!(
-        s.fetch_json("/api/me").await?.1["connected"] == false,
-        "a failed check must not store the connection"
-    );
-
-    // The good one.
-    s.click("#connect-submit").await?;
-    s.wait("#no-runs").await?;
+    s.wait("#readiness[data-state=not_ready]").await?;
     let (_, me) = s.fetch_json("/api/me").await?;
     ensure!(
         me["connected"] == true && me["domino"]["user"] == "demo",
         "{me}"
     );
+    let db = |v: Value| json!({ "databases": { DB: v } });
+    let cases = [
+        (
+            "data_service",
+            json!({ "enabled_services": ["Calendar"] }),
+            json!({ "enabled_services": ["Data", "Calendar"] }),
+            "not enabled on the server",
+            "Domino Web Engine",
+        ),
+        (
+            "mail_file",
+            db(json!({ "allow_rest": 0 })),
+            db(json!({ "allow_rest": 2 })),
+            "not enabled for your mail database",
+            "Views and documents",
+        ),
+        (
+            "contacts_view",
+            db(json!({ "views": { "($Contacts)": { "das": false } } })),
+            db(json!({ "views": { "($Contacts)": { "das": true } } })),
+            "for the view ($Contacts)",
+            "Allow Domino Data Service operations",
+        ),
+        (
+            "todo_view",
+            db(json!({ "views": { "($ToDo)": { "das": false } } })),
+            db(json!({ "views": { "($ToDo)": { "das": true } } })),
+            "for the view ($ToDo)",
+            "Allow Domino Data Service operations",
+        ),
+        (
+            "calendar_service",
+            json!({ "enabled_services": ["Data"] }),
+            json!({ "enabled_services": ["Data", "Calendar"] }),
+            "Calendar service",
+            "select Calendar as an enabled service",
+        ),
+    ];
+    for (i, (id, off, on, headline, step)) in cases.into_iter().enumerate() {
+        if i > 0 {
+            demo.domino_config(&off).await?;
+            s.wait("#readiness-recheck:not([disabled])").await?;
+            s.click("#readiness-recheck").await?;
+        }
+        let row = format!("#readiness [data-check={id}][data-status=failed]");
+        let el = s.wait(&row).await?;
+        let text = s.text(&el).await?;
+        ensure!(
+            text.contains(headline) && text.contains(step),
+            "{id}: the panel does not name the problem and the step: {text}"
+        );
+        let failed = s.find_all("#readiness li.check.failed").await?;
+        ensure!(failed.len() == 1, "{id}: {} checks failed", failed.len());
+        // Start Sync is held back, and says why.
+        let button = s.wait("#start-sync").await?;
+        ensure!(
+            s.attr(&button, "disabled").await?.is_some(),
+            "{id}: Start Sync is not held back"
+        );
+        let why = s.text_of("#start-sync-blocked").await?;
+        ensure!(why.contains(headline), "{id}: {why}");
+        if i == 0 {
+            s.screenshot(&shots(), "03-readiness-das-off").await?;
+            // The same in Japanese.
+            set_language(s, "ja").await?;
+            let text = s.text_of(&row).await?;
+            ensure!(
+                text.contains("サーバーでDominoアクセスサービスが有効になっていません")
+                    && text.contains("[Domino Web Engine]"),
+                "{text}"
+            );
+            s.screenshot(&shots(), "03b-readiness-japanese").await?;
+            set_language(s, "en").await?;
+        }
+        demo.domino_config(&on).await?;
+    }
+    s.click("#readiness-recheck").await?;
+    s.wait("#readiness[data-state=ready]").await?;
+    s.wait("#start-sync:not([disabled])").await?;
+    ensure!(s.find("#start-sync-blocked").await?.is_none());
+    s.screenshot(&shots(), "03c-readiness-ready").await?;
+    s.click("#readiness-close").await?;
+    s.wait_gone("#readiness").await?;
+    s.wait("#no-runs").await?;
     s.screenshot(&shots(), "04-dashboard-empty").await?;
     Ok(())
 }
@@ -157,7 +251,7 @@ async fn languages(s: &Session) -> Result<()> {
 /// Start Sync → the settings dialog with every option → Save → the preview (which changes
 /// nothing) → the sync with progress → both simulators changed as the settings say.
 async fn settings_preview_sync(s: &Session, demo: &Demo) -> Result<()> {
-    s.click("#start-sync").await?;
+    click_start_sync(s).await?;
     s.wait("#settings-form").await?;
     for id in [
         "contacts-yes",
@@ -235,9 +329,10 @@ async fn settings_preview_sync(s: &Session, demo: &Demo) -> Result<()> {
     s.click("#sync-now").await?;
     s.wait(".module-progress[data-module=contacts]").await?;
     s.screenshot(&shots(), "09-sync-progress").await?;
-    s.wait("#sync-finished").await?;
-    s.wait(".module-progress[data-module=contacts][data-state=done]")
+    s.wait("#sync-finished[data-outcome=completed]").await?;
+    s.wait(".module-progress[data-module=contacts][data-state=completed]")
         .await?;
+    ensure!(s.text_of("#done-title").await? == "The sync completed.");
     s.screenshot(&shots(), "10-sync-finished").await?;
 
     let notes = notes_contacts(&demo.domino_dump().await?, DB);
@@ -356,9 +451,14 @@ async fn dashboard(s: &Session, demo: &Demo) -> Result<()> {
     );
     s.screenshot(&shots(), "11-dashboard-expanded").await?;
 
-    // History: the preview and the sync; the chart has a bar for the sync.
+    // History: the sync, and the preview apart from it; each numbered on its own.
     let history = s.find_all("#run-history tbody tr").await?;
-    ensure!(history.len() == 2, "history has {} rows", history.len());
+    ensure!(history.len() == 1, "history has {} rows", history.len());
+    ensure!(s.text_of("#run-history tbody tr .run-name").await? == "Sync #1");
+    ensure!(s.text_of("#last-run-title").await? == "Sync #1");
+    let previews = s.find_all("#preview-history tbody tr").await?;
+    ensure!(previews.len() == 1, "{} previews", previews.len());
+    ensure!(s.text_of("#preview-history tbody tr .run-name").await? == "Preview #1");
     let bar = s.wait("#runs-chart .bar").await?;
     let synced: u64 = s
         .attr(&bar, "data-synced")
@@ -379,7 +479,7 @@ async fn cancel_sync(s: &Session, demo: &Demo) -> Result<()> {
     let (_, runs) = s.fetch_json("/api/runs").await?;
     let before = runs["runs"].as_array().map_or(0, Vec::len);
     demo.domino_latency(400).await?;
-    s.click("#start-sync").await?;
+    click_start_sync(s).await?;
     // Settings unchanged after a first sync: straight to the sync, no preview.
     s.click("#settings-save").await?;
     s.wait("#sync-cancel").await?;
@@ -407,6 +507,146 @@ async fn cancel_sync(s: &Session, demo: &Demo) -> Result<()> {
     s.click("#sync-cancelled ~ .actions button, .card .actions button.primary")
         .await?;
     s.wait("#last-run").await?;
+    Ok(())
+}
+
+/// A module that fails in the middle of a run: the preview shows it failed, with the reason,
+/// and offers no "Sync now"; the sync screen, its progress bars and the dashboard say "failed"
+/// for it (in English and Japanese) and never that the sync completed.
+async fn failing_module(s: &Session, demo: &Demo) -> Result<()> {
+    // Every CRM read of to-dos fails with a server error (after the engine's retries).
+    demo.zoho_faults(&json!([{ "kind": "status", "status": 500, "path_prefix": "/crm/v8/Tasks" }]))
+        .await?;
+    // Tasks on: a settings change, so the checks run again and a preview comes first.
+    click_start_sync(s).await?;
+    s.click("#tasks-yes").await?;
+    s.click("#settings-save").await?;
+    s.wait("#preview[data-outcome=partial]").await?;
+    s.wait("#preview-failed").await?;
+    ensure!(
+        s.find("#sync-now").await?.is_none(),
+        "a failed preview offers Sync now"
+    );
+    s.wait("#preview [data-module=tasks][data-status=failed]")
+        .await?;
+    let why = s.text_of("#preview .module-why[data-module=tasks]").await?;
+    ensure!(
+        why.contains("The server answered with an error") && why.contains("HTTP 500"),
+        "{why}"
+    );
+    s.screenshot(&shots(), "11d-preview-failed").await?;
+    s.click("#preview-close").await?;
+
+    // The sync itself (settings unchanged now: no preview).
+    click_start_sync(s).await?;
+    s.click("#settings-save").await?;
+    s.wait("#sync-finished[data-outcome=partial]").await?;
+    let title = s.text_of("#done-title").await?;
+    ensure!(
+        title.starts_with("The sync finished, but not everything was synced")
+            && !title.contains("completed"),
+        "{title}"
+    );
+    s.wait(".module-progress[data-module=tasks][data-state=failed]")
+        .await?;
+    s.wait(".module-progress[data-module=contacts][data-state=completed]")
+        .await?;
+    let bar = s
+        .text_of(".module-progress[data-module=tasks] .state-text")
+        .await?;
+    ensure!(bar == "failed", "{bar}");
+    s.screenshot(&shots(), "11e-sync-partial").await?;
+
+    // The dashboard agrees.
+    s.click("#to-dashboard").await?;
+    s.wait("#last-run[data-outcome=partial]").await?;
+    ensure!(s.text_of("#last-run [data-module=tasks] td.status").await? == "failed");
+    let outcome = s.text_of("#last-run-outcome").await?;
+    ensure!(
+        outcome.contains("incomplete") && outcome.contains("failed: Tasks"),
+        "{outcome}"
+    );
+    let row = s
+        .text_of("#run-history tbody tr[data-outcome=partial] .outcome")
+        .await?;
+    ensure!(row.contains("failed: Tasks"), "{row}");
+    ensure!(
+        s.text_of("#run-history tbody tr[data-outcome=partial] .run-name")
+            .await?
+            == "Sync #2",
+        "previews and the cancelled sync take no number"
+    );
+    s.screenshot(&shots(), "11f-dashboard-partial").await?;
+    set_language(s, "ja").await?;
+    ensure!(s.text_of("#last-run [data-module=tasks] td.status").await? == "失敗");
+    let why = s
+        .text_of("#last-run .module-why[data-module=tasks]")
+        .await?;
+    ensure!(why.contains("サーバーがエラーを返しました"), "{why}");
+    let outcome = s.text_of("#last-run-outcome").await?;
+    ensure!(
+        outcome.contains("一部未完了") && outcome.contains("失敗: タスク"),
+        "{outcome}"
+    );
+    s.screenshot(&shots(), "11g-dashboard-partial-japanese")
+        .await?;
+    set_language(s, "en").await?;
+    demo.zoho_faults(&json!([])).await?;
+
+    // The to-do view refuses DAS after the checks passed: the run stops at to-dos, events
+    // did not run and say why; the checks run again and hold Start Sync back.
+    click_start_sync(s).await?;
+    s.wait("#settings-form").await?;
+    let todo_view =
+        |das: bool| json!({ "databases": { DB: { "views": { "($ToDo)": { "das": das } } } } });
+    demo.domino_config(&todo_view(false)).await?;
+    s.click("#settings-save").await?;
+    s.wait("#sync-finished[data-outcome=partial]").await?;
+    s.wait(".module-progress[data-module=tasks][data-state=failed]")
+        .await?;
+    let tasks_why = s
+        .text_of(".module-progress[data-module=tasks] .why")
+        .await?;
+    ensure!(
+        tasks_why.contains("not enabled for the view ($ToDo)")
+            && tasks_why.contains("Allow Domino Data Service operations"),
+        "{tasks_why}"
+    );
+    s.wait(".module-progress[data-module=events][data-state=not_run]")
+        .await?;
+    let events_why = s
+        .text_of(".module-progress[data-module=events] .why")
+        .await?;
+    ensure!(
+        events_why.contains("Did not run: the sync stopped when Tasks failed."),
+        "{events_why}"
+    );
+    s.wait("#readiness [data-check=todo_view][data-status=failed]")
+        .await?;
+    s.wait("#start-sync-blocked").await?;
+    s.screenshot(&shots(), "11h-sync-stopped").await?;
+    s.click("#to-dashboard").await?;
+    s.wait("#last-run [data-module=events][data-status=not_run]")
+        .await?;
+    set_language(s, "ja").await?;
+    let why = s
+        .text_of("#last-run .module-why[data-module=events]")
+        .await?;
+    ensure!(
+        why.contains("実行されませんでした: タスクの同期に失敗したため、同期が停止しました。"),
+        "{why}"
+    );
+    ensure!(
+        s.text_of("#last-run [data-module=events] td.status")
+            .await?
+            == "未実行"
+    );
+    set_language(s, "en").await?;
+    demo.domino_config(&todo_view(true)).await?;
+    s.click("#readiness-recheck").await?;
+    s.wait("#readiness[data-state=ready]").await?;
+    s.click("#readiness-close").await?;
+    s.wait_gone("#readiness").await?;
     Ok(())
 }
 
@@ -494,25 +734,105 @@ async fn change_password(s: &Session) -> Result<()> {
     Ok(())
 }
 
-/// Manage Users as the admin: licence use, add, remove, add again.
+/// Manage Users as the admin: licence use and each user's state; add, remove (after a
+/// confirmation that says what is deleted and kept), add again.
 async fn manage_users(s: &Session) -> Result<()> {
     s.click("#gear").await?;
     s.click("#menu-users").await?;
     s.wait_text("#licences", "1 / 5").await?;
     assert_labelled(s).await?;
+    let me = "#users-table tr[data-email=\"demo@example.com\"]";
+    ensure!(s.text_of(&format!("{me} td.connected")).await? == "Yes");
+    let last = s.text_of(&format!("{me} td.last-sync")).await?;
+    ensure!(last.starts_with("Sync #3"), "{last}");
+    ensure!(s.text_of(&format!("{me} td.schedule")).await? == "none");
     s.click("#add-user-submit").await?;
-    s.wait("#users-table tr[data-email=\"user2@example.com\"]")
-        .await?;
+    let u2 = "#users-table tr[data-email=\"user2@example.com\"]";
+    s.wait(u2).await?;
     s.wait_text("#licences", "2 / 5").await?;
+    ensure!(s.text_of(&format!("{u2} td.connected")).await? == "No");
+    ensure!(s.text_of(&format!("{u2} td.last-sync")).await? == "never");
     s.screenshot(&shots(), "17-manage-users").await?;
-    s.click("#users-table tr[data-email=\"user2@example.com\"] button.danger")
-        .await?;
-    s.wait_gone("#users-table tr[data-email=\"user2@example.com\"]")
-        .await?;
+    // Remove asks first; Cancel keeps the user.
+    s.click(&format!("{u2} button.remove")).await?;
+    let what = s.text_of("#user-confirm").await?;
+    ensure!(
+        what.contains("Remove user2@example.com from the integration?")
+            && what.contains("Deleted:")
+            && what.contains("run history")
+            && what.contains("Kept: their records in IBM Notes and Zoho CRM"),
+        "{what}"
+    );
+    s.click("#confirm-cancel").await?;
+    s.wait_gone("#user-confirm").await?;
+    s.wait(u2).await?;
+    s.click(&format!("{u2} button.remove")).await?;
+    s.click("#remove-ok").await?;
+    s.wait_gone(u2).await?;
     s.wait_text("#licences", "1 / 5").await?;
     s.click("#add-user-submit").await?;
-    s.wait("#users-table tr[data-email=\"user2@example.com\"]")
+    s.wait(u2).await?;
+    Ok(())
+}
+
+/// The admin again, once user2 has connected: user2 is set up to sync, so Remove is held back
+/// with the reason; Stop syncing asks first and says what is deleted and what is kept (in both
+/// languages); then user2 can be removed.
+async fn stop_and_remove(s: &Session, demo: &Demo) -> Result<()> {
+    sign_in(s, demo, "demo@example.com").await?;
+    s.click("#gear").await?;
+    s.click("#menu-users").await?;
+    let u2 = "#users-table tr[data-email=\"user2@example.com\"]";
+    s.wait(&format!("{u2}[data-connected=true]")).await?;
+    let remove = s.wait(&format!("{u2} button.remove")).await?;
+    ensure!(
+        s.attr(&remove, "disabled").await?.is_some(),
+        "a user set up to sync can be removed"
+    );
+    let why = s.text_of(&format!("{u2} .remove-blocked")).await?;
+    ensure!(why.contains("stop syncing before removing"), "{why}");
+    s.click(&format!("{u2} button.stop")).await?;
+    let what = s.text_of("#user-confirm").await?;
+    for needle in [
+        "Stop syncing for user2@example.com?",
+        "Deleted: their IBM Notes server, user name and encrypted password, and their sync schedule",
+        "Kept: their records in IBM Notes and Zoho CRM, their sync settings",
+        "run history",
+    ] {
+        ensure!(
+            what.contains(needle),
+            "the confirmation lacks {needle:?}: {what}"
+        );
+    }
+    s.screenshot(&shots(), "18b-stop-syncing-confirm").await?;
+    set_language(s, "ja").await?;
+    let what = s.text_of("#user-confirm").await?;
+    ensure!(
+        what.contains("user2@example.comの同期を停止しますか?")
+            && what.contains("削除されるもの")
+            && what.contains("保持されるもの"),
+        "{what}"
+    );
+    set_language(s, "en").await?;
+    s.click("#stop-ok").await?;
+    s.wait(&format!("{u2}[data-connected=false]")).await?;
+    s.wait_text("#users-notice", "Syncing stopped.").await?;
+    let (_, users) = s.fetch_json("/api/users").await?;
+    let row = users["users"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|u| u["email"] == "user2@example.com")
+        .context("user2 in the list")?;
+    ensure!(row["connected"] == false, "{row}");
+    s.wait(&format!("{u2} button.remove:not([disabled])"))
         .await?;
+    s.click(&format!("{u2} button.remove")).await?;
+    s.click("#remove-ok").await?;
+    s.wait_gone(u2).await?;
+    s.wait_text("#licences", "1 / 5").await?;
+    s.screenshot(&shots(), "18c-user-removed").await?;
+    sign_out(s).await?;
     Ok(())
 }
 
@@ -524,6 +844,8 @@ async fn non_admin(s: &Session, demo: &Demo) -> Result<()> {
     s.fill("#user-name", "user2").await?;
     s.fill("#password", "user2").await?;
     s.click("#connect-submit").await?;
+    // After Connect the readiness panel shows the checks.
+    s.wait("#readiness[data-state=ready]").await?;
     s.wait("#start-sync").await?;
     s.click("#gear").await?;
     s.wait("#menu-password").await?;
@@ -607,10 +929,16 @@ async fn the_widget_does_every_step_of_the_seed_in_chromium() -> Result<()> {
             .context("settings, preview and sync")?;
         dashboard(&s, &demo).await.context("dashboard")?;
         cancel_sync(&s, &demo).await.context("cancel a sync")?;
+        failing_module(&s, &demo)
+            .await
+            .context("a module failing in the middle")?;
         meeting(&s, &demo).await.context("schedule a meeting")?;
         change_password(&s).await.context("change password")?;
         manage_users(&s).await.context("manage users")?;
         non_admin(&s, &demo).await.context("non-admin")?;
+        stop_and_remove(&s, &demo)
+            .await
+            .context("stop syncing, then remove")?;
         uninstall(&s, &demo).await.context("uninstall")?;
         demo.assert_spec_faithful().await
     }

@@ -101,6 +101,8 @@ async fn clear_calls(sims: &nzsync_sim::Simulators) -> Result<()> {
 
 /// Start Sync → Save (settings as they are) → Sync now when the preview comes first.
 async fn start_sync(s: &Session) -> Result<()> {
+    // Start Sync waits for the readiness checks.
+    s.wait("#start-sync:not([disabled])").await?;
     s.click("#start-sync").await?;
     s.wait("#settings-form").await?;
     s.click("#settings-save").await?;

@@ -152,6 +152,22 @@ impl Demo {
     }
 }
 
+impl Demo {
+    /// Replaces the Zoho simulator's fault rules (`[]` clears them).
+    pub async fn zoho_faults(&self, rules: &Value) -> Result<()> {
+        let r = self
+            .http
+            .post(format!("{}/_sim/faults", self.zoho))
+            .json(&serde_json::json!({ "rules": rules }))
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            bail!("zoho /_sim/faults: {}", r.text().await?);
+        }
+        Ok(())
+    }
+}
+
 /// A Notes item's text (items dump as strings, arrays or `{data}` objects).
 pub fn item_text(v: &Value) -> Option<String> {
     match v {

@@ -234,9 +234,24 @@ pub struct RunSummary {
     pub dry_run: bool,
     /// `completed`, `partial` or `failed`.
     pub outcome: String,
+    /// Its number among the runs of its kind (syncs and previews are numbered apart).
+    #[serde(default)]
+    pub number: i64,
     /// Totals (absent from older servers).
     #[serde(default)]
     pub totals: Option<RunTotals>,
+    /// Each module's status.
+    #[serde(default)]
+    pub modules: Vec<RunModule>,
+}
+
+/// A module's status in a run of the list.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct RunModule {
+    /// The module.
+    pub module: sync_core::Module,
+    /// How it ended.
+    pub status: sync_core::report::ModuleStatus,
 }
 
 /// `GET /api/runs`.
@@ -265,10 +280,29 @@ pub struct IntegrationUser {
     pub name: String,
     /// The admin.
     pub admin: bool,
-    /// Has connected Domino.
+    /// Has connected Domino: set up to sync.
     pub connected: bool,
     /// Their sync holds the lease now.
     pub syncing: bool,
+    /// Their newest sync.
+    #[serde(default)]
+    pub last_sync: Option<LastSync>,
+    /// Their schedule, minutes.
+    #[serde(default)]
+    pub schedule_minutes: Option<u32>,
+}
+
+/// A user's newest sync (`GET /api/users`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct LastSync {
+    /// Run id.
+    pub id: i64,
+    /// Its number among the user's syncs.
+    pub number: i64,
+    /// End, ms since the epoch.
+    pub finished: i64,
+    /// `completed`, `partial` or `failed`.
+    pub outcome: String,
 }
 
 /// A CRM user not yet added.
@@ -309,4 +343,40 @@ pub struct Attendee {
     pub name: String,
     /// E-mail.
     pub email: String,
+}
+
+/// One readiness check (`GET /api/readiness`, `POST /api/connect`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct ReadinessCheck {
+    /// What was checked: `domino_server`, `data_service`, `mail_file`, `contacts_view`,
+    /// `todo_view`, `calendar_service`, `zoho_oauth`, `zoho_api`.
+    pub id: String,
+    /// `ok`, `failed`, `not_checked` or `not_needed`.
+    pub status: String,
+    /// For a failure, what was found (`das_off_view`, …).
+    #[serde(default)]
+    pub code: Option<String>,
+    /// The view or database looked at.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The server's words.
+    #[serde(default)]
+    pub detail: String,
+}
+
+/// `GET /api/readiness`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Readiness {
+    /// Every needed check passed.
+    pub ready: bool,
+    /// The checks.
+    pub checks: Vec<ReadinessCheck>,
+}
+
+impl Readiness {
+    /// The first failed check.
+    #[must_use]
+    pub fn first_failure(&self) -> Option<&ReadinessCheck> {
+        self.checks.iter().find(|c| c.status == "failed")
+    }
 }

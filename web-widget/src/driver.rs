@@ -20,7 +20,7 @@ use futures_util::stream::FuturesUnordered;
 use gloo_timers::future::TimeoutFuture;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sync_core::report::Counts;
+use sync_core::report::{Counts, ModuleStatus};
 use sync_core::{
     Engine, EngineConfig, HttpRequest, HttpResponse, Module, Output, RunReport, Side, StateChange,
     SyncState, Timestamp, TransportError, TransportErrorKind,
@@ -40,8 +40,10 @@ pub enum ModuleState {
     Waiting,
     /// Running; the engine's phase (setup, listing, reading, writing, linking).
     Running(String),
-    /// Finished.
-    Done,
+    /// Its turn is over and the next module runs; how it ended is known with the report.
+    Ended,
+    /// The run is over: how this module ended.
+    Finished(ModuleStatus),
 }
 
 /// Progress of one module, for its progress bar.
@@ -66,9 +68,13 @@ impl ModuleProgress {
     #[must_use]
     pub fn percent(&self) -> u32 {
         match self.state {
-            ModuleState::Waiting => 0,
-            ModuleState::Done => 100,
-            ModuleState::Running(_) => {
+            ModuleState::Waiting | ModuleState::Finished(ModuleStatus::NotRun) => 0,
+            ModuleState::Ended
+            | ModuleState::Finished(
+                ModuleStatus::Completed | ModuleStatus::Guarded | ModuleStatus::Off,
+            ) => 100,
+            // A failed module's bar stays where it stopped.
+            ModuleState::Running(_) | ModuleState::Finished(ModuleStatus::Failed) => {
                 let known = self.requests_known.max(1);
                 (self.requests_done.min(known) * 95 / known).max(3)
             }
@@ -203,8 +209,7 @@ impl Run<'_> {
                 if row.module == module {
                     break;
                 }
-                row.state = ModuleState::Done;
-                row.requests_done = row.requests_known;
+                row.state = ModuleState::Ended;
             }
             self.base = Some((module, p.requests_done, p.requests_known));
         }
@@ -218,15 +223,21 @@ impl Run<'_> {
     }
 
     fn finish(&mut self, report: &RunReport) {
-        let counts: BTreeMap<Module, Counts> = report
+        let ended: BTreeMap<Module, (ModuleStatus, Counts)> = report
             .modules
             .iter()
-            .map(|m| (m.module, m.counts))
+            .map(|m| (m.module, (m.status, m.counts)))
             .collect();
         for row in &mut self.rows {
-            row.state = ModuleState::Done;
-            row.requests_done = row.requests_known;
-            row.counts = counts.get(&row.module).copied();
+            // A module the report does not name did not run.
+            let (status, counts) = ended
+                .get(&row.module)
+                .map_or((ModuleStatus::NotRun, None), |(s, c)| (*s, Some(*c)));
+            row.state = ModuleState::Finished(status);
+            if !status.is_failure() {
+                row.requests_done = row.requests_known;
+            }
+            row.counts = counts;
         }
     }
 

@@ -73,6 +73,16 @@ impl Lang {
             Self::Ja => key.ja(),
         }
     }
+
+    /// The text of `key` with each `{name}` in it replaced by its value.
+    #[must_use]
+    pub fn tf(self, key: T, args: &[(&str, &str)]) -> String {
+        let mut text = self.t(key).to_owned();
+        for (name, value) in args {
+            text = text.replace(&format!("{{{name}}}"), value);
+        }
+        text
+    }
 }
 
 macro_rules! texts {
@@ -146,6 +156,38 @@ texts! {
         "メールデータベースのビューでDominoアクセスサービスが有効になっていません。Domino管理者に、ビューでDASを有効にするよう依頼してください:";
     StepDasView => "In Domino Designer, select the view (Contacts, Calendar, To Do) → view properties → Advanced tab → enable \"Allow Domino Data Service operations\".",
         "Domino Designerで、ビュー(連絡先、カレンダー、To Do)を選択し、ビューのプロパティ→[Advanced](詳細設定)タブ→[Allow Domino Data Service operations](Dominoデータサービスの操作を許可する)を有効にします。";
+    ErrDasViewsOnly => "Your mail database allows Domino Access Services for views only, but the sync also reads and writes documents. Ask the Domino admin to allow views and documents:",
+        "メールデータベースではDominoアクセスサービスが[Views only](表示のみ)に制限されていますが、同期ではドキュメントの読み書きも行います。Domino管理者に[Views and documents](表示と編集)を許可するよう依頼してください:";
+    ErrDasViewNamed => "Domino Access Services is not enabled for the view {view} of your mail database. Ask the Domino admin to enable DAS on the view:",
+        "メールデータベースのビュー{view}でDominoアクセスサービスが有効になっていません。Domino管理者に、ビューでDASを有効にするよう依頼してください:";
+    StepDasViewNamed => "In Domino Designer, select the view {view} → view properties → Advanced tab → enable \"Allow Domino Data Service operations\".",
+        "Domino Designerで、ビュー{view}を選択し、ビューのプロパティ→[Advanced](詳細設定)タブ→[Allow Domino Data Service operations](Dominoデータサービスの操作を許可する)を有効にします。";
+    ErrNoView => "Your mail database has no view {view}.", "メールデータベースにビュー{view}がありません。";
+    ErrCalendarOff => "The Calendar service of Domino Access Services is not enabled on the server, and Sync Events is on. Ask the Domino admin to enable it:",
+        "サーバーでDominoアクセスサービスのカレンダーサービスが有効になっていませんが、[Sync Events](予定の同期)がオンになっています。Domino管理者に有効にするよう依頼してください:";
+    StepCalendarService => "In the IBM Notes server's Configuration, open the Current Server Document → Internet Protocols tab → Domino Web Engine → Domino Access Services: select Calendar as an enabled service, then save.",
+        "IBM Notesサーバーの[Configuration](設定)で、[Current Server Document](既存のサーバーのドキュメント)→[Internet Protocols](インターネットプロトコル)タブ→[Domino Web Engine]→[Domino Access Services](Dominoアクセスサービス)で、有効なサービスのカレンダーを選択し、保存します。";
+    ErrZohoRefused => "Zoho CRM refused the integration's access. Sign out, then sign in with Zoho again.",
+        "Zoho CRMが連携のアクセスを拒否しました。サインアウトしてから、Zohoで再度サインインしてください。";
+    ErrCheckOther => "The check failed.", "確認に失敗しました。";
+    ReadinessTitle => "Ready to sync?", "同期の準備状況";
+    ReadinessReady => "Every check passed: you can start the sync.", "すべての確認に合格しました。同期を開始できます。";
+    ReadinessNotReady => "Start Sync is held back until these checks pass.", "以下の確認に合格するまで、[Start Sync](同期を開始する)は実行できません。";
+    ReadinessChecking => "Checking the servers your settings need…", "設定に必要なサーバーを確認しています…";
+    Recheck => "Check again", "再確認する";
+    StartSyncBlocked => "Start Sync is held back:", "同期を開始できません:";
+    CheckOk => "ok", "OK";
+    CheckFailed => "failed", "失敗";
+    CheckNotChecked => "not checked", "未確認";
+    CheckNotNeeded => "not needed", "不要";
+    CheckDominoServer => "Domino server", "Dominoサーバー";
+    CheckDataService => "Domino Access Services on the server (Data)", "サーバーのDominoアクセスサービス(データ)";
+    CheckMailFile => "Domino Access Services on your mail database", "メールデータベースのDominoアクセスサービス";
+    CheckContactsView => "Contacts view", "連絡先ビュー";
+    CheckTodoView => "To Do view", "To Doビュー";
+    CheckCalendar => "Calendar service", "カレンダーサービス";
+    CheckZohoOauth => "Zoho CRM access", "Zoho CRMへのアクセス";
+    CheckZohoApi => "Zoho CRM API", "Zoho CRM API";
     ErrRequired => "This field is required.", "この項目は必須です。";
     ServerDetails => "Details from the server:", "サーバーからの詳細:";
     Dashboard => "Dashboard", "ダッシュボード";
@@ -193,7 +235,13 @@ texts! {
     Previewing => "Reading both sides to preview the sync…", "両方のデータを読み込んでプレビューを作成しています…";
     SyncNow => "Sync now", "今すぐ同期する";
     Syncing => "Syncing…", "同期しています…";
-    SyncDone => "The sync has finished.", "同期が完了しました。";
+    SyncCompleted => "The sync completed.", "同期が完了しました。";
+    SyncIncomplete => "The sync finished, but not everything was synced: see the modules below.",
+        "同期は終了しましたが、一部は同期されませんでした。以下のモジュールを確認してください。";
+    SyncFailedAll => "The sync failed: nothing could be synced.", "同期に失敗しました。何も同期できませんでした。";
+    PreviewFailed => "The preview could not read everything, so the sync cannot start yet. Fix what is shown below, then start the sync again.",
+        "プレビューですべてを読み込めなかったため、まだ同期を開始できません。以下の問題を解決してから、再度同期を開始してください。";
+    ModuleEnded => "ended", "終了";
     SyncCancelled => "The sync was cancelled. Changes already made are kept; the next sync continues from there.",
         "同期をキャンセルしました。すでに行われた変更は保持され、次回の同期はそこから続行します。";
     SyncFailed => "The sync could not run:", "同期を実行できませんでした:";
@@ -240,7 +288,15 @@ texts! {
     SyncRun => "Sync", "同期";
     PreviewRun => "Preview", "プレビュー";
     Completed => "completed", "完了";
-    Partial => "partial", "一部完了";
+    Partial => "incomplete", "一部未完了";
+    NotRun => "did not run", "未実行";
+    Previews => "Previews", "プレビューの履歴";
+    FailedModules => "failed", "失敗";
+    WhyNotesLogin => "IBM Notes refused the user name or password. Update the password under Settings → Change Password.",
+        "IBM Notesがユーザー名またはパスワードを拒否しました。設定→[Change Password](パスワードの変更)でパスワードを更新してください。";
+    WhyUnreachable => "A server did not answer. The next sync tries again.", "サーバーが応答しませんでした。次回の同期で再試行します。";
+    WhyRunStopped => "Did not run: the sync stopped when {module} failed.", "実行されませんでした: {module}の同期に失敗したため、同期が停止しました。";
+    WhyOther => "The server answered with an error. The next sync tries again.", "サーバーがエラーを返しました。次回の同期で再試行します。";
     Failed => "failed", "失敗";
     Guarded => "held back", "保留";
     Off => "off", "オフ";
@@ -280,6 +336,23 @@ texts! {
     Member => "user", "ユーザー";
     SyncingNow => "syncing", "同期中";
     CannotRemoveSyncing => "Syncing: cannot be removed now", "同期中のため削除できません";
+    CannotRemoveSetUp => "Set up to sync: stop syncing before removing", "同期が設定されているため削除できません。先に同期を停止してください";
+    Connected => "Connected", "接続";
+    ScheduleColumn => "Schedule", "スケジュール";
+    EveryMinutes => "every {n} min", "{n}分ごと";
+    NoSchedule => "none", "なし";
+    Never => "never", "未実行";
+    StopSyncing => "Stop syncing", "同期を停止";
+    StopSyncingTitle => "Stop syncing for {email}?", "{email}の同期を停止しますか?";
+    StopSyncingDeletes => "Deleted: their IBM Notes server, user name and encrypted password, and their sync schedule. No sync runs for them any more, by hand or on schedule.",
+        "削除されるもの: IBM Notesのサーバー、ユーザー名、暗号化されたパスワード、同期のスケジュール。手動でもスケジュールでも、このユーザーの同期は実行されなくなります。";
+    StopSyncingKeeps => "Kept: their records in IBM Notes and Zoho CRM, their sync settings, the links between their Notes and CRM records and their run history, so they can connect again and continue without duplicates. Once their syncing is stopped, you can remove them from the list.",
+        "保持されるもの: IBM NotesとZoho CRMのレコード、同期の設定、NotesとCRMのレコードの関連付け、同期の履歴。再度接続すれば、重複なしで同期を続けられます。同期を停止した後は、ユーザーの一覧から削除できます。";
+    SyncStopped => "Syncing stopped.", "同期を停止しました。";
+    RemoveUserTitle => "Remove {email} from the integration?", "{email}を連携から削除しますか?";
+    RemoveUserDeletes => "Deleted: their sign-in sessions, their Zoho CRM access, their sync settings, the links between their Notes and CRM records, their run history and the list of CRM records their syncs created. Their licence becomes free.",
+        "削除されるもの: サインインセッション、Zoho CRMへのアクセス、同期の設定、NotesとCRMのレコードの関連付け、同期の履歴、同期で作成したCRMレコードの一覧。ライセンスが1つ空きます。";
+    RemoveUserKeeps => "Kept: their records in IBM Notes and Zoho CRM.", "保持されるもの: IBM NotesとZoho CRMのレコード。";
     AddUser => "Add a CRM user", "CRMユーザーを追加";
     NoMoreLicences => "All licences are in use: remove a user first.", "すべてのライセンスが使用中です。先にユーザーを削除してください。";
     NotAdmin => "Only the integration's admin can manage users.", "ユーザーを管理できるのは拡張機能の管理者だけです。";

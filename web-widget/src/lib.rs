@@ -16,8 +16,8 @@ pub mod pages;
 
 use yew::prelude::*;
 
-use crate::api::{ApiError, Me};
-use crate::components::ErrorBox;
+use crate::api::{ApiError, Me, Readiness};
+use crate::components::{ErrorBox, ReadinessPanel, check_reason};
 use crate::i18n::{Lang, T};
 use crate::pages::connect::Connect;
 use crate::pages::dashboard::Dashboard;
@@ -172,6 +172,11 @@ pub fn app() -> Html {
     let view = use_state(|| View::from_hash(&location_hash()));
     let has_synced = use_state(|| false);
     let reload = use_state(|| 0u32);
+    // The readiness checks (F2) of the connected user: `None` while they run.
+    let readiness = use_state(|| None::<Result<Readiness, ApiError>>);
+    let recheck = use_state(|| 0u32);
+    // The panel shows after Connect, and whenever a check fails.
+    let show_readiness = use_state(|| false);
 
     {
         let session = session.clone();
@@ -186,6 +191,27 @@ pub fn app() -> Html {
                     Err(e) => Session::Failed(e),
                 });
             });
+        });
+    }
+    {
+        let readiness = readiness.clone();
+        let connected = matches!(&*session, Session::Ready(me) if me.enabled && me.connected);
+        use_effect_with((connected, *recheck), move |(connected, _)| {
+            if *connected {
+                readiness.set(None);
+                wasm_bindgen_futures::spawn_local(async move {
+                    readiness.set(Some(api::get::<Readiness>("/api/readiness").await));
+                });
+            }
+        });
+    }
+    // A failed check keeps the panel open until the user closes it, also once the checks pass.
+    {
+        let show = show_readiness.clone();
+        use_effect_with((*readiness).clone(), move |r| {
+            if matches!(r, Some(Ok(r)) if !r.ready) || matches!(r, Some(Err(_))) {
+                show.set(true);
+            }
         });
     }
     {
@@ -272,8 +298,12 @@ pub fn app() -> Html {
             <section class="card narrow"><p role="alert" id="not-enabled">{ t(T::NotEnabled) }</p></section>
         },
         Session::Ready(me) if !me.connected => {
-            let reload = reload.clone();
-            html! { <Connect lang={l} on_connected={Callback::from(move |()| reload.set(*reload + 1))} /> }
+            let (reload, show) = (reload.clone(), show_readiness.clone());
+            let on_connected = Callback::from(move |()| {
+                show.set(true);
+                reload.set(*reload + 1);
+            });
+            html! { <Connect lang={l} {on_connected} /> }
         }
         Session::Ready(me) => {
             let v = *view;
@@ -295,11 +325,15 @@ pub fn app() -> Html {
                 let has_synced = has_synced.clone();
                 Callback::from(move |b: bool| has_synced.set(b))
             };
+            let on_readiness = {
+                let readiness = readiness.clone();
+                Callback::from(move |r: Result<Readiness, ApiError>| readiness.set(Some(r)))
+            };
             let screen = match v {
                 View::Dashboard(focus) => html! { <Dashboard lang={l} {focus} {on_history} /> },
                 View::Meetings => html! { <Meetings lang={l} /> },
                 View::Sync(entry) => {
-                    html! { <SyncFlow lang={l} {entry} first={!*has_synced} on_done={home} /> }
+                    html! { <SyncFlow lang={l} {entry} first={!*has_synced} on_done={home} {on_readiness} /> }
                 }
                 View::Password => html! { <ChangePassword lang={l} domino={me.domino.clone()} /> },
                 View::Users => html! { <ManageUsers lang={l} /> },
@@ -315,6 +349,26 @@ pub fn app() -> Html {
                 let go = go.clone();
                 Callback::from(move |_| go.emit(View::Sync(Entry::StartSync)))
             };
+            // Start Sync waits for the checks, and is held back with the reason while one fails.
+            let blocked: Option<String> = match &*readiness {
+                None => Some(t(T::ReadinessChecking).to_owned()),
+                Some(Ok(r)) if !r.ready => Some(r.first_failure().map_or_else(
+                    || t(T::ReadinessNotReady).to_owned(),
+                    |c| check_reason(l, c),
+                )),
+                Some(_) => None,
+            };
+            let failing = matches!(&*readiness, Some(Ok(r)) if !r.ready)
+                || matches!(&*readiness, Some(Err(_)));
+            let panel = (*show_readiness || failing).then(|| {
+                let recheck = recheck.clone();
+                let show = show_readiness.clone();
+                html! {
+                    <ReadinessPanel lang={l} readiness={(*readiness).clone()}
+                        on_recheck={Callback::from(move |()| recheck.set(*recheck + 1))}
+                        on_close={Callback::from(move |()| show.set(false))} />
+                }
+            });
             html! {
                 <>
                 <div class="toolbar">
@@ -324,9 +378,16 @@ pub fn app() -> Html {
                     </nav>
                     <span class="who muted">{ me.email.clone() }</span>
                     <button id="start-sync" type="button" class="primary" onclick={start_sync}
-                        disabled={matches!(v, View::Sync(_))}>{ t(T::StartSync) }</button>
+                        aria-describedby={blocked.is_some().then_some("start-sync-blocked")}
+                        disabled={matches!(v, View::Sync(_)) || blocked.is_some()}>{ t(T::StartSync) }</button>
                     <GearMenu lang={l} admin={me.admin} on_pick={go.clone()} on_sign_out={sign_out.clone()} />
                 </div>
+                if let Some(why) = blocked.clone() {
+                    <p id="start-sync-blocked" class="muted blocked" data-checking={readiness.is_none().to_string()}>
+                        { t(T::StartSyncBlocked) }{ " " }{ why }
+                    </p>
+                }
+                { for panel }
                 <div role="tabpanel" id="screen">{ screen }</div>
                 </>
             }

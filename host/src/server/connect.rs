@@ -1,22 +1,22 @@
 //! Connect (F1), Change Password (F7) and DAS readiness (F2) for the calling user.
 //!
 //! The password is verified against Domino before anything is stored, then sealed under the
-//! master key. It is never logged and never sent back.
-
-use std::sync::Arc;
+//! master key. It is never logged and never sent back. A wrong server, password or mail file
+//! is refused; Domino Access Services being off is not: Connect stores the connection and
+//! answers the readiness checks (`crate::check`) for the user's settings, which name the admin
+//! step, and the widget holds Start Sync back until they pass.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sync_core::http::{encode, encode_path};
-use sync_core::{HttpRequest, Side};
 
 use super::auth::Member;
 use super::db::{self, UserRow};
 use super::settings::UserSettings;
 use super::{ApiError, AppState, zoho};
+use crate::check::{Needs, Problem, Readiness};
 use crate::config::{Config, DominoConfig, Secrets, StoreConfig, ZohoConfig};
 use crate::upstream::Upstreams;
 
@@ -91,122 +91,52 @@ pub fn stored(state: &AppState, user: &UserRow) -> Result<(Config, Secrets), Api
     ))
 }
 
-fn get(path: String) -> HttpRequest {
-    crate::check::req(Side::Notes, path)
-}
-
 fn refused(code: &'static str, message: String) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
 }
 
-/// Verifies a Domino login: the server is Domino with DAS on, the password is right, and the
-/// mail file and its contacts view allow DAS. Each failure has its own code.
-async fn verify(config: &Config, secrets: &Secrets) -> Result<(), ApiError> {
+/// `config`'s upstreams, with the server's cached Zoho access token for `user` when there is
+/// one (Zoho grants few tokens per refresh token); without one the Zoho check refreshes.
+async fn checking_upstreams(
+    state: &AppState,
+    user: &UserRow,
+    config: &Config,
+    secrets: &Secrets,
+) -> Result<Upstreams, ApiError> {
     let up = Upstreams::new(config, secrets)
         .map_err(|e| ApiError::bad_request(format!("server name: {e}")))?;
-    let server = &config.domino.url;
-    let r = up.perform(&get("/api".into())).await.map_err(|e| {
-        refused(
-            "unreachable",
-            format!(
-                "cannot reach {server}: {} (check the server name and that it is running)",
-                e.message
-            ),
-        )
-    })?;
-    if r.status == 401 {
-        return Err(refused(
-            "wrong_password",
-            "wrong user name or password".into(),
-        ));
-    }
-    let services = serde_json::from_str::<Value>(&r.body)
-        .ok()
-        .and_then(|v| v.get("services").and_then(Value::as_array).cloned());
-    let Some(services) = services else {
-        return Err(refused(
-            "not_domino",
-            format!(
-                "{server} answered HTTP {} but is not a Domino server with Domino Access Services",
-                r.status
-            ),
-        ));
+    Ok(match zoho::access_token(state, user, false).await {
+        Ok(token) => up.with_access_token(token, std::time::Duration::from_secs(60)),
+        Err(_) => up,
+    })
+}
+
+/// Refuses a connection whose server, password or mail file is wrong (F1): the failed
+/// check's code and words. Domino Access Services being off is not a reason to refuse it: the
+/// readiness checks say what the admin must turn on, and the user may switch the module off.
+fn refuse_bad_connection(readiness: &Readiness, server: &str) -> Result<(), ApiError> {
+    let Some((problem, check)) = readiness
+        .checks
+        .iter()
+        .filter(|c| c.id.is_domino())
+        .find_map(|c| c.problem.filter(|p| p.refuses_connection()).map(|p| (p, c)))
+    else {
+        return Ok(());
     };
-    let data_on = services.iter().any(|s| {
-        s.get("name")
-            .and_then(Value::as_str)
-            .is_some_and(|n| n.eq_ignore_ascii_case("data"))
-            && s.get("enabled").and_then(Value::as_bool) == Some(true)
-    });
-    if !data_on {
-        return Err(refused(
-            "das_off_server",
-            format!(
-                "Domino Access Services (Data) is off on the server{}",
-                sync_core::engine::das_hint("Forbidden")
-            ),
-        ));
-    }
-    let db = config.mail_db();
-    let r = up
-        .perform(&get(format!("/{}/api/data/collections", encode_path(&db))))
-        .await
-        .map_err(|e| {
-            refused(
-                "unreachable",
-                format!("cannot reach {server}: {}", e.message),
-            )
-        })?;
-    match r.status {
-        200 => {}
-        401 => {
-            return Err(refused(
-                "wrong_password",
-                "wrong user name or password, or no access to the mail file".into(),
-            ));
-        }
-        404 => {
-            return Err(refused(
-                "no_mail_file",
-                format!("no mail file {db} on the server (give mail_db)"),
-            ));
-        }
-        _ => {
-            let msg = crate::check::das_message(&r.body);
-            return Err(refused(
-                "das_off_database",
-                format!(
-                    "the mail file {db} refuses DAS: {msg}{}",
-                    sync_core::engine::das_hint(&msg)
-                ),
-            ));
-        }
-    }
-    let view = "($Contacts)";
-    let r = up
-        .perform(&get(format!(
-            "/{}/api/data/collections/name/{}?count=1",
-            encode_path(&db),
-            encode(view)
-        )))
-        .await
-        .map_err(|e| {
-            refused(
-                "unreachable",
-                format!("cannot reach {server}: {}", e.message),
-            )
-        })?;
-    if r.status != 200 {
-        let msg = crate::check::das_message(&r.body);
-        return Err(refused(
-            "das_off_view",
-            format!(
-                "the view {view} refuses DAS: {msg}{}",
-                sync_core::engine::das_hint(&msg)
-            ),
-        ));
-    }
-    Ok(())
+    let message = match problem {
+        Problem::Unreachable => format!(
+            "{} (check the server name {server} and that the server is running)",
+            check.detail
+        ),
+        Problem::NoMailFile => format!("{} (give mail_db)", check.detail),
+        _ => check.detail.clone(),
+    };
+    Err(refused(problem.code(), message))
+}
+
+/// The readiness answer: `{ready, checks}`.
+fn readiness_json(r: &Readiness) -> Value {
+    json!({ "ready": r.ready, "checks": r.checks })
 }
 
 fn check_server(server: &str) -> Result<String, ApiError> {
@@ -252,14 +182,17 @@ pub async fn connect(
         .as_deref()
         .map(|d| d.trim().trim_matches('/'))
         .filter(|d| !d.is_empty());
+    let refresh = zoho::refresh_token(&state, &user).unwrap_or_default();
     let (config, secrets) = user_config(
         &state,
         &user,
         (&server, name, mail_db),
         body.password.clone(),
-        String::new(),
+        refresh,
     );
-    verify(&config, &secrets).await?;
+    let up = checking_upstreams(&state, &user, &config, &secrets).await?;
+    let readiness = crate::check::run(&config, &up, Needs::of(&config)).await;
+    refuse_bad_connection(&readiness, &server)?;
     let sealed = state
         .inner
         .key
@@ -281,9 +214,12 @@ pub async fn connect(
         &sealed,
         &db_name,
     )?;
-    Ok(Json(
-        json!({ "connected": true, "server": server, "user": name, "mail_db": db_name }),
-    ))
+    let mut answer = readiness_json(&readiness);
+    answer["connected"] = json!(true);
+    answer["server"] = json!(server);
+    answer["user"] = json!(name);
+    answer["mail_db"] = json!(db_name);
+    Ok(Json(answer))
 }
 
 #[derive(Deserialize)]
@@ -314,7 +250,9 @@ pub async fn change_password(
         body.password.clone(),
         String::new(),
     );
-    verify(&config, &secrets).await?;
+    let up = Upstreams::new(&config, &secrets).map_err(ApiError::internal)?;
+    let readiness = crate::check::run(&config, &up, Needs::of(&config).domino_only()).await;
+    refuse_bad_connection(&readiness, server)?;
     let sealed = state
         .inner
         .key
@@ -336,16 +274,14 @@ pub async fn user_upstreams(state: &AppState, user: &UserRow) -> Result<Upstream
         .with_access_token(token, std::time::Duration::from_secs(60)))
 }
 
-/// `GET /api/readiness`: the F1/F2 checks (and Zoho access) for the caller's connection.
+/// `GET /api/readiness` → `{ready, checks}`: the F1/F2 checks the caller's settings need
+/// (and Zoho access). Each failed check has a `code` and, where an admin can fix it, a `step`.
 pub async fn readiness(
     State(state): State<AppState>,
     Member { user }: Member,
 ) -> Result<Json<Value>, ApiError> {
     let (config, secrets) = stored(&state, &user)?;
-    let up = Arc::new(Upstreams::new(&config, &secrets).map_err(ApiError::internal)?);
-    let checks = crate::check::run(&config, &up).await;
-    Ok(Json(json!({
-        "ready": checks.iter().all(|c| c.ok),
-        "checks": checks,
-    })))
+    let up = checking_upstreams(&state, &user, &config, &secrets).await?;
+    let readiness = crate::check::run(&config, &up, Needs::of(&config)).await;
+    Ok(Json(readiness_json(&readiness)))
 }

@@ -166,6 +166,17 @@ pub fn set_connection(
     Ok(())
 }
 
+/// Forgets the Domino connection (server, user name, sealed password, mail file) and the
+/// schedule of `user_id`: no sync runs for them, by hand or on schedule, until they connect
+/// again. Settings, links and history stay.
+pub fn clear_connection(c: &Connection, user_id: &str) -> rusqlite::Result<usize> {
+    c.execute(
+        "UPDATE srv_users SET domino_url = NULL, domino_user = NULL, domino_password = NULL, \
+         mail_db = NULL, next_sync = NULL WHERE user_id = ?1",
+        [user_id],
+    )
+}
+
 pub fn set_password(c: &Connection, user_id: &str, sealed: &[u8]) -> rusqlite::Result<()> {
     c.execute(
         "UPDATE srv_users SET domino_password = ?2 WHERE user_id = ?1",
@@ -274,4 +285,33 @@ pub fn delete_org(c: &Connection, org_id: &str) -> rusqlite::Result<usize> {
     let mut n = c.execute("DELETE FROM srv_sessions WHERE org_id = ?1", [org_id])?;
     n += c.execute("DELETE FROM srv_orgs WHERE org_id = ?1", [org_id])?;
     Ok(n)
+}
+
+/// The newest sync (not preview) of `profile`: (run id, its number among the syncs, finished
+/// ms, outcome).
+pub fn last_sync(
+    c: &Connection,
+    profile: &str,
+) -> rusqlite::Result<Option<(i64, i64, i64, String)>> {
+    c.query_row(
+        "SELECT id, (SELECT COUNT(*) FROM runs r2 WHERE r2.profile = r.profile AND r2.dry_run = 0 \
+         AND r2.id <= r.id), finished, outcome FROM runs r WHERE profile = ?1 AND dry_run = 0 \
+         ORDER BY id DESC LIMIT 1",
+        [profile],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )
+    .optional()
+}
+
+/// Run id → its number among the runs of its kind for `profile`: syncs are numbered 1, 2, …
+/// and previews on their own, so a preview never takes a sync's number.
+pub fn run_numbers(
+    c: &Connection,
+    profile: &str,
+) -> rusqlite::Result<std::collections::HashMap<i64, i64>> {
+    let mut stmt = c.prepare(
+        "SELECT id, ROW_NUMBER() OVER (PARTITION BY dry_run ORDER BY id) FROM runs WHERE profile = ?1",
+    )?;
+    let rows = stmt.query_map([profile], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
 }

@@ -349,6 +349,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/me", get(auth::me))
         .route("/api/users", get(users::list).post(users::add))
         .route("/api/users/{user_id}", delete(users::remove))
+        .route("/api/users/{user_id}/stop", post(users::stop))
         .route("/api/connect", post(connect::connect))
         .route("/api/password", post(connect::change_password))
         .route("/api/readiness", get(connect::readiness))

@@ -143,20 +143,24 @@ pub async fn post_run(
     Ok(Json(json!({ "id": id })))
 }
 
-/// `GET /api/runs` → `{runs:[summary + totals {synced, errors}]}`, newest first (the caller's
-/// only); `synced` counts records created, updated or deleted on either side.
+/// `GET /api/runs` → `{runs:[summary + number + totals {synced, errors} + modules]}`, newest
+/// first (the caller's only). `number` counts syncs and previews apart (the first sync is 1
+/// whatever previews came before it); `synced` counts records created, updated or deleted on
+/// either side; `modules` is each module's status (`completed`, `failed`, `not_run`, …).
 pub async fn list_runs(
     State(state): State<AppState>,
     Member { user }: Member,
 ) -> Result<Json<Value>, ApiError> {
     let p = profile(&user.user_id);
-    let store = state.store();
+    let mut store = state.store();
+    let numbers = db::run_numbers(store.connection(), &p)?;
     let runs = store.runs(&p, 100)?;
     // Totals per run for the dashboard's chart (records synced per run).
     let runs = runs
         .into_iter()
         .map(|r| {
             let mut v = serde_json::to_value(&r).map_err(|e| ApiError::internal(e.to_string()))?;
+            v["number"] = json!(numbers.get(&r.id).copied().unwrap_or(0));
             if let Some(report) = store.run_report(&p, r.id)? {
                 let (mut synced, mut errors) = (0u32, 0u32);
                 for m in &report.modules {
@@ -164,6 +168,11 @@ pub async fn list_runs(
                     errors += m.counts.errors;
                 }
                 v["totals"] = json!({ "synced": synced, "errors": errors });
+                v["modules"] = report
+                    .modules
+                    .iter()
+                    .map(|m| json!({ "module": m.module, "status": m.status }))
+                    .collect();
             }
             Ok(v)
         })

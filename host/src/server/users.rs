@@ -1,5 +1,8 @@
-//! Manage Users (F8): the admin lists, adds (up to the org's licence count) and removes users.
-//! A user whose sync holds the lease cannot be removed.
+//! Manage Users (F8): the admin lists users with their state (connected, last sync, schedule,
+//! syncing now), adds users (up to the org's licence count), stops a user's syncing and removes
+//! users. As the seed says, a user who is set up to sync (has a Domino connection stored) cannot
+//! be removed from the list: the admin stops their syncing first. Neither happens while the
+//! user's sync holds the lease.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -8,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::auth::Admin;
 use super::db::{self, UserRow};
+use super::settings::UserSettings;
 use super::zoho::{self, CrmUser};
 use super::{ApiError, AppState, now_ms, profile};
 
@@ -27,11 +31,40 @@ async fn org_facts(state: &AppState, admin: &UserRow) -> Result<(u64, Vec<CrmUse
 }
 
 fn user_json(state: &AppState, u: &UserRow, now: i64) -> Result<Value, ApiError> {
-    let syncing = db::lease(state.store().connection(), &u.user_id, now)?.is_some();
+    let mut store = state.store();
+    let c = store.connection();
+    let syncing = db::lease(c, &u.user_id, now)?.is_some();
+    let last_sync = db::last_sync(c, &profile(&u.user_id))?.map(|(id, number, finished, outcome)| {
+        json!({ "id": id, "number": number, "finished": finished, "outcome": outcome })
+    });
+    let schedule = UserSettings::of(u)
+        .schedule_minutes
+        .filter(|_| u.connected());
     Ok(json!({
         "user_id": u.user_id, "email": u.email, "name": u.name, "admin": u.is_admin,
-        "connected": u.connected(), "syncing": syncing, "added": u.added,
+        "connected": u.connected(), "server": u.domino_url, "syncing": syncing, "added": u.added,
+        "last_sync": last_sync, "schedule_minutes": schedule, "next_sync": u.next_sync,
     }))
+}
+
+/// The user `user_id` of the admin's org, in `c`.
+fn org_user(c: &rusqlite::Connection, admin: &UserRow, user_id: &str) -> Result<UserRow, ApiError> {
+    db::user(c, user_id)?
+        .filter(|u| u.org_id == admin.org_id)
+        .ok_or_else(|| ApiError::not_found("no such user in the integration"))
+}
+
+fn refuse_while_running(c: &rusqlite::Connection, target: &UserRow) -> Result<(), ApiError> {
+    if db::lease(c, &target.user_id, now_ms())?.is_some() {
+        return Err(ApiError::conflict(
+            "sync_running",
+            format!(
+                "{}'s sync is running; try again when it has finished",
+                target.email
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// `GET /api/users` (admin).
@@ -118,7 +151,42 @@ pub async fn add(
     Ok(Json(user_json(&state, &row, now)?))
 }
 
-/// `DELETE /api/users/{user_id}` (admin). 409 while that user's sync holds the lease.
+/// `POST /api/users/{user_id}/stop` (admin): stops the user's syncing. Deletes their Domino
+/// connection (server, user name, encrypted password, mail file) and their schedule, so no
+/// sync runs for them, by hand or on schedule, until they connect again; keeps their records in
+/// both systems, their other settings, the links between their records and their run history.
+/// 409 while their sync holds the lease.
+pub async fn stop(
+    State(state): State<AppState>,
+    Admin { user: admin }: Admin,
+    Path(user_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let target = {
+        let mut store = state.store();
+        let tx = store.connection().transaction()?;
+        let target = org_user(&tx, &admin, &user_id)?;
+        refuse_while_running(&tx, &target)?;
+        db::clear_connection(&tx, &user_id)?;
+        let settings = UserSettings {
+            schedule_minutes: None,
+            ..UserSettings::of(&target)
+        };
+        let text =
+            serde_json::to_string(&settings).map_err(|e| ApiError::internal(e.to_string()))?;
+        db::set_settings(&tx, &user_id, &text, None)?;
+        tx.commit()?;
+        target
+    };
+    Ok(Json(json!({
+        "stopped": user_id,
+        "was_connected": target.connected(),
+        "deleted": ["domino_connection", "schedule"],
+        "kept": ["records", "settings", "links", "history"],
+    })))
+}
+
+/// `DELETE /api/users/{user_id}` (admin). 409 while the user is set up to sync (stop their
+/// syncing first) or their sync holds the lease.
 pub async fn remove(
     State(state): State<AppState>,
     Admin { user: admin }: Admin,
@@ -132,14 +200,13 @@ pub async fn remove(
     let rows = {
         let mut store = state.store();
         let tx = store.connection().transaction()?;
-        let target = db::user(&tx, &user_id)?
-            .filter(|u| u.org_id == admin.org_id)
-            .ok_or_else(|| ApiError::not_found("no such user in the integration"))?;
-        if db::lease(&tx, &user_id, now_ms())?.is_some() {
+        let target = org_user(&tx, &admin, &user_id)?;
+        refuse_while_running(&tx, &target)?;
+        if target.connected() {
             return Err(ApiError::conflict(
-                "sync_running",
+                "set_up_to_sync",
                 format!(
-                    "{}'s sync is running; remove them when it has finished",
+                    "{} is set up to sync: stop their syncing first (Stop syncing), then remove them",
                     target.email
                 ),
             ));

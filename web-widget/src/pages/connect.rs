@@ -1,41 +1,20 @@
-//! The authentication page (F1, F2): Server Name, User Name, Password, Submit. The host checks
-//! them with Domino before saving; each failure says what is wrong and, when Domino Access
-//! Services is off, at which level and how the admin turns it on (the seed's menu paths).
+//! The authentication page (F1): Server Name, User Name, Password, Submit. The host checks them
+//! with Domino before saving; a wrong server, password or mail file is refused with what is
+//! wrong. Once stored, the readiness panel (F2) shows what else the settings need (Domino Access
+//! Services at each level, the Calendar service) and how the admin turns it on.
 
 use serde_json::{Value, json};
 use yew::prelude::*;
 
 use super::input_value;
 use crate::api::{self, ApiError, Method};
+use crate::components::{problem_box, problem_texts};
 use crate::i18n::{Lang, T};
 
 /// The explanation of a failed Connect or Change Password: headline, admin step, details.
 pub fn connect_error(lang: Lang, e: &ApiError) -> Html {
-    let t = |k| lang.t(k);
-    let (headline, step) = match e.code.as_str() {
-        "wrong_password" => (Some(T::ErrWrongPassword), None),
-        "unreachable" | "network" => (Some(T::ErrUnreachable), None),
-        "not_domino" => (Some(T::ErrNotDomino), None),
-        "no_mail_file" => (Some(T::ErrNoMailFile), None),
-        "das_off_server" => (Some(T::ErrDasServer), Some(T::StepDasServer)),
-        "das_off_database" => (Some(T::ErrDasDatabase), Some(T::StepDasDatabase)),
-        "das_off_view" => (Some(T::ErrDasView), Some(T::StepDasView)),
-        _ => (None, None),
-    };
-    html! {
-        <div class="error" role="alert" data-code={e.code.clone()}>
-            if let Some(h) = headline {
-                <p class="headline">{ t(h) }</p>
-            }
-            if let Some(s) = step {
-                <p class="step">{ t(s) }</p>
-            }
-            <p class="details">
-                if headline.is_some() { { t(T::ServerDetails) }{ " " } }
-                { e.message.clone() }
-            </p>
-        </div>
-    }
+    let (headline, step) = problem_texts(lang, &e.code, None);
+    problem_box(lang, &e.code, headline, step, &e.message, true)
 }
 
 /// Properties of [`Connect`].

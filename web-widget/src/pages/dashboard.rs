@@ -1,11 +1,13 @@
 //! The dashboard (F4, B6): the last sync's details per module, each row expandable to its
-//! records and reasons; the run history; a chart of records synced per run.
+//! records and reasons, and for a module that failed or did not run, why; the history of syncs
+//! and, apart from it, of previews (each numbered on its own: the first sync is "Sync #1"); a
+//! chart of records synced per sync.
 
 use sync_core::RunReport;
 use yew::prelude::*;
 
 use crate::api::{self, ApiError, RunSummary, Runs};
-use crate::components::{ErrorBox, ReportView, local_time, outcome_text};
+use crate::components::{ErrorBox, ReportView, local_time, outcome_with_failures};
 use crate::i18n::{Lang, T};
 
 /// Properties of [`Dashboard`].
@@ -53,7 +55,7 @@ fn chart(lang: Lang, runs: &[RunSummary]) -> Html {
                             <title>{ format!("{when}: {v}") }</title>
                             <rect x={x.to_string()} y={y.to_string()} width={bar.to_string()} height={bh.to_string()} />
                             <text x={(x + bar / 2).to_string()} y={(y - 4).to_string()} text-anchor="middle">{ v }</text>
-                            <text x={(x + bar / 2).to_string()} y={(h + 14).to_string()} text-anchor="middle" class="muted">{ format!("#{}", r.id) }</text>
+                            <text x={(x + bar / 2).to_string()} y={(h + 14).to_string()} text-anchor="middle" class="muted">{ format!("#{}", r.number) }</text>
                         </g>
                     }
                 }) }
@@ -113,21 +115,31 @@ pub fn dashboard(props: &DashboardProps) -> Html {
             </section>
         };
     };
+    let failed_of = |r: &RunSummary| -> Vec<sync_core::Module> {
+        r.modules
+            .iter()
+            .filter(|m| m.status.is_failure())
+            .map(|m| m.module)
+            .collect()
+    };
     let details = match (&*report, *selected) {
         (Some((id, r)), Some(sel)) if *id == sel => {
             let kind = if r.dry_run {
                 t(T::PreviewRun)
             } else {
-                t(T::LastRun)
+                t(T::SyncRun)
             };
+            let number = list.iter().find(|x| x.id == *id).map_or(0, |x| x.number);
             let outcome = serde_json::to_value(r.outcome)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default();
+            let failed: Vec<sync_core::Module> = r.failed_modules().map(|m| m.module).collect();
             html! {
-                <section class="card" aria-labelledby="last-run-title" id="last-run" data-run={id.to_string()}>
-                    <h2 id="last-run-title">{ format!("{kind} #{id}") }</h2>
-                    <p class="muted">{ format!("{} · {}", local_time(r.started.0, lang), outcome_text(lang, &outcome)) }</p>
+                <section class="card" aria-labelledby="last-run-title" id="last-run" data-run={id.to_string()}
+                    data-outcome={outcome.clone()}>
+                    <h2 id="last-run-title">{ format!("{kind} #{number}") }</h2>
+                    <p class="muted" id="last-run-outcome">{ format!("{} · {}", local_time(r.started.0, lang), outcome_with_failures(lang, &outcome, &failed)) }</p>
                     if let Some(e) = &r.error { <p class="error">{ e.clone() }</p> }
                     <ReportView {lang} report={r.clone()} id="last-run-report" />
                 </section>
@@ -138,39 +150,66 @@ pub fn dashboard(props: &DashboardProps) -> Html {
         }
         (_, None) => html! { <section class="card"><p id="no-runs">{ t(T::NoRuns) }</p></section> },
     };
-    let history = list.iter().map(|r| {
+    let row = |r: &RunSummary| {
         let sel = selected.clone();
         let id = r.id;
-        let synced = r.totals.as_ref().map(|t| t.synced.to_string()).unwrap_or_default();
+        let kind = if r.dry_run {
+            t(T::PreviewRun)
+        } else {
+            t(T::SyncRun)
+        };
+        let name = format!("{kind} #{}", r.number);
+        let synced = r
+            .totals
+            .as_ref()
+            .map(|t| t.synced.to_string())
+            .unwrap_or_default();
         html! {
-            <tr data-run={id.to_string()} aria-current={(Some(id) == *selected).then_some("true")}>
+            <tr data-run={id.to_string()} data-number={r.number.to_string()} data-outcome={r.outcome.clone()}
+                aria-current={(Some(id) == *selected).then_some("true")}>
                 <td>{ local_time(r.started, lang) }</td>
-                <td>{ if r.dry_run { t(T::PreviewRun) } else { t(T::SyncRun) } }</td>
-                <td>{ outcome_text(lang, &r.outcome) }</td>
+                <td class="run-name">{ name.clone() }</td>
+                <td class="outcome">{ outcome_with_failures(lang, &r.outcome, &failed_of(r)) }</td>
                 <td class="num">{ synced }</td>
                 <td><button type="button" class="link" onclick={Callback::from(move |_| sel.set(Some(id)))}
-                    aria-label={format!("{} #{id}", t(T::Details))}>{ t(T::Details) }</button></td>
+                    aria-label={format!("{} {name}", t(T::Details))}>{ t(T::Details) }</button></td>
             </tr>
         }
-    });
+    };
+    let head = html! {
+        <thead><tr>
+            <th scope="col">{ t(T::Started) }</th>
+            <th scope="col">{ t(T::Kind) }</th>
+            <th scope="col">{ t(T::Outcome) }</th>
+            <th scope="col">{ t(T::RecordsSynced) }</th>
+            <th scope="col"><span class="sr-only">{ t(T::Details) }</span></th>
+        </tr></thead>
+    };
+    let syncs: Vec<&RunSummary> = list.iter().filter(|r| !r.dry_run).collect();
+    let previews: Vec<&RunSummary> = list.iter().filter(|r| r.dry_run).collect();
     html! {
         <>
         if let Some(e) = &*error { <ErrorBox error={e.clone()} /> }
         { details }
-        if !list.is_empty() {
+        if !syncs.is_empty() {
             <section class="card" aria-labelledby="history-title">
                 <h2 id="history-title">{ t(T::RunHistory) }</h2>
                 { chart(lang, list) }
                 <div class="table-wrap">
                 <table id="run-history">
-                    <thead><tr>
-                        <th scope="col">{ t(T::Started) }</th>
-                        <th scope="col">{ t(T::Kind) }</th>
-                        <th scope="col">{ t(T::Outcome) }</th>
-                        <th scope="col">{ t(T::RecordsSynced) }</th>
-                        <th scope="col"><span class="sr-only">{ t(T::Details) }</span></th>
-                    </tr></thead>
-                    <tbody>{ for history }</tbody>
+                    { head.clone() }
+                    <tbody>{ for syncs.iter().map(|r| row(r)) }</tbody>
+                </table>
+                </div>
+            </section>
+        }
+        if !previews.is_empty() {
+            <section class="card" aria-labelledby="previews-title">
+                <h2 id="previews-title">{ t(T::Previews) }</h2>
+                <div class="table-wrap">
+                <table id="preview-history">
+                    { head }
+                    <tbody>{ for previews.iter().map(|r| row(r)) }</tbody>
                 </table>
                 </div>
             </section>

@@ -1,12 +1,15 @@
-//! Manage Users (F8): the admin sees the licence use, adds CRM users of the org and removes
-//! users (not while their sync runs). Anyone else gets the host's refusal.
+//! Manage Users (F8): the admin sees the licence use and each user's state (connected, last
+//! sync, schedule, syncing now), adds CRM users of the org, stops a user's syncing and removes
+//! users. As the seed says, a user who is set up to sync cannot be removed until their syncing
+//! is stopped; both actions ask for confirmation and say what is kept and what is deleted.
+//! Anyone else gets the host's refusal.
 
 use serde_json::{Value, json};
 use yew::prelude::*;
 
 use super::select_value;
-use crate::api::{self, ApiError, Method, UsersInfo};
-use crate::components::ErrorBox;
+use crate::api::{self, ApiError, IntegrationUser, Method, UsersInfo};
+use crate::components::{ErrorBox, local_time, outcome_text};
 use crate::i18n::{Lang, T};
 
 /// Properties of [`ManageUsers`].
@@ -14,6 +17,33 @@ use crate::i18n::{Lang, T};
 pub struct UsersProps {
     /// UI language.
     pub lang: Lang,
+}
+
+/// An action waiting for the admin's confirmation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Confirm {
+    Stop(IntegrationUser),
+    Remove(IntegrationUser),
+}
+
+fn last_sync(lang: Lang, u: &IntegrationUser) -> String {
+    match &u.last_sync {
+        Some(l) => format!(
+            "{} #{} · {} · {}",
+            lang.t(T::SyncRun),
+            l.number,
+            local_time(l.finished, lang),
+            outcome_text(lang, &l.outcome)
+        ),
+        None => lang.t(T::Never).to_owned(),
+    }
+}
+
+fn schedule(lang: Lang, u: &IntegrationUser) -> String {
+    match u.schedule_minutes {
+        Some(m) => lang.tf(T::EveryMinutes, &[("n", &m.to_string())]),
+        None => lang.t(T::NoSchedule).to_owned(),
+    }
 }
 
 /// The Manage Users screen.
@@ -26,6 +56,7 @@ pub fn manage_users(props: &UsersProps) -> Html {
     let notice = use_state(|| None::<T>);
     let reload = use_state(|| 0u32);
     let chosen = use_state(String::new);
+    let confirm = use_state(|| None::<Confirm>);
     {
         let (info, error) = (info.clone(), error.clone());
         use_effect_with(*reload, move |_| {
@@ -73,25 +104,92 @@ pub fn manage_users(props: &UsersProps) -> Html {
     };
     let full = i.used >= i.licences;
     let rows = i.users.iter().map(|u| {
-        let act = act.clone();
-        let id = u.user_id.clone();
-        let remove = Callback::from(move |_| {
-            act(Method::Delete, format!("/api/users/{id}"), None, T::UserRemoved);
-        });
+        let ask = |what: Confirm| {
+            let confirm = confirm.clone();
+            Callback::from(move |_: MouseEvent| confirm.set(Some(what.clone())))
+        };
+        // Why Remove is not offered now: a sync running, or a user still set up to sync.
+        let blocked = if u.syncing {
+            Some(t(T::CannotRemoveSyncing))
+        } else if u.connected {
+            Some(t(T::CannotRemoveSetUp))
+        } else {
+            None
+        };
+        let reason_id = format!("remove-blocked-{}", u.user_id);
         html! {
-            <tr data-email={u.email.clone()}>
+            <tr data-email={u.email.clone()} data-connected={u.connected.to_string()}>
                 <td>{ u.name.clone() }</td>
                 <td>{ u.email.clone() }</td>
                 <td>{ if u.admin { t(T::Admin) } else { t(T::Member) } }</td>
-                <td>{ if u.syncing { t(T::SyncingNow) } else { "" } }</td>
-                <td>
+                <td class="connected">{ if u.connected { t(T::Yes) } else { t(T::No) } }</td>
+                <td class="last-sync">{ last_sync(lang, u) }</td>
+                <td class="schedule">{ schedule(lang, u) }</td>
+                <td class="status">{ if u.syncing { t(T::SyncingNow) } else { "" } }</td>
+                <td class="row-actions">
+                    if u.connected {
+                        <button type="button" class="stop" onclick={ask(Confirm::Stop(u.clone()))}
+                            disabled={u.syncing}
+                            aria-label={format!("{} {}", t(T::StopSyncing), u.email)}>{ t(T::StopSyncing) }</button>
+                    }
                     if !u.admin {
-                        <button type="button" class="danger" onclick={remove} disabled={u.syncing}
-                            title={u.syncing.then_some(t(T::CannotRemoveSyncing))}
+                        <button type="button" class="danger remove" onclick={ask(Confirm::Remove(u.clone()))}
+                            disabled={blocked.is_some()}
+                            aria-describedby={blocked.is_some().then(|| reason_id.clone())}
                             aria-label={format!("{} {}", t(T::Remove), u.email)}>{ t(T::Remove) }</button>
+                        if let Some(why) = blocked {
+                            <small id={reason_id} class="muted remove-blocked">{ why }</small>
+                        }
                     }
                 </td>
             </tr>
+        }
+    });
+    let dialog = (*confirm).clone().map(|c| {
+        let (title, deletes, keeps, ok_id, method, path, done) = match &c {
+            Confirm::Stop(u) => (
+                lang.tf(T::StopSyncingTitle, &[("email", &u.email)]),
+                t(T::StopSyncingDeletes),
+                t(T::StopSyncingKeeps),
+                "stop-ok",
+                Method::Post,
+                format!("/api/users/{}/stop", u.user_id),
+                T::SyncStopped,
+            ),
+            Confirm::Remove(u) => (
+                lang.tf(T::RemoveUserTitle, &[("email", &u.email)]),
+                t(T::RemoveUserDeletes),
+                t(T::RemoveUserKeeps),
+                "remove-ok",
+                Method::Delete,
+                format!("/api/users/{}", u.user_id),
+                T::UserRemoved,
+            ),
+        };
+        let on_ok = {
+            let (act, confirm) = (act.clone(), confirm.clone());
+            Callback::from(move |_: MouseEvent| {
+                confirm.set(None);
+                act(method, path.clone(), None, done);
+            })
+        };
+        let on_cancel = {
+            let confirm = confirm.clone();
+            Callback::from(move |_: MouseEvent| confirm.set(None))
+        };
+        html! {
+            <section class="card narrow confirm" role="alertdialog" aria-modal="true" id="user-confirm"
+                aria-labelledby="user-confirm-title" aria-describedby="user-confirm-what">
+                <h3 id="user-confirm-title">{ title }</h3>
+                <div id="user-confirm-what">
+                    <p class="deletes">{ deletes }</p>
+                    <p class="keeps">{ keeps }</p>
+                </div>
+                <div class="actions">
+                    <button id={ok_id} type="button" class="danger" onclick={on_ok}>{ t(T::Ok) }</button>
+                    <button id="confirm-cancel" type="button" onclick={on_cancel}>{ t(T::Cancel) }</button>
+                </div>
+            </section>
         }
     });
     let on_choose = {
@@ -128,8 +226,9 @@ pub fn manage_users(props: &UsersProps) -> Html {
         <section class="card" aria-labelledby="users-title">
             <h2 id="users-title">{ t(T::ManageUsers) }</h2>
             <p id="licences">{ format!("{}: {} / {}", t(T::LicencesUsed), i.used, i.licences) }</p>
-            if let Some(n) = *notice { <p class="ok" role="status">{ t(n) }</p> }
+            if let Some(n) = *notice { <p class="ok" role="status" id="users-notice">{ t(n) }</p> }
             if let Some(e) = &*error { <ErrorBox error={e.clone()} /> }
+            { for dialog }
             <div class="table-wrap">
             <table id="users-table">
                 <caption class="sr-only">{ t(T::Users) }</caption>
@@ -137,8 +236,11 @@ pub fn manage_users(props: &UsersProps) -> Html {
                     <th scope="col">{ t(T::Name) }</th>
                     <th scope="col">{ t(T::Email) }</th>
                     <th scope="col">{ t(T::Role) }</th>
+                    <th scope="col">{ t(T::Connected) }</th>
+                    <th scope="col">{ t(T::LastRun) }</th>
+                    <th scope="col">{ t(T::ScheduleColumn) }</th>
                     <th scope="col">{ t(T::Status) }</th>
-                    <th scope="col"><span class="sr-only">{ t(T::Remove) }</span></th>
+                    <th scope="col"><span class="sr-only">{ t(T::Action) }</span></th>
                 </tr></thead>
                 <tbody>{ for rows }</tbody>
             </table>
