@@ -1540,6 +1540,7 @@ async fn stop_syncing_then_remove_a_user() {
     let (_, kept) = u2.call(Method::GET, "/api/settings", None).await;
     let mut expected = settings.clone();
     expected["schedule_minutes"] = Value::Null;
+    expected["scope"] = json!({ "contacts": "mine", "tasks": "mine", "events": "mine" });
     assert_eq!(kept, expected);
     assert_eq!(
         u2.call(Method::GET, "/api/runs", None).await.1["runs"]

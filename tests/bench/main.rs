@@ -127,17 +127,20 @@ fn domino_kind(r: &CallRecord) -> String {
 ///
 /// Zoho: per module, list pages of 200 over what the CRM holds; creates in calls of 100 (Notes-
 /// only records, with their cross-ID); updates in calls of 100 (the cross-ID `Notes_UNID` on every
-/// record that existed in the CRM before); plus setup: one token, the user's time zone, one field
-/// check per module. DAS: per module, view pages of 100 (to-dos, contacts) or one calendar range
-/// read (events); one GET per Notes record whose items are needed (DAS has no bulk document read;
-/// the calendar list lacks attendees and description); one call per document written: a create
-/// per CRM-only record (cross-ID included) and an update per record that existed in Notes (the
-/// cross-ID `ZohoCRMId`); plus setup: one database check.
+/// record that existed in the CRM before); plus setup: one token, the current user (owner id and
+/// time zone), one field check per module, and per module the custom-view list that finds the
+/// system "My …" view, so that only the user's own records are listed (owner scope). DAS: per
+/// module, view pages of 100 (to-dos, contacts) or one calendar range read (events); one GET per
+/// Notes record whose items are needed (DAS has no bulk document read; the calendar list lacks
+/// attendees and description); one call per document written: a create per CRM-only record
+/// (cross-ID included) and an update per record that existed in Notes (the cross-ID
+/// `ZohoCRMId`); plus setup: one database list (the mail file's replica ID, which cross-IDs name).
 fn minimum(splits: &[(&str, Split)]) -> (usize, usize) {
     let mut zoho = 1 + 1;
     let mut domino = 1;
     for (module, s) in splits {
         zoho += 1; // field check / cross-ID field
+        zoho += 1; // custom views: the "My …" view
         zoho += pages(s.crm(), 200);
         zoho += s.notes_only.div_ceil(100);
         zoho += s.crm().div_ceil(100);
