@@ -1,5 +1,7 @@
 //! The sync engine (native sync-core) against the simulators with injected faults and crashes,
-//! as a proptest property with shrinking.
+//! as a proptest property with shrinking. Each case is an org of two users (`demo`, `user2`) who
+//! edit and sync their own data, with overlapping names and e-mails; each user's sync covers
+//! their own mail file and the CRM records they own (owner scope).
 //!
 //! A case (`engine_faults_cases.rs`) is random settings (direction, conflict policy, each module
 //! on or off, the events window) and rounds of random edits of contacts (with companies),
@@ -80,18 +82,16 @@ pub(crate) struct Harness<'a> {
 
 impl Harness<'_> {
     async fn perform(&self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
-        let (base, auth) = match req.side {
-            Side::Notes => (&self.w.sims.domino_url, "Basic ZGVtbzpkZW1v".to_owned()),
-            Side::Crm => (
-                &self.w.sims.zoho_url,
-                format!("Zoho-oauthtoken {}", self.token),
-            ),
+        let base = match req.side {
+            Side::Notes => &self.w.sims.domino_url,
+            Side::Crm => &self.w.sims.zoho_url,
         };
         let method = reqwest::Method::from_bytes(req.method.as_bytes()).unwrap();
-        let mut rb = self
-            .http
-            .request(method, format!("{base}{}", req.path))
-            .header("Authorization", auth);
+        let mut rb = self.http.request(method, format!("{base}{}", req.path));
+        rb = match req.side {
+            Side::Notes => rb.basic_auth(&self.w.user, Some(&self.w.user)),
+            Side::Crm => rb.header("Authorization", format!("Zoho-oauthtoken {}", self.token)),
+        };
         for h in &req.headers {
             rb = rb.header(&h.name, &h.value);
         }
@@ -127,7 +127,7 @@ impl Harness<'_> {
         crash_after: Option<u32>,
     ) -> Option<sync_core::RunReport> {
         let config = EngineConfig {
-            mail_db: "mail/demo.nsf".into(),
+            mail_db: self.w.db.clone(),
             settings: self.settings.clone(),
             retry_base_ms: 1,
             // The guard has its own tests; random edits may legitimately delete most records.
@@ -250,8 +250,15 @@ fn crm_private(r: &Value) -> bool {
         .is_some_and(|t| t.iter().any(|t| t["name"] == "Private"))
 }
 
-/// The records of `kind` on `side`, keyed by their unique key, with the synced content the
-/// check compares. Duplicated keys are returned separately.
+/// Whether the Zoho record `r` is owned by the world's user (owner scope: a user's sync covers
+/// the records they own).
+fn owned(w: &World, r: &Value) -> bool {
+    r["Owner"]["id"] == w.zoho_user.as_str()
+}
+
+/// The records of `kind` on `side` of the world's user (their mail file; the CRM records they
+/// own), keyed by their unique key, with the synced content the check compares. Duplicated keys
+/// are returned separately.
 pub(crate) async fn view(w: &World, side: Side, kind: Kind) -> (View, Vec<String>) {
     let tokyo: chrono_tz::Tz = "Asia/Tokyo".parse().unwrap();
     let rows: Vec<(String, Vec<String>, bool)> = match (side, kind) {
@@ -276,6 +283,7 @@ pub(crate) async fn view(w: &World, side: Side, kind: Kind) -> (View, Vec<String
             .crm_contacts()
             .await
             .iter()
+            .filter(|r| owned(w, r))
             .map(|r| {
                 (
                     s(r, "Email"),
@@ -315,6 +323,7 @@ pub(crate) async fn view(w: &World, side: Side, kind: Kind) -> (View, Vec<String
             .crm_records("Tasks")
             .await
             .iter()
+            .filter(|r| owned(w, r))
             .map(|r| {
                 (
                     s(r, "Subject"),
@@ -339,6 +348,7 @@ pub(crate) async fn view(w: &World, side: Side, kind: Kind) -> (View, Vec<String
             .crm_records("Events")
             .await
             .iter()
+            .filter(|r| owned(w, r))
             .map(|r| (s(r, "Event_Title"), vec![s(r, "Venue")], crm_private(r)))
             .collect(),
     };
@@ -360,148 +370,240 @@ fn enabled(settings: &sync_core::Settings, kind: Kind) -> bool {
     }
 }
 
-/// Runs one case against fresh simulators; panics (with the reason) when a property fails.
+/// The Zoho ids the documents and events of the world's mail file name (`ZohoCRMId`, the
+/// events' `x-nzsync-zoho-id`).
+async fn named_zoho_ids(w: &World) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for form in ["Person", "Task"] {
+        out.extend(
+            w.notes_docs(form)
+                .await
+                .iter()
+                .map(|(_, d)| s(d, "ZohoCRMId"))
+                .filter(|z| !z.is_empty()),
+        );
+    }
+    let dump: Value = reqwest::get(format!("{}/_sim/dump", w.sims.domino_url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for ev in dump["databases"][&w.db]["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let x = &ev["event"][sync_core::calendar::NOTES_EVENT_XREF];
+        if let Some(z) = x.get("data").unwrap_or(x).as_str() {
+            out.push(z.to_owned());
+        }
+    }
+    out
+}
+
+/// Runs one case against fresh simulators holding an org of two users, `demo` and `user2`,
+/// who edit and sync their own data in turns, with overlapping names and e-mails; panics (with
+/// the reason) when a property fails. Each user's data must converge on its own, and neither
+/// user's records may reach the other's mail file.
 async fn one_case(case: &Case) {
-    let w = World::new().await;
+    let (w0, w1) = World::org("").await;
+    let worlds = [&w0, &w1];
     let settings = case.settings.clone();
-    let h = Harness {
-        w: &w,
-        http: reqwest::Client::new(),
-        token: w.token().to_owned(),
-        settings: settings.clone(),
-    };
-    let mut state = SyncState::default();
+    let http = reqwest::Client::new();
+    let harness: Vec<Harness<'_>> = worlds
+        .into_iter()
+        .map(|w| Harness {
+            w,
+            http: http.clone(),
+            token: w.token().to_owned(),
+            settings: settings.clone(),
+        })
+        .collect();
+    let mut states = [SyncState::default(), SyncState::default()];
     let mut serial = 0u32;
-    // Events: the day each title was created on (windows are checked against it).
-    let mut event_days: BTreeMap<String, i64> = BTreeMap::new();
+    // Events: the day each title was created on, per user (windows are checked against it).
+    let mut event_days: [BTreeMap<String, i64>; 2] = Default::default();
+    // The serials each user created per side and kind: an overlapping create reuses one of the
+    // other user's, so both hold a record with the same name and e-mail (or subject, title).
+    let mut created: BTreeMap<(usize, Side, Kind), Vec<u32>> = BTreeMap::new();
     let trace = std::env::var_os("NZSYNC_FAULT_TRACE").is_some();
     for round in &case.rounds {
-        let mut touched: BTreeSet<(Side, String)> = BTreeSet::new();
-        for e in &round.edits {
+        let mut touched: [BTreeSet<(Side, String)>; 2] = Default::default();
+        for (by, e) in &round.edits {
             serial += 1;
+            let u = by.user;
+            let mut n = serial;
             if let Edit::Create {
-                side,
-                kind: Kind::Event,
-                day,
-                ..
+                side, kind, day, ..
             } = e
             {
-                let title = match side {
-                    Side::Notes => format!("E{serial}"),
-                    Side::Crm => format!("V{serial}"),
-                };
-                event_days.insert(title, *day);
+                if by.overlap {
+                    let theirs = created.get(&(1 - u, *side, *kind));
+                    let mine = created.get(&(u, *side, *kind));
+                    if let Some(k) = theirs.and_then(|t| {
+                        t.iter()
+                            .find(|k| mine.is_none_or(|m| !m.contains(k)))
+                            .copied()
+                    }) {
+                        n = k;
+                    }
+                }
+                created.entry((u, *side, *kind)).or_default().push(n);
+                if *kind == Kind::Event {
+                    let title = match side {
+                        Side::Notes => format!("E{n}"),
+                        Side::Crm => format!("V{n}"),
+                    };
+                    event_days[u].insert(title, *day);
+                }
             }
-            match apply(&w, e, serial).await {
+            match apply(worlds[u], e, n).await {
                 Some((side, id, true)) => {
-                    touched.insert((side, id));
+                    touched[u].insert((side, id));
                 }
                 Some((side, id, false)) => {
-                    touched.remove(&(side, id));
+                    touched[u].remove(&(side, id));
                 }
                 None => {}
             }
         }
-        let mut rng = Rng(round.fault_seed | 1);
-        let r = h
-            .run(&mut state, &mut rng, round.fault_percent, round.crash_after)
-            .await;
-        if trace {
-            let text = r
-                .as_ref()
-                .map_or_else(|| "CRASHED".to_owned(), |r| r.to_text());
-            eprintln!("round {round:?}\n{text}");
-        }
-        // A completed run never deletes a record changed since the last sync (on its side).
-        if r.is_some() {
-            for side in [Side::Notes, Side::Crm] {
-                let mut present = BTreeSet::new();
-                for kind in Kind::ALL {
-                    present.extend(ids(&w, side, kind).await);
-                }
-                for (_, id) in touched.iter().filter(|(s_, _)| *s_ == side) {
-                    assert!(
-                        present.contains(id),
-                        "the sync deleted {side:?} {id}, which had changed since the last sync"
-                    );
+        for u in 0..2 {
+            let mut rng = Rng((round.fault_seed ^ (u as u64).wrapping_mul(0x9E37_79B9)) | 1);
+            let r = harness[u]
+                .run(
+                    &mut states[u],
+                    &mut rng,
+                    round.fault_percent,
+                    round.crash_after,
+                )
+                .await;
+            if trace {
+                let text = r
+                    .as_ref()
+                    .map_or_else(|| "CRASHED".to_owned(), |r| r.to_text());
+                eprintln!("round {round:?}, user {u}\n{text}");
+            }
+            // A completed run never deletes a record changed since the last sync (on its side).
+            if r.is_some() {
+                for side in [Side::Notes, Side::Crm] {
+                    let mut present = BTreeSet::new();
+                    for kind in Kind::ALL {
+                        present.extend(ids(worlds[u], side, kind).await);
+                    }
+                    for (_, id) in touched[u].iter().filter(|(s_, _)| *s_ == side) {
+                        assert!(
+                            present.contains(id),
+                            "user {u}'s sync deleted {side:?} {id}, which had changed since the last sync"
+                        );
+                    }
                 }
             }
         }
     }
-    // A clean sync converges...
-    let report = h
-        .run(&mut state, &mut Rng(1), 0, None)
-        .await
-        .expect("no crash without faults");
-    assert_eq!(
-        report.outcome,
-        sync_core::report::RunOutcome::Completed,
-        "the clean run did not complete: {}",
-        report.to_text()
-    );
     let tokyo: chrono_tz::Tz = "Asia/Tokyo".parse().unwrap();
     let window = sync_core::calendar::window_bounds(settings.events, now(), tokyo);
-    let in_window = |title: &str| {
-        let Some(day) = event_days.get(title) else {
-            return false;
-        };
-        let t = Timestamp(tokyo_ten(*day) * 1000);
-        window.is_some_and(|(since, before)| since <= t && t < before)
-    };
-    for kind in Kind::ALL {
-        let (nv, nd) = view(&w, Side::Notes, kind).await;
-        let (cv, cd) = view(&w, Side::Crm, kind).await;
-        // ... without duplicates ...
-        assert!(
-            nd.is_empty() && cd.is_empty(),
-            "{kind:?}: duplicates: Notes {nd:?}, CRM {cd:?}"
+    for u in 0..2 {
+        let w = worlds[u];
+        // A clean sync converges...
+        let report = harness[u]
+            .run(&mut states[u], &mut Rng(1), 0, None)
+            .await
+            .expect("no crash without faults");
+        assert_eq!(
+            report.outcome,
+            sync_core::report::RunOutcome::Completed,
+            "user {u}'s clean run did not complete: {}",
+            report.to_text()
         );
-        // ... with nothing private, switched off or outside the window crossing ...
-        let synced =
-            |key: &str| enabled(&settings, kind) && (kind != Kind::Event || in_window(key));
-        for (from, to, label) in [(&nv, &cv, "Notes → CRM"), (&cv, &nv, "CRM → Notes")] {
-            for (key, (_, private)) in from.iter() {
-                if *private || !synced(key) {
-                    assert!(
-                        !to.contains_key(key),
-                        "{kind:?} {key} crossed {label} (private {private}, synced {})\n{}",
-                        synced(key),
-                        report.to_text()
-                    );
+        let in_window = |title: &str| {
+            let Some(day) = event_days[u].get(title) else {
+                return false;
+            };
+            let t = Timestamp(tokyo_ten(*day) * 1000);
+            window.is_some_and(|(since, before)| since <= t && t < before)
+        };
+        for kind in Kind::ALL {
+            let (nv, nd) = view(w, Side::Notes, kind).await;
+            let (cv, cd) = view(w, Side::Crm, kind).await;
+            // ... without duplicates ...
+            assert!(
+                nd.is_empty() && cd.is_empty(),
+                "user {u}, {kind:?}: duplicates: Notes {nd:?}, CRM {cd:?}"
+            );
+            // ... with nothing private, switched off or outside the window crossing ...
+            let synced =
+                |key: &str| enabled(&settings, kind) && (kind != Kind::Event || in_window(key));
+            for (from, to, label) in [(&nv, &cv, "Notes → CRM"), (&cv, &nv, "CRM → Notes")] {
+                for (key, (_, private)) in from.iter() {
+                    if *private || !synced(key) {
+                        assert!(
+                            !to.contains_key(key),
+                            "user {u}, {kind:?} {key} crossed {label} (private {private}, synced {})\n{}",
+                            synced(key),
+                            report.to_text()
+                        );
+                    }
                 }
             }
-        }
-        if !enabled(&settings, kind) {
-            continue;
-        }
-        // ... and both sides agree under the direction.
-        let public = |v: &View| -> BTreeMap<String, Vec<String>> {
-            v.iter()
-                .filter(|(k, (_, p))| !p && synced(k))
-                .map(|(k, (c, _))| (k.clone(), c.clone()))
-                .collect()
-        };
-        let (np, cp) = (public(&nv), public(&cv));
-        let (src, dst) = match settings.direction {
-            Direction::TwoWay => {
-                assert_eq!(np, cp, "{kind:?}: sides differ\n{}", report.to_text());
-                (&np, &cp)
+            if !enabled(&settings, kind) {
+                continue;
             }
-            Direction::NotesToCrm => (&np, &cp),
-            Direction::CrmToNotes => (&cp, &np),
-        };
-        for (key, content) in src {
-            assert_eq!(
-                dst.get(key),
-                Some(content),
-                "{kind:?} {key} not mirrored ({:?})\n{}",
-                settings.direction,
-                report.to_text()
+            // ... and both sides agree under the direction.
+            let public = |v: &View| -> BTreeMap<String, Vec<String>> {
+                v.iter()
+                    .filter(|(k, (_, p))| !p && synced(k))
+                    .map(|(k, (c, _))| (k.clone(), c.clone()))
+                    .collect()
+            };
+            let (np, cp) = (public(&nv), public(&cv));
+            let (src, dst) = match settings.direction {
+                Direction::TwoWay => {
+                    assert_eq!(
+                        np,
+                        cp,
+                        "user {u}, {kind:?}: sides differ\n{}",
+                        report.to_text()
+                    );
+                    (&np, &cp)
+                }
+                Direction::NotesToCrm => (&np, &cp),
+                Direction::CrmToNotes => (&cp, &np),
+            };
+            for (key, content) in src {
+                assert_eq!(
+                    dst.get(key),
+                    Some(content),
+                    "user {u}, {kind:?} {key} not mirrored ({:?})\n{}",
+                    settings.direction,
+                    report.to_text()
+                );
+            }
+        }
+    }
+    // Neither user's mail file names a record the other owns.
+    let mut owner: BTreeMap<String, String> = BTreeMap::new();
+    for module in ["Contacts", "Tasks", "Events"] {
+        for r in w0.crm_records(module).await {
+            owner.insert(
+                s(&r, "id"),
+                r["Owner"]["id"].as_str().unwrap_or("").to_owned(),
             );
         }
     }
+    for w in worlds {
+        for z in named_zoho_ids(w).await {
+            if let Some(o) = owner.get(&z) {
+                assert_eq!(
+                    o, &w.zoho_user,
+                    "{}'s mail file holds {z}, owned by {o}",
+                    w.user
+                );
+            }
+        }
+    }
     // Each company is one Account.
-    let mut accounts: Vec<String> = w
+    let mut accounts: Vec<String> = w0
         .crm_records("Accounts")
         .await
         .iter()
@@ -511,16 +613,21 @@ async fn one_case(case: &Case) {
     let mut distinct = accounts.clone();
     distinct.dedup();
     assert_eq!(accounts, distinct, "duplicate Accounts");
-    // ... and a further sync writes nothing.
-    w.clear_calls().await;
-    let again = h.run(&mut state, &mut Rng(1), 0, None).await.unwrap();
-    assert_eq!(again.outcome, sync_core::report::RunOutcome::Completed);
-    let writes = w.writes().await;
-    assert!(
-        writes.is_empty(),
-        "the run after convergence wrote {writes:?}\n{}",
-        again.to_text()
-    );
+    // ... and a further sync of each writes nothing.
+    w0.clear_calls().await;
+    for u in 0..2 {
+        let again = harness[u]
+            .run(&mut states[u], &mut Rng(1), 0, None)
+            .await
+            .unwrap();
+        assert_eq!(again.outcome, sync_core::report::RunOutcome::Completed);
+        let writes = w0.writes().await;
+        assert!(
+            writes.is_empty(),
+            "user {u}'s run after convergence wrote {writes:?}\n{}",
+            again.to_text()
+        );
+    }
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {

@@ -49,10 +49,20 @@ pub(crate) enum Edit {
     Delete { side: Side, kind: Kind, pick: usize },
 }
 
-/// Edits, then one sync meeting faults and maybe a crash.
+/// Which of the org's two users makes an edit, and whether a record they create takes the
+/// name / e-mail / subject of one the other user created (overlapping data, owner scope).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct By {
+    /// 0: `demo`, 1: `user2`.
+    pub(crate) user: usize,
+    /// A create reuses the other user's key of the same side and kind, when there is one.
+    pub(crate) overlap: bool,
+}
+
+/// Edits, then one sync per user meeting faults and maybe a crash.
 #[derive(Clone, Debug)]
 pub(crate) struct Round {
-    pub(crate) edits: Vec<Edit>,
+    pub(crate) edits: Vec<(By, Edit)>,
     /// Chance of a fault per request, in percent.
     pub(crate) fault_percent: u64,
     /// Crash after this many engine outputs.
@@ -126,7 +136,11 @@ fn settings() -> impl Strategy<Value = Settings> {
 
 fn round() -> impl Strategy<Value = Round> {
     (
-        prop::collection::vec(edit(), 1..7),
+        prop::collection::vec(
+            (0usize..2, prop::bool::weighted(0.4), edit())
+                .prop_map(|(user, overlap, e)| (By { user, overlap }, e)),
+            1..7,
+        ),
         0u64..35,
         prop::option::weighted(0.4, 0u32..80),
         any::<u64>(),
@@ -209,10 +223,12 @@ pub(crate) async fn ids(w: &World, side: Side, kind: Kind) -> Vec<String> {
             .map(|(u, _)| u)
             .collect(),
         (Side::Notes, Kind::Event) => notes_events(w).await.iter().map(|e| s(e, "id")).collect(),
+        // A user edits their own CRM records.
         (Side::Crm, k) => w
             .crm_records(crm_module(k))
             .await
             .iter()
+            .filter(|r| r["Owner"]["id"] == w.zoho_user.as_str())
             .map(|r| s(r, "id"))
             .collect(),
     };

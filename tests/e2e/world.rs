@@ -4,24 +4,34 @@
 
 use std::path::PathBuf;
 use std::process::Output;
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
 pub const DB: &str = "mail/demo.nsf";
 
+/// One user's view of an org: the shared simulators, the user's Domino login and mail file,
+/// their Zoho token, and a config for `nzsync sync` as them. [`World::colleague`] gives a second
+/// user of the same org on the same simulators.
 pub struct World {
-    pub sims: nzsync_sim::Simulators,
+    pub sims: Arc<nzsync_sim::Simulators>,
     pub dir: tempfile::TempDir,
     pub config: PathBuf,
     http: reqwest::Client,
     token: String,
+    /// The Domino user (their password is the same word in the simulators).
+    pub user: String,
+    /// Their mail file.
+    pub db: String,
+    /// Their Zoho user id (who owns what they create in CRM).
+    pub zoho_user: String,
 }
 
 /// Every answer the product received must match the vendors' specs (the simulators check
-/// each one); a test that ends with a mismatch fails here.
+/// each one); a test that ends with a mismatch fails here, when its last user goes.
 impl Drop for World {
     fn drop(&mut self) {
-        if !std::thread::panicking() {
+        if !std::thread::panicking() && Arc::strong_count(&self.sims) == 1 {
             self.sims.assert_spec_faithful();
         }
     }
@@ -67,27 +77,74 @@ impl World {
         })
         .await
         .expect("simulators start");
+        Self::for_user(Arc::new(sims), "demo", sync_lines).await
+    }
+
+    /// An org of two users, `demo` and `user2`, each with their own mail file and Zoho token,
+    /// on one pair of simulators (empty data).
+    pub async fn org(sync_lines: &str) -> (Self, Self) {
+        let sims = nzsync_sim::start(nzsync_sim::SimConfig {
+            spec_check: true,
+            domino_users: vec![
+                ("demo".into(), "demo".into()),
+                ("user2".into(), "user2".into()),
+            ],
+            ..nzsync_sim::SimConfig::loopback(nzsync_sim::Seed::Empty)
+        })
+        .await
+        .expect("simulators start");
+        let sims = Arc::new(sims);
+        let demo = Self::for_user(Arc::clone(&sims), "demo", sync_lines).await;
+        let user2 = Self::for_user(sims, "user2", sync_lines).await;
+        (demo, user2)
+    }
+
+    /// `user` (Domino `user`/`user`, mail file `mail/{user}.nsf`, Zoho token `{user}-refresh`)
+    /// on `sims`, with a config of their own.
+    async fn for_user(sims: Arc<nzsync_sim::Simulators>, user: &str, sync_lines: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("nzsync.toml");
+        let db = format!("mail/{user}.nsf");
         std::fs::write(
             &config,
             config_text(
                 &sims.domino_url,
                 &sims.zoho_url,
-                "demo",
-                "demo-refresh",
+                user,
+                &format!("{user}-refresh"),
                 sync_lines,
+            )
+            .replace("user = \"demo\"", &format!("user = \"{user}\""))
+            .replace(
+                &format!("mail_db = \"{DB}\""),
+                &format!("mail_db = \"{db}\""),
             ),
         )
         .unwrap();
         let http = reqwest::Client::new();
-        let token = zoho_token(&http, &sims.zoho_url).await;
+        let token = zoho_token_for(&http, &sims.zoho_url, &format!("{user}-refresh")).await;
+        let me: Value = http
+            .get(format!("{}/crm/v8/users?type=CurrentUser", sims.zoho_url))
+            .header("Authorization", format!("Zoho-oauthtoken {token}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let zoho_user = me["users"][0]["id"]
+            .as_str()
+            .expect("current user")
+            .to_owned();
         Self {
             sims,
             dir,
             config,
             http,
             token,
+            user: user.to_owned(),
+            db,
+            zoho_user,
         }
     }
 
@@ -116,9 +173,9 @@ impl World {
         self.http
             .request(
                 method,
-                format!("{}/{DB}/api/data/{path}", self.sims.domino_url),
+                format!("{}/{}/api/data/{path}", self.sims.domino_url, self.db),
             )
-            .basic_auth("demo", Some("demo"))
+            .basic_auth(&self.user, Some(&self.user))
     }
 
     pub async fn notes_create(&self, items: Value) -> String {
@@ -178,7 +235,7 @@ impl World {
             .json()
             .await
             .unwrap();
-        dump["databases"][DB]["documents"]
+        dump["databases"][&self.db]["documents"]
             .as_array()
             .cloned()
             .unwrap_or_default()
@@ -194,9 +251,9 @@ impl World {
         self.http
             .request(
                 method,
-                format!("{}/{DB}/api/calendar/{path}", self.sims.domino_url),
+                format!("{}/{}/api/calendar/{path}", self.sims.domino_url, self.db),
             )
-            .basic_auth("demo", Some("demo"))
+            .basic_auth(&self.user, Some(&self.user))
     }
 
     /// Creates an event (no notices) and returns its UID.
@@ -472,9 +529,9 @@ pub async fn run_cmd(mut cmd: tokio::process::Command) -> Run {
     }
 }
 
-async fn zoho_token(http: &reqwest::Client, zoho: &str) -> String {
+async fn zoho_token_for(http: &reqwest::Client, zoho: &str, refresh: &str) -> String {
     let v: Value = http
-        .post(format!("{zoho}/oauth/v2/token?grant_type=refresh_token&client_id=demo-client&client_secret=demo-secret&refresh_token=demo-refresh"))
+        .post(format!("{zoho}/oauth/v2/token?grant_type=refresh_token&client_id=demo-client&client_secret=demo-secret&refresh_token={refresh}"))
         .send()
         .await
         .unwrap()
@@ -524,7 +581,8 @@ impl World {
     /// Fetches a fresh Zoho access token for the world's own edits (after the Zoho clock moved
     /// past the old one's lifetime).
     pub async fn renew_token(&mut self) {
-        self.token = zoho_token(&self.http, &self.sims.zoho_url).await;
+        let refresh = format!("{}-refresh", self.user);
+        self.token = zoho_token_for(&self.http, &self.sims.zoho_url, &refresh).await;
     }
 
     /// POSTs `body` to a `/_sim/` route of the simulator at `url`, expecting success.
