@@ -6,6 +6,7 @@
 //! chromium-driver`); without them the tests fail and say so.
 
 mod framed;
+mod org;
 mod restart;
 mod webdriver;
 mod world;
