@@ -505,3 +505,101 @@ async fn a_reassigned_record_moves_to_its_new_owner_without_a_duplicate_or_a_los
     );
     org.assert_scoped(&[&edited]).await;
 }
+
+/// A module that follows a custom view instead of "mine": demo's contacts follow a view of
+/// Tokyo contacts, whoever owns them. The view's records reach demo's Notes, the others do not;
+/// a contact that leaves the view (its city changed in CRM) leaves demo's Notes; user2's cross-ID
+/// on their own record in the view is left as it is by demo's sync, and reported.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_custom_view_scope_follows_the_view() {
+    let org = Org::new(nzsync_sim::Seed::Empty, "tasks = false").await;
+    let leaf =
+        |f: &str, c: &str, v: &str| json!({"field": {"api_name": f}, "comparator": c, "value": v});
+    let view: Value = org
+        .http
+        .post(format!("{}/_sim/custom_views", org.sims.zoho_url))
+        .json(
+            &json!({"module": "Contacts", "name": "Tokyo", "created_by": "demo@example.com",
+                      "criteria": leaf("Mailing_City", "equal", "Tokyo")}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cvid = view["id"].as_str().expect("view id").to_owned();
+    let config = &org.user("demo").config;
+    let mut text = std::fs::read_to_string(config).unwrap();
+    text.push_str(&format!(
+        "\n[sync.scope]\ncontacts = {{ view = \"{cvid}\" }}\n"
+    ));
+    std::fs::write(config, text).unwrap();
+
+    let tokyo = org
+        .crm_create(
+            "demo",
+            "Contacts",
+            json!({"Last_Name": "Aoki", "Email": "aoki@example.jp", "Mailing_City": "Tokyo"}),
+        )
+        .await;
+    org.crm_create(
+        "demo",
+        "Contacts",
+        json!({"Last_Name": "Baba", "Email": "baba@example.jp", "Mailing_City": "Osaka"}),
+    )
+    .await;
+    let theirs = org
+        .crm_create(
+            "user2",
+            "Contacts",
+            json!({"Last_Name": "Chiba", "Email": "chiba@example.jp", "Mailing_City": "Tokyo"}),
+        )
+        .await;
+    // demo (the admin, whose first run creates the Notes_UNID field), then user2 (their own
+    // records: Chiba's cross-ID becomes user2's, since user2 owns it), then demo again.
+    org.sync_ok("demo").await;
+    org.sync_ok("user2").await;
+    let rep = org.sync_ok("demo").await;
+    assert_eq!(
+        emails(&org.notes_docs("demo", "Person").await),
+        BTreeSet::from(["aoki@example.jp".to_owned(), "chiba@example.jp".to_owned()]),
+        "the view's records, whoever owns them: {rep}"
+    );
+    // user2's cross-ID on their own record is theirs: demo's sync leaves it, and says so.
+    let replica2 = org.replica_id("user2").await;
+    let chiba = org
+        .crm("Contacts")
+        .await
+        .into_iter()
+        .find(|r| s(r, "id") == theirs)
+        .unwrap();
+    assert!(
+        s(&chiba, "Notes_UNID").starts_with(&format!("{replica2}:")),
+        "{chiba}"
+    );
+    assert!(
+        rep.to_string()
+            .contains("names another mail file and was left as it is"),
+        "{rep}"
+    );
+
+    // Aoki moves to Osaka in CRM: out of the view, out of demo's Notes (unchanged there).
+    org.advance_clocks(30).await;
+    org.crm_write(
+        "demo",
+        reqwest::Method::PUT,
+        "Contacts",
+        json!({"data": [{"id": tokyo, "Mailing_City": "Osaka"}]}),
+    )
+    .await;
+    org.advance_clocks(30).await;
+    let rep = org.sync_ok("demo").await;
+    assert!(rep.to_string().contains("left your scope"), "{rep}");
+    assert_eq!(
+        emails(&org.notes_docs("demo", "Person").await),
+        BTreeSet::from(["chiba@example.jp".to_owned()])
+    );
+    // Nothing was created or deleted in CRM by either user.
+    assert_eq!(org.crm("Contacts").await.len(), 3);
+}
