@@ -2157,22 +2157,8 @@ impl Engine {
 
     /// `GET /api/data`: the mail file's replica ID, if the server lists it to this user.
     fn on_databases(&mut self, resp: &HttpResponse) {
-        let wanted = MailFile::normalize_path(&self.config.mail_db);
-        let replica = parse_json(resp)
-            .filter(|_| resp.status == 200)
-            .and_then(|b| {
-                b.as_array()?
-                    .iter()
-                    .find(|d| {
-                        d.get("@filepath")
-                            .and_then(Value::as_str)
-                            .is_some_and(|p| MailFile::normalize_path(p) == wanted)
-                    })
-                    .and_then(|d| d.get("@replicaid"))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            });
-        self.mail_file = MailFile::new(&self.config.mail_db, replica.as_deref());
+        let list = (resp.status == 200).then_some(resp.body.as_str());
+        self.mail_file = MailFile::from_database_list(&self.config.mail_db, list);
         if !self.config.dry_run {
             self.outputs.push_back(Output::State(StateChange::MailFile {
                 mail_file: self.mail_file.clone(),
@@ -2209,41 +2195,31 @@ impl Engine {
 
     /// View scope, incremental: remember which records of the module changed.
     fn on_scope_probe(&mut self, q: &Queued, resp: &HttpResponse) {
-        if resp.status == 204 || resp.status == 304 {
-            return;
-        }
-        let Some(body) = parse_json(resp).filter(|_| resp.status == 200) else {
-            self.fail_module(format!(
-                "could not list changed Zoho records: {}",
-                crm_error_text(resp)
-            ));
+        let Some(body) = self.crm_listing(resp, "list changed Zoho records") else {
             return;
         };
         let Some(run) = self.run.as_mut() else { return };
-        for rec in body
-            .get("data")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(id) = rec.get("id").and_then(Value::as_str) {
-                run.crm_probed.insert(id.to_owned());
-            }
-        }
+        run.crm_probed.extend(listed_ids(&body).map(str::to_owned));
         self.follow_page_token(q, &body, Purpose::CrmScopeProbe);
+    }
+
+    /// A Zoho listing's body; `None` when it lists nothing (204, or 304 after
+    /// `If-Modified-Since`) or failed, which fails the module with `doing` in the message.
+    fn crm_listing(&mut self, resp: &HttpResponse, doing: &str) -> Option<Value> {
+        if resp.status == 204 || resp.status == 304 {
+            return None;
+        }
+        let body = parse_json(resp).filter(|_| resp.status == 200);
+        if body.is_none() {
+            self.fail_module(format!("could not {doing}: {}", crm_error_text(resp)));
+        }
+        body
     }
 
     /// Linked records missing from a complete listing: those returned still exist, outside the
     /// scope unless they are the user's own (then they count as listed); the rest are gone.
     fn on_ids_lookup(&mut self, resp: &HttpResponse) {
-        if resp.status == 204 {
-            return;
-        }
-        let Some(body) = parse_json(resp).filter(|_| resp.status == 200) else {
-            self.fail_module(format!(
-                "could not look up linked Zoho records: {}",
-                crm_error_text(resp)
-            ));
+        let Some(body) = self.crm_listing(resp, "look up linked Zoho records") else {
             return;
         };
         let Some(module) = self.run.as_ref().map(|r| r.module) else {
@@ -2252,15 +2228,7 @@ impl Engine {
         let view_scope = matches!(self.config.settings.scope.of(module), Scope::View(_));
         let mut own = Vec::new();
         let mut away = Vec::new();
-        for rec in body
-            .get("data")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let Some(id) = rec.get("id").and_then(Value::as_str) else {
-                continue;
-            };
+        for (id, rec) in listed_records(&body) {
             if view_scope || !self.owned_by_me(rec) {
                 away.push(id.to_owned());
             } else {
@@ -2627,15 +2595,7 @@ impl Engine {
         // record it lists is in scope, and those others own are noted (cross-ID claims).
         let view_scope = matches!(self.config.settings.scope.of(module), Scope::View(_));
         let mut listed = Vec::new();
-        for rec in body
-            .get("data")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let Some(id) = rec.get("id").and_then(Value::as_str) else {
-                continue;
-            };
+        for (id, rec) in listed_records(&body) {
             let mine = self.owned_by_me(rec);
             let record = (mine || view_scope).then(|| self.crm_record_of(module, rec));
             listed.push((id.to_owned(), mine, record));
@@ -2661,27 +2621,11 @@ impl Engine {
     }
 
     fn on_crm_deleted(&mut self, q: &Queued, page: u32, resp: &HttpResponse) {
-        if resp.status == 204 || resp.status == 304 {
-            return;
-        }
-        let Some(body) = parse_json(resp).filter(|_| resp.status == 200) else {
-            self.fail_module(format!(
-                "could not list deleted Zoho records: {}",
-                crm_error_text(resp)
-            ));
+        let Some(body) = self.crm_listing(resp, "list deleted Zoho records") else {
             return;
         };
         let Some(run) = self.run.as_mut() else { return };
-        for rec in body
-            .get("data")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if let Some(id) = rec.get("id").and_then(Value::as_str) {
-                run.crm.deleted.insert(id.to_owned());
-            }
-        }
+        run.crm.deleted.extend(listed_ids(&body).map(str::to_owned));
         let more = body
             .get("info")
             .and_then(|i| i.get("more_records"))
@@ -2763,6 +2707,20 @@ impl Engine {
             }
         }
     }
+}
+
+/// The records of a Zoho listing's `data`, with their ids (records without one are skipped).
+fn listed_records(body: &Value) -> impl Iterator<Item = (&str, &Value)> {
+    body.get("data")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|rec| Some((rec.get("id")?.as_str()?, rec)))
+}
+
+/// The record ids of a Zoho listing's `data`.
+fn listed_ids(body: &Value) -> impl Iterator<Item = &str> {
+    listed_records(body).map(|(id, _)| id)
 }
 
 /// The `system_name` of the module's system "My …" custom view (the user's own records).

@@ -47,6 +47,27 @@ impl MailFile {
         }
     }
 
+    /// The mail file `path` as the server's database list (`GET /api/data`, a 200 answer's
+    /// body) shows it: with its replica ID when listed, else by its path alone. DAS lists only
+    /// the databases shown in the "Open database" dialog, so a hidden mail file is not an error.
+    #[must_use]
+    pub fn from_database_list(path: &str, list: Option<&str>) -> Self {
+        let wanted = Self::normalize_path(path);
+        let parsed: Option<serde_json::Value> = list.and_then(|b| serde_json::from_str(b).ok());
+        let replica = parsed.as_ref().and_then(|b| {
+            b.as_array()?
+                .iter()
+                .find(|d| {
+                    d.get("@filepath")
+                        .and_then(serde_json::Value::as_str)
+                        .is_some_and(|p| Self::normalize_path(p) == wanted)
+                })?
+                .get("@replicaid")?
+                .as_str()
+        });
+        Self::new(path, replica)
+    }
+
     /// `mail\JDoe.nsf`, `/mail/jdoe.nsf` and `mail/jdoe.nsf` are one file: Domino paths are
     /// case-insensitive and relative to the data directory.
     #[must_use]
@@ -145,6 +166,24 @@ mod tests {
         assert_eq!(
             mf.read_crm_xref("urn:uuid:1234"),
             CrmXref::Legacy("urn:uuid:1234")
+        );
+    }
+
+    #[test]
+    fn the_replica_id_comes_from_the_database_list_and_a_hidden_file_goes_by_its_path() {
+        let list = r#"[{"@filepath":"mail/other.nsf","@replicaid":"1111222233334444"},
+                       {"@filepath":"Mail\\Demo.nsf","@replicaid":"852578ae0067d8a1"}]"#;
+        let mf = MailFile::from_database_list("mail/demo.nsf", Some(list));
+        assert_eq!(mf.replica_id.as_deref(), Some("852578AE0067D8A1"));
+        let hidden = MailFile::from_database_list("mail/hidden.nsf", Some(list));
+        assert_eq!(hidden.tag(), "mail/hidden.nsf");
+        assert_eq!(
+            MailFile::from_database_list("mail/x.nsf", Some("<html>")).replica_id,
+            None
+        );
+        assert_eq!(
+            MailFile::from_database_list("mail/x.nsf", None).replica_id,
+            None
         );
     }
 

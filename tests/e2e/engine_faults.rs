@@ -370,38 +370,6 @@ fn enabled(settings: &sync_core::Settings, kind: Kind) -> bool {
     }
 }
 
-/// The Zoho ids the documents and events of the world's mail file name (`ZohoCRMId`, the
-/// events' `x-nzsync-zoho-id`).
-async fn named_zoho_ids(w: &World) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for form in ["Person", "Task"] {
-        out.extend(
-            w.notes_docs(form)
-                .await
-                .iter()
-                .map(|(_, d)| s(d, "ZohoCRMId"))
-                .filter(|z| !z.is_empty()),
-        );
-    }
-    let dump: Value = reqwest::get(format!("{}/_sim/dump", w.sims.domino_url))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    for ev in dump["databases"][&w.db]["events"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        let x = &ev["event"][sync_core::calendar::NOTES_EVENT_XREF];
-        if let Some(z) = x.get("data").unwrap_or(x).as_str() {
-            out.push(z.to_owned());
-        }
-    }
-    out
-}
-
 /// Runs one case against fresh simulators holding an org of two users, `demo` and `user2`,
 /// who edit and sync their own data in turns, with overlapping names and e-mails; panics (with
 /// the reason) when a property fails. Each user's data must converge on its own, and neither
@@ -592,7 +560,7 @@ async fn one_case(case: &Case) {
         }
     }
     for w in worlds {
-        for z in named_zoho_ids(w).await {
+        for z in w.notes_zoho_ids().await {
             if let Some(o) = owner.get(&z) {
                 assert_eq!(
                     o, &w.zoho_user,

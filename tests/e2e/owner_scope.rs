@@ -5,344 +5,76 @@
 //! without loss; records of a CRM user who never connects appear nowhere.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use crate::world::{Run, config_text, run_cmd, s};
+use crate::world::{World, s};
 
 /// The Zoho user ids of the simulator's org (`tests/simulators/src/zoho/seed.rs`).
 const DEMO_ID: &str = "5725767000000411001";
 const USER2_ID: &str = "5725767000000411005";
 
-/// One org: both simulators, and a config per user.
-struct Org {
-    sims: nzsync_sim::Simulators,
-    _dir: tempfile::TempDir,
-    users: Vec<User>,
-    http: reqwest::Client,
+/// Runs `nzsync sync` as the world's user; the run must complete.
+async fn sync_ok(w: &World) -> Value {
+    let run = w.sync(&[]).await;
+    assert_eq!(run.code, 0, "{}: {}\n{}", w.user, run.stdout, run.stderr);
+    run.report()
 }
 
-struct User {
-    name: &'static str,
-    zoho_id: &'static str,
-    mail_db: String,
-    config: PathBuf,
-    token: String,
-}
-
-impl Drop for Org {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            self.sims.assert_spec_faithful();
-        }
-    }
-}
-
-impl Org {
-    async fn new(seed: nzsync_sim::Seed, sync_lines: &str) -> Self {
-        let sims = nzsync_sim::start(nzsync_sim::SimConfig {
-            spec_check: true,
-            domino_users: vec![
-                ("demo".into(), "demo".into()),
-                ("user2".into(), "user2".into()),
-            ],
-            ..nzsync_sim::SimConfig::loopback(seed)
-        })
-        .await
-        .expect("simulators start");
-        let dir = tempfile::tempdir().unwrap();
-        let http = reqwest::Client::new();
-        let mut users = Vec::new();
-        for (name, zoho_id) in [("demo", DEMO_ID), ("user2", USER2_ID)] {
-            let mail_db = format!("mail/{name}.nsf");
-            let text = config_text(
-                &sims.domino_url,
-                &sims.zoho_url,
-                name,
-                &format!("{name}-refresh"),
-                sync_lines,
-            )
-            .replace("user = \"demo\"", &format!("user = \"{name}\""))
-            .replace(
-                "mail_db = \"mail/demo.nsf\"",
-                &format!("mail_db = \"{mail_db}\""),
-            )
-            .replace("state.db", &format!("{name}.db"));
-            let config = dir.path().join(format!("{name}.toml"));
-            std::fs::write(&config, text).unwrap();
-            let token = token(&http, &sims.zoho_url, &format!("{name}-refresh")).await;
-            users.push(User {
-                name,
-                zoho_id,
-                mail_db,
-                config,
-                token,
-            });
-        }
-        Self {
-            sims,
-            _dir: dir,
-            users,
-            http,
-        }
-    }
-
-    fn user(&self, name: &str) -> &User {
-        self.users.iter().find(|u| u.name == name).unwrap()
-    }
-
-    async fn sync(&self, name: &str) -> Run {
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_nzsync"));
-        cmd.args(["sync", "--json", "--config"])
-            .arg(&self.user(name).config);
-        run_cmd(cmd).await
-    }
-
-    async fn sync_ok(&self, name: &str) -> Value {
-        let run = self.sync(name).await;
-        assert_eq!(run.code, 0, "{name}: {}\n{}", run.stdout, run.stderr);
-        run.report()
-    }
-
-    async fn dump(&self, url: &str) -> Value {
-        self.http
-            .get(format!("{url}/_sim/dump"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-
-    /// The documents of `form` in a user's mail file: (unid, items).
-    async fn notes_docs(&self, name: &str, form: &str) -> Vec<(String, Value)> {
-        let dump = self.dump(&self.sims.domino_url).await;
-        dump["databases"][&self.user(name).mail_db]["documents"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|d| d["form"] == form)
-            .map(|d| (d["unid"].as_str().unwrap().to_owned(), d["items"].clone()))
-            .collect()
-    }
-
-    /// The calendar entries of a user's mail file: (uid, the stored event).
-    async fn notes_events(&self, name: &str) -> Vec<Value> {
-        let dump = self.dump(&self.sims.domino_url).await;
-        dump["databases"][&self.user(name).mail_db]["events"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    async fn crm(&self, module: &str) -> Vec<Value> {
-        let dump = self.dump(&self.sims.zoho_url).await;
-        dump["modules"][module]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// The replica ID the server lists for a user's mail file.
-    async fn replica_id(&self, name: &str) -> String {
-        let list: Value = self
-            .http
-            .get(format!("{}/api/data", self.sims.domino_url))
-            .basic_auth(name, Some(name))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let db = &self.user(name).mail_db;
-        list.as_array()
-            .unwrap()
-            .iter()
-            .find(|d| d["@filepath"].as_str() == Some(db))
-            .and_then(|d| d["@replicaid"].as_str())
-            .unwrap_or_else(|| panic!("{db} is not listed: {list}"))
-            .to_owned()
-    }
-
-    async fn crm_write(
-        &self,
-        name: &str,
-        method: reqwest::Method,
-        module: &str,
-        body: Value,
-    ) -> Value {
-        let r: Value = self
-            .http
-            .request(method, format!("{}/crm/v8/{module}", self.sims.zoho_url))
-            .header(
-                "Authorization",
-                format!("Zoho-oauthtoken {}", self.user(name).token),
-            )
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(r["data"][0]["status"], "success", "{r}");
-        r
-    }
-
-    /// Creates a Zoho record as `name` (who owns it) and returns its id.
-    async fn crm_create(&self, name: &str, module: &str, rec: Value) -> String {
-        let r = self
-            .crm_write(
-                name,
-                reqwest::Method::POST,
-                module,
-                json!({ "data": [rec] }),
-            )
-            .await;
-        r["data"][0]["details"]["id"].as_str().unwrap().to_owned()
-    }
-
-    /// Reassigns a Zoho record to `owner` (an update of `Owner`, as a CRM user would).
-    async fn reassign(&self, module: &str, id: &str, owner: &str) {
-        self.crm_write(
-            "demo",
-            reqwest::Method::PUT,
-            module,
-            json!({ "data": [{ "id": id, "Owner": { "id": owner } }] }),
-        )
+/// Reassigns a Zoho record to `owner` (an update of `Owner`, as a CRM manager would).
+async fn reassign(by: &World, module: &str, id: &str, owner: &str) {
+    by.crm_update_in(module, id, json!({ "Owner": { "id": owner } }))
         .await;
-    }
+}
 
-    async fn notes_patch(&self, name: &str, unid: &str, items: Value) {
-        let db = &self.user(name).mail_db;
-        let r = self
-            .http
-            .patch(format!(
-                "{}/{db}/api/data/documents/unid/{unid}",
-                self.sims.domino_url
-            ))
-            .basic_auth(name, Some(name))
-            .json(&items)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "DAS patch");
+/// Every rule of owner scope, checked on the simulators' data:
+/// - what a user's mail file names (`ZohoCRMId`, events' cross-ID) is a record they own;
+/// - a Zoho record's cross-ID names its owner's mail file (or nothing), so records of a user
+///   who never connects carry none.
+///
+/// `kept` are Zoho ids a user's Notes may still name after they left the user's scope: copies
+/// changed in Notes, unlinked and kept (the rule says so), named so they are never created in
+/// CRM again.
+async fn assert_scoped(users: &[&World], kept: &[&str]) {
+    let mut replica = BTreeMap::new();
+    for u in users {
+        replica.insert(u.zoho_user.clone(), u.replica_id().await);
     }
-
-    async fn advance_clocks(&self, secs: i64) {
-        for url in [&self.sims.domino_url, &self.sims.zoho_url] {
-            let r = self
-                .http
-                .post(format!("{url}/_sim/clock"))
-                .json(&json!({ "advance_secs": secs }))
-                .send()
-                .await
-                .unwrap();
-            assert!(r.status().is_success());
-        }
-    }
-
-    /// Every rule of owner scope, checked on the simulators' data:
-    /// - a Notes document that names a Zoho record (`ZohoCRMId`) names one its user owns;
-    /// - a Zoho record's cross-ID names its owner's mail file (or nothing);
-    /// - no record of a user who never connects is named by any Notes document.
-    ///
-    /// `kept` are Zoho ids a user's Notes may still name after they left the user's scope:
-    /// copies changed in Notes, unlinked and kept (the rule says so), named so they are never
-    /// created in CRM again.
-    async fn assert_scoped(&self, kept: &[&str]) {
-        let mut replica = BTreeMap::new();
-        for u in &self.users {
-            replica.insert(u.zoho_id, self.replica_id(u.name).await);
-        }
-        for (module, form) in [
-            ("Contacts", Some("Person")),
-            ("Tasks", Some("Task")),
-            ("Events", None),
-        ] {
-            let crm = self.crm(module).await;
-            let owner_of: BTreeMap<String, String> = crm
-                .iter()
-                .map(|r| {
-                    (
-                        s(r, "id"),
-                        r["Owner"]["id"].as_str().unwrap_or("").to_owned(),
-                    )
-                })
-                .collect();
-            for u in &self.users {
-                let named: Vec<String> = match form {
-                    Some(form) => self
-                        .notes_docs(u.name, form)
-                        .await
-                        .iter()
-                        .map(|(_, d)| s(d, "ZohoCRMId"))
-                        .filter(|z| !z.is_empty())
-                        .collect(),
-                    None => self
-                        .notes_events(u.name)
-                        .await
-                        .iter()
-                        .map(zoho_id_of_event)
-                        .filter(|z| !z.is_empty())
-                        .collect(),
-                };
-                for z in named.into_iter().filter(|z| !kept.contains(&z.as_str())) {
-                    if let Some(owner) = owner_of.get(&z) {
-                        assert_eq!(
-                            owner, u.zoho_id,
-                            "{}'s Notes holds {module} {z}, owned by {owner}",
-                            u.name
-                        );
-                    }
-                }
-            }
-            for r in &crm {
-                let x = s(r, "Notes_UNID");
-                if x.is_empty() {
-                    continue;
-                }
-                let owner = r["Owner"]["id"].as_str().unwrap_or("");
-                let want = replica.get(owner).unwrap_or_else(|| {
+    let mut owner_of: BTreeMap<String, String> = BTreeMap::new();
+    for module in ["Contacts", "Tasks", "Events"] {
+        for r in users[0].crm_records(module).await {
+            let owner = r["Owner"]["id"].as_str().unwrap_or("").to_owned();
+            let x = s(&r, "Notes_UNID");
+            if !x.is_empty() {
+                let want = replica.get(&owner).unwrap_or_else(|| {
                     panic!(
                         "{module} {} of a user who never synced has cross-ID {x}",
-                        s(r, "id")
+                        s(&r, "id")
                     )
                 });
                 assert!(
                     x.starts_with(&format!("{want}:")),
                     "{module} {} owned by {owner} has cross-ID {x}, not naming {want}",
-                    s(r, "id")
+                    s(&r, "id")
+                );
+            }
+            owner_of.insert(s(&r, "id"), owner);
+        }
+    }
+    for u in users {
+        for z in u.notes_zoho_ids().await {
+            if kept.contains(&z.as_str()) {
+                continue;
+            }
+            if let Some(owner) = owner_of.get(&z) {
+                assert_eq!(
+                    owner, &u.zoho_user,
+                    "{}'s Notes holds {z}, owned by {owner}",
+                    u.user
                 );
             }
         }
     }
-}
-
-/// The Zoho id an event stores in Notes (the `x-zoho-crm-id` property the mapping writes).
-fn zoho_id_of_event(e: &Value) -> String {
-    let x = &e["event"][sync_core::calendar::NOTES_EVENT_XREF];
-    x.get("data")
-        .unwrap_or(x)
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-async fn token(http: &reqwest::Client, zoho: &str, refresh: &str) -> String {
-    let v: Value = http
-        .post(format!("{zoho}/oauth/v2/token?grant_type=refresh_token&client_id=demo-client&client_secret=demo-secret&refresh_token={refresh}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["access_token"].as_str().expect("access token").to_owned()
 }
 
 fn emails(docs: &[(String, Value)]) -> BTreeSet<String> {
@@ -355,41 +87,43 @@ fn emails(docs: &[(String, Value)]) -> BTreeSet<String> {
 /// then both at once, twice. Each user's Notes ends with their own records only.
 #[tokio::test(flavor = "multi_thread")]
 async fn each_user_syncs_only_their_own_records_in_turns_and_concurrently() {
-    let org = Org::new(nzsync_sim::Seed::Demo, "events = \"all\"").await;
-    let user2_before = org.notes_docs("user2", "Person").await.len();
+    let (demo, user2) = World::org_with(nzsync_sim::Seed::Demo, "events = \"all\"").await;
+    let org = [&demo, &user2];
+    let user2_before = user2.notes_docs("Person").await.len();
 
-    org.sync_ok("demo").await;
-    org.assert_scoped(&[]).await;
-    let r = org.sync_ok("user2").await;
-    org.assert_scoped(&[]).await;
+    sync_ok(&demo).await;
+    assert_scoped(&org, &[]).await;
+    let r = sync_ok(&user2).await;
+    assert_scoped(&org, &[]).await;
     // user2's Notes gained only user2's CRM contacts.
-    let crm = org.crm("Contacts").await;
+    let crm = demo.crm_records("Contacts").await;
     let user2_crm: usize = crm
         .iter()
         .filter(|c| c["Owner"]["id"] == USER2_ID && !c["Tag"].to_string().contains("Private"))
         .count();
-    let user2_after = org.notes_docs("user2", "Person").await.len();
+    let user2_after = user2.notes_docs("Person").await.len();
     assert!(
         user2_after <= user2_before + user2_crm,
         "user2's contacts went from {user2_before} to {user2_after} with {user2_crm} of their own in CRM: {r}"
     );
     // The second demo run finds its links intact: nothing to link again, nothing created.
-    let again = org.sync_ok("demo").await;
+    let again = sync_ok(&demo).await;
     for m in again["modules"].as_array().unwrap() {
         assert_eq!(m["counts"]["linked"], 0, "{m}");
         assert_eq!(m["counts"]["created"], 0, "{m}");
     }
-    org.assert_scoped(&[]).await;
+    assert_scoped(&org, &[]).await;
 
     for _ in 0..2 {
-        let (a, b) = tokio::join!(org.sync("demo"), org.sync("user2"));
+        let (a, b) = tokio::join!(demo.sync(&[]), user2.sync(&[]));
         assert_eq!(a.code, 0, "{}\n{}", a.stdout, a.stderr);
         assert_eq!(b.code, 0, "{}\n{}", b.stdout, b.stderr);
-        org.assert_scoped(&[]).await;
+        assert_scoped(&org, &[]).await;
     }
     // Converged: a further run of each writes nothing.
-    for name in ["demo", "user2"] {
-        let rep = org.sync_ok(name).await;
+    for w in org {
+        let name = &w.user;
+        let rep = sync_ok(w).await;
         for m in rep["modules"].as_array().unwrap() {
             let c = &m["counts"];
             assert_eq!(
@@ -410,64 +144,63 @@ async fn each_user_syncs_only_their_own_records_in_turns_and_concurrently() {
 /// created in CRM again; reassigned back, it re-links instead of duplicating.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_reassigned_record_moves_to_its_new_owner_without_a_duplicate_or_a_loss() {
-    let org = Org::new(nzsync_sim::Seed::Empty, "").await;
-    let moved = org
-        .crm_create(
-            "demo",
+    let (demo, user2) = World::org("").await;
+    let org = [&demo, &user2];
+    let moved = demo
+        .crm_create_in(
             "Contacts",
             json!({"First_Name": "Mori", "Last_Name": "Moved", "Email": "mori@example.jp"}),
         )
         .await;
-    let edited = org
-        .crm_create(
-            "demo",
+    let edited = demo
+        .crm_create_in(
             "Contacts",
             json!({"First_Name": "Eda", "Last_Name": "Edited", "Email": "eda@example.jp"}),
         )
         .await;
-    org.crm_create(
-        "user2",
-        "Contacts",
-        json!({"Last_Name": "Own", "Email": "own@example.com"}),
-    )
-    .await;
-    org.sync_ok("demo").await;
-    org.sync_ok("user2").await;
+    user2
+        .crm_create_in(
+            "Contacts",
+            json!({"Last_Name": "Own", "Email": "own@example.com"}),
+        )
+        .await;
+    sync_ok(&demo).await;
+    sync_ok(&user2).await;
     assert_eq!(
-        emails(&org.notes_docs("demo", "Person").await),
+        emails(&demo.notes_docs("Person").await),
         BTreeSet::from(["mori@example.jp".to_owned(), "eda@example.jp".to_owned()])
     );
     assert_eq!(
-        emails(&org.notes_docs("user2", "Person").await),
+        emails(&user2.notes_docs("Person").await),
         BTreeSet::from(["own@example.com".to_owned()])
     );
 
     // demo edits one copy in Notes; then a manager reassigns both records to user2.
-    let eda_unid = org
-        .notes_docs("demo", "Person")
+    let eda_unid = demo
+        .notes_docs("Person")
         .await
         .into_iter()
         .find(|(_, d)| s(d, "MailAddress") == "eda@example.jp")
         .unwrap()
         .0;
-    org.notes_patch("demo", &eda_unid, json!({"JobTitle": "Buyer"}))
+    demo.notes_patch(&eda_unid, json!({"JobTitle": "Buyer"}))
         .await;
-    org.advance_clocks(30).await;
-    org.reassign("Contacts", &moved, USER2_ID).await;
-    org.reassign("Contacts", &edited, USER2_ID).await;
-    org.advance_clocks(30).await;
+    demo.advance_clocks(30).await;
+    reassign(&demo, "Contacts", &moved, USER2_ID).await;
+    reassign(&demo, "Contacts", &edited, USER2_ID).await;
+    demo.advance_clocks(30).await;
 
-    let rep = org.sync_ok("demo").await;
+    let rep = sync_ok(&demo).await;
     let text = rep.to_string();
     assert!(text.contains("left your scope"), "{text}");
     // The unchanged copy left demo's Notes; the edited one stayed, unlinked.
     assert_eq!(
-        emails(&org.notes_docs("demo", "Person").await),
+        emails(&demo.notes_docs("Person").await),
         BTreeSet::from(["eda@example.jp".to_owned()])
     );
-    org.sync_ok("user2").await;
+    sync_ok(&user2).await;
     assert_eq!(
-        emails(&org.notes_docs("user2", "Person").await),
+        emails(&user2.notes_docs("Person").await),
         BTreeSet::from([
             "own@example.com".to_owned(),
             "mori@example.jp".to_owned(),
@@ -476,34 +209,34 @@ async fn a_reassigned_record_moves_to_its_new_owner_without_a_duplicate_or_a_los
     );
     // Nothing was duplicated in CRM, by either run or by the next ones.
     for _ in 0..2 {
-        org.advance_clocks(30).await;
-        org.sync_ok("demo").await;
-        org.sync_ok("user2").await;
+        demo.advance_clocks(30).await;
+        sync_ok(&demo).await;
+        sync_ok(&user2).await;
     }
-    let crm = org.crm("Contacts").await;
+    let crm = demo.crm_records("Contacts").await;
     assert_eq!(crm.len(), 3, "{crm:?}");
-    org.assert_scoped(&[&edited]).await;
+    assert_scoped(&org, &[&edited]).await;
     assert_eq!(
-        emails(&org.notes_docs("demo", "Person").await),
+        emails(&demo.notes_docs("Person").await),
         BTreeSet::from(["eda@example.jp".to_owned()]),
         "the kept copy stays, and stays out of CRM"
     );
 
     // Back to demo: the kept copy re-links by its cross-ID instead of duplicating.
-    org.reassign("Contacts", &edited, DEMO_ID).await;
-    org.advance_clocks(30).await;
-    org.sync_ok("demo").await;
-    org.sync_ok("user2").await;
-    assert_eq!(org.crm("Contacts").await.len(), 3);
+    reassign(&demo, "Contacts", &edited, DEMO_ID).await;
+    demo.advance_clocks(30).await;
+    sync_ok(&demo).await;
+    sync_ok(&user2).await;
+    assert_eq!(demo.crm_records("Contacts").await.len(), 3);
     assert_eq!(
-        emails(&org.notes_docs("demo", "Person").await),
+        emails(&demo.notes_docs("Person").await),
         BTreeSet::from(["eda@example.jp".to_owned()])
     );
     assert_eq!(
-        emails(&org.notes_docs("user2", "Person").await),
+        emails(&user2.notes_docs("Person").await),
         BTreeSet::from(["own@example.com".to_owned(), "mori@example.jp".to_owned()])
     );
-    org.assert_scoped(&[&edited]).await;
+    assert_scoped(&org, &[&edited]).await;
 }
 
 /// A module that follows a custom view instead of "mine": demo's contacts follow a view of
@@ -512,64 +245,56 @@ async fn a_reassigned_record_moves_to_its_new_owner_without_a_duplicate_or_a_los
 /// on their own record in the view is left as it is by demo's sync, and reported.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_custom_view_scope_follows_the_view() {
-    let org = Org::new(nzsync_sim::Seed::Empty, "tasks = false").await;
+    let (demo, user2) = World::org("tasks = false").await;
     let leaf =
         |f: &str, c: &str, v: &str| json!({"field": {"api_name": f}, "comparator": c, "value": v});
-    let view: Value = org
-        .http
-        .post(format!("{}/_sim/custom_views", org.sims.zoho_url))
-        .json(
-            &json!({"module": "Contacts", "name": "Tokyo", "created_by": "demo@example.com",
-                      "criteria": leaf("Mailing_City", "equal", "Tokyo")}),
+    let view = demo
+        .sim_control(
+            &demo.sims.zoho_url,
+            "/_sim/custom_views",
+            json!({"module": "Contacts", "name": "Tokyo", "created_by": "demo@example.com",
+                   "criteria": leaf("Mailing_City", "equal", "Tokyo")}),
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await;
     let cvid = view["id"].as_str().expect("view id").to_owned();
-    let config = &org.user("demo").config;
+    let config = &demo.config;
     let mut text = std::fs::read_to_string(config).unwrap();
     text.push_str(&format!(
         "\n[sync.scope]\ncontacts = {{ view = \"{cvid}\" }}\n"
     ));
     std::fs::write(config, text).unwrap();
 
-    let tokyo = org
-        .crm_create(
-            "demo",
+    let tokyo = demo
+        .crm_create_in(
             "Contacts",
             json!({"Last_Name": "Aoki", "Email": "aoki@example.jp", "Mailing_City": "Tokyo"}),
         )
         .await;
-    org.crm_create(
-        "demo",
+    demo.crm_create_in(
         "Contacts",
         json!({"Last_Name": "Baba", "Email": "baba@example.jp", "Mailing_City": "Osaka"}),
     )
     .await;
-    let theirs = org
-        .crm_create(
-            "user2",
+    let theirs = user2
+        .crm_create_in(
             "Contacts",
             json!({"Last_Name": "Chiba", "Email": "chiba@example.jp", "Mailing_City": "Tokyo"}),
         )
         .await;
     // demo (the admin, whose first run creates the Notes_UNID field), then user2 (their own
     // records: Chiba's cross-ID becomes user2's, since user2 owns it), then demo again.
-    org.sync_ok("demo").await;
-    org.sync_ok("user2").await;
-    let rep = org.sync_ok("demo").await;
+    sync_ok(&demo).await;
+    sync_ok(&user2).await;
+    let rep = sync_ok(&demo).await;
     assert_eq!(
-        emails(&org.notes_docs("demo", "Person").await),
+        emails(&demo.notes_docs("Person").await),
         BTreeSet::from(["aoki@example.jp".to_owned(), "chiba@example.jp".to_owned()]),
         "the view's records, whoever owns them: {rep}"
     );
     // user2's cross-ID on their own record is theirs: demo's sync leaves it, and says so.
-    let replica2 = org.replica_id("user2").await;
-    let chiba = org
-        .crm("Contacts")
+    let replica2 = user2.replica_id().await;
+    let chiba = demo
+        .crm_records("Contacts")
         .await
         .into_iter()
         .find(|r| s(r, "id") == theirs)
@@ -585,21 +310,16 @@ async fn a_custom_view_scope_follows_the_view() {
     );
 
     // Aoki moves to Osaka in CRM: out of the view, out of demo's Notes (unchanged there).
-    org.advance_clocks(30).await;
-    org.crm_write(
-        "demo",
-        reqwest::Method::PUT,
-        "Contacts",
-        json!({"data": [{"id": tokyo, "Mailing_City": "Osaka"}]}),
-    )
-    .await;
-    org.advance_clocks(30).await;
-    let rep = org.sync_ok("demo").await;
+    demo.advance_clocks(30).await;
+    demo.crm_update_in("Contacts", &tokyo, json!({"Mailing_City": "Osaka"}))
+        .await;
+    demo.advance_clocks(30).await;
+    let rep = sync_ok(&demo).await;
     assert!(rep.to_string().contains("left your scope"), "{rep}");
     assert_eq!(
-        emails(&org.notes_docs("demo", "Person").await),
+        emails(&demo.notes_docs("Person").await),
         BTreeSet::from(["chiba@example.jp".to_owned()])
     );
     // Nothing was created or deleted in CRM by either user.
-    assert_eq!(org.crm("Contacts").await.len(), 3);
+    assert_eq!(demo.crm_records("Contacts").await.len(), 3);
 }

@@ -83,13 +83,18 @@ impl World {
     /// An org of two users, `demo` and `user2`, each with their own mail file and Zoho token,
     /// on one pair of simulators (empty data).
     pub async fn org(sync_lines: &str) -> (Self, Self) {
+        Self::org_with(nzsync_sim::Seed::Empty, sync_lines).await
+    }
+
+    /// [`World::org`] on simulators holding `seed`.
+    pub async fn org_with(seed: nzsync_sim::Seed, sync_lines: &str) -> (Self, Self) {
         let sims = nzsync_sim::start(nzsync_sim::SimConfig {
             spec_check: true,
             domino_users: vec![
                 ("demo".into(), "demo".into()),
                 ("user2".into(), "user2".into()),
             ],
-            ..nzsync_sim::SimConfig::loopback(nzsync_sim::Seed::Empty)
+            ..nzsync_sim::SimConfig::loopback(seed)
         })
         .await
         .expect("simulators start");
@@ -219,6 +224,61 @@ impl World {
         assert_eq!(r.status(), 200, "DAS delete");
     }
 
+    /// The replica ID the server lists for the user's mail file (`GET /api/data`).
+    pub async fn replica_id(&self) -> String {
+        let list: Value = self
+            .http
+            .get(format!("{}/api/data", self.sims.domino_url))
+            .basic_auth(&self.user, Some(&self.user))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["@filepath"].as_str() == Some(self.db.as_str()))
+            .and_then(|d| d["@replicaid"].as_str())
+            .unwrap_or_else(|| panic!("{} is not listed: {list}", self.db))
+            .to_owned()
+    }
+
+    /// The Domino simulator's `/_sim/dump`.
+    async fn domino_dump(&self) -> Value {
+        self.http
+            .get(format!("{}/_sim/dump", self.sims.domino_url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// The Zoho ids the user's mail file names: `ZohoCRMId` of contacts and to-dos, and the
+    /// events' `x-nzsync-zoho-id`.
+    pub async fn notes_zoho_ids(&self) -> Vec<String> {
+        let dump = self.domino_dump().await;
+        let db = &dump["databases"][&self.db];
+        let docs = db["documents"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|d| d["form"] == "Person" || d["form"] == "Task")
+            .map(|d| s(&d["items"], "ZohoCRMId"));
+        let events = db["events"].as_array().into_iter().flatten().map(|e| {
+            let x = &e["event"][sync_core::calendar::NOTES_EVENT_XREF];
+            x.get("data")
+                .unwrap_or(x)
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        });
+        docs.chain(events).filter(|z| !z.is_empty()).collect()
+    }
+
     /// Every Person document in the mail file: (unid, items).
     pub async fn notes_contacts(&self) -> Vec<(String, Value)> {
         self.notes_docs("Person").await
@@ -226,15 +286,7 @@ impl World {
 
     /// Every document of `form` in the mail file: (unid, items).
     pub async fn notes_docs(&self, form: &str) -> Vec<(String, Value)> {
-        let dump: Value = self
-            .http
-            .get(format!("{}/_sim/dump", self.sims.domino_url))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let dump = self.domino_dump().await;
         dump["databases"][&self.db]["documents"]
             .as_array()
             .cloned()

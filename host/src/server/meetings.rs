@@ -762,26 +762,12 @@ async fn mail_file(
     if let Some(mf) = known.filter(|m| m.is_for(&mail_db)) {
         return Ok(mf);
     }
-    let wanted = MailFile::normalize_path(&mail_db);
-    let replica = calls
+    let list = calls
         .call(Side::Notes, "GET", "/api/data".into(), None)
         .await
         .ok()
-        .filter(|r| r.status == 200)
-        .and_then(|r| serde_json::from_str::<Value>(&r.body).ok())
-        .and_then(|list| {
-            list.as_array()?
-                .iter()
-                .find(|d| {
-                    d.get("@filepath")
-                        .and_then(Value::as_str)
-                        .is_some_and(|p| MailFile::normalize_path(p) == wanted)
-                })?
-                .get("@replicaid")?
-                .as_str()
-                .map(str::to_owned)
-        });
-    let mf = MailFile::new(&mail_db, replica.as_deref());
+        .filter(|r| r.status == 200);
+    let mf = MailFile::from_database_list(&mail_db, list.as_ref().map(|r| r.body.as_str()));
     state.store().apply(
         store_profile,
         &[StateChange::MailFile {
