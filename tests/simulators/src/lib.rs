@@ -17,7 +17,7 @@
 //! | `POST /_sim/latency` `{"ms":20}` | latency added before every non-`/_sim/` request |
 //! | `GET`/`DELETE /_sim/calls` | the call log `{"calls":[{"method","path","query","status"}]}` in order (`query` only when present; status 0 = dropped by a fault) |
 //! | `GET`/`POST`/`DELETE /_sim/faults` | fault rules `{"rules":[{"kind":"status","status":503,"method":"GET","path_prefix":"/crm/","every":2,"times":3}]}`; kinds `status`, `delay` (`ms`, `after`), `drop`, `truncate`, `expire_token`; `percent` fires a rule by chance, from a generator seeded by the body's `seed` (default 1) |
-//! | `GET`/`POST /_sim/clock` `{"advance_secs":3600}` | move the simulators' clock (token and page-token expiry, timestamps) |
+//! | `GET`/`POST /_sim/clock` `{"advance_secs":3600}` | move the simulators' clock (token and page-token expiry, timestamps); 400 when it would leave the years 1970–9999 |
 //! | `GET`/`POST`/`DELETE /_sim/spec` `{"enabled":true}` | check every answer against the vendors' OpenAPI specs ([`spec`]); GET reports `checked`, `undescribed` and `violations`; DELETE empties the report |
 //!
 //! ## Choices
@@ -83,7 +83,9 @@
 //! - The list window includes an entry when `since ≤ start < before`; rows are sorted by start
 //!   and carry `href`, `id`, `summary`, `location`, `start`, `end`, (`recurrenceId`), `class`,
 //!   `transparency`, `status`, `sequence`, `categories`, `priority` and the `x-` properties.
-//!   `sincenow`/`days` work; `since`+`sincenow` or `before`+`days` → 400 "The "since" and
+//!   `sincenow`/`days` move the window however far (past the dates chrono holds, year
+//!   262142, it stops at the end: 200 with no events, as DAS answers);
+//!   `since`+`sincenow` or `before`+`days` → 400 "The "since" and
 //!   "sincenow" parameters are mutually exclusive." (resp. before/days); `days` ≤ 0 → 400
 //!   "Invalid days parameter: N.  It must be greater than 0."; `start` < 0 → 400 "Invalid start
 //!   parameter: N.  It must be greater than or equal to 0."; a bad `since`/`before` → 400
@@ -97,7 +99,8 @@
 //!   must be defined in the same request (a stored event keeps the entries its times use). An
 //!   end before the start → 400 "The end time is before the start time".
 //! - RRULE: FREQ DAILY/WEEKLY/MONTHLY/YEARLY with INTERVAL, COUNT, UNTIL, BYDAY (ordinals in
-//!   MONTHLY), BYMONTHDAY; expanded in local time, at most 1000 instances per series.
+//!   MONTHLY), BYMONTHDAY; expanded in local time, at most 1000 instances per series; a
+//!   series ends where chrono's calendar ends, however large its INTERVAL.
 //!   `recurrenceId` is the instance start in UTC `yyyyMMddTHHmmssZ` (`yyyyMMdd` all-day);
 //!   `exceptDates` are rendered in UTC.
 //! - Defaults on write: `class` public, `transparency` opaque, `x-lotus-appttype` 0/2/3

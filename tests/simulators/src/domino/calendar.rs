@@ -9,13 +9,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::caltime::{CalError, EvTime, MAX_INSTANCES, RRule, TzDef, with_until};
 use super::model::{Database, DominoServer, ItemValue, NotesTime, canonical_name};
 use super::{DasRequest, compact, das_error, das_json};
-use crate::common::param;
+use crate::common::{param, plus_days, plus_secs};
 
 /// A stored event (a series when it has a `recurrenceRule`).
 #[derive(Clone, Debug)]
@@ -301,7 +301,8 @@ fn occurrences(ev: &CalEvent, limit: DateTime<Utc>) -> Vec<Occurrence> {
                 }
                 e.insert("start".into(), s.to_json());
                 if let (Some(end), Some(len)) = (&end, length) {
-                    e.insert("end".into(), end.with_local(local + len).to_json());
+                    let local_end = local.checked_add_signed(len).unwrap_or(NaiveDateTime::MAX);
+                    e.insert("end".into(), end.with_local(local_end).to_json());
                 }
                 e
             }
@@ -388,14 +389,18 @@ fn render(
     Value::Object(m)
 }
 
-/// A recurrence id as an `exDateTime`.
+/// A recurrence id as an `exDateTime` (ids from a loaded dump may be any text).
 fn rid_json(rid: &str) -> Value {
-    if rid.len() == 8 {
-        json!({ "date": format!("{}-{}-{}", &rid[..4], &rid[4..6], &rid[6..8]) })
+    let part = |from: usize, to: usize| rid.get(from..to).unwrap_or_default();
+    let date = || format!("{}-{}-{}", part(0, 4), part(4, 6), part(6, 8));
+    if !rid.is_ascii() {
+        json!({ "date": rid })
+    } else if rid.len() == 8 {
+        json!({ "date": date() })
     } else if rid.len() == 16 {
         json!({
-            "date": format!("{}-{}-{}", &rid[..4], &rid[4..6], &rid[6..8]),
-            "time": format!("{}:{}:{}", &rid[9..11], &rid[11..13], &rid[13..15]),
+            "date": date(),
+            "time": format!("{}:{}:{}", part(9, 11), part(11, 13), part(13, 15)),
             "utc": true,
         })
     } else {
@@ -461,9 +466,11 @@ fn list_inner(ctx: &CalCtx<'_>) -> Result<Response, Response> {
             days.unwrap_or(0)
         )));
     }
+    // `sincenow` and `days` only move the window (the service answers 200 however far):
+    // beyond the dates chrono can hold the window stops at its ends, where no event starts.
     let since = match since_param {
         Some(s) => Some(parse_exact(s).ok_or_else(|| unparseable(s))?),
-        None => sincenow.map(|n| ctx.now + Duration::days(n)),
+        None => sincenow.map(|n| plus_days(ctx.now, n)),
     };
     let before = match before_param {
         Some(s) => Some(parse_exact(s).ok_or_else(|| unparseable(s))?),
@@ -471,11 +478,13 @@ fn list_inner(ctx: &CalCtx<'_>) -> Result<Response, Response> {
     };
     let (since, before) = match (since, before) {
         (Some(s), Some(b)) => (s, b),
-        (Some(s), None) => (s, s + Duration::days(days.unwrap_or(365))),
-        (None, Some(b)) => (b - Duration::days(365), b),
-        (None, None) => (ctx.now, ctx.now + Duration::days(days.unwrap_or(365))),
+        (Some(s), None) => (s, plus_days(s, days.unwrap_or(365))),
+        (None, Some(b)) => (plus_days(b, -365), b),
+        (None, None) => (ctx.now, plus_days(ctx.now, days.unwrap_or(365))),
     };
-    if before <= since {
+    // Only a `before` the client gave can come before `since`; a window pushed against the
+    // end of time is empty, not reversed.
+    if before_param.is_some() && before <= since {
         return Err(bad_request(
             "The \"before\" date must be after the \"since\" date",
         ));
@@ -605,7 +614,7 @@ fn find_occurrence(ev: &CalEvent, rid: &str) -> Option<Occurrence> {
     if !ev.event.contains_key("recurrenceRule") {
         return None;
     }
-    let limit = rid_time(rid)? + Duration::days(1);
+    let limit = plus_days(rid_time(rid)?, 1);
     occurrences(ev, limit)
         .into_iter()
         .find(|o| o.rid.as_deref() == Some(rid))
@@ -1173,7 +1182,7 @@ fn delete(ctx: &mut CalCtx<'_>, uid: &str, rid: Option<&str>) -> Response {
                 .get("recurrenceRule")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            let until = occ.start_utc - Duration::seconds(1);
+            let until = plus_secs(occ.start_utc, -1);
             ev.event
                 .insert("recurrenceRule".into(), json!(with_until(rule, until)));
             ev.overrides

@@ -219,7 +219,8 @@ fn paging(ctx: &DataCtx<'_>) -> Result<(usize, usize), Response> {
         && b >= a
     {
         start = a;
-        count = b - a + 1;
+        // `items=0-18446744073709551615` asks for too many, not for an overflow.
+        count = (b - a).saturating_add(1);
     }
     if count > MAX_VIEW_ENTRIES {
         return Err(das_error(

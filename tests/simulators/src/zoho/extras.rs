@@ -564,7 +564,7 @@ pub(crate) fn search(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
         Some(Ok(n)) if n >= 1 => n,
         _ => return invalid_param("page"),
     };
-    if (page - 1) * per_page >= SEARCH_LIMIT {
+    if (page - 1).saturating_mul(per_page) >= SEARCH_LIMIT {
         return zoho_error(
             StatusCode::BAD_REQUEST,
             "LIMIT_REACHED",
@@ -587,9 +587,9 @@ pub(crate) fn search(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
         .collect();
     hits.sort_by_key(|r| std::cmp::Reverse(r.id));
     hits.truncate(usize::try_from(SEARCH_LIMIT).unwrap_or(2000));
-    let skip = usize::try_from((page - 1) * per_page).unwrap_or(usize::MAX);
+    let skip = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
     let take = usize::try_from(per_page).unwrap_or(200);
-    let more = hits.len() > skip + take;
+    let more = hits.len() > skip.saturating_add(take);
     let tz = ctx.tz();
     let data: Vec<Value> = hits
         .iter()
@@ -1113,7 +1113,7 @@ pub(crate) fn coql(ctx: &mut CrmCtx<'_>) -> Response {
     if conditions > 25
         || query.columns.len() > 50
         || query.limit > COQL_MAX_LIMIT
-        || query.offset + query.limit > COQL_MAX_TOTAL
+        || query.offset.saturating_add(query.limit) > COQL_MAX_TOTAL
     {
         return zoho_error(
             StatusCode::BAD_REQUEST,
@@ -1226,7 +1226,7 @@ pub(crate) fn coql(ctx: &mut CrmCtx<'_>) -> Response {
     if out.is_empty() {
         return StatusCode::NO_CONTENT.into_response();
     }
-    let more = total > query.offset + out.len();
+    let more = total > query.offset.saturating_add(out.len());
     zoho_json(
         StatusCode::OK,
         &json!({ "data": out, "info": { "count": out.len(), "more_records": more } }),

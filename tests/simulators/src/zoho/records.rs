@@ -584,7 +584,7 @@ fn list(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
             .iter()
             .position(|r| order(&p.sort_by.key(r), &cursor) == Ordering::Greater)
             .unwrap_or(candidates.len()),
-        None => usize::try_from((page - 1) * p.per_page).unwrap_or(usize::MAX),
+        None => usize::try_from((page - 1).saturating_mul(p.per_page)).unwrap_or(usize::MAX),
     };
     let per_page = usize::try_from(p.per_page).unwrap_or(200);
     let slice: Vec<&Record> = candidates
@@ -601,8 +601,8 @@ fn list(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
     }
     let served_before = page_token
         .as_ref()
-        .map_or((page - 1) * p.per_page, |t| t.offset);
-    if page_token.is_some() && served_before + slice.len() as u64 > TOKEN_LIMIT {
+        .map_or((page - 1).saturating_mul(p.per_page), |t| t.offset);
+    if page_token.is_some() && served_before.saturating_add(slice.len() as u64) > TOKEN_LIMIT {
         return zoho_error(
             StatusCode::BAD_REQUEST,
             "PAGINATION_LIMIT_EXCEEDED",
@@ -768,7 +768,7 @@ fn deleted(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
             StatusCode::NO_CONTENT.into_response()
         };
     }
-    let start = usize::try_from((page - 1) * per_page).unwrap_or(usize::MAX);
+    let start = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
     let per = usize::try_from(per_page).unwrap_or(200);
     let slice: Vec<&&DeletedRecord> = rows.iter().skip(start).take(per).collect();
     if slice.is_empty() {

@@ -1,0 +1,345 @@
+//! Faults schemathesis found driving the simulators from the vendors' own OpenAPI specs
+//! (issue #13, `tests/schemathesis/run.sh`), and those the search for client-supplied numbers
+//! that could overflow turned up after it. One test per fault; each fails on the simulators
+//! as they were before its fix (a panic shows as a dropped connection: the request fails).
+//! Every test also checks each answer against the vendor specs when its simulators stop.
+
+mod common;
+
+use common::{auth, control, http, json, sims, token};
+use nzsync_sim::Seed;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const CAL: &str = "/mail/demo.nsf/api/calendar";
+const CONTACTS: &str = "/mail/demo.nsf/api/data/collections/name/%28%24Contacts%29";
+
+async fn das(method: Method, base: &str, path: &str, body: Option<Value>) -> reqwest::Response {
+    let mut req = http()
+        .request(method, format!("{base}{path}"))
+        .basic_auth("demo", Some("demo"));
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    req.send()
+        .await
+        .unwrap_or_else(|e| panic!("no answer to {path}: {e}"))
+}
+
+async fn das_get(base: &str, path: &str) -> reqwest::Response {
+    das(Method::GET, base, path, None).await
+}
+
+/// Status and body text of a DAS GET.
+async fn das_answer(base: &str, path: &str) -> (StatusCode, String) {
+    let resp = das_get(base, path).await;
+    let status = resp.status();
+    (status, resp.text().await.expect("body"))
+}
+
+async fn zoho(method: Method, base: &str, token: &str, path: &str) -> reqwest::Response {
+    http()
+        .request(method, format!("{base}/crm/v8{path}"))
+        .header("Authorization", auth(token))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("no answer to {path}: {e}"))
+}
+
+/// Create an event and return its UID.
+async fn create_event(base: &str, body: Value) -> String {
+    let resp = das(Method::POST, base, &format!("{CAL}/events"), Some(body)).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    json(resp).await["events"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned()
+}
+
+/// A weekly series of three, 16, 23 and 30 September 2013 at 13:00 UTC.
+async fn weekly_series(base: &str) -> String {
+    create_event(
+        base,
+        json!({"events":[{"summary":"Weekly",
+            "start":{"date":"2013-09-16","time":"13:00:00","utc":true},
+            "end":{"date":"2013-09-16","time":"14:00:00","utc":true},
+            "recurrenceRule":"FREQ=WEEKLY;COUNT=3"}]}),
+    )
+    .await
+}
+
+/// Issue #13, fault 1: `sincenow=224147035` (or a large `days`) overflowed the window's date
+/// arithmetic and the connection dropped. DAS only moves the window: 200, here with no events
+/// (no body). A `before` the client gives still has to come after the moved `since`.
+#[tokio::test]
+async fn calendar_list_far_sincenow_or_days_moves_the_window() {
+    let s = sims(Seed::Demo).await;
+    let d = &s.domino_url;
+    for query in [
+        "sincenow=224147035",
+        "sincenow=-224147035",
+        "sincenow=9223372036854775807",
+        "sincenow=-9223372036854775808",
+        "days=224147035",
+        "days=9223372036854775807",
+        "sincenow=224147035&days=224147035",
+        "sincenow=-224147035&days=9223372036854775807",
+    ] {
+        let (status, body) = das_answer(d, &format!("{CAL}/events?{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {body}");
+        if query.starts_with("sincenow") && !query.contains("days=9223372036854775807") {
+            assert!(
+                body.is_empty(),
+                "{query}: nothing starts that far away: {body}"
+            );
+        }
+    }
+    // From the far past to the end of time: the demo calendar's entries are in it.
+    let (_, body) = das_answer(
+        d,
+        &format!("{CAL}/events?sincenow=-224147035&days=9223372036854775807&count=3"),
+    )
+    .await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).expect("JSON")["events"]
+            .as_array()
+            .map(Vec::len),
+        Some(3)
+    );
+    let resp = das_get(
+        d,
+        &format!("{CAL}/events?sincenow=224147035&before=2030-01-01T00:00:00Z"),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        json(resp).await["message"],
+        "The \"before\" date must be after the \"since\" date"
+    );
+}
+
+/// Overflow search: a series whose INTERVAL reaches past the last date chrono holds ends
+/// there (DAILY and WEEKLY added days past it and panicked); a YEARLY interval too large for a
+/// month count no longer repeats the first instance a thousand times.
+#[tokio::test]
+async fn series_with_huge_intervals_end_at_the_calendar_limit() {
+    let s = sims(Seed::Empty).await;
+    let d = &s.domino_url;
+    for freq in ["DAILY", "WEEKLY", "MONTHLY", "YEARLY"] {
+        let uid = create_event(
+            d,
+            json!({"events":[{"summary":freq,
+                "start":{"date":"2013-09-16","time":"13:00:00","utc":true},
+                "end":{"date":"2013-09-16","time":"14:00:00","utc":true},
+                "recurrenceRule":format!("FREQ={freq};INTERVAL=4294967295")}]}),
+        )
+        .await;
+        let resp = das_get(d, &format!("{CAL}/events/{uid}/instances")).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{freq}");
+        let body = json(resp).await;
+        assert_eq!(
+            body["instances"].as_array().map(Vec::len),
+            Some(1),
+            "{freq}: only the first instance fits before the end of the calendar: {body}"
+        );
+    }
+}
+
+/// Overflow search: times at the very end of chrono's calendar (a time zone west of UTC on
+/// its last day, a daylight rule on the fifth Sunday of its last month) saturate instead of
+/// panicking, in the write, the list and the instance look-up.
+#[tokio::test]
+async fn event_times_at_the_end_of_the_calendar() {
+    let s = sims(Seed::Empty).await;
+    let d = &s.domino_url;
+    let west = json!({"tzid":"West","standard":{"start":{"date":"1950-11-05","time":"02:00:00"},
+        "offsetFrom":"-0400","offsetTo":"-0500","recurrenceRule":"FREQ=YEARLY;BYMONTH=12;BYDAY=-1SU"},
+        "daylight":{"start":{"date":"1950-03-12","time":"02:00:00"},"offsetFrom":"-0500",
+        "offsetTo":"-0400","recurrenceRule":"FREQ=YEARLY;BYMONTH=12;BYDAY=5SU"}});
+    let resp = das(
+        Method::POST,
+        d,
+        &format!("{CAL}/events"),
+        Some(json!({"timezones":[west],"events":[{"summary":"Last day",
+            "start":{"date":"+262142-12-31","time":"23:00:00","tzid":"West"},
+            "end":{"date":"+262142-12-31","time":"23:30:00","tzid":"West"},
+            "recurrenceRule":"FREQ=DAILY"}]})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let uid = json(resp).await["events"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let resp = das_get(d, &format!("{CAL}/events/{uid}/instances")).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (status, _) = das_answer(d, &format!("{CAL}/events?days=9223372036854775807")).await;
+    assert_eq!(status, StatusCode::OK);
+    for rid in ["+2621421231T235959Z", "2621421231", "99991231T235959Z"] {
+        let (status, body) = das_answer(d, &format!("{CAL}/events/{uid}/{rid}")).await;
+        assert!(
+            status == StatusCode::OK || status == StatusCode::NOT_FOUND,
+            "{rid}: {status} {body}"
+        );
+    }
+    let resp = das(
+        Method::DELETE,
+        d,
+        &format!("{CAL}/events/{uid}/99991231T235959Z?recurrenceRange=future"),
+        None,
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
+
+/// Overflow search: an instance id in a loaded dump that is not ASCII rendered by byte slices
+/// and panicked; it is shown as it is.
+#[tokio::test]
+async fn loaded_non_ascii_instance_ids_render() {
+    let s = sims(Seed::Empty).await;
+    let d = &s.domino_url;
+    let uid = weekly_series(d).await;
+    let mut dump = s.domino().dump();
+    let events = dump["databases"]["mail/demo.nsf"]["events"]
+        .as_array_mut()
+        .expect("events");
+    // 16 bytes, the length of a UTC recurrence id, with a character across byte 4.
+    events[0]["excepted"] = json!(["日本語あabcd"]);
+    s.domino().load(&dump).expect("load");
+    let body = json(das_get(d, &format!("{CAL}/events/{uid}")).await).await;
+    assert_eq!(body["events"][0]["exceptDates"][0]["date"], "日本語あabcd");
+}
+
+/// Overflow search: `Range: items=0-18446744073709551615` on view entries asks for too many
+/// entries (400), instead of overflowing `last - first + 1`.
+#[tokio::test]
+async fn view_range_header_at_the_largest_number() {
+    let s = sims(Seed::Demo).await;
+    let resp = http()
+        .get(format!("{}{CONTACTS}", s.domino_url))
+        .basic_auth("demo", Some("demo"))
+        .header("Range", "items=0-18446744073709551615")
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        json(resp).await["message"],
+        "Limit exceeded.  Cannot read more than 100 entries."
+    );
+}
+
+/// Overflow search: `(page - 1) * per_page` on search and deleted records, and COQL's
+/// `offset + limit`, overflowed on the largest numbers; they are past every limit instead.
+#[tokio::test]
+async fn zoho_paging_at_the_largest_numbers() {
+    let s = sims(Seed::Demo).await;
+    let z = &s.zoho_url;
+    let t = token(z, "demo-refresh").await;
+    let resp = zoho(
+        Method::GET,
+        z,
+        &t,
+        "/Contacts/search?word=ab&page=18446744073709551615&per_page=200",
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(json(resp).await["code"], "LIMIT_REACHED");
+    // A deleted record, so the deleted listing reaches its paging.
+    let first = json(zoho(Method::GET, z, &t, "/Contacts?fields=Last_Name&per_page=1").await).await;
+    let id = first["data"][0]["id"]
+        .as_str()
+        .expect("a contact")
+        .to_owned();
+    let resp = zoho(Method::DELETE, z, &t, &format!("/Contacts/{id}")).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = zoho(
+        Method::GET,
+        z,
+        &t,
+        "/Contacts/deleted?page=18446744073709551615&per_page=200",
+    )
+    .await;
+    assert!(
+        resp.status() == StatusCode::NO_CONTENT || resp.status() == StatusCode::NOT_MODIFIED,
+        "{}",
+        resp.status()
+    );
+    let resp = http()
+        .post(format!("{z}/crm/v8/coql"))
+        .header("Authorization", auth(&t))
+        .json(&json!({"select_query":
+            "select Last_Name from Contacts limit 18446744073709551615, 10"}))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(json(resp).await["code"], "LIMIT_EXCEEDED");
+}
+
+/// Overflow search: `/_sim/clock` added any offset, and the next "now" overflowed; a move out
+/// of the years 1970–9999 is refused and leaves the clock where it was.
+#[tokio::test]
+async fn clock_moves_out_of_range_are_refused() {
+    let s = sims(Seed::Empty).await;
+    for base in [&s.domino_url, &s.zoho_url] {
+        let before = json(
+            http()
+                .get(format!("{base}/_sim/clock"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        for secs in [i64::MAX, i64::MIN, 300_000_000_000, -3_000_000_000] {
+            let resp = control(base, "/_sim/clock", json!({ "advance_secs": secs })).await;
+            assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{secs}");
+        }
+        let after = json(
+            http()
+                .get(format!("{base}/_sim/clock"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        let at = |v: &Value| {
+            chrono::DateTime::parse_from_rfc3339(v["now"].as_str().expect("now"))
+                .expect("a time")
+                .timestamp()
+        };
+        assert!((at(&after) - at(&before)).abs() < 60, "{before} → {after}");
+        // The API still answers.
+        let resp = http()
+            .get(format!(
+                "{base}{}",
+                if *base == s.domino_url {
+                    "/api"
+                } else {
+                    "/crm/v8/org"
+                }
+            ))
+            .send()
+            .await
+            .expect("an answer");
+        assert!(resp.status().as_u16() < 500);
+    }
+}
+
+/// Overflow search: a token lifetime of the largest number (`/_sim/config`) overflowed the
+/// expiry; tokens then never expire.
+#[tokio::test]
+async fn largest_token_lifetime_never_expires() {
+    let s = sims(Seed::Empty).await;
+    let z = &s.zoho_url;
+    let resp = control(
+        z,
+        "/_sim/config",
+        json!({ "token_lifetime_secs": u64::MAX }),
+    )
+    .await;
+    assert!(resp.status().is_success());
+    let t = token(z, "demo-refresh").await;
+    let resp = zoho(Method::GET, z, &t, "/org").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+}
