@@ -39,6 +39,9 @@
 //!   exists (404 "Unable to open database …"), authenticated (401), ACL (401), `$AllowRESTDbAPI`
 //!   (403), then the resource's own checks (view exists 404, view flag 403, documents level 403).
 //! - Unknown or malformed UNID: 404 exception JSON with message "Invalid universal id".
+//! - A query parameter sent empty (`count=`, `since=`, `fields=`, `parentid=`, …) is treated
+//!   as one not sent, on every DAS route, as DAS does (issue #13); `?Login`/`?Logout` are read
+//!   from the raw query.
 //! - `since` must parse as an ISO timestamp (or date); otherwise 400 "Invalid parameter since: …".
 //!   `since` is strict (`modified > since`). Any `search` gives 400 "Database is not full text
 //!   indexed." (simulated databases have no FT index).
@@ -62,8 +65,10 @@
 //!   Anniversary; Memo: PostedDate, DeliveredDate). An existing item keeps its name casing when
 //!   written with another casing, so PUT's case-sensitive delete pass can remove it (the quirk in
 //!   domino-api.md §1.6). Each write adds the user to `@authors`.
-//! - `computewithform` is accepted and ignored. Attachments, view-entry updates and creating
-//!   through a view answer 501.
+//! - `computewithform` is accepted and ignored. `parentid` on a document create must be a UNID
+//!   (32 hex digits; otherwise 400 "Invalid parameter parentid: X"); the UNID of no document →
+//!   404 "Invalid universal id"; the new document's `@parentid` is it. Attachments, view-entry
+//!   updates and creating through a view answer 501.
 //! - Responses carry `Server: Lotus-Domino`. Note ids start at `8F6` and grow by 4.
 //! - Where IBM's `data.yaml` disagrees with DAS as documented (it types every item value and
 //!   view column as an object, and `@created`/`@modified` as strings even with `strongtype`),

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 const CAL: &str = "/mail/demo.nsf/api/calendar";
 const CONTACTS: &str = "/mail/demo.nsf/api/data/collections/name/%28%24Contacts%29";
+const DOCS: &str = "/mail/demo.nsf/api/data/documents";
 
 async fn das(method: Method, base: &str, path: &str, body: Option<Value>) -> reqwest::Response {
     let mut req = http()
@@ -116,6 +117,119 @@ async fn calendar_list_far_sincenow_or_days_moves_the_window() {
         json(resp).await["message"],
         "The \"before\" date must be after the \"since\" date"
     );
+}
+
+/// Issue #13, fault 2: optional parameters sent empty were refused with 400; DAS treats an
+/// empty value as absent. Each answer equals the answer without the parameter.
+#[tokio::test]
+async fn empty_optional_parameters_are_treated_as_absent() {
+    let s = sims(Seed::Demo).await;
+    let d = &s.domino_url;
+    let person = json(das_get(d, &format!("{CONTACTS}?count=1")).await).await[0]["@unid"]
+        .as_str()
+        .expect("a contact")
+        .to_owned();
+    let window = "since=2000-01-01T00:00:00Z&before=2100-01-01T00:00:00Z";
+    let cases: Vec<(String, String)> = vec![
+        (format!("{CONTACTS}?count="), CONTACTS.to_owned()),
+        (format!("{CONTACTS}?search="), CONTACTS.to_owned()),
+        (format!("{DOCS}?since="), DOCS.to_owned()),
+        (
+            format!("{DOCS}/unid/{person}?fields=&markread=false"),
+            format!("{DOCS}/unid/{person}?markread=false"),
+        ),
+        (
+            format!("{CAL}/invitations?since="),
+            format!("{CAL}/invitations"),
+        ),
+        (
+            format!("{CAL}/events?since=&before=&count=&start=&days=&sincenow="),
+            format!("{CAL}/events"),
+        ),
+        (
+            format!("{CAL}/events?{window}&count=&start="),
+            format!("{CAL}/events?{window}"),
+        ),
+        (
+            format!("{CAL}/events?since=&before=2030-01-01T00:00:00Z&days="),
+            format!("{CAL}/events?before=2030-01-01T00:00:00Z"),
+        ),
+    ];
+    for (with_empty, without) in cases {
+        let (status, body) = das_answer(d, &with_empty).await;
+        assert_eq!(status, StatusCode::OK, "{with_empty}: {body}");
+        let (_, expected) = das_answer(d, &without).await;
+        assert_eq!(body, expected, "{with_empty} answers as {without}");
+    }
+}
+
+/// Issue #13, fault 3: an empty `parentid` on a document create answered 404 "Invalid
+/// universal id"; DAS ignores it (201). A malformed one is a bad parameter (400); the UNID of
+/// no document stays the store's 404; a parent that exists becomes `@parentid`.
+#[tokio::test]
+async fn document_create_parentid_empty_malformed_unknown_and_known() {
+    let s = sims(Seed::Empty).await;
+    let d = &s.domino_url;
+    let resp = das(
+        Method::POST,
+        d,
+        &format!("{DOCS}?form=Person&parentid="),
+        Some(json!({"LastName":"Parent"})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let parent = resp.headers()["location"]
+        .to_str()
+        .expect("Location")
+        .rsplit('/')
+        .next()
+        .expect("unid")
+        .to_owned();
+    let created = json(das_get(d, &format!("{DOCS}/unid/{parent}")).await).await;
+    assert!(created.get("@parentid").is_none(), "{created}");
+
+    for malformed in ["not-a-unid", "1234", "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ"] {
+        let resp = das(
+            Method::POST,
+            d,
+            &format!("{DOCS}?form=Person&parentid={malformed}"),
+            Some(json!({"LastName":"Child"})),
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{malformed}");
+        assert_eq!(
+            json(resp).await["message"],
+            format!("Invalid parameter parentid: {malformed}")
+        );
+    }
+    let resp = das(
+        Method::POST,
+        d,
+        &format!("{DOCS}?form=Person&parentid=0123456789ABCDEF0123456789ABCDEF"),
+        Some(json!({"LastName":"Child"})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_eq!(json(resp).await["message"], "Invalid universal id");
+
+    let resp = das(
+        Method::POST,
+        d,
+        &format!("{DOCS}?form=Person&parentid={}", parent.to_lowercase()),
+        Some(json!({"LastName":"Child"})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let child = resp.headers()["location"]
+        .to_str()
+        .expect("Location")
+        .rsplit('/')
+        .next()
+        .expect("unid")
+        .to_owned();
+    let child = json(das_get(d, &format!("{DOCS}/unid/{child}")).await).await;
+    assert_eq!(child["@parentid"], parent.as_str());
+    s.shutdown().await;
 }
 
 /// Overflow search: a series whose INTERVAL reaches past the last date chrono holds ends
