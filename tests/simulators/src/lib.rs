@@ -114,9 +114,9 @@
 //!   deletes too). PUT on an instance without `recurrenceRange` changes that instance; with
 //!   `recurrenceRange=all` it changes the series' other properties; with `future`/`previous`
 //!   it changes the properties other than the times of that instance and every later (earlier)
-//!   one, as per-instance overrides; another range → 400 "Invalid recurrenceRange parameter:
-//!   X". DELETE of an instance supports `all`, `future`
-//!   (series ends before it) and `previous`.
+//!   one, as per-instance overrides. DELETE of an instance supports `all`, `future` (series
+//!   ends before it) and `previous`. Any other `recurrenceRange`, as none, means that instance
+//!   alone (DAS reads only those three values).
 //! - Notices: creating, updating or deleting an event with `workflow` not `false` gives every
 //!   attendee who is another simulator user (`{name}@example.com`) a notice (`request`, or
 //!   `cancel` for a delete) in their mail file, backed by a `Notice` document; a newer notice for

@@ -69,6 +69,26 @@ async fn weekly_series(base: &str) -> String {
     .await
 }
 
+/// Recurrence ids of the list rows in September and October 2013.
+async fn september_rows(base: &str) -> Vec<String> {
+    let body = json(
+        das_get(
+            base,
+            &format!("{CAL}/events?since=2013-09-01T00:00:00Z&before=2013-11-01T00:00:00Z"),
+        )
+        .await,
+    )
+    .await;
+    body["events"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .filter_map(|r| r["recurrenceId"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Issue #13, fault 1: `sincenow=224147035` (or a large `days`) overflowed the window's date
 /// arithmetic and the connection dropped. DAS only moves the window: 200, here with no events
 /// (no body). A `before` the client gives still has to come after the moved `since`.
@@ -229,6 +249,43 @@ async fn document_create_parentid_empty_malformed_unknown_and_known() {
         .to_owned();
     let child = json(das_get(d, &format!("{DOCS}/unid/{child}")).await).await;
     assert_eq!(child["@parentid"], parent.as_str());
+    s.shutdown().await;
+}
+
+/// Issue #13, fault 4: an unknown `recurrenceRange` on an event DELETE answered 400; DAS treats
+/// any value other than all/future/previous as "this instance". A PUT reads it the same way.
+#[tokio::test]
+async fn unknown_recurrence_range_means_this_instance() {
+    let s = sims(Seed::Empty).await;
+    let d = &s.domino_url;
+    let uid = weekly_series(d).await;
+    let resp = das(
+        Method::DELETE,
+        d,
+        &format!("{CAL}/events/{uid}/20130923T130000Z?recurrenceRange=thisandfuture"),
+        None,
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        september_rows(d).await,
+        ["20130916T130000Z", "20130930T130000Z"]
+    );
+
+    let resp = das(
+        Method::PUT,
+        d,
+        &format!("{CAL}/events/{uid}/20130930T130000Z?recurrenceRange=bogus"),
+        Some(json!({"events":[{"summary":"Only this one",
+            "start":{"date":"2013-09-30","time":"13:00:00","utc":true},
+            "end":{"date":"2013-09-30","time":"14:00:00","utc":true}}]})),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body = json(resp).await;
+    assert_eq!(body["events"][0]["summary"], "Only this one");
+    let first = json(das_get(d, &format!("{CAL}/events/{uid}/20130916T130000Z")).await).await;
+    assert_eq!(first["events"][0]["summary"], "Weekly");
     s.shutdown().await;
 }
 

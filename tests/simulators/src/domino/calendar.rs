@@ -144,6 +144,14 @@ impl CalCtx<'_> {
         compact(&self.req.query)
     }
 
+    /// `recurrenceRange` when it is `all`, `future` or `previous` (any case); DAS takes every
+    /// other value, as no value, to mean the one instance.
+    fn recurrence_range(&self) -> Option<String> {
+        self.q("recurrenceRange")
+            .map(str::to_ascii_lowercase)
+            .filter(|r| matches!(r.as_str(), "all" | "future" | "previous"))
+    }
+
     fn workflow(&self) -> bool {
         !self
             .q("workflow")
@@ -1033,7 +1041,7 @@ fn update(ctx: &mut CalCtx<'_>, uid: &str, rid: Option<&str>) -> Response {
     let strict = ctx
         .q("strictsequence")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let range = ctx.q("recurrenceRange").map(str::to_ascii_lowercase);
+    let range = ctx.recurrence_range();
     let mut ev = ctx.db().events[pos].clone();
     let incoming = &body.events[0];
     if strict
@@ -1082,22 +1090,6 @@ fn update(ctx: &mut CalCtx<'_>, uid: &str, rid: Option<&str>) -> Response {
             ev.event = new;
             ev.timezones = used_timezones(&body.timezones, &[&ev.event]);
         }
-        (Some(r), None) => {
-            let Some(occ) = find_occurrence(&ev, r) else {
-                return not_found();
-            };
-            keep_description(&mut new, &occ.event);
-            new.remove("recurrenceRule");
-            significant = SIGNIFICANT.iter().any(|k| new.get(*k) != occ.event.get(*k));
-            let mut tz_list = ev.timezones.clone();
-            for t in used_timezones(&body.timezones, &[&new]) {
-                if !tz_list.iter().any(|x| x.get("tzid") == t.get("tzid")) {
-                    tz_list.push(t);
-                }
-            }
-            ev.timezones = tz_list;
-            ev.overrides.insert(r.to_owned(), new);
-        }
         (Some(r), Some(dir @ ("future" | "previous"))) => {
             // This instance and those after (before) it: the properties other than the times.
             let Some(target) = find_occurrence(&ev, r) else {
@@ -1130,8 +1122,21 @@ fn update(ctx: &mut CalCtx<'_>, uid: &str, rid: Option<&str>) -> Response {
             }
             significant = changed;
         }
-        (Some(_), Some(other)) => {
-            return bad_request(&format!("Invalid recurrenceRange parameter: {other}"));
+        (Some(r), _) => {
+            let Some(occ) = find_occurrence(&ev, r) else {
+                return not_found();
+            };
+            keep_description(&mut new, &occ.event);
+            new.remove("recurrenceRule");
+            significant = SIGNIFICANT.iter().any(|k| new.get(*k) != occ.event.get(*k));
+            let mut tz_list = ev.timezones.clone();
+            for t in used_timezones(&body.timezones, &[&new]) {
+                if !tz_list.iter().any(|x| x.get("tzid") == t.get("tzid")) {
+                    tz_list.push(t);
+                }
+            }
+            ev.timezones = tz_list;
+            ev.overrides.insert(r.to_owned(), new);
         }
     }
     if significant {
@@ -1161,18 +1166,10 @@ fn delete(ctx: &mut CalCtx<'_>, uid: &str, rid: Option<&str>) -> Response {
     let Some(pos) = ctx.db().events.iter().position(|e| e.uid == uid) else {
         return not_found();
     };
-    let range = ctx.q("recurrenceRange").map(str::to_ascii_lowercase);
+    let range = ctx.recurrence_range();
     let mut ev = ctx.db().events[pos].clone();
     let whole = match (rid, range.as_deref()) {
         (None, _) | (Some(_), Some("all")) => true,
-        (Some(r), None) => {
-            if find_occurrence(&ev, r).is_none() {
-                return not_found();
-            }
-            ev.excepted.insert(r.to_owned());
-            ev.overrides.remove(r);
-            false
-        }
         (Some(r), Some("future")) => {
             let Some(occ) = find_occurrence(&ev, r) else {
                 return not_found();
@@ -1201,8 +1198,13 @@ fn delete(ctx: &mut CalCtx<'_>, uid: &str, rid: Option<&str>) -> Response {
             }
             false
         }
-        (Some(_), Some(other)) => {
-            return bad_request(&format!("Invalid recurrenceRange parameter: {other}"));
+        (Some(r), _) => {
+            if find_occurrence(&ev, r).is_none() {
+                return not_found();
+            }
+            ev.excepted.insert(r.to_owned());
+            ev.overrides.remove(r);
+            false
         }
     };
     let workflow = ctx.workflow();
