@@ -254,6 +254,8 @@
 //!   successfully updated" or `INVALID_DATA` (400 when none changed); an owner who is no user →
 //!   400 `INVALID_DATA` "the owner id given is invalid" (`param_name` owner). A new owner, by
 //!   this or by an update of `Owner`, sets `Modified_Time` and `Modified_By`.
+//! - `/settings/fields` without `module` → 400 `REQUIRED_PARAM_MISSING` (`param_name`); with an
+//!   unknown one → 400 `INVALID_MODULE` with `details.api_name` module (fields.json).
 //! - `POST /settings/fields` needs an admin (others get 403 `NO_PERMISSION`); api_name = label
 //!   with runs of non-alphanumerics turned into `_`; at most two unique/external fields per
 //!   module (`LIMIT_EXCEEDED` with `limit` and `limit_due_to`); a label or api_name that exists

@@ -289,6 +289,28 @@ async fn unknown_recurrence_range_means_this_instance() {
     s.shutdown().await;
 }
 
+/// Issue #13, fault 5: `INVALID_MODULE` on `settings/fields` carried `details.param_name`,
+/// where fields.json requires `details.api_name` (InvalidParamDetails). Reading and creating
+/// fields name the parameter the same way.
+#[tokio::test]
+async fn settings_fields_invalid_module_names_the_parameter_in_api_name() {
+    let s = sims(Seed::Empty).await;
+    let z = &s.zoho_url;
+    let t = token(z, "demo-refresh").await;
+    for (method, path) in [
+        (Method::GET, "/settings/fields?module=Nope"),
+        (Method::GET, "/settings/fields/123?module=Nope"),
+        (Method::POST, "/settings/fields?module=Nope"),
+    ] {
+        let resp = zoho(method, z, &t, path).await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{path}");
+        let body = json(resp).await;
+        assert_eq!(body["code"], "INVALID_MODULE", "{path}");
+        assert_eq!(body["details"], json!({ "api_name": "module" }), "{path}");
+    }
+    s.shutdown().await;
+}
+
 /// Overflow search: a series whose INTERVAL reaches past the last date chrono holds ends
 /// there (DAILY and WEEKLY added days past it and panicked); a YEARLY interval too large for a
 /// month count no longer repeats the first instance a thousand times.
@@ -513,4 +535,31 @@ async fn largest_token_lifetime_never_expires() {
     let t = token(z, "demo-refresh").await;
     let resp = zoho(Method::GET, z, &t, "/org").await;
     assert_eq!(resp.status(), StatusCode::OK);
+}
+
+/// Found with schemathesis (another seed): a field batch whose fields fail in different ways
+/// (a bad data type, a missing label) got per-field results no fields.json wrapper allows
+/// together; the erratum takes them, and the simulators' check agrees when they stop.
+#[tokio::test]
+async fn settings_fields_batch_with_different_errors_conforms() {
+    let s = sims(Seed::Empty).await;
+    let z = &s.zoho_url;
+    let t = token(z, "demo-refresh").await;
+    let resp = http()
+        .post(format!("{z}/crm/v8/settings/fields?module=Contacts"))
+        .header("Authorization", auth(&t))
+        .json(&json!({"fields":[
+            {"field_label":"Odd","data_type":"no_such_type"},
+            {"data_type":"text"},
+        ]}))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body = json(resp).await;
+    assert_eq!(body["fields"][0]["code"], "INVALID_DATA");
+    assert_eq!(body["fields"][1]["code"], "MANDATORY_NOT_FOUND");
+    let report = s.zoho().spec_report().expect("spec check on");
+    assert!(report.violations.is_empty(), "{:?}", report.violations);
+    s.shutdown().await;
 }
