@@ -176,11 +176,18 @@
 //!   tagging updates `Modified_Time`. Record `Tag` entries carry `color_code` (one of the
 //!   allowed colours, fixed per tag), `created_time`/`modified_time` and `created_by`/
 //!   `modified_by` (the tag's creation, or the org's creation and the first user when unknown).
+//!   Errors take tags.json's shapes: no `tags` or `ids` → 400 with a `REQUIRED_PARAM_MISSING`
+//!   result in `data` (`details.param`); a body that is not an object → 400 `INVALID_DATA` with
+//!   `details` `api_name` body, `json_path` `$`, `expected_data_type` jsonobject.
 //! - `GET /settings/modules[/{api_name|id}]` lists the four modules with every key modules.json
 //!   requires (empty `fields`, `layouts`, `profiles`, `related_lists`; `custom_view` the
 //!   module's default view, "All …";
 //!   `parent_module` Activities for Tasks and Events); an unknown module → 204; a `status`
-//!   other than `visible` → 204 (no hidden modules).
+//!   other than `visible` → 204 (no hidden modules), one modules.json does not list → 400
+//!   `INVALID_DATA` with `details` `api_name`, `json_path` and `param_name` status.
+//! - Paths crm-oas describes that the simulator leaves out (see "Not yet") answer 501
+//!   `NOT_SUPPORTED` for the methods crm-oas gives them and 400 `INVALID_REQUEST_METHOD` for
+//!   the others, as a path the simulator has does for a method it does not have.
 //! - Limits (§5): defaults 1,000,000 credits per rolling 24 h (simulator clock), concurrency 20,
 //!   sub-concurrency 10. Costs: 1 per call, 2 for `/deleted`, 3 with `cvid`, 1 per 10 records
 //!   written (POST/PUT on a module, a record or `upsert`), 1 per 50 records tagged. Calls
@@ -307,9 +314,12 @@
 //!
 //! Domino: iCalendar format, the calendar actions delegate/counter/requestInfo/processAll/
 //! removeCancelled, `X-DAS-Token` CSRF and `/api/core/nonce`, attachments,
-//! view-entry updates, creating through a view, categories/`parentid`/`startkeys`/
-//! `expandlevel`, `$UpdatedBy`/`$Revisions`. Zoho: scopes of the settings, users and org APIs,
-//! writes to `/settings/modules`, notifications (watch), `X-EXTERNAL` lookup-by-external
+//! view-entry updates, creating through a view, agents and agent jobs, the forms list,
+//! categories/`parentid`/`startkeys`/`expandlevel` on view entries, `$UpdatedBy`/`$Revisions`.
+//! Zoho: scopes of the settings, users and org APIs, writes to `/settings/modules`, changing
+//! and deleting fields, writes to users, user counts and groups, the org's and records'
+//! photos, tag administration (`/settings/tags`), mass update, territories, record counts,
+//! full data and clone, notifications (watch), `X-EXTERNAL` lookup-by-external
 //! value in bodies, What_Id/`$se_module`, Recurring_Activity expansion, custom view writes
 //! (`change_sort`, creating views through the API), `last_accessed_time` and favourites of
 //! views, record-level sharing rules (every user sees every record).

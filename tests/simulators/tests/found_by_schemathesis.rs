@@ -537,6 +537,103 @@ async fn largest_token_lifetime_never_expires() {
     assert_eq!(resp.status(), StatusCode::OK);
 }
 
+/// Found with schemathesis: methods a settings path does not have (TRACE, …) answered 501
+/// like the methods crm-oas describes and the simulator leaves out; they get Zoho's 400
+/// `INVALID_REQUEST_METHOD`, as on the paths the simulator implements.
+#[tokio::test]
+async fn undescribed_methods_on_settings_paths_are_invalid_request_methods() {
+    let s = sims(Seed::Empty).await;
+    let z = &s.zoho_url;
+    let t = token(z, "demo-refresh").await;
+    let trace = Method::from_bytes(b"TRACE").expect("method");
+    for path in [
+        "/settings/fields/123?module=Contacts",
+        "/settings/custom_views?module=Contacts",
+        "/settings/custom_views/123?module=Contacts",
+        "/settings/modules/Contacts",
+        "/users/123",
+        "/Contacts/actions/add_tags",
+        "/Contacts/upsert",
+    ] {
+        let resp = zoho(trace.clone(), z, &t, path).await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(json(resp).await["code"], "INVALID_REQUEST_METHOD", "{path}");
+    }
+    for (method, path) in [
+        (Method::PATCH, "/settings/fields/123?module=Contacts"),
+        (Method::DELETE, "/settings/fields/123?module=Contacts"),
+        (
+            Method::PUT,
+            "/settings/custom_views/123/actions/change_sort?module=Contacts",
+        ),
+        (Method::GET, "/Contacts/actions/count"),
+    ] {
+        let resp = zoho(method, z, &t, path).await;
+        assert_eq!(resp.status(), StatusCode::NOT_IMPLEMENTED, "{path}");
+        assert_eq!(json(resp).await["code"], "NOT_SUPPORTED", "{path}");
+    }
+}
+
+/// Found with the simulators' own check during the schemathesis run: tag errors had shapes
+/// tags.json does not give them. A missing `tags` or `ids` is a `REQUIRED_PARAM_MISSING` result
+/// in `data`; a body that is not an object names what was expected where.
+#[tokio::test]
+async fn tag_errors_have_the_shapes_of_tags_json() {
+    let s = sims(Seed::Demo).await;
+    let z = &s.zoho_url;
+    let t = token(z, "demo-refresh").await;
+    let post = |path: &'static str, body: &'static str| {
+        http()
+            .post(format!("{z}/crm/v8{path}"))
+            .header("Authorization", auth(&t))
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+    };
+    let resp = post("/Contacts/actions/add_tags", r#"{"ids":["1"]}"#)
+        .await
+        .expect("answer");
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body = json(resp).await;
+    assert_eq!(body["data"][0]["code"], "REQUIRED_PARAM_MISSING");
+    assert_eq!(body["data"][0]["details"], json!({ "param": "tags" }));
+    let resp = post(
+        "/Contacts/actions/remove_tags",
+        r#"{"tags":[{"name":"x"}]}"#,
+    )
+    .await
+    .expect("answer");
+    assert_eq!(
+        json(resp).await["data"][0]["details"],
+        json!({ "param": "ids" })
+    );
+    let resp = post("/Contacts/actions/add_tags", "[1]")
+        .await
+        .expect("answer");
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body = json(resp).await;
+    assert_eq!(body["code"], "INVALID_DATA");
+    assert_eq!(body["details"]["expected_data_type"], "jsonobject");
+    assert!(body["details"]["api_name"].is_string());
+    s.shutdown().await;
+}
+
+/// Found with the simulators' own check during the schemathesis run: a `status` modules.json
+/// does not list got details with only `param_name`, where modules.json's INVALID_DATA
+/// details name `api_name` and `json_path`.
+#[tokio::test]
+async fn settings_modules_bad_status_names_api_name() {
+    let s = sims(Seed::Empty).await;
+    let z = &s.zoho_url;
+    let t = token(z, "demo-refresh").await;
+    let resp = zoho(Method::GET, z, &t, "/settings/modules?status=AAA").await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let body = json(resp).await;
+    assert_eq!(body["details"]["api_name"], "status");
+    assert_eq!(body["details"]["json_path"], "status");
+    s.shutdown().await;
+}
+
 /// Found with schemathesis (another seed): a field batch whose fields fail in different ways
 /// (a bad data type, a missing label) got per-field results no fields.json wrapper allows
 /// together; the erratum takes them, and the simulators' check agrees when they stop.

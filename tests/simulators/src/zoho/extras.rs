@@ -1241,14 +1241,36 @@ const MAX_TAG_IDS: usize = 100;
 /// `POST /{module}/actions/add_tags|remove_tags` (ids in the body or `ids=`) and
 /// `POST /{module}/{id}/actions/add_tags|remove_tags`; tags in the body (`tags`) or
 /// `tag_names=` (v2 style).
+///
+/// Errors have the shapes tags.json gives them: a body that is not a JSON object is a top-level
+/// `INVALID_DATA` whose details name what was expected where (`Expected_Data_Type`); a missing
+/// `tags` or `ids` is a `REQUIRED_PARAM_MISSING` result in `data` (`Record_Action_Wrapper_Error`,
+/// the only place the document lists that code).
 pub(crate) fn tags(ctx: &mut CrmCtx<'_>, mi: usize, path_id: Option<&str>, add: bool) -> Response {
     let body: Value = if ctx.body.is_empty() {
         json!({})
     } else {
         match serde_json::from_slice(ctx.body) {
             Ok(v @ Value::Object(_)) => v,
-            _ => return body_error(),
+            _ => {
+                return zoho_error(
+                    StatusCode::BAD_REQUEST,
+                    "INVALID_DATA",
+                    "body",
+                    json!({ "api_name": "body", "json_path": "$", "expected_data_type": "jsonobject" }),
+                );
+            }
         }
+    };
+    let missing = |name: &str| {
+        zoho_json(
+            StatusCode::BAD_REQUEST,
+            &json!({ "data": [error_body(
+                "REQUIRED_PARAM_MISSING",
+                "One of the expected parameter is missing",
+                json!({ "param": name }),
+            )] }),
+        )
     };
     let mut tag_refs: Vec<(Option<String>, Option<String>)> = Vec::new();
     if let Some(list) = body.get("tags").and_then(Value::as_array) {
@@ -1267,12 +1289,7 @@ pub(crate) fn tags(ctx: &mut CrmCtx<'_>, mi: usize, path_id: Option<&str>, add: 
         );
     }
     if tag_refs.is_empty() {
-        return zoho_error(
-            StatusCode::BAD_REQUEST,
-            "REQUIRED_PARAM_MISSING",
-            "One of the expected parameter is missing",
-            json!({ "param": "tags" }),
-        );
+        return missing("tags");
     }
     let ids: Vec<String> = match path_id {
         Some(id) => vec![id.to_owned()],
@@ -1297,12 +1314,7 @@ pub(crate) fn tags(ctx: &mut CrmCtx<'_>, mi: usize, path_id: Option<&str>, add: 
         },
     };
     if ids.is_empty() {
-        return zoho_error(
-            StatusCode::BAD_REQUEST,
-            "REQUIRED_PARAM_MISSING",
-            "One of the expected parameter is missing",
-            json!({ "param": "ids" }),
-        );
+        return missing("ids");
     }
     if ids.len() > MAX_TAG_IDS {
         return zoho_error(
