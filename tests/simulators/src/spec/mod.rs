@@ -489,6 +489,30 @@ pub fn specs() -> &'static Specs {
     })
 }
 
+/// Point every `$ref` into another document at the file of that name beside this one, or
+/// make it `{}` when `vendored(file name)` says there is no such file.
+fn localise_refs(value: &mut Value, vendored: impl Fn(&str) -> bool + Copy) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(reference)) = map.get("$ref") {
+                let (file, pointer) = reference.split_once('#').unwrap_or((reference, ""));
+                if !file.is_empty() {
+                    let file_name = file.rsplit('/').next().unwrap_or(file).to_owned();
+                    *value = if vendored(&file_name) {
+                        serde_json::json!({ "$ref": format!("{file_name}#{pointer}") })
+                    } else {
+                        Value::Object(serde_json::Map::new())
+                    };
+                    return;
+                }
+            }
+            map.values_mut().for_each(|v| localise_refs(v, vendored));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| localise_refs(v, vendored)),
+        _ => {}
+    }
+}
+
 /// What one answer's check found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -504,6 +528,30 @@ pub enum Outcome {
 }
 
 impl Specs {
+    /// Each vendored document with the errata applied, written so that a tool outside this
+    /// crate (schemathesis, see `tests/schemathesis/`) can read it from a folder holding all of
+    /// them: its name (path under `specs/`), its service and its JSON. A `$ref` into another
+    /// vendored document names that file beside it (`common.json#/components/…` instead of
+    /// crm-oas's GitHub URL), and a `$ref` into a document that is not vendored becomes `{}`,
+    /// any value, as the check here takes it. [`Change::EmptyBody`] stays the
+    /// `x-nzsync-empty-body` mark on the response object, which OpenAPI tools ignore.
+    #[must_use]
+    pub fn standalone_documents(&self) -> Vec<(&'static str, Service, Value)> {
+        self.names
+            .iter()
+            .zip(&self.services)
+            .zip(&self.roots)
+            .map(|((name, service), root)| {
+                let folder = name.split('/').next().unwrap_or("");
+                let mut root = root.clone();
+                localise_refs(&mut root, |file| {
+                    self.names.contains(&format!("{folder}/{file}").as_str())
+                });
+                (*name, *service, root)
+            })
+            .collect()
+    }
+
     fn from_documents(documents: Vec<(&'static str, Service, Value)>) -> Specs {
         let mut specs = Specs {
             names: Vec::new(),
@@ -856,6 +904,58 @@ mod tests {
                 assert_eq!(part, Some(&applied));
             }
         }
+    }
+
+    #[test]
+    fn standalone_documents_refer_only_to_files_beside_them() {
+        let documents = specs().standalone_documents();
+        assert_eq!(documents.len(), DOCUMENTS.len());
+        let files: Vec<&str> = documents
+            .iter()
+            .map(|(name, _, _)| name.rsplit('/').next().unwrap_or(name))
+            .collect();
+        fn refs<'v>(value: &'v Value, out: &mut Vec<&'v str>) {
+            match value {
+                Value::Object(map) => {
+                    if let Some(Value::String(r)) = map.get("$ref") {
+                        out.push(r);
+                    }
+                    map.values().for_each(|v| refs(v, out));
+                }
+                Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+                _ => {}
+            }
+        }
+        let mut cross = 0;
+        for (name, _, root) in &documents {
+            let mut found = Vec::new();
+            refs(root, &mut found);
+            for r in found {
+                let (file, pointer) = r.split_once('#').unwrap_or((r, ""));
+                let target = if file.is_empty() {
+                    root
+                } else {
+                    cross += 1;
+                    assert!(files.contains(&file), "{name}: {r} names no vendored file");
+                    let at = files.iter().position(|f| *f == file).unwrap_or(0);
+                    &documents[at].2
+                };
+                assert!(
+                    target.pointer(pointer).is_some(),
+                    "{name}: {r} points nowhere"
+                );
+            }
+        }
+        assert!(
+            cross > 50,
+            "crm-oas's cross-document references are kept: {cross}"
+        );
+        // The errata travel with the documents.
+        let (_, _, users) = &documents[files.iter().position(|f| *f == "users.json").unwrap_or(0)];
+        assert_eq!(
+            users.pointer("/components/schemas/users/properties/time_zone"),
+            Some(&serde_json::json!({"type":"string","nullable":true}))
+        );
     }
 
     #[test]
