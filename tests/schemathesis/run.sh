@@ -8,9 +8,10 @@
 # Afterwards the simulators' own check of every answer against the same specs
 # (`GET /_sim/spec`) must have found nothing either.
 #
-# Needs cargo, python3 and schemathesis 4.32.5 (`st`; ST names another path to it). Bounded: a fixed number
-# of examples per operation and a fixed seed (SCHEMATHESIS_MAX_EXAMPLES, SCHEMATHESIS_SEED),
-# so a run is repeatable; it takes under two minutes on two cores once the example is built.
+# Needs cargo, python3 and schemathesis 4.32.5 (`st`; ST names another path to it). Bounded: a
+# fixed number of examples per operation and a fixed seed (SCHEMATHESIS_MAX_EXAMPLES,
+# SCHEMATHESIS_SEED), so a run is repeatable; it takes under two minutes on two cores once the
+# example is built.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
