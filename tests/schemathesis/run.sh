@@ -10,8 +10,8 @@
 #
 # Needs cargo, python3 and schemathesis 4.32.5 (`st`; ST names another path to it). Bounded: a
 # fixed number of examples per operation and a fixed seed (SCHEMATHESIS_MAX_EXAMPLES,
-# SCHEMATHESIS_SEED), so a run is repeatable; it takes under two minutes on two cores once the
-# example is built.
+# SCHEMATHESIS_SEED), so a run is repeatable; it takes two to three minutes on two cores once
+# the example is built.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
