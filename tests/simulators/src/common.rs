@@ -146,6 +146,28 @@ impl Default for FaultRule {
     }
 }
 
+/// `t` moved by `secs` seconds, stopping at the first or last instant chrono can represent
+/// instead of overflowing: amounts that come from clients or `/_sim/` requests go through here
+/// (or are refused), never through `+`/`-` on a `TimeDelta` built from them, which panics.
+pub(crate) fn plus_secs(t: DateTime<Utc>, secs: i64) -> DateTime<Utc> {
+    chrono::TimeDelta::try_seconds(secs)
+        .and_then(|d| t.checked_add_signed(d))
+        .unwrap_or(if secs < 0 {
+            DateTime::<Utc>::MIN_UTC
+        } else {
+            DateTime::<Utc>::MAX_UTC
+        })
+}
+
+/// `t` moved by `days` days, saturating like [`plus_secs`].
+pub(crate) fn plus_days(t: DateTime<Utc>, days: i64) -> DateTime<Utc> {
+    plus_secs(t, days.saturating_mul(86_400))
+}
+
+/// The latest the simulators' clock may be moved to (`/_sim/clock`): both vendors write
+/// four-digit years, and every "now plus a day" stays representable.
+const LATEST_CLOCK: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+
 /// The time without its fraction of a second.
 pub(crate) fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
@@ -169,12 +191,26 @@ impl SimCore {
     /// The simulator's clock: wall time plus the offset set by `/_sim/clock`, at second
     /// precision (both real servers keep seconds only).
     pub(crate) fn now(&self) -> DateTime<Utc> {
-        let secs = Utc::now().timestamp() + self.clock_offset_secs.load(Ordering::Relaxed);
+        let secs = Utc::now()
+            .timestamp()
+            .saturating_add(self.clock_offset_secs.load(Ordering::Relaxed))
+            .clamp(0, LATEST_CLOCK);
         DateTime::from_timestamp(secs, 0).unwrap_or_default()
     }
 
-    pub(crate) fn advance_clock(&self, secs: i64) {
-        self.clock_offset_secs.fetch_add(secs, Ordering::Relaxed);
+    /// Move the clock by `secs`; `Err` (and no change) when that would leave 1970 to 9999.
+    pub(crate) fn advance_clock(&self, secs: i64) -> Result<(), String> {
+        let wall = Utc::now().timestamp();
+        self.clock_offset_secs
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |offset| {
+                let offset = offset.checked_add(secs)?;
+                let at = wall.checked_add(offset)?;
+                (0..=LATEST_CLOCK).contains(&at).then_some(offset)
+            })
+            .map(|_| ())
+            .map_err(|_| {
+                format!("advance_secs {secs} would move the clock out of the years 1970 to 9999")
+            })
     }
 
     pub(crate) fn base_url(&self) -> Option<String> {
@@ -583,10 +619,10 @@ struct ClockBody {
 
 async fn post_clock<S: SimHost>(State(s): State<S>, body: Bytes) -> Response {
     match serde_json::from_slice::<ClockBody>(&body) {
-        Ok(b) => {
-            s.core().advance_clock(b.advance_secs);
-            get_clock(State(s)).await
-        }
+        Ok(b) => match s.core().advance_clock(b.advance_secs) {
+            Ok(()) => get_clock(State(s)).await,
+            Err(e) => control_error(&e),
+        },
         Err(e) => control_error(&format!("expected {{\"advance_secs\": <number>}}: {e}")),
     }
 }

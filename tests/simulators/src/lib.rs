@@ -17,7 +17,7 @@
 //! | `POST /_sim/latency` `{"ms":20}` | latency added before every non-`/_sim/` request |
 //! | `GET`/`DELETE /_sim/calls` | the call log `{"calls":[{"method","path","query","status"}]}` in order (`query` only when present; status 0 = dropped by a fault) |
 //! | `GET`/`POST`/`DELETE /_sim/faults` | fault rules `{"rules":[{"kind":"status","status":503,"method":"GET","path_prefix":"/crm/","every":2,"times":3}]}`; kinds `status`, `delay` (`ms`, `after`), `drop`, `truncate`, `expire_token`; `percent` fires a rule by chance, from a generator seeded by the body's `seed` (default 1) |
-//! | `GET`/`POST /_sim/clock` `{"advance_secs":3600}` | move the simulators' clock (token and page-token expiry, timestamps) |
+//! | `GET`/`POST /_sim/clock` `{"advance_secs":3600}` | move the simulators' clock (token and page-token expiry, timestamps); 400 when it would leave the years 1970–9999 |
 //! | `GET`/`POST`/`DELETE /_sim/spec` `{"enabled":true}` | check every answer against the vendors' OpenAPI specs ([`spec`]); GET reports `checked`, `undescribed` and `violations`; DELETE empties the report |
 //!
 //! ## Choices
@@ -39,6 +39,9 @@
 //!   exists (404 "Unable to open database …"), authenticated (401), ACL (401), `$AllowRESTDbAPI`
 //!   (403), then the resource's own checks (view exists 404, view flag 403, documents level 403).
 //! - Unknown or malformed UNID: 404 exception JSON with message "Invalid universal id".
+//! - A query parameter sent empty (`count=`, `since=`, `fields=`, `parentid=`, …) is treated
+//!   as one not sent, on every DAS route, as DAS does (issue #13); `?Login`/`?Logout` are read
+//!   from the raw query.
 //! - `since` must parse as an ISO timestamp (or date); otherwise 400 "Invalid parameter since: …".
 //!   `since` is strict (`modified > since`). Any `search` gives 400 "Database is not full text
 //!   indexed." (simulated databases have no FT index).
@@ -62,8 +65,10 @@
 //!   Anniversary; Memo: PostedDate, DeliveredDate). An existing item keeps its name casing when
 //!   written with another casing, so PUT's case-sensitive delete pass can remove it (the quirk in
 //!   domino-api.md §1.6). Each write adds the user to `@authors`.
-//! - `computewithform` is accepted and ignored. Attachments, view-entry updates and creating
-//!   through a view answer 501.
+//! - `computewithform` is accepted and ignored. `parentid` on a document create must be a UNID
+//!   (32 hex digits; otherwise 400 "Invalid parameter parentid: X"); the UNID of no document →
+//!   404 "Invalid universal id"; the new document's `@parentid` is it. Attachments, view-entry
+//!   updates and creating through a view answer 501.
 //! - Responses carry `Server: Lotus-Domino`. Note ids start at `8F6` and grow by 4.
 //! - Where IBM's `data.yaml` disagrees with DAS as documented (it types every item value and
 //!   view column as an object, and `@created`/`@modified` as strings even with `strongtype`),
@@ -83,7 +88,9 @@
 //! - The list window includes an entry when `since ≤ start < before`; rows are sorted by start
 //!   and carry `href`, `id`, `summary`, `location`, `start`, `end`, (`recurrenceId`), `class`,
 //!   `transparency`, `status`, `sequence`, `categories`, `priority` and the `x-` properties.
-//!   `sincenow`/`days` work; `since`+`sincenow` or `before`+`days` → 400 "The "since" and
+//!   `sincenow`/`days` move the window however far (past the dates chrono holds, year
+//!   262142, it stops at the end: 200 with no events, as DAS answers);
+//!   `since`+`sincenow` or `before`+`days` → 400 "The "since" and
 //!   "sincenow" parameters are mutually exclusive." (resp. before/days); `days` ≤ 0 → 400
 //!   "Invalid days parameter: N.  It must be greater than 0."; `start` < 0 → 400 "Invalid start
 //!   parameter: N.  It must be greater than or equal to 0."; a bad `since`/`before` → 400
@@ -97,7 +104,8 @@
 //!   must be defined in the same request (a stored event keeps the entries its times use). An
 //!   end before the start → 400 "The end time is before the start time".
 //! - RRULE: FREQ DAILY/WEEKLY/MONTHLY/YEARLY with INTERVAL, COUNT, UNTIL, BYDAY (ordinals in
-//!   MONTHLY), BYMONTHDAY; expanded in local time, at most 1000 instances per series.
+//!   MONTHLY), BYMONTHDAY; expanded in local time, at most 1000 instances per series; a
+//!   series ends where chrono's calendar ends, however large its INTERVAL.
 //!   `recurrenceId` is the instance start in UTC `yyyyMMddTHHmmssZ` (`yyyyMMdd` all-day);
 //!   `exceptDates` are rendered in UTC.
 //! - Defaults on write: `class` public, `transparency` opaque, `x-lotus-appttype` 0/2/3
@@ -106,9 +114,9 @@
 //!   deletes too). PUT on an instance without `recurrenceRange` changes that instance; with
 //!   `recurrenceRange=all` it changes the series' other properties; with `future`/`previous`
 //!   it changes the properties other than the times of that instance and every later (earlier)
-//!   one, as per-instance overrides; another range → 400 "Invalid recurrenceRange parameter:
-//!   X". DELETE of an instance supports `all`, `future`
-//!   (series ends before it) and `previous`.
+//!   one, as per-instance overrides. DELETE of an instance supports `all`, `future` (series
+//!   ends before it) and `previous`. Any other `recurrenceRange`, as none, means that instance
+//!   alone (DAS reads only those three values).
 //! - Notices: creating, updating or deleting an event with `workflow` not `false` gives every
 //!   attendee who is another simulator user (`{name}@example.com`) a notice (`request`, or
 //!   `cancel` for a delete) in their mail file, backed by a `Notice` document; a newer notice for
@@ -168,11 +176,18 @@
 //!   tagging updates `Modified_Time`. Record `Tag` entries carry `color_code` (one of the
 //!   allowed colours, fixed per tag), `created_time`/`modified_time` and `created_by`/
 //!   `modified_by` (the tag's creation, or the org's creation and the first user when unknown).
+//!   Errors take tags.json's shapes: no `tags` or `ids` → 400 with a `REQUIRED_PARAM_MISSING`
+//!   result in `data` (`details.param`); a body that is not an object → 400 `INVALID_DATA` with
+//!   `details` `api_name` body, `json_path` `$`, `expected_data_type` jsonobject.
 //! - `GET /settings/modules[/{api_name|id}]` lists the four modules with every key modules.json
 //!   requires (empty `fields`, `layouts`, `profiles`, `related_lists`; `custom_view` the
 //!   module's default view, "All …";
 //!   `parent_module` Activities for Tasks and Events); an unknown module → 204; a `status`
-//!   other than `visible` → 204 (no hidden modules).
+//!   other than `visible` → 204 (no hidden modules), one modules.json does not list → 400
+//!   `INVALID_DATA` with `details` `api_name`, `json_path` and `param_name` status.
+//! - Paths crm-oas describes that the simulator leaves out (see "Not yet") answer 501
+//!   `NOT_SUPPORTED` for the methods crm-oas gives them and 400 `INVALID_REQUEST_METHOD` for
+//!   the others, as a path the simulator has does for a method it does not have.
 //! - Limits (§5): defaults 1,000,000 credits per rolling 24 h (simulator clock), concurrency 20,
 //!   sub-concurrency 10. Costs: 1 per call, 2 for `/deleted`, 3 with `cvid`, 1 per 10 records
 //!   written (POST/PUT on a module, a record or `upsert`), 1 per 50 records tagged. Calls
@@ -246,6 +261,8 @@
 //!   successfully updated" or `INVALID_DATA` (400 when none changed); an owner who is no user →
 //!   400 `INVALID_DATA` "the owner id given is invalid" (`param_name` owner). A new owner, by
 //!   this or by an update of `Owner`, sets `Modified_Time` and `Modified_By`.
+//! - `/settings/fields` without `module` → 400 `REQUIRED_PARAM_MISSING` (`param_name`); with an
+//!   unknown one → 400 `INVALID_MODULE` with `details.api_name` module (fields.json).
 //! - `POST /settings/fields` needs an admin (others get 403 `NO_PERMISSION`); api_name = label
 //!   with runs of non-alphanumerics turned into `_`; at most two unique/external fields per
 //!   module (`LIMIT_EXCEEDED` with `limit` and `limit_due_to`); a label or api_name that exists
@@ -297,9 +314,12 @@
 //!
 //! Domino: iCalendar format, the calendar actions delegate/counter/requestInfo/processAll/
 //! removeCancelled, `X-DAS-Token` CSRF and `/api/core/nonce`, attachments,
-//! view-entry updates, creating through a view, categories/`parentid`/`startkeys`/
-//! `expandlevel`, `$UpdatedBy`/`$Revisions`. Zoho: scopes of the settings, users and org APIs,
-//! writes to `/settings/modules`, notifications (watch), `X-EXTERNAL` lookup-by-external
+//! view-entry updates, creating through a view, agents and agent jobs, the forms list,
+//! categories/`parentid`/`startkeys`/`expandlevel` on view entries, `$UpdatedBy`/`$Revisions`.
+//! Zoho: scopes of the settings, users and org APIs, writes to `/settings/modules`, changing
+//! and deleting fields, writes to users, user counts and groups, the org's and records'
+//! photos, tag administration (`/settings/tags`), mass update, territories, record counts,
+//! full data and clone, notifications (watch), `X-EXTERNAL` lookup-by-external
 //! value in bodies, What_Id/`$se_module`, Recurring_Activity expansion, custom view writes
 //! (`change_sort`, creating views through the API), `last_accessed_time` and favourites of
 //! views, record-level sharing rules (every user sees every record).

@@ -9,13 +9,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use super::caltime::{CalError, EvTime, MAX_INSTANCES, RRule, TzDef, with_until};
 use super::model::{Database, DominoServer, ItemValue, NotesTime, canonical_name};
 use super::{DasRequest, compact, das_error, das_json};
-use crate::common::param;
+use crate::common::{param, plus_days, plus_secs};
 
 /// A stored event (a series when it has a `recurrenceRule`).
 #[derive(Clone, Debug)]
@@ -142,6 +142,14 @@ impl CalCtx<'_> {
 
     fn compact(&self) -> bool {
         compact(&self.req.query)
+    }
+
+    /// `recurrenceRange` when it is `all`, `future` or `previous` (any case); DAS takes every
+    /// other value, as no value, to mean the one instance.
+    fn recurrence_range(&self) -> Option<String> {
+        self.q("recurrenceRange")
+            .map(str::to_ascii_lowercase)
+            .filter(|r| matches!(r.as_str(), "all" | "future" | "previous"))
     }
 
     fn workflow(&self) -> bool {
@@ -301,7 +309,8 @@ fn occurrences(ev: &CalEvent, limit: DateTime<Utc>) -> Vec<Occurrence> {
                 }
                 e.insert("start".into(), s.to_json());
                 if let (Some(end), Some(len)) = (&end, length) {
-                    e.insert("end".into(), end.with_local(local + len).to_json());
+                    let local_end = local.checked_add_signed(len).unwrap_or(NaiveDateTime::MAX);
+                    e.insert("end".into(), end.with_local(local_end).to_json());
                 }
                 e
             }
@@ -388,14 +397,18 @@ fn render(
     Value::Object(m)
 }
 
-/// A recurrence id as an `exDateTime`.
+/// A recurrence id as an `exDateTime` (ids from a loaded dump may be any text).
 fn rid_json(rid: &str) -> Value {
-    if rid.len() == 8 {
-        json!({ "date": format!("{}-{}-{}", &rid[..4], &rid[4..6], &rid[6..8]) })
+    let part = |from: usize, to: usize| rid.get(from..to).unwrap_or_default();
+    let date = || format!("{}-{}-{}", part(0, 4), part(4, 6), part(6, 8));
+    if !rid.is_ascii() {
+        json!({ "date": rid })
+    } else if rid.len() == 8 {
+        json!({ "date": date() })
     } else if rid.len() == 16 {
         json!({
-            "date": format!("{}-{}-{}", &rid[..4], &rid[4..6], &rid[6..8]),
-            "time": format!("{}:{}:{}", &rid[9..11], &rid[11..13], &rid[13..15]),
+            "date": date(),
+            "time": format!("{}:{}:{}", part(9, 11), part(11, 13), part(13, 15)),
             "utc": true,
         })
     } else {
@@ -461,9 +474,11 @@ fn list_inner(ctx: &CalCtx<'_>) -> Result<Response, Response> {
             days.unwrap_or(0)
         )));
     }
+    // `sincenow` and `days` only move the window (the service answers 200 however far):
+    // beyond the dates chrono can hold the window stops at its ends, where no event starts.
     let since = match since_param {
         Some(s) => Some(parse_exact(s).ok_or_else(|| unparseable(s))?),
-        None => sincenow.map(|n| ctx.now + Duration::days(n)),
+        None => sincenow.map(|n| plus_days(ctx.now, n)),
     };
     let before = match before_param {
         Some(s) => Some(parse_exact(s).ok_or_else(|| unparseable(s))?),
@@ -471,11 +486,13 @@ fn list_inner(ctx: &CalCtx<'_>) -> Result<Response, Response> {
     };
     let (since, before) = match (since, before) {
         (Some(s), Some(b)) => (s, b),
-        (Some(s), None) => (s, s + Duration::days(days.unwrap_or(365))),
-        (None, Some(b)) => (b - Duration::days(365), b),
-        (None, None) => (ctx.now, ctx.now + Duration::days(days.unwrap_or(365))),
+        (Some(s), None) => (s, plus_days(s, days.unwrap_or(365))),
+        (None, Some(b)) => (plus_days(b, -365), b),
+        (None, None) => (ctx.now, plus_days(ctx.now, days.unwrap_or(365))),
     };
-    if before <= since {
+    // Only a `before` the client gave can come before `since`; a window pushed against the
+    // end of time is empty, not reversed.
+    if before_param.is_some() && before <= since {
         return Err(bad_request(
             "The \"before\" date must be after the \"since\" date",
         ));
@@ -605,7 +622,7 @@ fn find_occurrence(ev: &CalEvent, rid: &str) -> Option<Occurrence> {
     if !ev.event.contains_key("recurrenceRule") {
         return None;
     }
-    let limit = rid_time(rid)? + Duration::days(1);
+    let limit = plus_days(rid_time(rid)?, 1);
     occurrences(ev, limit)
         .into_iter()
         .find(|o| o.rid.as_deref() == Some(rid))
@@ -1024,7 +1041,7 @@ fn update(ctx: &mut CalCtx<'_>, uid: &str, rid: Option<&str>) -> Response {
     let strict = ctx
         .q("strictsequence")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let range = ctx.q("recurrenceRange").map(str::to_ascii_lowercase);
+    let range = ctx.recurrence_range();
     let mut ev = ctx.db().events[pos].clone();
     let incoming = &body.events[0];
     if strict
@@ -1073,22 +1090,6 @@ fn update(ctx: &mut CalCtx<'_>, uid: &str, rid: Option<&str>) -> Response {
             ev.event = new;
             ev.timezones = used_timezones(&body.timezones, &[&ev.event]);
         }
-        (Some(r), None) => {
-            let Some(occ) = find_occurrence(&ev, r) else {
-                return not_found();
-            };
-            keep_description(&mut new, &occ.event);
-            new.remove("recurrenceRule");
-            significant = SIGNIFICANT.iter().any(|k| new.get(*k) != occ.event.get(*k));
-            let mut tz_list = ev.timezones.clone();
-            for t in used_timezones(&body.timezones, &[&new]) {
-                if !tz_list.iter().any(|x| x.get("tzid") == t.get("tzid")) {
-                    tz_list.push(t);
-                }
-            }
-            ev.timezones = tz_list;
-            ev.overrides.insert(r.to_owned(), new);
-        }
         (Some(r), Some(dir @ ("future" | "previous"))) => {
             // This instance and those after (before) it: the properties other than the times.
             let Some(target) = find_occurrence(&ev, r) else {
@@ -1121,8 +1122,21 @@ fn update(ctx: &mut CalCtx<'_>, uid: &str, rid: Option<&str>) -> Response {
             }
             significant = changed;
         }
-        (Some(_), Some(other)) => {
-            return bad_request(&format!("Invalid recurrenceRange parameter: {other}"));
+        (Some(r), _) => {
+            let Some(occ) = find_occurrence(&ev, r) else {
+                return not_found();
+            };
+            keep_description(&mut new, &occ.event);
+            new.remove("recurrenceRule");
+            significant = SIGNIFICANT.iter().any(|k| new.get(*k) != occ.event.get(*k));
+            let mut tz_list = ev.timezones.clone();
+            for t in used_timezones(&body.timezones, &[&new]) {
+                if !tz_list.iter().any(|x| x.get("tzid") == t.get("tzid")) {
+                    tz_list.push(t);
+                }
+            }
+            ev.timezones = tz_list;
+            ev.overrides.insert(r.to_owned(), new);
         }
     }
     if significant {
@@ -1152,18 +1166,10 @@ fn delete(ctx: &mut CalCtx<'_>, uid: &str, rid: Option<&str>) -> Response {
     let Some(pos) = ctx.db().events.iter().position(|e| e.uid == uid) else {
         return not_found();
     };
-    let range = ctx.q("recurrenceRange").map(str::to_ascii_lowercase);
+    let range = ctx.recurrence_range();
     let mut ev = ctx.db().events[pos].clone();
     let whole = match (rid, range.as_deref()) {
         (None, _) | (Some(_), Some("all")) => true,
-        (Some(r), None) => {
-            if find_occurrence(&ev, r).is_none() {
-                return not_found();
-            }
-            ev.excepted.insert(r.to_owned());
-            ev.overrides.remove(r);
-            false
-        }
         (Some(r), Some("future")) => {
             let Some(occ) = find_occurrence(&ev, r) else {
                 return not_found();
@@ -1173,7 +1179,7 @@ fn delete(ctx: &mut CalCtx<'_>, uid: &str, rid: Option<&str>) -> Response {
                 .get("recurrenceRule")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            let until = occ.start_utc - Duration::seconds(1);
+            let until = plus_secs(occ.start_utc, -1);
             ev.event
                 .insert("recurrenceRule".into(), json!(with_until(rule, until)));
             ev.overrides
@@ -1192,8 +1198,13 @@ fn delete(ctx: &mut CalCtx<'_>, uid: &str, rid: Option<&str>) -> Response {
             }
             false
         }
-        (Some(_), Some(other)) => {
-            return bad_request(&format!("Invalid recurrenceRange parameter: {other}"));
+        (Some(r), _) => {
+            if find_occurrence(&ev, r).is_none() {
+                return not_found();
+            }
+            ev.excepted.insert(r.to_owned());
+            ev.overrides.remove(r);
+            false
         }
     };
     let workflow = ctx.workflow();

@@ -93,13 +93,15 @@ fn nth_weekday(year: i32, month: u32, n: i32, wd: Weekday) -> Option<NaiveDate> 
     if n > 0 {
         let first = NaiveDate::from_ymd_opt(year, month, 1)?;
         let delta = (7 + wd.num_days_from_monday() - first.weekday().num_days_from_monday()) % 7;
-        let d = first + Duration::days(i64::from(delta) + 7 * i64::from(n - 1));
+        let d =
+            first.checked_add_signed(Duration::days(i64::from(delta) + 7 * (i64::from(n) - 1)))?;
         (d.month() == month).then_some(d)
     } else {
         let next = NaiveDate::from_ymd_opt(year, month, 1)?.checked_add_months(Months::new(1))?;
         let last = next.pred_opt()?;
         let delta = (7 + last.weekday().num_days_from_monday() - wd.num_days_from_monday()) % 7;
-        let d = last - Duration::days(i64::from(delta) + 7 * i64::from(-n - 1));
+        let d =
+            last.checked_sub_signed(Duration::days(i64::from(delta) + 7 * (-i64::from(n) - 1)))?;
         (d.month() == month).then_some(d)
     }
 }
@@ -249,7 +251,15 @@ impl EvTime {
         match &self.zone {
             Zone::Tz(id) => {
                 let offset = find_tz(tzs, id).map_or(0, |t| t.offset_at(local));
-                (local - Duration::seconds(i64::from(offset))).and_utc()
+                // A date at the very end of chrono's range stays there.
+                local
+                    .checked_sub_signed(Duration::seconds(i64::from(offset)))
+                    .unwrap_or(if offset > 0 {
+                        NaiveDateTime::MIN
+                    } else {
+                        NaiveDateTime::MAX
+                    })
+                    .and_utc()
             }
             Zone::Utc | Zone::Floating => local.and_utc(),
         }
@@ -393,28 +403,33 @@ impl RRule {
         let mut out = Vec::new();
         let step = i64::from(self.interval);
         let mut period: i64 = 0;
+        // `days` days after `date`; `None` past the end of chrono's calendar, where a series
+        // with a large INTERVAL simply ends.
+        let plus = |date: NaiveDate, days: i64| {
+            Duration::try_days(days).and_then(|d| date.checked_add_signed(d))
+        };
         // Periods without any instance (e.g. the 31st in short months) are bounded too.
         while period < 20_000 {
             let mut dates: Vec<NaiveDate> = match self.freq {
-                Freq::Daily => vec![first.date() + Duration::days(period * step)],
+                Freq::Daily => match plus(first.date(), period * step) {
+                    Some(d) => vec![d],
+                    None => break,
+                },
                 Freq::Weekly => {
-                    let week0 = first.date()
-                        - Duration::days(i64::from(first.weekday().num_days_from_monday()));
-                    let week = week0 + Duration::weeks(period * step);
-                    if self.byday.is_empty() {
-                        vec![
-                            week + Duration::days(i64::from(
-                                first.weekday().num_days_from_monday(),
-                            )),
-                        ]
+                    let monday = i64::from(first.weekday().num_days_from_monday());
+                    let Some(week) = plus(first.date(), (period * step).saturating_mul(7) - monday)
+                    else {
+                        break;
+                    };
+                    let days: Vec<i64> = if self.byday.is_empty() {
+                        vec![monday]
                     } else {
                         self.byday
                             .iter()
-                            .map(|(_, wd)| {
-                                week + Duration::days(i64::from(wd.num_days_from_monday()))
-                            })
+                            .map(|(_, wd)| i64::from(wd.num_days_from_monday()))
                             .collect()
-                    }
+                    };
+                    days.into_iter().filter_map(|d| plus(week, d)).collect()
                 }
                 Freq::Monthly | Freq::Yearly => {
                     let months = if self.freq == Freq::Monthly {
@@ -423,7 +438,7 @@ impl RRule {
                         period * step * 12
                     };
                     let Some(month_start) = first.date().with_day(1).and_then(|d| {
-                        d.checked_add_months(Months::new(u32::try_from(months).unwrap_or(0)))
+                        d.checked_add_months(Months::new(u32::try_from(months).ok()?))
                     }) else {
                         break;
                     };

@@ -219,7 +219,8 @@ fn paging(ctx: &DataCtx<'_>) -> Result<(usize, usize), Response> {
         && b >= a
     {
         start = a;
-        count = b - a + 1;
+        // `items=0-18446744073709551615` asks for too many, not for an overflow.
+        count = (b - a).saturating_add(1);
     }
     if count > MAX_VIEW_ENTRIES {
         return Err(das_error(
@@ -460,11 +461,19 @@ fn create_document(ctx: &mut DataCtx<'_>) -> Response {
         Err(r) => return r,
     };
     let form = param(ctx.query(), "form").map(str::to_owned);
+    // An empty `parentid` is no `parentid` (the request's query has none left); one that is
+    // not a UNID is a bad parameter; a UNID of no document is the store's 404.
     let parent = param(ctx.query(), "parentid").map(str::to_owned);
-    if let Some(p) = &parent
-        && ctx.db().and_then(|db| db.doc(p)).is_none()
-    {
-        return das_exception(StatusCode::NOT_FOUND, "Invalid universal id");
+    if let Some(p) = &parent {
+        if !is_unid(p) {
+            return das_error(
+                StatusCode::BAD_REQUEST,
+                Some(&format!("Invalid parameter parentid: {p}")),
+            );
+        }
+        if ctx.db().and_then(|db| db.doc(p)).is_none() {
+            return das_exception(StatusCode::NOT_FOUND, "Invalid universal id");
+        }
     }
     let unid = ctx.server.new_unid();
     let author = canonical_name(&ctx.user);
@@ -489,6 +498,11 @@ fn create_document(ctx: &mut DataCtx<'_>) -> Response {
         response.headers_mut().insert(header::LOCATION, v);
     }
     response
+}
+
+/// 32 hexadecimal digits, the form of a universal id.
+fn is_unid(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn header_time(ctx: &DataCtx<'_>, name: header::HeaderName) -> Option<DateTime<Utc>> {

@@ -206,6 +206,8 @@ impl DominoState {
         if has_flag("Logout") {
             return auth::logout(self, headers, &query);
         }
+        // DAS reads an optional parameter sent empty (`count=`) as one not sent.
+        let query = query.into_iter().filter(|(_, v)| !v.is_empty()).collect();
         let method = effective_method(method, headers);
         let req = DasRequest {
             method,
@@ -410,6 +412,7 @@ pub(crate) struct DasRequest<'a> {
     pub segments: Vec<String>,
     /// Path segments as sent.
     pub raw_segments: Vec<String>,
+    /// Query parameters in order, without those sent empty (DAS treats them as absent).
     pub query: Vec<(String, String)>,
     pub headers: &'a HeaderMap,
     pub body: &'a Bytes,

@@ -139,6 +139,12 @@ pub enum Change {
     EmptyBody,
     /// Every property named `message` below there takes any text.
     FreeMessages,
+    /// Every `oneOf` below there becomes `anyOf`: at least one alternative, not exactly one.
+    AnyOfForOneOf,
+    /// The `pattern` there is dropped.
+    NoPattern,
+    /// The schema there, or this one (JSON): `{"anyOf":[<as written>, <this>]}`.
+    OrElse(&'static str),
 }
 
 /// A DAS date: text, or with `strongtype` `{"data":"…","type":"datetime"}`.
@@ -172,6 +178,21 @@ impl Erratum {
                 object.insert(EMPTY_BODY.into(), Value::Bool(true));
             }
             Change::FreeMessages => free_messages(slot),
+            Change::AnyOfForOneOf => any_of_for_one_of(slot),
+            Change::OrElse(schema) => {
+                let other: Value = serde_json::from_str(schema)
+                    .map_err(|e| format!("erratum {} is not JSON: {e}", self.pointer))?;
+                let written = slot.take();
+                *slot = serde_json::json!({ "anyOf": [written, other] });
+            }
+            Change::NoPattern => {
+                let object = slot
+                    .as_object_mut()
+                    .ok_or_else(|| format!("erratum {} is not a schema", self.pointer))?;
+                object
+                    .remove("pattern")
+                    .ok_or_else(|| format!("erratum {} has no pattern", self.pointer))?;
+            }
         }
         Ok(())
     }
@@ -191,6 +212,32 @@ fn free_messages(value: &mut Value) {
         _ => {}
     }
 }
+
+fn any_of_for_one_of(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if let Some(branches) = map.remove("oneOf") {
+                map.insert("anyOf".into(), branches);
+            }
+            map.values_mut().for_each(any_of_for_one_of);
+        }
+        Value::Array(items) => items.iter_mut().for_each(any_of_for_one_of),
+        _ => {}
+    }
+}
+
+/// Why crm-oas's `oneOf`s are read as `anyOf` ([`Change::AnyOfForOneOf`]).
+const ONE_OF_OVERLAPS: &str = "crm-oas writes oneOf for alternatives that overlap: a success \
+     wrapper and an error object whose properties are all optional, error details \
+     (Expected_Data_Type, Error_Detail, …) that all accept {\"api_name\":…}. Under \
+     \"exactly one\" every real answer, the documented examples included, would match two \
+     alternatives and fail";
+
+/// Why users.json's patterns are dropped ([`Change::NoPattern`]).
+const SAMPLE_PATTERNS: &str = "users.json's patterns are shaped after one sample value (an \
+     e-mail of nine letters at a five-letter domain, a web site of five letters, a name with an \
+     ASCII letter or digit); a real org's users, like the simulator's (demo@example.com, \
+     山口 美穂), have other addresses and names";
 
 /// Every place where the checks depart from the vendor specs.
 pub const ERRATA: &[Erratum] = &[
@@ -265,6 +312,66 @@ pub const ERRATA: &[Erratum] = &[
         why: "as for record.json: the messages of tag results are free text",
     },
     Erratum {
+        document: "zoho-crm-v8/fields.json",
+        pointer: "/components/responses/ErrorResponse/content/application~1json/schema",
+        change: Change::OrElse(r##"{"$ref":"common.json#/components/schemas/API_Exception"}"##),
+        why: "fields.json's 400 for creating and changing fields lists only the per-field \
+              results ({\"fields\":[…]}); a request refused as a whole (no or an unknown \
+              `module`, which GET /settings/fields answers with a top-level INVALID_MODULE or \
+              REQUIRED_PARAM_MISSING; a body that is not JSON) has no per-field results and \
+              gets a top-level error, common.json's API_Exception",
+    },
+    Erratum {
+        document: "zoho-crm-v8/fields.json",
+        pointer: "/components/responses/ErrorResponse/content/application~1json/schema",
+        change: Change::OrElse(
+            r##"{"type":"object","required":["fields"],"properties":{"fields":{"type":"array",
+            "items":{"anyOf":[{"$ref":"#/components/schemas/InvalidTypeError"},
+            {"$ref":"#/components/schemas/MandatoryError"},
+            {"$ref":"#/components/schemas/DependeeError"},
+            {"$ref":"#/components/schemas/InvalidValueError"},
+            {"$ref":"#/components/schemas/LimitError"},
+            {"$ref":"common.json#/components/schemas/MaxLengthError"}]}}}}"##,
+        ),
+        why: "each field of a batch gets its own result, in the order given (zoho-crm-api.md \
+              §1.1: one entry per input record); fields.json's wrappers each allow one kind of \
+              error in the whole `fields` array, so a batch with a missing label and a bad \
+              data type would match none of them",
+    },
+    Erratum {
+        document: "zoho-crm-v8/change_owner.json",
+        pointer: "/components/responses/ErrorResponse/content/application~1json/schema",
+        change: Change::OrElse(r##"{"$ref":"common.json#/components/schemas/API_Exception"}"##),
+        why: "change_owner.json lists the errors of changing owners; a request for a module \
+              that does not exist is refused before that with the INVALID_MODULE every \
+              module-scoped API answers (record.json's errors for `{module_api_name}`), \
+              common.json's API_Exception",
+    },
+    Erratum {
+        document: "zoho-crm-v8/users.json",
+        pointer: "/components/schemas/users/properties/email",
+        change: Change::NoPattern,
+        why: SAMPLE_PATTERNS,
+    },
+    Erratum {
+        document: "zoho-crm-v8/users.json",
+        pointer: "/components/schemas/users/properties/first_name",
+        change: Change::NoPattern,
+        why: SAMPLE_PATTERNS,
+    },
+    Erratum {
+        document: "zoho-crm-v8/users.json",
+        pointer: "/components/schemas/users/properties/last_name",
+        change: Change::NoPattern,
+        why: SAMPLE_PATTERNS,
+    },
+    Erratum {
+        document: "zoho-crm-v8/users.json",
+        pointer: "/components/schemas/users/properties/website",
+        change: Change::NoPattern,
+        why: SAMPLE_PATTERNS,
+    },
+    Erratum {
         document: "zoho-crm-v8/custom_views.json",
         pointer: "/components/schemas/Criteria/properties/value",
         change: Change::Replace(r#"{"nullable":true}"#),
@@ -272,6 +379,66 @@ pub const ERRATA: &[Erratum] = &[
               field with text, a number or a list (zoho-crm-api.md §2.2: \
               `(Field:op:value)` with text, dates and `in` lists), as the comparators crm-oas \
               names (record.json's Criteria: `equal`, `starts_with`, `in`) need",
+    },
+    Erratum {
+        document: "zoho-crm-v8/record.json",
+        pointer: "",
+        change: Change::AnyOfForOneOf,
+        why: ONE_OF_OVERLAPS,
+    },
+    Erratum {
+        document: "zoho-crm-v8/users.json",
+        pointer: "",
+        change: Change::AnyOfForOneOf,
+        why: ONE_OF_OVERLAPS,
+    },
+    Erratum {
+        document: "zoho-crm-v8/org.json",
+        pointer: "",
+        change: Change::AnyOfForOneOf,
+        why: ONE_OF_OVERLAPS,
+    },
+    Erratum {
+        document: "zoho-crm-v8/tags.json",
+        pointer: "",
+        change: Change::AnyOfForOneOf,
+        why: ONE_OF_OVERLAPS,
+    },
+    Erratum {
+        document: "zoho-crm-v8/fields.json",
+        pointer: "",
+        change: Change::AnyOfForOneOf,
+        why: ONE_OF_OVERLAPS,
+    },
+    Erratum {
+        document: "zoho-crm-v8/modules.json",
+        pointer: "",
+        change: Change::AnyOfForOneOf,
+        why: ONE_OF_OVERLAPS,
+    },
+    Erratum {
+        document: "zoho-crm-v8/apis.json",
+        pointer: "",
+        change: Change::AnyOfForOneOf,
+        why: ONE_OF_OVERLAPS,
+    },
+    Erratum {
+        document: "zoho-crm-v8/custom_views.json",
+        pointer: "",
+        change: Change::AnyOfForOneOf,
+        why: ONE_OF_OVERLAPS,
+    },
+    Erratum {
+        document: "zoho-crm-v8/change_owner.json",
+        pointer: "",
+        change: Change::AnyOfForOneOf,
+        why: ONE_OF_OVERLAPS,
+    },
+    Erratum {
+        document: "zoho-crm-v8/common.json",
+        pointer: "",
+        change: Change::AnyOfForOneOf,
+        why: ONE_OF_OVERLAPS,
     },
 ];
 
@@ -322,6 +489,30 @@ pub fn specs() -> &'static Specs {
     })
 }
 
+/// Point every `$ref` into another document at the file of that name beside this one, or
+/// make it `{}` when `vendored(file name)` says there is no such file.
+fn localise_refs(value: &mut Value, vendored: impl Fn(&str) -> bool + Copy) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(reference)) = map.get("$ref") {
+                let (file, pointer) = reference.split_once('#').unwrap_or((reference, ""));
+                if !file.is_empty() {
+                    let file_name = file.rsplit('/').next().unwrap_or(file).to_owned();
+                    *value = if vendored(&file_name) {
+                        serde_json::json!({ "$ref": format!("{file_name}#{pointer}") })
+                    } else {
+                        Value::Object(serde_json::Map::new())
+                    };
+                    return;
+                }
+            }
+            map.values_mut().for_each(|v| localise_refs(v, vendored));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| localise_refs(v, vendored)),
+        _ => {}
+    }
+}
+
 /// What one answer's check found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -337,6 +528,30 @@ pub enum Outcome {
 }
 
 impl Specs {
+    /// Each vendored document with the errata applied, written so that a tool outside this
+    /// crate (schemathesis, see `tests/schemathesis/`) can read it from a folder holding all of
+    /// them: its name (path under `specs/`), its service and its JSON. A `$ref` into another
+    /// vendored document names that file beside it (`common.json#/components/…` instead of
+    /// crm-oas's GitHub URL), and a `$ref` into a document that is not vendored becomes `{}`,
+    /// any value, as the check here takes it. [`Change::EmptyBody`] stays the
+    /// `x-nzsync-empty-body` mark on the response object, which OpenAPI tools ignore.
+    #[must_use]
+    pub fn standalone_documents(&self) -> Vec<(&'static str, Service, Value)> {
+        self.names
+            .iter()
+            .zip(&self.services)
+            .zip(&self.roots)
+            .map(|((name, service), root)| {
+                let folder = name.split('/').next().unwrap_or("");
+                let mut root = root.clone();
+                localise_refs(&mut root, |file| {
+                    self.names.contains(&format!("{folder}/{file}").as_str())
+                });
+                (*name, *service, root)
+            })
+            .collect()
+    }
+
     fn from_documents(documents: Vec<(&'static str, Service, Value)>) -> Specs {
         let mut specs = Specs {
             names: Vec::new(),
@@ -689,6 +904,58 @@ mod tests {
                 assert_eq!(part, Some(&applied));
             }
         }
+    }
+
+    #[test]
+    fn standalone_documents_refer_only_to_files_beside_them() {
+        let documents = specs().standalone_documents();
+        assert_eq!(documents.len(), DOCUMENTS.len());
+        let files: Vec<&str> = documents
+            .iter()
+            .map(|(name, _, _)| name.rsplit('/').next().unwrap_or(name))
+            .collect();
+        fn refs<'v>(value: &'v Value, out: &mut Vec<&'v str>) {
+            match value {
+                Value::Object(map) => {
+                    if let Some(Value::String(r)) = map.get("$ref") {
+                        out.push(r);
+                    }
+                    map.values().for_each(|v| refs(v, out));
+                }
+                Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+                _ => {}
+            }
+        }
+        let mut cross = 0;
+        for (name, _, root) in &documents {
+            let mut found = Vec::new();
+            refs(root, &mut found);
+            for r in found {
+                let (file, pointer) = r.split_once('#').unwrap_or((r, ""));
+                let target = if file.is_empty() {
+                    root
+                } else {
+                    cross += 1;
+                    assert!(files.contains(&file), "{name}: {r} names no vendored file");
+                    let at = files.iter().position(|f| *f == file).unwrap_or(0);
+                    &documents[at].2
+                };
+                assert!(
+                    target.pointer(pointer).is_some(),
+                    "{name}: {r} points nowhere"
+                );
+            }
+        }
+        assert!(
+            cross > 50,
+            "crm-oas's cross-document references are kept: {cross}"
+        );
+        // The errata travel with the documents.
+        let (_, _, users) = &documents[files.iter().position(|f| *f == "users.json").unwrap_or(0)];
+        assert_eq!(
+            users.pointer("/components/schemas/users/properties/time_zone"),
+            Some(&serde_json::json!({"type":"string","nullable":true}))
+        );
     }
 
     #[test]

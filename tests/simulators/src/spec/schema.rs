@@ -6,10 +6,11 @@
 //! Two choices follow how the vendors wrote their specs:
 //! - `oneOf` passes when *at least* one branch passes. crm-oas uses `oneOf` for alternatives
 //!   that overlap (a success wrapper and an error object whose properties are all optional), so
-//!   "exactly one" would reject every real answer.
-//! - `pattern` is not checked: the three patterns in the specs are shaped after one example
-//!   value (an e-mail pattern that only fits nine-letter local parts at five-letter domains),
-//!   not after what the servers send.
+//!   "exactly one" would reject every real answer. The `ERRATA` say the same to tools outside
+//!   the crate: they turn crm-oas's `oneOf`s into `anyOf` (`Change::AnyOfForOneOf`).
+//! - `pattern` is not checked: the patterns in the specs (all in users.json) are shaped after
+//!   one example value (an e-mail pattern that only fits nine-letter local parts at five-letter
+//!   domains), not after what the servers send; the `ERRATA` drop them (`Change::NoPattern`).
 
 use serde_json::Value;
 

@@ -16,7 +16,7 @@
 //! n days and `${TODAY}` today's midnight UTC; `${EMPTY}` (or `null`, or `""`) is an empty
 //! value; an array value (`in`, `not_in`, or `equal`) matches any of its items.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Value, json};
 
 use super::model::{Module, Record, ZohoData, full_name, parse_time};
@@ -320,7 +320,7 @@ fn instant(s: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         .and_then(|rest| rest.strip_suffix("days}"))
         .and_then(|n| n.parse::<i64>().ok())
     {
-        return Some(now - Duration::days(days));
+        return Some(crate::common::plus_days(now, days.saturating_neg()));
     }
     let token = token.to_ascii_uppercase();
     parse_time(&token).or_else(|| {
@@ -413,6 +413,21 @@ mod tests {
         assert_eq!(
             order("2026-05-04T00:00:00+00:00", "${last7days}", now),
             Some(std::cmp::Ordering::Greater)
+        );
+    }
+
+    /// A view's `${LASTnDAYS}` with more days than chrono can count back (from a dump or
+    /// `/_sim/custom_views`) is the first instant, not an overflow.
+    #[test]
+    fn huge_relative_tokens_saturate() {
+        let now = parse_time("2026-05-10T12:00:00Z").unwrap();
+        assert_eq!(
+            instant("${LAST9223372036854775807DAYS}", now),
+            Some(DateTime::<Utc>::MIN_UTC)
+        );
+        assert_eq!(
+            instant("${LAST-9223372036854775808DAYS}", now),
+            Some(DateTime::<Utc>::MAX_UTC)
         );
     }
 }

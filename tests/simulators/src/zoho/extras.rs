@@ -564,7 +564,7 @@ pub(crate) fn search(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
         Some(Ok(n)) if n >= 1 => n,
         _ => return invalid_param("page"),
     };
-    if (page - 1) * per_page >= SEARCH_LIMIT {
+    if (page - 1).saturating_mul(per_page) >= SEARCH_LIMIT {
         return zoho_error(
             StatusCode::BAD_REQUEST,
             "LIMIT_REACHED",
@@ -587,9 +587,9 @@ pub(crate) fn search(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
         .collect();
     hits.sort_by_key(|r| std::cmp::Reverse(r.id));
     hits.truncate(usize::try_from(SEARCH_LIMIT).unwrap_or(2000));
-    let skip = usize::try_from((page - 1) * per_page).unwrap_or(usize::MAX);
+    let skip = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
     let take = usize::try_from(per_page).unwrap_or(200);
-    let more = hits.len() > skip + take;
+    let more = hits.len() > skip.saturating_add(take);
     let tz = ctx.tz();
     let data: Vec<Value> = hits
         .iter()
@@ -1113,7 +1113,7 @@ pub(crate) fn coql(ctx: &mut CrmCtx<'_>) -> Response {
     if conditions > 25
         || query.columns.len() > 50
         || query.limit > COQL_MAX_LIMIT
-        || query.offset + query.limit > COQL_MAX_TOTAL
+        || query.offset.saturating_add(query.limit) > COQL_MAX_TOTAL
     {
         return zoho_error(
             StatusCode::BAD_REQUEST,
@@ -1226,7 +1226,7 @@ pub(crate) fn coql(ctx: &mut CrmCtx<'_>) -> Response {
     if out.is_empty() {
         return StatusCode::NO_CONTENT.into_response();
     }
-    let more = total > query.offset + out.len();
+    let more = total > query.offset.saturating_add(out.len());
     zoho_json(
         StatusCode::OK,
         &json!({ "data": out, "info": { "count": out.len(), "more_records": more } }),
@@ -1241,14 +1241,36 @@ const MAX_TAG_IDS: usize = 100;
 /// `POST /{module}/actions/add_tags|remove_tags` (ids in the body or `ids=`) and
 /// `POST /{module}/{id}/actions/add_tags|remove_tags`; tags in the body (`tags`) or
 /// `tag_names=` (v2 style).
+///
+/// Errors have the shapes tags.json gives them: a body that is not a JSON object is a top-level
+/// `INVALID_DATA` whose details name what was expected where (`Expected_Data_Type`); a missing
+/// `tags` or `ids` is a `REQUIRED_PARAM_MISSING` result in `data` (`Record_Action_Wrapper_Error`,
+/// the only place the document lists that code).
 pub(crate) fn tags(ctx: &mut CrmCtx<'_>, mi: usize, path_id: Option<&str>, add: bool) -> Response {
     let body: Value = if ctx.body.is_empty() {
         json!({})
     } else {
         match serde_json::from_slice(ctx.body) {
             Ok(v @ Value::Object(_)) => v,
-            _ => return body_error(),
+            _ => {
+                return zoho_error(
+                    StatusCode::BAD_REQUEST,
+                    "INVALID_DATA",
+                    "body",
+                    json!({ "api_name": "body", "json_path": "$", "expected_data_type": "jsonobject" }),
+                );
+            }
         }
+    };
+    let missing = |name: &str| {
+        zoho_json(
+            StatusCode::BAD_REQUEST,
+            &json!({ "data": [error_body(
+                "REQUIRED_PARAM_MISSING",
+                "One of the expected parameter is missing",
+                json!({ "param": name }),
+            )] }),
+        )
     };
     let mut tag_refs: Vec<(Option<String>, Option<String>)> = Vec::new();
     if let Some(list) = body.get("tags").and_then(Value::as_array) {
@@ -1267,12 +1289,7 @@ pub(crate) fn tags(ctx: &mut CrmCtx<'_>, mi: usize, path_id: Option<&str>, add: 
         );
     }
     if tag_refs.is_empty() {
-        return zoho_error(
-            StatusCode::BAD_REQUEST,
-            "REQUIRED_PARAM_MISSING",
-            "One of the expected parameter is missing",
-            json!({ "param": "tags" }),
-        );
+        return missing("tags");
     }
     let ids: Vec<String> = match path_id {
         Some(id) => vec![id.to_owned()],
@@ -1297,12 +1314,7 @@ pub(crate) fn tags(ctx: &mut CrmCtx<'_>, mi: usize, path_id: Option<&str>, add: 
         },
     };
     if ids.is_empty() {
-        return zoho_error(
-            StatusCode::BAD_REQUEST,
-            "REQUIRED_PARAM_MISSING",
-            "One of the expected parameter is missing",
-            json!({ "param": "ids" }),
-        );
+        return missing("ids");
     }
     if ids.len() > MAX_TAG_IDS {
         return zoho_error(

@@ -119,7 +119,9 @@ pub(crate) fn modules(ctx: &CrmCtx<'_>, which: Option<&str>) -> Response {
             StatusCode::BAD_REQUEST,
             "INVALID_DATA",
             "invalid data",
-            json!({ "param_name": "status" }),
+            // modules.json's INVALID_DATA details name the parameter in `api_name` and
+            // `json_path`; `param_name` is what the other Zoho APIs use.
+            json!({ "api_name": "status", "json_path": "status", "param_name": "status" }),
         );
     }
     let hidden_only = param(&ctx.query, "status").is_some_and(|s| s != "visible");

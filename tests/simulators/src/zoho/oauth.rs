@@ -127,7 +127,7 @@ pub(crate) fn token(
         access.clone(),
         AccessToken {
             user_id,
-            expires: now + Duration::seconds(lifetime),
+            expires: crate::common::plus_secs(now, lifetime),
             scope: scope.clone(),
         },
     );
@@ -437,7 +437,7 @@ fn exchange_code(
         access.clone(),
         AccessToken {
             user_id: grant.user_id,
-            expires: now + Duration::seconds(lifetime),
+            expires: crate::common::plus_secs(now, lifetime),
             scope: grant.scope.clone(),
         },
     );

@@ -68,6 +68,17 @@ fn bad_method() -> Response {
     )
 }
 
+/// A path crm-oas describes but the simulator does not implement: 501 `NOT_SUPPORTED` for the
+/// methods the spec gives it (`documented`), 400 `INVALID_REQUEST_METHOD` for the others, as
+/// for a path it implements.
+fn unimplemented(method: &Method, documented: &[Method]) -> Response {
+    if documented.contains(method) {
+        not_supported()
+    } else {
+        bad_method()
+    }
+}
+
 fn not_supported() -> Response {
     zoho_error(
         StatusCode::NOT_IMPLEMENTED,
@@ -108,23 +119,43 @@ pub(crate) fn route(ctx: &mut CrmCtx<'_>) -> Response {
     let rest: Vec<String> = ctx.rest.clone();
     let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
     let get = ctx.method == Method::GET;
+    let method = ctx.method.clone();
     match rest.as_slice() {
         ["users"] if get => settings::users(ctx, None),
+        ["users"] => unimplemented(&method, &[Method::POST, Method::PUT]),
+        ["users", "actions", "count"] => unimplemented(&method, &[Method::GET]),
         ["users", id] if get => settings::users(ctx, Some(id)),
+        ["users", _] => unimplemented(&method, &[Method::PUT, Method::DELETE]),
+        ["users", _, "actions", "associated_groups"] => unimplemented(&method, &[Method::GET]),
         ["org"] if get => settings::org(ctx),
-        ["settings", "fields"] => match ctx.method {
+        ["org", "photo"] => unimplemented(&method, &[Method::GET, Method::POST, Method::DELETE]),
+        ["settings", "fields"] => match method {
             Method::GET => settings::fields(ctx, None),
             Method::POST => settings::create_fields(ctx),
-            _ => bad_method(),
+            _ => unimplemented(&method, &[Method::PATCH]),
         },
         ["settings", "fields", id] if get => settings::fields(ctx, Some(id)),
+        ["settings", "fields", _] => unimplemented(&method, &[Method::PATCH, Method::DELETE]),
         ["users" | "org", ..] => bad_method(),
-        ["coql"] if ctx.method == Method::POST => extras::coql(ctx),
+        ["coql"] if method == Method::POST => extras::coql(ctx),
         ["coql"] => bad_method(),
         ["settings", "modules"] if get => modules_api::modules(ctx, None),
+        ["settings", "modules"] => unimplemented(&method, &[Method::POST, Method::PUT]),
         ["settings", "modules", which] if get => modules_api::modules(ctx, Some(which)),
+        ["settings", "modules", _] => unimplemented(&method, &[Method::PUT]),
+        ["settings", "custom_views", "actions", "change_sort"]
+        | ["settings", "custom_views", _, "actions", "change_sort"] => {
+            unimplemented(&method, &[Method::PUT])
+        }
         ["settings", "custom_views"] if get => views::get(ctx, None),
         ["settings", "custom_views", id] if get => views::get(ctx, Some(id)),
+        ["settings", "custom_views", ..] => bad_method(),
+        ["settings", "tags"] => unimplemented(&method, &[Method::GET, Method::POST, Method::PUT]),
+        ["settings", "tags", _] => unimplemented(&method, &[Method::PUT, Method::DELETE]),
+        ["settings", "tags", _, "actions", "merge"] => unimplemented(&method, &[Method::POST]),
+        ["settings", "tags", _, "actions", "records_count"] => {
+            unimplemented(&method, &[Method::GET])
+        }
         ["settings", ..] => not_supported(),
         [module, tail @ ..] => {
             let Some(mi) = ctx.data.module_index(module) else {
@@ -172,7 +203,38 @@ pub(crate) fn route(ctx: &mut CrmCtx<'_>) -> Response {
                 {
                     events::cancel(ctx, mi, id)
                 }
-                (["upsert" | "search" | "actions", ..], _) => not_supported(),
+                (["upsert"], _) => bad_method(),
+                (["search"], _) => bad_method(),
+                (["actions", "count" | "fetch_full_data"], _) => {
+                    unimplemented(&method, &[Method::GET])
+                }
+                (["actions", "mass_update"], _) => {
+                    unimplemented(&method, &[Method::GET, Method::POST])
+                }
+                (["actions", "assign_territories" | "remove_territories"], _)
+                | (
+                    [
+                        _,
+                        "actions",
+                        "assign_territories" | "remove_territories" | "clone",
+                    ],
+                    _,
+                ) => unimplemented(&method, &[Method::POST]),
+                ([_, "actions", "fetch_full_data"], _) => unimplemented(&method, &[Method::GET]),
+                ([_, "photo"], _) => {
+                    unimplemented(&method, &[Method::GET, Method::POST, Method::DELETE])
+                }
+                (
+                    ["actions", "add_tags" | "remove_tags" | "change_owner"]
+                    | [
+                        _,
+                        "actions",
+                        "add_tags" | "remove_tags" | "change_owner" | "cancel",
+                    ],
+                    _,
+                ) => bad_method(),
+                // Other actions Zoho has (convert, …) are not simulated.
+                (["actions", ..], _) => not_supported(),
                 ([id], &Method::GET) => get_one(ctx, mi, id),
                 ([id], &Method::PUT) => update(ctx, mi, Some(id)),
                 ([id], &Method::DELETE) => delete(ctx, mi, id),
@@ -584,7 +646,7 @@ fn list(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
             .iter()
             .position(|r| order(&p.sort_by.key(r), &cursor) == Ordering::Greater)
             .unwrap_or(candidates.len()),
-        None => usize::try_from((page - 1) * p.per_page).unwrap_or(usize::MAX),
+        None => usize::try_from((page - 1).saturating_mul(p.per_page)).unwrap_or(usize::MAX),
     };
     let per_page = usize::try_from(p.per_page).unwrap_or(200);
     let slice: Vec<&Record> = candidates
@@ -601,8 +663,8 @@ fn list(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
     }
     let served_before = page_token
         .as_ref()
-        .map_or((page - 1) * p.per_page, |t| t.offset);
-    if page_token.is_some() && served_before + slice.len() as u64 > TOKEN_LIMIT {
+        .map_or((page - 1).saturating_mul(p.per_page), |t| t.offset);
+    if page_token.is_some() && served_before.saturating_add(slice.len() as u64) > TOKEN_LIMIT {
         return zoho_error(
             StatusCode::BAD_REQUEST,
             "PAGINATION_LIMIT_EXCEEDED",
@@ -768,7 +830,7 @@ fn deleted(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
             StatusCode::NO_CONTENT.into_response()
         };
     }
-    let start = usize::try_from((page - 1) * per_page).unwrap_or(usize::MAX);
+    let start = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
     let per = usize::try_from(per_page).unwrap_or(200);
     let slice: Vec<&&DeletedRecord> = rows.iter().skip(start).take(per).collect();
     if slice.is_empty() {

@@ -191,12 +191,13 @@ fn module_param(ctx: &CrmCtx<'_>) -> Result<usize, Response> {
             json!({ "param_name": "module" }),
         ));
     };
+    // fields.json's INVALID_MODULE names the parameter in `api_name` (InvalidParamDetails).
     ctx.data.module_index(name).ok_or_else(|| {
         zoho_error(
             StatusCode::BAD_REQUEST,
             "INVALID_MODULE",
             "The module name given seems to be invalid",
-            json!({ "param_name": "module" }),
+            json!({ "api_name": "module" }),
         )
     })
 }
