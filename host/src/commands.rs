@@ -363,7 +363,12 @@ path = "{user}.db"
 ///
 /// # Errors
 /// When a file cannot be written.
-pub fn write_demo_server_config(dir: &Path, port: u16, zoho_url: &str) -> anyhow::Result<PathBuf> {
+pub fn write_demo_server_config(
+    dir: &Path,
+    port: u16,
+    domino_url: &str,
+    zoho_url: &str,
+) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let key = dir.join("master.key");
     if !key.exists() {
@@ -388,6 +393,10 @@ path = "nzsync-server.db"
 
 [keys]
 master_key_file = "master.key"
+
+# The Domino simulator is on loopback: users may connect to it only because it is listed.
+[domino]
+allowed_servers = ["{domino_url}"]
 "#
     );
     std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
@@ -453,7 +462,8 @@ pub async fn demo(port: u16, data: &Path) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let port = listener.local_addr().map_or(port, |a| a.port());
-    let server_config_path = write_demo_server_config(data, port, &sims.zoho_url)?;
+    let server_config_path =
+        write_demo_server_config(data, port, &sims.domino_url, &sims.zoho_url)?;
     let server_config = crate::server_config::ServerConfig::load(&server_config_path)?;
     let key = server_config.master_key()?;
     let state = crate::server::AppState::new(server_config, &key)?;

@@ -19,6 +19,8 @@
 //! enabled = true                             # default
 //! max_concurrent = 2                         # default
 //! tick_secs = 30                             # default
+//! [domino]                                   # which Domino servers users may connect to
+//! allowed_servers = ["https://mail.example.com", "*.example.com"]  # default: any, public addresses only
 //! ```
 //!
 //! Unknown keys are refused; relative paths are resolved against the config file's folder. The
@@ -49,6 +51,14 @@ pub struct HttpConfig {
     /// How long a sign-in lasts.
     #[serde(default = "default_session_hours")]
     pub session_hours: u32,
+}
+
+/// `[domino]`: the Domino servers end users may connect to (`crate::domino_access`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DominoServersConfig {
+    /// Exact origins and `*.domain` patterns. `None`: any server at a public address.
+    pub allowed_servers: Option<Vec<String>>,
 }
 
 /// `[zoho]`: the OAuth client and the Zoho data centre.
@@ -133,6 +143,9 @@ pub struct ServerConfig {
     /// `[schedule]`.
     #[serde(default)]
     pub schedule: ScheduleConfig,
+    /// `[domino]`.
+    #[serde(default)]
+    pub domino: DominoServersConfig,
 }
 
 fn default_listen() -> SocketAddr {
@@ -202,7 +215,26 @@ impl ServerConfig {
             ));
         }
         cfg.client_secret().map_err(invalid)?;
+        cfg.allowed_servers()
+            .map_err(|e| invalid(format!("domino.allowed_servers: {e}")))?;
         Ok(cfg)
+    }
+
+    /// `[domino] allowed_servers`, parsed.
+    ///
+    /// # Errors
+    /// A message naming an entry that is not an origin or a `*.domain` pattern, or an empty
+    /// list.
+    pub fn allowed_servers(&self) -> Result<crate::domino_access::AllowedServers, String> {
+        match &self.domino.allowed_servers {
+            None => Ok(crate::domino_access::AllowedServers::public_only()),
+            Some(list) if list.is_empty() => Err(
+                "the list is empty: name at least one server, or leave the key out to allow any \
+                 server at a public address"
+                    .into(),
+            ),
+            Some(list) => crate::domino_access::AllowedServers::parse(list),
+        }
     }
 
     /// The Zoho OAuth client secret, from the file or the environment.
@@ -311,6 +343,29 @@ master_key_file = "k.key"
         let e = ServerConfig::parse(&GOOD.replace("client_secret = \"demo-secret\"", ""), p)
             .unwrap_err();
         assert!(e.to_string().contains("client_secret"), "{e}");
+    }
+
+    #[test]
+    fn allowed_domino_servers_are_checked() {
+        let p = Path::new("s.toml");
+        let c = ServerConfig::parse(GOOD, p).unwrap();
+        assert_eq!(
+            c.allowed_servers().unwrap(),
+            crate::domino_access::AllowedServers::public_only()
+        );
+        let with = |extra: &str| ServerConfig::parse(&format!("{GOOD}\n{extra}\n"), p);
+        assert!(
+            with("[domino]\nallowed_servers = [\"https://mail.example.com\", \"*.example.org\"]")
+                .is_ok()
+        );
+        for extra in [
+            "[domino]\nallowed_servers = []",
+            "[domino]\nallowed_servers = [\"https://x.example.com/path\"]",
+            "[domino]\nallowed_servers = [\"*\"]",
+        ] {
+            let e = with(extra).unwrap_err();
+            assert!(e.to_string().contains("domino.allowed_servers"), "{e}");
+        }
     }
 
     #[test]

@@ -245,8 +245,6 @@ async fn proxy_paths_that_would_reach_another_host_are_refused() {
 /// not follow it, and neither does a headless run.
 #[tokio::test]
 async fn upstream_redirects_to_another_host_are_not_followed() {
-    let w = world(Seed::Empty).await;
-    let (admin, admin_id) = connected_admin(&w).await;
     let canary = Canary::start().await;
     let target = format!("{}/steal", canary.url());
     let evil = {
@@ -268,6 +266,8 @@ async fn upstream_redirects_to_another_host_are_not_followed() {
         })
         .await
     };
+    let w = common::world_allowing(Seed::Empty, &[&evil.url]).await;
+    let (admin, admin_id) = connected_admin(&w).await;
     set_domino_url(&w, &admin_id, &evil.url);
     for (i, method) in [Method::GET, Method::POST, Method::PUT, Method::DELETE]
         .into_iter()
@@ -322,7 +322,19 @@ async fn upstream_redirects_to_another_host_are_not_followed() {
 /// keeps serving.
 #[tokio::test]
 async fn huge_bodies_either_way_are_refused_with_a_clear_status() {
-    let w = world(Seed::Empty).await;
+    // An upstream whose answer never ends.
+    let endless = RawUpstream::start(|mut sock, _| async move {
+        let _ = sock
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n")
+            .await;
+        let chunk = vec![b' '; 1024 * 1024];
+        let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+        framed.extend_from_slice(&chunk);
+        framed.extend_from_slice(b"\r\n");
+        while sock.write_all(&framed).await.is_ok() {}
+    })
+    .await;
+    let w = common::world_allowing(Seed::Empty, &[&endless.url]).await;
     let (admin, admin_id) = connected_admin(&w).await;
     let before = upstream_calls(&w);
     let cookie = admin.cookie_header();
@@ -370,18 +382,6 @@ async fn huge_bodies_either_way_are_refused_with_a_clear_status() {
         "a refused body reached an upstream"
     );
 
-    // An upstream whose answer never ends.
-    let endless = RawUpstream::start(|mut sock, _| async move {
-        let _ = sock
-            .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n")
-            .await;
-        let chunk = vec![b' '; 1024 * 1024];
-        let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
-        framed.extend_from_slice(&chunk);
-        framed.extend_from_slice(b"\r\n");
-        while sock.write_all(&framed).await.is_ok() {}
-    })
-    .await;
     set_domino_url(&w, &admin_id, &endless.url);
     let r = tokio::time::timeout(
         Duration::from_secs(120),
@@ -546,7 +546,21 @@ fn settings_body(tasks: bool, schedule: Option<u32>) -> Value {
 /// proxy, A's password, and user management. Each attempt is refused or touches only B's own.
 #[tokio::test]
 async fn user_b_cannot_read_or_change_user_as_data() {
-    let w = world(Seed::Demo).await;
+    // A's own Domino server, for the proxy part.
+    let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let a_server = {
+        let heads = heads.clone();
+        RawUpstream::start(move |mut sock, head| {
+            heads.lock().unwrap().push(head);
+            async move {
+                let _ = sock
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}")
+                    .await;
+            }
+        })
+        .await
+    };
+    let w = common::world_allowing(Seed::Demo, &[&a_server.url]).await;
     let (a, a_id) = connected_admin(&w).await;
     let (s, e) = a
         .call(
@@ -684,19 +698,6 @@ async fn user_b_cannot_read_or_change_user_as_data() {
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     // The proxy: B's requests go to B's server with B's credentials, never to A's.
-    let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let a_server = {
-        let heads = heads.clone();
-        RawUpstream::start(move |mut sock, head| {
-            heads.lock().unwrap().push(head);
-            async move {
-                let _ = sock
-                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}")
-                    .await;
-            }
-        })
-        .await
-    };
     set_domino_url(&w, &a_id, &a_server.url);
     let (s, _) = b.call(Method::GET, "/proxy/domino/api/data", None).await;
     assert_eq!(s, StatusCode::OK);
@@ -1371,8 +1372,11 @@ api_domain = "{z}"
 path = "server.db"
 [schedule]
 enabled = false
+[domino]
+allowed_servers = ["{d}"]
 "#,
-            z = sims.zoho_url
+            z = sims.zoho_url,
+            d = sims.domino_url
         ),
     )
     .unwrap();
@@ -1586,4 +1590,319 @@ path = "cli.db"
             panic!("{what} holds {found}");
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The network: Domino servers users may reach (SSRF), framing, the proxy's memory
+//
+// Every address below that is not loopback is refused before any connection is made (the
+// server's Domino client counts its connections, and in these worlds it connects from
+// 127.0.0.1, so even a mistake could not leave the machine); names resolve through the
+// world's test resolver, never a DNS server.
+
+/// Connect as `b` to `server`.
+async fn connect_to(b: &Browser, server: &str) -> (StatusCode, Value) {
+    b.call(
+        Method::POST,
+        "/api/connect",
+        Some(json!({ "server": server, "user": "demo", "password": PASSWORD })),
+    )
+    .await
+}
+
+/// The one answer Connect gives for a server it cannot use; its message.
+fn cannot_use(s: StatusCode, v: &Value, what: &str) -> String {
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {v}");
+    assert_eq!(v["error"]["code"], "cannot_use_server", "{what}: {v}");
+    v["error"]["message"].as_str().unwrap().to_owned()
+}
+
+/// Loopback in every spelling, private, CGNAT, link-local, metadata, multicast and
+/// IPv4-mapped addresses, as URLs (`port`: the canary's) and as names that resolve to them.
+fn internal_servers(port: u16) -> Vec<String> {
+    let mut out: Vec<String> = [
+        "127.0.0.1",
+        "127.1",
+        "2130706433",
+        "0x7f.0.0.1",
+        "0x7f000001",
+        "0177.0.0.1",
+        "127.0.0.1.",
+        "127.0.0.2",
+        "[::ffff:127.0.0.1]",
+        "[::ffff:7f00:1]",
+        "[::1]",
+        "[0:0:0:0:0:0:0:1]",
+        "0.0.0.0",
+        "0",
+        "[::]",
+        "localhost",
+        "localhost.",
+        "LOCALHOST",
+        "api.localhost",
+        "loop.test",
+        "mapped.test",
+    ]
+    .iter()
+    .map(|h| format!("http://{h}:{port}"))
+    .collect();
+    out.push(format!("https://127.0.0.1:{port}"));
+    out.extend(
+        [
+            "http://10.0.0.1",
+            "http://10.255.255.254:8080",
+            "http://172.16.0.1",
+            "http://172.31.255.254",
+            "http://192.168.0.1",
+            "http://100.64.0.1",
+            "http://100.100.100.200",
+            "http://169.254.169.254",
+            "http://169.254.169.254./latest/meta-data",
+            "http://0xa9fea9fe",
+            "http://2852039166",
+            "http://[::ffff:169.254.169.254]",
+            "http://[::ffff:10.0.0.1]",
+            "http://[64:ff9b::a9fe:a9fe]",
+            "http://[2002:a9fe:a9fe::1]",
+            "http://[fe80::1]",
+            "http://[fc00::1]",
+            "http://[fd00:ec2::254]",
+            "http://224.0.0.1",
+            "http://[ff02::1]",
+            "http://internal.test",
+            "http://metadata.test",
+            "http://mixed.test",
+            "http://nowhere.test",
+        ]
+        .map(str::to_owned),
+    );
+    out
+}
+
+fn program_internal_names(w: &World) {
+    w.resolver.set("loop.test", &[&["127.0.0.1"]]);
+    w.resolver.set("mapped.test", &[&["::ffff:127.0.0.1"]]);
+    w.resolver.set("internal.test", &[&["10.1.2.3"]]);
+    w.resolver.set("metadata.test", &[&["169.254.169.254"]]);
+    // One public address does not make a private one acceptable.
+    w.resolver
+        .set("mixed.test", &[&["93.184.216.34", "10.0.0.1"]]);
+}
+
+/// SSRF through the Domino server a user types: every loopback spelling, private range,
+/// link-local and metadata address — and names that resolve to them — is refused at Connect
+/// with one answer, before any connection: the canary hears nothing and the server's Domino
+/// client opens no connection. Refused both by an operator's list that does not name them and,
+/// with no list, by the public-addresses rule. A stored server outside the rule is refused by
+/// the proxy, the readiness check and a headless run alike.
+#[tokio::test]
+async fn connect_refuses_every_loopback_and_private_spelling_without_connecting() {
+    let canary = Canary::start().await;
+    let servers = internal_servers(canary.port());
+
+    // 1. The operator's list names only the Domino simulator.
+    let w = world(Seed::Empty).await;
+    program_internal_names(&w);
+    let (admin, admin_id) = connected_admin(&w).await;
+    let opened = w.state.domino_access().connection_attempts();
+    let mut messages = BTreeSet::new();
+    for server in &servers {
+        let (s, v) = connect_to(&admin, server).await;
+        messages.insert(cannot_use(s, &v, server));
+    }
+    assert_eq!(messages.len(), 1, "Connect's answers differ: {messages:?}");
+    let (_, me) = admin.call(Method::GET, "/api/me", None).await;
+    assert_eq!(
+        me["domino"]["server"], w.sims.domino_url,
+        "a refused Connect changed the stored server: {me}"
+    );
+
+    // A stored server outside the rule (the list changed, or it was stored before): the
+    // proxy, the readiness check and a headless run (what scheduled syncs do) refuse it.
+    for (i, server) in [
+        format!("http://127.1:{}", canary.port()),
+        format!("http://[::ffff:127.0.0.1]:{}", canary.port()),
+        format!("http://loop.test:{}", canary.port()),
+        "http://169.254.169.254".to_owned(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        set_domino_url(&w, &admin_id, &server);
+        let (s, v) = admin
+            .call(Method::GET, "/proxy/domino/api/data", None)
+            .await;
+        assert_eq!(s, StatusCode::BAD_GATEWAY, "{server}: {v}");
+        assert_eq!(v["error"]["code"], "cannot_use_server", "{server}: {v}");
+        let (s, ready) = admin.call(Method::GET, "/api/readiness", None).await;
+        assert_eq!(s, StatusCode::OK, "{ready}");
+        assert_eq!(ready["ready"], false, "{server}: {ready}");
+        if i == 0 {
+            // (A run retries for a while before it gives up: once is enough.)
+            let (s, run) = admin
+                .call(Method::POST, "/api/sync/run", Some(json!({})))
+                .await;
+            assert!(
+                s != StatusCode::OK || run["report"]["outcome"] == "failed",
+                "{server}: a headless run got through: {s} {run}"
+            );
+        }
+    }
+    assert_eq!(
+        w.state.domino_access().connection_attempts(),
+        opened,
+        "a refused server was connected to"
+    );
+
+    // 2. No list: any server, but only at a public address (the simulator is on loopback,
+    //    so it is refused too).
+    let open = common::world_with(
+        Seed::Empty,
+        |_| common::WorldOptions {
+            allowed_servers: None,
+            extra_toml: String::new(),
+        },
+        |_| {},
+    )
+    .await;
+    program_internal_names(&open);
+    let mut b = Browser::new(&open);
+    b.sign_in("demo@example.com").await;
+    let mut open_messages = BTreeSet::new();
+    for server in servers.iter().chain([&open.sims.domino_url]) {
+        let (s, v) = connect_to(&b, server).await;
+        open_messages.insert(cannot_use(s, &v, server));
+    }
+    assert_eq!(
+        open_messages, messages,
+        "the answers differ between the two rules"
+    );
+    assert_eq!(open.state.domino_access().connection_attempts(), 0);
+    let (_, me) = b.call(Method::GET, "/api/me", None).await;
+    assert_eq!(me["connected"], false, "{me}");
+    assert_eq!(canary.hits(), 0, "a refused server was reached");
+}
+
+/// DNS rebinding: a name answers a public address when Connect checks it, then a private one
+/// when the server connects. The resolver hook decides at the moment of connecting, so Connect
+/// refuses, and a server stored while its name was public (then rebound) is refused by the
+/// proxy, the readiness check and a headless run: the canary behind the private address hears
+/// nothing, and no connection is opened — the public address is never connected to either.
+#[tokio::test]
+async fn dns_rebinding_from_public_to_private_reaches_nothing() {
+    let canary = Canary::start().await;
+    let port = canary.port();
+    // A `*.domain` pattern: its servers may only be at public addresses.
+    let w = common::world_with(
+        Seed::Empty,
+        |sims| common::WorldOptions {
+            allowed_servers: Some(vec![
+                sims.domino_url.clone(),
+                format!("http://*.rebind.test:{port}"),
+            ]),
+            extra_toml: String::new(),
+        },
+        |_| {},
+    )
+    .await;
+    let (admin, admin_id) = connected_admin(&w).await;
+    let opened = w.state.domino_access().connection_attempts();
+
+    // At Connect: public for the check, loopback for the connection.
+    w.resolver
+        .set("a.rebind.test", &[&["93.184.216.34"], &["127.0.0.1"]]);
+    let (s, v) = connect_to(&admin, &format!("http://a.rebind.test:{port}")).await;
+    cannot_use(s, &v, "a.rebind.test");
+    assert!(
+        w.resolver.lookups("a.rebind.test") >= 2,
+        "the name was not looked up again when connecting"
+    );
+
+    // Stored while public, rebound since: to loopback, to a private address, to both.
+    w.resolver.set("b.rebind.test", &[&["127.0.0.1"]]);
+    w.resolver.set("c.rebind.test", &[&["10.1.2.3"]]);
+    w.resolver
+        .set("d.rebind.test", &[&["169.254.169.254", "127.0.0.1"]]);
+    for name in ["b.rebind.test", "c.rebind.test", "d.rebind.test"] {
+        set_domino_url(&w, &admin_id, &format!("http://{name}:{port}"));
+        let before = w.resolver.lookups(name);
+        let (s, v) = admin
+            .call(Method::GET, "/proxy/domino/api/data", None)
+            .await;
+        assert_eq!(s, StatusCode::BAD_GATEWAY, "{name}: {v}");
+        let (_, ready) = admin.call(Method::GET, "/api/readiness", None).await;
+        assert_eq!(ready["ready"], false, "{name}: {ready}");
+        if name == "b.rebind.test" {
+            // (A run retries for a while before it gives up: once is enough.)
+            let (s, run) = admin
+                .call(Method::POST, "/api/sync/run", Some(json!({})))
+                .await;
+            assert!(
+                s != StatusCode::OK || run["report"]["outcome"] == "failed",
+                "{name}: a headless run got through: {s} {run}"
+            );
+        }
+        assert!(
+            w.resolver.lookups(name) > before,
+            "{name} was not resolved at the requests"
+        );
+    }
+    assert_eq!(canary.hits(), 0, "a rebound name reached the canary");
+    assert_eq!(
+        w.state.domino_access().connection_attempts(),
+        opened,
+        "a rebound name was connected to"
+    );
+}
+
+/// Connect as a port scanner: a closed port, an open port that answers 404, one that answers
+/// a web page, one that speaks another protocol, one that hangs up, a server outside the list
+/// and a name that does not resolve all get the same answer — no status, no connection error,
+/// nothing that tells them apart.
+#[tokio::test]
+async fn connect_answers_the_same_for_closed_ports_and_servers_that_are_not_domino() {
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let answer = |raw: &'static [u8]| {
+        RawUpstream::start(move |mut sock, _| async move {
+            let _ = sock.write_all(raw).await;
+        })
+    };
+    let open404 = answer(b"HTTP/1.1 404 Not Found\r\ncontent-length: 9\r\n\r\nnot found").await;
+    let page = answer(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 22\r\n\r\n<html>a router</html>\n",
+    )
+    .await;
+    let ssh = answer(b"SSH-2.0-OpenSSH_9.6\r\n").await;
+    let hangs_up = answer(b"").await;
+    let listed = [
+        closed.as_str(),
+        open404.url.as_str(),
+        page.url.as_str(),
+        ssh.url.as_str(),
+        hangs_up.url.as_str(),
+        "http://nowhere.test",
+    ];
+    let w = common::world_allowing(Seed::Empty, &listed).await;
+    let mut b = Browser::new(&w);
+    b.sign_in("demo@example.com").await;
+    let unlisted = Canary::start().await;
+    let mut answers = BTreeSet::new();
+    for server in listed.iter().copied().chain([unlisted.url().as_str()]) {
+        let (s, v) = connect_to(&b, server).await;
+        cannot_use(s, &v, server);
+        answers.insert((s.as_u16(), v.to_string()));
+    }
+    assert_eq!(
+        answers.len(),
+        1,
+        "Connect tells these servers apart: {answers:#?}"
+    );
+    assert!(
+        open404.hits() >= 1 && page.hits() >= 1,
+        "the listed servers were asked"
+    );
+    assert_eq!(unlisted.hits(), 0);
 }

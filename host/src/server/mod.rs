@@ -42,6 +42,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use serde_json::json;
 
+use crate::domino_access::{DominoAccess, DominoNetwork};
 use crate::runner::{Limits, Runner};
 use crate::server_config::ServerConfig;
 use crate::store::{Store, StoreError};
@@ -86,6 +87,8 @@ struct Shared {
     /// How long a request body may take to arrive, milliseconds.
     body_timeout_ms: AtomicU64,
     header_timeout_ms: AtomicU64,
+    /// The Domino servers users may reach, and the client that reaches only them.
+    domino: Arc<DominoAccess>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -129,8 +132,27 @@ impl AppState {
         store: Store,
         limits: Limits,
     ) -> Result<Self, ServerError> {
+        Self::with_network(config, master_key, store, limits, DominoNetwork::default())
+    }
+
+    /// [`AppState::with_store`], with Domino reached through `network` (its resolver and
+    /// source address: tests resolve names themselves and stay on loopback).
+    ///
+    /// # Errors
+    /// [`ServerError`] when the client secret, the allowed Domino servers or the HTTP client
+    /// is unusable.
+    pub fn with_network(
+        config: ServerConfig,
+        master_key: &[u8; 32],
+        store: Store,
+        limits: Limits,
+        network: DominoNetwork,
+    ) -> Result<Self, ServerError> {
         let client_secret = config.client_secret().map_err(ServerError::Config)?;
         let http = crate::upstream::client().map_err(|e| ServerError::Http(e.to_string()))?;
+        let allowed = config.allowed_servers().map_err(ServerError::Config)?;
+        let domino =
+            DominoAccess::new(allowed, network).map_err(|e| ServerError::Http(e.to_string()))?;
         Ok(Self {
             inner: Arc::new(Shared {
                 config,
@@ -147,8 +169,15 @@ impl AppState {
                 header_timeout_ms: AtomicU64::new(
                     u64::try_from(HEADER_TIMEOUT.as_millis()).unwrap_or(u64::MAX),
                 ),
+                domino: Arc::new(domino),
             }),
         })
+    }
+
+    /// The Domino servers users may reach, and the client that reaches only them.
+    #[must_use]
+    pub fn domino_access(&self) -> Arc<DominoAccess> {
+        self.inner.domino.clone()
     }
 
     /// The config the server runs with.

@@ -5,6 +5,9 @@
 //! - the path is taken raw from the request URI and joined to the upstream's origin with
 //!   [`pinned_url`]; absolute URLs, `//host`, backslashes and `.`/`..` segments (also
 //!   percent-encoded) are refused before anything is sent;
+//! - the Domino server must still be one the operator allows, at an address the rule allows,
+//!   at every request (`crate::domino_access`): the stored name is resolved again through the
+//!   Domino client's resolver hook, so a name that now points elsewhere reaches nothing;
 //! - only a short list of request headers is forwarded (never the browser's cookies or
 //!   `Authorization`); the upstream's `Set-Cookie` and `WWW-Authenticate` never come back;
 //! - redirects are not followed, nor passed on (a 3xx other than 304 becomes 502); request bodies up to [`MAX_REQUEST_BODY`], responses up to
@@ -18,7 +21,7 @@ use base64::Engine as _;
 use url::Url;
 
 use super::auth::Member;
-use super::connect::password_context;
+use super::connect::{CANNOT_USE_SERVER, password_context};
 use super::db::UserRow;
 use super::{ApiError, AppState, zoho};
 use crate::upstream::{describe, pinned_url, response_from};
@@ -86,18 +89,14 @@ fn percent_decode(s: &str) -> String {
 }
 
 async fn forward(
-    state: &AppState,
+    client: &reqwest::Client,
     url: Url,
     method: reqwest::Method,
     headers: &axum::http::HeaderMap,
     body: &axum::body::Bytes,
     auth: &str,
 ) -> Result<sync_core::HttpResponse, ApiError> {
-    let mut rb = state
-        .inner
-        .http
-        .request(method, url)
-        .header("Authorization", auth);
+    let mut rb = client.request(method, url).header("Authorization", auth);
     for name in FORWARD_REQUEST {
         for v in headers.get_all(*name) {
             rb = rb.header(*name, v.as_bytes());
@@ -195,9 +194,18 @@ pub async fn domino(
         let url = pinned_url(&base, &path).ok_or_else(|| {
             ApiError::forbidden("the proxy only reaches paths on your own servers")
         })?;
+        let access = state.domino_access();
+        access.admit_url(&url).map_err(|e| {
+            tracing::info!(user = %user.user_id, reason = %e, "proxy: Domino server refused");
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                CANNOT_USE_SERVER,
+                "the proxy does not reach your Domino server: it is not a server this integration may use",
+            )
+        })?;
         let (parts, body) = parts(req).await?;
         let m = method(&parts.method)?;
-        forward(&state, url, m, &parts.headers, &body, &auth).await
+        forward(access.client(), url, m, &parts.headers, &body, &auth).await
     };
     match run.await {
         Ok(r) => answer(r),
@@ -223,7 +231,7 @@ pub async fn zoho(
         let m = method(&parts.method)?;
         let token = zoho::access_token(&state, &user, false).await?;
         let r = forward(
-            &state,
+            &state.inner.http,
             url.clone(),
             m.clone(),
             &parts.headers,
@@ -235,7 +243,7 @@ pub async fn zoho(
             // Expired or revoked access token: refresh once and try again.
             let token = zoho::access_token(&state, &user, true).await?;
             return forward(
-                &state,
+                &state.inner.http,
                 url,
                 m,
                 &parts.headers,
