@@ -409,7 +409,7 @@ async fn serve_app(
     listener: tokio::net::TcpListener,
 ) -> anyhow::Result<()> {
     let scheduler = crate::server::schedule::spawn(state.clone());
-    let app = crate::server::app(state.clone()).merge(crate::web::widget_routes());
+    let app = crate::server::app(state.clone());
     let result = crate::server::serve(&state, listener, app, async {
         let _ = tokio::signal::ctrl_c().await;
     })

@@ -23,6 +23,9 @@
 //! allowed_servers = ["https://mail.example.com", "*.example.com"]  # default: any, public addresses only
 //! ```
 //!
+//! `[server] frame_ancestors` adds origins (`https://crm.example.com`, `https://*.example.com`)
+//! that may frame the widget, besides Zoho CRM's own ([`crate::web::ZOHO_FRAME_ANCESTORS`]).
+//!
 //! Unknown keys are refused; relative paths are resolved against the config file's folder. The
 //! master key is 32 bytes, base64 (standard alphabet), in the file or in `NZSYNC_MASTER_KEY`;
 //! the server refuses to start without one.
@@ -51,6 +54,9 @@ pub struct HttpConfig {
     /// How long a sign-in lasts.
     #[serde(default = "default_session_hours")]
     pub session_hours: u32,
+    /// Origins that may frame the widget besides Zoho CRM's (CSP `frame-ancestors`).
+    #[serde(default)]
+    pub frame_ancestors: Vec<String>,
 }
 
 /// `[domino]`: the Domino servers end users may connect to (`crate::domino_access`).
@@ -165,6 +171,35 @@ fn check_url(name: &str, s: &str) -> Result<(), String> {
     }
 }
 
+/// A `frame-ancestors` source: `https://host[:port]` or `https://*.domain[:port]` (http too),
+/// nothing that could end or widen the policy.
+fn check_frame_ancestor(s: &str) -> Result<(), String> {
+    let bad = || {
+        Err(format!(
+            "{s:?} is not an origin like \"https://crm.example.com\" or \"https://*.example.com\""
+        ))
+    };
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return bad();
+    };
+    let host = rest.rsplit_once(':').map_or(rest, |(h, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) && !port.is_empty() {
+            h
+        } else {
+            ""
+        }
+    });
+    let host = host.strip_prefix("*.").unwrap_or(host);
+    let ok = matches!(scheme, "http" | "https")
+        && host.contains('.')
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        && !host.starts_with('.')
+        && !host.ends_with('.');
+    if ok { Ok(()) } else { bad() }
+}
+
 impl ServerConfig {
     /// Reads and checks `path` (the master key is read separately, by [`ServerConfig::master_key`]).
     ///
@@ -217,6 +252,9 @@ impl ServerConfig {
         cfg.client_secret().map_err(invalid)?;
         cfg.allowed_servers()
             .map_err(|e| invalid(format!("domino.allowed_servers: {e}")))?;
+        for a in &cfg.server.frame_ancestors {
+            check_frame_ancestor(a).map_err(|e| invalid(format!("server.frame_ancestors: {e}")))?;
+        }
         Ok(cfg)
     }
 
@@ -365,6 +403,37 @@ master_key_file = "k.key"
         ] {
             let e = with(extra).unwrap_err();
             assert!(e.to_string().contains("domino.allowed_servers"), "{e}");
+        }
+    }
+
+    #[test]
+    fn frame_ancestors_are_origins_and_nothing_more() {
+        let framed = |a: &str| {
+            ServerConfig::parse(
+                &GOOD.replace(
+                    "public_url = \"http://127.0.0.1:8080/\"",
+                    &format!("public_url = \"http://127.0.0.1:8080/\"\nframe_ancestors = [{a:?}]"),
+                ),
+                Path::new("s.toml"),
+            )
+        };
+        for ok in ["https://crm.example.com", "https://*.example.com:8443"] {
+            assert!(framed(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "*",
+            "https:",
+            "https://*",
+            "'self'",
+            "https://a.example.com; script-src *",
+            "https://a.example.com/path",
+            "https://a.example.com https://b.example.com",
+        ] {
+            let e = framed(bad).unwrap_err();
+            assert!(
+                e.to_string().contains("server.frame_ancestors"),
+                "{bad}: {e}"
+            );
         }
     }
 

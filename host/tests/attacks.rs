@@ -1760,6 +1760,7 @@ async fn connect_refuses_every_loopback_and_private_spelling_without_connecting(
         Seed::Empty,
         |_| common::WorldOptions {
             allowed_servers: None,
+            server_keys: String::new(),
             extra_toml: String::new(),
         },
         |_| {},
@@ -1800,6 +1801,7 @@ async fn dns_rebinding_from_public_to_private_reaches_nothing() {
                 sims.domino_url.clone(),
                 format!("http://*.rebind.test:{port}"),
             ]),
+            server_keys: String::new(),
             extra_toml: String::new(),
         },
         |_| {},
@@ -1905,4 +1907,165 @@ async fn connect_answers_the_same_for_closed_ports_and_servers_that_are_not_domi
         "the listed servers were asked"
     );
     assert_eq!(unlisted.hits(), 0);
+}
+
+/// The `frame-ancestors` sources of a Content-Security-Policy.
+fn frame_ancestors(csp: &str) -> BTreeSet<String> {
+    csp.split(';')
+        .map(str::trim)
+        .find_map(|d| d.strip_prefix("frame-ancestors "))
+        .unwrap_or_else(|| panic!("no frame-ancestors in {csp:?}"))
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Clickjacking: every HTML page of the server (the widget, the sign-in popup's page) may be
+/// framed only by the server itself, Zoho CRM (every data centre, and Zoho's widget hosts)
+/// and the operator's `frame_ancestors`, with `X-Frame-Options` for browsers without CSP; its
+/// scripts are only the server's own files, the WebAssembly they compile and the inline boot
+/// script by hash. Every other answer may not be framed at all, and every answer carries
+/// `nosniff` and a `Referrer-Policy`. An HTML page a Domino server answers through the proxy
+/// is sandboxed, never a page of the server's origin.
+#[tokio::test]
+async fn only_the_crm_may_frame_the_widget_and_every_answer_has_the_security_headers() {
+    let html_upstream = RawUpstream::start(|mut sock, _| async move {
+        let _ = sock
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 38\r\n\r\n<script>alert(document.cookie)</script>")
+            .await;
+    })
+    .await;
+    let extra = "https://crm.example.com";
+    let w = common::world_with(
+        Seed::Empty,
+        |sims| common::WorldOptions {
+            allowed_servers: Some(vec![sims.domino_url.clone(), html_upstream.url.clone()]),
+            server_keys: format!("frame_ancestors = [\"{extra}\"]"),
+            extra_toml: String::new(),
+        },
+        |_| {},
+    )
+    .await;
+    let (admin, admin_id) = connected_admin(&w).await;
+    let mut answers: Vec<(String, reqwest::Response)> = Vec::new();
+    let http = client();
+    for path in [
+        "/",
+        "/widget/widget.js",
+        "/widget/widget_bg.wasm",
+        "/healthz",
+        "/auth/popup.js",
+        "/auth/login",
+        "/api/me",
+        "/no/such/page",
+    ] {
+        answers.push((
+            path.to_owned(),
+            http.get(format!("{}{path}", w.base)).send().await.unwrap(),
+        ));
+    }
+    // The sign-in popup's page, at the end of a popup sign-in.
+    let mut popup = Browser::new(&w);
+    let r = popup
+        .get_raw(&format!("{}/auth/login?popup=1", w.base))
+        .await;
+    let consent = common::location(&r);
+    let url = url::Url::parse(&consent).unwrap();
+    let mut form: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    form.push(("user".into(), "demo@example.com".into()));
+    let r = popup
+        .http
+        .post(format!(
+            "{}/oauth/v2/auth",
+            url.origin().ascii_serialization()
+        ))
+        .header("content-type", common::FORM)
+        .body(common::form_body(&form))
+        .send()
+        .await
+        .unwrap();
+    let callback = common::location(&r);
+    answers.push((
+        "/auth/callback (popup)".to_owned(),
+        popup.get_raw(&callback).await,
+    ));
+    // A Domino server's HTML answer through the proxy.
+    set_domino_url(&w, &admin_id, &html_upstream.url);
+    answers.push((
+        "/proxy/domino/page".to_owned(),
+        admin
+            .http
+            .get(format!("{}/proxy/domino/page", w.base))
+            .header("cookie", admin.cookie_header())
+            .send()
+            .await
+            .unwrap(),
+    ));
+
+    let mut expected: BTreeSet<String> = nzsync::web::ZOHO_FRAME_ANCESTORS
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    expected.insert("'self'".into());
+    expected.insert(extra.into());
+    for crm in [
+        "https://crm.zoho.com",
+        "https://crm.zoho.eu",
+        "https://crm.zoho.jp",
+    ] {
+        assert!(expected.contains(crm), "{crm} is not a frame ancestor");
+    }
+    let mut pages = BTreeSet::new();
+    for (path, r) in &answers {
+        let h = r.headers();
+        let get = |name: &str| {
+            h.get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert_eq!(get("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(get("referrer-policy"), "same-origin", "{path}");
+        let csp = get("content-security-policy");
+        let proxied = path.starts_with("/proxy/");
+        let html = get("content-type").starts_with("text/html");
+        if html && !proxied {
+            pages.insert(path.clone());
+            assert_eq!(frame_ancestors(&csp), expected, "{path}: {csp}");
+            assert_eq!(get("x-frame-options"), "SAMEORIGIN", "{path}");
+            let scripts = csp
+                .split(';')
+                .map(str::trim)
+                .find(|d| d.starts_with("script-src "))
+                .unwrap_or_default();
+            assert!(
+                scripts.starts_with("script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
+                "{path}: {csp}"
+            );
+            assert!(
+                !csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"),
+                "{path}: {csp}"
+            );
+            assert!(csp.starts_with("default-src 'none'"), "{path}: {csp}");
+        } else {
+            assert_eq!(
+                frame_ancestors(&csp),
+                BTreeSet::from(["'none'".to_owned()]),
+                "{path}: {csp}"
+            );
+            assert_eq!(get("x-frame-options"), "DENY", "{path}");
+        }
+        if proxied {
+            assert!(html, "the proxied answer kept its type");
+            assert!(
+                csp.split(';').any(|d| d.trim() == "sandbox"),
+                "{path}: {csp}"
+            );
+        }
+    }
+    assert_eq!(
+        pages,
+        BTreeSet::from(["/".to_owned(), "/auth/callback (popup)".to_owned()]),
+        "the server's HTML pages"
+    );
 }

@@ -18,6 +18,7 @@ mod connect;
 pub mod crypto;
 mod db;
 mod guard;
+mod headers;
 mod meetings;
 mod proxy;
 pub mod schedule;
@@ -89,6 +90,8 @@ struct Shared {
     header_timeout_ms: AtomicU64,
     /// The Domino servers users may reach, and the client that reaches only them.
     domino: Arc<DominoAccess>,
+    /// The headers every answer carries (`headers`).
+    headers: headers::SecurityHeaders,
 }
 
 impl std::fmt::Debug for AppState {
@@ -153,6 +156,7 @@ impl AppState {
         let allowed = config.allowed_servers().map_err(ServerError::Config)?;
         let domino =
             DominoAccess::new(allowed, network).map_err(|e| ServerError::Http(e.to_string()))?;
+        let headers = headers::SecurityHeaders::new(&config);
         Ok(Self {
             inner: Arc::new(Shared {
                 config,
@@ -170,6 +174,7 @@ impl AppState {
                     u64::try_from(HEADER_TIMEOUT.as_millis()).unwrap_or(u64::MAX),
                 ),
                 domino: Arc::new(domino),
+                headers,
             }),
         })
     }
@@ -372,7 +377,8 @@ pub async fn serve(
     Ok(())
 }
 
-/// The whole server: `/auth/*`, `/api/*` and `/proxy/*`. Merge the widget's routes next to it.
+/// The whole server: the widget's page and bundle, `/auth/*`, `/api/*` and `/proxy/*`, every
+/// answer with the security headers (`headers`).
 pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .route("/api/me", get(auth::me))
@@ -408,6 +414,7 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::map_response(guard::json_errors));
     Router::new()
         .merge(api)
+        .merge(crate::web::widget_routes())
         .route("/proxy/domino/{*path}", axum::routing::any(proxy::domino))
         .route("/proxy/zoho/{*path}", axum::routing::any(proxy::zoho))
         .fallback(guard::not_found)
@@ -418,6 +425,10 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guard::same_origin,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            headers::security_headers,
         ))
         .with_state(state)
 }

@@ -104,6 +104,7 @@ pub async fn world_allowing(seed: Seed, extra: &[&str]) -> World {
                     .chain(extra)
                     .collect(),
             ),
+            server_keys: String::new(),
             extra_toml: String::new(),
         },
         |_| {},
@@ -116,6 +117,8 @@ pub struct WorldOptions {
     /// `[domino] allowed_servers`: `None` leaves the key out (any server at a public
     /// address). [`world`] lists exactly the Domino simulator.
     pub allowed_servers: Option<Vec<String>>,
+    /// More keys of `[server]`.
+    pub server_keys: String,
     /// More of `server.toml` (tables).
     pub extra_toml: String,
 }
@@ -126,6 +129,7 @@ pub async fn world_configured(seed: Seed, configure: impl FnOnce(&AppState)) -> 
         seed,
         |sims| WorldOptions {
             allowed_servers: Some(vec![sims.domino_url.clone()]),
+            server_keys: String::new(),
             extra_toml: String::new(),
         },
         configure,
@@ -176,6 +180,7 @@ pub async fn world_with(
 [server]
 listen = "{addr}"
 public_url = "http://{addr}"
+{server_keys}
 [zoho]
 client_id = "demo-client"
 client_secret = "demo-secret"
@@ -187,6 +192,7 @@ path = "server.db"
 enabled = false
 {domino}{extra}"#,
         z = sims.zoho_url,
+        server_keys = options.server_keys,
         extra = options.extra_toml,
     );
     let config_path = dir.path().join("server.toml");
