@@ -21,6 +21,9 @@
 //! tick_secs = 30                             # default
 //! [domino]                                   # which Domino servers users may connect to
 //! allowed_servers = ["https://mail.example.com", "*.example.com"]  # default: any, public addresses only
+//! [proxy]                                    # the widget's proxy to Domino and Zoho
+//! max_in_flight_per_user = 32                # default
+//! memory_budget_mib = 128                    # default
 //! ```
 //!
 //! `[server] frame_ancestors` adds origins (`https://crm.example.com`, `https://*.example.com`)
@@ -65,6 +68,26 @@ pub struct HttpConfig {
 pub struct DominoServersConfig {
     /// Exact origins and `*.domain` patterns. `None`: any server at a public address.
     pub allowed_servers: Option<Vec<String>>,
+}
+
+/// `[proxy]`: how much the widget's proxy takes on at once.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProxyConfig {
+    /// Proxied requests in flight per user; more are refused with 429.
+    pub max_in_flight_per_user: u32,
+    /// Memory the proxy may hold for requests in flight, all users together, MiB; a request
+    /// that would go over it is refused with 429.
+    pub memory_budget_mib: u32,
+}
+
+impl Default for ProxyConfig {
+    fn default() -> Self {
+        Self {
+            max_in_flight_per_user: 32,
+            memory_budget_mib: 128,
+        }
+    }
 }
 
 /// `[zoho]`: the OAuth client and the Zoho data centre.
@@ -152,6 +175,9 @@ pub struct ServerConfig {
     /// `[domino]`.
     #[serde(default)]
     pub domino: DominoServersConfig,
+    /// `[proxy]`.
+    #[serde(default)]
+    pub proxy: ProxyConfig,
 }
 
 fn default_listen() -> SocketAddr {
@@ -254,6 +280,12 @@ impl ServerConfig {
             .map_err(|e| invalid(format!("domino.allowed_servers: {e}")))?;
         for a in &cfg.server.frame_ancestors {
             check_frame_ancestor(a).map_err(|e| invalid(format!("server.frame_ancestors: {e}")))?;
+        }
+        if cfg.proxy.max_in_flight_per_user == 0 || cfg.proxy.memory_budget_mib == 0 {
+            return Err(invalid(
+                "proxy.max_in_flight_per_user and proxy.memory_budget_mib must be at least 1"
+                    .into(),
+            ));
         }
         Ok(cfg)
     }
@@ -433,6 +465,24 @@ master_key_file = "k.key"
             assert!(
                 e.to_string().contains("server.frame_ancestors"),
                 "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn proxy_limits_have_defaults_and_must_be_positive() {
+        let p = Path::new("s.toml");
+        let c = ServerConfig::parse(GOOD, p).unwrap();
+        assert_eq!(c.proxy.max_in_flight_per_user, 32);
+        assert_eq!(c.proxy.memory_budget_mib, 128);
+        for extra in [
+            "[proxy]\nmemory_budget_mib = 0",
+            "[proxy]\nmax_in_flight_per_user = 0",
+        ] {
+            let e = ServerConfig::parse(&format!("{GOOD}\n{extra}\n"), p).unwrap_err();
+            assert!(
+                e.to_string().contains("proxy.max_in_flight_per_user"),
+                "{e}"
             );
         }
     }

@@ -318,8 +318,9 @@ async fn upstream_redirects_to_another_host_are_not_followed() {
 }
 
 /// Bodies too large for the proxy or the API are refused with 413 before anything is sent
-/// upstream; an endless upstream answer is cut off at the size limit (502) and the server
-/// keeps serving.
+/// upstream; an answer that declares a size over the limit is refused (502); an endless
+/// upstream answer is streamed and cut off at the size limit (the browser sees a broken
+/// answer, never a complete one) and the server keeps serving.
 #[tokio::test]
 async fn huge_bodies_either_way_are_refused_with_a_clear_status() {
     // An upstream whose answer never ends.
@@ -334,7 +335,14 @@ async fn huge_bodies_either_way_are_refused_with_a_clear_status() {
         while sock.write_all(&framed).await.is_ok() {}
     })
     .await;
-    let w = common::world_allowing(Seed::Empty, &[&endless.url]).await;
+    // One that says its answer is 100 GB.
+    let declared = RawUpstream::start(|mut sock, _| async move {
+        let _ = sock
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000000000\r\n\r\n[")
+            .await;
+    })
+    .await;
+    let w = common::world_allowing(Seed::Empty, &[&endless.url, &declared.url]).await;
     let (admin, admin_id) = connected_admin(&w).await;
     let before = upstream_calls(&w);
     let cookie = admin.cookie_header();
@@ -382,22 +390,45 @@ async fn huge_bodies_either_way_are_refused_with_a_clear_status() {
         "a refused body reached an upstream"
     );
 
-    set_domino_url(&w, &admin_id, &endless.url);
-    let r = tokio::time::timeout(
-        Duration::from_secs(120),
-        admin.call(Method::GET, "/proxy/domino/api/data", None),
-    )
-    .await
-    .expect("the proxy stopped reading the endless answer");
-    assert_eq!(r.0, StatusCode::BAD_GATEWAY, "{}", r.1);
-    assert_eq!(r.1["error"]["code"], "upstream");
+    set_domino_url(&w, &admin_id, &declared.url);
+    let (s, v) = admin
+        .call(Method::GET, "/proxy/domino/api/data", None)
+        .await;
+    assert_eq!(s, StatusCode::BAD_GATEWAY, "{v}");
+    assert_eq!(v["error"]["code"], "upstream");
     assert!(
-        r.1["error"]["message"]
+        v["error"]["message"]
             .as_str()
             .unwrap()
             .contains("larger than"),
-        "{}",
-        r.1
+        "{v}"
+    );
+
+    set_domino_url(&w, &admin_id, &endless.url);
+    let (ended_whole, got) = tokio::time::timeout(Duration::from_secs(120), async {
+        let mut r = admin
+            .http
+            .get(format!("{}/proxy/domino/api/data", w.base))
+            .header("cookie", admin.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let mut got = 0usize;
+        loop {
+            match r.chunk().await {
+                Ok(Some(c)) => got += c.len(),
+                Ok(None) => return (true, got),
+                Err(_) => return (false, got),
+            }
+        }
+    })
+    .await
+    .expect("the proxy stopped passing on the endless answer");
+    assert!(!ended_whole, "the cut-off answer looked complete");
+    assert!(
+        got <= nzsync::upstream::MAX_BODY,
+        "{got} bytes passed on, more than the limit"
     );
     let (s, _) = admin.call(Method::GET, "/api/me", None).await;
     assert_eq!(s, StatusCode::OK);
@@ -2068,4 +2099,233 @@ async fn only_the_crm_may_frame_the_widget_and_every_answer_has_the_security_hea
         BTreeSet::from(["/".to_owned(), "/auth/callback (popup)".to_owned()]),
         "the server's HTML pages"
     );
+}
+
+/// `VmRSS` or `VmHWM` (peak) of process `pid`, bytes.
+fn proc_memory(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"));
+    kib * 1024
+}
+
+/// One user's "Domino server" answers 60 MB to every request, and they send many at once;
+/// then another user joins. A real `nzsync serve` streams each admitted answer whole, refuses
+/// the first user's requests beyond `max_in_flight_per_user` and everybody's beyond the memory
+/// budget with 429 and `Retry-After`, and its peak resident memory (`/proc/{pid}/status`)
+/// grows by less than the budget. (Buffered whole, these answers took it from 21 MB to
+/// 1.5 GB.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn proxy_memory_bomb_is_refused_with_429_and_memory_stays_within_the_budget() {
+    const ANSWER: usize = 60 * 1024 * 1024;
+    const PER_USER: usize = 8;
+    const BUDGET_MIB: u64 = 24;
+    let bomb = RawUpstream::start(|mut sock, _| async move {
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {ANSWER}\r\n\r\n"
+        );
+        if sock.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        let block = vec![b' '; 1024 * 1024];
+        for _ in 0..ANSWER / block.len() {
+            if sock.write_all(&block).await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
+    let sims = common::sims(Seed::Empty).await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let config = dir.path().join("server.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[server]
+listen = "127.0.0.1:{port}"
+public_url = "{base}"
+[zoho]
+client_id = "demo-client"
+client_secret = "demo-secret"
+accounts_url = "{z}"
+api_domain = "{z}"
+[store]
+path = "server.db"
+[schedule]
+enabled = false
+[domino]
+allowed_servers = ["{d}", "{bomb}"]
+[proxy]
+max_in_flight_per_user = {PER_USER}
+memory_budget_mib = {BUDGET_MIB}
+"#,
+            z = sims.zoho_url,
+            d = sims.domino_url,
+            bomb = bomb.url,
+        ),
+    )
+    .unwrap();
+    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_nzsync"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env(
+            "NZSYNC_MASTER_KEY",
+            base64::engine::general_purpose::STANDARD.encode([9u8; 32]),
+        )
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let pid = server.id().unwrap();
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while client()
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_err()
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .unwrap();
+
+    // Two users, each connected to the simulator, then pointed at the bomb.
+    let seen = std::sync::Arc::default();
+    let mut a = Browser::at(&base, std::sync::Arc::clone(&seen));
+    a.sign_in("demo@example.com").await;
+    let (s, e) = connect_to(&a, &sims.domino_url).await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let (s, e) = a
+        .call(
+            Method::POST,
+            "/api/users",
+            Some(json!({ "user": "user2@example.com" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let mut b = Browser::at(&base, seen);
+    b.sign_in("user2@example.com").await;
+    let (s, e) = b
+        .call(
+            Method::POST,
+            "/api/connect",
+            Some(json!({ "server": sims.domino_url, "user": "user2", "password": PASSWORD2 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    rusqlite::Connection::open(dir.path().join("server.db"))
+        .unwrap()
+        .execute("UPDATE srv_users SET domino_url = ?1", [&bomb.url])
+        .unwrap();
+    // Warm up (the proxy's first use), then the baseline.
+    let (s, _) = a.call(Method::GET, "/api/me", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let baseline = proc_memory(pid, "VmRSS:");
+
+    #[derive(Debug)]
+    enum Outcome {
+        Streamed(usize),
+        Refused(String),
+    }
+    let (headers_tx, mut headers_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let fire = |who: &Browser, n: usize| {
+        (0..n)
+            .map(|i| {
+                let request = who
+                    .http
+                    .get(format!(
+                        "{base}/proxy/domino/mail/demo.nsf/api/data/documents/{i}"
+                    ))
+                    .header("cookie", who.cookie_header());
+                let headers_tx = headers_tx.clone();
+                tokio::spawn(async move {
+                    let mut r = request.send().await.unwrap();
+                    let _ = headers_tx.send(());
+                    if r.status() == StatusCode::TOO_MANY_REQUESTS {
+                        let retry = r.headers().get("retry-after").cloned();
+                        let v: Value = r.json().await.unwrap();
+                        assert!(retry.is_some(), "429 without Retry-After: {v}");
+                        assert_eq!(v["error"]["code"], "too_many_requests", "{v}");
+                        return Outcome::Refused(v["error"]["message"].to_string());
+                    }
+                    assert_eq!(r.status(), StatusCode::OK);
+                    // A slow reader first: the answers pile up against the server's buffers.
+                    tokio::time::sleep(Duration::from_millis(1500)).await;
+                    let mut got = 0;
+                    while let Some(chunk) = r.chunk().await.unwrap() {
+                        got += chunk.len();
+                    }
+                    Outcome::Streamed(got)
+                })
+            })
+            .collect::<Vec<_>>()
+    };
+    // The first user's 32 at once (the most they may have in flight is 8), then the second
+    // user's 8 (the budget has room for 12 in all).
+    let first = fire(&a, 32);
+    for _ in 0..first.len() {
+        headers_rx.recv().await.unwrap();
+    }
+    let second = fire(&b, 8);
+    let mut outcomes = Vec::new();
+    for (who, tasks) in [("a", first), ("b", second)] {
+        for t in tasks {
+            outcomes.push((who, t.await.unwrap()));
+        }
+    }
+    let peak = proc_memory(pid, "VmHWM:");
+    let streamed = |who: &str| {
+        outcomes
+            .iter()
+            .filter(|(w, o)| *w == who && matches!(o, Outcome::Streamed(_)))
+            .count()
+    };
+    for (who, o) in &outcomes {
+        if let Outcome::Streamed(got) = o {
+            assert_eq!(
+                *got, ANSWER,
+                "{who}: an admitted answer was not passed on whole"
+            );
+        }
+    }
+    let refused_because = |who: &str, words: &str| {
+        outcomes
+            .iter()
+            .any(|(w, o)| *w == who && matches!(o, Outcome::Refused(m) if m.contains(words)))
+    };
+    assert_eq!(streamed("a"), PER_USER, "{outcomes:?}");
+    assert!(refused_because("a", "in flight"), "{outcomes:?}");
+    assert!(streamed("b") >= 1, "{outcomes:?}");
+    assert!(refused_because("b", "busy"), "{outcomes:?}");
+    let budget = BUDGET_MIB * 1024 * 1024;
+    eprintln!(
+        "memory bomb: baseline RSS {} MiB, peak {} MiB (+{} KiB; budget {BUDGET_MIB} MiB); \
+         streamed {} + {} answers of 60 MiB",
+        baseline >> 20,
+        peak >> 20,
+        peak.saturating_sub(baseline) >> 10,
+        streamed("a"),
+        streamed("b")
+    );
+    assert!(
+        peak.saturating_sub(baseline) < budget,
+        "the server grew from {baseline} to {peak} bytes, more than the {budget}-byte budget"
+    );
+    // It still serves.
+    let (s, _) = a.call(Method::GET, "/api/me", None).await;
+    assert_eq!(s, StatusCode::OK);
+    server.kill().await.unwrap();
 }

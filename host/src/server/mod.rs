@@ -90,6 +90,8 @@ struct Shared {
     header_timeout_ms: AtomicU64,
     /// The Domino servers users may reach, and the client that reaches only them.
     domino: Arc<DominoAccess>,
+    /// The proxy's limits (requests in flight per user, memory budget).
+    proxy_limits: proxy::ProxyLimits,
     /// The headers every answer carries (`headers`).
     headers: headers::SecurityHeaders,
 }
@@ -156,6 +158,10 @@ impl AppState {
         let allowed = config.allowed_servers().map_err(ServerError::Config)?;
         let domino =
             DominoAccess::new(allowed, network).map_err(|e| ServerError::Http(e.to_string()))?;
+        let proxy_limits = proxy::ProxyLimits::new(
+            config.proxy.max_in_flight_per_user,
+            u64::from(config.proxy.memory_budget_mib) * 1024 * 1024,
+        );
         let headers = headers::SecurityHeaders::new(&config);
         Ok(Self {
             inner: Arc::new(Shared {
@@ -174,6 +180,7 @@ impl AppState {
                     u64::try_from(HEADER_TIMEOUT.as_millis()).unwrap_or(u64::MAX),
                 ),
                 domino: Arc::new(domino),
+                proxy_limits,
                 headers,
             }),
         })
@@ -319,6 +326,9 @@ fn profile(user_id: &str) -> String {
     format!("srv:{user_id}")
 }
 
+/// What one connection of [`serve`] buffers at most, each way.
+const CONNECTION_BUFFER: usize = 64 * 1024;
+
 /// How long a client may take to send a request's headers, by default.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -347,7 +357,11 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(Duration::from_millis(
             state.inner.header_timeout_ms.load(Ordering::Relaxed),
-        ));
+        ))
+        // Each connection buffers at most this much of what it reads or has yet to write
+        // (hyper's default is about 400 KiB); request heads must fit in it. Streamed proxy
+        // answers count on it (`proxy::STREAM_RESERVE`).
+        .max_buf_size(CONNECTION_BUFFER);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
