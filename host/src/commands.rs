@@ -43,6 +43,9 @@ pub async fn sync(
     allow_mass_delete: bool,
 ) -> anyhow::Result<ExitCode> {
     let config = Config::load(config_path)?;
+    for w in plain_http_warnings(&config) {
+        eprintln!("nzsync: warning: {w}");
+    }
     let secrets = config.secrets().map_err(anyhow::Error::msg)?;
     let upstreams = Arc::new(Upstreams::new(&config, &secrets).map_err(anyhow::Error::msg)?);
     // Fail fast, with Zoho's own words, when the OAuth credentials are wrong.
@@ -76,6 +79,38 @@ pub async fn sync(
     })
 }
 
+/// The config's URLs that send credentials unencrypted over a network: plain `http://` to a
+/// host that is not this machine. `nzsync sync`'s config is the operator's own, so any server
+/// may be named; but the Domino password, the Zoho secrets and the data would cross the
+/// network in clear.
+#[must_use]
+pub fn plain_http_warnings(config: &Config) -> Vec<String> {
+    [
+        ("domino.url", &config.domino.url),
+        ("zoho.api_domain", &config.zoho.api_domain),
+        ("zoho.accounts_url", &config.zoho.accounts_url),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| {
+        let url = url::Url::parse(value).ok()?;
+        let loopback = match url.host()? {
+            url::Host::Domain(d) => {
+                let d = d.trim_end_matches('.').to_ascii_lowercase();
+                d == "localhost" || d.ends_with(".localhost")
+            }
+            url::Host::Ipv4(ip) => ip.is_loopback(),
+            url::Host::Ipv6(ip) => ip.is_loopback(),
+        };
+        (url.scheme() == "http" && !loopback).then(|| {
+            format!(
+                "{key} = {value:?} is plain http to another machine: passwords, tokens and \
+                 records cross the network unencrypted; use https"
+            )
+        })
+    })
+    .collect()
+}
+
 /// `nzsync check`: connection and DAS-readiness diagnostics for the services the config's
 /// `[sync]` settings need. Exit 0 when every needed check passed, 1 otherwise.
 ///
@@ -85,6 +120,9 @@ pub async fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
     use crate::check::CheckStatus;
 
     let config = Config::load(config_path)?;
+    for w in plain_http_warnings(&config) {
+        eprintln!("nzsync: warning: {w}");
+    }
     let secrets = config.secrets().map_err(anyhow::Error::msg)?;
     let up = Upstreams::new(&config, &secrets).map_err(anyhow::Error::msg)?;
     let readiness = crate::check::run(&config, &up, crate::check::Needs::of(&config)).await;
@@ -363,7 +401,12 @@ path = "{user}.db"
 ///
 /// # Errors
 /// When a file cannot be written.
-pub fn write_demo_server_config(dir: &Path, port: u16, zoho_url: &str) -> anyhow::Result<PathBuf> {
+pub fn write_demo_server_config(
+    dir: &Path,
+    port: u16,
+    domino_url: &str,
+    zoho_url: &str,
+) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let key = dir.join("master.key");
     if !key.exists() {
@@ -388,6 +431,10 @@ path = "nzsync-server.db"
 
 [keys]
 master_key_file = "master.key"
+
+# The Domino simulator is on loopback: users may connect to it only because it is listed.
+[domino]
+allowed_servers = ["{domino_url}"]
 "#
     );
     std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
@@ -400,7 +447,7 @@ async fn serve_app(
     listener: tokio::net::TcpListener,
 ) -> anyhow::Result<()> {
     let scheduler = crate::server::schedule::spawn(state.clone());
-    let app = crate::server::app(state.clone()).merge(crate::web::widget_routes());
+    let app = crate::server::app(state.clone());
     let result = crate::server::serve(&state, listener, app, async {
         let _ = tokio::signal::ctrl_c().await;
     })
@@ -453,7 +500,8 @@ pub async fn demo(port: u16, data: &Path) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     let port = listener.local_addr().map_or(port, |a| a.port());
-    let server_config_path = write_demo_server_config(data, port, &sims.zoho_url)?;
+    let server_config_path =
+        write_demo_server_config(data, port, &sims.domino_url, &sims.zoho_url)?;
     let server_config = crate::server_config::ServerConfig::load(&server_config_path)?;
     let key = server_config.master_key()?;
     let state = crate::server::AppState::new(server_config, &key)?;
@@ -515,4 +563,46 @@ pub fn js_package(out: &Path) -> anyhow::Result<ExitCode> {
         out.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(domino: &str, zoho: &str) -> Config {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nzsync.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[domino]\nurl = \"{domino}\"\nuser = \"u\"\npassword = \"p\"\n\
+                 [zoho]\napi_domain = \"{zoho}\"\naccounts_url = \"{zoho}\"\n\
+                 client_id = \"c\"\nclient_secret = \"s\"\nrefresh_token = \"r\"\n"
+            ),
+        )
+        .unwrap();
+        Config::load(&path).unwrap()
+    }
+
+    #[test]
+    fn plain_http_to_another_machine_is_warned_about() {
+        for quiet in [
+            config("http://127.0.0.1:18081", "http://127.0.0.1:18082"),
+            config("http://localhost:18081", "http://[::1]:18082"),
+            config("https://mail.example.com", "https://www.zohoapis.com"),
+        ] {
+            assert!(plain_http_warnings(&quiet).is_empty());
+        }
+        let w = plain_http_warnings(&config(
+            "http://mail.example.com",
+            "https://www.zohoapis.com",
+        ));
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].starts_with("domino.url = \"http://mail.example.com\""),
+            "{w:?}"
+        );
+        let w = plain_http_warnings(&config("http://10.1.2.3", "http://zoho.example.com"));
+        assert_eq!(w.len(), 3, "{w:?}");
+    }
 }

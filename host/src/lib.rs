@@ -7,6 +7,7 @@ pub mod check;
 pub mod commands;
 pub mod config;
 pub mod crm_cleanup;
+pub mod domino_access;
 pub mod runner;
 pub mod server;
 pub mod server_config;

@@ -19,7 +19,15 @@
 //! enabled = true                             # default
 //! max_concurrent = 2                         # default
 //! tick_secs = 30                             # default
+//! [domino]                                   # which Domino servers users may connect to
+//! allowed_servers = ["https://mail.example.com", "*.example.com"]  # default: any, public addresses only
+//! [proxy]                                    # the widget's proxy to Domino and Zoho
+//! max_in_flight_per_user = 32                # default
+//! memory_budget_mib = 128                    # default
 //! ```
+//!
+//! `[server] frame_ancestors` adds origins (`https://crm.example.com`, `https://*.example.com`)
+//! that may frame the widget, besides Zoho CRM's own ([`crate::web::ZOHO_FRAME_ANCESTORS`]).
 //!
 //! Unknown keys are refused; relative paths are resolved against the config file's folder. The
 //! master key is 32 bytes, base64 (standard alphabet), in the file or in `NZSYNC_MASTER_KEY`;
@@ -49,6 +57,37 @@ pub struct HttpConfig {
     /// How long a sign-in lasts.
     #[serde(default = "default_session_hours")]
     pub session_hours: u32,
+    /// Origins that may frame the widget besides Zoho CRM's (CSP `frame-ancestors`).
+    #[serde(default)]
+    pub frame_ancestors: Vec<String>,
+}
+
+/// `[domino]`: the Domino servers end users may connect to (`crate::domino_access`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DominoServersConfig {
+    /// Exact origins and `*.domain` patterns. `None`: any server at a public address.
+    pub allowed_servers: Option<Vec<String>>,
+}
+
+/// `[proxy]`: how much the widget's proxy takes on at once.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProxyConfig {
+    /// Proxied requests in flight per user; more are refused with 429.
+    pub max_in_flight_per_user: u32,
+    /// Memory the proxy may hold for requests in flight, all users together, MiB; a request
+    /// that would go over it is refused with 429.
+    pub memory_budget_mib: u32,
+}
+
+impl Default for ProxyConfig {
+    fn default() -> Self {
+        Self {
+            max_in_flight_per_user: 32,
+            memory_budget_mib: 128,
+        }
+    }
 }
 
 /// `[zoho]`: the OAuth client and the Zoho data centre.
@@ -133,6 +172,12 @@ pub struct ServerConfig {
     /// `[schedule]`.
     #[serde(default)]
     pub schedule: ScheduleConfig,
+    /// `[domino]`.
+    #[serde(default)]
+    pub domino: DominoServersConfig,
+    /// `[proxy]`.
+    #[serde(default)]
+    pub proxy: ProxyConfig,
 }
 
 fn default_listen() -> SocketAddr {
@@ -150,6 +195,35 @@ fn check_url(name: &str, s: &str) -> Result<(), String> {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(()),
         _ => Err(format!("{name} = {s:?} is not an http(s) URL")),
     }
+}
+
+/// A `frame-ancestors` source: `https://host[:port]` or `https://*.domain[:port]` (http too),
+/// nothing that could end or widen the policy.
+fn check_frame_ancestor(s: &str) -> Result<(), String> {
+    let bad = || {
+        Err(format!(
+            "{s:?} is not an origin like \"https://crm.example.com\" or \"https://*.example.com\""
+        ))
+    };
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return bad();
+    };
+    let host = rest.rsplit_once(':').map_or(rest, |(h, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) && !port.is_empty() {
+            h
+        } else {
+            ""
+        }
+    });
+    let host = host.strip_prefix("*.").unwrap_or(host);
+    let ok = matches!(scheme, "http" | "https")
+        && host.contains('.')
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        && !host.starts_with('.')
+        && !host.ends_with('.');
+    if ok { Ok(()) } else { bad() }
 }
 
 impl ServerConfig {
@@ -202,7 +276,35 @@ impl ServerConfig {
             ));
         }
         cfg.client_secret().map_err(invalid)?;
+        cfg.allowed_servers()
+            .map_err(|e| invalid(format!("domino.allowed_servers: {e}")))?;
+        for a in &cfg.server.frame_ancestors {
+            check_frame_ancestor(a).map_err(|e| invalid(format!("server.frame_ancestors: {e}")))?;
+        }
+        if cfg.proxy.max_in_flight_per_user == 0 || cfg.proxy.memory_budget_mib == 0 {
+            return Err(invalid(
+                "proxy.max_in_flight_per_user and proxy.memory_budget_mib must be at least 1"
+                    .into(),
+            ));
+        }
         Ok(cfg)
+    }
+
+    /// `[domino] allowed_servers`, parsed.
+    ///
+    /// # Errors
+    /// A message naming an entry that is not an origin or a `*.domain` pattern, or an empty
+    /// list.
+    pub fn allowed_servers(&self) -> Result<crate::domino_access::AllowedServers, String> {
+        match &self.domino.allowed_servers {
+            None => Ok(crate::domino_access::AllowedServers::public_only()),
+            Some(list) if list.is_empty() => Err(
+                "the list is empty: name at least one server, or leave the key out to allow any \
+                 server at a public address"
+                    .into(),
+            ),
+            Some(list) => crate::domino_access::AllowedServers::parse(list),
+        }
     }
 
     /// The Zoho OAuth client secret, from the file or the environment.
@@ -311,6 +413,78 @@ master_key_file = "k.key"
         let e = ServerConfig::parse(&GOOD.replace("client_secret = \"demo-secret\"", ""), p)
             .unwrap_err();
         assert!(e.to_string().contains("client_secret"), "{e}");
+    }
+
+    #[test]
+    fn allowed_domino_servers_are_checked() {
+        let p = Path::new("s.toml");
+        let c = ServerConfig::parse(GOOD, p).unwrap();
+        assert_eq!(
+            c.allowed_servers().unwrap(),
+            crate::domino_access::AllowedServers::public_only()
+        );
+        let with = |extra: &str| ServerConfig::parse(&format!("{GOOD}\n{extra}\n"), p);
+        assert!(
+            with("[domino]\nallowed_servers = [\"https://mail.example.com\", \"*.example.org\"]")
+                .is_ok()
+        );
+        for extra in [
+            "[domino]\nallowed_servers = []",
+            "[domino]\nallowed_servers = [\"https://x.example.com/path\"]",
+            "[domino]\nallowed_servers = [\"*\"]",
+        ] {
+            let e = with(extra).unwrap_err();
+            assert!(e.to_string().contains("domino.allowed_servers"), "{e}");
+        }
+    }
+
+    #[test]
+    fn frame_ancestors_are_origins_and_nothing_more() {
+        let framed = |a: &str| {
+            ServerConfig::parse(
+                &GOOD.replace(
+                    "public_url = \"http://127.0.0.1:8080/\"",
+                    &format!("public_url = \"http://127.0.0.1:8080/\"\nframe_ancestors = [{a:?}]"),
+                ),
+                Path::new("s.toml"),
+            )
+        };
+        for ok in ["https://crm.example.com", "https://*.example.com:8443"] {
+            assert!(framed(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "*",
+            "https:",
+            "https://*",
+            "'self'",
+            "https://a.example.com; script-src *",
+            "https://a.example.com/path",
+            "https://a.example.com https://b.example.com",
+        ] {
+            let e = framed(bad).unwrap_err();
+            assert!(
+                e.to_string().contains("server.frame_ancestors"),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn proxy_limits_have_defaults_and_must_be_positive() {
+        let p = Path::new("s.toml");
+        let c = ServerConfig::parse(GOOD, p).unwrap();
+        assert_eq!(c.proxy.max_in_flight_per_user, 32);
+        assert_eq!(c.proxy.memory_budget_mib, 128);
+        for extra in [
+            "[proxy]\nmemory_budget_mib = 0",
+            "[proxy]\nmax_in_flight_per_user = 0",
+        ] {
+            let e = ServerConfig::parse(&format!("{GOOD}\n{extra}\n"), p).unwrap_err();
+            assert!(
+                e.to_string().contains("proxy.max_in_flight_per_user"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

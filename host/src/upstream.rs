@@ -5,6 +5,7 @@
 //! URL, `//host`, `@` tricks) is refused before anything is sent, and redirects are never
 //! followed. Secrets never appear in errors or logs.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -13,6 +14,7 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use crate::config::{Config, Secrets};
+use crate::domino_access::DominoAccess;
 
 /// Largest response body accepted from an upstream.
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
@@ -43,6 +45,10 @@ struct AccessToken {
 /// Both upstreams of one user.
 pub struct Upstreams {
     http: reqwest::Client,
+    /// The client for Domino requests; on the server, one that connects only to allowed
+    /// addresses ([`Upstreams::with_domino_access`]).
+    domino_http: reqwest::Client,
+    domino_access: Option<Arc<DominoAccess>>,
     domino_base: Url,
     domino_auth: String,
     zoho_base: Url,
@@ -76,6 +82,12 @@ pub const TIMEOUT_ENV: &str = "NZSYNC_HTTP_TIMEOUT_MS";
 /// # Errors
 /// When the TLS backend cannot start.
 pub fn client() -> Result<reqwest::Client, reqwest::Error> {
+    client_builder().build()
+}
+
+/// The settings of [`client`], for clients that add to them (the server's Domino client adds
+/// its resolver hook: `crate::domino_access`).
+pub fn client_builder() -> reqwest::ClientBuilder {
     let timeout = std::env::var(TIMEOUT_ENV)
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
@@ -86,7 +98,6 @@ pub fn client() -> Result<reqwest::Client, reqwest::Error> {
         .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
-        .build()
 }
 
 impl Upstreams {
@@ -99,8 +110,11 @@ impl Upstreams {
             "{}:{}",
             config.domino.user, secrets.domino_password
         ));
+        let http = client().map_err(|e| format!("cannot start the HTTP client: {e}"))?;
         Ok(Self {
-            http: client().map_err(|e| format!("cannot start the HTTP client: {e}"))?,
+            domino_http: http.clone(),
+            domino_access: None,
+            http,
             domino_base: parse_base(&config.domino.url)?,
             domino_auth: format!("Basic {basic}"),
             zoho_base: parse_base(&config.zoho.api_domain)?,
@@ -122,6 +136,16 @@ impl Upstreams {
             value,
             expires: Instant::now() + valid_for,
         }));
+        self
+    }
+
+    /// Reaches Domino only as `access` allows (the server's users typed their Domino server's
+    /// name): every request's URL is admitted first, and connections go through its client,
+    /// whose resolver hook refuses addresses outside the rule.
+    #[must_use]
+    pub fn with_domino_access(mut self, access: Arc<DominoAccess>) -> Self {
+        self.domino_http = access.client().clone();
+        self.domino_access = Some(access);
         self
     }
 
@@ -269,7 +293,19 @@ impl Upstreams {
                 kind: TransportErrorKind::Connect,
                 message: format!("unknown HTTP method {:?}", req.method),
             })?;
-        let mut rb = self.http.request(method, url).header("Authorization", auth);
+        let http = match req.side {
+            Side::Notes => {
+                if let Some(access) = &self.domino_access {
+                    access.admit_url(&url).map_err(|e| TransportError {
+                        kind: TransportErrorKind::Connect,
+                        message: format!("refused to connect: {e}"),
+                    })?;
+                }
+                &self.domino_http
+            }
+            Side::Crm => &self.http,
+        };
+        let mut rb = http.request(method, url).header("Authorization", auth);
         for Header { name, value } in &req.headers {
             if !name.eq_ignore_ascii_case("authorization") && !name.eq_ignore_ascii_case("cookie") {
                 rb = rb.header(name.as_str(), value.as_str());

@@ -1,4 +1,7 @@
-//! The web server's routes. For now: the widget page and its WebAssembly bundle.
+//! The web server's routes. For now: the widget page and its WebAssembly bundle, and the
+//! Content-Security-Policy its pages get.
+
+use std::sync::LazyLock;
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -45,8 +48,80 @@ fn asset(content_type: &'static str, body: impl IntoResponse) -> Response {
     r
 }
 
+/// The origins that may frame the widget's pages besides the server's own: Zoho CRM in every
+/// data centre, and the hosts Zoho serves extension widgets from (the web tab's
+/// `app/widget.html` frames the widget, and every ancestor must be allowed).
+pub const ZOHO_FRAME_ANCESTORS: &[&str] = &[
+    "https://crm.zoho.com",
+    "https://crm.zoho.eu",
+    "https://crm.zoho.in",
+    "https://crm.zoho.com.au",
+    "https://crm.zoho.jp",
+    "https://crm.zoho.com.cn",
+    "https://crm.zohocloud.ca",
+    "https://crm.zoho.sa",
+    "https://*.zappsusercontent.com",
+    "https://*.zappsusercontent.eu",
+];
+
+/// `'sha256-…'` of every inline `<script>` (without `src`) or `<style>` element of `page`.
+fn inline_hashes(page: &str, tag: &str) -> Vec<String> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let open = format!("<{tag}");
+    let close = format!("</{tag}>");
+    let mut out = Vec::new();
+    let mut rest = page;
+    while let Some(i) = rest.find(&open) {
+        let after = &rest[i + open.len()..];
+        let Some(gt) = after.find('>') else { break };
+        let attrs = &after[..gt];
+        let body_start = &after[gt + 1..];
+        let Some(end) = body_start.find(&close) else {
+            break;
+        };
+        if !attrs.contains("src=") {
+            let digest = sha2::Sha256::digest(&body_start.as_bytes()[..end]);
+            out.push(format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            ));
+        }
+        rest = &body_start[end + close.len()..];
+    }
+    out
+}
+
+/// The script and style sources of the widget's pages: its own files, WebAssembly compiled
+/// from them (`'wasm-unsafe-eval'`: wasm-bindgen's `init` compiles `widget_bg.wasm`), and the
+/// exact inline boot script and style sheet of [`INDEX_HTML`] by hash. No `'unsafe-inline'`,
+/// no `'unsafe-eval'`.
+static PAGE_SOURCES: LazyLock<String> = LazyLock::new(|| {
+    let scripts = inline_hashes(INDEX_HTML, "script").join(" ");
+    let styles = inline_hashes(INDEX_HTML, "style").join(" ");
+    format!(
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval' {scripts}; \
+         style-src 'self' {styles}; img-src 'self' data:; connect-src 'self'; \
+         base-uri 'none'; form-action 'self'"
+    )
+});
+
+/// The Content-Security-Policy of an HTML answer: [`PAGE_SOURCES`] and who may frame it —
+/// the server itself, [`ZOHO_FRAME_ANCESTORS`] and `extra_ancestors` (the operator's).
+#[must_use]
+pub fn page_csp(extra_ancestors: &[String]) -> String {
+    let mut ancestors = vec!["'self'"];
+    ancestors.extend(ZOHO_FRAME_ANCESTORS);
+    ancestors.extend(extra_ancestors.iter().map(String::as_str));
+    format!(
+        "{}; frame-ancestors {}",
+        PAGE_SOURCES.as_str(),
+        ancestors.join(" ")
+    )
+}
+
 /// Routes for the widget page and bundle.
-pub fn widget_routes() -> Router {
+pub fn widget_routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route(
             "/",
@@ -61,4 +136,31 @@ pub fn widget_routes() -> Router {
             get(|| async { asset("application/wasm", WIDGET_WASM) }),
         )
         .route("/healthz", get(|| async { (StatusCode::OK, "ok") }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_policy_names_its_inline_boot_script_and_style_by_hash() {
+        let csp = page_csp(&["https://crm.example.com".to_owned()]);
+        // index.html has one inline module script (the boot) and one style sheet.
+        assert_eq!(inline_hashes(INDEX_HTML, "script").len(), 1, "{csp}");
+        assert_eq!(inline_hashes(INDEX_HTML, "style").len(), 1, "{csp}");
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
+            "{csp}"
+        );
+        assert!(
+            !csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"),
+            "{csp}"
+        );
+        assert!(
+            csp.ends_with("https://*.zappsusercontent.eu https://crm.example.com"),
+            "{csp}"
+        );
+        // A script with `src` is not hashed.
+        assert!(inline_hashes("<script src=\"/a.js\"></script>", "script").is_empty());
+    }
 }

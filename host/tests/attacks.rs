@@ -245,8 +245,6 @@ async fn proxy_paths_that_would_reach_another_host_are_refused() {
 /// not follow it, and neither does a headless run.
 #[tokio::test]
 async fn upstream_redirects_to_another_host_are_not_followed() {
-    let w = world(Seed::Empty).await;
-    let (admin, admin_id) = connected_admin(&w).await;
     let canary = Canary::start().await;
     let target = format!("{}/steal", canary.url());
     let evil = {
@@ -268,6 +266,8 @@ async fn upstream_redirects_to_another_host_are_not_followed() {
         })
         .await
     };
+    let w = common::world_allowing(Seed::Empty, &[&evil.url]).await;
+    let (admin, admin_id) = connected_admin(&w).await;
     set_domino_url(&w, &admin_id, &evil.url);
     for (i, method) in [Method::GET, Method::POST, Method::PUT, Method::DELETE]
         .into_iter()
@@ -318,11 +318,31 @@ async fn upstream_redirects_to_another_host_are_not_followed() {
 }
 
 /// Bodies too large for the proxy or the API are refused with 413 before anything is sent
-/// upstream; an endless upstream answer is cut off at the size limit (502) and the server
-/// keeps serving.
+/// upstream; an answer that declares a size over the limit is refused (502); an endless
+/// upstream answer is streamed and cut off at the size limit (the browser sees a broken
+/// answer, never a complete one) and the server keeps serving.
 #[tokio::test]
 async fn huge_bodies_either_way_are_refused_with_a_clear_status() {
-    let w = world(Seed::Empty).await;
+    // An upstream whose answer never ends.
+    let endless = RawUpstream::start(|mut sock, _| async move {
+        let _ = sock
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n")
+            .await;
+        let chunk = vec![b' '; 1024 * 1024];
+        let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
+        framed.extend_from_slice(&chunk);
+        framed.extend_from_slice(b"\r\n");
+        while sock.write_all(&framed).await.is_ok() {}
+    })
+    .await;
+    // One that says its answer is 100 GB.
+    let declared = RawUpstream::start(|mut sock, _| async move {
+        let _ = sock
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000000000\r\n\r\n[")
+            .await;
+    })
+    .await;
+    let w = common::world_allowing(Seed::Empty, &[&endless.url, &declared.url]).await;
     let (admin, admin_id) = connected_admin(&w).await;
     let before = upstream_calls(&w);
     let cookie = admin.cookie_header();
@@ -370,34 +390,45 @@ async fn huge_bodies_either_way_are_refused_with_a_clear_status() {
         "a refused body reached an upstream"
     );
 
-    // An upstream whose answer never ends.
-    let endless = RawUpstream::start(|mut sock, _| async move {
-        let _ = sock
-            .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n")
-            .await;
-        let chunk = vec![b' '; 1024 * 1024];
-        let mut framed = format!("{:x}\r\n", chunk.len()).into_bytes();
-        framed.extend_from_slice(&chunk);
-        framed.extend_from_slice(b"\r\n");
-        while sock.write_all(&framed).await.is_ok() {}
-    })
-    .await;
-    set_domino_url(&w, &admin_id, &endless.url);
-    let r = tokio::time::timeout(
-        Duration::from_secs(120),
-        admin.call(Method::GET, "/proxy/domino/api/data", None),
-    )
-    .await
-    .expect("the proxy stopped reading the endless answer");
-    assert_eq!(r.0, StatusCode::BAD_GATEWAY, "{}", r.1);
-    assert_eq!(r.1["error"]["code"], "upstream");
+    set_domino_url(&w, &admin_id, &declared.url);
+    let (s, v) = admin
+        .call(Method::GET, "/proxy/domino/api/data", None)
+        .await;
+    assert_eq!(s, StatusCode::BAD_GATEWAY, "{v}");
+    assert_eq!(v["error"]["code"], "upstream");
     assert!(
-        r.1["error"]["message"]
+        v["error"]["message"]
             .as_str()
             .unwrap()
             .contains("larger than"),
-        "{}",
-        r.1
+        "{v}"
+    );
+
+    set_domino_url(&w, &admin_id, &endless.url);
+    let (ended_whole, got) = tokio::time::timeout(Duration::from_secs(120), async {
+        let mut r = admin
+            .http
+            .get(format!("{}/proxy/domino/api/data", w.base))
+            .header("cookie", admin.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let mut got = 0usize;
+        loop {
+            match r.chunk().await {
+                Ok(Some(c)) => got += c.len(),
+                Ok(None) => return (true, got),
+                Err(_) => return (false, got),
+            }
+        }
+    })
+    .await
+    .expect("the proxy stopped passing on the endless answer");
+    assert!(!ended_whole, "the cut-off answer looked complete");
+    assert!(
+        got <= nzsync::upstream::MAX_BODY,
+        "{got} bytes passed on, more than the limit"
     );
     let (s, _) = admin.call(Method::GET, "/api/me", None).await;
     assert_eq!(s, StatusCode::OK);
@@ -546,7 +577,21 @@ fn settings_body(tasks: bool, schedule: Option<u32>) -> Value {
 /// proxy, A's password, and user management. Each attempt is refused or touches only B's own.
 #[tokio::test]
 async fn user_b_cannot_read_or_change_user_as_data() {
-    let w = world(Seed::Demo).await;
+    // A's own Domino server, for the proxy part.
+    let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let a_server = {
+        let heads = heads.clone();
+        RawUpstream::start(move |mut sock, head| {
+            heads.lock().unwrap().push(head);
+            async move {
+                let _ = sock
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}")
+                    .await;
+            }
+        })
+        .await
+    };
+    let w = common::world_allowing(Seed::Demo, &[&a_server.url]).await;
     let (a, a_id) = connected_admin(&w).await;
     let (s, e) = a
         .call(
@@ -684,19 +729,6 @@ async fn user_b_cannot_read_or_change_user_as_data() {
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     // The proxy: B's requests go to B's server with B's credentials, never to A's.
-    let heads = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let a_server = {
-        let heads = heads.clone();
-        RawUpstream::start(move |mut sock, head| {
-            heads.lock().unwrap().push(head);
-            async move {
-                let _ = sock
-                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}")
-                    .await;
-            }
-        })
-        .await
-    };
     set_domino_url(&w, &a_id, &a_server.url);
     let (s, _) = b.call(Method::GET, "/proxy/domino/api/data", None).await;
     assert_eq!(s, StatusCode::OK);
@@ -1371,8 +1403,11 @@ api_domain = "{z}"
 path = "server.db"
 [schedule]
 enabled = false
+[domino]
+allowed_servers = ["{d}"]
 "#,
-            z = sims.zoho_url
+            z = sims.zoho_url,
+            d = sims.domino_url
         ),
     )
     .unwrap();
@@ -1586,4 +1621,711 @@ path = "cli.db"
             panic!("{what} holds {found}");
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The network: Domino servers users may reach (SSRF), framing, the proxy's memory
+//
+// Every address below that is not loopback is refused before any connection is made (the
+// server's Domino client counts its connections, and in these worlds it connects from
+// 127.0.0.1, so even a mistake could not leave the machine); names resolve through the
+// world's test resolver, never a DNS server.
+
+/// Connect as `b` to `server`.
+async fn connect_to(b: &Browser, server: &str) -> (StatusCode, Value) {
+    b.call(
+        Method::POST,
+        "/api/connect",
+        Some(json!({ "server": server, "user": "demo", "password": PASSWORD })),
+    )
+    .await
+}
+
+/// The one answer Connect gives for a server it cannot use; its message.
+fn cannot_use(s: StatusCode, v: &Value, what: &str) -> String {
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {v}");
+    assert_eq!(v["error"]["code"], "cannot_use_server", "{what}: {v}");
+    v["error"]["message"].as_str().unwrap().to_owned()
+}
+
+/// Loopback in every spelling, private, CGNAT, link-local, metadata, multicast and
+/// IPv4-mapped addresses, as URLs (`port`: the canary's) and as names that resolve to them.
+fn internal_servers(port: u16) -> Vec<String> {
+    let mut out: Vec<String> = [
+        "127.0.0.1",
+        "127.1",
+        "2130706433",
+        "0x7f.0.0.1",
+        "0x7f000001",
+        "0177.0.0.1",
+        "127.0.0.1.",
+        "127.0.0.2",
+        "[::ffff:127.0.0.1]",
+        "[::ffff:7f00:1]",
+        "[::1]",
+        "[0:0:0:0:0:0:0:1]",
+        "0.0.0.0",
+        "0",
+        "[::]",
+        "localhost",
+        "localhost.",
+        "LOCALHOST",
+        "api.localhost",
+        "loop.test",
+        "mapped.test",
+    ]
+    .iter()
+    .map(|h| format!("http://{h}:{port}"))
+    .collect();
+    out.push(format!("https://127.0.0.1:{port}"));
+    out.extend(
+        [
+            "http://10.0.0.1",
+            "http://10.255.255.254:8080",
+            "http://172.16.0.1",
+            "http://172.31.255.254",
+            "http://192.168.0.1",
+            "http://100.64.0.1",
+            "http://100.100.100.200",
+            "http://169.254.169.254",
+            "http://169.254.169.254./latest/meta-data",
+            "http://0xa9fea9fe",
+            "http://2852039166",
+            "http://[::ffff:169.254.169.254]",
+            "http://[::ffff:10.0.0.1]",
+            "http://[64:ff9b::a9fe:a9fe]",
+            "http://[2002:a9fe:a9fe::1]",
+            "http://[fe80::1]",
+            "http://[fc00::1]",
+            "http://[fd00:ec2::254]",
+            "http://224.0.0.1",
+            "http://[ff02::1]",
+            "http://internal.test",
+            "http://metadata.test",
+            "http://mixed.test",
+            "http://nowhere.test",
+        ]
+        .map(str::to_owned),
+    );
+    out
+}
+
+fn program_internal_names(w: &World) {
+    w.resolver.set("loop.test", &[&["127.0.0.1"]]);
+    w.resolver.set("mapped.test", &[&["::ffff:127.0.0.1"]]);
+    w.resolver.set("internal.test", &[&["10.1.2.3"]]);
+    w.resolver.set("metadata.test", &[&["169.254.169.254"]]);
+    // One public address does not make a private one acceptable.
+    w.resolver
+        .set("mixed.test", &[&["93.184.216.34", "10.0.0.1"]]);
+}
+
+/// SSRF through the Domino server a user types: every loopback spelling, private range,
+/// link-local and metadata address — and names that resolve to them — is refused at Connect
+/// with one answer, before any connection: the canary hears nothing and the server's Domino
+/// client opens no connection. Refused both by an operator's list that does not name them and,
+/// with no list, by the public-addresses rule. A stored server outside the rule is refused by
+/// the proxy, the readiness check and a headless run alike.
+#[tokio::test]
+async fn connect_refuses_every_loopback_and_private_spelling_without_connecting() {
+    let canary = Canary::start().await;
+    let servers = internal_servers(canary.port());
+
+    // 1. The operator's list names only the Domino simulator.
+    let w = world(Seed::Empty).await;
+    program_internal_names(&w);
+    let (admin, admin_id) = connected_admin(&w).await;
+    let opened = w.state.domino_access().connection_attempts();
+    let mut messages = BTreeSet::new();
+    for server in &servers {
+        let (s, v) = connect_to(&admin, server).await;
+        messages.insert(cannot_use(s, &v, server));
+    }
+    assert_eq!(messages.len(), 1, "Connect's answers differ: {messages:?}");
+    let (_, me) = admin.call(Method::GET, "/api/me", None).await;
+    assert_eq!(
+        me["domino"]["server"], w.sims.domino_url,
+        "a refused Connect changed the stored server: {me}"
+    );
+
+    // A stored server outside the rule (the list changed, or it was stored before): the
+    // proxy, the readiness check and a headless run (what scheduled syncs do) refuse it.
+    for (i, server) in [
+        format!("http://127.1:{}", canary.port()),
+        format!("http://[::ffff:127.0.0.1]:{}", canary.port()),
+        format!("http://loop.test:{}", canary.port()),
+        "http://169.254.169.254".to_owned(),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        set_domino_url(&w, &admin_id, &server);
+        let (s, v) = admin
+            .call(Method::GET, "/proxy/domino/api/data", None)
+            .await;
+        assert_eq!(s, StatusCode::BAD_GATEWAY, "{server}: {v}");
+        assert_eq!(v["error"]["code"], "cannot_use_server", "{server}: {v}");
+        let (s, ready) = admin.call(Method::GET, "/api/readiness", None).await;
+        assert_eq!(s, StatusCode::OK, "{ready}");
+        assert_eq!(ready["ready"], false, "{server}: {ready}");
+        if i == 0 {
+            // (A run retries for a while before it gives up: once is enough.)
+            let (s, run) = admin
+                .call(Method::POST, "/api/sync/run", Some(json!({})))
+                .await;
+            assert!(
+                s != StatusCode::OK || run["report"]["outcome"] == "failed",
+                "{server}: a headless run got through: {s} {run}"
+            );
+        }
+    }
+    assert_eq!(
+        w.state.domino_access().connection_attempts(),
+        opened,
+        "a refused server was connected to"
+    );
+
+    // 2. No list: any server, but only at a public address (the simulator is on loopback,
+    //    so it is refused too).
+    let open = common::world_with(
+        Seed::Empty,
+        |_| common::WorldOptions {
+            allowed_servers: None,
+            server_keys: String::new(),
+            extra_toml: String::new(),
+        },
+        |_| {},
+    )
+    .await;
+    program_internal_names(&open);
+    let mut b = Browser::new(&open);
+    b.sign_in("demo@example.com").await;
+    let mut open_messages = BTreeSet::new();
+    for server in servers.iter().chain([&open.sims.domino_url]) {
+        let (s, v) = connect_to(&b, server).await;
+        open_messages.insert(cannot_use(s, &v, server));
+    }
+    assert_eq!(
+        open_messages, messages,
+        "the answers differ between the two rules"
+    );
+    assert_eq!(open.state.domino_access().connection_attempts(), 0);
+    let (_, me) = b.call(Method::GET, "/api/me", None).await;
+    assert_eq!(me["connected"], false, "{me}");
+    assert_eq!(canary.hits(), 0, "a refused server was reached");
+}
+
+/// DNS rebinding: a name answers a public address when Connect checks it, then a private one
+/// when the server connects. The resolver hook decides at the moment of connecting, so Connect
+/// refuses, and a server stored while its name was public (then rebound) is refused by the
+/// proxy, the readiness check and a headless run: the canary behind the private address hears
+/// nothing, and no connection is opened — the public address is never connected to either.
+#[tokio::test]
+async fn dns_rebinding_from_public_to_private_reaches_nothing() {
+    let canary = Canary::start().await;
+    let port = canary.port();
+    // A `*.domain` pattern: its servers may only be at public addresses.
+    let w = common::world_with(
+        Seed::Empty,
+        |sims| common::WorldOptions {
+            allowed_servers: Some(vec![
+                sims.domino_url.clone(),
+                format!("http://*.rebind.test:{port}"),
+            ]),
+            server_keys: String::new(),
+            extra_toml: String::new(),
+        },
+        |_| {},
+    )
+    .await;
+    let (admin, admin_id) = connected_admin(&w).await;
+    let opened = w.state.domino_access().connection_attempts();
+
+    // At Connect: public for the check, loopback for the connection.
+    w.resolver
+        .set("a.rebind.test", &[&["93.184.216.34"], &["127.0.0.1"]]);
+    let (s, v) = connect_to(&admin, &format!("http://a.rebind.test:{port}")).await;
+    cannot_use(s, &v, "a.rebind.test");
+    assert!(
+        w.resolver.lookups("a.rebind.test") >= 2,
+        "the name was not looked up again when connecting"
+    );
+
+    // Stored while public, rebound since: to loopback, to a private address, to both.
+    w.resolver.set("b.rebind.test", &[&["127.0.0.1"]]);
+    w.resolver.set("c.rebind.test", &[&["10.1.2.3"]]);
+    w.resolver
+        .set("d.rebind.test", &[&["169.254.169.254", "127.0.0.1"]]);
+    for name in ["b.rebind.test", "c.rebind.test", "d.rebind.test"] {
+        set_domino_url(&w, &admin_id, &format!("http://{name}:{port}"));
+        let before = w.resolver.lookups(name);
+        let (s, v) = admin
+            .call(Method::GET, "/proxy/domino/api/data", None)
+            .await;
+        assert_eq!(s, StatusCode::BAD_GATEWAY, "{name}: {v}");
+        let (_, ready) = admin.call(Method::GET, "/api/readiness", None).await;
+        assert_eq!(ready["ready"], false, "{name}: {ready}");
+        if name == "b.rebind.test" {
+            // (A run retries for a while before it gives up: once is enough.)
+            let (s, run) = admin
+                .call(Method::POST, "/api/sync/run", Some(json!({})))
+                .await;
+            assert!(
+                s != StatusCode::OK || run["report"]["outcome"] == "failed",
+                "{name}: a headless run got through: {s} {run}"
+            );
+        }
+        assert!(
+            w.resolver.lookups(name) > before,
+            "{name} was not resolved at the requests"
+        );
+    }
+    assert_eq!(canary.hits(), 0, "a rebound name reached the canary");
+    assert_eq!(
+        w.state.domino_access().connection_attempts(),
+        opened,
+        "a rebound name was connected to"
+    );
+}
+
+/// Connect as a port scanner: a closed port, an open port that answers 404, one that answers
+/// a web page, one that speaks another protocol, one that hangs up, a server outside the list
+/// and a name that does not resolve all get the same answer — no status, no connection error,
+/// nothing that tells them apart.
+#[tokio::test]
+async fn connect_answers_the_same_for_closed_ports_and_servers_that_are_not_domino() {
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let answer = |raw: &'static [u8]| {
+        RawUpstream::start(move |mut sock, _| async move {
+            let _ = sock.write_all(raw).await;
+        })
+    };
+    let open404 = answer(b"HTTP/1.1 404 Not Found\r\ncontent-length: 9\r\n\r\nnot found").await;
+    let page = answer(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 22\r\n\r\n<html>a router</html>\n",
+    )
+    .await;
+    let ssh = answer(b"SSH-2.0-OpenSSH_9.6\r\n").await;
+    let hangs_up = answer(b"").await;
+    let listed = [
+        closed.as_str(),
+        open404.url.as_str(),
+        page.url.as_str(),
+        ssh.url.as_str(),
+        hangs_up.url.as_str(),
+        "http://nowhere.test",
+    ];
+    let w = common::world_allowing(Seed::Empty, &listed).await;
+    let mut b = Browser::new(&w);
+    b.sign_in("demo@example.com").await;
+    let unlisted = Canary::start().await;
+    let mut answers = BTreeSet::new();
+    for server in listed.iter().copied().chain([unlisted.url().as_str()]) {
+        let (s, v) = connect_to(&b, server).await;
+        cannot_use(s, &v, server);
+        answers.insert((s.as_u16(), v.to_string()));
+    }
+    assert_eq!(
+        answers.len(),
+        1,
+        "Connect tells these servers apart: {answers:#?}"
+    );
+    assert!(
+        open404.hits() >= 1 && page.hits() >= 1,
+        "the listed servers were asked"
+    );
+    assert_eq!(unlisted.hits(), 0);
+}
+
+/// The `frame-ancestors` sources of a Content-Security-Policy.
+fn frame_ancestors(csp: &str) -> BTreeSet<String> {
+    csp.split(';')
+        .map(str::trim)
+        .find_map(|d| d.strip_prefix("frame-ancestors "))
+        .unwrap_or_else(|| panic!("no frame-ancestors in {csp:?}"))
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Clickjacking: every HTML page of the server (the widget, the sign-in popup's page) may be
+/// framed only by the server itself, Zoho CRM (every data centre, and Zoho's widget hosts)
+/// and the operator's `frame_ancestors`, with `X-Frame-Options` for browsers without CSP; its
+/// scripts are only the server's own files, the WebAssembly they compile and the inline boot
+/// script by hash. Every other answer may not be framed at all, and every answer carries
+/// `nosniff` and a `Referrer-Policy`. An HTML page a Domino server answers through the proxy
+/// is sandboxed, never a page of the server's origin.
+#[tokio::test]
+async fn only_the_crm_may_frame_the_widget_and_every_answer_has_the_security_headers() {
+    let html_upstream = RawUpstream::start(|mut sock, _| async move {
+        let _ = sock
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: 38\r\n\r\n<script>alert(document.cookie)</script>")
+            .await;
+    })
+    .await;
+    let extra = "https://crm.example.com";
+    let w = common::world_with(
+        Seed::Empty,
+        |sims| common::WorldOptions {
+            allowed_servers: Some(vec![sims.domino_url.clone(), html_upstream.url.clone()]),
+            server_keys: format!("frame_ancestors = [\"{extra}\"]"),
+            extra_toml: String::new(),
+        },
+        |_| {},
+    )
+    .await;
+    let (admin, admin_id) = connected_admin(&w).await;
+    let mut answers: Vec<(String, reqwest::Response)> = Vec::new();
+    let http = client();
+    for path in [
+        "/",
+        "/widget/widget.js",
+        "/widget/widget_bg.wasm",
+        "/healthz",
+        "/auth/popup.js",
+        "/auth/login",
+        "/api/me",
+        "/no/such/page",
+    ] {
+        answers.push((
+            path.to_owned(),
+            http.get(format!("{}{path}", w.base)).send().await.unwrap(),
+        ));
+    }
+    // The sign-in popup's page, at the end of a popup sign-in.
+    let mut popup = Browser::new(&w);
+    let r = popup
+        .get_raw(&format!("{}/auth/login?popup=1", w.base))
+        .await;
+    let consent = common::location(&r);
+    let url = url::Url::parse(&consent).unwrap();
+    let mut form: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    form.push(("user".into(), "demo@example.com".into()));
+    let r = popup
+        .http
+        .post(format!(
+            "{}/oauth/v2/auth",
+            url.origin().ascii_serialization()
+        ))
+        .header("content-type", common::FORM)
+        .body(common::form_body(&form))
+        .send()
+        .await
+        .unwrap();
+    let callback = common::location(&r);
+    answers.push((
+        "/auth/callback (popup)".to_owned(),
+        popup.get_raw(&callback).await,
+    ));
+    // A Domino server's HTML answer through the proxy.
+    set_domino_url(&w, &admin_id, &html_upstream.url);
+    answers.push((
+        "/proxy/domino/page".to_owned(),
+        admin
+            .http
+            .get(format!("{}/proxy/domino/page", w.base))
+            .header("cookie", admin.cookie_header())
+            .send()
+            .await
+            .unwrap(),
+    ));
+
+    let mut expected: BTreeSet<String> = nzsync::web::ZOHO_FRAME_ANCESTORS
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    expected.insert("'self'".into());
+    expected.insert(extra.into());
+    for crm in [
+        "https://crm.zoho.com",
+        "https://crm.zoho.eu",
+        "https://crm.zoho.jp",
+    ] {
+        assert!(expected.contains(crm), "{crm} is not a frame ancestor");
+    }
+    let mut pages = BTreeSet::new();
+    for (path, r) in &answers {
+        let h = r.headers();
+        let get = |name: &str| {
+            h.get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert_eq!(get("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(get("referrer-policy"), "same-origin", "{path}");
+        let csp = get("content-security-policy");
+        let proxied = path.starts_with("/proxy/");
+        let html = get("content-type").starts_with("text/html");
+        if html && !proxied {
+            pages.insert(path.clone());
+            assert_eq!(frame_ancestors(&csp), expected, "{path}: {csp}");
+            assert_eq!(get("x-frame-options"), "SAMEORIGIN", "{path}");
+            let scripts = csp
+                .split(';')
+                .map(str::trim)
+                .find(|d| d.starts_with("script-src "))
+                .unwrap_or_default();
+            assert!(
+                scripts.starts_with("script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
+                "{path}: {csp}"
+            );
+            assert!(
+                !csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"),
+                "{path}: {csp}"
+            );
+            assert!(csp.starts_with("default-src 'none'"), "{path}: {csp}");
+        } else {
+            assert_eq!(
+                frame_ancestors(&csp),
+                BTreeSet::from(["'none'".to_owned()]),
+                "{path}: {csp}"
+            );
+            assert_eq!(get("x-frame-options"), "DENY", "{path}");
+        }
+        if proxied {
+            assert!(html, "the proxied answer kept its type");
+            assert!(
+                csp.split(';').any(|d| d.trim() == "sandbox"),
+                "{path}: {csp}"
+            );
+        }
+    }
+    assert_eq!(
+        pages,
+        BTreeSet::from(["/".to_owned(), "/auth/callback (popup)".to_owned()]),
+        "the server's HTML pages"
+    );
+}
+
+/// `VmRSS` or `VmHWM` (peak) of process `pid`, bytes.
+fn proc_memory(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in /proc/{pid}/status"));
+    kib * 1024
+}
+
+/// One user's "Domino server" answers 60 MB to every request, and they send many at once;
+/// then another user joins. A real `nzsync serve` streams each admitted answer whole, refuses
+/// the first user's requests beyond `max_in_flight_per_user` and everybody's beyond the memory
+/// budget with 429 and `Retry-After`, and its peak resident memory (`/proc/{pid}/status`)
+/// grows by less than the budget. (Buffered whole, these answers took it from 21 MB to
+/// 1.5 GB.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn proxy_memory_bomb_is_refused_with_429_and_memory_stays_within_the_budget() {
+    const ANSWER: usize = 60 * 1024 * 1024;
+    const PER_USER: usize = 8;
+    const BUDGET_MIB: u64 = 24;
+    let bomb = RawUpstream::start(|mut sock, _| async move {
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {ANSWER}\r\n\r\n"
+        );
+        if sock.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        let block = vec![b' '; 1024 * 1024];
+        for _ in 0..ANSWER / block.len() {
+            if sock.write_all(&block).await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
+    let sims = common::sims(Seed::Empty).await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let config = dir.path().join("server.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[server]
+listen = "127.0.0.1:{port}"
+public_url = "{base}"
+[zoho]
+client_id = "demo-client"
+client_secret = "demo-secret"
+accounts_url = "{z}"
+api_domain = "{z}"
+[store]
+path = "server.db"
+[schedule]
+enabled = false
+[domino]
+allowed_servers = ["{d}", "{bomb}"]
+[proxy]
+max_in_flight_per_user = {PER_USER}
+memory_budget_mib = {BUDGET_MIB}
+"#,
+            z = sims.zoho_url,
+            d = sims.domino_url,
+            bomb = bomb.url,
+        ),
+    )
+    .unwrap();
+    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_nzsync"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env(
+            "NZSYNC_MASTER_KEY",
+            base64::engine::general_purpose::STANDARD.encode([9u8; 32]),
+        )
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let pid = server.id().unwrap();
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while client()
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_err()
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .unwrap();
+
+    // Two users, each connected to the simulator, then pointed at the bomb.
+    let seen = std::sync::Arc::default();
+    let mut a = Browser::at(&base, std::sync::Arc::clone(&seen));
+    a.sign_in("demo@example.com").await;
+    let (s, e) = connect_to(&a, &sims.domino_url).await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let (s, e) = a
+        .call(
+            Method::POST,
+            "/api/users",
+            Some(json!({ "user": "user2@example.com" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let mut b = Browser::at(&base, seen);
+    b.sign_in("user2@example.com").await;
+    let (s, e) = b
+        .call(
+            Method::POST,
+            "/api/connect",
+            Some(json!({ "server": sims.domino_url, "user": "user2", "password": PASSWORD2 })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    rusqlite::Connection::open(dir.path().join("server.db"))
+        .unwrap()
+        .execute("UPDATE srv_users SET domino_url = ?1", [&bomb.url])
+        .unwrap();
+    // Warm up (the proxy's first use), then the baseline.
+    let (s, _) = a.call(Method::GET, "/api/me", None).await;
+    assert_eq!(s, StatusCode::OK);
+    let baseline = proc_memory(pid, "VmRSS:");
+
+    #[derive(Debug)]
+    enum Outcome {
+        Streamed(usize),
+        Refused(String),
+    }
+    let (headers_tx, mut headers_rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let fire = |who: &Browser, n: usize| {
+        (0..n)
+            .map(|i| {
+                let request = who
+                    .http
+                    .get(format!(
+                        "{base}/proxy/domino/mail/demo.nsf/api/data/documents/{i}"
+                    ))
+                    .header("cookie", who.cookie_header());
+                let headers_tx = headers_tx.clone();
+                tokio::spawn(async move {
+                    let mut r = request.send().await.unwrap();
+                    let _ = headers_tx.send(());
+                    if r.status() == StatusCode::TOO_MANY_REQUESTS {
+                        let retry = r.headers().get("retry-after").cloned();
+                        let v: Value = r.json().await.unwrap();
+                        assert!(retry.is_some(), "429 without Retry-After: {v}");
+                        assert_eq!(v["error"]["code"], "too_many_requests", "{v}");
+                        return Outcome::Refused(v["error"]["message"].to_string());
+                    }
+                    assert_eq!(r.status(), StatusCode::OK);
+                    // A slow reader first: the answers pile up against the server's buffers.
+                    tokio::time::sleep(Duration::from_millis(1500)).await;
+                    let mut got = 0;
+                    while let Some(chunk) = r.chunk().await.unwrap() {
+                        got += chunk.len();
+                    }
+                    Outcome::Streamed(got)
+                })
+            })
+            .collect::<Vec<_>>()
+    };
+    // The first user's 32 at once (the most they may have in flight is 8), then the second
+    // user's 8 (the budget has room for 12 in all).
+    let first = fire(&a, 32);
+    for _ in 0..first.len() {
+        headers_rx.recv().await.unwrap();
+    }
+    let second = fire(&b, 8);
+    let mut outcomes = Vec::new();
+    for (who, tasks) in [("a", first), ("b", second)] {
+        for t in tasks {
+            outcomes.push((who, t.await.unwrap()));
+        }
+    }
+    let peak = proc_memory(pid, "VmHWM:");
+    let streamed = |who: &str| {
+        outcomes
+            .iter()
+            .filter(|(w, o)| *w == who && matches!(o, Outcome::Streamed(_)))
+            .count()
+    };
+    for (who, o) in &outcomes {
+        if let Outcome::Streamed(got) = o {
+            assert_eq!(
+                *got, ANSWER,
+                "{who}: an admitted answer was not passed on whole"
+            );
+        }
+    }
+    let refused_because = |who: &str, words: &str| {
+        outcomes
+            .iter()
+            .any(|(w, o)| *w == who && matches!(o, Outcome::Refused(m) if m.contains(words)))
+    };
+    assert_eq!(streamed("a"), PER_USER, "{outcomes:?}");
+    assert!(refused_because("a", "in flight"), "{outcomes:?}");
+    assert!(streamed("b") >= 1, "{outcomes:?}");
+    assert!(refused_because("b", "busy"), "{outcomes:?}");
+    let budget = BUDGET_MIB * 1024 * 1024;
+    eprintln!(
+        "memory bomb: baseline RSS {} MiB, peak {} MiB (+{} KiB; budget {BUDGET_MIB} MiB); \
+         streamed {} + {} answers of 60 MiB",
+        baseline >> 20,
+        peak >> 20,
+        peak.saturating_sub(baseline) >> 10,
+        streamed("a"),
+        streamed("b")
+    );
+    assert!(
+        peak.saturating_sub(baseline) < budget,
+        "the server grew from {baseline} to {peak} bytes, more than the {budget}-byte budget"
+    );
+    // It still serves.
+    let (s, _) = a.call(Method::GET, "/api/me", None).await;
+    assert_eq!(s, StatusCode::OK);
+    server.kill().await.unwrap();
 }

@@ -84,6 +84,7 @@ pub fn problem_texts(
         "wrong_password" => (t(T::ErrWrongPassword), None),
         "unreachable" | "network" => (t(T::ErrUnreachable), None),
         "not_domino" => (t(T::ErrNotDomino), None),
+        "cannot_use_server" => (t(T::ErrCannotUseServer), None),
         "no_mail_file" => (t(T::ErrNoMailFile), None),
         "das_off_server" => (t(T::ErrDasServer), t(T::StepDasServer)),
         "das_off_database" => (t(T::ErrDasDatabase), t(T::StepDasDatabase)),

@@ -143,6 +143,8 @@ texts! {
         "サーバーに接続できませんでした。[Server Name](サービス名)(http:// または https:// を含む)と、サーバーが稼働していることを確認してください。";
     ErrNotDomino => "The server answered, but it is not a Domino server with Domino Access Services. Check the Server Name.",
         "サーバーは応答しましたが、Dominoアクセスサービスを備えたDominoサーバーではありません。[Server Name](サービス名)を確認してください。";
+    ErrCannotUseServer => "This server cannot be used. Check the Server Name (including http:// or https://): it must be a running Domino server with Domino Access Services, and one your administrator allows.",
+        "このサーバーは使用できません。[Server Name](サービス名)(http:// または https:// を含む)を確認してください。Dominoアクセスサービスを備えた稼働中のDominoサーバーで、管理者が許可したサーバーである必要があります。";
     ErrNoMailFile => "Your mail file was not found on the server.", "サーバー上にメールファイルが見つかりませんでした。";
     ErrDasServer => "Domino Access Services is not enabled on the server. Ask the Domino admin to enable DAS on the server:",
         "サーバーでDominoアクセスサービスが有効になっていません。Domino管理者に、サーバーでDASを有効にするよう依頼してください:";

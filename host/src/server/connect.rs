@@ -5,6 +5,12 @@
 //! is refused; Domino Access Services being off is not: Connect stores the connection and
 //! answers the readiness checks (`crate::check`) for the user's settings, which name the admin
 //! step, and the widget holds Start Sync back until they pass.
+//!
+//! The server a user types must be one the operator allows, at an address the rule allows
+//! (`crate::domino_access`); it is checked before anything is sent to it. Every way a server
+//! can be unusable — not allowed, not resolvable, at a refused address, not answering, not
+//! answering as Domino — gets the same answer ([`CANNOT_USE_SERVER`], one message), so Connect
+//! cannot be used to learn which hosts and ports answer inside the server's network.
 
 use axum::Json;
 use axum::extract::State;
@@ -95,6 +101,30 @@ fn refused(code: &'static str, message: String) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
 }
 
+/// The one code for a server Connect cannot use, whatever the reason.
+pub const CANNOT_USE_SERVER: &str = "cannot_use_server";
+
+/// The one answer for a server Connect cannot use: it echoes nothing the server (or the
+/// network) said.
+fn cannot_use_server() -> ApiError {
+    refused(
+        CANNOT_USE_SERVER,
+        "this server cannot be used: check the server name, including http:// or https://. It \
+         must be a running Domino server with Domino Access Services, and one this \
+         integration's administrator allows"
+            .into(),
+    )
+}
+
+/// Refuses `server` unless the operator allows it and it resolves to allowed addresses.
+async fn admit_server(state: &AppState, user: &UserRow, server: &str) -> Result<(), ApiError> {
+    let url = url::Url::parse(server).map_err(|_| cannot_use_server())?;
+    state.domino_access().admit_server(&url).await.map_err(|e| {
+        tracing::info!(user = %user.user_id, reason = %e, "connect: Domino server refused");
+        cannot_use_server()
+    })
+}
+
 /// `config`'s upstreams, with the server's cached Zoho access token for `user` when there is
 /// one (Zoho grants few tokens per refresh token); without one the Zoho check refreshes.
 async fn checking_upstreams(
@@ -104,7 +134,8 @@ async fn checking_upstreams(
     secrets: &Secrets,
 ) -> Result<Upstreams, ApiError> {
     let up = Upstreams::new(config, secrets)
-        .map_err(|e| ApiError::bad_request(format!("server name: {e}")))?;
+        .map_err(|e| ApiError::bad_request(format!("server name: {e}")))?
+        .with_domino_access(state.domino_access());
     Ok(match zoho::access_token(state, user, false).await {
         Ok(token) => up.with_access_token(token, std::time::Duration::from_secs(60)),
         Err(_) => up,
@@ -112,8 +143,10 @@ async fn checking_upstreams(
 }
 
 /// Refuses a connection whose server, password or mail file is wrong (F1): the failed
-/// check's code and words. Domino Access Services being off is not a reason to refuse it: the
-/// readiness checks say what the admin must turn on, and the user may switch the module off.
+/// check's code and words, except that a server that did not answer, or not as Domino, gets
+/// the one [`cannot_use_server`] answer. Domino Access Services being off is not a reason to
+/// refuse it: the readiness checks say what the admin must turn on, and the user may switch
+/// the module off.
 fn refuse_bad_connection(readiness: &Readiness, server: &str) -> Result<(), ApiError> {
     let Some((problem, check)) = readiness
         .checks
@@ -124,10 +157,10 @@ fn refuse_bad_connection(readiness: &Readiness, server: &str) -> Result<(), ApiE
         return Ok(());
     };
     let message = match problem {
-        Problem::Unreachable => format!(
-            "{} (check the server name {server} and that the server is running)",
-            check.detail
-        ),
+        Problem::Unreachable | Problem::NotDomino => {
+            tracing::info!(server, detail = %check.detail, "connect: Domino server unusable");
+            return Err(cannot_use_server());
+        }
         Problem::NoMailFile => format!("{} (give mail_db)", check.detail),
         _ => check.detail.clone(),
     };
@@ -177,6 +210,7 @@ pub async fn connect(
     if name.is_empty() || body.password.is_empty() {
         return Err(ApiError::bad_request("user name and password are required"));
     }
+    admit_server(&state, &user, &server).await?;
     let mail_db = body
         .mail_db
         .as_deref()
@@ -243,6 +277,7 @@ pub async fn change_password(
     if body.password.is_empty() {
         return Err(ApiError::bad_request("the password is empty"));
     }
+    admit_server(&state, &user, server).await?;
     let (config, secrets) = user_config(
         &state,
         &user,
@@ -250,7 +285,9 @@ pub async fn change_password(
         body.password.clone(),
         String::new(),
     );
-    let up = Upstreams::new(&config, &secrets).map_err(ApiError::internal)?;
+    let up = Upstreams::new(&config, &secrets)
+        .map_err(ApiError::internal)?
+        .with_domino_access(state.domino_access());
     let readiness = crate::check::run(&config, &up, Needs::of(&config).domino_only()).await;
     refuse_bad_connection(&readiness, server)?;
     let sealed = state
@@ -271,6 +308,7 @@ pub async fn user_upstreams(state: &AppState, user: &UserRow) -> Result<Upstream
     let token = super::zoho::access_token(state, user, false).await?;
     Ok(Upstreams::new(&config, &secrets)
         .map_err(ApiError::internal)?
+        .with_domino_access(state.domino_access())
         .with_access_token(token, std::time::Duration::from_secs(60)))
 }
 

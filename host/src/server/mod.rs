@@ -18,6 +18,7 @@ mod connect;
 pub mod crypto;
 mod db;
 mod guard;
+mod headers;
 mod meetings;
 mod proxy;
 pub mod schedule;
@@ -42,6 +43,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use serde_json::json;
 
+use crate::domino_access::{DominoAccess, DominoNetwork};
 use crate::runner::{Limits, Runner};
 use crate::server_config::ServerConfig;
 use crate::store::{Store, StoreError};
@@ -86,6 +88,12 @@ struct Shared {
     /// How long a request body may take to arrive, milliseconds.
     body_timeout_ms: AtomicU64,
     header_timeout_ms: AtomicU64,
+    /// The Domino servers users may reach, and the client that reaches only them.
+    domino: Arc<DominoAccess>,
+    /// The proxy's limits (requests in flight per user, memory budget).
+    proxy_limits: proxy::ProxyLimits,
+    /// The headers every answer carries (`headers`).
+    headers: headers::SecurityHeaders,
 }
 
 impl std::fmt::Debug for AppState {
@@ -129,8 +137,32 @@ impl AppState {
         store: Store,
         limits: Limits,
     ) -> Result<Self, ServerError> {
+        Self::with_network(config, master_key, store, limits, DominoNetwork::default())
+    }
+
+    /// [`AppState::with_store`], with Domino reached through `network` (its resolver and
+    /// source address: tests resolve names themselves and stay on loopback).
+    ///
+    /// # Errors
+    /// [`ServerError`] when the client secret, the allowed Domino servers or the HTTP client
+    /// is unusable.
+    pub fn with_network(
+        config: ServerConfig,
+        master_key: &[u8; 32],
+        store: Store,
+        limits: Limits,
+        network: DominoNetwork,
+    ) -> Result<Self, ServerError> {
         let client_secret = config.client_secret().map_err(ServerError::Config)?;
         let http = crate::upstream::client().map_err(|e| ServerError::Http(e.to_string()))?;
+        let allowed = config.allowed_servers().map_err(ServerError::Config)?;
+        let domino =
+            DominoAccess::new(allowed, network).map_err(|e| ServerError::Http(e.to_string()))?;
+        let proxy_limits = proxy::ProxyLimits::new(
+            config.proxy.max_in_flight_per_user,
+            u64::from(config.proxy.memory_budget_mib) * 1024 * 1024,
+        );
+        let headers = headers::SecurityHeaders::new(&config);
         Ok(Self {
             inner: Arc::new(Shared {
                 config,
@@ -147,8 +179,17 @@ impl AppState {
                 header_timeout_ms: AtomicU64::new(
                     u64::try_from(HEADER_TIMEOUT.as_millis()).unwrap_or(u64::MAX),
                 ),
+                domino: Arc::new(domino),
+                proxy_limits,
+                headers,
             }),
         })
+    }
+
+    /// The Domino servers users may reach, and the client that reaches only them.
+    #[must_use]
+    pub fn domino_access(&self) -> Arc<DominoAccess> {
+        self.inner.domino.clone()
     }
 
     /// The config the server runs with.
@@ -285,6 +326,9 @@ fn profile(user_id: &str) -> String {
     format!("srv:{user_id}")
 }
 
+/// What one connection of [`serve`] buffers at most, each way.
+const CONNECTION_BUFFER: usize = 64 * 1024;
+
 /// How long a client may take to send a request's headers, by default.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -313,7 +357,11 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(Duration::from_millis(
             state.inner.header_timeout_ms.load(Ordering::Relaxed),
-        ));
+        ))
+        // Each connection buffers at most this much of what it reads or has yet to write
+        // (hyper's default is about 400 KiB); request heads must fit in it. Streamed proxy
+        // answers count on it (`proxy::STREAM_RESERVE`).
+        .max_buf_size(CONNECTION_BUFFER);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -343,7 +391,8 @@ pub async fn serve(
     Ok(())
 }
 
-/// The whole server: `/auth/*`, `/api/*` and `/proxy/*`. Merge the widget's routes next to it.
+/// The whole server: the widget's page and bundle, `/auth/*`, `/api/*` and `/proxy/*`, every
+/// answer with the security headers (`headers`).
 pub fn app(state: AppState) -> Router {
     let api = Router::new()
         .route("/api/me", get(auth::me))
@@ -379,6 +428,7 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::map_response(guard::json_errors));
     Router::new()
         .merge(api)
+        .merge(crate::web::widget_routes())
         .route("/proxy/domino/{*path}", axum::routing::any(proxy::domino))
         .route("/proxy/zoho/{*path}", axum::routing::any(proxy::zoho))
         .fallback(guard::not_found)
@@ -389,6 +439,10 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             guard::same_origin,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            headers::security_headers,
         ))
         .with_state(state)
 }

@@ -26,6 +26,8 @@ pub struct World {
     pub state: AppState,
     /// Every body the server answered, to prove no secret is ever sent back.
     pub seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// The names the server's Domino client can resolve.
+    pub resolver: std::sync::Arc<TestResolver>,
 }
 
 /// Every answer the simulators gave (to the server's proxy, meetings and headless runs) must
@@ -40,6 +42,99 @@ impl Drop for World {
 
 pub async fn world(seed: Seed) -> World {
     world_configured(seed, |_| {}).await
+}
+
+/// The names the test resolver knows; everything else does not resolve. Tests program it
+/// (rebinding: a name that answers one address, then another); no test reaches a real DNS
+/// server.
+#[derive(Default)]
+pub struct TestResolver {
+    /// name → the answers it gives, one per lookup; the last one repeats.
+    pub names: std::sync::Mutex<HashMap<String, Vec<Vec<std::net::IpAddr>>>>,
+    /// Every lookup, in order.
+    pub asked: std::sync::Mutex<Vec<String>>,
+}
+
+impl TestResolver {
+    /// `name` answers `answers[0]`, then `answers[1]`, …, then the last one for ever.
+    pub fn set(&self, name: &str, answers: &[&[&str]]) {
+        let answers = answers
+            .iter()
+            .map(|a| a.iter().map(|ip| ip.parse().unwrap()).collect())
+            .collect();
+        self.names.lock().unwrap().insert(name.to_owned(), answers);
+    }
+
+    /// How many times `name` was looked up.
+    pub fn lookups(&self, name: &str) -> usize {
+        self.asked
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|n| n.as_str() == name)
+            .count()
+    }
+}
+
+impl nzsync::domino_access::Resolver for TestResolver {
+    fn resolve(&self, host: &str) -> nzsync::domino_access::Resolving {
+        self.asked.lock().unwrap().push(host.to_owned());
+        let mut names = self.names.lock().unwrap();
+        let answer = match names.get_mut(host) {
+            Some(list) if list.len() > 1 => Ok(list.remove(0)),
+            Some(list) => Ok(list[0].clone()),
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("{host}: no such name"),
+            )),
+        };
+        Box::pin(async move { answer })
+    }
+}
+
+/// [`world`], whose server also allows the Domino servers `extra` (test upstreams that
+/// [`set_domino_url`] points users at).
+pub async fn world_allowing(seed: Seed, extra: &[&str]) -> World {
+    let extra: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
+    world_with(
+        seed,
+        |sims| WorldOptions {
+            allowed_servers: Some(
+                std::iter::once(sims.domino_url.clone())
+                    .chain(extra)
+                    .collect(),
+            ),
+            server_keys: String::new(),
+            extra_toml: String::new(),
+        },
+        |_| {},
+    )
+    .await
+}
+
+/// How a test world's server is set up.
+pub struct WorldOptions {
+    /// `[domino] allowed_servers`: `None` leaves the key out (any server at a public
+    /// address). [`world`] lists exactly the Domino simulator.
+    pub allowed_servers: Option<Vec<String>>,
+    /// More keys of `[server]`.
+    pub server_keys: String,
+    /// More of `server.toml` (tables).
+    pub extra_toml: String,
+}
+
+/// [`world`], with `configure` applied to the server's state before its router is built.
+pub async fn world_configured(seed: Seed, configure: impl FnOnce(&AppState)) -> World {
+    world_with(
+        seed,
+        |sims| WorldOptions {
+            allowed_servers: Some(vec![sims.domino_url.clone()]),
+            server_keys: String::new(),
+            extra_toml: String::new(),
+        },
+        configure,
+    )
+    .await
 }
 
 /// Both simulators on free loopback ports, holding `seed`, with the Domino users `demo`
@@ -57,9 +152,26 @@ pub async fn sims(seed: Seed) -> nzsync_sim::Simulators {
     .unwrap()
 }
 
-/// [`world`], with `configure` applied to the server's state before its router is built.
-pub async fn world_configured(seed: Seed, configure: impl FnOnce(&AppState)) -> World {
+/// A world whose server config comes from `options` (given the simulators). Its Domino client
+/// resolves names with a [`TestResolver`] (`World::resolver`) and connects from 127.0.0.1, so
+/// nothing it does can leave the machine.
+pub async fn world_with(
+    seed: Seed,
+    options: impl FnOnce(&Simulators) -> WorldOptions,
+    configure: impl FnOnce(&AppState),
+) -> World {
     let sims = sims(seed).await;
+    let options = options(&sims);
+    let domino = match &options.allowed_servers {
+        Some(list) => format!(
+            "[domino]\nallowed_servers = [{}]\n",
+            list.iter()
+                .map(|s| format!("{s:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        None => String::new(),
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -68,6 +180,7 @@ pub async fn world_configured(seed: Seed, configure: impl FnOnce(&AppState)) -> 
 [server]
 listen = "{addr}"
 public_url = "http://{addr}"
+{server_keys}
 [zoho]
 client_id = "demo-client"
 client_secret = "demo-secret"
@@ -77,15 +190,22 @@ api_domain = "{z}"
 path = "server.db"
 [schedule]
 enabled = false
-"#,
-        z = sims.zoho_url
+{domino}{extra}"#,
+        z = sims.zoho_url,
+        server_keys = options.server_keys,
+        extra = options.extra_toml,
     );
     let config_path = dir.path().join("server.toml");
     std::fs::write(&config_path, &text).unwrap();
     let cfg = ServerConfig::parse(&text, &config_path).unwrap();
     let db_path = cfg.store.path.clone();
     let store = Store::open(&db_path).unwrap();
-    let state = AppState::with_store(cfg, &[42; 32], store, Limits::default()).unwrap();
+    let resolver = std::sync::Arc::new(TestResolver::default());
+    let network = nzsync::domino_access::DominoNetwork {
+        resolver: Some(resolver.clone()),
+        local_address: Some(std::net::Ipv4Addr::LOCALHOST.into()),
+    };
+    let state = AppState::with_network(cfg, &[42; 32], store, Limits::default(), network).unwrap();
     configure(&state);
     let router = app(state.clone());
     let serving = state.clone();
@@ -101,6 +221,7 @@ enabled = false
         dir,
         state,
         seen: std::sync::Arc::default(),
+        resolver,
     }
 }
 
@@ -391,7 +512,8 @@ pub async fn raw_http(base: &str, head: &str, body: &[u8]) -> (u16, String) {
 }
 
 /// Points `user_id`'s stored Domino server at `url` (as if they had connected to it), so the
-/// proxy and headless runs talk to a test upstream.
+/// proxy and headless runs talk to a test upstream (which the world must allow:
+/// [`world_allowing`]).
 pub fn set_domino_url(w: &World, user_id: &str, url: &str) {
     let conn = rusqlite::Connection::open(&w.db_path).unwrap();
     conn.execute(
