@@ -13,3 +13,4 @@ pub mod server_config;
 pub mod store;
 pub mod upstream;
 pub mod web;
+pub mod zoho_token;
