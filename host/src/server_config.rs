@@ -19,6 +19,8 @@
 //! enabled = true                             # default
 //! max_concurrent = 2                         # default
 //! tick_secs = 30                             # default
+//! [admins]                                   # optional
+//! crm_users = ["it@example.com"]             # may be the integration's admin (see below)
 //! ```
 //!
 //! Unknown keys are refused; relative paths are resolved against the config file's folder. The
@@ -116,6 +118,30 @@ impl Default for ScheduleConfig {
     }
 }
 
+/// `[admins]`: CRM users the operator names as possible admins of the integration.
+///
+/// The integration's admin is a verified Zoho CRM administrator (the Administrator profile,
+/// read from Zoho's users and profiles APIs at sign-in), or a CRM user listed here, by e-mail
+/// (any case) or CRM user id. A listed user who signs in first for an org that has no admin
+/// becomes its admin, and the admin may hand the role to them; being listed gives no rights in
+/// an org that has an admin already.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminsConfig {
+    /// E-mail addresses or CRM user ids.
+    pub crm_users: Vec<String>,
+}
+
+impl AdminsConfig {
+    /// Whether the operator names the CRM user `user_id` with `email`.
+    #[must_use]
+    pub fn names(&self, user_id: &str, email: &str) -> bool {
+        self.crm_users.iter().map(|n| n.trim()).any(|n| {
+            !n.is_empty() && (n == user_id || (!email.is_empty() && n.eq_ignore_ascii_case(email)))
+        })
+    }
+}
+
 /// The whole file.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -133,6 +159,9 @@ pub struct ServerConfig {
     /// `[schedule]`.
     #[serde(default)]
     pub schedule: ScheduleConfig,
+    /// `[admins]`.
+    #[serde(default)]
+    pub admins: AdminsConfig,
 }
 
 fn default_listen() -> SocketAddr {
@@ -311,6 +340,24 @@ master_key_file = "k.key"
         let e = ServerConfig::parse(&GOOD.replace("client_secret = \"demo-secret\"", ""), p)
             .unwrap_err();
         assert!(e.to_string().contains("client_secret"), "{e}");
+    }
+
+    #[test]
+    fn the_operator_names_admins_by_email_or_crm_id() {
+        let p = Path::new("s.toml");
+        let c = ServerConfig::parse(GOOD, p).unwrap();
+        assert!(!c.admins.names("1", "a@example.com"));
+        let c = ServerConfig::parse(
+            &format!("{GOOD}\n[admins]\ncrm_users = [\"A@Example.com\", \"42\", \" \"]\n"),
+            p,
+        )
+        .unwrap();
+        assert!(c.admins.names("1", "a@example.com"));
+        assert!(c.admins.names("42", "other@example.com"));
+        assert!(!c.admins.names("4", "b@example.com"));
+        assert!(!c.admins.names("", ""));
+        let e = ServerConfig::parse(&format!("{GOOD}\n[admins]\nusers = []\n"), p).unwrap_err();
+        assert!(e.to_string().contains("users"), "{e}");
     }
 
     #[test]

@@ -287,7 +287,7 @@ impl Org {
                         .notes_events(u.name)
                         .await
                         .iter()
-                        .map(|e| zoho_id_of_event(e))
+                        .map(zoho_id_of_event)
                         .filter(|z| !z.is_empty())
                         .collect(),
                 };

@@ -59,6 +59,15 @@ pub async fn sims(seed: Seed) -> nzsync_sim::Simulators {
 
 /// [`world`], with `configure` applied to the server's state before its router is built.
 pub async fn world_configured(seed: Seed, configure: impl FnOnce(&AppState)) -> World {
+    world_with_config(seed, "", configure).await
+}
+
+/// [`world_configured`], with `extra` appended to the server's config file (more sections).
+pub async fn world_with_config(
+    seed: Seed,
+    extra: &str,
+    configure: impl FnOnce(&AppState),
+) -> World {
     let sims = sims(seed).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -77,6 +86,7 @@ api_domain = "{z}"
 path = "server.db"
 [schedule]
 enabled = false
+{extra}
 "#,
         z = sims.zoho_url
     );
