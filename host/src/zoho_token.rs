@@ -320,13 +320,13 @@ fn classify(status: u16, retry_after: Option<Duration>, body: &str) -> Answer {
                 Answer::Refused(e)
             }
         }
-        // A 2xx that is not Zoho's JSON (a proxy's page, a cut answer): try again.
-        None if (200..300).contains(&status) => Answer::Blip {
+        // Not Zoho's JSON (a proxy's page, a cut answer): try again. Only Zoho's own word
+        // refuses a credential (and a refusal is remembered).
+        None => Answer::Blip {
             message: format!("HTTP {status} with an unreadable answer"),
             limited: false,
             retry_after,
         },
-        None => Answer::Refused(format!("HTTP {status}")),
     }
 }
 
@@ -609,10 +609,12 @@ mod tests {
             let a = classify(status, None, "<html>down</html>");
             assert!(matches!(a, Answer::Blip { limited, .. } if limited == (status == 429)));
         }
-        assert!(matches!(
-            classify(200, None, "<html>proxy</html>"),
-            Answer::Blip { .. }
-        ));
+        for status in [200, 400, 403] {
+            assert!(matches!(
+                classify(status, None, "<html>proxy</html>"),
+                Answer::Blip { .. }
+            ));
+        }
     }
 
     #[test]
@@ -635,5 +637,153 @@ mod tests {
         );
         assert!(c.sealing_key().open("x", &sealed).is_err());
         assert!(!format!("{a:?}").contains("aaaa"));
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// A vault in memory (what the CLI's store keeps, between "processes").
+    #[derive(Clone, Default)]
+    struct MemVault(Arc<Mutex<HashMap<String, (Vec<u8>, i64)>>>);
+
+    impl TokenVault for MemVault {
+        fn load(&self, id: &str) -> Option<(Vec<u8>, i64)> {
+            self.0.lock().unwrap().get(id).cloned()
+        }
+        fn save(&self, id: &str, sealed: &[u8], expires_ms: i64) {
+            self.0
+                .lock()
+                .unwrap()
+                .insert(id.to_owned(), (sealed.to_vec(), expires_ms));
+        }
+        fn forget(&self, id: &str) {
+            self.0.lock().unwrap().remove(id);
+        }
+    }
+
+    async fn sims() -> nzsync_sim::Simulators {
+        nzsync_sim::start(nzsync_sim::SimConfig::loopback(nzsync_sim::Seed::Empty))
+            .await
+            .unwrap()
+    }
+
+    fn token_calls(sims: &nzsync_sim::Simulators) -> usize {
+        sims.zoho()
+            .calls()
+            .iter()
+            .filter(|c| c.path == "/oauth/v2/token")
+            .count()
+    }
+
+    fn cred(sims: &nzsync_sim::Simulators, refresh: &str) -> Credential {
+        Credential::new(&sims.zoho_url, "demo-client", "demo-secret", refresh)
+    }
+
+    /// A token kept in the vault serves the next cache (the next run) without a refresh; it is
+    /// stored sealed; another refresh token neither opens nor uses it.
+    #[tokio::test]
+    async fn a_vault_carries_the_token_to_the_next_run_sealed() {
+        let sims = sims().await;
+        let vault = MemVault::default();
+        let http = crate::upstream::client().unwrap();
+        let first = TokenCache::new(http.clone()).with_vault(vault.clone());
+        let c = cred(&sims, "demo-refresh");
+        let t1 = first
+            .token(&c, Want::Current, Retry::INTERACTIVE, None)
+            .await
+            .unwrap();
+        assert_eq!(token_calls(&sims), 1);
+        let stored = vault.0.lock().unwrap().clone();
+        assert_eq!(stored.len(), 1);
+        let (sealed, _) = stored.values().next().unwrap();
+        assert!(!sealed.windows(t1.len()).any(|w| w == t1.as_bytes()));
+        let next = TokenCache::new(http.clone()).with_vault(vault.clone());
+        let t2 = next
+            .token(&c, Want::Current, Retry::INTERACTIVE, None)
+            .await
+            .unwrap();
+        assert_eq!(t1, t2);
+        assert_eq!(token_calls(&sims), 1, "the next run refreshed");
+        // Zoho refused it: the next run's replacement is stored for the one after.
+        let t3 = next
+            .token(&c, Want::Replacing(&t2), Retry::INTERACTIVE, None)
+            .await
+            .unwrap();
+        assert_ne!(t3, t2);
+        let after = TokenCache::new(http.clone()).with_vault(vault.clone());
+        let t4 = after
+            .token(&c, Want::Current, Retry::INTERACTIVE, None)
+            .await
+            .unwrap();
+        assert_eq!(t4, t3);
+        let other = after
+            .token(
+                &cred(&sims, "user2-refresh"),
+                Want::Current,
+                Retry::INTERACTIVE,
+                None,
+            )
+            .await
+            .unwrap();
+        assert_ne!(other, t3);
+        assert_eq!(token_calls(&sims), 3);
+        after.forget(&c);
+        assert_eq!(
+            vault.0.lock().unwrap().len(),
+            1,
+            "only user2's entry is left"
+        );
+    }
+
+    /// Callers that arrive while a refresh is in flight wait for it and share its outcome: one
+    /// flight of retries, not one per caller. A refused grant is not asked again.
+    #[tokio::test]
+    async fn waiting_callers_share_one_flight_and_its_failure() {
+        let sims = sims().await;
+        reqwest::Client::new()
+            .post(format!("{}/_sim/faults", sims.zoho_url))
+            .json(&serde_json::json!({ "rules": [
+                { "kind": "status", "status": 503, "path_prefix": "/oauth/v2/token" }
+            ] }))
+            .send()
+            .await
+            .unwrap();
+        let cache = TokenCache::new(crate::upstream::client().unwrap());
+        let c = cred(&sims, "demo-refresh");
+        let retry = Retry {
+            first_delay: Duration::from_millis(40),
+            max_delay: Duration::from_millis(40),
+            budget: Duration::from_millis(400),
+        };
+        let (a, b, d) = tokio::join!(
+            cache.token(&c, Want::Current, retry, None),
+            cache.token(&c, Want::Current, retry, None),
+            cache.token(&c, Want::Current, retry, None),
+        );
+        let Err(TokenError::Unavailable { attempts, .. }) = a.clone() else {
+            panic!("{a:?}");
+        };
+        assert!(attempts > 1, "blips were not retried");
+        assert_eq!(b, a);
+        assert_eq!(d, a);
+        assert_eq!(token_calls(&sims), attempts as usize);
+
+        let bad = cred(&sims, "not-a-token");
+        reqwest::Client::new()
+            .delete(format!("{}/_sim/faults", sims.zoho_url))
+            .send()
+            .await
+            .unwrap();
+        let before = token_calls(&sims);
+        for _ in 0..3 {
+            let e = cache.token(&bad, Want::Current, retry, None).await;
+            assert_eq!(e, Err(TokenError::Refused("invalid_code".into())));
+        }
+        assert_eq!(token_calls(&sims), before + 1);
     }
 }

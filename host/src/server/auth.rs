@@ -219,7 +219,10 @@ pub async fn callback(
                 now,
             )?;
         }
-        let existing = db::user(&tx, &me.user_id)?.filter(|u| u.org_id == org_id);
+        let row = db::user(&tx, &me.user_id)?;
+        // A user id stored for another org is never taken over from this one.
+        let foreign = row.as_ref().is_some_and(|u| u.org_id != org_id);
+        let existing = row.filter(|u| u.org_id == org_id);
         let org_admin = if db::org_exists(&tx, &org_id)? {
             db::org_admin(&tx, &org_id)?
         } else {
@@ -240,7 +243,11 @@ pub async fn callback(
                     (true, u.is_admin)
                 }
             }
-            None if org_admin.is_none() && may_admin.is_some() && db::org_exists(&tx, &org_id)? => {
+            None if !foreign
+                && org_admin.is_none()
+                && may_admin.is_some()
+                && db::org_exists(&tx, &org_id)? =>
+            {
                 // A new install, or an org left without an admin: this CRM administrator is it.
                 db::insert_user(
                     &tx,
