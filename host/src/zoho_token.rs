@@ -647,9 +647,12 @@ mod cache_tests {
 
     use super::*;
 
+    /// Sealed token and expiry, by credential id.
+    type Entries = HashMap<String, (Vec<u8>, i64)>;
+
     /// A vault in memory (what the CLI's store keeps, between "processes").
     #[derive(Clone, Default)]
-    struct MemVault(Arc<Mutex<HashMap<String, (Vec<u8>, i64)>>>);
+    struct MemVault(Arc<Mutex<Entries>>);
 
     impl TokenVault for MemVault {
         fn load(&self, id: &str) -> Option<(Vec<u8>, i64)> {
