@@ -100,8 +100,11 @@ pub enum Problem {
     NoView,
     /// The Calendar service is off on the server.
     CalendarOff,
-    /// Zoho refused the OAuth credentials or could not be reached.
+    /// Zoho refused the OAuth credentials.
     ZohoRefused,
+    /// Zoho's accounts server gave this refresh token all the access tokens it allows for now
+    /// (ten in ten minutes).
+    ZohoRateLimited,
     /// Anything else; the detail says what.
     Other,
 }
@@ -122,6 +125,7 @@ impl Problem {
             Self::NoView => "no_view",
             Self::CalendarOff => "calendar_off",
             Self::ZohoRefused => "zoho_refused",
+            Self::ZohoRateLimited => "zoho_rate_limited",
             Self::Other => "other",
         }
     }
@@ -643,9 +647,14 @@ async fn calendar_check(up: &Upstreams, db: &str) -> Check {
 
 async fn zoho_checks(config: &Config, up: &Upstreams, out: &mut Vec<Check>) {
     if let Err(e) = up.zoho_token(false).await {
+        let problem = match e {
+            crate::upstream::TokenError::Refused(_) => Problem::ZohoRefused,
+            crate::upstream::TokenError::RateLimited(_) => Problem::ZohoRateLimited,
+            crate::upstream::TokenError::Unavailable { .. } => Problem::Unreachable,
+        };
         out.push(Check::failed(
             CheckId::ZohoOauth,
-            Problem::ZohoRefused,
+            problem,
             None,
             e.to_string(),
             None,

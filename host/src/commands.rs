@@ -9,14 +9,16 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use sync_core::report::RunOutcome;
 
-use crate::config::Config;
+use crate::config::{Config, Secrets};
 use crate::runner::{Limits, Runner, RunnerError};
-use crate::store::Store;
+use crate::store::{Store, StoreVault};
 use crate::upstream::Upstreams;
+use crate::zoho_token::TokenCache;
 
 /// Exit code: the run could not be carried out.
 pub const EXIT_FAILED: u8 = 1;
@@ -30,6 +32,35 @@ fn open_store(path: &Path) -> anyhow::Result<Store> {
             .with_context(|| format!("cannot create the store folder {}", dir.display()))?;
     }
     Store::open(path).with_context(|| format!("cannot open the store {}", path.display()))
+}
+
+/// The upstreams of a headless config, with a token cache kept, sealed, in the config's store:
+/// frequent runs reuse one access token for its hour instead of spending Zoho's ten refreshes
+/// per ten minutes. Without a usable store the cache lives in memory only.
+///
+/// # Errors
+/// A plain message when a URL is unusable or the HTTP client cannot start.
+fn cli_upstreams(config: &Config, secrets: &Secrets) -> anyhow::Result<Upstreams> {
+    let up = Upstreams::new(config, secrets).map_err(anyhow::Error::msg)?;
+    if let Some(dir) = config
+        .store
+        .path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    match StoreVault::open(&config.store.path, &config.profile()) {
+        Ok(vault) => {
+            let http = crate::upstream::client()
+                .map_err(|e| anyhow::anyhow!("cannot start the HTTP client: {e}"))?;
+            Ok(up.with_tokens(Arc::new(TokenCache::new(http).with_vault(vault))))
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "access tokens are not kept between runs");
+            Ok(up)
+        }
+    }
 }
 
 /// `nzsync sync`: one headless sync under wasmtime.
@@ -47,13 +78,17 @@ pub async fn sync(
         eprintln!("nzsync: warning: {w}");
     }
     let secrets = config.secrets().map_err(anyhow::Error::msg)?;
-    let upstreams = Arc::new(Upstreams::new(&config, &secrets).map_err(anyhow::Error::msg)?);
-    // Fail fast, with Zoho's own words, when the OAuth credentials are wrong.
+    let limits = Limits::default();
+    let upstreams = Arc::new(
+        cli_upstreams(&config, &secrets)?.with_deadline(Instant::now() + limits.run_deadline),
+    );
+    // Fail fast, with Zoho's own words, when the OAuth credentials are wrong (blips of the
+    // token endpoint are retried first).
     upstreams.zoho_token(false).await?;
     let mut store = open_store(&config.store.path)?;
     let profile = config.profile();
     let state = store.load_state(&profile)?;
-    let runner = Runner::new(Limits::default())?;
+    let runner = Runner::new(limits)?;
     let engine_config = config.engine_config(dry_run, allow_mass_delete);
     let report = runner
         .run(&engine_config, &state, upstreams, |changes| {
@@ -124,7 +159,7 @@ pub async fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
         eprintln!("nzsync: warning: {w}");
     }
     let secrets = config.secrets().map_err(anyhow::Error::msg)?;
-    let up = Upstreams::new(&config, &secrets).map_err(anyhow::Error::msg)?;
+    let up = cli_upstreams(&config, &secrets)?;
     let readiness = crate::check::run(&config, &up, crate::check::Needs::of(&config)).await;
     for c in &readiness.checks {
         let mark = match c.status {
@@ -190,7 +225,7 @@ pub async fn uninstall(
             let mut store = open_store(&config.store.path)?;
             if delete_crm_records {
                 let secrets = config.secrets().map_err(anyhow::Error::msg)?;
-                let up = Upstreams::new(&config, &secrets).map_err(anyhow::Error::msg)?;
+                let up = cli_upstreams(&config, &secrets)?;
                 up.zoho_token(false).await?;
                 let prefix = format!("/crm/{}/", config.zoho.api_version);
                 let tally = delete_crm(&up, &prefix, &store.created(&profile)?).await;

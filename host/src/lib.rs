@@ -14,3 +14,4 @@ pub mod server_config;
 pub mod store;
 pub mod upstream;
 pub mod web;
+pub mod zoho_token;

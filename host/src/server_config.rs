@@ -24,6 +24,8 @@
 //! [proxy]                                    # the widget's proxy to Domino and Zoho
 //! max_in_flight_per_user = 32                # default
 //! memory_budget_mib = 128                    # default
+//! [admins]                                   # optional
+//! crm_users = ["it@example.com"]             # may be the integration's admin (see below)
 //! ```
 //!
 //! `[server] frame_ancestors` adds origins (`https://crm.example.com`, `https://*.example.com`)
@@ -155,6 +157,30 @@ impl Default for ScheduleConfig {
     }
 }
 
+/// `[admins]`: CRM users the operator names as possible admins of the integration.
+///
+/// The integration's admin is a verified Zoho CRM administrator (the Administrator profile,
+/// read from Zoho's users and profiles APIs at sign-in), or a CRM user listed here, by e-mail
+/// (any case) or CRM user id. A listed user who signs in first for an org that has no admin
+/// becomes its admin, and the admin may hand the role to them; being listed gives no rights in
+/// an org that has an admin already.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminsConfig {
+    /// E-mail addresses or CRM user ids.
+    pub crm_users: Vec<String>,
+}
+
+impl AdminsConfig {
+    /// Whether the operator names the CRM user `user_id` with `email`.
+    #[must_use]
+    pub fn names(&self, user_id: &str, email: &str) -> bool {
+        self.crm_users.iter().map(|n| n.trim()).any(|n| {
+            !n.is_empty() && (n == user_id || (!email.is_empty() && n.eq_ignore_ascii_case(email)))
+        })
+    }
+}
+
 /// The whole file.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -178,6 +204,9 @@ pub struct ServerConfig {
     /// `[proxy]`.
     #[serde(default)]
     pub proxy: ProxyConfig,
+    /// `[admins]`.
+    #[serde(default)]
+    pub admins: AdminsConfig,
 }
 
 fn default_listen() -> SocketAddr {
@@ -485,6 +514,24 @@ master_key_file = "k.key"
                 "{e}"
             );
         }
+    }
+
+    #[test]
+    fn the_operator_names_admins_by_email_or_crm_id() {
+        let p = Path::new("s.toml");
+        let c = ServerConfig::parse(GOOD, p).unwrap();
+        assert!(!c.admins.names("1", "a@example.com"));
+        let c = ServerConfig::parse(
+            &format!("{GOOD}\n[admins]\ncrm_users = [\"A@Example.com\", \"42\", \" \"]\n"),
+            p,
+        )
+        .unwrap();
+        assert!(c.admins.names("1", "a@example.com"));
+        assert!(c.admins.names("42", "other@example.com"));
+        assert!(!c.admins.names("4", "b@example.com"));
+        assert!(!c.admins.names("", ""));
+        let e = ServerConfig::parse(&format!("{GOOD}\n[admins]\nusers = []\n"), p).unwrap_err();
+        assert!(e.to_string().contains("users"), "{e}");
     }
 
     #[test]

@@ -10,6 +10,8 @@ use sync_core::{
     Fields, Link, MailFile, Module, NotesUnid, RunReport, StateChange, SyncState, Timestamp, ZohoId,
 };
 
+use crate::zoho_token::TokenVault;
+
 /// Store failures.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -136,6 +138,21 @@ CREATE TABLE mail_file (
     path       TEXT NOT NULL,
     replica_id TEXT
 );
+",
+    r"
+-- Zoho access tokens the headless CLI reuses between runs, sealed under a key derived from the
+-- refresh token (see zoho_token.rs), keyed by an id derived the same way: never clear text.
+CREATE TABLE zoho_tokens (
+    credential TEXT PRIMARY KEY,
+    profile    TEXT NOT NULL,
+    sealed     BLOB NOT NULL,
+    expires    INTEGER NOT NULL
+);
+CREATE INDEX zoho_tokens_by_profile ON zoho_tokens (profile);
+-- The server's admin is now a verified CRM administrator (or one the operator names), checked
+-- at every sign-in: an admin made by the old first-sign-in rule must sign in again to be
+-- checked, so their sessions end here.
+DELETE FROM srv_sessions WHERE user_id IN (SELECT user_id FROM srv_users WHERE is_admin = 1);
 ",
 ];
 
@@ -546,7 +563,10 @@ impl Store {
     pub fn delete_profile(&mut self, profile: &str) -> Result<usize, StoreError> {
         let tx = self.conn.transaction()?;
         let mut n = 0;
-        for table in STATE_TABLES.iter().chain(&["runs", "created"]) {
+        for table in STATE_TABLES
+            .iter()
+            .chain(&["runs", "created", "zoho_tokens"])
+        {
             n += tx.execute(
                 &format!("DELETE FROM {table} WHERE profile = ?1"),
                 [profile],
@@ -556,6 +576,71 @@ impl Store {
         // Reclaim the pages so deleted data does not linger in the file.
         self.conn.execute_batch("VACUUM")?;
         Ok(n)
+    }
+}
+
+/// The CLI's [`TokenVault`]: sealed Zoho access tokens in the store's `zoho_tokens` table, on
+/// a connection of its own (the sync's connection stays with the sync). A failure to read or
+/// write only costs a refresh, so it is logged, not returned.
+pub struct StoreVault {
+    store: std::sync::Mutex<Store>,
+    profile: String,
+}
+
+impl StoreVault {
+    /// The vault in the store at `path`, for `profile` (uninstall deletes its rows).
+    ///
+    /// # Errors
+    /// When SQLite cannot open the store.
+    pub fn open(path: &Path, profile: &str) -> Result<Self, StoreError> {
+        Ok(Self {
+            store: std::sync::Mutex::new(Store::open(path)?),
+            profile: profile.to_owned(),
+        })
+    }
+
+    fn with<T>(&self, what: &str, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Option<T> {
+        let store = self
+            .store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match f(&store.conn) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                tracing::debug!(error = %e, "token cache: cannot {what}");
+                None
+            }
+        }
+    }
+}
+
+impl TokenVault for StoreVault {
+    fn load(&self, id: &str) -> Option<(Vec<u8>, i64)> {
+        self.with("read", |c| {
+            c.query_row(
+                "SELECT sealed, expires FROM zoho_tokens WHERE credential = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+        })
+        .flatten()
+    }
+
+    fn save(&self, id: &str, sealed: &[u8], expires_ms: i64) {
+        self.with("write", |c| {
+            c.execute(
+                "INSERT INTO zoho_tokens (credential, profile, sealed, expires) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (credential) DO UPDATE SET profile = ?2, sealed = ?3, expires = ?4",
+                params![id, self.profile, sealed, expires_ms],
+            )
+        });
+    }
+
+    fn forget(&self, id: &str) {
+        self.with("delete", |c| {
+            c.execute("DELETE FROM zoho_tokens WHERE credential = ?1", [id])
+        });
     }
 }
 

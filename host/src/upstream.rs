@@ -1,5 +1,7 @@
 //! The two upstream servers, with credentials: Domino (Basic auth) and Zoho CRM (OAuth access
-//! tokens from a refresh token, refreshed when they expire or Zoho answers `INVALID_TOKEN`).
+//! tokens from a refresh token, through the shared [`TokenCache`]: reused until shortly before
+//! they expire, refreshed once when Zoho answers `INVALID_TOKEN`, blips of the token endpoint
+//! retried).
 //!
 //! Every request is pinned to its server's origin: a path that would leave it (an absolute
 //! URL, `//host`, `@` tricks) is refused before anything is sent, and redirects are never
@@ -10,37 +12,15 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use sync_core::{Header, HttpRequest, HttpResponse, Side, TransportError, TransportErrorKind};
-use tokio::sync::Mutex;
 use url::Url;
 
 use crate::config::{Config, Secrets};
 use crate::domino_access::DominoAccess;
+pub use crate::zoho_token::TokenError;
+use crate::zoho_token::{Credential, Retry, TokenCache, Want};
 
 /// Largest response body accepted from an upstream.
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
-
-/// Why Zoho would not give an access token.
-#[derive(Debug, thiserror::Error)]
-pub enum TokenError {
-    /// The accounts server refused the client or the refresh token.
-    #[error(
-        "Zoho refused the OAuth credentials ({0}): check zoho.client_id, client_secret and refresh_token"
-    )]
-    Rejected(String),
-    /// The accounts server could not be reached or answered nonsense.
-    #[error("cannot get a Zoho access token from {url}: {message}")]
-    Unreachable {
-        /// The token endpoint.
-        url: String,
-        /// What went wrong.
-        message: String,
-    },
-}
-
-struct AccessToken {
-    value: String,
-    expires: Instant,
-}
 
 /// Both upstreams of one user.
 pub struct Upstreams {
@@ -52,11 +32,10 @@ pub struct Upstreams {
     domino_base: Url,
     domino_auth: String,
     zoho_base: Url,
-    accounts: Url,
-    client_id: String,
-    client_secret: String,
-    refresh_token: String,
-    token: Mutex<Option<AccessToken>>,
+    zoho: Credential,
+    tokens: Arc<TokenCache>,
+    retry: Retry,
+    deadline: Option<Instant>,
 }
 
 impl std::fmt::Debug for Upstreams {
@@ -101,7 +80,8 @@ pub fn client_builder() -> reqwest::ClientBuilder {
 }
 
 impl Upstreams {
-    /// The upstreams of `config` with `secrets`.
+    /// The upstreams of `config` with `secrets`, with a token cache of their own (in memory;
+    /// see [`Upstreams::with_tokens`]) and the run's retry budget for the token endpoint.
     ///
     /// # Errors
     /// A message when a URL is unusable or the HTTP client cannot start.
@@ -111,31 +91,46 @@ impl Upstreams {
             config.domino.user, secrets.domino_password
         ));
         let http = client().map_err(|e| format!("cannot start the HTTP client: {e}"))?;
+        parse_base(&config.zoho.accounts_url)?;
         Ok(Self {
             domino_http: http.clone(),
             domino_access: None,
+            tokens: Arc::new(TokenCache::new(http.clone())),
             http,
             domino_base: parse_base(&config.domino.url)?,
             domino_auth: format!("Basic {basic}"),
             zoho_base: parse_base(&config.zoho.api_domain)?,
-            accounts: parse_base(&config.zoho.accounts_url)?,
-            client_id: config.zoho.client_id.clone(),
-            client_secret: secrets.zoho_client_secret.clone(),
-            refresh_token: secrets.zoho_refresh_token.clone(),
-            token: Mutex::new(None),
+            zoho: Credential::new(
+                &config.zoho.accounts_url,
+                &config.zoho.client_id,
+                &secrets.zoho_client_secret,
+                &secrets.zoho_refresh_token,
+            ),
+            retry: Retry::run(),
+            deadline: None,
         })
     }
 
-    /// Starts with an access token obtained elsewhere (the server's per-user token cache), good
-    /// for `valid_for`; after that, or when Zoho says it is invalid, a fresh one is fetched.
-    /// Zoho grants few access tokens per refresh token (10 per 10 minutes), so callers that
-    /// build an `Upstreams` per request must reuse tokens this way.
+    /// Uses `tokens` (shared with others: the server's, or the CLI's cache kept in its store)
+    /// instead of a cache of its own. Zoho grants few access tokens per refresh token (10 per
+    /// 10 minutes), so whoever builds an `Upstreams` per request must share one cache.
     #[must_use]
-    pub fn with_access_token(mut self, value: String, valid_for: Duration) -> Self {
-        self.token = Mutex::new(Some(AccessToken {
-            value,
-            expires: Instant::now() + valid_for,
-        }));
+    pub fn with_tokens(mut self, tokens: Arc<TokenCache>) -> Self {
+        self.tokens = tokens;
+        self
+    }
+
+    /// Retries blips of the token endpoint with `retry` (default [`Retry::run`]).
+    #[must_use]
+    pub fn with_retry(mut self, retry: Retry) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Never retries the token endpoint past `deadline` (the run's).
+    #[must_use]
+    pub fn with_deadline(mut self, deadline: Instant) -> Self {
+        self.deadline = Some(deadline);
         self
     }
 
@@ -159,84 +154,20 @@ impl Upstreams {
         pinned_url(base, path)
     }
 
-    /// A current Zoho access token, refreshed when missing, near expiry, or `force`d.
+    /// A current Zoho access token (cached while good); with `force`, one fetched after this
+    /// call began.
     ///
     /// # Errors
-    /// [`TokenError`] when Zoho refuses or cannot be reached.
+    /// [`TokenError`] when Zoho refuses, rate-limits or stays unavailable.
     pub async fn zoho_token(&self, force: bool) -> Result<String, TokenError> {
-        self.token_replacing(force.then_some(None)).await
+        let want = if force { Want::Newer } else { Want::Current };
+        self.token(want).await
     }
 
-    /// A current access token; with `replace`, a new one unless the cached token is no longer
-    /// `replace`'s token (`Some(failed)`: another request already replaced the token Zoho
-    /// refused, so the refresh is not repeated — Zoho grants only ten per ten minutes).
-    async fn token_replacing(&self, replace: Option<Option<&str>>) -> Result<String, TokenError> {
-        let mut guard = self.token.lock().await;
-        if let Some(t) = guard.as_ref()
-            && t.expires > Instant::now() + Duration::from_secs(30)
-        {
-            let keep = match replace {
-                None => true,
-                Some(None) => false,
-                Some(Some(failed)) => t.value != failed,
-            };
-            if keep {
-                return Ok(t.value.clone());
-            }
-        }
-        let url = format!(
-            "{}/oauth/v2/token",
-            self.accounts.as_str().trim_end_matches('/')
-        );
-        let body = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("grant_type", "refresh_token")
-            .append_pair("client_id", &self.client_id)
-            .append_pair("client_secret", &self.client_secret)
-            .append_pair("refresh_token", &self.refresh_token)
-            .finish();
-        let unreachable = |message: String| TokenError::Unreachable {
-            url: url.clone(),
-            message,
-        };
-        let resp = self
-            .http
-            .post(&url)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
+    async fn token(&self, want: Want<'_>) -> Result<String, TokenError> {
+        self.tokens
+            .token(&self.zoho, want, self.retry, self.deadline)
             .await
-            .map_err(|e| unreachable(describe(&e)))?;
-        let status = resp.status();
-        let json: serde_json::Value = resp.json().await.map_err(|e| {
-            unreachable(format!(
-                "HTTP {status}, unreadable answer: {}",
-                describe(&e)
-            ))
-        })?;
-        match json.get("access_token").and_then(|v| v.as_str()) {
-            Some(token) => {
-                let secs = json
-                    .get("expires_in")
-                    .and_then(serde_json::Value::as_u64)
-                    .unwrap_or(3600);
-                *guard = Some(AccessToken {
-                    value: token.to_owned(),
-                    expires: Instant::now() + Duration::from_secs(secs),
-                });
-                Ok(token.to_owned())
-            }
-            None => {
-                let code = json
-                    .get("error")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("no access_token in the answer");
-                let desc = json.get("error_description").and_then(|v| v.as_str());
-                Err(TokenError::Rejected(match desc {
-                    Some(d) => format!("{code}: {d}"),
-                    None => code.to_owned(),
-                }))
-            }
-        }
     }
 
     /// Performs an engine request against its server, with credentials.
@@ -271,7 +202,7 @@ impl Upstreams {
                 if resp.status == 401 && resp.body.contains("INVALID_TOKEN") {
                     // Expired or revoked access token: refresh once (unless a concurrent
                     // request already did) and try again.
-                    match self.token_replacing(Some(Some(&token))).await {
+                    match self.token(Want::Replacing(&token)).await {
                         Ok(t) => self.send(req, url, format!("Zoho-oauthtoken {t}")).await,
                         Err(_) => Ok(resp),
                     }

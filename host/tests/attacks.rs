@@ -2329,3 +2329,484 @@ memory_budget_mib = {BUDGET_MIB}
     assert_eq!(s, StatusCode::OK);
     server.kill().await.unwrap();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Admin, Zoho's token endpoint and the admin's set-up (issue #13, findings 2, 5 and 7)
+
+/// POSTs `body` to a `/_sim/` route, expecting success.
+async fn sim_control(base: &str, path: &str, body: Value) {
+    let r = client()
+        .post(format!("{base}{path}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    assert!(
+        status.is_success(),
+        "{path}: {status} {}",
+        r.text().await.unwrap()
+    );
+}
+
+/// Makes the CRM user `email` an administrator or not, as a CRM admin does in Zoho's Setup.
+async fn set_crm_profile(w: &World, email: &str, profile: &str) {
+    sim_control(
+        &w.sims.zoho_url,
+        "/_sim/config",
+        json!({ "user_profiles": { email: profile } }),
+    )
+    .await;
+}
+
+async fn user_id(b: &Browser) -> String {
+    let (_, me) = b.call(Method::GET, "/api/me", None).await;
+    me["user_id"].as_str().unwrap().to_owned()
+}
+
+/// `b` is nobody's admin: not enabled (for `reason`), and every admin route is refused.
+async fn assert_not_admin(b: &Browser, reason: &str, someone: &str) {
+    let (s, me) = b.call(Method::GET, "/api/me", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(me["admin"], false, "{me}");
+    assert_eq!(me["enabled"], false, "{me}");
+    assert_eq!(me["reason"], reason, "{me}");
+    for (m, path, body) in [
+        (Method::GET, "/api/users".to_owned(), None),
+        (
+            Method::POST,
+            "/api/users".to_owned(),
+            Some(json!({ "user": "user2@example.com" })),
+        ),
+        (Method::POST, format!("/api/users/{someone}/admin"), None),
+        (Method::POST, format!("/api/users/{someone}/stop"), None),
+        (Method::DELETE, format!("/api/users/{someone}"), None),
+        (Method::POST, "/api/setup".to_owned(), None),
+        (
+            Method::POST,
+            "/api/uninstall".to_owned(),
+            Some(json!({ "confirm": true, "delete_crm_records": true })),
+        ),
+    ] {
+        let (s, v) = b.call(m.clone(), &path, body).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{m} {path}: {v}");
+        assert_json_error(s, &v, &path);
+    }
+}
+
+/// Attack "first-sign-in admin": on a fresh server and again after the org's uninstall, a CRM
+/// user without admin rights (Zoho's Standard profile) signs in first. They install nothing
+/// and become nobody's admin: user management, set-up and uninstall are refused. A CRM
+/// administrator's sign-in installs the integration; the admin hands the role only to another
+/// CRM administrator; an admin whom Zoho no longer shows as an administrator stops being the
+/// admin at their next sign-in, and a CRM administrator's sign-in takes the role back.
+#[tokio::test]
+async fn first_sign_in_admin_a_non_administrator_never_becomes_the_admin() {
+    let w = world(Seed::Demo).await;
+    let mut first = Browser::new(&w);
+    first.sign_in("user2@example.com").await;
+    assert_not_admin(&first, "not_installed", "5725767000000411001").await;
+
+    let mut admin = Browser::new(&w);
+    admin.sign_in("demo@example.com").await;
+    let (_, me) = admin.call(Method::GET, "/api/me", None).await;
+    assert_eq!(
+        (me["enabled"].clone(), me["admin"].clone()),
+        (json!(true), json!(true))
+    );
+    let admin_id = user_id(&admin).await;
+    // The org's uninstall, then the same race again.
+    let (s, v) = admin
+        .call(
+            Method::POST,
+            "/api/uninstall",
+            Some(json!({ "confirm": true })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let mut first = Browser::new(&w);
+    first.sign_in("user2@example.com").await;
+    assert_not_admin(&first, "not_installed", &admin_id).await;
+
+    let mut admin = Browser::new(&w);
+    admin.sign_in("demo@example.com").await;
+    let (_, me) = admin.call(Method::GET, "/api/me", None).await;
+    assert_eq!(me["admin"], true, "{me}");
+    let (s, v) = admin
+        .call(
+            Method::POST,
+            "/api/users",
+            Some(json!({ "user": "user2@example.com" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let mut u2 = Browser::new(&w);
+    u2.sign_in("user2@example.com").await;
+    let u2_id = user_id(&u2).await;
+    let (_, me) = u2.call(Method::GET, "/api/me", None).await;
+    assert_eq!(
+        (me["enabled"].clone(), me["admin"].clone()),
+        (json!(true), json!(false))
+    );
+    let (s, _) = u2.call(Method::GET, "/api/users", None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Handing the role to somebody who is not a CRM administrator is refused.
+    let (_, users) = admin.call(Method::GET, "/api/users", None).await;
+    let row = |users: &Value, id: &str| {
+        users["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["user_id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(row(&users, &u2_id)["can_be_admin"], false, "{users}");
+    let (s, v) = admin
+        .call(Method::POST, &format!("/api/users/{u2_id}/admin"), None)
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["error"]["code"], "not_crm_admin", "{v}");
+    let (_, me) = u2.call(Method::GET, "/api/me", None).await;
+    assert_eq!(me["admin"], false);
+    // A CRM administrator can take it over; the previous admin is then an ordinary user.
+    set_crm_profile(&w, "user2@example.com", "Administrator").await;
+    let (_, users) = admin.call(Method::GET, "/api/users", None).await;
+    assert_eq!(row(&users, &u2_id)["can_be_admin"], true, "{users}");
+    let (s, v) = admin
+        .call(Method::POST, &format!("/api/users/{u2_id}/admin"), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, _) = admin.call(Method::GET, "/api/users", None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v) = u2.call(Method::GET, "/api/users", None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(row(&v, &u2_id)["admin"], true, "{v}");
+    assert_eq!(row(&v, &admin_id)["admin"], false, "{v}");
+    // Zoho takes user2's administrator profile away: their next sign-in ends their role.
+    set_crm_profile(&w, "user2@example.com", "Standard").await;
+    let mut u2 = Browser::new(&w);
+    u2.sign_in("user2@example.com").await;
+    let (_, me) = u2.call(Method::GET, "/api/me", None).await;
+    assert_eq!(
+        (me["enabled"].clone(), me["admin"].clone()),
+        (json!(true), json!(false))
+    );
+    let (s, _) = u2.call(Method::GET, "/api/users", None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // The org has no admin now: a CRM administrator's sign-in takes the role.
+    let mut admin = Browser::new(&w);
+    admin.sign_in("demo@example.com").await;
+    let (_, me) = admin.call(Method::GET, "/api/me", None).await;
+    assert_eq!(me["admin"], true, "{me}");
+}
+
+/// Attack "first-sign-in admin", operator's side: a CRM user the operator names in `[admins]`
+/// may install the integration without being a CRM administrator; naming gives nothing in an
+/// org that has an admin, and nobody else's first sign-in installs anything.
+#[tokio::test]
+async fn first_sign_in_admin_only_the_operators_named_user_may_install_without_crm_admin() {
+    let w = common::world_with_config(
+        Seed::Demo,
+        "[admins]\ncrm_users = [\"USER2@example.com\"]\n",
+        |_| {},
+    )
+    .await;
+    let mut other = Browser::new(&w);
+    other.sign_in("miho.yamaguchi@example.com").await;
+    assert_not_admin(&other, "not_installed", "5725767000000411001").await;
+    let mut named = Browser::new(&w);
+    named.sign_in("user2@example.com").await;
+    let (_, me) = named.call(Method::GET, "/api/me", None).await;
+    assert_eq!(me["admin"], true, "{me}");
+    // The CRM administrator is not the admin of an org that has one, and is not even enabled.
+    let mut crm_admin = Browser::new(&w);
+    crm_admin.sign_in("demo@example.com").await;
+    let (_, me) = crm_admin.call(Method::GET, "/api/me", None).await;
+    assert_eq!(
+        (me["enabled"].clone(), me["reason"].clone()),
+        (json!(false), json!("not_added"))
+    );
+}
+
+/// The CLI's config for the simulators, with its store in `dir`.
+fn cli_config(
+    sims: &nzsync_sim::Simulators,
+    dir: &std::path::Path,
+    refresh: &str,
+) -> std::path::PathBuf {
+    let path = dir.join("nzsync.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"[domino]
+url = "{d}"
+user = "demo"
+password = "{PASSWORD}"
+mail_db = "mail/demo.nsf"
+[zoho]
+api_domain = "{z}"
+accounts_url = "{z}"
+client_id = "demo-client"
+client_secret = "{CLIENT_SECRET}"
+refresh_token = "{refresh}"
+[store]
+path = "cli.db"
+"#,
+            d = sims.domino_url,
+            z = sims.zoho_url
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// `nzsync sync --config config` with `env`: (exit code, stdout, stderr).
+async fn cli_sync(config: &std::path::Path, env: &[(&str, &str)]) -> (i32, String, String) {
+    cli("sync", config, env).await
+}
+
+/// `nzsync <command> --config config` with `env`: (exit code, stdout, stderr).
+async fn cli(
+    command: &str,
+    config: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (i32, String, String) {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_nzsync"))
+        .args([command, "--config"])
+        .arg(config)
+        .envs(env.iter().copied())
+        .env("NZSYNC_CACHE_DIR", "")
+        .kill_on_drop(true)
+        .output()
+        .await
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The token endpoint's answers so far: one status per request (0: dropped).
+fn token_calls(sims: &nzsync_sim::Simulators) -> Vec<u16> {
+    sims.zoho()
+        .calls()
+        .into_iter()
+        .filter(|c| c.path == "/oauth/v2/token")
+        .map(|c| c.status)
+        .collect()
+}
+
+/// Attack "token blips" on the CLI: Zoho's token endpoint answers 503, then 429, then drops the
+/// connection. `nzsync sync` rides them out (backoff) and completes; the next run, a minute
+/// later as a schedule would start it, reuses the access token from its store (no refresh at
+/// all), where the token is kept only encrypted.
+#[tokio::test(flavor = "multi_thread")]
+async fn token_blips_are_retried_and_the_run_converges() {
+    let sims = common::sims(Seed::Demo).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = cli_config(&sims, dir.path(), CLI_REFRESH);
+    sim_control(
+        &sims.zoho_url,
+        "/_sim/faults",
+        json!({ "rules": [
+            { "kind": "status", "status": 503, "path_prefix": "/oauth/v2/token", "times": 1 },
+            { "kind": "status", "status": 429, "path_prefix": "/oauth/v2/token", "times": 1 },
+            { "kind": "drop", "path_prefix": "/oauth/v2/token", "times": 1 },
+        ] }),
+    )
+    .await;
+    let (code, out, err) = cli_sync(&config, &[]).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.starts_with("Sync report: completed"), "{out}");
+    assert_eq!(token_calls(&sims), [503, 429, 0, 200]);
+    let (code, out, err) = cli_sync(&config, &[]).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(
+        token_calls(&sims).len(),
+        4,
+        "the second run refreshed instead of reusing the cached token"
+    );
+    for file in ["cli.db", "cli.db-wal"] {
+        let bytes = std::fs::read(dir.path().join(file)).unwrap_or_default();
+        assert!(
+            zoho_token_in(&String::from_utf8_lossy(&bytes)).is_none(),
+            "{file} holds an access token in clear"
+        );
+    }
+    // Another refresh token (a re-authorised client) cannot use the cached token: it refreshes.
+    let other = cli_config(&sims, dir.path(), "user2-refresh");
+    let (code, out, err) = cli("check", &other, &[]).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(token_calls(&sims).len(), 5);
+}
+
+/// Attack "token blips", what cannot be ridden out: a refused grant is reported as refused
+/// credentials (and not retried); Zoho's limit of 10 refreshes per 10 minutes is reported as
+/// that limit; an accounts server that stays down is reported as unavailable after the retry
+/// budget. Only the refused grant points at the credentials.
+#[tokio::test(flavor = "multi_thread")]
+async fn token_endpoint_refusals_limits_and_outages_are_reported_as_what_they_are() {
+    let sims = common::sims(Seed::Demo).await;
+    let dir = tempfile::tempdir().unwrap();
+    let refused = cli_config(&sims, dir.path(), "not-a-token");
+    let (code, _, err) = cli_sync(&refused, &[]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("Zoho refused the OAuth credentials (invalid_code)")
+            && err.contains("client_id"),
+        "{err}"
+    );
+    assert_eq!(token_calls(&sims), [200], "a refused grant is not retried");
+
+    // Ten refreshes of demo-refresh elsewhere, then a run with an empty store.
+    for _ in 0..10 {
+        let r = client()
+            .post(format!("{}/oauth/v2/token?grant_type=refresh_token&client_id=demo-client&client_secret={CLIENT_SECRET}&refresh_token={CLI_REFRESH}", sims.zoho_url))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.text().await.unwrap().contains("access_token"));
+    }
+    let limited_dir = tempfile::tempdir().unwrap();
+    let limited = cli_config(&sims, limited_dir.path(), CLI_REFRESH);
+    let (code, _, err) = cli_sync(&limited, &[]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("at most 10 access tokens"), "{err}");
+    assert!(
+        !err.contains("client_id") && !err.contains("refused the OAuth"),
+        "{err}"
+    );
+    assert_eq!(
+        token_calls(&sims).len(),
+        12,
+        "the rate limit is not hammered"
+    );
+
+    // Ten minutes later the limit is over, but the accounts server is down for good.
+    sim_control(
+        &sims.zoho_url,
+        "/_sim/clock",
+        json!({ "advance_secs": 601 }),
+    )
+    .await;
+    sim_control(
+        &sims.zoho_url,
+        "/_sim/faults",
+        json!({ "rules": [{ "kind": "status", "status": 503, "path_prefix": "/oauth/v2/token" }] }),
+    )
+    .await;
+    let (code, _, err) = cli_sync(&limited, &[("NZSYNC_TOKEN_RETRY_MS", "2500")]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("unavailable") && err.contains("HTTP 503") && !err.contains("client_id"),
+        "{err}"
+    );
+    assert!(token_calls(&sims).len() >= 14, "{:?}", token_calls(&sims));
+}
+
+/// Attack "token blips" on the server: the signed-in admin's access token expires, and the
+/// refresh meets a 503 and a dropped connection. The proxied call and a headless run still
+/// succeed; the token endpoint is asked once per blip plus once.
+#[tokio::test]
+async fn token_blips_on_the_server_are_retried() {
+    let w = world(Seed::Demo).await;
+    let (admin, _) = connected_admin(&w).await;
+    sim_control(
+        &w.sims.zoho_url,
+        "/_sim/config",
+        json!({ "expire_tokens": true }),
+    )
+    .await;
+    sim_control(
+        &w.sims.zoho_url,
+        "/_sim/faults",
+        json!({ "rules": [
+            { "kind": "status", "status": 503, "path_prefix": "/oauth/v2/token", "times": 1 },
+            { "kind": "drop", "path_prefix": "/oauth/v2/token", "times": 1 },
+        ] }),
+    )
+    .await;
+    let before = token_calls(&w.sims).len();
+    let (s, v) = admin
+        .call(
+            Method::GET,
+            "/proxy/zoho/crm/v8/users?type=CurrentUser",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(token_calls(&w.sims)[before..], [503, 0, 200]);
+    let (s, v) = admin
+        .call(Method::POST, "/api/sync/run", Some(json!({})))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        token_calls(&w.sims).len(),
+        before + 3,
+        "the run reused the token"
+    );
+}
+
+/// Attack on the admin's set-up: a user who is not the admin uses Schedule Meeting before the
+/// `Notes_UNID` field exists on Events (the admin's set-up at sign-in could not finish). They
+/// get 409 `setup_needed` naming the admin step, and nothing is created (no Notes meeting, no
+/// invitations); after the admin's set-up the same meeting is made.
+#[tokio::test]
+async fn a_meeting_before_the_admins_set_up_names_the_admin_step_and_creates_nothing() {
+    let w = world(Seed::Demo).await;
+    sim_control(
+        &w.sims.zoho_url,
+        "/_sim/faults",
+        json!({ "rules": [{ "kind": "status", "status": 500, "method": "POST",
+                            "path_prefix": "/crm/v8/settings/fields", "times": 1 }] }),
+    )
+    .await;
+    let (admin, _) = connected_admin(&w).await;
+    client()
+        .delete(format!("{}/_sim/faults", w.sims.zoho_url))
+        .send()
+        .await
+        .unwrap();
+    let (u2, _) = connected_user2(&w, &admin).await;
+    let meeting = json!({
+        "subject": "Set-up check",
+        "attendees": [{ "email": "guest@partner.example" }],
+        "start": "2030-05-01T09:00:00+09:00",
+        "end": "2030-05-01T10:00:00+09:00",
+    });
+    let domino_calls = w.sims.domino().calls().len();
+    let (s, v) = u2
+        .call(Method::POST, "/api/meetings", Some(meeting.clone()))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["error"]["code"], "setup_needed", "{v}");
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("Manage Users") && msg.contains("CRM set-up"),
+        "{msg}"
+    );
+    assert!(
+        !w.sims.domino().calls()[domino_calls..]
+            .iter()
+            .any(|c| c.method == "POST"),
+        "a Notes meeting was created"
+    );
+    // Both see the set-up is not done; only the admin may do it.
+    for b in [&admin, &u2] {
+        let (s, setup) = b.call(Method::GET, "/api/setup", None).await;
+        assert_eq!(
+            (s, setup["ready"].clone()),
+            (StatusCode::OK, json!(false)),
+            "{setup}"
+        );
+    }
+    let (s, _) = u2.call(Method::POST, "/api/setup", None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, setup) = admin.call(Method::POST, "/api/setup", None).await;
+    assert_eq!(s, StatusCode::OK, "{setup}");
+    assert_eq!(setup["ready"], true, "{setup}");
+    let (s, v) = u2.call(Method::POST, "/api/meetings", Some(meeting)).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+}

@@ -866,6 +866,71 @@ async fn non_admin(s: &Session, demo: &Demo) -> Result<()> {
     Ok(())
 }
 
+/// The admin's CRM set-up (done at the admin's first sign-in) and the hand-over: Make admin is
+/// offered only for a user Zoho shows as a CRM administrator; it asks first (in both
+/// languages); afterwards the previous admin is refused Manage Users, and the new admin, once
+/// connected, hands the role back the same way.
+async fn hand_over(s: &Session, demo: &Demo) -> Result<()> {
+    sign_in(s, demo, "demo@example.com").await?;
+    s.click("#gear").await?;
+    s.click("#menu-users").await?;
+    s.wait("#crm-setup[data-ready=true]").await?;
+    s.wait_text("#crm-setup-ready", "the fields exist").await?;
+    s.click("#add-user-submit").await?;
+    let u2 = "#users-table tr[data-email=\"user2@example.com\"]";
+    s.wait(u2).await?;
+    ensure!(
+        s.find(&format!("{u2} button.make-admin")).await?.is_none(),
+        "the admin role is offered to a user who is not a CRM administrator"
+    );
+    demo.zoho_config(&json!({ "user_profiles": { "user2@example.com": "Administrator" } }))
+        .await?;
+    s.goto(&format!("{}/", demo.base)).await?;
+    s.click("#gear").await?;
+    s.click("#menu-users").await?;
+    s.click(&format!("{u2} button.make-admin")).await?;
+    let what = s.text_of("#user-confirm").await?;
+    ensure!(
+        what.contains("Hand the admin role to user2@example.com?")
+            && what.contains("Only a Zoho CRM administrator can take the role")
+            && what.contains("You become an ordinary user"),
+        "{what}"
+    );
+    set_language(s, "ja").await?;
+    let what = s.text_of("#user-confirm").await?;
+    ensure!(
+        what.contains("管理者の役割をuser2@example.comに引き継ぎますか?"),
+        "{what}"
+    );
+    set_language(s, "en").await?;
+    s.screenshot(&shots(), "18d-hand-over-confirm").await?;
+    s.click("#make-admin-ok").await?;
+    s.wait("#users-refused").await?;
+    s.wait_text("#users-notice", "The admin role was handed over.")
+        .await?;
+    let (status, _) = s.fetch_json("/api/users").await?;
+    ensure!(
+        status == 403,
+        "the previous admin still manages users ({status})"
+    );
+    sign_out(s).await?;
+
+    sign_in(s, demo, "user2@example.com").await?;
+    s.fill("#server-name", &demo.domino).await?;
+    s.fill("#user-name", "user2").await?;
+    s.fill("#password", "user2").await?;
+    s.click("#connect-submit").await?;
+    s.wait("#start-sync").await?;
+    s.click("#gear").await?;
+    s.click("#menu-users").await?;
+    let me = "#users-table tr[data-email=\"demo@example.com\"]";
+    s.click(&format!("{me} button.make-admin")).await?;
+    s.click("#make-admin-ok").await?;
+    s.wait("#users-refused").await?;
+    sign_out(s).await?;
+    Ok(())
+}
+
 /// Uninstall as the admin: the confirmation says what goes; afterwards nothing is stored,
 /// and the records in both simulators stay.
 async fn uninstall(s: &Session, demo: &Demo) -> Result<()> {
@@ -940,6 +1005,9 @@ async fn the_widget_does_every_step_of_the_seed_in_chromium() -> Result<()> {
         stop_and_remove(&s, &demo)
             .await
             .context("stop syncing, then remove")?;
+        hand_over(&s, &demo)
+            .await
+            .context("CRM set-up and admin hand-over")?;
         uninstall(&s, &demo).await.context("uninstall")?;
         demo.assert_spec_faithful().await
     }

@@ -153,6 +153,20 @@ impl Demo {
 }
 
 impl Demo {
+    /// Changes the Zoho simulator's configuration (e.g. a user's profile).
+    pub async fn zoho_config(&self, body: &Value) -> Result<()> {
+        let r = self
+            .http
+            .post(format!("{}/_sim/config", self.zoho))
+            .json(body)
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            bail!("zoho /_sim/config: {}", r.text().await?);
+        }
+        Ok(())
+    }
+
     /// Replaces the Zoho simulator's fault rules (`[]` clears them).
     pub async fn zoho_faults(&self, rules: &Value) -> Result<()> {
         let r = self

@@ -8,11 +8,18 @@
 //! | timeout (answer later than the client's limit, before or after acting) | ✓ | ✓ |
 //! | dropped connection | ✓ | ✓ |
 //! | token expiry | — | ✓ |
+//! | token endpoint (503, 429, dropped connection on `/oauth/v2/token`) | — | ✓ |
 //! | truncated body (full `Content-Length`, half the body, closed) | ✓ | ✓ |
 //!
 //! The Zoho token cell expires the token a request carries at random, so now and then the
 //! retry with a freshly refreshed token is refused again; nzsync then stops the run (it
 //! refreshes once per refused request) and the next run carries on.
+//!
+//! The token-endpoint cell fails the first three requests to Zoho's token endpoint in each
+//! phase (503, 429, a dropped connection) and 30% of the later ones, and gives access tokens a
+//! five-minute life, so each run (ten simulated minutes after the last) finds its stored token
+//! refused and must refresh through the blips. nzsync retries them with backoff, so here every
+//! phase's first run must succeed, and the faults must have fired.
 //!
 //! Token expiry has no Domino cell: nzsync sends HTTP Basic credentials with every Domino
 //! request, so there is no session or token that could expire between requests (a refused
@@ -57,18 +64,25 @@ enum FaultKindCell {
     Timeout,
     Dropped,
     TokenExpiry,
+    TokenEndpoint,
     Truncated,
 }
 
 impl FaultKindCell {
-    const ALL: [Self; 6] = [
+    const ALL: [Self; 7] = [
         Self::ServerError,
         Self::TooMany,
         Self::Timeout,
         Self::Dropped,
         Self::TokenExpiry,
+        Self::TokenEndpoint,
         Self::Truncated,
     ];
+
+    /// Cells that exist only on the Zoho side (see the module docs).
+    fn zoho_only(self) -> bool {
+        matches!(self, Self::TokenExpiry | Self::TokenEndpoint)
+    }
 
     fn name(self) -> &'static str {
         match self {
@@ -77,6 +91,7 @@ impl FaultKindCell {
             Self::Timeout => "timeout",
             Self::Dropped => "drop",
             Self::TokenExpiry => "token",
+            Self::TokenEndpoint => "token-endpoint",
             Self::Truncated => "truncate",
         }
     }
@@ -96,6 +111,14 @@ impl FaultKindCell {
             ]),
             Self::Dropped => json!([{ "kind": "drop", "percent": 10 }]),
             Self::TokenExpiry => json!([{ "kind": "expire_token", "percent": 10 }]),
+            // The endpoint is asked about once a run, so a share of 10% would seldom fire:
+            // each phase's first three token requests fail (503, 429, dropped), then 30%.
+            Self::TokenEndpoint => json!([
+                { "kind": "status", "status": 503, "path_prefix": "/oauth/v2/token", "times": 1 },
+                { "kind": "status", "status": 429, "path_prefix": "/oauth/v2/token", "times": 1 },
+                { "kind": "drop", "path_prefix": "/oauth/v2/token", "times": 1 },
+                { "kind": "status", "status": 503, "path_prefix": "/oauth/v2/token", "percent": 30 },
+            ]),
             Self::Truncated => json!([{ "kind": "truncate", "percent": 10 }]),
         }
     }
@@ -350,6 +373,10 @@ async fn cell(kind: FaultKindCell, side: FaultSide, seed: u64) -> Result<Vec<u32
     } else {
         Vec::new()
     };
+    if kind == FaultKindCell::TokenEndpoint {
+        w.sim_control(&url, "/_sim/config", json!({ "token_lifetime_secs": 300 }))
+            .await;
+    }
     let mut ledger = Ledger::default();
     let mut runs = Vec::new();
     for phase in 0..3 {
@@ -408,7 +435,18 @@ async fn cell(kind: FaultKindCell, side: FaultSide, seed: u64) -> Result<Vec<u32
             tail(&clean)
         ));
     }
+    w.renew_token().await;
     ledger.check_converged(&w).await?;
+    if kind == FaultKindCell::TokenEndpoint {
+        // (runs, faults fired) per phase: blips are ridden out within the run.
+        let per_phase: Vec<u32> = runs.iter().step_by(2).copied().collect();
+        let fired: u32 = runs.iter().skip(1).step_by(2).sum();
+        if per_phase.iter().any(|n| *n != 1) || fired < 9 {
+            return Err(format!(
+                "token-endpoint blips must not cost a run: runs per phase {per_phase:?}, faults fired {fired}"
+            ));
+        }
+    }
     Ok(runs)
 }
 
@@ -419,8 +457,8 @@ async fn every_fault_kind_on_each_side_converges_without_loss_or_duplicates() {
     let mut cells = tokio::task::JoinSet::new();
     for kind in FaultKindCell::ALL {
         for side in [FaultSide::Domino, FaultSide::Zoho] {
-            // No Domino token cell: see the module docs.
-            if kind == FaultKindCell::TokenExpiry && side == FaultSide::Domino {
+            // No Domino token cells: see the module docs.
+            if kind.zoho_only() && side == FaultSide::Domino {
                 continue;
             }
             let name = format!("{}-{}", format!("{side:?}").to_lowercase(), kind.name());

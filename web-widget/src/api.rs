@@ -188,6 +188,10 @@ pub struct Me {
     /// The stored connection.
     #[serde(default)]
     pub domino: Option<Domino>,
+    /// Why a user is not enabled: `not_installed` (no CRM administrator set the integration
+    /// up for the org yet) or `not_added`.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// The user's sync settings (`/api/settings`).
@@ -280,6 +284,9 @@ pub struct IntegrationUser {
     pub name: String,
     /// The admin.
     pub admin: bool,
+    /// A Zoho CRM administrator (or named by the operator): the admin role can go to them.
+    #[serde(default)]
+    pub can_be_admin: bool,
     /// Has connected Domino: set up to sync.
     pub connected: bool,
     /// Their sync holds the lease now.
@@ -327,6 +334,26 @@ pub struct UsersInfo {
     pub users: Vec<IntegrationUser>,
     /// CRM users that can be added.
     pub available: Vec<CrmUser>,
+}
+
+/// `GET /api/setup`: the admin's CRM set-up.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct SetupInfo {
+    /// Every field exists.
+    pub ready: bool,
+    /// Each field and whether it exists.
+    pub fields: Vec<SetupField>,
+}
+
+/// A field of the CRM set-up.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct SetupField {
+    /// The Zoho module (`Events` for meetings).
+    pub module: String,
+    /// The field's API name.
+    pub field: String,
+    /// It exists.
+    pub present: bool,
 }
 
 /// A match of `GET /api/meetings/attendees`.

@@ -96,6 +96,10 @@ pub fn problem_texts(
         "no_view" => (view(T::ErrNoView), None),
         "calendar_off" => (t(T::ErrCalendarOff), t(T::StepCalendarService)),
         "zoho_refused" => (t(T::ErrZohoRefused), None),
+        "zoho_rate_limited" => (t(T::ErrZohoRateLimited), None),
+        "zoho_unavailable" => (t(T::ErrZohoUnavailable), None),
+        "setup_needed" => (t(T::ErrSetupNeeded), t(T::StepSetupNeeded)),
+        "not_crm_admin" => (t(T::ErrNotCrmAdmin), None),
         "other" => (t(T::ErrCheckOther), None),
         _ => (None, None),
     }
@@ -205,6 +209,17 @@ pub fn local_time(ms: i64, lang: Lang) -> String {
 pub struct ErrorBoxProps {
     /// The error.
     pub error: ApiError,
+}
+
+/// An error from the server in the user's language when its code has a text (with the admin
+/// step and the server's own words), else the server's message; announced to screen readers.
+pub fn api_error_html(lang: Lang, e: &ApiError) -> Html {
+    match problem_texts(lang, &e.code, None) {
+        (Some(headline), step) => {
+            problem_box(lang, &e.code, Some(headline), step, &e.message, true)
+        }
+        (None, _) => html! { <ErrorBox error={e.clone()} /> },
+    }
 }
 
 /// An error from the server, announced to screen readers.

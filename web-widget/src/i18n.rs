@@ -373,4 +373,31 @@ texts! {
     Uninstalled => "The integration was uninstalled and its data deleted.", "拡張機能をアンインストールし、データを削除しました。";
     Close => "Close", "閉じる";
     Retry => "Try again", "再試行";
+    NotInstalled => "The integration is not set up for your Zoho CRM organisation yet. A Zoho CRM administrator must sign in first to set it up, then add you under Manage Users.",
+        "お使いのZoho CRM組織では、拡張機能がまだ設定されていません。Zoho CRMの管理者が最初にサインインして設定し、[Manage Users](ユーザーの管理)であなたを追加する必要があります。";
+    MakeAdmin => "Make admin", "管理者にする";
+    MakeAdminTitle => "Hand the admin role to {email}?", "管理者の役割を{email}に引き継ぎますか?";
+    MakeAdminWhat => "{email} becomes the integration's admin: they manage users, the CRM set-up and uninstall. Only a Zoho CRM administrator can take the role; Zoho is asked again before it changes.",
+        "{email}が拡張機能の管理者になり、ユーザーの管理、CRMの設定、アンインストールを行います。この役割を引き継げるのはZoho CRMの管理者だけです。変更の前にZohoに再度確認します。";
+    MakeAdminKeeps => "You become an ordinary user: your sync, settings and history stay, but you can no longer manage users.",
+        "あなたは一般ユーザーになります。同期、設定、履歴はそのまま残りますが、ユーザーを管理できなくなります。";
+    AdminHandedOver => "The admin role was handed over. You are now an ordinary user.",
+        "管理者の役割を引き継ぎました。あなたは一般ユーザーになりました。";
+    ErrNotCrmAdmin => "Only a Zoho CRM administrator (the Administrator profile in Zoho CRM) can be the integration's admin.",
+        "拡張機能の管理者になれるのは、Zoho CRMの管理者(Zoho CRMの[Administrator]プロファイル)だけです。";
+    CrmSetup => "CRM set-up", "CRMの設定";
+    CrmSetupIntro => "The integration needs the field Notes_UNID on Contacts, Tasks and Meetings in Zoho CRM. Only a Zoho CRM administrator may create fields, so the admin creates them here for every user.",
+        "拡張機能には、Zoho CRMの連絡先、タスク、商談(Meetings)にNotes_UNID項目が必要です。項目を作成できるのはZoho CRMの管理者だけなので、管理者がここで全ユーザーのために作成します。";
+    CrmSetupReady => "Done: the fields exist.", "完了: 項目は作成済みです。";
+    CrmSetupMissing => "Missing:", "未作成:";
+    CrmSetupCreate => "Create the fields", "項目を作成";
+    CrmSetupDone => "The fields were created.", "項目を作成しました。";
+    ErrSetupNeeded => "Zoho CRM is not set up for this yet: the field Notes_UNID is missing.",
+        "Zoho CRMの設定がまだ完了していません: Notes_UNID項目がありません。";
+    StepSetupNeeded => "Ask the integration's admin to open Settings → Manage Users → CRM set-up and choose Create the fields, then try again.",
+        "拡張機能の管理者に、[Settings](設定)→[Manage Users](ユーザーの管理)→[CRM set-up](CRMの設定)で[Create the fields](項目を作成)を選んでもらってから、もう一度お試しください。";
+    ErrZohoRateLimited => "Zoho has given this sign-in all the access tokens it allows for now (10 in 10 minutes). Try again in a few minutes.",
+        "Zohoがこのサインインに発行できるアクセストークンの上限(10分間に10回)に達しました。数分後にもう一度お試しください。";
+    ErrZohoUnavailable => "Zoho's sign-in server is not answering. Try again later.",
+        "Zohoの認証サーバーが応答していません。しばらくしてからもう一度お試しください。";
 }

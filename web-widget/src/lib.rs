@@ -294,9 +294,16 @@ pub fn app() -> Html {
                 </section>
             }
         }
-        Session::Ready(me) if !me.enabled => html! {
-            <section class="card narrow"><p role="alert" id="not-enabled">{ t(T::NotEnabled) }</p></section>
-        },
+        Session::Ready(me) if !me.enabled => {
+            let text = if me.reason.as_deref() == Some("not_installed") {
+                T::NotInstalled
+            } else {
+                T::NotEnabled
+            };
+            html! {
+                <section class="card narrow"><p role="alert" id="not-enabled">{ t(text) }</p></section>
+            }
+        }
         Session::Ready(me) if !me.connected => {
             let (reload, show) = (reload.clone(), show_readiness.clone());
             let on_connected = Callback::from(move |()| {

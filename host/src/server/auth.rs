@@ -5,7 +5,12 @@
 //!   a short-lived HttpOnly cookie (`nzsync_oauth_state`, path `/auth`).
 //! - `GET /auth/callback?code&state` → the `state` must equal the cookie's; the code is
 //!   exchanged at the configured accounts server only (the `accounts-server` parameter is not
-//!   trusted); the CRM user and org are read; the first user of an org becomes its admin; a
+//!   trusted); the CRM user and org are read; the integration's admin is a verified Zoho CRM
+//!   administrator (their profile, read from the users and profiles APIs, is Zoho's
+//!   Administrator profile) or a CRM user the operator names in `[admins]`: such a user's first
+//!   sign-in installs the integration for the org, or makes them the admin of an org left
+//!   without one; anybody else's first sign-in installs nothing. Every sign-in checks again:
+//!   an admin who is no longer a CRM administrator (nor named) stops being the admin. A
 //!   session is created (`nzsync_session`, HttpOnly; `SameSite=None; Secure` on https for the
 //!   CRM tab's iframe, `SameSite=Lax` on http) → 302 `/`.
 //! - `GET /auth/login?popup=1` is the same flow in a window the widget opened: inside the CRM
@@ -192,16 +197,20 @@ pub async fn callback(
         ))
     })?;
 
+    let may_admin = zoho::may_administer(&state, &grant.access_token, &me).await?;
+
     let now = now_ms();
     let sealed = grant
         .refresh_token
         .as_deref()
         .map(|t| state.inner.key.seal(&zoho::refresh_context(&me.user_id), t));
-    let enabled = {
+    let (enabled, admin) = {
         let mut store = state.store();
         let tx = store.connection().transaction()?;
-        if !db::org_exists(&tx, &org_id)? {
-            // The first user who signs in for an org installs the integration and is its admin.
+        let installed = db::org_exists(&tx, &org_id)?;
+        if !installed && may_admin.is_some() {
+            // A CRM administrator (or one the operator names) installs the integration and is
+            // its admin. Anybody else's first sign-in installs nothing.
             db::insert_org(
                 &tx,
                 &org_id,
@@ -209,37 +218,72 @@ pub async fn callback(
                 &state.inner.config.zoho.api_domain,
                 now,
             )?;
-            db::insert_user(
-                &tx,
-                &UserRow {
-                    user_id: me.user_id.clone(),
-                    org_id: org_id.clone(),
-                    email: me.email.clone(),
-                    name: me.name.clone(),
-                    is_admin: true,
-                    added: now,
-                    refresh_token: sealed.clone(),
-                    domino_url: None,
-                    domino_user: None,
-                    domino_password: None,
-                    mail_db: None,
-                    settings: None,
-                    next_sync: None,
-                },
-            )?;
         }
-        let enabled = match db::user(&tx, &me.user_id)? {
-            Some(u) if u.org_id == org_id => {
+        let row = db::user(&tx, &me.user_id)?;
+        // A user id stored for another org is never taken over from this one.
+        let foreign = row.as_ref().is_some_and(|u| u.org_id != org_id);
+        let existing = row.filter(|u| u.org_id == org_id);
+        let org_admin = if db::org_exists(&tx, &org_id)? {
+            db::org_admin(&tx, &org_id)?
+        } else {
+            None
+        };
+        let outcome = match existing {
+            Some(u) => {
                 db::update_identity(&tx, &me.user_id, &me.email, &me.name, sealed.as_deref())?;
-                true
+                if u.is_admin && may_admin.is_none() {
+                    // No longer a CRM administrator: no longer the integration's admin.
+                    tracing::warn!(user = %me.user_id, "admin is no longer a CRM administrator; demoted");
+                    db::demote(&tx, &me.user_id)?;
+                    (true, false)
+                } else if !u.is_admin && org_admin.is_none() && may_admin.is_some() {
+                    db::make_admin(&tx, &org_id, &me.user_id)?;
+                    (true, true)
+                } else {
+                    (true, u.is_admin)
+                }
             }
-            _ => false,
+            None if !foreign
+                && org_admin.is_none()
+                && may_admin.is_some()
+                && db::org_exists(&tx, &org_id)? =>
+            {
+                // A new install, or an org left without an admin: this CRM administrator is it.
+                db::insert_user(
+                    &tx,
+                    &UserRow {
+                        user_id: me.user_id.clone(),
+                        org_id: org_id.clone(),
+                        email: me.email.clone(),
+                        name: me.name.clone(),
+                        is_admin: true,
+                        added: now,
+                        refresh_token: sealed.clone(),
+                        domino_url: None,
+                        domino_user: None,
+                        domino_password: None,
+                        mail_db: None,
+                        settings: None,
+                        next_sync: None,
+                    },
+                )?;
+                db::make_admin(&tx, &org_id, &me.user_id)?;
+                (true, true)
+            }
+            None => (false, false),
         };
         tx.commit()?;
-        enabled
+        outcome
     };
-    if enabled {
-        zoho::remember(&state, &me.user_id, &grant.access_token, grant.expires_in).await;
+    if enabled && let Some(refresh) = grant.refresh_token.as_deref() {
+        zoho::remember(&state, refresh, &grant.access_token, grant.expires_in).await;
+    }
+    if admin {
+        // The admin's set-up: the fields other users' syncs and meetings need. Manage Users
+        // offers it again if Zoho does not answer now.
+        if let Err(e) = super::setup::ensure(&state, &grant.access_token).await {
+            tracing::warn!(error = %e, "set-up at sign-in did not finish");
+        }
     }
     let session_id = random_token();
     let hours = i64::from(state.inner.config.server.session_hours);
@@ -305,9 +349,14 @@ pub async fn me(State(state): State<AppState>, session: Session) -> Result<Json<
             })),
             "crm_access": u.refresh_token.is_some(),
         }),
+        None if !db::org_exists(state.store().connection(), &s.org_id)? => json!({
+            "user_id": s.user_id, "email": s.email, "name": s.name, "org_id": s.org_id,
+            "enabled": false, "admin": false, "csrf_token": s.csrf, "reason": "not_installed",
+            "message": "the integration is not set up for your Zoho CRM org yet: a Zoho CRM administrator must sign in first to set it up, then add you under Manage Users",
+        }),
         None => json!({
             "user_id": s.user_id, "email": s.email, "name": s.name, "org_id": s.org_id,
-            "enabled": false, "admin": false, "csrf_token": s.csrf,
+            "enabled": false, "admin": false, "csrf_token": s.csrf, "reason": "not_added",
             "message": "you are signed in, but the integration's admin has not enabled you: ask them to add you under Manage Users, then sign in again",
         }),
     }))

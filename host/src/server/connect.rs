@@ -125,21 +125,20 @@ async fn admit_server(state: &AppState, user: &UserRow, server: &str) -> Result<
     })
 }
 
-/// `config`'s upstreams, with the server's cached Zoho access token for `user` when there is
-/// one (Zoho grants few tokens per refresh token); without one the Zoho check refreshes.
+/// `config`'s upstreams, sharing the server's Zoho token cache (Zoho grants few tokens per
+/// refresh token); a person is waiting, so token-endpoint blips are retried only briefly.
 async fn checking_upstreams(
     state: &AppState,
-    user: &UserRow,
+    _user: &UserRow,
     config: &Config,
     secrets: &Secrets,
 ) -> Result<Upstreams, ApiError> {
     let up = Upstreams::new(config, secrets)
         .map_err(|e| ApiError::bad_request(format!("server name: {e}")))?
         .with_domino_access(state.domino_access());
-    Ok(match zoho::access_token(state, user, false).await {
-        Ok(token) => up.with_access_token(token, std::time::Duration::from_secs(60)),
-        Err(_) => up,
-    })
+    Ok(up
+        .with_tokens(zoho::tokens(state))
+        .with_retry(crate::zoho_token::Retry::INTERACTIVE))
 }
 
 /// Refuses a connection whose server, password or mail file is wrong (F1): the failed
@@ -298,18 +297,19 @@ pub async fn change_password(
     Ok(Json(json!({ "changed": true })))
 }
 
-/// The caller's two upstreams, with the server's cached Zoho access token (one token serves
-/// every request of a user until it nears expiry).
+/// The caller's two upstreams, sharing the server's Zoho token cache (one token serves every
+/// request of a user until it nears expiry).
 ///
 /// # Errors
 /// When the user is not connected or Zoho refuses the stored sign-in.
 pub async fn user_upstreams(state: &AppState, user: &UserRow) -> Result<Upstreams, ApiError> {
     let (config, secrets) = stored(state, user)?;
-    let token = super::zoho::access_token(state, user, false).await?;
+    // Fails early, in the API's words, when Zoho refuses the stored sign-in.
+    super::zoho::access_token(state, user, false).await?;
     Ok(Upstreams::new(&config, &secrets)
         .map_err(ApiError::internal)?
         .with_domino_access(state.domino_access())
-        .with_access_token(token, std::time::Duration::from_secs(60)))
+        .with_tokens(super::zoho::tokens(state)))
 }
 
 /// `GET /api/readiness` → `{ready, checks}`: the F1/F2 checks the caller's settings need

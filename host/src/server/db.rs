@@ -100,6 +100,42 @@ pub fn user(c: &Connection, user_id: &str) -> rusqlite::Result<Option<UserRow>> 
     .optional()
 }
 
+/// The org's admin, if it has one (an admin who no longer qualifies is demoted at sign-in,
+/// leaving the org without one until a CRM administrator signs in).
+pub fn org_admin(c: &Connection, org_id: &str) -> rusqlite::Result<Option<UserRow>> {
+    c.query_row(
+        &format!(
+            "SELECT {USER_COLUMNS} FROM srv_users WHERE org_id = ?1 AND is_admin = 1 \
+             ORDER BY added, user_id LIMIT 1"
+        ),
+        [org_id],
+        user_from,
+    )
+    .optional()
+}
+
+/// Makes `user_id` the org's only admin.
+pub fn make_admin(c: &Connection, org_id: &str, user_id: &str) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE srv_users SET is_admin = (user_id = ?2) WHERE org_id = ?1",
+        params![org_id, user_id],
+    )?;
+    c.execute(
+        "UPDATE srv_orgs SET admin_id = ?2 WHERE org_id = ?1",
+        params![org_id, user_id],
+    )?;
+    Ok(())
+}
+
+/// Takes the admin role from `user_id` (they stay a user of the integration).
+pub fn demote(c: &Connection, user_id: &str) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE srv_users SET is_admin = 0 WHERE user_id = ?1",
+        [user_id],
+    )?;
+    Ok(())
+}
+
 pub fn org_users(c: &Connection, org_id: &str) -> rusqlite::Result<Vec<UserRow>> {
     let mut stmt = c.prepare(&format!(
         "SELECT {USER_COLUMNS} FROM srv_users WHERE org_id = ?1 ORDER BY added, user_id"

@@ -5,7 +5,9 @@
 //! - `POST /api/meetings {subject, attendees:[{email, name?, type?, id?}], location?, start,
 //!   end, reminder_minutes?}` → 201 `{notes_uid, zoho_id}`.
 //!   Order: validate (422 naming the field) → check CRM contact/user ids and make sure the
-//!   `Notes_UNID` field exists on Events → `POST /{mail_db}/api/calendar/events` without
+//!   `Notes_UNID` field exists on Events (the admin's set-up makes it: the admin's meeting
+//!   runs the set-up; anybody else's is refused with 409 `setup_needed` naming the admin step,
+//!   before anything is created) → `POST /{mail_db}/api/calendar/events` without
 //!   `workflow=false` (Domino sends the notices) → `GET` it back → `POST /crm/v8/Events` with
 //!   `Notes_UNID` → store the link with the Notes event's canonical fields as its base. When the
 //!   CRM create fails after the Notes meeting exists: 502 saying so, with `notes_uid`; the Notes
@@ -26,7 +28,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sync_core::calendar::{self, CalZones};
 use sync_core::http::{encode, encode_path};
-use sync_core::mapping::{CRM_XREF_FIELD, CRM_XREF_LABEL, MapCtx, crm_is_private};
+use sync_core::mapping::{CRM_XREF_FIELD, MapCtx, crm_is_private};
 use sync_core::{
     Fields, Header, HttpRequest, HttpResponse, Link, MailFile, Module, NotesUnid, Side,
     StateChange, Timestamp, ZohoId,
@@ -392,7 +394,10 @@ struct Calls {
 impl Calls {
     async fn new(state: &AppState, user: &UserRow) -> Result<Self, ApiError> {
         let (config, _) = connect::stored(state, user)?;
-        let up = connect::user_upstreams(state, user).await?;
+        // A person is waiting: blips of Zoho's token endpoint are retried only briefly.
+        let up = connect::user_upstreams(state, user)
+            .await?
+            .with_retry(crate::zoho_token::Retry::INTERACTIVE);
         Ok(Self { up, config })
     }
 
@@ -534,8 +539,15 @@ async fn resolve_ids(calls: &Calls, m: &mut Meeting, organizer: &str) -> Result<
     tidy_attendees(m, organizer)
 }
 
-/// Makes sure Events has the `Notes_UNID` external field, as the sync engine does.
-async fn ensure_xref_field(calls: &Calls) -> Result<(), ApiError> {
+/// Makes sure Events has the `Notes_UNID` external field. Making fields is the admin's
+/// set-up (`setup.rs`): the admin's meeting makes the missing ones; anybody else's meeting
+/// before the set-up is refused with 409 `setup_needed`, naming the admin step (Zoho would
+/// refuse them `NO_PERMISSION`).
+async fn ensure_xref_field(
+    state: &AppState,
+    calls: &Calls,
+    user: &UserRow,
+) -> Result<(), ApiError> {
     let module = Module::Events.crm_api_name();
     let rest = format!("settings/fields?module={module}");
     let (status, v) = calls.crm("GET", &rest, None).await?;
@@ -552,18 +564,17 @@ async fn ensure_xref_field(calls: &Calls) -> Result<(), ApiError> {
     if exists {
         return Ok(());
     }
-    let body = json!({"fields": [{
-        "field_label": CRM_XREF_LABEL, "data_type": "text", "length": 255,
-        "external": {"type": "org", "show": true}
-    }]});
-    let (status, v) = calls.crm("POST", &rest, Some(&body)).await?;
-    if !(200..300).contains(&status) {
-        return Err(ApiError::upstream(format!(
-            "could not create the {CRM_XREF_FIELD} field on {module} in Zoho CRM: {}",
-            crm_error(status, &v)
-        )));
+    if !user.is_admin {
+        return Err(ApiError::conflict(
+            "setup_needed",
+            format!(
+                "Zoho CRM Events has no {CRM_XREF_FIELD} field yet, and only the integration's admin may create it: {}. Then schedule the meeting again.",
+                super::setup::ADMIN_STEP
+            ),
+        ));
     }
-    Ok(())
+    let token = zoho::access_token(state, user, false).await?;
+    super::setup::ensure(state, &token).await
 }
 
 /// The user's zone: the configured one, else the Zoho user's, else UTC.
@@ -617,7 +628,7 @@ pub async fn schedule(
     let organizer = user.email.trim().to_lowercase();
     let mut meeting = validate(body, &organizer)?;
     resolve_ids(&calls, &mut meeting, &organizer).await?;
-    ensure_xref_field(&calls).await?;
+    ensure_xref_field(&state, &calls, &user).await?;
     let ctx = map_ctx(&calls).await;
 
     // The Notes meeting; without workflow=false Domino sends the invitations.

@@ -23,12 +23,12 @@ mod meetings;
 mod proxy;
 pub mod schedule;
 mod settings;
+mod setup;
 mod sync;
 pub mod uninstall;
 mod users;
 mod zoho;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -82,9 +82,9 @@ struct Shared {
     http: reqwest::Client,
     runner: tokio::sync::OnceCell<Arc<Runner>>,
     limits: Limits,
-    /// user id → that user's cached access token (and expiry). One lock per user: a refresh
-    /// (a round trip to Zoho) holds only its own user's slot, never everybody's.
-    tokens: Mutex<HashMap<String, zoho::TokenSlot>>,
+    /// Every user's Zoho access tokens (the same cache the CLI uses): one lock per
+    /// credential, so a refresh holds only its own user's slot, never everybody's.
+    tokens: Arc<crate::zoho_token::TokenCache>,
     /// How long a request body may take to arrive, milliseconds.
     body_timeout_ms: AtomicU64,
     header_timeout_ms: AtomicU64,
@@ -163,6 +163,7 @@ impl AppState {
             u64::from(config.proxy.memory_budget_mib) * 1024 * 1024,
         );
         let headers = headers::SecurityHeaders::new(&config);
+        let tokens = Arc::new(crate::zoho_token::TokenCache::new(http.clone()));
         Ok(Self {
             inner: Arc::new(Shared {
                 config,
@@ -172,7 +173,7 @@ impl AppState {
                 http,
                 runner: tokio::sync::OnceCell::new(),
                 limits,
-                tokens: Mutex::new(HashMap::new()),
+                tokens,
                 body_timeout_ms: AtomicU64::new(
                     u64::try_from(guard::BODY_TIMEOUT.as_millis()).unwrap_or(u64::MAX),
                 ),
@@ -399,6 +400,8 @@ pub fn app(state: AppState) -> Router {
         .route("/api/users", get(users::list).post(users::add))
         .route("/api/users/{user_id}", delete(users::remove))
         .route("/api/users/{user_id}/stop", post(users::stop))
+        .route("/api/users/{user_id}/admin", post(users::hand_over))
+        .route("/api/setup", get(setup::get_setup).post(setup::post_setup))
         .route("/api/connect", post(connect::connect))
         .route("/api/password", post(connect::change_password))
         .route("/api/readiness", get(connect::readiness))

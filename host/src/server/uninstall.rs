@@ -110,7 +110,7 @@ async fn remove(
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
     }
     for u in scope {
-        zoho::forget(state, &u.user_id).await;
+        zoho::forget(state, u);
     }
     Ok(json!({
         "uninstalled": if org.is_some() { "org" } else { "user" },

@@ -3,6 +3,10 @@
 //! users. As the seed says, a user who is set up to sync (has a Domino connection stored) cannot
 //! be removed from the list: the admin stops their syncing first. Neither happens while the
 //! user's sync holds the lease.
+//!
+//! The admin can hand the role to another user of the integration who is a Zoho CRM
+//! administrator (verified with Zoho's users and profiles APIs) or whom the operator names in
+//! `[admins]`; the org has one admin, so the previous admin becomes an ordinary user.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -30,7 +34,7 @@ async fn org_facts(state: &AppState, admin: &UserRow) -> Result<(u64, Vec<CrmUse
     Ok((licences, zoho::crm_users(&users)))
 }
 
-fn user_json(state: &AppState, u: &UserRow, now: i64) -> Result<Value, ApiError> {
+fn user_json(state: &AppState, u: &UserRow, crm: &[CrmUser], now: i64) -> Result<Value, ApiError> {
     let mut store = state.store();
     let c = store.connection();
     let syncing = db::lease(c, &u.user_id, now)?.is_some();
@@ -40,8 +44,12 @@ fn user_json(state: &AppState, u: &UserRow, now: i64) -> Result<Value, ApiError>
     let schedule = UserSettings::of(u)
         .schedule_minutes
         .filter(|_| u.connected());
+    // Whether the role could be handed to them (Zoho's word is checked again on hand-over).
+    let can_be_admin = state.inner.config.admins.names(&u.user_id, &u.email)
+        || crm.iter().any(|c| c.user_id == u.user_id && c.crm_admin);
     Ok(json!({
         "user_id": u.user_id, "email": u.email, "name": u.name, "admin": u.is_admin,
+        "can_be_admin": can_be_admin,
         "connected": u.connected(), "server": u.domino_url, "syncing": syncing, "added": u.added,
         "last_sync": last_sync, "schedule_minutes": schedule, "next_sync": u.next_sync,
     }))
@@ -77,7 +85,7 @@ pub async fn list(
     let now = now_ms();
     let users = enabled
         .iter()
-        .map(|u| user_json(&state, u, now))
+        .map(|u| user_json(&state, u, &crm, now))
         .collect::<Result<Vec<_>, _>>()?;
     let available: Vec<&CrmUser> = crm
         .iter()
@@ -148,7 +156,7 @@ pub async fn add(
     db::insert_user(&tx, &row)?;
     tx.commit()?;
     drop(store);
-    Ok(Json(user_json(&state, &row, now)?))
+    Ok(Json(user_json(&state, &row, &[found], now)?))
 }
 
 /// `POST /api/users/{user_id}/stop` (admin): stops the user's syncing. Deletes their Domino
@@ -197,7 +205,7 @@ pub async fn remove(
             "the admin cannot remove themselves; use Uninstall to remove the integration",
         ));
     }
-    let rows = {
+    let (rows, target) = {
         let mut store = state.store();
         let tx = store.connection().transaction()?;
         let target = org_user(&tx, &admin, &user_id)?;
@@ -213,8 +221,71 @@ pub async fn remove(
         }
         let n = db::delete_user(&tx, &user_id)?;
         tx.commit()?;
-        n + store.delete_profile(&profile(&user_id))?
+        (n + store.delete_profile(&profile(&user_id))?, target)
     };
-    zoho::forget(&state, &user_id).await;
+    zoho::forget(&state, &target);
     Ok(Json(json!({ "removed": user_id, "rows_deleted": rows })))
+}
+
+/// `POST /api/users/{user_id}/admin` (admin): hands the admin role to `user_id`, a user of the
+/// integration whom Zoho shows as a CRM administrator (or the operator names). The caller
+/// becomes an ordinary user. 409 `not_crm_admin` otherwise (nothing changes).
+pub async fn hand_over(
+    State(state): State<AppState>,
+    Admin { user: admin }: Admin,
+    Path(user_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if user_id == admin.user_id {
+        return Err(ApiError::bad_request(
+            "you are the integration's admin already",
+        ));
+    }
+    let target = org_user(state.store().connection(), &admin, &user_id)?;
+    let (status, v) = zoho::crm_as(
+        &state,
+        &admin,
+        reqwest::Method::GET,
+        &format!(
+            "users/{}",
+            url::form_urlencoded::byte_serialize(user_id.as_bytes()).collect::<String>()
+        ),
+    )
+    .await?;
+    let crm = zoho::crm_users(&v)
+        .into_iter()
+        .find(|c| c.user_id == user_id)
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "{} is not a user of your Zoho CRM org (HTTP {status})",
+                target.email
+            ))
+        })?;
+    let token = zoho::access_token(&state, &admin, false).await?;
+    if zoho::may_administer(&state, &token, &crm).await?.is_none() {
+        return Err(ApiError::conflict(
+            "not_crm_admin",
+            format!(
+                "{} is not a Zoho CRM administrator: only a user with the Administrator profile in Zoho CRM (or one the operator names) can be the integration's admin",
+                target.email
+            ),
+        ));
+    }
+    {
+        let mut store = state.store();
+        let tx = store.connection().transaction()?;
+        // Still the admin, and the target still a user, now that Zoho has answered.
+        let current = db::user(&tx, &admin.user_id)?.filter(|u| u.is_admin);
+        if current.is_none() {
+            return Err(ApiError::forbidden(
+                "only the integration's admin can manage users",
+            ));
+        }
+        org_user(&tx, &admin, &user_id)?;
+        db::make_admin(&tx, &admin.org_id, &user_id)?;
+        tx.commit()?;
+    }
+    tracing::info!(from = %admin.user_id, to = %user_id, "admin role handed over");
+    Ok(Json(
+        json!({ "admin": user_id, "previous_admin": admin.user_id }),
+    ))
 }

@@ -2,14 +2,16 @@
 //! stored (sealed) refresh tokens, and the few CRM calls the server makes itself.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use axum::http::StatusCode;
 use serde_json::Value;
 use url::Url;
 
 use super::db::UserRow;
 use super::{ApiError, AppState};
 use crate::upstream::{describe, pinned_url};
+use crate::zoho_token::{Credential, Retry, TokenCache, TokenError, Want};
 
 /// The scopes the integration asks for (zoho-crm-api.md §4).
 pub const SCOPES: &str = "ZohoCRM.modules.ALL,ZohoCRM.settings.ALL,ZohoCRM.users.READ,ZohoCRM.org.READ,ZohoCRM.coql.READ";
@@ -94,7 +96,7 @@ pub async fn exchange_code(state: &AppState, code: &str) -> Result<Grant, ApiErr
             expires_in: v.get("expires_in").and_then(Value::as_u64).unwrap_or(3600),
         }),
         None => Err(ApiError::new(
-            axum::http::StatusCode::BAD_REQUEST,
+            StatusCode::BAD_REQUEST,
             "sign_in_failed",
             format!(
                 "Zoho did not accept the sign-in ({}); please sign in again",
@@ -104,35 +106,35 @@ pub async fn exchange_code(state: &AppState, code: &str) -> Result<Grant, ApiErr
     }
 }
 
-/// One user's cached access token and its expiry.
-pub type TokenSlot = Arc<tokio::sync::Mutex<Option<(String, Instant)>>>;
-
-/// The token slot of `user_id` (created empty on first use).
-fn slot(state: &AppState, user_id: &str) -> TokenSlot {
-    let mut tokens = state
-        .inner
-        .tokens
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    tokens.entry(user_id.to_owned()).or_default().clone()
+/// The OAuth credential of `refresh_token` with the server's client.
+pub fn credential(state: &AppState, refresh_token: &str) -> Credential {
+    let cfg = &state.inner.config.zoho;
+    Credential::new(
+        &cfg.accounts_url,
+        &cfg.client_id,
+        &state.inner.client_secret,
+        refresh_token,
+    )
 }
 
-/// Remembers an access token for `user_id`.
-pub async fn remember(state: &AppState, user_id: &str, token: &str, expires_in: u64) {
-    *slot(state, user_id).lock().await = Some((
-        token.to_owned(),
-        Instant::now() + Duration::from_secs(expires_in),
-    ));
-}
-
-/// Forgets the cached access token of `user_id`.
-pub async fn forget(state: &AppState, user_id: &str) {
+/// Remembers the access token a sign-in's code exchange gave, for `refresh_token`.
+pub async fn remember(state: &AppState, refresh_token: &str, token: &str, expires_in: u64) {
     state
         .inner
         .tokens
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .remove(user_id);
+        .remember(
+            &credential(state, refresh_token),
+            token,
+            Duration::from_secs(expires_in),
+        )
+        .await;
+}
+
+/// Forgets the cached access token of `user` (removed, or uninstalled).
+pub fn forget(state: &AppState, user: &UserRow) {
+    if let Ok(refresh) = refresh_token(state, user) {
+        state.inner.tokens.forget(&credential(state, &refresh));
+    }
 }
 
 /// The user's refresh token, opened.
@@ -150,44 +152,50 @@ pub fn refresh_token(state: &AppState, user: &UserRow) -> Result<String, ApiErro
         .map_err(|e| ApiError::internal(e.to_string()))
 }
 
-/// A current access token for `user`, refreshed when missing, near expiry, or `force`d.
+/// The shared token cache, for upstreams built per request.
+pub fn tokens(state: &AppState) -> Arc<TokenCache> {
+    state.inner.tokens.clone()
+}
+
+/// A token error as the API answers it: refused credentials mean signing in again; the rate
+/// limit and an unavailable accounts server are said as what they are.
+pub fn token_error(e: &TokenError) -> ApiError {
+    match e {
+        TokenError::Refused(code) => ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "zoho_refused",
+            format!("Zoho refused your stored CRM access ({code}): sign out and sign in again"),
+        ),
+        TokenError::RateLimited(detail) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "zoho_rate_limited",
+            format!(
+                "Zoho gives at most 10 access tokens per sign-in in 10 minutes and has given them ({detail}): try again in a few minutes"
+            ),
+        ),
+        TokenError::Unavailable { .. } => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "zoho_unavailable",
+            format!("{e}"),
+        ),
+    }
+}
+
+/// A current access token for `user` (a person is waiting: blips are retried briefly); with
+/// `force`, one fetched after this call began.
 pub async fn access_token(
     state: &AppState,
     user: &UserRow,
     force: bool,
 ) -> Result<String, ApiError> {
-    let slot = slot(state, &user.user_id);
-    let mut cached = slot.lock().await;
-    if !force
-        && let Some((t, exp)) = cached.as_ref()
-        && *exp > Instant::now() + Duration::from_secs(30)
-    {
-        return Ok(t.clone());
-    }
     let refresh = refresh_token(state, user)?;
-    let v = token_call(
-        state,
-        &[
-            ("grant_type", "refresh_token"),
-            ("client_id", &state.inner.config.zoho.client_id),
-            ("client_secret", &state.inner.client_secret),
-            ("refresh_token", &refresh),
-        ],
-    )
-    .await?;
-    let Some(token) = v.get("access_token").and_then(Value::as_str) else {
-        return Err(ApiError::new(
-            axum::http::StatusCode::BAD_GATEWAY,
-            "zoho_refused",
-            format!(
-                "Zoho refused your stored CRM access ({}): sign out and sign in again",
-                oauth_error(&v)
-            ),
-        ));
-    };
-    let secs = v.get("expires_in").and_then(Value::as_u64).unwrap_or(3600);
-    *cached = Some((token.to_owned(), Instant::now() + Duration::from_secs(secs)));
-    Ok(token.to_owned())
+    let want = if force { Want::Newer } else { Want::Current };
+    state
+        .inner
+        .tokens
+        .token(&credential(state, &refresh), want, Retry::INTERACTIVE, None)
+        .await
+        .map_err(|e| token_error(&e))
 }
 
 /// The API URL of `path` (`/crm/{version}/…`), pinned to the configured API domain.
@@ -203,25 +211,32 @@ pub async fn crm_get_with(
     token: &str,
     path: &str,
 ) -> Result<(u16, Value), ApiError> {
-    crm_call(state, reqwest::Method::GET, token, path).await
+    crm_call(state, reqwest::Method::GET, token, path, None).await
 }
 
-/// A CRM call with an access token; `(status, JSON or Null)`.
+/// A CRM call with an access token and an optional JSON body; `(status, JSON or Null)`.
 pub async fn crm_call(
     state: &AppState,
     method: reqwest::Method,
     token: &str,
     path: &str,
+    body: Option<&Value>,
 ) -> Result<(u16, Value), ApiError> {
     let url = api_url(
         state,
         &format!("/crm/{}/{path}", state.inner.config.zoho.api_version),
     )?;
-    let resp = state
+    let mut rb = state
         .inner
         .http
         .request(method, url)
-        .header("Authorization", format!("Zoho-oauthtoken {token}"))
+        .header("Authorization", format!("Zoho-oauthtoken {token}"));
+    if let Some(b) = body {
+        rb = rb
+            .header("Content-Type", "application/json")
+            .body(b.to_string());
+    }
+    let resp = rb
         .send()
         .await
         .map_err(|e| ApiError::upstream(format!("cannot reach Zoho CRM: {}", describe(&e))))?;
@@ -242,12 +257,27 @@ pub async fn crm_as(
     path: &str,
 ) -> Result<(u16, Value), ApiError> {
     let token = access_token(state, user, false).await?;
-    let (status, v) = crm_call(state, method.clone(), &token, path).await?;
+    let (status, v) = crm_call(state, method.clone(), &token, path, None).await?;
     if status == 401 && v.get("code").and_then(Value::as_str) == Some("INVALID_TOKEN") {
         let token = access_token(state, user, true).await?;
-        return crm_call(state, method, &token, path).await;
+        return crm_call(state, method, &token, path, None).await;
     }
     Ok((status, v))
+}
+
+/// Zoho's error in `v` as `CODE: message` (the first per-record error of a batch answer).
+pub fn crm_error_text(v: &Value) -> String {
+    let e = v
+        .get("data")
+        .or_else(|| v.get("fields"))
+        .and_then(Value::as_array)
+        .and_then(|d| d.first())
+        .unwrap_or(v);
+    let code = e.get("code").and_then(Value::as_str).unwrap_or("error");
+    match e.get("message").and_then(Value::as_str) {
+        Some(m) if !m.is_empty() => format!("{code}: {m}"),
+        _ => code.to_owned(),
+    }
 }
 
 /// A CRM user as the server needs it.
@@ -256,7 +286,11 @@ pub struct CrmUser {
     pub user_id: String,
     pub email: String,
     pub name: String,
+    /// Their profile is called Administrator (a hint for lists; [`may_administer`] verifies).
     pub crm_admin: bool,
+    /// Their profile's id, to verify with the profiles API.
+    #[serde(skip)]
+    pub profile_id: Option<String>,
 }
 
 pub fn crm_users(v: &Value) -> Vec<CrmUser> {
@@ -281,12 +315,74 @@ pub fn crm_users(v: &Value) -> Vec<CrmUser> {
                             .get("profile")
                             .and_then(|p| p.get("name"))
                             .and_then(Value::as_str)
-                            == Some("Administrator"),
+                            == Some(ADMINISTRATOR_PROFILE),
+                        profile_id: u
+                            .get("profile")
+                            .and_then(|p| p.get("id"))
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
                     })
                 })
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The name of Zoho's system profile that has every permission.
+pub const ADMINISTRATOR_PROFILE: &str = "Administrator";
+
+/// Why a CRM user may be the integration's admin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdminBy {
+    /// Zoho says their profile is the Administrator profile.
+    CrmAdministrator,
+    /// The operator names them in the server config (`[admins]`).
+    Operator,
+}
+
+/// Whether `user` may be the integration's admin: named by the operator, or a Zoho CRM
+/// administrator — their profile (from the users API) is Zoho's system profile
+/// "Administrator" (profiles API: that name, not a custom profile; profile names are unique
+/// in an org). Asked with `token`. `Ok(None)`: neither. A profile Zoho does not show (204, or
+/// 403 for a user who may not read profiles) is not an administrator's.
+///
+/// # Errors
+/// When Zoho does not answer, so that nobody is made or unmade an admin on a guess.
+pub async fn may_administer(
+    state: &AppState,
+    token: &str,
+    user: &CrmUser,
+) -> Result<Option<AdminBy>, ApiError> {
+    if state.inner.config.admins.names(&user.user_id, &user.email) {
+        return Ok(Some(AdminBy::Operator));
+    }
+    let Some(profile) = user.profile_id.as_deref().filter(|p| !p.is_empty()) else {
+        return Ok(None);
+    };
+    let path = format!(
+        "settings/profiles/{}",
+        url::form_urlencoded::byte_serialize(profile.as_bytes()).collect::<String>()
+    );
+    let (status, v) = crm_get_with(state, token, &path).await?;
+    match status {
+        200 => {
+            let p = v
+                .get("profiles")
+                .and_then(Value::as_array)
+                .and_then(|l| l.first());
+            let admin = p.is_some_and(|p| {
+                p.get("id").and_then(Value::as_str) == Some(profile)
+                    && p.get("name").and_then(Value::as_str) == Some(ADMINISTRATOR_PROFILE)
+                    && p.get("custom").and_then(Value::as_bool) != Some(true)
+            });
+            Ok(admin.then_some(AdminBy::CrmAdministrator))
+        }
+        204 | 403 => Ok(None),
+        _ => Err(ApiError::upstream(format!(
+            "Zoho CRM did not say which profile {} has (HTTP {status}); try again",
+            user.email
+        ))),
+    }
 }
 
 /// The org's id and purchased user licences from `GET /org`.

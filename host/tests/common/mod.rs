@@ -125,12 +125,22 @@ pub struct WorldOptions {
 
 /// [`world`], with `configure` applied to the server's state before its router is built.
 pub async fn world_configured(seed: Seed, configure: impl FnOnce(&AppState)) -> World {
+    world_with_config(seed, "", configure).await
+}
+
+/// [`world_configured`], with `extra` appended to the server's config file (more sections).
+pub async fn world_with_config(
+    seed: Seed,
+    extra: &str,
+    configure: impl FnOnce(&AppState),
+) -> World {
+    let extra = extra.to_owned();
     world_with(
         seed,
         |sims| WorldOptions {
             allowed_servers: Some(vec![sims.domino_url.clone()]),
             server_keys: String::new(),
-            extra_toml: String::new(),
+            extra_toml: extra,
         },
         configure,
     )

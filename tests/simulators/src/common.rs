@@ -333,8 +333,9 @@ pub(crate) trait SimHost: Clone + Send + Sync + 'static {
     /// Which vendor spec describes this simulator's answers.
     const SERVICE: Service;
     fn core(&self) -> &SimCore;
-    /// The answer the real server gives with this status (used by `FaultKind::Status`).
-    fn fault_response(&self, status: StatusCode) -> Response;
+    /// The answer the real server gives with this status on `path` (used by
+    /// `FaultKind::Status`).
+    fn fault_response(&self, status: StatusCode, path: &str) -> Response;
     /// Expire the credentials this request carries (`FaultKind::ExpireToken`).
     fn expire_token(&self, _headers: &HeaderMap) {}
 }
@@ -373,7 +374,7 @@ pub(crate) async fn sim_middleware<S: SimHost>(
     let response = match fault {
         Some(FaultKind::Status { status }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            state.fault_response(status)
+            state.fault_response(status, &path)
         }
         Some(FaultKind::Delay { ms, after: false }) => {
             tokio::time::sleep(Duration::from_millis(ms)).await;

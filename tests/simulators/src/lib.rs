@@ -13,7 +13,7 @@
 //! | `POST /_sim/load` | replace all data with a dump (204) |
 //! | `POST /_sim/reset[?seed=demo]` | back to users/org/config only (or to the demo data) (204) |
 //! | `POST /_sim/custom_views` (Zoho) | add a custom view a user made: the `custom_views` dump shape plus `"module"` → 201 `{"id"}` (see `zoho/views.rs`) |
-//! | `GET`/`POST /_sim/config` | Domino: enabled services, `$AllowRESTDbAPI` per database, view DAS flags, login-form mode. Zoho: token lifetime, expire all tokens, licences, API limits (`credits`, `concurrency`, `sub_concurrency`, `edition`, `reset_credits`; GET adds `credits_used`, `credits_remaining`, `in_flight`) |
+//! | `GET`/`POST /_sim/config` | Domino: enabled services, `$AllowRESTDbAPI` per database, view DAS flags, login-form mode. Zoho: token lifetime, expire all tokens, licences, users' profiles (`user_profiles`), API limits (`credits`, `concurrency`, `sub_concurrency`, `edition`, `reset_credits`; GET adds `credits_used`, `credits_remaining`, `in_flight`) |
 //! | `POST /_sim/latency` `{"ms":20}` | latency added before every non-`/_sim/` request |
 //! | `GET`/`DELETE /_sim/calls` | the call log `{"calls":[{"method","path","query","status"}]}` in order (`query` only when present; status 0 = dropped by a fault) |
 //! | `GET`/`POST`/`DELETE /_sim/faults` | fault rules `{"rules":[{"kind":"status","status":503,"method":"GET","path_prefix":"/crm/","every":2,"times":3}]}`; kinds `status`, `delay` (`ms`, `after`), `drop`, `truncate`, `expire_token`; `percent` fires a rule by chance, from a generator seeded by the body's `seed` (default 1) |
@@ -76,7 +76,10 @@
 //! - `POST /_sim/config` (Domino) takes `{"enabled_services":["Data","Calendar"],
 //!   "anonymous_login_form":false,"databases":{"mail/demo.nsf":{"allow_rest":2,
 //!   "views":{"($Contacts)":{"das":true}}}}}`, any subset; Zoho takes
-//!   `{"token_lifetime_secs":3600,"expire_tokens":true,"licences":5}`, any subset.
+//!   `{"token_lifetime_secs":3600,"expire_tokens":true,"licences":5,
+//!   "user_profiles":{"user2@example.com":"Administrator"}}`, any subset (`user_profiles` makes
+//!   a user an administrator, or not, as an admin does under Setup → Users; see
+//!   `zoho/profiles.rs`).
 //!
 //! Domino calendar service (domino-api.md §2):
 //! - Events are stored as JSON (master VEVENT, per-instance overrides, deleted instances) with a

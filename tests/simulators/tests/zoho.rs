@@ -166,6 +166,89 @@ async fn s4_token_rate_limit_eleventh_request_denied() {
     s.shutdown().await;
 }
 
+/// §4 and profiles.json: a 5xx or 429 injected on the token endpoint answers an HTML error
+/// page with that status (the accounts server is not the CRM API), and the next refresh works.
+#[tokio::test]
+async fn s4_token_endpoint_faults_answer_the_accounts_servers_page() {
+    let s = sims(Seed::Empty).await;
+    let z = &s.zoho_url;
+    control(
+        z,
+        "/_sim/faults",
+        json!({ "rules": [
+            { "kind": "status", "status": 503, "path_prefix": "/oauth/v2/token", "times": 1 },
+            { "kind": "status", "status": 429, "path_prefix": "/oauth/v2/token", "times": 1 },
+        ] }),
+    )
+    .await;
+    let ask = || {
+        http()
+            .post(format!("{z}/oauth/v2/token?grant_type=refresh_token&client_id=demo-client&client_secret=demo-secret&refresh_token=demo-refresh"))
+            .send()
+    };
+    for status in [503, 429] {
+        let resp = ask().await.unwrap();
+        assert_eq!(resp.status().as_u16(), status);
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{resp:?}"
+        );
+    }
+    assert!(json(ask().await.unwrap()).await["access_token"].is_string());
+    s.shutdown().await;
+}
+
+/// profiles.json: the system profiles, Administrator and Standard; a user's `profile` names
+/// one, and `/_sim/config` `user_profiles` moves a user from one to the other.
+#[tokio::test]
+async fn profiles_tell_an_administrator_from_other_users() {
+    let s = sims(Seed::Demo).await;
+    let z = &s.zoho_url;
+    let t = token(z, "user2-refresh").await;
+    let me = json(get(z, &t, "/users?type=CurrentUser").await).await;
+    let profile = me["users"][0]["profile"].clone();
+    assert_eq!(profile["name"], "Standard");
+    let list = json(get(z, &t, "/settings/profiles").await).await;
+    let names: Vec<&str> = list["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Administrator", "Standard"]);
+    assert!(list["profiles"][0].get("permissions_details").is_none());
+    let one = json(
+        get(
+            z,
+            &t,
+            &format!("/settings/profiles/{}", profile["id"].as_str().unwrap()),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(one["profiles"][0]["name"], "Standard");
+    assert_eq!(one["profiles"][0]["custom"], false);
+    assert!(one["profiles"][0]["permissions_details"].is_array());
+    assert_eq!(
+        get(z, &t, "/settings/profiles/1234").await.status(),
+        StatusCode::NO_CONTENT
+    );
+    control(
+        z,
+        "/_sim/config",
+        json!({ "user_profiles": { "user2@example.com": "Administrator" } }),
+    )
+    .await;
+    let me = json(get(z, &t, "/users?type=CurrentUser").await).await;
+    assert_eq!(me["users"][0]["profile"]["name"], "Administrator");
+    let admins = json(get(z, &t, "/users?type=AdminUsers").await).await;
+    assert_eq!(admins["users"].as_array().unwrap().len(), 2);
+    s.shutdown().await;
+}
+
 /// §4: an expired or unknown token gets 401 `INVALID_TOKEN`.
 #[tokio::test]
 async fn s4_expired_and_unknown_token_get_invalid_token() {

@@ -1,13 +1,15 @@
 //! Schedule Meetings (F6): Subject, Attendees (CRM contacts and users, with search, or any
 //! e-mail address), Location, Start, End, Reminder, Schedule. The host makes the Notes meeting
-//! (Domino sends the invitations) and the linked CRM Event.
+//! (Domino sends the invitations) and the linked CRM Event. Before the admin's CRM set-up
+//! (the `Notes_UNID` field on Meetings) the page says so and names the admin step; the host
+//! refuses a meeting then with `setup_needed`, shown with the same words.
 
 use serde_json::{Value, json};
 use yew::prelude::*;
 
 use super::{input_value, select_value};
-use crate::api::{self, ApiError, Attendee, Method};
-use crate::components::ErrorBox;
+use crate::api::{self, ApiError, Attendee, Method, SetupInfo};
+use crate::components::api_error_html;
 use crate::i18n::{Lang, T};
 
 /// Properties of [`Meetings`].
@@ -80,6 +82,17 @@ pub fn meetings(props: &MeetingsProps) -> Html {
     let server_error = use_state(|| None::<ApiError>);
     let done = use_state(|| None::<String>);
     let busy = use_state(|| false);
+    let setup = use_state(|| None::<SetupInfo>);
+    {
+        let setup = setup.clone();
+        use_effect_with((), move |()| {
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(s) = api::get::<SetupInfo>("/api/setup").await {
+                    setup.set(Some(s));
+                }
+            });
+        });
+    }
 
     // Search CRM contacts and users once typing pauses; answers to older queries are dropped.
     let latest = use_mut_ref(String::new);
@@ -287,6 +300,12 @@ pub fn meetings(props: &MeetingsProps) -> Html {
     html! {
         <section class="card" aria-labelledby="meetings-title">
             <h2 id="meetings-title">{ t(T::ScheduleMeetings) }</h2>
+            if (*setup).as_ref().is_some_and(|s| !s.ready) {
+                <div class="error" id="meeting-setup-needed" role="status" data-code="setup_needed">
+                    <p class="headline">{ t(T::ErrSetupNeeded) }</p>
+                    <p class="step">{ t(T::StepSetupNeeded) }</p>
+                </div>
+            }
             <form id="meeting-form" {onsubmit} novalidate=true>
                 <div class="field">
                     <label for="meeting-subject">{ t(T::Subject) }</label>
@@ -333,7 +352,7 @@ pub fn meetings(props: &MeetingsProps) -> Html {
                         }) }
                     </select>
                 </div>
-                if let Some(e) = &*server_error { <ErrorBox error={e.clone()} /> }
+                if let Some(e) = &*server_error { { api_error_html(lang, e) } }
                 if let Some(s) = &*done { <p class="ok" role="status" id="meeting-done">{ format!("{} ({s})", t(T::MeetingScheduled)) }</p> }
                 <div class="actions">
                     <button id="meeting-schedule" type="submit" class="primary" disabled={*busy}>{ t(T::Schedule) }</button>

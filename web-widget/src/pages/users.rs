@@ -2,14 +2,16 @@
 //! sync, schedule, syncing now), adds CRM users of the org, stops a user's syncing and removes
 //! users. As the seed says, a user who is set up to sync cannot be removed until their syncing
 //! is stopped; both actions ask for confirmation and say what is kept and what is deleted.
+//! The admin can hand the role to a user who is a Zoho CRM administrator (Make admin, with a
+//! confirmation), and runs the CRM set-up (the fields every user's sync and meetings need).
 //! Anyone else gets the host's refusal.
 
 use serde_json::{Value, json};
 use yew::prelude::*;
 
 use super::select_value;
-use crate::api::{self, ApiError, IntegrationUser, Method, UsersInfo};
-use crate::components::{ErrorBox, local_time, outcome_text};
+use crate::api::{self, ApiError, IntegrationUser, Method, SetupInfo, UsersInfo};
+use crate::components::{ErrorBox, api_error_html, local_time, outcome_text};
 use crate::i18n::{Lang, T};
 
 /// Properties of [`ManageUsers`].
@@ -24,6 +26,7 @@ pub struct UsersProps {
 enum Confirm {
     Stop(IntegrationUser),
     Remove(IntegrationUser),
+    HandOver(IntegrationUser),
 }
 
 fn last_sync(lang: Lang, u: &IntegrationUser) -> String {
@@ -57,13 +60,22 @@ pub fn manage_users(props: &UsersProps) -> Html {
     let reload = use_state(|| 0u32);
     let chosen = use_state(String::new);
     let confirm = use_state(|| None::<Confirm>);
+    let setup = use_state(|| None::<SetupInfo>);
     {
-        let (info, error) = (info.clone(), error.clone());
+        let (info, error, setup) = (info.clone(), error.clone(), setup.clone());
         use_effect_with(*reload, move |_| {
             wasm_bindgen_futures::spawn_local(async move {
                 match api::get::<UsersInfo>("/api/users").await {
                     Ok(i) => info.set(Some(i)),
-                    Err(e) => error.set(Some(e)),
+                    Err(e) => {
+                        // No longer (or never) the admin: nothing of the list stays on screen.
+                        info.set(None);
+                        error.set(Some(e));
+                        return;
+                    }
+                }
+                if let Ok(s) = api::get::<SetupInfo>("/api/setup").await {
+                    setup.set(Some(s));
                 }
             });
         });
@@ -92,6 +104,7 @@ pub fn manage_users(props: &UsersProps) -> Html {
         return html! {
             <section class="card" aria-labelledby="users-title">
                 <h2 id="users-title">{ t(T::ManageUsers) }</h2>
+                if let Some(n) = *notice { <p class="ok" role="status" id="users-notice">{ t(n) }</p> }
                 if let Some(e) = &*error {
                     if e.status == 403 {
                         <p class="error" role="alert" id="users-refused">{ t(T::NotAdmin) }</p>
@@ -132,6 +145,10 @@ pub fn manage_users(props: &UsersProps) -> Html {
                             disabled={u.syncing}
                             aria-label={format!("{} {}", t(T::StopSyncing), u.email)}>{ t(T::StopSyncing) }</button>
                     }
+                    if !u.admin && u.can_be_admin {
+                        <button type="button" class="make-admin" onclick={ask(Confirm::HandOver(u.clone()))}
+                            aria-label={format!("{} {}", t(T::MakeAdmin), u.email)}>{ t(T::MakeAdmin) }</button>
+                    }
                     if !u.admin {
                         <button type="button" class="danger remove" onclick={ask(Confirm::Remove(u.clone()))}
                             disabled={blocked.is_some()}
@@ -149,7 +166,7 @@ pub fn manage_users(props: &UsersProps) -> Html {
         let (title, deletes, keeps, ok_id, method, path, done) = match &c {
             Confirm::Stop(u) => (
                 lang.tf(T::StopSyncingTitle, &[("email", &u.email)]),
-                t(T::StopSyncingDeletes),
+                t(T::StopSyncingDeletes).to_owned(),
                 t(T::StopSyncingKeeps),
                 "stop-ok",
                 Method::Post,
@@ -158,12 +175,21 @@ pub fn manage_users(props: &UsersProps) -> Html {
             ),
             Confirm::Remove(u) => (
                 lang.tf(T::RemoveUserTitle, &[("email", &u.email)]),
-                t(T::RemoveUserDeletes),
+                t(T::RemoveUserDeletes).to_owned(),
                 t(T::RemoveUserKeeps),
                 "remove-ok",
                 Method::Delete,
                 format!("/api/users/{}", u.user_id),
                 T::UserRemoved,
+            ),
+            Confirm::HandOver(u) => (
+                lang.tf(T::MakeAdminTitle, &[("email", &u.email)]),
+                lang.tf(T::MakeAdminWhat, &[("email", &u.email)]),
+                t(T::MakeAdminKeeps),
+                "make-admin-ok",
+                Method::Post,
+                format!("/api/users/{}/admin", u.user_id),
+                T::AdminHandedOver,
             ),
         };
         let on_ok = {
@@ -227,7 +253,7 @@ pub fn manage_users(props: &UsersProps) -> Html {
             <h2 id="users-title">{ t(T::ManageUsers) }</h2>
             <p id="licences">{ format!("{}: {} / {}", t(T::LicencesUsed), i.used, i.licences) }</p>
             if let Some(n) = *notice { <p class="ok" role="status" id="users-notice">{ t(n) }</p> }
-            if let Some(e) = &*error { <ErrorBox error={e.clone()} /> }
+            if let Some(e) = &*error { { api_error_html(lang, e) } }
             { for dialog }
             <div class="table-wrap">
             <table id="users-table">
@@ -259,6 +285,45 @@ pub fn manage_users(props: &UsersProps) -> Html {
                     </div>
                     <div class="actions"><button id="add-user-submit" type="submit" class="primary">{ t(T::Add) }</button></div>
                 </form>
+            }
+            { setup_panel(lang, (*setup).as_ref(), &act) }
+        </section>
+    }
+}
+
+/// The CRM set-up: whether the fields exist, and the button that makes the missing ones.
+fn setup_panel(
+    lang: Lang,
+    setup: Option<&SetupInfo>,
+    act: &(impl Fn(Method, String, Option<Value>, T) + Clone + 'static),
+) -> Html {
+    let t = |k| lang.t(k);
+    let Some(s) = setup else {
+        return html! {};
+    };
+    let missing: Vec<String> = s
+        .fields
+        .iter()
+        .filter(|f| !f.present)
+        .map(|f| format!("{} ({})", f.field, f.module))
+        .collect();
+    let onclick = {
+        let act = act.clone();
+        Callback::from(move |_: MouseEvent| {
+            act(Method::Post, "/api/setup".into(), None, T::CrmSetupDone);
+        })
+    };
+    html! {
+        <section id="crm-setup" aria-labelledby="crm-setup-title" data-ready={s.ready.to_string()}>
+            <h3 id="crm-setup-title">{ t(T::CrmSetup) }</h3>
+            <p class="muted">{ t(T::CrmSetupIntro) }</p>
+            if s.ready {
+                <p class="ok" id="crm-setup-ready">{ t(T::CrmSetupReady) }</p>
+            } else {
+                <p id="crm-setup-missing">{ format!("{} {}", t(T::CrmSetupMissing), missing.join(", ")) }</p>
+                <div class="actions">
+                    <button id="crm-setup-create" type="button" class="primary" {onclick}>{ t(T::CrmSetupCreate) }</button>
+                </div>
             }
         </section>
     }

@@ -469,7 +469,7 @@ impl SimHost for DominoState {
         &self.inner.core
     }
 
-    fn fault_response(&self, status: StatusCode) -> Response {
+    fn fault_response(&self, status: StatusCode, _path: &str) -> Response {
         let text = status.canonical_reason().unwrap_or("Error");
         (
             status,

@@ -111,6 +111,11 @@ const DOCUMENTS: &[(&str, Service, &str)] = &[
         include_str!("../../specs/zoho-crm-v8/change_owner.json"),
     ),
     (
+        "zoho-crm-v8/profiles.json",
+        Service::Zoho,
+        include_str!("../../specs/zoho-crm-v8/profiles.json"),
+    ),
+    (
         "zoho-crm-v8/common.json",
         Service::Zoho,
         include_str!("../../specs/zoho-crm-v8/common.json"),
@@ -439,6 +444,45 @@ pub const ERRATA: &[Erratum] = &[
         pointer: "",
         change: Change::AnyOfForOneOf,
         why: ONE_OF_OVERLAPS,
+    },
+    Erratum {
+        document: "zoho-crm-v8/profiles.json",
+        pointer: "",
+        change: Change::AnyOfForOneOf,
+        why: ONE_OF_OVERLAPS,
+    },
+    Erratum {
+        document: "zoho-crm-v8/profiles.json",
+        pointer: "/components/schemas/Profile/required",
+        change: Change::Replace(r#"["name","description","id","display_label"]"#),
+        why: "Zoho's Get Profiles docs: permissions_details (and sections) are \"rendered in \
+              the response only when you fetch a specific profile\", and the samples of the \
+              system profiles give no category and null creation and modification details",
+    },
+    Erratum {
+        document: "zoho-crm-v8/profiles.json",
+        pointer: "/components/schemas/Profile/properties/created_time",
+        change: Change::Replace(r#"{"type":"string","nullable":true}"#),
+        why: "the samples of Get Profiles give null for the system profiles \
+              (Administrator, Standard), which nobody created",
+    },
+    Erratum {
+        document: "zoho-crm-v8/profiles.json",
+        pointer: "/components/schemas/Profile/properties/modified_time",
+        change: Change::Replace(r#"{"type":"string","nullable":true}"#),
+        why: "as for created_time",
+    },
+    Erratum {
+        document: "zoho-crm-v8/profiles.json",
+        pointer: "/components/schemas/Profile/properties/created_by",
+        change: Change::Replace(r#"{"nullable":true}"#),
+        why: "as for created_time: null for the system profiles",
+    },
+    Erratum {
+        document: "zoho-crm-v8/profiles.json",
+        pointer: "/components/schemas/Profile/properties/modified_by",
+        change: Change::Replace(r#"{"nullable":true}"#),
+        why: "as for created_time",
     },
 ];
 

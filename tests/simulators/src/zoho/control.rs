@@ -386,6 +386,10 @@ struct ConfigBody {
     expire_tokens: bool,
     licences: Option<u32>,
     search_index_delay_secs: Option<u32>,
+    /// User (e-mail or id) → profile name (`Administrator` or `Standard`): what an admin does
+    /// under Setup → Users (the user's `profile`, and whether they are an administrator).
+    #[serde(default)]
+    user_profiles: std::collections::BTreeMap<String, String>,
 }
 
 pub(crate) async fn post_config(State(s): State<ZohoState>, body: Bytes) -> Response {
@@ -406,6 +410,20 @@ pub(crate) async fn post_config(State(s): State<ZohoState>, body: Bytes) -> Resp
         }
         if let Some(secs) = cfg.search_index_delay_secs {
             data.search_index_delay_secs = i64::from(secs);
+        }
+        for (who, name) in &cfg.user_profiles {
+            let Some(profile) = super::profiles::by_name(name) else {
+                return control_error(&format!("no profile {name:?}: Administrator or Standard"));
+            };
+            let Some(user) = data
+                .users
+                .iter_mut()
+                .find(|u| u.id == *who || u.email.eq_ignore_ascii_case(who))
+            else {
+                return control_error(&format!("no user {who:?}"));
+            };
+            user.profile = profile;
+            user.admin = profile == super::profiles::ADMINISTRATOR;
         }
         let raw: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         let users = u64::from(data.licences);

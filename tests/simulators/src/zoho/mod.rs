@@ -3,7 +3,8 @@
 //!
 //! Modules: Contacts, Tasks, Accounts, Events (records, deleted records, tags on records,
 //! upsert, search, tag actions, change owner (`owner.rs`), Events cancel), plus `/coql`,
-//! `/settings/fields`, `/settings/modules`, `/settings/custom_views` (`views.rs`, criteria in
+//! `/settings/fields`, `/settings/modules`, `/settings/profiles` (`profiles.rs`),
+//! `/settings/custom_views` (`views.rs`, criteria in
 //! `criteria.rs`; `cvid` listings in `records.rs`), `/users` and `/org`, with API credits and
 //! concurrency limits (`limits.rs`). Paths the simulator does not implement yet (other `actions`, other
 //! `/settings/…`) answer 501 `NOT_SUPPORTED`.
@@ -46,6 +47,7 @@ mod model;
 mod modules_api;
 mod oauth;
 mod owner;
+mod profiles;
 mod records;
 mod seed;
 mod seed_manager;
@@ -309,7 +311,10 @@ impl SimHost for ZohoState {
         &self.inner.core
     }
 
-    fn fault_response(&self, status: StatusCode) -> Response {
+    fn fault_response(&self, status: StatusCode, path: &str) -> Response {
+        if path.starts_with("/oauth/") {
+            return oauth::fault_page(status);
+        }
         let (code, message) = match status.as_u16() {
             429 => (
                 "TOO_MANY_REQUESTS",

@@ -15,6 +15,14 @@
 //!   `{"error":"invalid_redirect_uri"}` (not the one the code was issued for),
 //!   `{"error":"invalid_code"}` (unknown, used or expired). The refresh token issued works with
 //!   the refresh grant like the seeded ones.
+//!
+//! The refresh grant allows ten access tokens per refresh token in ten minutes
+//! (zoho-crm-api.md §4); the eleventh answers HTTP 400
+//! `{"error":"Access Denied","error_description":"You have made too many requests continuously. Please try again after some time.","status":"failure"}`
+//! (the answer Zoho's accounts server is seen to give; the reference states only the limit).
+//! An injected `status` fault on `/oauth/…` answers what a front end in trouble answers: a
+//! small HTML error page with that status, not CRM JSON (the accounts server is not the CRM
+//! API; what it sends during an outage is not documented \[I\]).
 
 use axum::body::Bytes;
 use std::collections::HashMap;
@@ -35,6 +43,18 @@ const CODE_LIFETIME_SECS: i64 = 120;
 /// Access tokens per refresh token within `RATE_WINDOW_SECS`.
 const MAX_TOKENS_PER_WINDOW: usize = 10;
 const RATE_WINDOW_SECS: i64 = 600;
+
+/// The answer of an injected `status` fault on the accounts server (see the module docs).
+pub(crate) fn fault_page(status: StatusCode) -> Response {
+    let reason = status.canonical_reason().unwrap_or("Error");
+    page(
+        status,
+        &format!(
+            "<!doctype html><title>{} {reason}</title><p>{reason}</p>",
+            status.as_u16()
+        ),
+    )
+}
 
 fn oauth_answer(status: StatusCode, value: &Value) -> Response {
     zoho_json(status, value)

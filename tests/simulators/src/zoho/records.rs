@@ -15,6 +15,7 @@ use super::model::{
     DeletedRecord, Module, PageToken, Record, TagDef, ValueError, ZohoData, fmt_time, full_name,
     normalize, parse_time, unique_key,
 };
+use super::profiles;
 use super::views::{self, CustomView};
 use super::{error_body, events, extras, modules_api, owner, settings, zoho_error, zoho_json};
 use crate::common::{param, random_hex};
@@ -149,6 +150,8 @@ pub(crate) fn route(ctx: &mut CrmCtx<'_>) -> Response {
         }
         ["settings", "custom_views"] if get => views::get(ctx, None),
         ["settings", "custom_views", id] if get => views::get(ctx, Some(id)),
+        ["settings", "profiles"] if get => profiles::get(ctx, None),
+        ["settings", "profiles", id] if get => profiles::get(ctx, Some(id)),
         ["settings", "custom_views", ..] => bad_method(),
         ["settings", "tags"] => unimplemented(&method, &[Method::GET, Method::POST, Method::PUT]),
         ["settings", "tags", _] => unimplemented(&method, &[Method::PUT, Method::DELETE]),

@@ -31,7 +31,7 @@ pub(crate) fn build(seed: Seed, now: DateTime<Utc>) -> ZohoData {
             time_zone: chrono_tz::Asia::Tokyo,
             admin: true,
             role: ("CEO", "5725767000000026005"),
-            profile: ("Administrator", "5725767000000026011"),
+            profile: super::profiles::ADMINISTRATOR,
             created: org_created,
         },
         User {
@@ -43,7 +43,7 @@ pub(crate) fn build(seed: Seed, now: DateTime<Utc>) -> ZohoData {
             time_zone: chrono_tz::America::New_York,
             admin: false,
             role: ("Manager", "5725767000000026008"),
-            profile: ("Standard", "5725767000000026014"),
+            profile: super::profiles::STANDARD,
             created: org_created + Duration::days(3),
         },
         User {
@@ -55,7 +55,7 @@ pub(crate) fn build(seed: Seed, now: DateTime<Utc>) -> ZohoData {
             time_zone: chrono_tz::Asia::Tokyo,
             admin: false,
             role: ("Sales Manager", "5725767000000026009"),
-            profile: ("Standard", "5725767000000026014"),
+            profile: super::profiles::STANDARD,
             created: org_created + Duration::days(10),
         },
     ];
