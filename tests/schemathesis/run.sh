@@ -103,7 +103,7 @@ run domino.toml domino-das/data.json --url "$domino_url" --auth demo:demo
 run domino.toml domino-das/calendar.json --url "$domino_url" --auth demo:demo
 # apis.json (the API list) and common.json (shared schemas and a placeholder root path) describe
 # nothing the simulator implements: zoho.toml excludes their operations, so they are not run.
-for doc in record users org tags fields modules custom_views change_owner; do
+for doc in record users org tags fields modules custom_views change_owner profiles; do
   run zoho.toml "zoho-crm-v8/$doc.json" --url "$zoho_url" \
     --header "Authorization: Zoho-oauthtoken $zoho_token"
 done

@@ -152,6 +152,11 @@ pub(crate) fn route(ctx: &mut CrmCtx<'_>) -> Response {
         ["settings", "custom_views", id] if get => views::get(ctx, Some(id)),
         ["settings", "profiles"] if get => profiles::get(ctx, None),
         ["settings", "profiles", id] if get => profiles::get(ctx, Some(id)),
+        // Profile administration is described (profiles.json) but not simulated: the product
+        // only reads profiles. Methods the spec does not describe are INVALID_REQUEST_METHOD.
+        ["settings", "profiles"] => bad_method(),
+        ["settings", "profiles", _] => unimplemented(&method, &[Method::PUT, Method::DELETE]),
+        ["settings", "profiles", _, "actions", "clone"] => unimplemented(&method, &[Method::POST]),
         ["settings", "custom_views", ..] => bad_method(),
         ["settings", "tags"] => unimplemented(&method, &[Method::GET, Method::POST, Method::PUT]),
         ["settings", "tags", _] => unimplemented(&method, &[Method::PUT, Method::DELETE]),
