@@ -1631,6 +1631,17 @@ path = "cli.db"
 // 127.0.0.1, so even a mistake could not leave the machine); names resolve through the
 // world's test resolver, never a DNS server.
 
+/// A headless run of `admin`'s stored server (`what` names it) does not get through.
+async fn assert_headless_run_refused(admin: &Browser, what: &str) {
+    let (s, run) = admin
+        .call(Method::POST, "/api/sync/run", Some(json!({})))
+        .await;
+    assert!(
+        s != StatusCode::OK || run["report"]["outcome"] == "failed",
+        "{what}: a headless run got through: {s} {run}"
+    );
+}
+
 /// Connect as `b` to `server`.
 async fn connect_to(b: &Browser, server: &str) -> (StatusCode, Value) {
     b.call(
@@ -1770,13 +1781,7 @@ async fn connect_refuses_every_loopback_and_private_spelling_without_connecting(
         assert_eq!(ready["ready"], false, "{server}: {ready}");
         if i == 0 {
             // (A run retries for a while before it gives up: once is enough.)
-            let (s, run) = admin
-                .call(Method::POST, "/api/sync/run", Some(json!({})))
-                .await;
-            assert!(
-                s != StatusCode::OK || run["report"]["outcome"] == "failed",
-                "{server}: a headless run got through: {s} {run}"
-            );
+            assert_headless_run_refused(&admin, &server).await;
         }
     }
     assert_eq!(
@@ -1867,13 +1872,7 @@ async fn dns_rebinding_from_public_to_private_reaches_nothing() {
         assert_eq!(ready["ready"], false, "{name}: {ready}");
         if name == "b.rebind.test" {
             // (A run retries for a while before it gives up: once is enough.)
-            let (s, run) = admin
-                .call(Method::POST, "/api/sync/run", Some(json!({})))
-                .await;
-            assert!(
-                s != StatusCode::OK || run["report"]["outcome"] == "failed",
-                "{name}: a headless run got through: {s} {run}"
-            );
+            assert_headless_run_refused(&admin, name).await;
         }
         assert!(
             w.resolver.lookups(name) > before,
