@@ -32,6 +32,7 @@ use crate::mapping::{
 };
 use crate::model::{Fields, Module, NotesUnid, Scope, Settings, Side, ZohoId};
 use crate::plan::{LinkOp, ModulePlan, PlanInput, PlanItem, SideSnapshot, Write, plan};
+use crate::reason::Reason;
 use crate::report::{
     ModuleReport, ModuleStatus, ReportEntry, RequestCounts, RunOutcome, RunReport,
 };
@@ -1642,25 +1643,18 @@ impl Engine {
                     .zoho_id
                     .as_ref()
                     .is_some_and(|z| !run.crm_not_mine.contains(&z.0));
-                e.reason = if claimed {
-                    format!(
-                        "{}; its cross-ID {raw:?} named another mail file and was replaced, since the record is yours",
-                        e.reason
-                    )
-                } else {
-                    format!(
-                        "{}; its cross-ID {raw:?} names another mail file and was left as it is",
-                        e.reason
-                    )
-                };
+                e.because(Reason::ForeignCrossId {
+                    reason: Box::new(e.why.clone()),
+                    value: raw.clone(),
+                    replaced: claimed,
+                });
             }
             // Held back by the guard: nothing happened, so nothing is counted as done.
             if run.plan.guard.is_some() && (e.notes.is_some() || e.crm.is_some()) {
                 e.verdict = crate::plan::Verdict::Skipped;
-                e.reason = format!(
-                    "held back by the mass-delete guard (would be: {})",
-                    e.reason
-                );
+                e.because(Reason::HeldBack {
+                    would_be: Box::new(e.why.clone()),
+                });
             }
             rep.push(e);
         }
@@ -1836,9 +1830,10 @@ impl Engine {
             zoho_id: None,
             notes: None,
             crm: None,
-            reason: "IBM Notes answered with something that is not a document; it is read \
-                     again at the next run"
-                .into(),
+            reason: Reason::NotADocument.to_string(),
+            why: Reason::NotADocument,
+            notes_action: None,
+            crm_action: None,
             fields: Vec::new(),
             conflicts: Vec::new(),
             error: Some(notes_error_text("reading a document", resp)),

@@ -33,6 +33,7 @@ pub mod http;
 pub mod mapping;
 pub mod model;
 pub mod plan;
+pub mod reason;
 pub mod report;
 pub mod state;
 pub mod time;

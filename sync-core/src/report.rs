@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Module, NotesUnid, ZohoId};
 use crate::plan::{FieldConflict, PlanItem, Verdict, Write};
+use crate::reason::{Action, Reason};
 use crate::time::Timestamp;
 
 /// How a module's run ended.
@@ -136,8 +137,17 @@ pub struct ReportEntry {
     pub notes: Option<String>,
     /// What was (or would be) done in CRM.
     pub crm: Option<String>,
-    /// Why.
+    /// Why, in English.
     pub reason: String,
+    /// Why, as data: the widget words it in the user's language.
+    #[serde(default)]
+    pub why: Reason,
+    /// What was (or would be) done in Notes, as data.
+    #[serde(default)]
+    pub notes_action: Option<Action>,
+    /// What was (or would be) done in CRM, as data.
+    #[serde(default)]
+    pub crm_action: Option<Action>,
     /// Fields that changed.
     pub fields: Vec<String>,
     /// Fields changed on both sides and who won.
@@ -155,9 +165,12 @@ impl ReportEntry {
             label: it.label.clone(),
             unid: it.unid.clone(),
             zoho_id: it.zoho_id.clone(),
-            notes: it.notes.as_ref().map(describe),
-            crm: it.crm.as_ref().map(describe),
+            notes: it.notes.as_ref().map(|w| action(w).to_string()),
+            crm: it.crm.as_ref().map(|w| action(w).to_string()),
             reason: it.reason.clone(),
+            why: it.why.clone(),
+            notes_action: it.notes.as_ref().map(action),
+            crm_action: it.crm.as_ref().map(action),
             fields: it.fields.clone(),
             conflicts: it.conflicts.clone(),
             error: None,
@@ -165,18 +178,22 @@ impl ReportEntry {
     }
 }
 
-fn describe(w: &Write) -> String {
+fn action(w: &Write) -> Action {
     match w {
-        Write::Create { .. } => "create".into(),
-        Write::Delete => "delete".into(),
-        Write::Update { set, clear, xref } => {
-            let mut names: Vec<&str> = set.0.keys().map(String::as_str).collect();
-            names.extend(clear.iter().map(String::as_str));
-            if *xref {
-                names.push("cross-ID");
-            }
-            format!("update {}", names.join(", "))
-        }
+        Write::Create { .. } => Action::Create,
+        Write::Delete => Action::Delete,
+        Write::Update { set, clear, xref } => Action::Update {
+            fields: set.0.keys().cloned().chain(clear.iter().cloned()).collect(),
+            xref: *xref,
+        },
+    }
+}
+
+impl ReportEntry {
+    /// Sets why the entry is what it is (the typed reason and its English text).
+    pub fn because(&mut self, why: Reason) {
+        self.reason = why.to_string();
+        self.why = why;
     }
 }
 
