@@ -27,6 +27,7 @@
 //!   picked ([`Scope`]); a record that leaves the scope is withdrawn like one that turned
 //!   private.
 
+pub(crate) mod api;
 pub mod calendar;
 pub mod engine;
 pub mod http;
