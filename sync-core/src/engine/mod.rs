@@ -12,7 +12,7 @@
 //! 4. [`Output::Done`] carries the report; the engine does nothing more.
 //!
 //! The engine is composed of small parts, one file each:
-//! - [`transport`]: the queue, requests in flight per side, retries by class;
+//! - `transport`: the queue, requests in flight per side, retries by class;
 //! - `module_run`: a module's state and its start (full or incremental read);
 //! - `setup`: the token's user, the mail file's replica ID, the cross-ID field;
 //! - `notes_listing` / `crm_listing` / `events`: reading each side;
@@ -20,7 +20,7 @@
 //! - `execute` and `backlinks`: writing the plan and the cross-IDs;
 //! - `outcome`: how a module and the run end; `dispatch`: answers routed to their stage.
 //!
-//! The paths and error words of each API are in [`crate::api`].
+//! The paths and error words of each API are in `crate::api`.
 //!
 //! The engine keeps at most `notes_concurrency` / `crm_concurrency` requests in flight per side,
 //! retries 429, 5xx and transport failures with exponential backoff (never a non-idempotent
