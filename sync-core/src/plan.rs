@@ -405,7 +405,7 @@ fn update_to(current: &Fields, want: &Fields, xref: bool) -> Option<Write> {
             None => clear.push(name),
         }
     }
-    if set.0.is_empty() && clear.is_empty() && !xref {
+    if set.is_empty() && clear.is_empty() && !xref {
         None
     } else {
         Some(Write::Update { set, clear, xref })
@@ -422,7 +422,7 @@ fn merge(
 ) -> (Fields, Vec<FieldConflict>) {
     let mut merged = Fields::default();
     let mut conflicts = Vec::new();
-    let mut names: Vec<&String> = notes.0.keys().chain(crm.0.keys()).collect();
+    let mut names: Vec<&str> = notes.names().chain(crm.names()).collect();
     names.sort();
     names.dedup();
     for name in names {
@@ -439,7 +439,7 @@ fn merge(
                 Some(_) | None => {
                     let winner = policy.winner();
                     conflicts.push(FieldConflict {
-                        field: name.clone(),
+                        field: name.to_owned(),
                         winner,
                     });
                     if winner == Side::Notes { n } else { c }
@@ -682,7 +682,7 @@ fn two_way_linked(
             it.crm = update_to(cf, &merged, cx);
             let notes_changed = base.diff(nf);
             let crm_changed = base.diff(cf);
-            let content_written = |w: &Option<Write>| matches!(w, Some(Write::Update { set, clear, .. }) if !set.0.is_empty() || !clear.is_empty());
+            let content_written = |w: &Option<Write>| matches!(w, Some(Write::Update { set, clear, .. }) if !set.is_empty() || !clear.is_empty());
             if it.notes.is_none() && it.crm.is_none() && &merged == base {
                 return None;
             }
@@ -794,7 +794,7 @@ fn one_way_linked(
             }
             let target_edited = !base.diff(tf).is_empty() && tf != sf;
             it.fields = tf.diff(sf);
-            let content_written = matches!(&tw, Some(Write::Update { set, clear, .. }) if !set.0.is_empty() || !clear.is_empty());
+            let content_written = matches!(&tw, Some(Write::Update { set, clear, .. }) if !set.is_empty() || !clear.is_empty());
             set_write(&mut it, target, tw);
             set_write(&mut it, source, sw);
             it.link = LinkOp::Set(sf.clone());

@@ -265,7 +265,7 @@ impl Engine {
     ) -> Map<String, Value> {
         match module {
             Module::Events => {
-                let names: Vec<&str> = set.0.keys().map(String::as_str).collect();
+                let names: Vec<&str> = set.names().collect();
                 let merged = merged_content(it, set);
                 calendar::crm_event(merged, &names, clear, false, unid, &self.ctx)
             }
