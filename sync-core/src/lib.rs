@@ -37,6 +37,7 @@ pub mod plan;
 pub mod reason;
 pub mod report;
 pub mod state;
+pub mod testing;
 pub mod time;
 pub mod xref;
 
@@ -49,7 +50,10 @@ mod component;
 #[cfg(all(feature = "js", target_arch = "wasm32", target_os = "unknown"))]
 mod js;
 
-pub use engine::{Engine, EngineConfig, InputError, Output, Progress};
+pub use engine::{
+    Engine, EngineConfig, InputError, LinkQuery, LinkSupply, LinkWant, Output, Progress,
+    ProgressPhase,
+};
 pub use http::{Header, HttpRequest, HttpResponse, TransportError, TransportErrorKind};
 pub use model::{
     ConflictPolicy, Direction, Fields, Module, NotesUnid, Record, Scope, Scopes, Settings, Side,

@@ -183,7 +183,11 @@ fn action(w: &Write) -> Action {
         Write::Create { .. } => Action::Create,
         Write::Delete => Action::Delete,
         Write::Update { set, clear, xref } => Action::Update {
-            fields: set.names().map(str::to_owned).chain(clear.iter().cloned()).collect(),
+            fields: set
+                .names()
+                .map(str::to_owned)
+                .chain(clear.iter().cloned())
+                .collect(),
             xref: *xref,
         },
     }

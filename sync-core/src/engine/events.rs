@@ -13,14 +13,13 @@ impl Engine {
             return;
         };
         let tz = self.ctx.tz;
-        let ms = self
+        let notes_cursor = self
             .state
             .modules
             .get(&Module::Events)
-            .cloned()
-            .unwrap_or_default();
+            .and_then(|m| m.notes_cursor);
         let links: BTreeMap<&str, &Link> =
-            ms.links.iter().map(|l| (l.unid.0.as_str(), l)).collect();
+            run.links.iter().map(|l| (l.unid.0.as_str(), l)).collect();
         // Summary rows settle an unchanged event only while the last full read is recent:
         // description, attendees and alarms are not in the rows. An event whose backing
         // document changed since the last run (`documents?since=`) is read whatever its row
@@ -34,10 +33,8 @@ impl Engine {
                     || run.notes_changed.contains(&unid.to_ascii_uppercase())
             })
         };
-        let fresh = run.notes_incremental
-            && ms
-                .notes_cursor
-                .is_some_and(|c| self.now.0 - c.0 < 86_400_000);
+        let fresh =
+            run.notes_incremental && notes_cursor.is_some_and(|c| self.now.0 - c.0 < 86_400_000);
         let in_window = |start: Option<&str>| {
             start.is_some_and(|s| calendar::starts_within(s, since, before, tz))
         };
@@ -68,8 +65,11 @@ impl Engine {
         }
         // CRM: unlinked records outside the window are not synced; linked ones outside it on
         // both the base and now are dormant.
-        let crm_links: BTreeMap<&str, &Link> =
-            ms.links.iter().map(|l| (l.zoho_id.0.as_str(), l)).collect();
+        let crm_links: BTreeMap<&str, &Link> = run
+            .links
+            .iter()
+            .map(|l| (l.zoho_id.0.as_str(), l))
+            .collect();
         let ids: Vec<String> = run.crm.records.keys().cloned().collect();
         for id in ids {
             let now_in = run

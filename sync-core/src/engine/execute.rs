@@ -9,11 +9,10 @@ impl Engine {
         let Some(run) = self.run.as_mut() else { return };
         run.phase = Phase::Accounts;
         let module = run.module;
-        let links: &[Link] = self.state.modules.get(&module).map_or(&[], |m| &m.links);
         let p = plan(&PlanInput {
             module,
             settings: &self.config.settings,
-            links,
+            links: &run.links,
             notes: &run.notes,
             crm: &run.crm,
             allow_mass_delete: self.config.allow_mass_delete,

@@ -60,12 +60,17 @@ mod crm_listing;
 mod dispatch;
 mod events;
 mod execute;
+pub(crate) mod links;
 mod module_run;
 mod notes_listing;
 mod outcome;
+mod progress;
 mod setup;
 pub(crate) mod transport;
 
+use links::LinkReads;
+pub use links::{LINK_PAGE, LinkQuery, LinkSupply, LinkWant};
+pub use progress::{Progress, ProgressPhase};
 use transport::{RetryClass, Transport};
 
 pub use crate::api::domino::das_hint;
@@ -122,6 +127,9 @@ pub struct EngineConfig {
     pub tasks_view: String,
     /// The user's IANA time zone (to-do dates are days there); when absent, the Zoho user's.
     pub time_zone: Option<String>,
+    /// Where the stored links come from: the state given to [`Engine::new`], or the embedder
+    /// on request ([`Output::Links`]).
+    pub links: LinkSupply,
 }
 
 impl Default for EngineConfig {
@@ -140,6 +148,7 @@ impl Default for EngineConfig {
             contacts_view: "($Contacts)".into(),
             tasks_view: "($ToDo)".into(),
             time_zone: None,
+            links: LinkSupply::InState,
         }
     }
 }
@@ -151,6 +160,9 @@ pub enum Output {
     Request(HttpRequest),
     /// Store this change to the sync state now.
     State(StateChange),
+    /// Read these stored links and pass them to [`Engine::handle_links`]
+    /// ([`LinkSupply::OnRequest`] only).
+    Links(LinkQuery),
     /// Nothing to do until an answer arrives or, if given, this instant passes.
     Wait(Option<Timestamp>),
     /// The run is over.
@@ -268,6 +280,8 @@ type Queued = transport::Queued<Purpose>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
+    /// The module's stored links are being read.
+    Links,
     Start,
     Setup,
     Listing,
@@ -326,6 +340,10 @@ struct ModuleRun {
     records_read: usize,
     /// The links when the run started: Zoho id → Notes key.
     linked_zids: BTreeMap<String, String>,
+    /// The module's stored links when the run started.
+    links: Vec<Link>,
+    /// Every link of the module has been read.
+    links_ready: bool,
     /// View scope: records in the view that another user owns.
     crm_not_mine: BTreeSet<String>,
     /// Records whose `Notes_UNID` names another mail file (or an earlier version's form), with
@@ -342,6 +360,7 @@ pub struct Engine {
     state: SyncState,
     now: Timestamp,
     transport: Transport<Purpose>,
+    link_reads: LinkReads,
     outputs: VecDeque<Output>,
     modules: VecDeque<Module>,
     run: Option<ModuleRun>,
@@ -385,6 +404,7 @@ impl Engine {
             state,
             now,
             transport,
+            link_reads: LinkReads::default(),
             outputs: VecDeque::new(),
             modules: Module::ALL.into_iter().collect(),
             run: None,
@@ -432,22 +452,37 @@ impl Engine {
         &self.state
     }
 
+    /// Applies an emitted change to the engine's view of the state. Links read on request
+    /// live in the embedder's store only.
+    fn remember(&mut self, change: &StateChange) {
+        let link_change = matches!(
+            change,
+            StateChange::LinkSet { .. } | StateChange::LinkRemoved { .. }
+        );
+        if !(link_change && self.config.links == LinkSupply::OnRequest) {
+            self.state.apply(change);
+        }
+    }
+
     /// The next thing to do. See the module docs.
     pub fn poll_output(&mut self) -> Output {
         loop {
             if let Some(o) = self.outputs.pop_front() {
                 if let Output::State(change) = &o {
-                    self.state.apply(change);
+                    self.remember(change);
                 }
                 return o;
             }
             if self.finished {
                 return Output::Done(Box::new(self.report.clone()));
             }
+            if let Some(o) = self.poll_link_read() {
+                return o;
+            }
             if let Some(req) = self.transport.poll_request(self.now) {
                 return Output::Request(req);
             }
-            if self.transport.busy() {
+            if self.transport.busy() || self.link_reads.busy() {
                 return Output::Wait(self.transport.next_retry());
             }
             if let Some(t) = self.transport.next_retry() {
@@ -552,6 +587,7 @@ impl Engine {
             return;
         }
         match run.phase {
+            Phase::Links => self.start_setup(),
             Phase::Start | Phase::Setup => self.start_listing(),
             Phase::Listing => self.start_fetching(),
             Phase::Fetching => self.start_planning(),
@@ -604,56 +640,6 @@ fn fatal_message(side: Side, resp: &HttpResponse) -> Option<String> {
             crm_error_text(resp)
         )),
         Side::Crm => None,
-    }
-}
-
-/// A progress summary for a progress bar.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Progress {
-    /// The module being synced, if any.
-    pub module: Option<Module>,
-    /// What it is doing: setup, listing, reading, writing, linking.
-    pub phase: String,
-    /// Requests answered so far.
-    pub requests_done: u32,
-    /// Requests known to be needed so far (grows while listing).
-    pub requests_known: u32,
-    /// Records read so far in the module (both sides).
-    pub records_read: u32,
-}
-
-impl Engine {
-    /// Where the run is, for a progress bar.
-    #[must_use]
-    pub fn progress(&self) -> Progress {
-        let counts = self.transport.counts;
-        let sent = counts.notes + counts.crm;
-        let in_flight = u32::try_from(self.transport.in_flight()).unwrap_or(u32::MAX);
-        let queued = u32::try_from(self.transport.pending()).unwrap_or(u32::MAX);
-        let (module, phase, read) = match &self.run {
-            Some(r) => (
-                Some(r.module),
-                match r.phase {
-                    Phase::Start | Phase::Setup => "setup",
-                    Phase::Listing => "listing",
-                    Phase::Fetching => "reading",
-                    Phase::Accounts | Phase::AccountCreates => "companies",
-                    Phase::Writing => "writing",
-                    Phase::Backlinks => "linking",
-                },
-                r.records_read
-                    .max(r.notes.records.len() + r.crm.records.len()),
-            ),
-            None if self.finished => (None, "done", 0),
-            None => (None, "starting", 0),
-        };
-        Progress {
-            module,
-            phase: phase.into(),
-            requests_done: sent.saturating_sub(in_flight),
-            requests_known: sent.saturating_add(queued),
-            records_read: u32::try_from(read).unwrap_or(u32::MAX),
-        }
     }
 }
 

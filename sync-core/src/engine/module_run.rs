@@ -38,19 +38,30 @@ impl Engine {
                 .push(ModuleReport::new(module, ModuleStatus::Off));
             return;
         }
-        let ms = self.state.modules.get(&module).cloned().unwrap_or_default();
-        let fingerprint_ok = ms.fingerprint.as_deref() == Some(self.fingerprint(module).as_str());
+        let (cursors_fingerprint, xref_ready, notes_cursor, crm_cursor) = self
+            .state
+            .modules
+            .get(&module)
+            .map(|m| {
+                (
+                    m.fingerprint.clone(),
+                    m.crm_xref_ready,
+                    m.notes_cursor,
+                    m.crm_cursor,
+                )
+            })
+            .unwrap_or_default();
+        let fingerprint_ok =
+            cursors_fingerprint.as_deref() == Some(self.fingerprint(module).as_str());
         let crm_incremental = fingerprint_ok
-            && ms.crm_xref_ready
-            && ms
-                .crm_cursor
-                .is_some_and(|c| self.now.0 - c.0 < CRM_DELETED_RETENTION_MS);
+            && xref_ready
+            && crm_cursor.is_some_and(|c| self.now.0 - c.0 < CRM_DELETED_RETENTION_MS);
         self.run = Some(ModuleRun {
             module,
-            phase: Phase::Start,
+            phase: Phase::Links,
             failed: None,
-            xref_exists: ms.crm_xref_ready,
-            notes_incremental: fingerprint_ok && ms.notes_cursor.is_some(),
+            xref_exists: xref_ready,
+            notes_incremental: fingerprint_ok && notes_cursor.is_some(),
             crm_incremental,
             notes_listed: BTreeSet::new(),
             notes_changed: BTreeSet::new(),
@@ -75,23 +86,28 @@ impl Engine {
             accounts_listing: false,
             unreadable: Vec::new(),
             records_read: 0,
-            linked_zids: ms
-                .links
-                .iter()
-                .map(|l| (l.zoho_id.0.clone(), l.unid.0.clone()))
-                .collect(),
+            linked_zids: BTreeMap::new(),
+            links: Vec::new(),
+            links_ready: false,
             crm_not_mine: BTreeSet::new(),
             crm_foreign_xref: BTreeMap::new(),
             crm_probed: BTreeSet::new(),
         });
-        if !ms.crm_xref_ready {
-            let path = self
-                .config
-                .crm_path(&format!("settings/fields?module={}", module.crm_api_name()));
-            self.enqueue(Side::Crm, "GET", path, None, Purpose::CrmFields);
-            if let Some(r) = self.run.as_mut() {
-                r.phase = Phase::Setup;
-            }
+        self.start_link_reads(module);
+    }
+
+    /// With the links read: the cross-ID field is checked (and created) unless known to exist.
+    pub(super) fn start_setup(&mut self) {
+        let Some(run) = self.run.as_mut() else { return };
+        run.phase = Phase::Start;
+        if run.xref_exists {
+            return;
         }
+        run.phase = Phase::Setup;
+        let path = self.config.crm_path(&format!(
+            "settings/fields?module={}",
+            run.module.crm_api_name()
+        ));
+        self.enqueue(Side::Crm, "GET", path, None, Purpose::CrmFields);
     }
 }

@@ -10,8 +10,11 @@ impl Engine {
         let module = run.module;
         let (notes_inc, crm_inc, xref) =
             (run.notes_incremental, run.crm_incremental, run.xref_exists);
-        let ms = self.state.modules.get(&module).cloned().unwrap_or_default();
-        if notes_inc && let Some(c) = ms.notes_cursor {
+        let ms = self.state.modules.get(&module);
+        let (notes_cursor, crm_cursor) = ms
+            .map(|m| (m.notes_cursor, m.crm_cursor))
+            .unwrap_or_default();
+        if notes_inc && let Some(c) = notes_cursor {
             let path = self
                 .config
                 .notes_db_path(&format!("documents?since={}", encode(&c.to_das())));
@@ -56,7 +59,7 @@ impl Engine {
         let fields = self.config.crm_fields(module, xref);
         let scope = self.config.settings.scope.of(module).clone();
         let mut headers = Vec::new();
-        if crm_inc && let Some(c) = ms.crm_cursor {
+        if crm_inc && let Some(c) = crm_cursor {
             headers.push(Header {
                 name: "If-Modified-Since".into(),
                 value: c.to_offset(0),
@@ -118,9 +121,7 @@ impl Engine {
         run.phase = Phase::Fetching;
         let module = run.module;
         let ms = self.state.modules.get(&module);
-        let linked: BTreeSet<&str> = ms
-            .map(|m| m.links.iter().map(|l| l.unid.0.as_str()).collect())
-            .unwrap_or_default();
+        let linked: BTreeSet<&str> = run.links.iter().map(|l| l.unid.0.as_str()).collect();
         let private: BTreeSet<&str> = ms
             .map(|m| m.notes_private.iter().map(|u| u.0.as_str()).collect())
             .unwrap_or_default();

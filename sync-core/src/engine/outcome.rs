@@ -143,6 +143,7 @@ impl Engine {
         self.report.outcome = RunOutcome::Failed;
         self.report.error = Some(message);
         self.transport.clear_pending();
+        self.link_reads.clear_pending();
         self.run = None;
         self.modules.clear();
         self.finish();
@@ -155,6 +156,7 @@ impl Engine {
             run.failed = Some(message);
         }
         self.transport.clear_pending();
+        self.link_reads.clear_pending();
     }
 
     pub(super) fn on_failure(&mut self, q: Queued, message: &str, transient: bool) {

@@ -88,32 +88,40 @@ fn org(r: &HttpRequest) -> Option<HttpResponse> {
 }
 
 /// Runs the engine to the end, answering each request with [`org`] or else `server`;
-/// returns the report and every request made.
+/// returns the report and every request made. Each run is made twice, with the links in the
+/// state and with the links read on request from the driver's store: both must ask the same
+/// requests and report the same.
 fn drive(
     config: EngineConfig,
     state: SyncState,
     mut server: impl FnMut(&HttpRequest) -> HttpResponse,
 ) -> (RunReport, Vec<HttpRequest>) {
-    let mut engine = Engine::new(config, state, Timestamp(1_764_000_000_000));
-    let mut asked = Vec::new();
-    let mut waiting = VecDeque::new();
-    loop {
-        match engine.poll_output() {
-            Output::Request(r) => {
-                waiting.push_back(r.clone());
-                asked.push(r);
+    let now = Timestamp(1_764_000_000_000);
+    let mut runs = Vec::new();
+    for links in [LinkSupply::InState, LinkSupply::OnRequest] {
+        let config = EngineConfig {
+            links,
+            ..config.clone()
+        };
+        let mut given = state.clone();
+        if links == LinkSupply::OnRequest {
+            for m in given.modules.values_mut() {
+                m.links.clear();
             }
-            Output::State(_) => {}
-            Output::Wait(_) => {
-                let r = waiting.pop_front().unwrap();
-                let resp = org(&r).unwrap_or_else(|| server(&r));
-                engine
-                    .handle_response(r.id, Timestamp(1_764_000_000_000), Ok(resp))
-                    .unwrap();
-            }
-            Output::Done(report) => return (*report, asked),
         }
+        let engine = Engine::new(config, given, now);
+        let run = crate::testing::Driver::new(now, state.clone())
+            .run(engine, |r| Ok(org(r).unwrap_or_else(|| server(r))))
+            .unwrap();
+        runs.push((run.report, run.asked));
     }
+    let on_request = runs.pop().unwrap();
+    let in_state = runs.pop().unwrap();
+    assert_eq!(
+        in_state, on_request,
+        "links in the state and on request differ"
+    );
+    in_state
 }
 
 /// Two Notes contacts (companies "Acme" and "Globex"), CRM empty but for an Account
