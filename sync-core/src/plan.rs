@@ -363,11 +363,7 @@ fn guard(input: &PlanInput<'_>, items: &[PlanItem]) -> Option<String> {
     }
     for (side, snap) in [(Side::Notes, input.notes), (Side::Crm, input.crm)] {
         if snap.is_empty_listing() {
-            return Some(format!(
-                "{side} listed no {} while {links} are linked; nothing was changed. If they \
-                 really were all deleted, run once with the mass-delete override",
-                input.module
-            ));
+            return Some(guard_empty_message(side, input.module, links));
         }
     }
     for side in [Side::Notes, Side::Crm] {
@@ -385,14 +381,31 @@ fn guard(input: &PlanInput<'_>, items: &[PlanItem]) -> Option<String> {
             })
             .count();
         if deletes * 2 > links {
-            return Some(format!(
-                "this run would delete {deletes} of {links} linked {} in {side}; nothing was \
-                 changed. If that is intended, run once with the mass-delete override",
-                input.module
-            ));
+            return Some(guard_deletes_message(side, input.module, deletes, links));
         }
     }
     None
+}
+
+/// The guard's words when `side` lists nothing while `links` pairs are linked.
+pub(crate) fn guard_empty_message(side: Side, module: Module, links: usize) -> String {
+    format!(
+        "{side} listed no {module} while {links} are linked; nothing was changed. If they \
+         really were all deleted, run once with the mass-delete override"
+    )
+}
+
+/// The guard's words when a run would delete `deletes` of `links` linked records in `side`.
+pub(crate) fn guard_deletes_message(
+    side: Side,
+    module: Module,
+    deletes: usize,
+    links: usize,
+) -> String {
+    format!(
+        "this run would delete {deletes} of {links} linked {module} in {side}; nothing was \
+         changed. If that is intended, run once with the mass-delete override"
+    )
 }
 
 /// The writes that turn `current` into `want`; `None` when there is nothing to write.

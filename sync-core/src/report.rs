@@ -212,8 +212,25 @@ pub struct ModuleReport {
     pub message: Option<String>,
     /// The counts.
     pub counts: Counts,
-    /// The rows (unchanged pairs are only counted).
+    /// The rows (unchanged pairs are only counted): the first [`ENTRIES_PER_KIND`] of each kind
+    /// (each verdict, and errors), so a run of 100,000 records keeps a report of bounded size.
     pub entries: Vec<ReportEntry>,
+    /// Rows counted but not listed, beyond [`ENTRIES_PER_KIND`] of their kind.
+    #[serde(default)]
+    pub omitted: u32,
+}
+
+/// The most rows a module's report lists of one kind (one verdict, or errors); the counts
+/// always cover every record.
+pub const ENTRIES_PER_KIND: usize = 1_000;
+
+/// The kind a row is listed under: its verdict, or an error.
+fn kind(e: &ReportEntry) -> Option<Verdict> {
+    if e.error.is_some() {
+        None
+    } else {
+        Some(e.verdict)
+    }
 }
 
 impl ModuleReport {
@@ -240,6 +257,7 @@ impl ModuleReport {
             message: None,
             counts: Counts::default(),
             entries: Vec::new(),
+            omitted: 0,
         }
     }
 
@@ -263,7 +281,14 @@ impl ModuleReport {
             c.conflicts += 1;
         }
         if entry.verdict != Verdict::InStep || entry.error.is_some() {
-            self.entries.push(entry);
+            let k = kind(&entry);
+            let full = self.entries.len() >= ENTRIES_PER_KIND
+                && self.entries.iter().filter(|e| kind(e) == k).count() >= ENTRIES_PER_KIND;
+            if full {
+                self.omitted += 1;
+            } else {
+                self.entries.push(entry);
+            }
         }
     }
 }
@@ -416,6 +441,13 @@ impl RunReport {
                 }
                 s.push('\n');
             }
+            if m.omitted > 0 {
+                let _ = writeln!(
+                    s,
+                    "  … and {} more, counted above but not listed (at most {ENTRIES_PER_KIND} of each kind are)",
+                    m.omitted
+                );
+            }
         }
         let _ = writeln!(
             s,
@@ -446,6 +478,42 @@ mod tests {
             modules,
             requests: RequestCounts::default(),
         }
+    }
+
+    #[test]
+    fn a_large_run_lists_the_first_rows_of_each_kind_and_counts_them_all() {
+        let mut m = ModuleReport::new(Module::Contacts, ModuleStatus::Completed);
+        let row = |verdict, error: Option<&str>| ReportEntry {
+            verdict,
+            label: "x".into(),
+            unid: None,
+            zoho_id: None,
+            notes: None,
+            crm: None,
+            reason: String::new(),
+            why: Reason::None,
+            notes_action: None,
+            crm_action: None,
+            fields: Vec::new(),
+            conflicts: Vec::new(),
+            error: error.map(str::to_owned),
+        };
+        for _ in 0..ENTRIES_PER_KIND + 5 {
+            m.push(row(Verdict::Created, None));
+        }
+        for _ in 0..3 {
+            m.push(row(Verdict::Updated, None));
+            m.push(row(Verdict::Updated, Some("refused")));
+        }
+        assert_eq!(
+            m.counts.created,
+            u32::try_from(ENTRIES_PER_KIND).unwrap_or(0) + 5
+        );
+        assert_eq!((m.counts.updated, m.counts.errors), (3, 3));
+        assert_eq!(m.entries.len(), ENTRIES_PER_KIND + 6);
+        assert_eq!(m.omitted, 5);
+        let text = report(RunOutcome::Completed, vec![m]).to_text();
+        assert!(text.contains("… and 5 more"), "{text}");
     }
 
     #[test]

@@ -77,7 +77,7 @@ impl Engine {
         run.crm.out_of_scope.extend(away);
         for (id, rec) in own {
             let rec = own_xref(&self.mail_file, run, &id, rec);
-            run.crm.records.insert(id, rec);
+            run.keep_crm(id, rec);
         }
     }
 
@@ -116,8 +116,9 @@ impl Engine {
     /// Settles which linked records left the scope before the module is planned: remembered
     /// ones still away, ones a view probe saw change but the view did not list, and, after a
     /// complete listing, a lookup of the linked records it did not show.
-    pub(super) fn settle_scope(&mut self) {
+    pub(super) fn start_settling(&mut self) {
         let Some(run) = self.run.as_mut() else { return };
+        run.phase = Phase::Settling;
         let module = run.module;
         let remembered = self
             .state
@@ -126,7 +127,7 @@ impl Engine {
             .map(|m| m.crm_left_scope.clone())
             .unwrap_or_default();
         for z in remembered {
-            if run.crm.records.contains_key(&z.0) {
+            if run.crm_listed(&z.0) {
                 if !self.config.dry_run {
                     self.outputs
                         .push_back(Output::State(StateChange::CrmLeftScope {
@@ -143,7 +144,7 @@ impl Engine {
             let missing: Vec<String> = run
                 .linked_zids
                 .keys()
-                .filter(|z| !run.crm.records.contains_key(*z) && !run.crm.out_of_scope.contains(*z))
+                .filter(|z| !run.crm_listed(z) && !run.crm.out_of_scope.contains(*z))
                 .cloned()
                 .collect();
             let xref = run.xref_exists;
@@ -162,7 +163,7 @@ impl Engine {
                 .iter()
                 .filter(|z| {
                     run.linked_zids.contains_key(*z)
-                        && !run.crm.records.contains_key(*z)
+                        && !run.crm_listed(z)
                         && !run.crm.deleted.contains(*z)
                 })
                 .cloned()
@@ -246,7 +247,7 @@ impl Engine {
                         run.crm_not_mine.insert(id.clone());
                     }
                     let rec = own_xref(&self.mail_file, run, &id, rec);
-                    run.crm.records.insert(id, rec);
+                    run.keep_crm(id, rec);
                 }
                 None => {
                     if run.linked_zids.contains_key(&id) {

@@ -95,16 +95,11 @@ impl Engine {
                 }
             }
         }
-        for key in reads {
-            let path = self.config.event_path(&key, "");
-            self.enqueue(
-                Side::Notes,
-                "GET",
-                path,
-                None,
-                Purpose::NotesEventRead { key },
-            );
-        }
+        run.windows.to_read = reads
+            .into_iter()
+            .map(|key| window::Read::Event { key })
+            .collect();
+        self.start_windows();
     }
 
     pub(super) fn on_events_page(

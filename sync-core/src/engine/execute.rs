@@ -4,33 +4,6 @@
 use super::*;
 
 impl Engine {
-    /// Plans the module; contacts then look up the Accounts their CRM writes name.
-    pub(super) fn start_planning(&mut self) {
-        let Some(run) = self.run.as_mut() else { return };
-        run.phase = Phase::Accounts;
-        let module = run.module;
-        let p = plan(&PlanInput {
-            module,
-            settings: &self.config.settings,
-            links: &run.links,
-            notes: &run.notes,
-            crm: &run.crm,
-            allow_mass_delete: self.config.allow_mass_delete,
-        });
-        run.exec = vec![ItemExec::default(); p.items.len()];
-        run.plan = p;
-        // The plan carries what the writes need: the records read are dropped before the
-        // writes are built, so both are never in memory at once (memory is the engine's
-        // high-water mark: a wasm guest's linear memory does not shrink).
-        run.records_read = run.notes.records.len() + run.crm.records.len();
-        run.notes.records = BTreeMap::new();
-        run.crm.records = BTreeMap::new();
-        if self.config.dry_run || run.plan.guard.is_some() || module != Module::Contacts {
-            return;
-        }
-        self.start_account_lookups();
-    }
-
     pub(super) fn start_writing(&mut self) {
         let Some(run) = self.run.as_mut() else { return };
         run.phase = Phase::Writing;

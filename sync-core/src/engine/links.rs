@@ -178,8 +178,10 @@ impl Engine {
     }
 
     /// Every link of the module is known: the run can go on.
-    fn links_loaded(&mut self, links: Vec<Link>) {
+    fn links_loaded(&mut self, mut links: Vec<Link>) {
         let Some(run) = self.run.as_mut() else { return };
+        // Sorted by UNID (byte order), as windows look links up.
+        links.sort_by(|a, b| a.unid.0.cmp(&b.unid.0));
         run.linked_zids = links
             .iter()
             .map(|l| (l.zoho_id.0.clone(), l.unid.0.clone()))

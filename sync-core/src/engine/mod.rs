@@ -27,7 +27,7 @@
 //! Notes create whose fate is unknown), batches Zoho writes 100 at a time and pages Domino views
 //! 100 entries at a time.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -41,8 +41,8 @@ use crate::calendar::{self, CalZones};
 use crate::http::{Header, HttpRequest, HttpResponse, TransportError, encode};
 use crate::mapping::{
     CRM_ACCOUNT_FIELD, CRM_ACCOUNTS_MODULE, CRM_XREF_FIELD, CRM_XREF_LABEL, MapCtx,
-    crm_account_name, crm_new_record, crm_record, notes_create_items, notes_form, notes_items,
-    record_from_crm, record_from_notes, set_crm_account_id,
+    crm_account_name, crm_new_record, crm_record, match_key, notes_create_items, notes_form,
+    notes_items, record_from_crm, record_from_notes, set_crm_account_id,
 };
 use crate::model::{Fields, Module, NotesUnid, Scope, Settings, Side, ZohoId};
 use crate::plan::{LinkOp, ModulePlan, PlanInput, PlanItem, SideSnapshot, Write, plan};
@@ -67,6 +67,7 @@ mod outcome;
 mod progress;
 mod setup;
 pub(crate) mod transport;
+mod window;
 
 use links::LinkReads;
 pub use links::{LINK_PAGE, LinkQuery, LinkSupply, LinkWant};
@@ -76,6 +77,8 @@ use transport::{RetryClass, Transport};
 pub use crate::api::domino::das_hint;
 use accounts::remember_account;
 
+/// Notes documents a window reads, decides and writes together, unless configured.
+pub const DEFAULT_WINDOW: u32 = 2_000;
 /// Zoho takes at most this many records per write call.
 pub const CRM_WRITE_BATCH: usize = 100;
 /// Zoho lists at most this many records per page.
@@ -130,6 +133,9 @@ pub struct EngineConfig {
     /// Where the stored links come from: the state given to [`Engine::new`], or the embedder
     /// on request ([`Output::Links`]).
     pub links: LinkSupply,
+    /// Notes documents read, decided and written together (the run's memory grows with this,
+    /// not with the mail file); at least 1.
+    pub window: u32,
 }
 
 impl Default for EngineConfig {
@@ -149,6 +155,7 @@ impl Default for EngineConfig {
             tasks_view: "($ToDo)".into(),
             time_zone: None,
             links: LinkSupply::InState,
+            window: DEFAULT_WINDOW,
         }
     }
 }
@@ -285,6 +292,9 @@ enum Phase {
     Start,
     Setup,
     Listing,
+    /// Linked records the CRM listing did not show are looked up (left the scope, or gone).
+    Settling,
+    /// A window of Notes documents is being read.
     Fetching,
     /// Contacts: company names looked up as Zoho Accounts.
     Accounts,
@@ -351,6 +361,42 @@ struct ModuleRun {
     crm_foreign_xref: BTreeMap<String, String>,
     /// View scope, incremental: ids changed since the cursor in the whole module.
     crm_probed: BTreeSet<String>,
+    /// What is left to read, decide and write, window by window.
+    windows: window::Windows,
+}
+
+impl ModuleRun {
+    /// The index in `links` (sorted by UNID) of the link of Notes key `unid`.
+    fn link_index(&self, unid: &str) -> Option<usize> {
+        self.links
+            .binary_search_by(|l| l.unid.0.as_str().cmp(unid))
+            .ok()
+    }
+
+    /// Keeps a listed CRM record for planning. A linked record whose content, cross-ID and
+    /// privacy are as the link remembers is only noted as unchanged: the planner decides it the
+    /// same way, and its content is not held (contacts and to-dos; events need their start to
+    /// place them in the calendar window).
+    fn keep_crm(&mut self, zid: String, rec: crate::model::Record) {
+        if self.module != Module::Events
+            && !rec.private
+            && let Some(i) = self.linked_zids.get(&zid).and_then(|u| self.link_index(u))
+            && let Some(link) = self.links.get(i)
+            && rec.xref.as_deref() == Some(link.unid.0.as_str())
+            && rec.fields == link.base
+        {
+            self.crm.records.remove(&zid);
+            self.crm.unchanged.insert(zid);
+            return;
+        }
+        self.crm.unchanged.remove(&zid);
+        self.crm.records.insert(zid, rec);
+    }
+
+    /// The CRM listed the record `zid` in scope this run.
+    fn crm_listed(&self, zid: &str) -> bool {
+        self.crm.records.contains_key(zid) || self.crm.unchanged.contains(zid)
+    }
 }
 
 /// The sync engine. See the module docs for the calling order.
@@ -589,12 +635,13 @@ impl Engine {
         match run.phase {
             Phase::Links => self.start_setup(),
             Phase::Start | Phase::Setup => self.start_listing(),
-            Phase::Listing => self.start_fetching(),
-            Phase::Fetching => self.start_planning(),
+            Phase::Listing => self.start_settling(),
+            Phase::Settling => self.start_fetching(),
+            Phase::Fetching => self.plan_window(),
             Phase::Accounts => self.start_account_creates(),
             Phase::AccountCreates => self.start_writing(),
             Phase::Writing => self.start_backlinks(),
-            Phase::Backlinks => self.end_module(),
+            Phase::Backlinks => self.end_window(),
         }
     }
 }

@@ -92,6 +92,7 @@ impl Engine {
             crm_not_mine: BTreeSet::new(),
             crm_foreign_xref: BTreeMap::new(),
             crm_probed: BTreeSet::new(),
+            windows: window::Windows::default(),
         });
         self.start_link_reads(module);
     }

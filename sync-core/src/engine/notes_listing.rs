@@ -107,8 +107,9 @@ impl Engine {
         }
     }
 
+    /// Both sides are listed: which documents must be read (the rest are unchanged), then
+    /// the windows that read, decide and write them.
     pub(super) fn start_fetching(&mut self) {
-        self.settle_scope();
         if self
             .run
             .as_ref()
@@ -170,18 +171,11 @@ impl Engine {
                     }));
             }
         }
-        for (unid, flags) in reads {
-            let path = self
-                .config
-                .notes_db_path(&format!("documents/unid/{}?markread=false", encode(&unid)));
-            self.enqueue(
-                Side::Notes,
-                "GET",
-                path,
-                None,
-                Purpose::NotesRead { unid, flags },
-            );
-        }
+        run.windows.to_read = reads
+            .into_iter()
+            .map(|(unid, flags)| window::Read::Doc { unid, flags })
+            .collect();
+        self.start_windows();
     }
 
     pub(super) fn on_view_page(

@@ -5,9 +5,16 @@ use super::*;
 
 impl Engine {
     pub(super) fn end_module(&mut self) {
-        let Some(run) = self.run.take() else { return };
+        let Some(mut run) = self.run.take() else {
+            return;
+        };
         let module = run.module;
-        let mut rep = ModuleReport::new(module, ModuleStatus::Completed);
+        // The rows of the windows written so far, whether or not the module got to its end.
+        let mut rep = run
+            .windows
+            .report
+            .take()
+            .unwrap_or_else(|| ModuleReport::new(module, ModuleStatus::Completed));
         if let Some(reason) = &run.failed {
             rep.status = ModuleStatus::Failed;
             rep.message = Some(reason.clone());
@@ -24,52 +31,18 @@ impl Engine {
             self.report.modules.push(rep);
             return;
         }
-        if let Some(g) = &run.plan.guard {
+        if let Some(g) = &run.windows.guard {
             rep.status = ModuleStatus::Guarded;
             rep.message = Some(g.clone());
             self.report.outcome = RunOutcome::Partial;
         }
-        rep.counts.unchanged = u32::try_from(run.plan.unchanged).unwrap_or(u32::MAX);
         for e in &run.unreadable {
             rep.push(e.clone());
-        }
-        for (it, ex) in run.plan.items.iter().zip(&run.exec) {
-            let mut e = ReportEntry::from_item(it);
-            e.error.clone_from(&ex.error);
-            if let Some(z) = &ex.new_zid {
-                e.zoho_id = Some(z.clone());
-            }
-            if let Some(u) = &ex.new_unid {
-                e.unid = Some(u.clone());
-            }
-            if let Some(raw) = e
-                .zoho_id
-                .as_ref()
-                .and_then(|z| run.crm_foreign_xref.get(&z.0))
-            {
-                let claimed = e
-                    .zoho_id
-                    .as_ref()
-                    .is_some_and(|z| !run.crm_not_mine.contains(&z.0));
-                e.because(Reason::ForeignCrossId {
-                    reason: Box::new(e.why.clone()),
-                    value: raw.clone(),
-                    replaced: claimed,
-                });
-            }
-            // Held back by the guard: nothing happened, so nothing is counted as done.
-            if run.plan.guard.is_some() && (e.notes.is_some() || e.crm.is_some()) {
-                e.verdict = crate::plan::Verdict::Skipped;
-                e.because(Reason::HeldBack {
-                    would_be: Box::new(e.why.clone()),
-                });
-            }
-            rep.push(e);
         }
         if rep.counts.errors > 0 {
             self.report.outcome = RunOutcome::Partial;
         }
-        if !self.config.dry_run && run.plan.guard.is_none() {
+        if !self.config.dry_run && run.windows.guard.is_none() {
             let keep_incremental = !run.transient_errors;
             self.outputs.push_back(Output::State(StateChange::Cursors {
                 module,

@@ -49,7 +49,7 @@ impl From<Phase> for ProgressPhase {
     fn from(p: Phase) -> Self {
         match p {
             Phase::Links | Phase::Start | Phase::Setup => Self::Setup,
-            Phase::Listing => Self::Listing,
+            Phase::Listing | Phase::Settling => Self::Listing,
             Phase::Fetching => Self::Reading,
             Phase::Accounts | Phase::AccountCreates => Self::Companies,
             Phase::Writing => Self::Writing,

@@ -121,6 +121,34 @@ fn drive(
         in_state, on_request,
         "links in the state and on request differ"
     );
+    // Windows of one document decide the same, whatever order the writes go in.
+    let engine = Engine::new(
+        EngineConfig {
+            window: 1,
+            ..config
+        },
+        state.clone(),
+        now,
+    );
+    let small = crate::testing::Driver::new(now, state)
+        .run(engine, |r| Ok(org(r).unwrap_or_else(|| server(r))))
+        .unwrap();
+    let counts = |r: &RunReport| {
+        (
+            r.outcome,
+            r.modules
+                .iter()
+                .map(|m| (m.module, m.status, m.counts))
+                .collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(
+        counts(&small.report),
+        counts(&in_state.0),
+        "windows of one document decide otherwise:\n{}\n{}",
+        small.report.to_text(),
+        in_state.0.to_text()
+    );
     in_state
 }
 
