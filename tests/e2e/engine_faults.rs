@@ -151,8 +151,10 @@ impl Harness<'_> {
     ) -> Option<sync_core::RunReport> {
         // Links are read from the "store" (`state`) as the host reads them: on request, after
         // the changes emitted so far are stored.
+        // Small windows, so that faults and crashes land between windows as well as in them.
         let config = EngineConfig {
             links: LinkSupply::OnRequest,
+            window: 3,
             ..config
         };
         let mut given = state.clone();
