@@ -122,7 +122,7 @@ impl Engine {
         run.phase = Phase::Fetching;
         let module = run.module;
         let ms = self.state.modules.get(&module);
-        let linked: BTreeSet<&str> = run.links.iter().map(|l| l.unid.0.as_str()).collect();
+        let linked: BTreeSet<&str> = run.index.iter().map(|e| e.unid.as_ref()).collect();
         let private: BTreeSet<&str> = ms
             .map(|m| m.notes_private.iter().map(|u| u.0.as_str()).collect())
             .unwrap_or_default();
