@@ -37,6 +37,18 @@ pub struct LinkQuery {
     pub want: LinkWant,
 }
 
+impl LinkQuery {
+    /// The answer from a state that holds every link (what an in-memory store answers).
+    #[must_use]
+    pub fn answer_from(&self, state: &crate::SyncState) -> Vec<Link> {
+        state
+            .modules
+            .get(&self.module)
+            .map(|m| self.want.select(&m.links))
+            .unwrap_or_default()
+    }
+}
+
 /// Which links a [`LinkQuery`] reads.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "by", rename_all = "snake_case")]

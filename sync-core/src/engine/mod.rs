@@ -70,6 +70,7 @@ mod setup;
 pub(crate) mod transport;
 mod window;
 
+use execute::CrmBatch;
 use links::LinkReads;
 pub use links::{LINK_PAGE, LinkQuery, LinkSupply, LinkWant};
 pub use progress::{Progress, ProgressPhase};
