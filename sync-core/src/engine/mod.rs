@@ -296,6 +296,8 @@ enum Phase {
     Listing,
     /// Linked records the CRM listing did not show are looked up (left the scope, or gone).
     Settling,
+    /// The documents the mass-delete guard must see are being read.
+    Confirming,
     /// A window of Notes documents is being read.
     Fetching,
     /// A window waits for the bases of its links.
@@ -388,6 +390,13 @@ impl ModuleRun {
         }
         self.crm.unchanged.remove(&zid);
         self.crm.records.insert(zid, rec);
+    }
+
+    /// The CRM record `zid` is gone: reported deleted, or missing from a complete listing (and
+    /// not out of scope).
+    fn crm_gone(&self, zid: &str) -> bool {
+        self.crm.deleted.contains(zid)
+            || (self.crm.complete && !self.crm_listed(zid) && !self.crm.out_of_scope.contains(zid))
     }
 
     /// The CRM listed the record `zid` in scope this run.
@@ -634,6 +643,7 @@ impl Engine {
             Phase::Start | Phase::Setup => self.start_listing(),
             Phase::Listing => self.start_settling(),
             Phase::Settling => self.start_fetching(),
+            Phase::Confirming => self.open_windows(),
             Phase::Fetching => self.plan_window(),
             // Only reached if the read of the bases was dropped (a failed module ends first).
             Phase::Bases => self.end_module(),

@@ -54,9 +54,43 @@ pub(super) struct Waiting {
 }
 
 impl Engine {
-    /// Both sides are listed and the reads are known: the guard decides, the pool of CRM
-    /// records is indexed, and the first window starts.
+    /// Both sides are listed and the reads are known. The documents the guard must see are
+    /// read first: linked ones the listing did not show (offset paging can skip an entry; a
+    /// skipped one must not count as deleted) and linked ones whose CRM record is gone or out
+    /// of scope (a change beats a delete). Then the windows open.
     pub(super) fn start_windows(&mut self) {
+        let Some(run) = self.run.as_mut() else { return };
+        let crm_away = |run: &ModuleRun, key: &str| {
+            run.link_index(key)
+                .and_then(|i| run.index.get(i))
+                .is_some_and(|e| {
+                    run.crm_gone(&e.zid) || run.crm.out_of_scope.contains(e.zid.as_ref())
+                })
+        };
+        let reads = std::mem::take(&mut run.windows.to_read);
+        let mut confirm = Vec::new();
+        for read in reads {
+            let key = match &read {
+                Read::Doc { unid, .. } => unid.as_str(),
+                Read::Event { key } => key.as_str(),
+            };
+            let linked = run.link_index(key).is_some();
+            let listed = run.notes_listed.contains(key) || run.notes_rows.contains_key(key);
+            if linked && (!listed || crm_away(run, key)) {
+                confirm.push(read);
+            } else {
+                run.windows.to_read.push_back(read);
+            }
+        }
+        run.phase = Phase::Confirming;
+        for read in confirm {
+            self.enqueue_read(read);
+        }
+    }
+
+    /// The documents the guard must see are in: the guard decides, the pool of CRM records is
+    /// indexed, and the first window starts.
+    pub(super) fn open_windows(&mut self) {
         let guard = self.guard_on_listings();
         let Some(run) = self.run.as_mut() else { return };
         let module = run.module;
@@ -106,37 +140,29 @@ impl Engine {
             return;
         }
         for read in reads {
-            match read {
-                Read::Doc { unid, flags } => {
-                    let path = self
-                        .config
-                        .notes_db_path(&format!("documents/unid/{}?markread=false", encode(&unid)));
-                    if let Some(run) = self.run.as_mut() {
-                        run.windows.keys.push(unid.clone());
-                    }
-                    self.enqueue(
-                        Side::Notes,
-                        "GET",
-                        path,
-                        None,
-                        Purpose::NotesRead { unid, flags },
-                    );
-                }
-                Read::Event { key } => {
-                    let path = self.config.event_path(&key, "");
-                    if let Some(run) = self.run.as_mut() {
-                        run.windows.keys.push(key.clone());
-                    }
-                    self.enqueue(
-                        Side::Notes,
-                        "GET",
-                        path,
-                        None,
-                        Purpose::NotesEventRead { key },
-                    );
-                }
-            }
+            self.enqueue_read(read);
         }
+    }
+
+    /// Reads one document (or event) into the current window.
+    fn enqueue_read(&mut self, read: Read) {
+        let (path, key, purpose) = match read {
+            Read::Doc { unid, flags } => (
+                self.config
+                    .notes_db_path(&format!("documents/unid/{}?markread=false", encode(&unid))),
+                unid.clone(),
+                Purpose::NotesRead { unid, flags },
+            ),
+            Read::Event { key } => (
+                self.config.event_path(&key, ""),
+                key.clone(),
+                Purpose::NotesEventRead { key },
+            ),
+        };
+        if let Some(run) = self.run.as_mut() {
+            run.windows.keys.push(key);
+        }
+        self.enqueue(Side::Notes, "GET", path, None, purpose);
     }
 
     /// The window's documents are in: plan it with the links and CRM records it involves.
@@ -407,11 +433,12 @@ impl Engine {
         self.next_window();
     }
 
-    /// The mass-delete guard (B4), decided on the listings before any content is read: a side
-    /// that lists nothing while links exist, or more than half of the links to be deleted on
-    /// one side. Deletions are counted from the listings (a pair gone on one side and present
-    /// on the other), so a change that would beat a delete still counts: the guard errs on the
-    /// side of holding back.
+    /// The mass-delete guard (B4), decided before any window writes: a side that lists
+    /// nothing while links exist, or more than half of the links to be deleted on one side.
+    /// A pair is deleted on one side when it is gone on the other and unchanged here since the
+    /// last sync (a change beats a delete; a copy changed in Notes is kept when its record
+    /// leaves the scope): the documents that decide it were read first
+    /// ([`Engine::start_windows`]), and content is compared with the link's base by digest.
     fn guard_on_listings(&self) -> Option<String> {
         let run = self.run.as_ref()?;
         let links = run.index.len();
@@ -419,10 +446,6 @@ impl Engine {
             return None;
         }
         let module = run.module;
-        let notes_listed = |u: &str| match module {
-            Module::Events => run.notes_rows.contains_key(u) || run.notes.unchanged.contains(u),
-            Module::Contacts | Module::Tasks => run.notes_listed.contains(u),
-        };
         let notes_empty = match module {
             Module::Events => {
                 run.notes_rows.is_empty()
@@ -440,20 +463,30 @@ impl Engine {
                 return Some(crate::plan::guard_empty_message(side, module, links));
             }
         }
-        let crm_gone = |z: &str| {
-            run.crm.deleted.contains(z)
-                || (run.crm.complete
-                    && !run.crm.records.contains_key(z)
-                    && !run.crm.unchanged.contains(z)
-                    && !run.crm.out_of_scope.contains(z))
-        };
         let (mut notes_deletes, mut crm_deletes) = (0, 0);
-        for l in run.index.iter() {
-            let (n_here, c_gone) = (notes_listed(&l.unid), crm_gone(&l.zid));
-            if n_here && (c_gone || run.crm.out_of_scope.contains(l.zid.as_ref())) {
+        for e in run.index.iter() {
+            let (u, z): (&str, &str) = (&e.unid, &e.zid);
+            // Each side: gone (`None`), or present, as the base (`true`) or changed.
+            let notes = match run.notes.records.get(u) {
+                Some(r) => Some(r.fields.digest() == e.digest),
+                None if run.notes.unchanged.contains(u)
+                    || run.notes_listed.contains(u)
+                    || run.notes_rows.contains_key(u) =>
+                {
+                    Some(true)
+                }
+                None => None,
+            };
+            let crm_away = run.crm.out_of_scope.contains(z);
+            let crm = match run.crm.records.get(z) {
+                Some(r) => Some(r.fields.digest() == e.digest),
+                None if run.crm_gone(z) || crm_away => None,
+                None => Some(true),
+            };
+            if notes == Some(true) && (crm.is_none() || crm_away) {
                 notes_deletes += 1;
             }
-            if !n_here && !c_gone {
+            if notes.is_none() && crm == Some(true) && !crm_away {
                 crm_deletes += 1;
             }
         }
