@@ -34,8 +34,9 @@ pub(super) struct Windows {
     pub next_link: usize,
     /// Unlinked CRM records by the Notes key their cross-ID names.
     pub crm_by_xref: HashMap<String, String>,
-    /// Unlinked CRM records by match key.
-    pub crm_by_key: HashMap<String, Vec<String>>,
+    /// Unlinked CRM records by a hash of their match key. Two keys that share a hash only
+    /// bring a record into a window it does not pair in; the planner compares the keys.
+    pub crm_by_key: HashMap<u64, Vec<Box<str>>>,
     /// The module's report, filled window by window.
     pub report: Option<ModuleReport>,
     /// Set when the mass-delete guard holds the module back: why.
@@ -109,9 +110,9 @@ impl Engine {
             {
                 run.windows
                     .crm_by_key
-                    .entry(k)
+                    .entry(key_hash(&k))
                     .or_default()
-                    .push(zid.clone());
+                    .push(zid.as_str().into());
             }
         }
         self.next_window();
@@ -223,7 +224,9 @@ impl Engine {
             }
             // Index entries stay: a record taken but not paired goes back to the pool, where
             // a later window finds it again (entries of records already decided find nothing).
-            if let Some(zs) = key.and_then(|key| run.windows.crm_by_key.get(&key).cloned()) {
+            if let Some(zs) =
+                key.and_then(|key| run.windows.crm_by_key.get(&key_hash(&key)).cloned())
+            {
                 for z in zs {
                     take_free(run, &z, &mut crm);
                 }
@@ -588,4 +591,11 @@ fn take_free(run: &mut ModuleRun, zid: &str, crm: &mut SideSnapshot) {
     if let Some(r) = run.crm.records.remove(zid) {
         crm.records.insert(zid.to_owned(), r);
     }
+}
+
+/// A 64-bit FNV-1a hash of a match key.
+fn key_hash(key: &str) -> u64 {
+    key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
