@@ -60,7 +60,8 @@ mod crm_listing;
 mod dispatch;
 mod events;
 mod execute;
-pub(crate) mod link_index;
+pub(crate) mod keys;
+mod link_index;
 mod links;
 mod module_run;
 mod notes_listing;
@@ -329,7 +330,7 @@ struct ModuleRun {
     xref_exists: bool,
     notes_incremental: bool,
     crm_incremental: bool,
-    notes_listed: BTreeSet<String>,
+    notes_listed: keys::KeySet,
     notes_changed: BTreeSet<String>,
     notes: SideSnapshot,
     crm: SideSnapshot,
