@@ -152,7 +152,7 @@ impl Engine {
         }
         // Remembered private documents that are no longer listed are gone.
         if !self.config.dry_run {
-            for unid in private.iter().filter(|u| !run.notes_listed.contains(**u)) {
+            for unid in private.iter().filter(|u| !run.notes_listed.contains(u)) {
                 self.outputs
                     .push_back(Output::State(StateChange::NotesPrivate {
                         module,
