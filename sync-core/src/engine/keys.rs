@@ -1,13 +1,15 @@
 //! Record keys held compactly, for the sets a run keeps of every record it lists: a Notes UNID
-//! in its canonical form (32 upper-case hex digits) takes 16 bytes, not a 56-byte string; any
-//! other key (an event key, a lower-case UNID) is kept as text. A key reads back exactly as it
-//! was given.
+//! in its canonical form (32 upper-case hex digits) takes 16 bytes and a Zoho id (decimal
+//! digits) 8, not a 56-byte string; any other key (an event key, a lower-case UNID) is kept as
+//! text. A key reads back exactly as it was given.
 
 use std::collections::BTreeSet;
 
 /// One key.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Key {
+    /// Decimal digits without a leading zero that fit 64 bits.
+    Num(u64),
     /// 32 upper-case hex digits.
     Unid(u128),
     /// Anything else.
@@ -19,6 +21,13 @@ impl Key {
         let canonical = s.len() == 32
             && s.bytes()
                 .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b));
+        let decimal = !s.is_empty()
+            && s.len() <= 19
+            && !s.starts_with('0')
+            && s.bytes().all(|b| b.is_ascii_digit());
+        if decimal && let Ok(n) = s.parse::<u64>() {
+            return Self::Num(n);
+        }
         match u128::from_str_radix(s, 16) {
             Ok(n) if canonical => Self::Unid(n),
             _ => Self::Text(s.into()),
@@ -27,6 +36,7 @@ impl Key {
 
     fn text(&self) -> String {
         match self {
+            Self::Num(n) => n.to_string(),
             Self::Unid(n) => format!("{n:032X}"),
             Self::Text(t) => t.to_string(),
         }
@@ -46,6 +56,16 @@ impl KeySet {
     /// Whether `key` is in the set.
     pub fn contains(&self, key: &str) -> bool {
         self.0.contains(&Key::new(key))
+    }
+
+    /// Removes `key`; whether it was there.
+    pub fn remove(&mut self, key: &str) -> bool {
+        self.0.remove(&Key::new(key))
+    }
+
+    /// Takes the first key out.
+    pub fn pop_first(&mut self) -> Option<String> {
+        self.0.pop_first().map(|k| k.text())
     }
 
     /// No key.
@@ -71,13 +91,19 @@ mod tests {
             "0123456789abcdef0123456789abcdef",
             "UID-1/20261205T010000Z",
             "",
+            "5725767000000411001",
+            "0123",
+            "99999999999999999999",
         ] {
             s.insert(k);
             assert!(s.contains(k), "{k}");
         }
         assert!(!s.contains("0123456789ABCDEF0123456789ABCDEE"));
         let back: Vec<String> = s.iter().collect();
-        assert_eq!(back.len(), 4);
+        assert_eq!(back.len(), 7);
+        assert!(back.contains(&"0123".to_owned()));
+        assert!(s.remove("5725767000000411001"));
+        assert!(!s.contains("5725767000000411001"));
         assert!(back.contains(&"0123456789abcdef0123456789abcdef".to_owned()));
         assert!(back.contains(&"0123456789ABCDEF0123456789ABCDEF".to_owned()));
     }

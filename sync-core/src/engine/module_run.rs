@@ -93,6 +93,8 @@ impl Engine {
             crm_foreign_xref: BTreeMap::new(),
             crm_probed: BTreeSet::new(),
             windows: window::Windows::default(),
+            pool_bytes: 0,
+            crm_spilled: keys::KeySet::default(),
         });
         self.start_link_reads(module);
     }
