@@ -144,9 +144,8 @@ impl Engine {
             let missing: Vec<String> = run
                 .index
                 .iter()
-                .map(|e| e.zid.as_ref())
-                .filter(|z| !run.crm_listed(z) && !run.crm.out_of_scope.contains(*z))
-                .map(str::to_owned)
+                .map(|e| String::from(e.zid))
+                .filter(|z| !run.crm_listed(z) && !run.crm.out_of_scope.contains(z))
                 .collect();
             let xref = run.xref_exists;
             let fields = self.config.crm_fields(module, xref);

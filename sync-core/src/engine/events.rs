@@ -64,7 +64,7 @@ impl Engine {
             if in_window(link.base.get("start")) {
                 reads.push((*key).to_owned()); // 404: deleted; 200: moved out of the window.
             } else {
-                run.notes.unchanged.insert((*key).to_owned()); // Out of the window: dormant.
+                run.notes.unchanged.insert(*key); // Out of the window: dormant.
             }
         }
         // CRM: unlinked records outside the window are not synced; linked ones outside it on
@@ -94,7 +94,7 @@ impl Engine {
         if run.crm.complete {
             for (id, l) in &crm_links {
                 if !run.crm.records.contains_key(*id) && !in_window(l.base.get("start")) {
-                    run.crm.unchanged.insert((*id).to_owned());
+                    run.crm.unchanged.insert(*id);
                 }
             }
         }

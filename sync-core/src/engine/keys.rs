@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 /// One key.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-enum Key {
+pub(super) enum Key {
     /// Decimal digits without a leading zero that fit 64 bits.
     Num(u64),
     /// 32 upper-case hex digits.
@@ -17,7 +17,8 @@ enum Key {
 }
 
 impl Key {
-    fn new(s: &str) -> Self {
+    /// `s`, held compactly where its form allows.
+    pub fn new(s: &str) -> Self {
         let canonical = s.len() == 32
             && s.bytes()
                 .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b));
@@ -34,7 +35,8 @@ impl Key {
         }
     }
 
-    fn text(&self) -> String {
+    /// The key as it was given.
+    pub fn text(&self) -> String {
         match self {
             Self::Num(n) => n.to_string(),
             Self::Unid(n) => format!("{n:032X}"),
@@ -43,39 +45,66 @@ impl Key {
     }
 }
 
-/// A set of keys.
+/// A set of keys, each form in a set of its own so that a UNID costs its 16 bytes and a Zoho
+/// id its 8 (an enum of the three would cost every key the size of the largest).
 #[derive(Clone, Debug, Default)]
-pub(super) struct KeySet(BTreeSet<Key>);
+pub(super) struct KeySet {
+    nums: BTreeSet<u64>,
+    unids: BTreeSet<u128>,
+    texts: BTreeSet<Box<str>>,
+}
 
 impl KeySet {
     /// Adds `key`.
-    pub fn insert(&mut self, key: &str) {
-        self.0.insert(Key::new(key));
+    pub fn insert(&mut self, key: impl AsRef<str>) {
+        match Key::new(key.as_ref()) {
+            Key::Num(n) => self.nums.insert(n),
+            Key::Unid(n) => self.unids.insert(n),
+            Key::Text(t) => self.texts.insert(t),
+        };
     }
 
     /// Whether `key` is in the set.
     pub fn contains(&self, key: &str) -> bool {
-        self.0.contains(&Key::new(key))
+        match Key::new(key) {
+            Key::Num(n) => self.nums.contains(&n),
+            Key::Unid(n) => self.unids.contains(&n),
+            Key::Text(t) => self.texts.contains(&t),
+        }
     }
 
     /// Removes `key`; whether it was there.
     pub fn remove(&mut self, key: &str) -> bool {
-        self.0.remove(&Key::new(key))
+        match Key::new(key) {
+            Key::Num(n) => self.nums.remove(&n),
+            Key::Unid(n) => self.unids.remove(&n),
+            Key::Text(t) => self.texts.remove(&t),
+        }
     }
 
-    /// Takes the first key out.
+    /// Takes the first key out (in the order of [`KeySet::iter`]).
     pub fn pop_first(&mut self) -> Option<String> {
-        self.0.pop_first().map(|k| k.text())
+        if let Some(n) = self.nums.pop_first() {
+            return Some(Key::Num(n).text());
+        }
+        if let Some(n) = self.unids.pop_first() {
+            return Some(Key::Unid(n).text());
+        }
+        self.texts.pop_first().map(String::from)
     }
 
     /// No key.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.nums.is_empty() && self.unids.is_empty() && self.texts.is_empty()
     }
 
-    /// The keys, as text (canonical UNIDs first, in order, then the others).
-    pub fn iter(&self) -> impl Iterator<Item = String> + '_ {
-        self.0.iter().map(Key::text)
+    /// The keys, compactly: Zoho ids first, then canonical UNIDs, each in order, then the
+    /// others.
+    pub fn keys(&self) -> impl Iterator<Item = Key> + '_ {
+        let nums = self.nums.iter().map(|n| Key::Num(*n));
+        let unids = self.unids.iter().map(|n| Key::Unid(*n));
+        let texts = self.texts.iter().map(|t| Key::Text(t.clone()));
+        nums.chain(unids).chain(texts)
     }
 }
 
@@ -99,7 +128,7 @@ mod tests {
             assert!(s.contains(k), "{k}");
         }
         assert!(!s.contains("0123456789ABCDEF0123456789ABCDEE"));
-        let back: Vec<String> = s.iter().collect();
+        let back: Vec<String> = s.keys().map(|k| k.text()).collect();
         assert_eq!(back.len(), 7);
         assert!(back.contains(&"0123".to_owned()));
         assert!(s.remove("5725767000000411001"));

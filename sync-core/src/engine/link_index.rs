@@ -4,11 +4,15 @@
 //! decides (unless they are held anyway: links given in the state, and events, whose bases place
 //! them in the calendar window).
 
+use std::cmp::Ordering;
+
 use crate::model::Fields;
 use crate::state::Link;
 
+use super::keys::Key;
+
 /// One stored link, without its base.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct LinkEntry {
     /// The Notes key (UNID, or event key).
     pub unid: Box<str>,
@@ -18,14 +22,129 @@ pub(super) struct LinkEntry {
     pub digest: u128,
 }
 
-/// The links of the module being run.
+/// A column of keys, held in the most compact form every key in it takes: canonical UNIDs as
+/// 16 bytes, Zoho ids as 8, anything else as text. A column starts compact and turns to text
+/// the first time a key does not fit (a module's keys are all of one kind in practice: UNIDs,
+/// event keys, Zoho ids).
+#[derive(Debug)]
+enum Column {
+    Unids(Vec<u128>),
+    Nums(Vec<u64>),
+    Texts(Vec<Box<str>>),
+}
+
+impl Column {
+    fn push(&mut self, key: &str) {
+        match (&mut *self, Key::new(key)) {
+            (Self::Unids(v), Key::Unid(n)) => v.push(n),
+            (Self::Nums(v), Key::Num(n)) => v.push(n),
+            (Self::Texts(v), _) => v.push(key.into()),
+            (Self::Unids(v), _) if v.is_empty() => *self = Self::first(key),
+            (Self::Nums(v), _) if v.is_empty() => *self = Self::first(key),
+            _ => {
+                let mut texts: Vec<Box<str>> = (0..self.len())
+                    .map(|i| self.text(i).into_boxed_str())
+                    .collect();
+                texts.push(key.into());
+                *self = Self::Texts(texts);
+            }
+        }
+    }
+
+    /// A column holding `key`, in its form.
+    fn first(key: &str) -> Self {
+        match Key::new(key) {
+            Key::Unid(n) => Self::Unids(vec![n]),
+            Key::Num(n) => Self::Nums(vec![n]),
+            Key::Text(t) => Self::Texts(vec![t]),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::Unids(v) => v.len(),
+            Self::Nums(v) => v.len(),
+            Self::Texts(v) => v.len(),
+        }
+    }
+
+    /// The key at `i`, as it was given.
+    fn text(&self, i: usize) -> String {
+        match self {
+            Self::Unids(v) => Key::Unid(v[i]).text(),
+            Self::Nums(v) => Key::Num(v[i]).text(),
+            Self::Texts(v) => v[i].to_string(),
+        }
+    }
+
+    /// How the key at `i` orders against `probe` (the column's own order).
+    fn cmp_at(&self, i: usize, probe: &Probe<'_>) -> Ordering {
+        match (self, probe) {
+            (Self::Unids(v), Probe::Unid(n)) => v[i].cmp(n),
+            (Self::Nums(v), Probe::Num(n)) => v[i].cmp(n),
+            (Self::Texts(v), Probe::Text(t)) => v[i].as_ref().cmp(t),
+            // A key the column cannot hold is not in it.
+            _ => Ordering::Less,
+        }
+    }
+
+    /// `key` in the column's form, or `None` when the column cannot hold it (so it is absent).
+    fn probe<'a>(&self, key: &'a str) -> Option<Probe<'a>> {
+        match (self, Key::new(key)) {
+            (Self::Unids(_), Key::Unid(n)) => Some(Probe::Unid(n)),
+            (Self::Nums(_), Key::Num(n)) => Some(Probe::Num(n)),
+            (Self::Texts(_), _) => Some(Probe::Text(key)),
+            _ => None,
+        }
+    }
+
+    /// Reorders the column: position `k` takes the key at `order[k]`.
+    fn permute(&mut self, order: &[u32]) {
+        fn apply<T: Clone>(v: &[T], order: &[u32]) -> Vec<T> {
+            order.iter().map(|i| v[*i as usize].clone()).collect()
+        }
+        match self {
+            Self::Unids(v) => *v = apply(v, order),
+            Self::Nums(v) => *v = apply(v, order),
+            Self::Texts(v) => *v = apply(v, order),
+        }
+    }
+
+    fn order(&self, a: usize, b: usize) -> Ordering {
+        match self {
+            Self::Unids(v) => v[a].cmp(&v[b]),
+            Self::Nums(v) => v[a].cmp(&v[b]),
+            Self::Texts(v) => v[a].cmp(&v[b]),
+        }
+    }
+}
+
+impl Default for Column {
+    fn default() -> Self {
+        Self::Unids(Vec::new())
+    }
+}
+
+/// A key looked up in a [`Column`], in the column's form.
+enum Probe<'a> {
+    Unid(u128),
+    Num(u64),
+    Text(&'a str),
+}
+
+/// The links of the module being run, held column by column (about 44 bytes a link when the
+/// keys are UNIDs and Zoho ids, so a million links take some 44 MB).
 #[derive(Debug, Default)]
 pub(super) struct LinkIndex {
-    /// Sorted by Notes key (byte order).
-    entries: Vec<LinkEntry>,
-    /// Positions in `entries`, sorted by Zoho id.
+    /// Notes keys, sorted (in the column's order).
+    unids: Column,
+    /// Zoho ids, beside `unids`.
+    zids: Column,
+    /// Digests of the bases, beside `unids`.
+    digests: Vec<u128>,
+    /// Positions, sorted by Zoho id.
     by_zid: Vec<u32>,
-    /// The bases, beside `entries`, when they are held.
+    /// The bases, beside `unids`, when they are held.
     bases: Option<Vec<Fields>>,
 }
 
@@ -33,20 +152,17 @@ impl LinkIndex {
     /// An index that holds the bases (`keep_bases`) or only their digests.
     pub fn new(keep_bases: bool) -> Self {
         Self {
-            entries: Vec::new(),
-            by_zid: Vec::new(),
             bases: keep_bases.then(Vec::new),
+            ..Self::default()
         }
     }
 
     /// Adds links (in any order; [`LinkIndex::finish`] sorts).
     pub fn extend(&mut self, links: Vec<Link>) {
         for l in links {
-            self.entries.push(LinkEntry {
-                unid: l.unid.0.into_boxed_str(),
-                zid: l.zoho_id.0.into_boxed_str(),
-                digest: l.base.digest(),
-            });
+            self.unids.push(&l.unid.0);
+            self.zids.push(&l.zoho_id.0);
+            self.digests.push(l.base.digest());
             if let Some(b) = self.bases.as_mut() {
                 b.push(l.base);
             }
@@ -55,62 +171,75 @@ impl LinkIndex {
 
     /// Every link is in: sorts, and indexes by Zoho id.
     pub fn finish(&mut self) {
-        let mut order: Vec<usize> = (0..self.entries.len()).collect();
-        order.sort_by(|a, b| self.entries[*a].unid.cmp(&self.entries[*b].unid));
-        let mut entries: Vec<Option<LinkEntry>> = std::mem::take(&mut self.entries)
-            .into_iter()
-            .map(Some)
-            .collect();
-        self.entries = order.iter().filter_map(|i| entries[*i].take()).collect();
+        let n = u32::try_from(self.digests.len()).unwrap_or(u32::MAX);
+        let mut order: Vec<u32> = (0..n).collect();
+        order.sort_by(|a, b| self.unids.order(*a as usize, *b as usize));
+        self.unids.permute(&order);
+        self.zids.permute(&order);
+        self.digests = order.iter().map(|i| self.digests[*i as usize]).collect();
         if let Some(bases) = self.bases.take() {
             let mut bases: Vec<Option<Fields>> = bases.into_iter().map(Some).collect();
-            self.bases = Some(order.iter().filter_map(|i| bases[*i].take()).collect());
+            self.bases = Some(
+                order
+                    .iter()
+                    .filter_map(|i| bases[*i as usize].take())
+                    .collect(),
+            );
         }
-        let mut by_zid: Vec<u32> = (0..self.entries.len())
-            .filter_map(|i| u32::try_from(i).ok())
-            .collect();
-        by_zid.sort_by(|a, b| {
-            self.entries[*a as usize]
-                .zid
-                .cmp(&self.entries[*b as usize].zid)
-        });
+        drop(order);
+        let mut by_zid: Vec<u32> = (0..n).collect();
+        by_zid.sort_by(|a, b| self.zids.order(*a as usize, *b as usize));
         self.by_zid = by_zid;
     }
 
     /// How many links there are.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.digests.len()
     }
 
     /// The link at `i`.
-    pub fn get(&self, i: usize) -> Option<&LinkEntry> {
-        self.entries.get(i)
+    pub fn get(&self, i: usize) -> Option<LinkEntry> {
+        let digest = *self.digests.get(i)?;
+        Some(LinkEntry {
+            unid: self.unids.text(i).into_boxed_str(),
+            zid: self.zids.text(i).into_boxed_str(),
+            digest,
+        })
     }
 
     /// Every link, by Notes key.
-    pub fn iter(&self) -> impl Iterator<Item = &LinkEntry> {
-        self.entries.iter()
+    pub fn iter(&self) -> impl Iterator<Item = LinkEntry> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
     }
 
     /// The position of the link of Notes key `unid`.
     pub fn by_unid(&self, unid: &str) -> Option<usize> {
-        self.entries
-            .binary_search_by(|e| e.unid.as_ref().cmp(unid))
-            .ok()
+        let probe = self.unids.probe(unid)?;
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.unids.cmp_at(mid, &probe) {
+                Ordering::Less => lo = mid + 1,
+                Ordering::Greater => hi = mid,
+                Ordering::Equal => return Some(mid),
+            }
+        }
+        None
     }
 
     /// The position of the link of Zoho record `zid`.
     pub fn by_zid(&self, zid: &str) -> Option<usize> {
+        let probe = self.zids.probe(zid)?;
         let at = self
             .by_zid
-            .binary_search_by(|i| self.entries[*i as usize].zid.as_ref().cmp(zid))
+            .binary_search_by(|i| self.zids.cmp_at(*i as usize, &probe))
             .ok()?;
         Some(self.by_zid[at] as usize)
     }
 
     /// The Notes key linked to Zoho record `zid`.
-    pub fn unid_of(&self, zid: &str) -> Option<&str> {
-        self.by_zid(zid).map(|i| self.entries[i].unid.as_ref())
+    pub fn unid_of(&self, zid: &str) -> Option<String> {
+        self.by_zid(zid).map(|i| self.unids.text(i))
     }
 
     /// Whether Zoho record `zid` is linked.
@@ -120,11 +249,10 @@ impl LinkIndex {
 
     /// The link at `i` with its base, when the bases are held.
     pub fn link(&self, i: usize) -> Option<Link> {
-        let e = self.entries.get(i)?;
         let base = self.bases.as_ref()?.get(i)?.clone();
         Some(Link {
-            unid: crate::model::NotesUnid(e.unid.to_string()),
-            zoho_id: crate::model::ZohoId(e.zid.to_string()),
+            unid: crate::model::NotesUnid(self.unids.text(i)),
+            zoho_id: crate::model::ZohoId(self.zids.text(i)),
             base,
         })
     }
@@ -157,10 +285,10 @@ mod tests {
             ix.extend(vec![link("C", "1", "c"), link("A", "3", "a")]);
             ix.extend(vec![link("B", "2", "b")]);
             ix.finish();
-            let keys: Vec<&str> = ix.iter().map(|e| e.unid.as_ref()).collect();
+            let keys: Vec<String> = ix.iter().map(|e| e.unid.into()).collect();
             assert_eq!(keys, ["A", "B", "C"]);
             assert_eq!(ix.by_unid("B"), Some(1));
-            assert_eq!(ix.unid_of("3"), Some("A"));
+            assert_eq!(ix.unid_of("3").as_deref(), Some("A"));
             assert!(!ix.has_zid("4"));
             let mut a = Fields::default();
             a.set("last_name", "a");
@@ -171,5 +299,38 @@ mod tests {
                 keep.then(|| "1".to_owned())
             );
         }
+    }
+
+    const U1: &str = "0123456789ABCDEF0123456789ABCDEF";
+    const U2: &str = "1123456789ABCDEF0123456789ABCDEF";
+
+    #[test]
+    fn compact_columns_hold_any_key_and_find_only_what_they_hold() {
+        let mut ix = LinkIndex::new(false);
+        ix.extend(vec![
+            link(U2, "5725767000000411001", "b"),
+            link(U1, "42", "a"),
+        ]);
+        ix.finish();
+        assert!(matches!(ix.unids, Column::Unids(_)));
+        assert!(matches!(ix.zids, Column::Nums(_)));
+        assert_eq!(ix.by_unid(U1), Some(0));
+        assert_eq!(ix.by_unid(&U1.to_ascii_lowercase()), None);
+        assert_eq!(ix.by_unid("event-1"), None);
+        assert_eq!(ix.unid_of("5725767000000411001").as_deref(), Some(U2));
+        assert_eq!(ix.by_zid("042"), None);
+
+        // A key of another form turns the column to text; every key reads back as given.
+        let mut ix = LinkIndex::new(false);
+        ix.extend(vec![link(U2, "7", "b"), link(U1, "42", "a")]);
+        ix.extend(vec![link("uid-1/20261205T010000Z", "zoho-x", "c")]);
+        ix.finish();
+        assert!(matches!(ix.unids, Column::Texts(_)));
+        assert!(matches!(ix.zids, Column::Texts(_)));
+        let keys: Vec<String> = ix.iter().map(|e| e.unid.into()).collect();
+        assert_eq!(keys, [U1, U2, "uid-1/20261205T010000Z"]);
+        assert_eq!(ix.by_zid("zoho-x"), Some(2));
+        assert_eq!(ix.unid_of("7").as_deref(), Some(U2));
+        assert_eq!(ix.by_unid(U2), Some(1));
     }
 }

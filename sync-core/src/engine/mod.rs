@@ -68,6 +68,7 @@ mod notes_listing;
 mod outcome;
 mod progress;
 mod setup;
+mod side;
 pub(crate) mod transport;
 mod window;
 
@@ -343,8 +344,8 @@ struct ModuleRun {
     crm_incremental: bool,
     notes_listed: keys::KeySet,
     notes_changed: BTreeSet<String>,
-    notes: SideSnapshot,
-    crm: SideSnapshot,
+    notes: side::SideRun,
+    crm: side::SideRun,
     notes_cursor_next: Option<Timestamp>,
     crm_cursor_next: Option<Timestamp>,
     plan: ModulePlan,

@@ -65,14 +65,8 @@ impl Engine {
             crm_incremental,
             notes_listed: keys::KeySet::default(),
             notes_changed: BTreeSet::new(),
-            notes: SideSnapshot {
-                complete: true,
-                ..SideSnapshot::default()
-            },
-            crm: SideSnapshot {
-                complete: !crm_incremental,
-                ..SideSnapshot::default()
-            },
+            notes: side::SideRun::new(true),
+            crm: side::SideRun::new(!crm_incremental),
             notes_cursor_next: None,
             crm_cursor_next: None,
             plan: ModulePlan::default(),

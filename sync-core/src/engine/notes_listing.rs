@@ -117,7 +117,8 @@ impl Engine {
             .unwrap_or_default();
         let mut reads = Vec::new();
         let mut unchanged = std::mem::take(&mut run.notes.unchanged);
-        for unid in run.notes_listed.iter() {
+        for key in run.notes_listed.keys() {
+            let unid = key.text();
             let same = run.notes_incremental && !run.notes_changed.contains(&unid);
             let linked = run.index.by_unid(&unid).is_some();
             if same && linked {
@@ -126,7 +127,7 @@ impl Engine {
                 // Private when last read and not changed since: still private, never synced.
             } else {
                 let private = private.contains(unid.as_str());
-                reads.push((unid, ReadFlags { linked, private }));
+                reads.push((key, ReadFlags { linked, private }));
             }
         }
         run.notes.unchanged = unchanged;
@@ -135,10 +136,10 @@ impl Engine {
         // and a skipped entry must not delete its CRM twin. (404: gone; 200: still there.)
         // When more than half are missing the mass-delete guard holds the module back anyway,
         // so the reads are only spent when that guard is overridden.
-        let missing: Vec<&str> = run
+        let missing: Vec<String> = run
             .index
             .iter()
-            .map(|e| e.unid.as_ref())
+            .map(|e| String::from(e.unid))
             .filter(|u| !run.notes_listed.contains(u))
             .collect();
         if missing.len() * 2 <= run.index.len() || self.config.allow_mass_delete {
@@ -147,7 +148,7 @@ impl Engine {
                     linked: true,
                     private: false,
                 };
-                reads.push((unid.to_owned(), flags));
+                reads.push((keys::Key::new(&unid), flags));
             }
         }
         // Remembered private documents that are no longer listed are gone.

@@ -16,8 +16,9 @@ use crate::engine::crm_listing::own_xref;
 /// A Notes read waiting for its window.
 #[derive(Clone, Debug)]
 pub(super) enum Read {
-    /// A document of a view, with what the state says about it.
-    Doc { unid: String, flags: ReadFlags },
+    /// A document of a view, with what the state says about it (its UNID held compactly: a
+    /// run lists every document of the view before the windows read them).
+    Doc { unid: keys::Key, flags: ReadFlags },
     /// A calendar event (or instance), by key.
     Event { key: String },
 }
@@ -88,9 +89,10 @@ impl Engine {
         let mut confirm = Vec::new();
         for read in reads {
             let key = match &read {
-                Read::Doc { unid, .. } => unid.as_str(),
-                Read::Event { key } => key.as_str(),
+                Read::Doc { unid, .. } => unid.text(),
+                Read::Event { key } => key.clone(),
             };
+            let key = key.as_str();
             let linked = run.link_index(key).is_some();
             let listed = run.notes_listed.contains(key) || run.notes_rows.contains_key(key);
             if linked && (!listed || crm_away(run, key)) {
@@ -147,12 +149,15 @@ impl Engine {
     /// Reads one document (or event) into the current window.
     fn enqueue_read(&mut self, read: Read) {
         let (path, key, purpose) = match read {
-            Read::Doc { unid, flags } => (
-                self.config
-                    .notes_db_path(&format!("documents/unid/{}?markread=false", encode(&unid))),
-                unid.clone(),
-                Purpose::NotesRead { unid, flags },
-            ),
+            Read::Doc { unid, flags } => {
+                let unid = unid.text();
+                (
+                    self.config
+                        .notes_db_path(&format!("documents/unid/{}?markread=false", encode(&unid))),
+                    unid.clone(),
+                    Purpose::NotesRead { unid, flags },
+                )
+            }
             Read::Event { key } => (
                 self.config.event_path(&key, ""),
                 key.clone(),
@@ -177,7 +182,7 @@ impl Engine {
         let mut notes = SideSnapshot {
             unchanged: keys
                 .iter()
-                .filter(|k| run.notes.unchanged.contains(*k))
+                .filter(|k| run.notes.unchanged.contains(k))
                 .cloned()
                 .collect(),
             records,
