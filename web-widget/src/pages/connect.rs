@@ -58,6 +58,17 @@ pub fn connect(props: &ConnectProps) -> Html {
             if !empty.is_empty() || *busy {
                 return;
             }
+            // The server name is a URL: without its scheme the server would only say it is
+            // not one, so say what to type.
+            let lower = server.trim().to_ascii_lowercase();
+            if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+                error.set(Some(ApiError {
+                    status: 0,
+                    code: "server_scheme".into(),
+                    message: String::new(),
+                }));
+                return;
+            }
             busy.set(true);
             error.set(None);
             let body =
