@@ -116,6 +116,14 @@ where
                 pending.push_back((r.id, issue(r)));
             }
             Output::State(_) => {}
+            Output::Links(q) => {
+                let links = state
+                    .modules
+                    .get(&q.module)
+                    .map(|m| q.want.select(&m.links))
+                    .unwrap_or_default();
+                engine.handle_links(q.id, links).unwrap();
+            }
             Output::Wait(until) => {
                 let Some((id, answer)) = pending.pop_front() else {
                     panic!("the engine waits ({until:?}) with nothing in flight: a retry?");
