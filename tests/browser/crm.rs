@@ -139,6 +139,15 @@ impl StandIn {
     }
 }
 
+/// A tour screenshot of the whole CRM page, the widget scrolled to its top; back in the frame.
+async fn tour_tab(s: &Session, name: &str) -> Result<()> {
+    s.exec("window.scrollTo(0, 0);", json!([])).await?;
+    s.switch_to_top().await?;
+    tour(s, name).await?;
+    let frame = s.wait("#crm-tab").await?;
+    s.switch_to_frame(&frame).await
+}
+
 /// Opens the CRM's tab and switches into the widget's frame.
 async fn open_tab(s: &Session, crm: &StandIn) -> Result<()> {
     s.switch_to_top().await?;
@@ -211,8 +220,7 @@ async fn steps(s: &Session, demo: &Demo, crm: &StandIn) -> Result<()> {
         "{why}"
     );
     assert_japanese(s, "consent").await?;
-    s.switch_to_top().await?;
-    tour(s, "ja-crm-consent").await?;
+    tour_tab(s, "ja-crm-consent").await?;
 
     // Zoho signs in another account than the CRM's: refused, and said so.
     sign_in_popup(s, "user2@example.com").await?;
@@ -267,10 +275,7 @@ async fn steps(s: &Session, demo: &Demo, crm: &StandIn) -> Result<()> {
     s.wait("#settings-form").await?;
     assert_japanese(s, "sync settings").await?;
     select(s, "schedule", "15").await?;
-    s.switch_to_top().await?;
-    tour(s, "ja-settings").await?;
-    let frame = s.wait("#crm-tab").await?;
-    s.switch_to_frame(&frame).await?;
+    tour_tab(s, "ja-settings").await?;
     s.click("#settings-save").await?;
     s.wait("#preview[data-outcome=completed]").await?;
     assert_japanese(s, "preview").await?;
@@ -282,10 +287,22 @@ async fn steps(s: &Session, demo: &Demo, crm: &StandIn) -> Result<()> {
     s.click("#to-dashboard").await?;
     s.wait("#run-history tbody tr").await?;
     assert_japanese(s, "dashboard").await?;
-    s.switch_to_top().await?;
-    tour(s, "ja-dashboard").await?;
-    let frame = s.wait("#crm-tab").await?;
-    s.switch_to_frame(&frame).await?;
+    // Every module's records with their reasons and actions, in Japanese.
+    for module in ["contacts", "tasks", "events"] {
+        s.click(&format!(
+            "#last-run [data-module={module}] button[aria-expanded=false]"
+        ))
+        .await?;
+        s.wait(&format!("#last-run-report-{module}-records"))
+            .await?;
+    }
+    let records = s.text_of("#last-run-report-contacts-records").await?;
+    ensure!(
+        records.contains("メールアドレスで照合しました"),
+        "{records}"
+    );
+    assert_japanese(s, "dashboard with records").await?;
+    tour_tab(s, "ja-dashboard").await?;
 
     // Times are in the CRM user's zone (Tokyo), in Japanese, not UTC stamps.
     let newest = runs(s).await?.into_iter().next().context("a run")?;
@@ -371,10 +388,7 @@ async fn steps(s: &Session, demo: &Demo, crm: &StandIn) -> Result<()> {
     s.click("#meeting-schedule").await?;
     s.wait("#meeting-past-ok").await?;
     assert_japanese(s, "meeting in the past").await?;
-    s.switch_to_top().await?;
-    tour(s, "ja-meeting").await?;
-    let frame = s.wait("#crm-tab").await?;
-    s.switch_to_frame(&frame).await?;
+    tour_tab(s, "ja-meeting").await?;
 
     // The other screens.
     for (item, ready, name) in [

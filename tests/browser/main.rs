@@ -58,6 +58,7 @@ async fn sign_out(s: &Session) -> Result<()> {
 
 /// The README's tour: a screenshot kept in `docs/tour/` (committed).
 async fn tour(s: &Session, name: &str) -> Result<()> {
+    s.exec("window.scrollTo(0, 0);", json!([])).await?;
     s.screenshot(
         &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/tour"),
         name,
@@ -501,17 +502,8 @@ async fn dashboard(s: &Session, demo: &Demo) -> Result<()> {
     );
     s.screenshot(&shots(), "11-dashboard-expanded").await?;
     tour(s, "en-dashboard").await?;
-    // Reports name fields by their CRM labels and never the engine's own names (the reasons
-    // are sync-core's English sentences; their typed form is translated once it lands).
-    let text = s
-        .exec(
-            "const c = document.querySelector('#last-run').cloneNode(true);
-             c.querySelectorAll('.reason').forEach(e => e.remove());
-             return c.textContent;",
-            json!([]),
-        )
-        .await?;
-    let text = text.as_str().unwrap_or_default();
+    // Reports name fields by their CRM labels and never the engine's own names.
+    let text = s.text_of("#last-run").await?;
     for internal in [
         "job_title",
         "office_phone",
@@ -524,6 +516,17 @@ async fn dashboard(s: &Session, demo: &Demo) -> Result<()> {
             "the report shows {internal}: {text}"
         );
     }
+    // Events are matched by title and start, and say so.
+    s.click("#last-run [data-module=events] button[aria-expanded=false]")
+        .await?;
+    let events = s.text_of("#last-run-report-events-records").await?;
+    ensure!(
+        !events.contains("matched by e-mail"),
+        "events read as matched by e-mail: {events}"
+    );
+    ensure!(events.contains("matched by title and start"), "{events}");
+    s.click("#last-run [data-module=events] button[aria-expanded=true]")
+        .await?;
 
     // History: the sync, and the preview apart from it; each numbered on its own.
     let history = s.find_all("#run-history tbody tr").await?;

@@ -1,6 +1,7 @@
 //! Pieces shared by the screens: error boxes, the run report with expandable rows, times.
 
 use sync_core::plan::Verdict;
+use sync_core::reason::{Action, Reason};
 use sync_core::report::{FailureCause, ModuleReport, ModuleStatus, ReportEntry};
 use sync_core::{Module, RunReport};
 use yew::prelude::*;
@@ -500,6 +501,15 @@ fn entries(lang: Lang, m: &ModuleReport) -> Html {
     }
 }
 
+/// A write in words: the typed action, else the engine's text.
+fn action_cell(lang: Lang, typed: Option<&Action>, text: Option<&str>) -> String {
+    match (typed, text) {
+        (Some(a), _) => crate::reasons::action_words(lang, a),
+        (None, Some(t)) => action_text(lang, t),
+        (None, None) => String::new(),
+    }
+}
+
 fn entry(lang: Lang, module: Module, e: &ReportEntry) -> Html {
     let conflicts = (!e.conflicts.is_empty()).then(|| {
         let sep = if lang == Lang::Ja { "、" } else { ", " };
@@ -523,12 +533,18 @@ fn entry(lang: Lang, module: Module, e: &ReportEntry) -> Html {
         <tr class={classes!("entry", e.error.is_some().then_some("failed"))}>
             <td translate="no">{ record_label(lang, module, &e.label) }</td>
             <td>{ verdict_text(lang, e.verdict) }</td>
-            <td>{ e.notes.as_deref().map(|a| action_text(lang, a)).unwrap_or_default() }</td>
-            <td>{ e.crm.as_deref().map(|a| action_text(lang, a)).unwrap_or_default() }</td>
+            <td>{ action_cell(lang, e.notes_action.as_ref(), e.notes.as_deref()) }</td>
+            <td>{ action_cell(lang, e.crm_action.as_ref(), e.crm.as_deref()) }</td>
             <td>
-                <span class="reason">{ e.reason.clone() }</span>
+                if e.why == Reason::None {
+                    // A report stored before reasons were typed: sync-core's English only.
+                    { technical_details(lang, &e.reason) }
+                } else {
+                    <span class="reason">{ crate::reasons::reason_text(lang, &e.why) }</span>
+                }
                 if let Some(c) = conflicts { <br/><span class="conflicts">{ c }</span> }
                 if let Some(err) = &e.error {
+                    <p class="error">{ lang.t(T::EntryFailed) }</p>
                     { technical_details(lang, err) }
                 }
             </td>

@@ -524,6 +524,48 @@ texts! {
     FieldXref => "link to the other side", "相手側へのリンク";
     Scheduled => "scheduled", "スケジュール";
     CancelledTitle => "Sync cancelled", "同期のキャンセル";
+    EntryFailed => "The write failed.", "書き込みに失敗しました。";
+    RNewIn => "new in {side}", "{side}で新規作成されました";
+    RNotCopiedOneWay => "only in {side}; one way {other} → {side} does not copy it", "{side}にのみあります。一方向({other}→{side})の同期ではコピーしません";
+    RPrivateIn => "private in {side}", "{side}で非公開です";
+    RKeptOutOfScope => "its CRM record is no longer one you sync (reassigned to another owner or out of your view); kept in IBM Notes only",
+        "CRMのレコードが同期の対象外になりました(他のユーザーに所有者が変更された、またはビューから外れた)。IBM Notesにのみ残します";
+    RMatched => "{by}; {outcome}", "{by}。{outcome}";
+    RByCrossId => "matched by their links to each other", "相互のリンクで照合しました";
+    RByEmail => "matched by e-mail", "メールアドレスで照合しました";
+    RBySubjectDue => "matched by subject and due date", "件名と期日で照合しました";
+    RByTitleStart => "matched by title and start", "タイトルと開始日時で照合しました";
+    ROutSame => "same content on both sides", "両方の内容は同じです";
+    ROutMerged => "fields merged: {fields}", "項目を統合しました: {fields}";
+    ROutOneWay => "one way: the values of {source} kept", "一方向の同期のため、{source}の値を保持しました";
+    ROutWins => "set differently on both sides, {winner} always wins for: {fields}", "両方で異なる値のため、{winner}を優先しました: {fields}";
+    RRelinked => "linked again to the copy a previous sync created", "前回の同期で作成したコピーに再び関連付けました";
+    RLeftScopeGone => "no longer one of your CRM records to sync; its IBM Notes copy was already deleted", "CRMで同期の対象外になりました。IBM Notesのコピーはすでに削除されています";
+    RLeftScopeRemoved => "no longer one of your CRM records to sync (reassigned to another owner or out of your view): its IBM Notes copy was removed",
+        "CRMで同期の対象外になりました(他のユーザーに所有者が変更された、またはビューから外れた)。IBM Notesのコピーを削除しました";
+    RLeftScopeKept => "no longer one of your CRM records to sync (reassigned to another owner or out of your view); its IBM Notes copy was {because}, so it was kept and unlinked",
+        "CRMで同期の対象外になりました(他のユーザーに所有者が変更された、またはビューから外れた)。IBM Notesのコピーは{because}ため、関連付けを解除して残しました";
+    RBecauseChanged => "changed since the last sync", "前回の同期以降に変更された";
+    RBecauseOneWay => "the one-way source", "一方向の同期元である";
+    RPrivateGone => "became private in {side}; its copy was already deleted", "{side}で非公開になりました。コピーはすでに削除されています";
+    RPrivateRemoved => "became private in {side}: its copy in {other} was removed", "{side}で非公開になったため、{other}のコピーを削除しました";
+    RPrivateKept => "became private in {side}; its copy in {other} was {because}, so it was kept and unlinked", "{side}で非公開になりました。{other}のコピーは{because}ため、関連付けを解除して残しました";
+    RDeletedBoth => "deleted on both sides", "両方で削除されました";
+    RDeletedIn => "deleted in {side}", "{side}で削除されました";
+    RRestoredChange => "deleted in {side} but changed in {other} since the last sync: restored (a change beats a delete)",
+        "{side}で削除されましたが、前回の同期以降に{other}で変更されたため復元しました(変更は削除より優先されます)";
+    RSourceDeletedKept => "deleted in {source} but changed in {target} since the last sync: kept and unlinked",
+        "{source}で削除されましたが、前回の同期以降に{target}で変更されたため、関連付けを解除して残しました";
+    RRestoredFromSource => "deleted in {target}: restored from {source} (one way {source} → {target})", "{target}で削除されたため、{source}から復元しました(一方向: {source}→{target})";
+    RTargetEditsReplaced => "one way {source} → {target}: edits made in {target} were replaced by the values of {source}", "一方向({source}→{target})の同期のため、{target}での編集を{source}の値で置き換えました";
+    RChangedIn => "changed in {side}: {fields}", "{side}で変更されました: {fields}";
+    RChangedBothWins => "changed on both sides; {winner} always wins for: {fields}", "両方で変更されたため、{winner}を優先しました: {fields}";
+    RChangedBothMerged => "changed on both sides in different fields: merged", "両方で別々の項目が変更されたため、統合しました";
+    RCrossIdsWritten => "the links between the two copies were written", "2つのコピーの相互のリンクを書き込みました";
+    RHeldBack => "held back by the mass-delete guard (it would be: {would_be})", "大量削除の防止機能により保留しました(本来の処理: {would_be})";
+    RNotADocument => "IBM Notes answered with something that is not a document; it is read again at the next sync", "IBM Notesがドキュメントではない応答を返しました。次回の同期で再度読み込みます";
+    RForeignReplaced => "{reason}; its link named another mail file and was replaced, since the record is yours", "{reason}。リンクが別のメールファイルを指していましたが、あなたのレコードなので置き換えました";
+    RForeignLeft => "{reason}; its link names another mail file and was left as it is", "{reason}。リンクが別のメールファイルを指しているため、そのままにしました";
     ErrZohoUnavailable => "Zoho's sign-in server is not answering. Try again later.",
         "Zohoの認証サーバーが応答していません。しばらくしてからもう一度お試しください。";
 }

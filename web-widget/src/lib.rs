@@ -23,6 +23,7 @@ pub mod crm;
 pub mod driver;
 pub mod i18n;
 pub mod pages;
+pub mod reasons;
 
 use yew::prelude::*;
 
