@@ -1237,5 +1237,23 @@ fn the_zoho_extension_is_laid_out_as_zet_makes_it() -> Result<()> {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    // The command line's help speaks of what commands do, not of internal feature codes.
+    for args in [
+        &["--help"][..],
+        &["check", "--help"],
+        &["uninstall", "--help"],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_nzsync"))
+            .args(args)
+            .output()?;
+        let help = String::from_utf8_lossy(&out.stdout);
+        let codes: Vec<&str> = help
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| {
+                w.len() > 1 && w.starts_with('F') && w[1..].bytes().all(|b| b.is_ascii_digit())
+            })
+            .collect();
+        ensure!(codes.is_empty(), "nzsync {args:?} shows {codes:?}: {help}");
+    }
     Ok(())
 }
