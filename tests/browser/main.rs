@@ -243,6 +243,7 @@ async fn connect(s: &Session, demo: &Demo) -> Result<()> {
                 "{text}"
             );
             s.screenshot(&shots(), "03b-readiness-japanese").await?;
+            japanese::assert_japanese(s, "readiness, DAS off on the server").await?;
             set_language(s, "en").await?;
         }
         demo.domino_config(&on).await?;
@@ -683,6 +684,7 @@ async fn failing_module(s: &Session, demo: &Demo) -> Result<()> {
         outcome.contains("一部未完了") && outcome.contains("失敗: タスク"),
         "{outcome}"
     );
+    japanese::assert_japanese(s, "dashboard, a module failed").await?;
     s.screenshot(&shots(), "11g-dashboard-partial-japanese")
         .await?;
     set_language(s, "en").await?;
@@ -736,6 +738,7 @@ async fn failing_module(s: &Session, demo: &Demo) -> Result<()> {
             .await?
             == "未実行"
     );
+    japanese::assert_japanese(s, "dashboard, a module did not run").await?;
     set_language(s, "en").await?;
     demo.domino_config(&todo_view(true)).await?;
     s.click("#readiness-recheck").await?;
@@ -1022,6 +1025,11 @@ async fn non_admin(s: &Session, demo: &Demo) -> Result<()> {
 /// languages); afterwards the previous admin is refused Manage Users, and the new admin, once
 /// connected, hands the role back the same way.
 async fn hand_over(s: &Session, demo: &Demo) -> Result<()> {
+    // user2 was removed: signed in, but not added. The page says so and offers sign-out.
+    sign_in(s, demo, "user2@example.com").await?;
+    s.wait("#not-enabled").await?;
+    s.click("#sign-out").await?;
+    s.wait("#sign-in").await?;
     sign_in(s, demo, "demo@example.com").await?;
     s.click("#gear").await?;
     s.click("#menu-users").await?;
@@ -1106,6 +1114,8 @@ async fn uninstall(s: &Session, demo: &Demo) -> Result<()> {
     s.click("#uninstall-ok").await?;
     s.wait("#uninstalled").await?;
     s.screenshot(&shots(), "20-uninstalled").await?;
+    s.click("#sign-in-again").await?;
+    s.wait("#sign-in").await?;
     let (status, _) = s.fetch_json("/api/me").await?;
     ensure!(
         status == 401,

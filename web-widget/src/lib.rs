@@ -358,11 +358,17 @@ pub fn app() -> Html {
             let reload = reload.clone();
             html! { <SignIn lang={l} crm={crm_user.clone()} on_signed_in={Callback::from(move |()| reload.set(*reload + 1))} /> }
         }
-        (_, Session::Uninstalled) => html! {
-            <section class="card narrow"><p role="status" id="uninstalled">
-                { if *admin_left { t(T::Uninstalled) } else { t(T::Disconnected) } }</p>
-            <a class="button" href="/auth/login" target="_top">{ t(T::SignIn) }</a></section>
-        },
+        (_, Session::Uninstalled) => {
+            // Signing in again goes through the sign-in screen (inside the CRM, its window).
+            let session = session.clone();
+            html! {
+                <section class="card narrow"><p role="status" id="uninstalled">
+                    { if *admin_left { t(T::Uninstalled) } else { t(T::Disconnected) } }</p>
+                <button id="sign-in-again" type="button"
+                    onclick={Callback::from(move |_| session.set(Session::SignedOut))}>{ t(T::SignIn) }</button>
+                </section>
+            }
+        }
         (_, Session::Failed(e)) => {
             let reload = reload.clone();
             html! {
