@@ -398,6 +398,9 @@ impl Runner {
                             after: p.after.map(sync_core::NotesUnid),
                             limit: p.limit,
                         },
+                        wit::LinkWant::Unids(unids) => sync_core::LinkWant::Unids {
+                            unids: unids.into_iter().map(sync_core::NotesUnid).collect(),
+                        },
                     };
                     if !changes.is_empty() {
                         run_state.persist(&changes)?;

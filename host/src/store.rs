@@ -286,7 +286,30 @@ impl Store {
         want: &LinkWant,
     ) -> Result<Vec<Link>, StoreError> {
         let m = module_key(module)?;
-        let LinkWant::Page { after, limit } = want;
+        let (after, limit) = match want {
+            LinkWant::Page { after, limit } => (after, limit),
+            LinkWant::Unids { unids } => {
+                let mut stmt = self.conn.prepare_cached(
+                    "SELECT zoho_id, base FROM links WHERE profile = ?1 AND module = ?2 AND unid = ?3",
+                )?;
+                let mut links = Vec::with_capacity(unids.len());
+                for u in unids {
+                    let row = stmt
+                        .query_row(params![profile, m, u.0], |r| {
+                            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                        })
+                        .optional()?;
+                    if let Some((zid, base)) = row {
+                        links.push(Link {
+                            unid: u.clone(),
+                            zoho_id: ZohoId(zid),
+                            base: serde_json::from_str(&base)?,
+                        });
+                    }
+                }
+                return Ok(links);
+            }
+        };
         // Byte order, as the engine expects: SQLite's default BINARY collation.
         let mut stmt = self.conn.prepare_cached(
             "SELECT unid, zoho_id, base FROM links WHERE profile = ?1 AND module = ?2 AND unid > ?3 ORDER BY unid LIMIT ?4",

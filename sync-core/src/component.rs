@@ -107,6 +107,9 @@ impl wit::GuestEngine for EngineResource {
                         after: after.map(|a| a.0),
                         limit,
                     }),
+                    LinkWant::Unids { unids } => {
+                        wit::LinkWant::Unids(unids.into_iter().map(|u| u.0).collect())
+                    }
                 },
             }),
             Output::Wait(t) => wit::Output::Wait(t.map(|t| t.0)),

@@ -165,6 +165,18 @@ impl Fields {
         self.iter().count()
     }
 
+    /// A 128-bit digest of the content (FNV-1a over the canonical form): equal content has an
+    /// equal digest, in every build and on every platform, so a digest can stand in for
+    /// content that is not held (a link's base, while the engine streams).
+    #[must_use]
+    pub fn digest(&self) -> u128 {
+        const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+        const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+        self.buf
+            .bytes()
+            .fold(OFFSET, |h, b| (h ^ u128::from(b)).wrapping_mul(PRIME))
+    }
+
     /// The names of fields whose values differ between `self` and `other`, sorted.
     #[must_use]
     pub fn diff(&self, other: &Self) -> Vec<String> {

@@ -84,12 +84,7 @@ impl Driver {
                     changes.push(c);
                 }
                 Output::Links(q) => {
-                    let links = self
-                        .store
-                        .modules
-                        .get(&q.module)
-                        .map(|m| q.want.select(&m.links))
-                        .unwrap_or_default();
+                    let links = q.answer_from(&self.store);
                     engine
                         .handle_links(q.id, links)
                         .map_err(|e| DriveError::Refused(e.to_string()))?;

@@ -117,11 +117,7 @@ where
             }
             Output::State(_) => {}
             Output::Links(q) => {
-                let links = state
-                    .modules
-                    .get(&q.module)
-                    .map(|m| q.want.select(&m.links))
-                    .unwrap_or_default();
+                let links = q.answer_from(state);
                 engine.handle_links(q.id, links).unwrap();
             }
             Output::Wait(until) => {

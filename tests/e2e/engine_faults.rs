@@ -213,11 +213,7 @@ impl Harness<'_> {
                     for c in pending.drain(..) {
                         state.apply(&c);
                     }
-                    let links = state
-                        .modules
-                        .get(&q.module)
-                        .map(|m| q.want.select(&m.links))
-                        .unwrap_or_default();
+                    let links = q.answer_from(state);
                     engine.handle_links(q.id, links).unwrap();
                 }
                 Output::Wait(until) => {

@@ -406,17 +406,22 @@ async fn read_links(q: &LinkQuery) -> Result<Vec<Link>, ApiError> {
     struct Page {
         links: Vec<Link>,
     }
-    let LinkWant::Page { after, limit } = &q.want;
-    let mut path = format!(
-        "/api/sync/links?module={}&limit={limit}",
-        q.module.crm_api_name().to_lowercase()
-    );
-    if let Some(after) = after {
-        path.push_str(&format!(
-            "&after={}",
-            js_sys::encode_uri_component(&after.0)
-        ));
-    }
-    let page: Page = api::get(&path).await?;
+    let module = q.module.crm_api_name().to_lowercase();
+    let page: Page = match &q.want {
+        LinkWant::Page { after, limit } => {
+            let mut path = format!("/api/sync/links?module={module}&limit={limit}");
+            if let Some(after) = after {
+                path.push_str(&format!(
+                    "&after={}",
+                    js_sys::encode_uri_component(&after.0)
+                ));
+            }
+            api::get(&path).await?
+        }
+        LinkWant::Unids { unids } => {
+            let body = json!({ "module": module, "unids": unids });
+            api::call(Method::Post, "/api/sync/links", Some(&body), &[]).await?
+        }
+    };
     Ok(page.links)
 }

@@ -142,6 +142,36 @@ pub async fn get_links(
     Ok(Json(json!({ "links": links })))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinksByUnid {
+    module: Module,
+    unids: Vec<String>,
+}
+
+/// `POST /api/sync/links {module, unids}` → `{links:[Link]}`: the caller's own links with these
+/// Notes keys (the bases a window of the browser-run engine needs); keys not stored are left
+/// out. A read with a body, because a window's keys do not fit in a URL.
+pub async fn post_links(
+    State(state): State<AppState>,
+    Member { user }: Member,
+    body: Result<Json<LinksByUnid>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(q) = body.map_err(|e| ApiError::bad_request(format!("links: {}", e.body_text())))?;
+    if q.unids.len() > MAX_LINKS_PER_READ as usize {
+        return Err(ApiError::bad_request(format!(
+            "links: at most {MAX_LINKS_PER_READ} keys per read"
+        )));
+    }
+    let want = LinkWant::Unids {
+        unids: q.unids.into_iter().map(NotesUnid).collect(),
+    };
+    let links = state
+        .store()
+        .links(&profile(&user.user_id), q.module, &want)?;
+    Ok(Json(json!({ "links": links })))
+}
+
 /// A headless run's state in the server's store.
 struct ServerRunState<'a> {
     state: &'a AppState,

@@ -76,22 +76,18 @@ impl Engine {
             .filter(|n| !run.accounts.contains_key(*n) && !run.account_errors.contains_key(*n))
             .cloned()
             .collect();
-        for chunk in missing.chunks(CRM_WRITE_BATCH) {
-            let data: Vec<Value> = chunk
-                .iter()
-                .map(|n| json!({ CRM_ACCOUNT_FIELD: n }))
-                .collect();
-            let path = self.config.crm_path(CRM_ACCOUNTS_MODULE);
-            self.enqueue(
-                Side::Crm,
-                "POST",
-                path,
-                Some(json!({"data": data, "trigger": []})),
-                Purpose::CrmAccountsInsert {
-                    names: chunk.to_vec(),
-                },
-            );
-        }
+        // The "items" of an Account batch are positions in `missing`.
+        let writes = missing
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (i, json!({ CRM_ACCOUNT_FIELD: n })))
+            .collect();
+        let path = self.config.crm_path(CRM_ACCOUNTS_MODULE);
+        self.enqueue_crm_batches("POST", &path, writes, false, CrmBatch::Records, |at| {
+            Purpose::CrmAccountsInsert {
+                names: at.iter().filter_map(|i| missing.get(*i).cloned()).collect(),
+            }
+        });
     }
 
     /// Swaps the `Account_Name` marker of a Zoho contact for the lookup of its Account.
@@ -178,23 +174,8 @@ impl Engine {
                 remember_account(&mut run.accounts, name, id);
             }
         }
-        let info = body.get("info");
-        let more = info
-            .and_then(|i| i.get("more_records"))
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let token = info
-            .and_then(|i| i.get("next_page_token"))
-            .and_then(Value::as_str);
-        if listing && let (true, Some(token)) = (more, token) {
-            let base = q
-                .path
-                .split("&page_token=")
-                .next()
-                .unwrap_or(&q.path)
-                .to_owned();
-            let path = format!("{base}&page_token={}", encode(token));
-            self.enqueue(Side::Crm, "GET", path, None, Purpose::CrmAccountsList);
+        if listing {
+            self.follow_page_token(q, &body, Purpose::CrmAccountsList);
         }
     }
 

@@ -44,20 +44,19 @@ impl Engine {
                 true,
             );
         }
-        for chunk in crm_updates.chunks(CRM_WRITE_BATCH) {
-            let idx: Vec<usize> = chunk.iter().map(|(i, _)| *i).collect();
-            let data: Vec<Value> = chunk.iter().map(|(_, v)| v.clone()).collect();
-            let path = self.config.crm_path(module.crm_api_name());
-            self.enqueue(
-                Side::Crm,
-                "PUT",
-                path,
-                Some(json!({"data": data, "trigger": []})),
-                Purpose::CrmUpdate {
-                    items: idx,
-                    backlink: true,
-                },
-            );
-        }
+        // A cross-ID write is not a pending write of its item: the item is committed already,
+        // and a failure only leaves the cross-ID to the next run.
+        let path = self.config.crm_path(module.crm_api_name());
+        self.enqueue_crm_batches(
+            "PUT",
+            &path,
+            crm_updates,
+            false,
+            CrmBatch::Records,
+            |items| Purpose::CrmUpdate {
+                items,
+                backlink: true,
+            },
+        );
     }
 }

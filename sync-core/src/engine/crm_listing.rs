@@ -142,10 +142,11 @@ impl Engine {
         }
         if run.crm.complete {
             let missing: Vec<String> = run
-                .linked_zids
-                .keys()
+                .index
+                .iter()
+                .map(|e| e.zid.as_ref())
                 .filter(|z| !run.crm_listed(z) && !run.crm.out_of_scope.contains(*z))
-                .cloned()
+                .map(str::to_owned)
                 .collect();
             let xref = run.xref_exists;
             let fields = self.config.crm_fields(module, xref);
@@ -162,9 +163,7 @@ impl Engine {
                 .crm_probed
                 .iter()
                 .filter(|z| {
-                    run.linked_zids.contains_key(*z)
-                        && !run.crm_listed(z)
-                        && !run.crm.deleted.contains(*z)
+                    run.index.has_zid(z) && !run.crm_listed(z) && !run.crm.deleted.contains(*z)
                 })
                 .cloned()
                 .collect();
@@ -250,7 +249,7 @@ impl Engine {
                     run.keep_crm(id, rec);
                 }
                 None => {
-                    if run.linked_zids.contains_key(&id) {
+                    if run.index.has_zid(&id) {
                         run.crm.out_of_scope.insert(id);
                     }
                 }
@@ -302,7 +301,7 @@ pub(super) fn own_xref(
     };
     match mail_file.read_crm_xref(&raw) {
         CrmXref::Ours(key) => rec.xref = Some(key.to_owned()),
-        CrmXref::Legacy(key) if run.linked_zids.get(id).is_some_and(|k| k == key) => {}
+        CrmXref::Legacy(key) if run.index.unid_of(id).is_some_and(|k| k == key) => {}
         CrmXref::Legacy(_) | CrmXref::Foreign => {
             run.crm_foreign_xref.insert(id.to_owned(), raw);
         }

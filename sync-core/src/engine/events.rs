@@ -18,8 +18,12 @@ impl Engine {
             .modules
             .get(&Module::Events)
             .and_then(|m| m.notes_cursor);
+        // Events hold their bases (they place linked events in the calendar window).
+        let all_links: Vec<Link> = (0..run.index.len())
+            .filter_map(|i| run.index.link(i))
+            .collect();
         let links: BTreeMap<&str, &Link> =
-            run.links.iter().map(|l| (l.unid.0.as_str(), l)).collect();
+            all_links.iter().map(|l| (l.unid.0.as_str(), l)).collect();
         // Summary rows settle an unchanged event only while the last full read is recent:
         // description, attendees and alarms are not in the rows. An event whose backing
         // document changed since the last run (`documents?since=`) is read whatever its row
@@ -65,8 +69,7 @@ impl Engine {
         }
         // CRM: unlinked records outside the window are not synced; linked ones outside it on
         // both the base and now are dormant.
-        let crm_links: BTreeMap<&str, &Link> = run
-            .links
+        let crm_links: BTreeMap<&str, &Link> = all_links
             .iter()
             .map(|l| (l.zoho_id.0.as_str(), l))
             .collect();

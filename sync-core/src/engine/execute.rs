@@ -98,48 +98,24 @@ impl Engine {
             }
         }
         let api = module.crm_api_name();
-        for chunk in inserts.chunks(CRM_WRITE_BATCH) {
-            let idx: Vec<usize> = chunk.iter().map(|(i, _)| *i).collect();
-            let data: Vec<Value> = chunk.iter().map(|(_, v)| v.clone()).collect();
-            idx.iter().for_each(|i| self.bump(*i));
-            self.enqueue(
-                Side::Crm,
-                "POST",
-                self.config.crm_path(api),
-                Some(json!({"data": data, "trigger": []})),
-                Purpose::CrmInsert { items: idx },
-            );
-        }
-        for chunk in updates.chunks(CRM_WRITE_BATCH) {
-            let idx: Vec<usize> = chunk.iter().map(|(i, _)| *i).collect();
-            let data: Vec<Value> = chunk.iter().map(|(_, v)| v.clone()).collect();
-            idx.iter().for_each(|i| self.bump(*i));
-            self.enqueue(
-                Side::Crm,
-                "PUT",
-                self.config.crm_path(api),
-                Some(json!({"data": data, "trigger": []})),
-                Purpose::CrmUpdate {
-                    items: idx,
-                    backlink: false,
-                },
-            );
-        }
-        for chunk in deletes.chunks(CRM_WRITE_BATCH) {
-            let idx: Vec<usize> = chunk.iter().map(|(i, _)| *i).collect();
-            let ids: Vec<&str> = chunk.iter().map(|(_, z)| z.as_str()).collect();
-            idx.iter().for_each(|i| self.bump(*i));
-            let path = self
-                .config
-                .crm_path(&format!("{api}?ids={}&wf_trigger=false", ids.join(",")));
-            self.enqueue(
-                Side::Crm,
-                "DELETE",
-                path,
-                None,
-                Purpose::CrmDelete { items: idx },
-            );
-        }
+        let records = self.config.crm_path(api);
+        let (bump, batch) = (true, CrmBatch::Records);
+        self.enqueue_crm_batches("POST", &records, inserts, bump, batch, |items| {
+            Purpose::CrmInsert { items }
+        });
+        self.enqueue_crm_batches("PUT", &records, updates, bump, batch, |items| {
+            Purpose::CrmUpdate {
+                items,
+                backlink: false,
+            }
+        });
+        let deletes = deletes
+            .into_iter()
+            .map(|(i, z)| (i, Value::String(z)))
+            .collect();
+        self.enqueue_crm_batches("DELETE", &records, deletes, bump, CrmBatch::Ids, |items| {
+            Purpose::CrmDelete { items }
+        });
         // A CRM write whose company has no Account is not sent: the item fails (its link stays,
         // so the next run tries again), its Notes write still goes.
         for (i, (msg, transient)) in account_errors {
@@ -149,6 +125,40 @@ impl Engine {
         // Items with nothing to write (links to set or forget) commit now.
         for i in 0..items.len() {
             self.maybe_commit(i);
+        }
+    }
+
+    /// Sends Zoho writes [`CRM_WRITE_BATCH`] per call to `path`: each write is a plan item's
+    /// index and its record (or, for `CrmBatch::Ids`, its id). `bump` counts each call as a
+    /// pending write of its items.
+    pub(super) fn enqueue_crm_batches(
+        &mut self,
+        method: &'static str,
+        path: &str,
+        writes: Vec<(usize, Value)>,
+        bump: bool,
+        batch: CrmBatch,
+        purpose: impl Fn(Vec<usize>) -> Purpose,
+    ) {
+        for chunk in writes.chunks(CRM_WRITE_BATCH) {
+            let items: Vec<usize> = chunk.iter().map(|(i, _)| *i).collect();
+            if bump {
+                items.iter().for_each(|i| self.bump(*i));
+            }
+            let (path, body) = match batch {
+                CrmBatch::Records => {
+                    let data: Vec<Value> = chunk.iter().map(|(_, v)| v.clone()).collect();
+                    (path.to_owned(), Some(json!({"data": data, "trigger": []})))
+                }
+                CrmBatch::Ids => {
+                    let ids: Vec<&str> = chunk.iter().filter_map(|(_, v)| v.as_str()).collect();
+                    (
+                        format!("{path}?ids={}&wf_trigger=false", ids.join(",")),
+                        None,
+                    )
+                }
+            };
+            self.enqueue(Side::Crm, method, path, body, purpose(items));
         }
     }
 
@@ -424,4 +434,13 @@ pub(super) fn merged_content<'a>(it: &'a PlanItem, set: &'a Fields) -> &'a Field
         LinkOp::Set(m) => m,
         LinkOp::Keep | LinkOp::Remove => set,
     }
+}
+
+/// How a batch of Zoho writes names its records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum CrmBatch {
+    /// In the body, `{"data": [...]}` (inserts and updates).
+    Records,
+    /// In the query, `?ids=…` (deletes).
+    Ids,
 }

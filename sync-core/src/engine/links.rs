@@ -37,6 +37,18 @@ pub struct LinkQuery {
     pub want: LinkWant,
 }
 
+impl LinkQuery {
+    /// The answer from a state that holds every link (what an in-memory store answers).
+    #[must_use]
+    pub fn answer_from(&self, state: &crate::SyncState) -> Vec<Link> {
+        state
+            .modules
+            .get(&self.module)
+            .map(|m| self.want.select(&m.links))
+            .unwrap_or_default()
+    }
+}
+
 /// Which links a [`LinkQuery`] reads.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "by", rename_all = "snake_case")]
@@ -48,6 +60,12 @@ pub enum LinkWant {
         after: Option<NotesUnid>,
         /// The most links to return.
         limit: u32,
+    },
+    /// The links with these Notes keys (the bases a window needs); keys not stored are left
+    /// out of the answer.
+    Unids {
+        /// The Notes keys.
+        unids: Vec<NotesUnid>,
     },
 }
 
@@ -68,6 +86,15 @@ impl LinkWant {
                 page.sort_by(|a, b| a.unid.0.cmp(&b.unid.0));
                 page.truncate(usize::try_from(*limit).unwrap_or(usize::MAX));
                 page.into_iter().cloned().collect()
+            }
+            Self::Unids { unids } => {
+                let wanted: std::collections::BTreeSet<&str> =
+                    unids.iter().map(|u| u.0.as_str()).collect();
+                links
+                    .iter()
+                    .filter(|l| wanted.contains(l.unid.0.as_str()))
+                    .cloned()
+                    .collect()
             }
         }
     }
@@ -130,7 +157,10 @@ impl Engine {
                     .get(&module)
                     .map(|m| m.links.clone())
                     .unwrap_or_default();
-                self.links_loaded(links);
+                if let Some(run) = self.run.as_mut() {
+                    run.index.extend(links);
+                    run.index.finish();
+                }
             }
             LinkSupply::OnRequest => self.link_reads.push(
                 module,
@@ -157,37 +187,25 @@ impl Engine {
         let Some(run) = self.run.as_mut().filter(|r| r.module == q.module) else {
             return Ok(());
         };
-        let LinkWant::Page { limit, .. } = q.want;
-        let full = links.len() >= usize::try_from(limit).unwrap_or(usize::MAX);
-        let last = links.last().map(|l| l.unid.clone());
-        run.links.extend(links);
-        match (full, last) {
-            (true, Some(after)) => self.link_reads.push(
-                q.module,
-                LinkWant::Page {
-                    after: Some(after),
-                    limit,
-                },
-            ),
-            _ => {
-                let links = std::mem::take(&mut run.links);
-                self.links_loaded(links);
+        match q.want {
+            LinkWant::Page { limit, .. } => {
+                let full = links.len() >= usize::try_from(limit).unwrap_or(usize::MAX);
+                let last = links.last().map(|l| l.unid.clone());
+                run.index.extend(links);
+                match (full, last) {
+                    (true, Some(after)) => self.link_reads.push(
+                        q.module,
+                        LinkWant::Page {
+                            after: Some(after),
+                            limit,
+                        },
+                    ),
+                    _ => run.index.finish(),
+                }
             }
+            LinkWant::Unids { unids } => self.bases_read(&unids, links),
         }
         Ok(())
-    }
-
-    /// Every link of the module is known: the run can go on.
-    fn links_loaded(&mut self, mut links: Vec<Link>) {
-        let Some(run) = self.run.as_mut() else { return };
-        // Sorted by UNID (byte order), as windows look links up.
-        links.sort_by(|a, b| a.unid.0.cmp(&b.unid.0));
-        run.linked_zids = links
-            .iter()
-            .map(|l| (l.zoho_id.0.clone(), l.unid.0.clone()))
-            .collect();
-        run.links = links;
-        run.links_ready = true;
     }
 
     /// The next link read for the embedder, as an output.

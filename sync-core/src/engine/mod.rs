@@ -60,7 +60,8 @@ mod crm_listing;
 mod dispatch;
 mod events;
 mod execute;
-pub(crate) mod links;
+pub(crate) mod link_index;
+mod links;
 mod module_run;
 mod notes_listing;
 mod outcome;
@@ -69,6 +70,7 @@ mod setup;
 pub(crate) mod transport;
 mod window;
 
+use execute::CrmBatch;
 use links::LinkReads;
 pub use links::{LINK_PAGE, LinkQuery, LinkSupply, LinkWant};
 pub use progress::{Progress, ProgressPhase};
@@ -294,8 +296,12 @@ enum Phase {
     Listing,
     /// Linked records the CRM listing did not show are looked up (left the scope, or gone).
     Settling,
+    /// The documents the mass-delete guard must see are being read.
+    Confirming,
     /// A window of Notes documents is being read.
     Fetching,
+    /// A window waits for the bases of its links.
+    Bases,
     /// Contacts: company names looked up as Zoho Accounts.
     Accounts,
     /// Contacts: missing Accounts created.
@@ -348,12 +354,8 @@ struct ModuleRun {
     unreadable: Vec<ReportEntry>,
     /// Records read from both sides (kept for progress once they are dropped after planning).
     records_read: usize,
-    /// The links when the run started: Zoho id → Notes key.
-    linked_zids: BTreeMap<String, String>,
-    /// The module's stored links when the run started.
-    links: Vec<Link>,
-    /// Every link of the module has been read.
-    links_ready: bool,
+    /// The module's stored links when the run started (bases held only where needed).
+    index: link_index::LinkIndex,
     /// View scope: records in the view that another user owns.
     crm_not_mine: BTreeSet<String>,
     /// Records whose `Notes_UNID` names another mail file (or an earlier version's form), with
@@ -366,11 +368,9 @@ struct ModuleRun {
 }
 
 impl ModuleRun {
-    /// The index in `links` (sorted by UNID) of the link of Notes key `unid`.
+    /// The position in the link index of the link of Notes key `unid`.
     fn link_index(&self, unid: &str) -> Option<usize> {
-        self.links
-            .binary_search_by(|l| l.unid.0.as_str().cmp(unid))
-            .ok()
+        self.index.by_unid(unid)
     }
 
     /// Keeps a listed CRM record for planning. A linked record whose content, cross-ID and
@@ -380,10 +380,9 @@ impl ModuleRun {
     fn keep_crm(&mut self, zid: String, rec: crate::model::Record) {
         if self.module != Module::Events
             && !rec.private
-            && let Some(i) = self.linked_zids.get(&zid).and_then(|u| self.link_index(u))
-            && let Some(link) = self.links.get(i)
-            && rec.xref.as_deref() == Some(link.unid.0.as_str())
-            && rec.fields == link.base
+            && let Some(link) = self.index.by_zid(&zid).and_then(|i| self.index.get(i))
+            && rec.xref.as_deref() == Some(link.unid.as_ref())
+            && rec.fields.digest() == link.digest
         {
             self.crm.records.remove(&zid);
             self.crm.unchanged.insert(zid);
@@ -391,6 +390,13 @@ impl ModuleRun {
         }
         self.crm.unchanged.remove(&zid);
         self.crm.records.insert(zid, rec);
+    }
+
+    /// The CRM record `zid` is gone: reported deleted, or missing from a complete listing (and
+    /// not out of scope).
+    fn crm_gone(&self, zid: &str) -> bool {
+        self.crm.deleted.contains(zid)
+            || (self.crm.complete && !self.crm_listed(zid) && !self.crm.out_of_scope.contains(zid))
     }
 
     /// The CRM listed the record `zid` in scope this run.
@@ -637,7 +643,10 @@ impl Engine {
             Phase::Start | Phase::Setup => self.start_listing(),
             Phase::Listing => self.start_settling(),
             Phase::Settling => self.start_fetching(),
+            Phase::Confirming => self.open_windows(),
             Phase::Fetching => self.plan_window(),
+            // Only reached if the read of the bases was dropped (a failed module ends first).
+            Phase::Bases => self.end_module(),
             Phase::Accounts => self.start_account_creates(),
             Phase::AccountCreates => self.start_writing(),
             Phase::Writing => self.start_backlinks(),

@@ -86,9 +86,9 @@ impl Engine {
             accounts_listing: false,
             unreadable: Vec::new(),
             records_read: 0,
-            linked_zids: BTreeMap::new(),
-            links: Vec::new(),
-            links_ready: false,
+            index: link_index::LinkIndex::new(
+                module == Module::Events || self.config.links == LinkSupply::InState,
+            ),
             crm_not_mine: BTreeSet::new(),
             crm_foreign_xref: BTreeMap::new(),
             crm_probed: BTreeSet::new(),

@@ -38,17 +38,7 @@ impl Engine {
                 Purpose::NotesEventsPage { start: 0 },
             );
         } else {
-            let view = self.config.view_path(module, 0);
-            self.enqueue(
-                Side::Notes,
-                "GET",
-                view,
-                None,
-                Purpose::NotesViewPage {
-                    start: 0,
-                    walk: true,
-                },
-            );
+            self.enqueue_view_page(module, 0, true);
         }
 
         // CRM, by scope (DESIGN §4.3). A full read lists the scope's view: the system "My …"
@@ -122,7 +112,7 @@ impl Engine {
         run.phase = Phase::Fetching;
         let module = run.module;
         let ms = self.state.modules.get(&module);
-        let linked: BTreeSet<&str> = run.links.iter().map(|l| l.unid.0.as_str()).collect();
+        let linked: BTreeSet<&str> = run.index.iter().map(|e| e.unid.as_ref()).collect();
         let private: BTreeSet<&str> = ms
             .map(|m| m.notes_private.iter().map(|u| u.0.as_str()).collect())
             .unwrap_or_default();
@@ -211,50 +201,20 @@ impl Engine {
                 Some(total) => {
                     let mut s = NOTES_PAGE;
                     while s < total {
-                        let path = self.config.view_path(module, s);
-                        self.enqueue(
-                            Side::Notes,
-                            "GET",
-                            path,
-                            None,
-                            Purpose::NotesViewPage {
-                                start: s,
-                                walk: false,
-                            },
-                        );
+                        self.enqueue_view_page(module, s, false);
                         s += NOTES_PAGE;
                     }
                 }
                 // No total, or one too large to believe: walk page by page.
                 None if n == NOTES_PAGE => {
-                    let path = self.config.view_path(module, NOTES_PAGE);
-                    self.enqueue(
-                        Side::Notes,
-                        "GET",
-                        path,
-                        None,
-                        Purpose::NotesViewPage {
-                            start: NOTES_PAGE,
-                            walk: true,
-                        },
-                    );
+                    self.enqueue_view_page(module, NOTES_PAGE, true);
                 }
                 None => {}
             }
         } else if walk && n == NOTES_PAGE {
             // No Content-Range: walk page by page until a short page.
             let next = start + NOTES_PAGE;
-            let path = self.config.view_path(module, next);
-            self.enqueue(
-                Side::Notes,
-                "GET",
-                path,
-                None,
-                Purpose::NotesViewPage {
-                    start: next,
-                    walk: true,
-                },
-            );
+            self.enqueue_view_page(module, next, true);
         }
     }
 
@@ -278,5 +238,18 @@ impl Engine {
             conflicts: Vec::new(),
             error: Some(notes_error_text("reading a document", resp)),
         });
+    }
+
+    /// Asks for the view page at `start`; `walk`: no total is known, so the next page is asked
+    /// for once this one comes back full.
+    fn enqueue_view_page(&mut self, module: Module, start: usize, walk: bool) {
+        let path = self.config.view_path(module, start);
+        self.enqueue(
+            Side::Notes,
+            "GET",
+            path,
+            None,
+            Purpose::NotesViewPage { start, walk },
+        );
     }
 }

@@ -40,20 +40,65 @@ pub(super) struct Windows {
     pub report: Option<ModuleReport>,
     /// Set when the mass-delete guard holds the module back: why.
     pub guard: Option<String>,
+    /// A window waiting for the bases of its links.
+    pub waiting: Option<Waiting>,
+}
+
+/// A window planned but for the bases of its links, which the embedder is reading.
+#[derive(Debug)]
+pub(super) struct Waiting {
+    notes: SideSnapshot,
+    crm: SideSnapshot,
+    links: Vec<usize>,
+    unchanged: usize,
 }
 
 impl Engine {
-    /// Both sides are listed and the reads are known: the guard decides, the pool of CRM
-    /// records is indexed, and the first window starts.
+    /// Both sides are listed and the reads are known. The documents the guard must see are
+    /// read first: linked ones the listing did not show (offset paging can skip an entry; a
+    /// skipped one must not count as deleted) and linked ones whose CRM record is gone or out
+    /// of scope (a change beats a delete). Then the windows open.
     pub(super) fn start_windows(&mut self) {
+        let Some(run) = self.run.as_mut() else { return };
+        let crm_away = |run: &ModuleRun, key: &str| {
+            run.link_index(key)
+                .and_then(|i| run.index.get(i))
+                .is_some_and(|e| {
+                    run.crm_gone(&e.zid) || run.crm.out_of_scope.contains(e.zid.as_ref())
+                })
+        };
+        let reads = std::mem::take(&mut run.windows.to_read);
+        let mut confirm = Vec::new();
+        for read in reads {
+            let key = match &read {
+                Read::Doc { unid, .. } => unid.as_str(),
+                Read::Event { key } => key.as_str(),
+            };
+            let linked = run.link_index(key).is_some();
+            let listed = run.notes_listed.contains(key) || run.notes_rows.contains_key(key);
+            if linked && (!listed || crm_away(run, key)) {
+                confirm.push(read);
+            } else {
+                run.windows.to_read.push_back(read);
+            }
+        }
+        run.phase = Phase::Confirming;
+        for read in confirm {
+            self.enqueue_read(read);
+        }
+    }
+
+    /// The documents the guard must see are in: the guard decides, the pool of CRM records is
+    /// indexed, and the first window starts.
+    pub(super) fn open_windows(&mut self) {
         let guard = self.guard_on_listings();
         let Some(run) = self.run.as_mut() else { return };
         let module = run.module;
         run.windows.guard = guard;
         run.windows.report = Some(ModuleReport::new(module, ModuleStatus::Completed));
-        run.windows.decided = vec![false; run.links.len()];
+        run.windows.decided = vec![false; run.index.len()];
         for (zid, rec) in &run.crm.records {
-            if run.linked_zids.contains_key(zid) {
+            if run.index.has_zid(zid) {
                 continue;
             }
             if let Some(x) = &rec.xref {
@@ -95,37 +140,29 @@ impl Engine {
             return;
         }
         for read in reads {
-            match read {
-                Read::Doc { unid, flags } => {
-                    let path = self
-                        .config
-                        .notes_db_path(&format!("documents/unid/{}?markread=false", encode(&unid)));
-                    if let Some(run) = self.run.as_mut() {
-                        run.windows.keys.push(unid.clone());
-                    }
-                    self.enqueue(
-                        Side::Notes,
-                        "GET",
-                        path,
-                        None,
-                        Purpose::NotesRead { unid, flags },
-                    );
-                }
-                Read::Event { key } => {
-                    let path = self.config.event_path(&key, "");
-                    if let Some(run) = self.run.as_mut() {
-                        run.windows.keys.push(key.clone());
-                    }
-                    self.enqueue(
-                        Side::Notes,
-                        "GET",
-                        path,
-                        None,
-                        Purpose::NotesEventRead { key },
-                    );
-                }
-            }
+            self.enqueue_read(read);
         }
+    }
+
+    /// Reads one document (or event) into the current window.
+    fn enqueue_read(&mut self, read: Read) {
+        let (path, key, purpose) = match read {
+            Read::Doc { unid, flags } => (
+                self.config
+                    .notes_db_path(&format!("documents/unid/{}?markread=false", encode(&unid))),
+                unid.clone(),
+                Purpose::NotesRead { unid, flags },
+            ),
+            Read::Event { key } => (
+                self.config.event_path(&key, ""),
+                key.clone(),
+                Purpose::NotesEventRead { key },
+            ),
+        };
+        if let Some(run) = self.run.as_mut() {
+            run.windows.keys.push(key);
+        }
+        self.enqueue(Side::Notes, "GET", path, None, purpose);
     }
 
     /// The window's documents are in: plan it with the links and CRM records it involves.
@@ -137,7 +174,7 @@ impl Engine {
         keys.sort();
         keys.dedup();
         let records = std::mem::take(&mut run.notes.records);
-        let notes = SideSnapshot {
+        let mut notes = SideSnapshot {
             unchanged: keys
                 .iter()
                 .filter(|k| run.notes.unchanged.contains(*k))
@@ -170,7 +207,7 @@ impl Engine {
             .collect();
         for (k, xref, key) in unlinked {
             if let Some(z) = &xref {
-                match run.linked_zids.get(z).and_then(|u| run.link_index(u)) {
+                match run.index.by_zid(z) {
                     Some(i) if !run.windows.decided[i] && !notes_present(run, i) => {
                         take_link(run, i, &mut links, &mut crm);
                     }
@@ -192,7 +229,13 @@ impl Engine {
                 }
             }
         }
-        self.plan_and_execute(&links, &notes, crm);
+        let unchanged = settle_unchanged(run, &mut links, &mut notes, &mut crm);
+        self.with_bases(Waiting {
+            notes,
+            crm,
+            links,
+            unchanged,
+        });
     }
 
     /// The last windows: linked pairs no window read (their Notes side unchanged, or gone),
@@ -211,17 +254,23 @@ impl Engine {
             complete: true,
             ..SideSnapshot::default()
         };
-        while links.len() < window && run.windows.next_link < run.links.len() {
+        let mut unchanged = 0;
+        while links.len() < window && run.windows.next_link < run.index.len() {
             let i = run.windows.next_link;
             run.windows.next_link += 1;
             if run.windows.decided[i] {
                 continue;
             }
-            let unid = run.links[i].unid.0.clone();
+            let unid = run
+                .index
+                .get(i)
+                .map(|e| e.unid.to_string())
+                .unwrap_or_default();
             if run.notes.unchanged.contains(&unid) {
                 notes.unchanged.insert(unid);
             }
             take_link(run, i, &mut links, &mut crm);
+            unchanged += settle_unchanged(run, &mut links, &mut notes, &mut crm);
         }
         if links.is_empty() {
             while crm.records.len() < window {
@@ -232,17 +281,68 @@ impl Engine {
                     None => break,
                 }
             }
-            if crm.records.is_empty() {
+            if crm.records.is_empty() && unchanged == 0 {
                 return false;
             }
         }
-        self.plan_and_execute(&links, &notes, crm);
+        self.with_bases(Waiting {
+            notes,
+            crm,
+            links,
+            unchanged,
+        });
         true
+    }
+
+    /// Plans a window once the bases of its links are known: at once when they are held,
+    /// otherwise after the embedder has read them ([`LinkWant::Unids`]).
+    fn with_bases(&mut self, w: Waiting) {
+        let Some(run) = self.run.as_mut() else { return };
+        if run.index.holds_bases() || w.links.is_empty() {
+            let links: Vec<Link> = w.links.iter().filter_map(|i| run.index.link(*i)).collect();
+            self.plan_and_execute(&links, &w.notes, w.crm, w.unchanged);
+            return;
+        }
+        let unids = w
+            .links
+            .iter()
+            .filter_map(|i| run.index.get(*i))
+            .map(|e| NotesUnid(e.unid.to_string()))
+            .collect();
+        let module = run.module;
+        run.phase = Phase::Bases;
+        run.windows.waiting = Some(w);
+        self.link_reads.push(module, LinkWant::Unids { unids });
+    }
+
+    /// The bases a waiting window asked for: every one must be there (the store's links
+    /// cannot change while the user's run holds the lease).
+    pub(super) fn bases_read(&mut self, asked: &[NotesUnid], links: Vec<Link>) {
+        let Some(run) = self.run.as_mut() else { return };
+        let Some(w) = run.windows.waiting.take() else {
+            return;
+        };
+        let got: BTreeSet<&str> = links.iter().map(|l| l.unid.0.as_str()).collect();
+        let missing = asked.iter().filter(|u| !got.contains(u.0.as_str())).count();
+        if missing > 0 || links.len() != asked.len() {
+            self.fail_module(format!(
+                "the stored links changed during the run: {missing} of the links it started \
+                 with could not be read again; the next run starts from what is stored then"
+            ));
+            return;
+        }
+        self.plan_and_execute(&links, &w.notes, w.crm, w.unchanged);
     }
 
     /// Plans one window and starts its writes. CRM records it took but did not pair go back
     /// to the pool for a later window.
-    fn plan_and_execute(&mut self, links: &[Link], notes: &SideSnapshot, mut crm: SideSnapshot) {
+    fn plan_and_execute(
+        &mut self,
+        links: &[Link],
+        notes: &SideSnapshot,
+        mut crm: SideSnapshot,
+        unchanged: usize,
+    ) {
         let Some(run) = self.run.as_mut() else { return };
         let module = run.module;
         let mut p = plan(&PlanInput {
@@ -253,6 +353,7 @@ impl Engine {
             crm: &crm,
             allow_mass_delete: true,
         });
+        p.unchanged += unchanged;
         run.records_read += notes.records.len() + crm.records.len();
         let last = notes.records.is_empty() && links.is_empty();
         if !last {
@@ -332,22 +433,19 @@ impl Engine {
         self.next_window();
     }
 
-    /// The mass-delete guard (B4), decided on the listings before any content is read: a side
-    /// that lists nothing while links exist, or more than half of the links to be deleted on
-    /// one side. Deletions are counted from the listings (a pair gone on one side and present
-    /// on the other), so a change that would beat a delete still counts: the guard errs on the
-    /// side of holding back.
+    /// The mass-delete guard (B4), decided before any window writes: a side that lists
+    /// nothing while links exist, or more than half of the links to be deleted on one side.
+    /// A pair is deleted on one side when it is gone on the other and unchanged here since the
+    /// last sync (a change beats a delete; a copy changed in Notes is kept when its record
+    /// leaves the scope): the documents that decide it were read first
+    /// ([`Engine::start_windows`]), and content is compared with the link's base by digest.
     fn guard_on_listings(&self) -> Option<String> {
         let run = self.run.as_ref()?;
-        let links = run.links.len();
+        let links = run.index.len();
         if self.config.allow_mass_delete || links == 0 {
             return None;
         }
         let module = run.module;
-        let notes_listed = |u: &str| match module {
-            Module::Events => run.notes_rows.contains_key(u) || run.notes.unchanged.contains(u),
-            Module::Contacts | Module::Tasks => run.notes_listed.contains(u),
-        };
         let notes_empty = match module {
             Module::Events => {
                 run.notes_rows.is_empty()
@@ -365,20 +463,30 @@ impl Engine {
                 return Some(crate::plan::guard_empty_message(side, module, links));
             }
         }
-        let crm_gone = |z: &str| {
-            run.crm.deleted.contains(z)
-                || (run.crm.complete
-                    && !run.crm.records.contains_key(z)
-                    && !run.crm.unchanged.contains(z)
-                    && !run.crm.out_of_scope.contains(z))
-        };
         let (mut notes_deletes, mut crm_deletes) = (0, 0);
-        for l in &run.links {
-            let (n_here, c_gone) = (notes_listed(&l.unid.0), crm_gone(&l.zoho_id.0));
-            if n_here && (c_gone || run.crm.out_of_scope.contains(&l.zoho_id.0)) {
+        for e in run.index.iter() {
+            let (u, z): (&str, &str) = (&e.unid, &e.zid);
+            // Each side: gone (`None`), or present, as the base (`true`) or changed.
+            let notes = match run.notes.records.get(u) {
+                Some(r) => Some(r.fields.digest() == e.digest),
+                None if run.notes.unchanged.contains(u)
+                    || run.notes_listed.contains(u)
+                    || run.notes_rows.contains_key(u) =>
+                {
+                    Some(true)
+                }
+                None => None,
+            };
+            let crm_away = run.crm.out_of_scope.contains(z);
+            let crm = match run.crm.records.get(z) {
+                Some(r) => Some(r.fields.digest() == e.digest),
+                None if run.crm_gone(z) || crm_away => None,
+                None => Some(true),
+            };
+            if notes == Some(true) && (crm.is_none() || crm_away) {
                 notes_deletes += 1;
             }
-            if !n_here && !c_gone {
+            if notes.is_none() && crm == Some(true) && !crm_away {
                 crm_deletes += 1;
             }
         }
@@ -395,8 +503,8 @@ impl Engine {
 
 /// Whether the Notes side of link `i` was seen this run (read in a window, or unchanged).
 fn notes_present(run: &ModuleRun, i: usize) -> bool {
-    run.links.get(i).is_some_and(|l| {
-        let u = &l.unid.0;
+    run.index.get(i).is_some_and(|l| {
+        let u: &str = &l.unid;
         run.notes.unchanged.contains(u)
             || run.notes_listed.contains(u)
             || run.notes_rows.contains_key(u)
@@ -405,13 +513,16 @@ fn notes_present(run: &ModuleRun, i: usize) -> bool {
 
 /// Takes link `i` into a window: the link itself, and what the CRM showed of its record (and,
 /// when that is gone, an unlinked twin naming the link's document).
-fn take_link(run: &mut ModuleRun, i: usize, links: &mut Vec<Link>, crm: &mut SideSnapshot) {
+fn take_link(run: &mut ModuleRun, i: usize, links: &mut Vec<usize>, crm: &mut SideSnapshot) {
     if run.windows.decided.get(i).copied().unwrap_or(true) {
         return;
     }
     run.windows.decided[i] = true;
-    let link = run.links[i].clone();
-    let z = &link.zoho_id.0;
+    let Some(entry) = run.index.get(i) else {
+        return;
+    };
+    let (unid, z) = (entry.unid.to_string(), entry.zid.to_string());
+    let z = &z;
     let mut present = false;
     if let Some(r) = run.crm.records.remove(z) {
         crm.records.insert(z.clone(), r);
@@ -428,15 +539,50 @@ fn take_link(run: &mut ModuleRun, i: usize, links: &mut Vec<Link>, crm: &mut Sid
         crm.out_of_scope.insert(z.clone());
         present = true;
     }
-    if !present && let Some(twin) = run.windows.crm_by_xref.get(&link.unid.0).cloned() {
+    if !present && let Some(twin) = run.windows.crm_by_xref.get(&unid).cloned() {
         take_free(run, &twin, crm);
     }
-    links.push(link);
+    links.push(i);
+}
+
+/// Takes out of a window the links whose pair is, on both sides, as the link remembers (the
+/// planner would decide nothing for them): their bases need not be read. Returns how many.
+fn settle_unchanged(
+    run: &ModuleRun,
+    links: &mut Vec<usize>,
+    notes: &mut SideSnapshot,
+    crm: &mut SideSnapshot,
+) -> usize {
+    let before = links.len();
+    links.retain(|i| {
+        let Some(e) = run.index.get(*i) else {
+            return true;
+        };
+        let (u, z) = (e.unid.as_ref(), e.zid.as_ref());
+        let notes_same = notes.unchanged.contains(u)
+            || notes.records.get(u).is_some_and(|r| {
+                !r.private && r.xref.as_deref() == Some(z) && r.fields.digest() == e.digest
+            });
+        let crm_same = crm.unchanged.contains(z)
+            || (!crm.complete
+                && !crm.records.contains_key(z)
+                && !crm.deleted.contains(z)
+                && !crm.out_of_scope.contains(z));
+        if notes_same && crm_same {
+            notes.records.remove(u);
+            notes.unchanged.remove(u);
+            crm.unchanged.remove(z);
+            false
+        } else {
+            true
+        }
+    });
+    before - links.len()
 }
 
 /// Moves an unlinked CRM record from the pool into a window, if it is still there.
 fn take_free(run: &mut ModuleRun, zid: &str, crm: &mut SideSnapshot) {
-    if run.linked_zids.contains_key(zid) {
+    if run.index.has_zid(zid) {
         return;
     }
     if let Some(r) = run.crm.records.remove(zid) {
