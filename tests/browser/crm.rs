@@ -389,6 +389,47 @@ async fn steps(s: &Session, demo: &Demo, crm: &StandIn) -> Result<()> {
     s.wait("#meeting-past-ok").await?;
     assert_japanese(s, "meeting in the past").await?;
     tour_tab(s, "ja-meeting").await?;
+    // The start and end are read in the CRM user's time zone (Tokyo), not the browser's.
+    let browser_zone = s
+        .exec(
+            "return Intl.DateTimeFormat().resolvedOptions().timeZone;",
+            json!([]),
+        )
+        .await?;
+    ensure!(
+        browser_zone != "Asia/Tokyo",
+        "the browser runs in Tokyo: this step would prove nothing"
+    );
+    let subject = "東京での打ち合わせ";
+    s.fill("#meeting-subject", subject).await?;
+    let field = s.wait("#meeting-attendees").await?;
+    s.type_into(&field, &format!("guest@example.org{}", crate::ENTER))
+        .await?;
+    s.wait("#attendee-list [data-email=\"guest@example.org\"]")
+        .await?;
+    s.exec(set, json!(["meeting-start", "2031-03-04T10:00"]))
+        .await?;
+    s.exec(set, json!(["meeting-end", "2031-03-04T11:00"]))
+        .await?;
+    s.click("#meeting-schedule").await?;
+    s.wait("#meeting-done").await?;
+    assert_japanese(s, "meeting scheduled").await?;
+    let zoho = demo.zoho_dump().await?;
+    let event = crate::world::zoho_records(&zoho, "Events")
+        .into_iter()
+        .find(|e| e["Event_Title"] == subject)
+        .context("the meeting is not a CRM event")?;
+    let start = event["Start_DateTime"].as_str().unwrap_or_default();
+    let same = s
+        .exec(
+            "return Date.parse(arguments[0]) === Date.parse('2031-03-04T10:00:00+09:00');",
+            json!([start]),
+        )
+        .await?;
+    ensure!(
+        same == true,
+        "the meeting starts at {start}, not 10:00 in Tokyo"
+    );
 
     // The other screens.
     for (item, ready, name) in [

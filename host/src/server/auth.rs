@@ -195,15 +195,16 @@ pub async fn login(State(state): State<AppState>, Query(q): Query<LoginQuery>) -
 /// The page the callback answers in popup mode. Its only script is `/auth/popup.js` (no inline
 /// script, so a strict Content-Security-Policy can forbid those).
 const POPUP_PAGE: &str = "<!doctype html><html><head><meta charset=\"utf-8\">\
-<title>notes-zoho-sync</title></head><body><p id=\"signed-in\">Signed in. You can close this \
-window.</p><script src=\"/auth/popup.js\"></script></body></html>";
+<title>notes-zoho-sync</title></head><body><p id=\"signed-in\" lang=\"en\">Signed in. You can \
+close this window.</p><p lang=\"ja\">サインインしました。このウィンドウを閉じてください。</p>\
+<script src=\"/auth/popup.js\"></script></body></html>";
 
 /// The page the callback answers in popup mode when Zoho signed in another account than the
 /// CRM's: the script tells the widget, which explains it in the user's language.
 const POPUP_MISMATCH_PAGE: &str = "<!doctype html><html><head><meta charset=\"utf-8\">\
-<title>notes-zoho-sync</title></head><body><p id=\"account-mismatch\">This is not the Zoho \
-account Zoho CRM is open with.</p><script src=\"/auth/popup.js?result=mismatch\"></script>\
-</body></html>";
+<title>notes-zoho-sync</title></head><body><p id=\"account-mismatch\" lang=\"en\">This is not \
+the Zoho account Zoho CRM is open with.</p><p lang=\"ja\">Zoho CRMで開いているアカウントとは別の\
+Zohoアカウントです。</p><script src=\"/auth/popup.js?result=mismatch\"></script></body></html>";
 
 /// `GET /auth/popup.js` query.
 #[derive(Deserialize)]

@@ -34,8 +34,35 @@ fn looks_like_email(s: &str) -> bool {
         && !s.chars().any(char::is_whitespace)
 }
 
-/// `2026-11-25T10:00` (a `datetime-local` value, the browser's zone) as ISO 8601 with the
-/// browser's offset at that instant.
+/// The offset from UTC, minutes, of time zone `zone` at the instant `ms` (from Intl's
+/// `longOffset` name, "GMT+09:00"); `None` for a zone the browser does not know.
+fn zone_offset(zone: &str, ms: f64) -> Option<i32> {
+    let options = js_sys::Object::new();
+    let set = |k: &str, v: &str| {
+        let _ = js_sys::Reflect::set(&options, &k.into(), &v.into());
+    };
+    set("timeZone", zone);
+    set("timeZoneName", "longOffset");
+    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::of1(&"en-US".into()), &options);
+    let parts = format.format_to_parts(&js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms)));
+    let name = parts.iter().find_map(|p| {
+        let kind = js_sys::Reflect::get(&p, &"type".into()).ok()?.as_string()?;
+        (kind == "timeZoneName")
+            .then(|| js_sys::Reflect::get(&p, &"value".into()).ok()?.as_string())
+            .flatten()
+    })?;
+    let rest = name.strip_prefix("GMT")?;
+    if rest.is_empty() {
+        return Some(0);
+    }
+    let sign = if rest.starts_with('-') { -1 } else { 1 };
+    let (h, m) = rest[1..].split_once(':').unwrap_or((&rest[1..], "0"));
+    Some(sign * (h.parse::<i32>().ok()? * 60 + m.parse::<i32>().ok()?))
+}
+
+/// `2026-11-25T10:00` (a `datetime-local` value, read in the user's time zone: the CRM user's
+/// when Zoho CRM told it, else the browser's) as ISO 8601 with that zone's offset at that
+/// instant.
 fn with_offset(local: &str) -> Option<String> {
     if local.len() < 16 {
         return None;
@@ -44,9 +71,18 @@ fn with_offset(local: &str) -> Option<String> {
     if d.get_time().is_nan() {
         return None;
     }
-    // getTimezoneOffset is UTC minus local, in minutes.
-    #[allow(clippy::cast_possible_truncation)]
-    let offset = -(d.get_timezone_offset() as i32);
+    let offset = match crate::i18n::time_zone() {
+        Some(zone) => {
+            // The wall time as if it were UTC, less the zone's offset near it; then the offset
+            // at that instant (right also across a daylight-saving change).
+            let as_utc = js_sys::Date::parse(&format!("{}:00Z", &local[..16]));
+            let first = zone_offset(&zone, as_utc)?;
+            zone_offset(&zone, as_utc - f64::from(first) * 60_000.0)?
+        }
+        // getTimezoneOffset is UTC minus local, in minutes.
+        #[allow(clippy::cast_possible_truncation)]
+        None => -(d.get_timezone_offset() as i32),
+    };
     let sign = if offset < 0 { '-' } else { '+' };
     let a = offset.abs();
     Some(format!(
@@ -55,6 +91,11 @@ fn with_offset(local: &str) -> Option<String> {
         a / 60,
         a % 60
     ))
+}
+
+/// The instant of a `datetime-local` value in the user's time zone, ms since the epoch.
+fn instant(local: &str) -> f64 {
+    with_offset(local).map_or(f64::NAN, |iso| js_sys::Date::parse(&iso))
 }
 
 /// The reminders offered, minutes before the start.
@@ -239,7 +280,7 @@ pub fn meetings(props: &MeetingsProps) -> Html {
                 errs.end = Some(T::ErrEndBeforeStart);
             }
             // A start in the past is refused unless the user confirmed it.
-            let started = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(&start)).get_time();
+            let started = instant(&start);
             if s.is_some() && started < js_sys::Date::now() && !*past_ok {
                 errs.start = Some(T::ErrStartPast);
             }
@@ -361,7 +402,7 @@ pub fn meetings(props: &MeetingsProps) -> Html {
     {
         e.attendees = None;
     }
-    let start_ms = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(&start)).get_time();
+    let start_ms = instant(&start);
     match e.start {
         Some(T::ErrStart) if with_offset(&start).is_some() => e.start = None,
         Some(T::ErrStartPast)
