@@ -141,7 +141,21 @@ impl StandIn {
 
 /// A tour screenshot of the whole CRM page, the widget scrolled to its top; back in the frame.
 async fn tour_tab(s: &Session, name: &str) -> Result<()> {
-    s.exec("window.scrollTo(0, 0);", json!([])).await?;
+    tour_tab_at(s, name, None).await
+}
+
+/// [`tour_tab`] with the element `css` scrolled to the middle of the view.
+async fn tour_tab_at(s: &Session, name: &str, css: Option<&str>) -> Result<()> {
+    match css {
+        Some(css) => {
+            s.exec(
+                "document.querySelector(arguments[0]).scrollIntoView({ block: 'center' });",
+                json!([css]),
+            )
+            .await?
+        }
+        None => s.exec("window.scrollTo(0, 0);", json!([])).await?,
+    };
     s.switch_to_top().await?;
     tour(s, name).await?;
     let frame = s.wait("#crm-tab").await?;
@@ -275,7 +289,7 @@ async fn steps(s: &Session, demo: &Demo, crm: &StandIn) -> Result<()> {
     s.wait("#settings-form").await?;
     assert_japanese(s, "sync settings").await?;
     select(s, "schedule", "15").await?;
-    tour_tab(s, "ja-settings").await?;
+    tour_tab_at(s, "ja-settings", Some("#schedule")).await?;
     s.click("#settings-save").await?;
     s.wait("#preview[data-outcome=completed]").await?;
     assert_japanese(s, "preview").await?;
