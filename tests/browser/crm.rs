@@ -262,6 +262,11 @@ async fn steps(s: &Session, demo: &Demo, crm: &StandIn) -> Result<()> {
     s.click("#connect-submit").await?;
     s.wait("[role=alert][data-code=server_scheme]").await?;
     assert_japanese(s, "server name without a scheme").await?;
+    // The server's own refusal (not a server URL) reads Japanese too, its words folded away.
+    s.fill("#server-name", "https://").await?;
+    s.click("#connect-submit").await?;
+    s.wait("[role=alert][data-code=bad_request]").await?;
+    assert_japanese(s, "server name the server refuses").await?;
     // A wrong password.
     s.fill("#server-name", &demo.domino).await?;
     s.fill("#password", "wrong").await?;
