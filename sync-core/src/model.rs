@@ -159,6 +159,12 @@ impl Fields {
         self.buf.is_empty()
     }
 
+    /// The size of the content in bytes (names and values).
+    #[must_use]
+    pub fn len_bytes(&self) -> usize {
+        self.buf.len()
+    }
+
     /// How many fields are set.
     #[must_use]
     pub fn len(&self) -> usize {

@@ -151,10 +151,12 @@ impl Harness<'_> {
     ) -> Option<sync_core::RunReport> {
         // Links are read from the "store" (`state`) as the host reads them: on request, after
         // the changes emitted so far are stored.
-        // Small windows, so that faults and crashes land between windows as well as in them.
+        // Small windows, so that faults and crashes land between windows as well as in them,
+        // and little unlinked CRM content held, so that records are also read again by id.
         let config = EngineConfig {
             links: LinkSupply::OnRequest,
             window: 3,
+            crm_pool_bytes: 600,
             ..config
         };
         let mut given = state.clone();

@@ -77,7 +77,7 @@ impl Engine {
         run.crm.out_of_scope.extend(away);
         for (id, rec) in own {
             let rec = own_xref(&self.mail_file, run, &id, rec);
-            run.keep_crm(id, rec);
+            run.keep_crm(id, rec, self.config.crm_pool_bytes);
         }
     }
 
@@ -246,7 +246,7 @@ impl Engine {
                         run.crm_not_mine.insert(id.clone());
                     }
                     let rec = own_xref(&self.mail_file, run, &id, rec);
-                    run.keep_crm(id, rec);
+                    run.keep_crm(id, rec, self.config.crm_pool_bytes);
                 }
                 None => {
                     if run.index.has_zid(&id) {

@@ -33,6 +33,7 @@ impl Engine {
             Purpose::CrmViews => self.on_crm_views(resp),
             Purpose::CrmScopeProbe => self.on_scope_probe(&q, resp),
             Purpose::CrmIdsLookup => self.on_ids_lookup(resp),
+            Purpose::CrmRefetch => self.on_crm_refetch(resp),
             Purpose::CrmFields => self.on_crm_fields(resp),
             Purpose::CrmFieldCreate => {
                 if (200..300).contains(&resp.status) {

@@ -60,7 +60,8 @@ mod crm_listing;
 mod dispatch;
 mod events;
 mod execute;
-pub(crate) mod link_index;
+pub(crate) mod keys;
+mod link_index;
 mod links;
 mod module_run;
 mod notes_listing;
@@ -81,6 +82,8 @@ use accounts::remember_account;
 
 /// Notes documents a window reads, decides and writes together, unless configured.
 pub const DEFAULT_WINDOW: u32 = 2_000;
+/// Unlinked CRM content a run holds while it reads Notes, unless configured.
+pub const DEFAULT_CRM_POOL_BYTES: u64 = 32 << 20;
 /// Zoho takes at most this many records per write call.
 pub const CRM_WRITE_BATCH: usize = 100;
 /// Zoho lists at most this many records per page.
@@ -138,6 +141,10 @@ pub struct EngineConfig {
     /// Notes documents read, decided and written together (the run's memory grows with this,
     /// not with the mail file); at least 1.
     pub window: u32,
+    /// The most content of unlinked CRM records (bytes, roughly) a run holds while it reads
+    /// Notes; beyond it, such records keep only what pairs them and are read again by id, 100
+    /// a call, when a window needs them.
+    pub crm_pool_bytes: u64,
 }
 
 impl Default for EngineConfig {
@@ -158,6 +165,7 @@ impl Default for EngineConfig {
             time_zone: None,
             links: LinkSupply::InState,
             window: DEFAULT_WINDOW,
+            crm_pool_bytes: DEFAULT_CRM_POOL_BYTES,
         }
     }
 }
@@ -200,6 +208,8 @@ enum Purpose {
     CrmScopeProbe,
     /// Linked records missing from a complete listing: still there (out of scope) or gone.
     CrmIdsLookup,
+    /// Unlinked records whose content was not held, read again for a window.
+    CrmRefetch,
     /// A page of the calendar-service event list (no total is given: page until short).
     NotesEventsPage {
         start: usize,
@@ -302,6 +312,8 @@ enum Phase {
     Fetching,
     /// A window waits for the bases of its links.
     Bases,
+    /// A window waits for CRM records read again by id.
+    Refetch,
     /// Contacts: company names looked up as Zoho Accounts.
     Accounts,
     /// Contacts: missing Accounts created.
@@ -329,7 +341,7 @@ struct ModuleRun {
     xref_exists: bool,
     notes_incremental: bool,
     crm_incremental: bool,
-    notes_listed: BTreeSet<String>,
+    notes_listed: keys::KeySet,
     notes_changed: BTreeSet<String>,
     notes: SideSnapshot,
     crm: SideSnapshot,
@@ -365,6 +377,10 @@ struct ModuleRun {
     crm_probed: BTreeSet<String>,
     /// What is left to read, decide and write, window by window.
     windows: window::Windows,
+    /// Content of unlinked CRM records held, in bytes (roughly).
+    pool_bytes: u64,
+    /// Unlinked CRM records listed but not held (beyond `crm_pool_bytes`).
+    crm_spilled: keys::KeySet,
 }
 
 impl ModuleRun {
@@ -377,7 +393,7 @@ impl ModuleRun {
     /// privacy are as the link remembers is only noted as unchanged: the planner decides it the
     /// same way, and its content is not held (contacts and to-dos; events need their start to
     /// place them in the calendar window).
-    fn keep_crm(&mut self, zid: String, rec: crate::model::Record) {
+    fn keep_crm(&mut self, zid: String, rec: crate::model::Record, budget: u64) {
         if self.module != Module::Events
             && !rec.private
             && let Some(link) = self.index.by_zid(&zid).and_then(|i| self.index.get(i))
@@ -389,6 +405,16 @@ impl ModuleRun {
             return;
         }
         self.crm.unchanged.remove(&zid);
+        if !self.index.has_zid(&zid) {
+            // Unlinked: indexed by what pairs it; held, or beyond the budget read again later.
+            self.windows.index_free(self.module, &zid, &rec);
+            let size = u64::try_from(rec.fields.len_bytes()).unwrap_or(u64::MAX) + 128;
+            if self.module != Module::Events && self.pool_bytes.saturating_add(size) > budget {
+                self.crm_spilled.insert(&zid);
+                return;
+            }
+            self.pool_bytes = self.pool_bytes.saturating_add(size);
+        }
         self.crm.records.insert(zid, rec);
     }
 
@@ -647,6 +673,7 @@ impl Engine {
             Phase::Fetching => self.plan_window(),
             // Only reached if the read of the bases was dropped (a failed module ends first).
             Phase::Bases => self.end_module(),
+            Phase::Refetch => self.refetched(),
             Phase::Accounts => self.start_account_creates(),
             Phase::AccountCreates => self.start_writing(),
             Phase::Writing => self.start_backlinks(),

@@ -63,7 +63,7 @@ impl Engine {
             xref_exists: xref_ready,
             notes_incremental: fingerprint_ok && notes_cursor.is_some(),
             crm_incremental,
-            notes_listed: BTreeSet::new(),
+            notes_listed: keys::KeySet::default(),
             notes_changed: BTreeSet::new(),
             notes: SideSnapshot {
                 complete: true,
@@ -93,6 +93,8 @@ impl Engine {
             crm_foreign_xref: BTreeMap::new(),
             crm_probed: BTreeSet::new(),
             windows: window::Windows::default(),
+            pool_bytes: 0,
+            crm_spilled: keys::KeySet::default(),
         });
         self.start_link_reads(module);
     }

@@ -112,36 +112,36 @@ impl Engine {
         run.phase = Phase::Fetching;
         let module = run.module;
         let ms = self.state.modules.get(&module);
-        let linked: BTreeSet<&str> = run.index.iter().map(|e| e.unid.as_ref()).collect();
         let private: BTreeSet<&str> = ms
             .map(|m| m.notes_private.iter().map(|u| u.0.as_str()).collect())
             .unwrap_or_default();
         let mut reads = Vec::new();
-        for unid in &run.notes_listed {
-            let same = run.notes_incremental && !run.notes_changed.contains(unid);
-            if same && linked.contains(unid.as_str()) {
-                run.notes.unchanged.insert(unid.clone());
+        let mut unchanged = std::mem::take(&mut run.notes.unchanged);
+        for unid in run.notes_listed.iter() {
+            let same = run.notes_incremental && !run.notes_changed.contains(&unid);
+            let linked = run.index.by_unid(&unid).is_some();
+            if same && linked {
+                unchanged.insert(unid);
             } else if same && private.contains(unid.as_str()) {
                 // Private when last read and not changed since: still private, never synced.
             } else {
-                let flags = ReadFlags {
-                    linked: linked.contains(unid.as_str()),
-                    private: private.contains(unid.as_str()),
-                };
-                reads.push((unid.clone(), flags));
+                let private = private.contains(unid.as_str());
+                reads.push((unid, ReadFlags { linked, private }));
             }
         }
+        run.notes.unchanged = unchanged;
         // A linked document missing from the listing is read before it counts as deleted:
         // offset paging can skip an entry when another is deleted while the pages are read,
         // and a skipped entry must not delete its CRM twin. (404: gone; 200: still there.)
         // When more than half are missing the mass-delete guard holds the module back anyway,
         // so the reads are only spent when that guard is overridden.
-        let missing: Vec<&str> = linked
+        let missing: Vec<&str> = run
+            .index
             .iter()
-            .copied()
-            .filter(|u| !run.notes_listed.contains(*u))
+            .map(|e| e.unid.as_ref())
+            .filter(|u| !run.notes_listed.contains(u))
             .collect();
-        if missing.len() * 2 <= linked.len() || self.config.allow_mass_delete {
+        if missing.len() * 2 <= run.index.len() || self.config.allow_mass_delete {
             for unid in missing {
                 let flags = ReadFlags {
                     linked: true,
@@ -152,7 +152,7 @@ impl Engine {
         }
         // Remembered private documents that are no longer listed are gone.
         if !self.config.dry_run {
-            for unid in private.iter().filter(|u| !run.notes_listed.contains(**u)) {
+            for unid in private.iter().filter(|u| !run.notes_listed.contains(u)) {
                 self.outputs
                     .push_back(Output::State(StateChange::NotesPrivate {
                         module,
@@ -192,7 +192,7 @@ impl Engine {
         let n = entries.len();
         for e in entries {
             if let Some(u) = e.get("@unid").and_then(Value::as_str) {
-                run.notes_listed.insert(u.to_owned());
+                run.notes_listed.insert(u);
             }
         }
         if start == 0 {

@@ -161,6 +161,7 @@ impl Engine {
             | Purpose::CrmViews
             | Purpose::CrmScopeProbe
             | Purpose::CrmIdsLookup
+            | Purpose::CrmRefetch
             | Purpose::CrmFieldCreate
             | Purpose::NotesSince
             | Purpose::NotesViewPage { .. }

@@ -50,7 +50,7 @@ impl From<Phase> for ProgressPhase {
         match p {
             Phase::Links | Phase::Start | Phase::Setup => Self::Setup,
             Phase::Listing | Phase::Settling => Self::Listing,
-            Phase::Confirming | Phase::Fetching | Phase::Bases => Self::Reading,
+            Phase::Confirming | Phase::Fetching | Phase::Bases | Phase::Refetch => Self::Reading,
             Phase::Accounts | Phase::AccountCreates => Self::Companies,
             Phase::Writing => Self::Writing,
             Phase::Backlinks => Self::Linking,

@@ -11,6 +11,7 @@
 //! the listings, before any content is read ([`Engine::guard_on_listings`]).
 
 use super::*;
+use crate::engine::crm_listing::own_xref;
 
 /// A Notes read waiting for its window.
 #[derive(Clone, Debug)]
@@ -34,14 +35,33 @@ pub(super) struct Windows {
     pub next_link: usize,
     /// Unlinked CRM records by the Notes key their cross-ID names.
     pub crm_by_xref: HashMap<String, String>,
-    /// Unlinked CRM records by match key.
-    pub crm_by_key: HashMap<String, Vec<String>>,
+    /// Unlinked CRM records by a hash of their match key. Two keys that share a hash only
+    /// bring a record into a window it does not pair in; the planner compares the keys.
+    pub crm_by_key: HashMap<u64, Vec<Box<str>>>,
     /// The module's report, filled window by window.
     pub report: Option<ModuleReport>,
     /// Set when the mass-delete guard holds the module back: why.
     pub guard: Option<String>,
     /// A window waiting for the bases of its links.
     pub waiting: Option<Waiting>,
+}
+
+impl Windows {
+    /// Indexes an unlinked CRM record by what can pair it: the Notes key its cross-ID names,
+    /// and its match key.
+    pub fn index_free(&mut self, module: Module, zid: &str, rec: &crate::model::Record) {
+        if let Some(x) = &rec.xref {
+            self.crm_by_xref.insert(x.clone(), zid.to_owned());
+        }
+        if !rec.private
+            && let Some(k) = match_key(module, &rec.fields)
+        {
+            self.crm_by_key
+                .entry(key_hash(&k))
+                .or_default()
+                .push(zid.into());
+        }
+    }
 }
 
 /// A window planned but for the bases of its links, which the embedder is reading.
@@ -88,8 +108,8 @@ impl Engine {
         }
     }
 
-    /// The documents the guard must see are in: the guard decides, the pool of CRM records is
-    /// indexed, and the first window starts.
+    /// The documents the guard must see are in: the guard decides, and the first window
+    /// starts.
     pub(super) fn open_windows(&mut self) {
         let guard = self.guard_on_listings();
         let Some(run) = self.run.as_mut() else { return };
@@ -97,23 +117,6 @@ impl Engine {
         run.windows.guard = guard;
         run.windows.report = Some(ModuleReport::new(module, ModuleStatus::Completed));
         run.windows.decided = vec![false; run.index.len()];
-        for (zid, rec) in &run.crm.records {
-            if run.index.has_zid(zid) {
-                continue;
-            }
-            if let Some(x) = &rec.xref {
-                run.windows.crm_by_xref.insert(x.clone(), zid.clone());
-            }
-            if !rec.private
-                && let Some(k) = match_key(module, &rec.fields)
-            {
-                run.windows
-                    .crm_by_key
-                    .entry(k)
-                    .or_default()
-                    .push(zid.clone());
-            }
-        }
         self.next_window();
     }
 
@@ -189,9 +192,10 @@ impl Engine {
             ..SideSnapshot::default()
         };
         let mut links = Vec::new();
+        let mut fetch = Vec::new();
         for k in &keys {
             if let Some(i) = run.link_index(k) {
-                take_link(run, i, &mut links, &mut crm);
+                take_link(run, i, &mut links, &mut crm, &mut fetch);
             }
         }
         // Unlinked documents: the CRM records they can pair with (cross-ID, match key), and a
@@ -209,33 +213,38 @@ impl Engine {
             if let Some(z) = &xref {
                 match run.index.by_zid(z) {
                     Some(i) if !run.windows.decided[i] && !notes_present(run, i) => {
-                        take_link(run, i, &mut links, &mut crm);
+                        take_link(run, i, &mut links, &mut crm, &mut fetch);
                     }
                     Some(_) => {}
-                    None => take_free(run, z, &mut crm),
+                    None => take_free(run, z, &mut crm, &mut fetch),
                 }
                 if run.crm.out_of_scope.contains(z) {
                     crm.out_of_scope.insert(z.clone());
                 }
             }
             if let Some(z) = run.windows.crm_by_xref.get(&k).cloned() {
-                take_free(run, &z, &mut crm);
+                take_free(run, &z, &mut crm, &mut fetch);
             }
             // Index entries stay: a record taken but not paired goes back to the pool, where
             // a later window finds it again (entries of records already decided find nothing).
-            if let Some(zs) = key.and_then(|key| run.windows.crm_by_key.get(&key).cloned()) {
+            if let Some(zs) =
+                key.and_then(|key| run.windows.crm_by_key.get(&key_hash(&key)).cloned())
+            {
                 for z in zs {
-                    take_free(run, &z, &mut crm);
+                    take_free(run, &z, &mut crm, &mut fetch);
                 }
             }
         }
         let unchanged = settle_unchanged(run, &mut links, &mut notes, &mut crm);
-        self.with_bases(Waiting {
-            notes,
-            crm,
-            links,
-            unchanged,
-        });
+        self.refetch_then_plan(
+            Waiting {
+                notes,
+                crm,
+                links,
+                unchanged,
+            },
+            fetch,
+        );
     }
 
     /// The last windows: linked pairs no window read (their Notes side unchanged, or gone),
@@ -255,6 +264,7 @@ impl Engine {
             ..SideSnapshot::default()
         };
         let mut unchanged = 0;
+        let mut fetch = Vec::new();
         while links.len() < window && run.windows.next_link < run.index.len() {
             let i = run.windows.next_link;
             run.windows.next_link += 1;
@@ -269,7 +279,7 @@ impl Engine {
             if run.notes.unchanged.contains(&unid) {
                 notes.unchanged.insert(unid);
             }
-            take_link(run, i, &mut links, &mut crm);
+            take_link(run, i, &mut links, &mut crm, &mut fetch);
             unchanged += settle_unchanged(run, &mut links, &mut notes, &mut crm);
         }
         if links.is_empty() {
@@ -281,17 +291,83 @@ impl Engine {
                     None => break,
                 }
             }
-            if crm.records.is_empty() && unchanged == 0 {
+            // Then those whose content was not held, read again.
+            while crm.records.len() + fetch.len() < window {
+                match run.crm_spilled.pop_first() {
+                    Some(z) => fetch.push(z),
+                    None => break,
+                }
+            }
+            if crm.records.is_empty() && fetch.is_empty() && unchanged == 0 {
                 return false;
             }
         }
-        self.with_bases(Waiting {
-            notes,
-            crm,
-            links,
-            unchanged,
-        });
+        self.refetch_then_plan(
+            Waiting {
+                notes,
+                crm,
+                links,
+                unchanged,
+            },
+            fetch,
+        );
         true
+    }
+
+    /// Plans a window once the CRM records it needs that were not held are read again by id
+    /// (100 a call), and the bases of its links are known.
+    fn refetch_then_plan(&mut self, w: Waiting, fetch: Vec<String>) {
+        if fetch.is_empty() {
+            self.with_bases(w);
+            return;
+        }
+        let Some(run) = self.run.as_mut() else { return };
+        let module = run.module;
+        run.phase = Phase::Refetch;
+        run.windows.waiting = Some(w);
+        let xref = run.xref_exists;
+        let fields = self.config.crm_fields(module, xref);
+        for chunk in fetch.chunks(CRM_IDS_PER_LOOKUP) {
+            let path = self.config.crm_path(&format!(
+                "{}?ids={}&fields={fields}",
+                module.crm_api_name(),
+                chunk.join(",")
+            ));
+            self.enqueue(Side::Crm, "GET", path, None, Purpose::CrmRefetch);
+        }
+    }
+
+    /// Records read again by id: into the waiting window (those gone or no longer the user's
+    /// are simply not there).
+    pub(super) fn on_crm_refetch(&mut self, resp: &HttpResponse) {
+        let Some(body) = self.crm_listing(resp, "read Zoho records again") else {
+            return;
+        };
+        let Some(module) = self.run.as_ref().map(|r| r.module) else {
+            return;
+        };
+        let view_scope = matches!(self.config.settings.scope.of(module), Scope::View(_));
+        let mut got = Vec::new();
+        for (id, rec) in listed_records(&body) {
+            if view_scope || self.owned_by_me(rec) {
+                got.push((id.to_owned(), self.crm_record_of(module, rec)));
+            }
+        }
+        let Some(run) = self.run.as_mut() else { return };
+        for (id, rec) in got {
+            let rec = own_xref(&self.mail_file, run, &id, rec);
+            if let Some(w) = run.windows.waiting.as_mut() {
+                w.crm.records.insert(id, rec);
+            }
+        }
+    }
+
+    /// Every record read again is in: on to the bases.
+    pub(super) fn refetched(&mut self) {
+        let Some(w) = self.run.as_mut().and_then(|r| r.windows.waiting.take()) else {
+            return;
+        };
+        self.with_bases(w);
     }
 
     /// Plans a window once the bases of its links are known: at once when they are held,
@@ -456,6 +532,7 @@ impl Engine {
         };
         let crm_empty = run.crm.complete
             && run.crm.records.is_empty()
+            && run.crm_spilled.is_empty()
             && run.crm.unchanged.is_empty()
             && run.crm.out_of_scope.is_empty();
         for (side, empty) in [(Side::Notes, notes_empty), (Side::Crm, crm_empty)] {
@@ -513,7 +590,13 @@ fn notes_present(run: &ModuleRun, i: usize) -> bool {
 
 /// Takes link `i` into a window: the link itself, and what the CRM showed of its record (and,
 /// when that is gone, an unlinked twin naming the link's document).
-fn take_link(run: &mut ModuleRun, i: usize, links: &mut Vec<usize>, crm: &mut SideSnapshot) {
+fn take_link(
+    run: &mut ModuleRun,
+    i: usize,
+    links: &mut Vec<usize>,
+    crm: &mut SideSnapshot,
+    fetch: &mut Vec<String>,
+) {
     if run.windows.decided.get(i).copied().unwrap_or(true) {
         return;
     }
@@ -540,7 +623,7 @@ fn take_link(run: &mut ModuleRun, i: usize, links: &mut Vec<usize>, crm: &mut Si
         present = true;
     }
     if !present && let Some(twin) = run.windows.crm_by_xref.get(&unid).cloned() {
-        take_free(run, &twin, crm);
+        take_free(run, &twin, crm, fetch);
     }
     links.push(i);
 }
@@ -581,11 +664,21 @@ fn settle_unchanged(
 }
 
 /// Moves an unlinked CRM record from the pool into a window, if it is still there.
-fn take_free(run: &mut ModuleRun, zid: &str, crm: &mut SideSnapshot) {
+/// A record whose content was not held is read again by id before the window is planned.
+fn take_free(run: &mut ModuleRun, zid: &str, crm: &mut SideSnapshot, fetch: &mut Vec<String>) {
     if run.index.has_zid(zid) {
         return;
     }
     if let Some(r) = run.crm.records.remove(zid) {
         crm.records.insert(zid.to_owned(), r);
+    } else if run.crm_spilled.remove(zid) {
+        fetch.push(zid.to_owned());
     }
+}
+
+/// A 64-bit FNV-1a hash of a match key.
+fn key_hash(key: &str) -> u64 {
+    key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
