@@ -14,6 +14,23 @@ use crate::report::RunReport;
 use crate::state::{StateChange, SyncState};
 use crate::time::Timestamp;
 
+/// A JSON answer with `status` (an empty body for `null`), as test servers give it.
+#[must_use]
+pub fn json_answer(status: u16, body: &serde_json::Value) -> HttpResponse {
+    HttpResponse {
+        status,
+        headers: vec![crate::http::Header {
+            name: "Content-Type".into(),
+            value: "application/json".into(),
+        }],
+        body: if body.is_null() {
+            String::new()
+        } else {
+            body.to_string()
+        },
+    }
+}
+
 /// What a driven run did.
 #[derive(Clone, Debug)]
 pub struct Run {

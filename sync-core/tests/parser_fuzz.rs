@@ -43,18 +43,7 @@ fn runner() -> TestRunner {
 }
 
 fn answer(status: u16, body: &Value) -> HttpResponse {
-    HttpResponse {
-        status,
-        headers: vec![Header {
-            name: "Content-Type".into(),
-            value: "application/json".into(),
-        }],
-        body: if body.is_null() {
-            String::new()
-        } else {
-            body.to_string()
-        },
-    }
+    sync_core::testing::json_answer(status, body)
 }
 
 fn config(contacts: bool, tasks: bool, events: EventsWindow) -> EngineConfig {

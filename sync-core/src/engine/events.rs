@@ -174,17 +174,7 @@ impl Engine {
             return;
         };
         let zones = CalZones::from_answer(&body);
-        let rid = key.split_once('/').map(|(_, r)| r);
-        let events = body
-            .get("events")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let ev = events
-            .iter()
-            .find(|e| e.get("recurrenceId").and_then(Value::as_str) == rid)
-            .or_else(|| events.first());
-        if let (Some(ev), Some(run)) = (ev, self.run.as_mut()) {
+        if let (Some(ev), Some(run)) = (event_instance(&body, &key), self.run.as_mut()) {
             run.notes
                 .records
                 .insert(key, calendar::record_from_notes_event(ev, &zones, None));
@@ -210,18 +200,7 @@ impl Engine {
             );
             return;
         };
-        let rid = key.split_once('/').map(|(_, r)| r);
-        let events = body
-            .get("events")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let raw = events
-            .iter()
-            .find(|e| e.get("recurrenceId").and_then(Value::as_str) == rid)
-            .or_else(|| events.first())
-            .cloned()
-            .unwrap_or(Value::Null);
+        let raw = event_instance(&body, key).cloned().unwrap_or(Value::Null);
         let mut put = json!({"events": [calendar::merge_notes_event(&raw, fields, zid)]});
         if let Some(tz) = body.get("timezones") {
             put["timezones"] = tz.clone();
@@ -235,4 +214,15 @@ impl Engine {
             Purpose::NotesUpdate { item, backlink },
         );
     }
+}
+
+/// The event of a calendar answer that key `uid` or `uid/recurrenceId` names: the instance with
+/// that recurrence id, else the first event.
+fn event_instance<'a>(body: &'a Value, key: &str) -> Option<&'a Value> {
+    let rid = key.split_once('/').map(|(_, r)| r);
+    let events = body.get("events")?.as_array()?;
+    events
+        .iter()
+        .find(|e| e.get("recurrenceId").and_then(Value::as_str) == rid)
+        .or_else(|| events.first())
 }

@@ -18,18 +18,7 @@ fn inserted(r: &HttpRequest, prefix: &str) -> HttpResponse {
 }
 
 fn answer(status: u16, body: &Value) -> HttpResponse {
-    HttpResponse {
-        status,
-        headers: vec![Header {
-            name: "Content-Type".into(),
-            value: "application/json".into(),
-        }],
-        body: if body.is_null() {
-            String::new()
-        } else {
-            body.to_string()
-        },
-    }
+    crate::testing::json_answer(status, body)
 }
 
 fn contacts_only() -> EngineConfig {

@@ -37,7 +37,7 @@ pub(super) struct Windows {
     pub crm_by_xref: HashMap<String, String>,
     /// Unlinked CRM records by a hash of their match key. Two keys that share a hash only
     /// bring a record into a window it does not pair in; the planner compares the keys.
-    pub crm_by_key: HashMap<u64, Vec<Box<str>>>,
+    pub crm_by_key: KeyIndex,
     /// The module's report, filled window by window.
     pub report: Option<ModuleReport>,
     /// Set when the mass-delete guard holds the module back: why.
@@ -56,10 +56,7 @@ impl Windows {
         if !rec.private
             && let Some(k) = match_key(module, &rec.fields)
         {
-            self.crm_by_key
-                .entry(key_hash(&k))
-                .or_default()
-                .push(zid.into());
+            self.crm_by_key.insert(key_hash(&k), zid);
         }
     }
 }
@@ -227,10 +224,8 @@ impl Engine {
             }
             // Index entries stay: a record taken but not paired goes back to the pool, where
             // a later window finds it again (entries of records already decided find nothing).
-            if let Some(zs) =
-                key.and_then(|key| run.windows.crm_by_key.get(&key_hash(&key)).cloned())
-            {
-                for z in zs {
+            if let Some(key) = key {
+                for z in run.windows.crm_by_key.get(key_hash(&key)) {
                     take_free(run, &z, &mut crm, &mut fetch);
                 }
             }
@@ -681,4 +676,44 @@ fn key_hash(key: &str) -> u64 {
     key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
+}
+
+/// Zoho ids by a 64-bit hash, compactly: a decimal id (every Zoho id) takes 16 bytes with its
+/// hash, in a list sorted on first lookup; any other id is kept as text.
+#[derive(Debug, Default)]
+pub(super) struct KeyIndex {
+    numeric: Vec<(u64, u64)>,
+    sorted: bool,
+    text: HashMap<u64, Vec<String>>,
+}
+
+impl KeyIndex {
+    /// Adds `zid` under `hash`.
+    fn insert(&mut self, hash: u64, zid: &str) {
+        let decimal = !zid.is_empty() && !zid.starts_with('0') && zid.len() <= 19;
+        match zid.parse::<u64>() {
+            Ok(n) if decimal && n.to_string() == zid => {
+                self.numeric.push((hash, n));
+                self.sorted = false;
+            }
+            _ => self.text.entry(hash).or_default().push(zid.to_owned()),
+        }
+    }
+
+    /// The ids under `hash`.
+    fn get(&mut self, hash: u64) -> Vec<String> {
+        if !self.sorted {
+            self.numeric.sort_unstable();
+            self.numeric.dedup();
+            self.sorted = true;
+        }
+        let from = self.numeric.partition_point(|(h, _)| *h < hash);
+        let mut ids: Vec<String> = self.numeric[from..]
+            .iter()
+            .take_while(|(h, _)| *h == hash)
+            .map(|(_, n)| n.to_string())
+            .collect();
+        ids.extend(self.text.get(&hash).into_iter().flatten().cloned());
+        ids
+    }
 }
