@@ -522,7 +522,17 @@ pub async fn serve(config_path: &Path) -> anyhow::Result<ExitCode> {
 ///
 /// # Errors
 /// When a port cannot be bound or the data folder cannot be written.
-pub async fn demo(port: u16, data: &Path) -> anyhow::Result<ExitCode> {
+/// Extras of `nzsync demo` for trying the widget as Zoho CRM frames it: another local page
+/// that may frame it (a CRM stand-in), and where the widget loads the embedded-app SDK from.
+#[derive(Clone, Debug, Default)]
+pub struct DemoCrm {
+    /// Origins that may frame the widget (`frame_ancestors`).
+    pub frame_ancestors: Vec<String>,
+    /// The embedded-app SDK's URL instead of Zoho's.
+    pub sdk_url: Option<String>,
+}
+
+pub async fn demo(port: u16, data: &Path, crm: &DemoCrm) -> anyhow::Result<ExitCode> {
     let sims = start_sims(&SimOptions {
         domino_port: 0,
         zoho_port: 0,
@@ -540,6 +550,21 @@ pub async fn demo(port: u16, data: &Path) -> anyhow::Result<ExitCode> {
     let port = listener.local_addr().map_or(port, |a| a.port());
     let server_config_path =
         write_demo_server_config(data, port, &sims.domino_url, &sims.zoho_url)?;
+    if !crm.frame_ancestors.is_empty() {
+        let text = std::fs::read_to_string(&server_config_path)?;
+        let list = serde_json::to_string(&crm.frame_ancestors)?;
+        std::fs::write(
+            &server_config_path,
+            text.replacen(
+                "[server]\n",
+                &format!("[server]\nframe_ancestors = {list}\n"),
+                1,
+            ),
+        )?;
+    }
+    if let Some(url) = &crm.sdk_url {
+        crate::web::use_crm_sdk(url);
+    }
     let server_config = crate::server_config::ServerConfig::load(&server_config_path)?;
     let key = server_config.master_key()?;
     let state = crate::server::AppState::new(server_config, &key)?;
@@ -566,6 +591,103 @@ pub async fn demo(port: u16, data: &Path) -> anyhow::Result<ExitCode> {
     println!("Press Ctrl-C to stop.");
     serve_app(state, listener).await?;
     sims.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Why `nzsync extension` refuses a public URL.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PublicUrlError {
+    /// Not a URL.
+    #[error("--public-url {0:?} is not a URL like https://sync.example.com")]
+    NotAUrl(String),
+    /// Not https.
+    #[error("--public-url must start with https:// (Zoho CRM frames only https pages): {0}")]
+    NotHttps(String),
+    /// A path, query, fragment, user name or password.
+    #[error(
+        "--public-url must be the server's origin alone, like https://sync.example.com (no path, query, fragment or user): {0}"
+    )]
+    NotAnOrigin(String),
+}
+
+/// The server's public URL as the extension may name it: `https://host[:port]` and nothing
+/// else (a path could point the CRM tab at another page of the host; `..`, `@` user parts,
+/// queries and fragments are refused rather than normalised).
+///
+/// # Errors
+/// [`PublicUrlError`] saying what is wrong.
+pub fn public_origin(url: &str) -> Result<String, PublicUrlError> {
+    let trimmed = url.trim().trim_end_matches('/');
+    let parsed = url::Url::parse(trimmed).map_err(|_| PublicUrlError::NotAUrl(url.to_owned()))?;
+    if parsed.scheme() != "https" {
+        return Err(PublicUrlError::NotHttps(url.to_owned()));
+    }
+    let origin = parsed.origin().ascii_serialization();
+    let plain = parsed.host_str().is_some()
+        && parsed.username().is_empty()
+        && parsed.password().is_none()
+        && parsed.query().is_none()
+        && parsed.fragment().is_none()
+        && matches!(parsed.path(), "" | "/")
+        && !trimmed.contains('\\')
+        && trimmed.eq_ignore_ascii_case(&origin);
+    if !plain {
+        return Err(PublicUrlError::NotAnOrigin(url.to_owned()));
+    }
+    Ok(origin)
+}
+
+/// The Zoho extension project (laid out as `zet init --zoho-service CRM` makes it), with
+/// `{PUBLIC_URL}` filled in: `(path inside the project, contents)`.
+const EXTENSION_FILES: &[(&str, &str)] = &[
+    (
+        "plugin-manifest.json",
+        include_str!("../../www/zoho-extension/plugin-manifest.json"),
+    ),
+    (
+        "app/widget.html",
+        include_str!("../../www/zoho-extension/app/widget.html"),
+    ),
+    (
+        "app/translations/en.json",
+        include_str!("../../www/zoho-extension/app/translations/en.json"),
+    ),
+    (
+        "app/translations/ja.json",
+        include_str!("../../www/zoho-extension/app/translations/ja.json"),
+    ),
+    (
+        "package.json",
+        include_str!("../../www/zoho-extension/package.json"),
+    ),
+];
+
+/// The placeholder for the server's public URL in `www/zoho-extension`.
+pub const PUBLIC_URL_PLACEHOLDER: &str = "{PUBLIC_URL}";
+
+/// `nzsync extension --public-url URL --out DIR`: writes the Zoho CRM extension project for
+/// this server into `DIR` (then `zet validate` and `zet pack` there make the zip to upload).
+///
+/// # Errors
+/// A refused public URL ([`public_origin`]), or a file that cannot be written.
+pub fn extension(public_url: &str, out: &Path) -> anyhow::Result<ExitCode> {
+    let origin = public_origin(public_url)?;
+    for (path, text) in EXTENSION_FILES {
+        let target = out.join(path);
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        std::fs::write(&target, text.replace(PUBLIC_URL_PLACEHOLDER, &origin))
+            .with_context(|| format!("cannot write {}", target.display()))?;
+    }
+    println!(
+        "wrote the Zoho CRM extension for {origin} to {}\n\
+         pack it:  cd {} && zet validate && zet pack   (the zip is in dist/)\n\
+         or, without the zip, give Zoho CRM the widget URL {origin}/ (see README, \"Installing the CRM extension\")",
+        out.display(),
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -620,6 +742,63 @@ mod tests {
         )
         .unwrap();
         Config::load(&path).unwrap()
+    }
+
+    #[test]
+    fn the_extension_names_only_an_https_origin() {
+        assert_eq!(
+            public_origin("https://sync.example.com/").as_deref(),
+            Ok("https://sync.example.com")
+        );
+        assert_eq!(
+            public_origin("https://Sync.Example.com:8443").as_deref(),
+            Ok("https://sync.example.com:8443")
+        );
+        for bad in ["sync.example.com", "not a url"] {
+            assert!(
+                matches!(public_origin(bad), Err(PublicUrlError::NotAUrl(_))),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            public_origin("http://sync.example.com"),
+            Err(PublicUrlError::NotHttps(_))
+        ));
+        for bad in [
+            "https://sync.example.com/app",
+            "https://sync.example.com/../evil",
+            "https://sync.example.com/%2e%2e/x",
+            "https://user@sync.example.com",
+            "https://sync.example.com?x=1",
+            "https://sync.example.com#top",
+            "https://sync.example.com\\@evil.example",
+            "https://evil.example\\.sync.example.com",
+        ] {
+            assert!(
+                matches!(
+                    public_origin(bad),
+                    Err(PublicUrlError::NotAnOrigin(_) | PublicUrlError::NotAUrl(_))
+                ),
+                "{bad} was accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn the_extension_project_has_the_url_filled_in_everywhere() {
+        let dir = tempfile::tempdir().unwrap();
+        extension("https://sync.example.com", dir.path()).unwrap();
+        for (path, _) in EXTENSION_FILES {
+            let text = std::fs::read_to_string(dir.path().join(path)).unwrap();
+            assert!(!text.contains(PUBLIC_URL_PLACEHOLDER), "{path}");
+        }
+        let page = std::fs::read_to_string(dir.path().join("app/widget.html")).unwrap();
+        assert!(page.contains("https://sync.example.com"), "{page}");
+        let manifest: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("plugin-manifest.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(manifest["service"], "CRM");
     }
 
     #[test]

@@ -33,6 +33,13 @@ enum Command {
         /// Folder for the demo's config and store.
         #[arg(long, default_value = "nzsync-demo")]
         data: PathBuf,
+        /// Another local page that may frame the widget, e.g. a Zoho CRM stand-in
+        /// (an origin, repeatable).
+        #[arg(long = "frame-ancestor")]
+        frame_ancestors: Vec<String>,
+        /// Load Zoho's embedded-app SDK from this URL instead of Zoho's.
+        #[arg(long)]
+        crm_sdk_url: Option<String>,
     },
     /// The web server for the widget: sign-in, users, settings, proxy, scheduled syncs.
     Serve {
@@ -55,7 +62,7 @@ enum Command {
         #[arg(long)]
         allow_mass_delete: bool,
     },
-    /// Check the connection to Domino and Zoho and that DAS is enabled (F1, F2).
+    /// Check the connection to Domino and Zoho and that Domino Access Services is enabled.
     Check {
         /// The config file.
         #[arg(long)]
@@ -83,8 +90,8 @@ enum Command {
         #[arg(long)]
         spec_check: bool,
     },
-    /// Delete everything stored for a config (sync state, run history) or for a whole server
-    /// (F9); optionally first the CRM records the integration created.
+    /// Delete everything stored for a config (sync state, run history) or for a whole server;
+    /// optionally first the CRM records the integration created.
     #[command(group(clap::ArgGroup::new("target").required(true).args(["config", "server_config"])))]
     Uninstall {
         /// The headless sync's config file (`nzsync.toml`).
@@ -100,6 +107,15 @@ enum Command {
         /// Confirm: this cannot be undone.
         #[arg(long)]
         yes: bool,
+    },
+    /// Write the Zoho CRM extension for this server (then `zet validate` and `zet pack` in it).
+    Extension {
+        /// The server's public URL, https://host[:port] (what users and Zoho CRM reach).
+        #[arg(long)]
+        public_url: String,
+        /// The folder to write (created if missing).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Write the sync-core JavaScript package (wasm-bindgen; `web/` and `node/`) to a folder.
     JsPackage {
@@ -126,7 +142,18 @@ async fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Demo { port, data } => commands::demo(port, &data).await,
+        Command::Demo {
+            port,
+            data,
+            frame_ancestors,
+            crm_sdk_url,
+        } => {
+            let crm = commands::DemoCrm {
+                frame_ancestors,
+                sdk_url: crm_sdk_url,
+            };
+            commands::demo(port, &data, &crm).await
+        }
         Command::Serve { config } => commands::serve(&config).await,
         Command::Sync {
             config,
@@ -167,6 +194,7 @@ async fn main() -> ExitCode {
                 None => Err(anyhow::anyhow!("give --config or --server-config")),
             }
         }
+        Command::Extension { public_url, out } => commands::extension(&public_url, &out),
         Command::JsPackage { out } => commands::js_package(&out),
     };
     match result {

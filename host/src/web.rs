@@ -1,7 +1,7 @@
 //! The web server's routes. For now: the widget page and its WebAssembly bundle, and the
 //! Content-Security-Policy its pages get.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -64,6 +64,31 @@ pub const ZOHO_FRAME_ANCESTORS: &[&str] = &[
     "https://*.zappsusercontent.eu",
 ];
 
+/// Zoho's embedded-app SDK for widgets, as Zoho publishes it (the widget loads it only when
+/// Zoho CRM frames it, `web-widget/src/crm.rs`).
+pub const ZOHO_WIDGET_SDK: &str = "https://live.zwidgets.com/js-sdk/1.2/ZohoEmbededAppSDK.min.js";
+
+static CRM_SDK: OnceLock<String> = OnceLock::new();
+
+/// Loads the embedded-app SDK from `url` instead of Zoho's (an operator's own copy, or the
+/// stand-in the browser tests serve). Takes effect only before the first page is served;
+/// `false` when it came too late.
+pub fn use_crm_sdk(url: &str) -> bool {
+    CRM_SDK.set(url.to_owned()).is_ok()
+}
+
+fn crm_sdk() -> &'static str {
+    CRM_SDK.get_or_init(|| ZOHO_WIDGET_SDK.to_owned())
+}
+
+/// The origin (`scheme://host[:port]`) of the SDK's URL, for the page's `script-src`.
+fn crm_sdk_origin() -> String {
+    url::Url::parse(crm_sdk()).map_or_else(
+        |_| "https://live.zwidgets.com".to_owned(),
+        |u| u.origin().ascii_serialization(),
+    )
+}
+
 /// `'sha256-…'` of every inline `<script>` (without `src`) or `<style>` element of `page`.
 fn inline_hashes(page: &str, tag: &str) -> Vec<String> {
     use base64::Engine as _;
@@ -93,14 +118,15 @@ fn inline_hashes(page: &str, tag: &str) -> Vec<String> {
 }
 
 /// The script and style sources of the widget's pages: its own files, WebAssembly compiled
-/// from them (`'wasm-unsafe-eval'`: wasm-bindgen's `init` compiles `widget_bg.wasm`), and the
-/// exact inline boot script and style sheet of [`INDEX_HTML`] by hash. No `'unsafe-inline'`,
-/// no `'unsafe-eval'`.
+/// from them (`'wasm-unsafe-eval'`: wasm-bindgen's `init` compiles `widget_bg.wasm`), Zoho's
+/// embedded-app SDK (its origin), and the exact inline boot script and style sheet of
+/// [`INDEX_HTML`] by hash. No `'unsafe-inline'`, no `'unsafe-eval'`.
 static PAGE_SOURCES: LazyLock<String> = LazyLock::new(|| {
     let scripts = inline_hashes(INDEX_HTML, "script").join(" ");
     let styles = inline_hashes(INDEX_HTML, "style").join(" ");
+    let sdk = crm_sdk_origin();
     format!(
-        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval' {scripts}; \
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval' {scripts} {sdk}; \
          style-src 'self' {styles}; img-src 'self' data:; connect-src 'self'; \
          base-uri 'none'; form-action 'self'"
     )
@@ -135,6 +161,15 @@ pub fn widget_routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
             "/widget/widget_bg.wasm",
             get(|| async { asset("application/wasm", WIDGET_WASM) }),
         )
+        .route(
+            "/widget/crm.json",
+            get(|| async {
+                asset(
+                    "application/json",
+                    serde_json::json!({ "sdk": crm_sdk() }).to_string(),
+                )
+            }),
+        )
         .route("/healthz", get(|| async { (StatusCode::OK, "ok") }))
 }
 
@@ -150,6 +185,11 @@ mod tests {
         assert_eq!(inline_hashes(INDEX_HTML, "style").len(), 1, "{csp}");
         assert!(
             csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
+            "{csp}"
+        );
+        // Zoho's widget SDK may load (inside the CRM), from its origin only.
+        assert!(
+            csp.contains(" https://live.zwidgets.com; style-src"),
             "{csp}"
         );
         assert!(

@@ -1586,3 +1586,82 @@ async fn stop_syncing_then_remove_a_user() {
     assert_no_secrets_stored(&w);
     assert_no_secrets_answered(&w);
 }
+
+/// The sign-in of the widget inside Zoho CRM's web tab. The CRM user id the widget learnt from
+/// Zoho's SDK is a claim (anyone can send any id), so it grants nothing: `/auth/crm-grant` only
+/// says whether a consent is held, and `expect=` only narrows — the callback signs in the
+/// account Zoho's token exchange names, and refuses any other than the expected one.
+#[tokio::test]
+async fn the_crm_tabs_sign_in_refuses_another_account_and_a_claimed_id_grants_nothing() {
+    const DEMO_ID: &str = "5725767000000411001";
+    const ORG_ID: &str = "5725767000000000123";
+    let w = world(Seed::Empty).await;
+    let grant = |query: String| {
+        let url = format!("{}/auth/crm-grant?{query}", w.base);
+        async move {
+            let r = client().get(url).send().await.unwrap();
+            assert!(
+                r.headers().get("set-cookie").is_none(),
+                "a cookie from crm-grant"
+            );
+            r.json::<Value>().await.unwrap()["grant"].clone()
+        }
+    };
+    assert_eq!(grant(format!("user_id={DEMO_ID}")).await, false);
+
+    // Expected demo, Zoho signs in user2: refused, no session.
+    let mut b = Browser::new(&w);
+    let r = b
+        .get_raw(&format!("{}/auth/login?popup=1&expect={DEMO_ID}", w.base))
+        .await;
+    let consent = location(&r);
+    assert!(consent.contains("prompt=consent"), "{consent}");
+    let url = url::Url::parse(&consent).unwrap();
+    let mut form: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    form.push(("user".into(), "user2@example.com".into()));
+    let accounts = format!("{}/oauth/v2/auth", url.origin().ascii_serialization());
+    let r = b
+        .http
+        .post(&accounts)
+        .header("content-type", FORM)
+        .body(form_body(&form))
+        .send()
+        .await
+        .unwrap();
+    let r = b.get_raw(&location(&r)).await;
+    let page = r.text().await.unwrap();
+    assert!(page.contains("/auth/popup.js?result=mismatch"), "{page}");
+    assert!(!b.cookies.contains_key("nzsync_session"));
+    let (status, _) = b.call(Method::GET, "/api/me", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let js = client()
+        .get(format!("{}/auth/popup.js?result=mismatch", w.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(js.contains("nzsync-account-mismatch"), "{js}");
+
+    // Demo signs in (the ordinary way): the server now holds demo's consent.
+    b.sign_in("demo@example.com").await;
+    assert_eq!(grant(format!("user_id={DEMO_ID}")).await, true);
+    assert_eq!(
+        grant(format!("user_id={DEMO_ID}&org_id={ORG_ID}")).await,
+        true
+    );
+    assert_eq!(grant(format!("user_id={DEMO_ID}&org_id=1")).await, false);
+    assert_eq!(grant("user_id=demo%40example.com".into()).await, false);
+
+    // Another browser claiming demo's id gets no session from it: only Zoho's sign-in, now
+    // without forcing the consent page again.
+    let mut c = Browser::new(&w);
+    let r = c
+        .get_raw(&format!("{}/auth/login?popup=1&expect={DEMO_ID}", w.base))
+        .await;
+    assert!(!location(&r).contains("prompt=consent"), "{}", location(&r));
+    assert!(!c.cookies.contains_key("nzsync_session"));
+    let (status, _) = c.call(Method::GET, "/api/me", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

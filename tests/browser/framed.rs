@@ -25,7 +25,7 @@ async fn frame_the_widget(s: &Session, demo: &Demo) -> Result<()> {
     s.switch_to_frame(&frame).await
 }
 
-async fn popup_handle(s: &Session, main: &str) -> Result<String> {
+pub(crate) async fn popup_handle(s: &Session, main: &str) -> Result<String> {
     for _ in 0..100 {
         if let Some(h) = s.windows().await?.into_iter().find(|h| h != main) {
             return Ok(h);
@@ -35,7 +35,7 @@ async fn popup_handle(s: &Session, main: &str) -> Result<String> {
     bail!("no sign-in window opened")
 }
 
-async fn wait_closed(s: &Session, handle: &str) -> Result<()> {
+pub(crate) async fn wait_closed(s: &Session, handle: &str) -> Result<()> {
     for _ in 0..100 {
         if !s.windows().await?.iter().any(|h| h == handle) {
             return Ok(());

@@ -358,6 +358,12 @@ impl Session {
             .await
     }
 
+    /// Runs asynchronous `script` (its last argument is the callback) and returns its value.
+    pub async fn exec_async(&self, script: &str, args: Value) -> Result<Value> {
+        self.post("/execute/async", json!({ "script": script, "args": args }))
+            .await
+    }
+
     /// `fetch(path)` from the page (with its cookies); the answer's status and JSON body.
     pub async fn fetch_json(&self, path: &str) -> Result<(u16, Value)> {
         let v = self

@@ -24,10 +24,16 @@ pub struct Demo {
 impl Demo {
     /// Starts `nzsync demo --port 0` and reads the URLs it prints.
     pub async fn start() -> Result<Self> {
+        Self::start_with(&[]).await
+    }
+
+    /// [`Demo::start`] with more arguments for `nzsync demo`.
+    pub async fn start_with(args: &[&str]) -> Result<Self> {
         let dir = tempfile::tempdir()?;
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_nzsync"))
             .args(["demo", "--port", "0", "--data"])
             .arg(dir.path())
+            .args(args)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true)
@@ -81,6 +87,11 @@ impl Demo {
             }
         }
         Ok(demo)
+    }
+
+    /// The server's store (SQLite) in the demo's data folder.
+    pub fn store_path(&self) -> std::path::PathBuf {
+        self._dir.path().join("nzsync-server.db")
     }
 
     /// Fails if any answer the simulators gave broke its vendor spec.

@@ -1,6 +1,7 @@
 //! Pieces shared by the screens: error boxes, the run report with expandable rows, times.
 
 use sync_core::plan::Verdict;
+use sync_core::reason::{Action, Reason};
 use sync_core::report::{FailureCause, ModuleReport, ModuleStatus, ReportEntry};
 use sync_core::{Module, RunReport};
 use yew::prelude::*;
@@ -82,6 +83,7 @@ pub fn problem_texts(
     let view = |k| target.map(|v| lang.tf(k, &[("view", v)]));
     match code {
         "wrong_password" => (t(T::ErrWrongPassword), None),
+        "server_scheme" => (t(T::ErrServerScheme), None),
         "unreachable" | "network" => (t(T::ErrUnreachable), None),
         "not_domino" => (t(T::ErrNotDomino), None),
         "cannot_use_server" => (t(T::ErrCannotUseServer), None),
@@ -105,8 +107,8 @@ pub fn problem_texts(
     }
 }
 
-/// A problem: the headline and the admin step in the user's language, then the server's own
-/// words.
+/// A problem: the headline and the admin step in the user's language, then — folded away,
+/// for whoever supports the user — the server's own words, which are English and unchanged.
 pub fn problem_box(
     lang: Lang,
     code: &str,
@@ -117,15 +119,24 @@ pub fn problem_box(
 ) -> Html {
     html! {
         <div class="error" role={alert.then_some("alert")} data-code={code.to_owned()}>
-            if let Some(h) = headline.clone() { <p class="headline">{ h }</p> }
+            if let Some(h) = headline { <p class="headline">{ h }</p> }
             if let Some(s) = step { <p class="step">{ s }</p> }
-            if !details.is_empty() {
-                <p class="details">
-                    if headline.is_some() { { lang.t(T::ServerDetails) }{ " " } }
-                    { details.to_owned() }
-                </p>
-            }
+            { technical_details(lang, details) }
         </div>
+    }
+}
+
+/// The server's own words (English, as the server wrote them), folded away under "Technical
+/// details": the user reads the catalogue's text; support can open this.
+pub fn technical_details(lang: Lang, details: &str) -> Html {
+    if details.trim().is_empty() {
+        return html! {};
+    }
+    html! {
+        <details class="details">
+            <summary>{ lang.t(T::TechnicalDetails) }</summary>
+            <p lang="en" translate="no">{ details.to_owned() }</p>
+        </details>
     }
 }
 
@@ -195,37 +206,185 @@ fn verdict_text(lang: Lang, v: Verdict) -> &'static str {
     })
 }
 
-/// A time (ms since the epoch) in the browser's locale and zone.
+/// A time (ms since the epoch) in the user's locale and time zone (the CRM user's zone when
+/// Zoho CRM told it, else the browser's), e.g. "2026/11/25 10:00" or "Nov 25, 2026, 10:00 AM".
 #[must_use]
 pub fn local_time(ms: i64, lang: Lang) -> String {
     #[allow(clippy::cast_precision_loss)]
     let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
-    d.to_locale_string(lang.code(), &wasm_bindgen::JsValue::UNDEFINED)
-        .into()
+    let options = js_sys::Object::new();
+    let set = |k: &str, v: &str| {
+        let _ = js_sys::Reflect::set(&options, &k.into(), &v.into());
+    };
+    set("dateStyle", "medium");
+    set("timeStyle", "short");
+    if let Some(zone) = crate::i18n::time_zone() {
+        set("timeZone", &zone);
+    }
+    let text: String = d.to_locale_string(lang.code(), &options).into();
+    if text == "Invalid Date" || text.is_empty() {
+        // An unknown zone name: the browser's own zone.
+        return d
+            .to_locale_string(lang.code(), &wasm_bindgen::JsValue::UNDEFINED)
+            .into();
+    }
+    text
+}
+
+/// `text` with every ISO 8601 instant in it (`2026-11-25T08:00:00Z`, with an offset, or a
+/// date) written as [`local_time`]: record labels carry the engine's UTC stamps.
+#[must_use]
+pub fn local_stamps(lang: Lang, text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let digits = |from: usize, n: usize| {
+        bytes.len() >= from + n && bytes[from..from + n].iter().all(u8::is_ascii_digit)
+    };
+    while i < bytes.len() {
+        let stamp = digits(i, 4)
+            && bytes.get(i + 4) == Some(&b'-')
+            && digits(i + 5, 2)
+            && bytes.get(i + 7) == Some(&b'-')
+            && digits(i + 8, 2)
+            && bytes.get(i + 10) == Some(&b'T');
+        if stamp {
+            let end = text[i..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '+' | '.')))
+                .map_or(text.len(), |n| i + n);
+            let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(&text[i..end]));
+            let ms = d.get_time();
+            if !ms.is_nan() {
+                #[allow(clippy::cast_possible_truncation)]
+                out.push_str(&local_time(ms as i64, lang));
+                i = end;
+                continue;
+            }
+        }
+        let c = text[i..].chars().next().unwrap_or(' ');
+        out.push(c);
+        i += c.len_utf8();
+    }
+    out
+}
+
+/// A record's label as the user reads it: times in their zone; in Japanese a contact's name
+/// family name first without the comma ("Yamada, Taro <…>" → "Yamada Taro <…>").
+#[must_use]
+pub fn record_label(lang: Lang, module: Module, label: &str) -> String {
+    let label = local_stamps(lang, label);
+    if lang == Lang::Ja && module == Module::Contacts {
+        let (name, rest) = label
+            .find(" <")
+            .map_or((label.as_str(), ""), |i| label.split_at(i));
+        if let Some((last, first)) = name.split_once(", ") {
+            return format!("{last} {first}{rest}");
+        }
+    }
+    label
+}
+
+/// A person's name from its parts, family name first in Japanese.
+#[must_use]
+pub fn person_name(lang: Lang, first: &str, last: &str) -> String {
+    let (a, b) = if lang == Lang::Ja {
+        (last, first)
+    } else {
+        (first, last)
+    };
+    format!("{a} {b}").trim().to_owned()
+}
+
+/// What the sync did (or would do) on one side — `create`, `delete`, `update a, b` from the
+/// engine — in the user's words, fields by their CRM display labels.
+#[must_use]
+pub fn action_text(lang: Lang, action: &str) -> String {
+    match action {
+        "create" => lang.t(T::ActCreate).to_owned(),
+        "delete" => lang.t(T::ActDelete).to_owned(),
+        other => match other.strip_prefix("update") {
+            Some(fields) => {
+                let names = field_list(lang, fields.trim().split(", ").filter(|f| !f.is_empty()));
+                if names.is_empty() {
+                    lang.t(T::ActUpdate).to_owned()
+                } else {
+                    format!("{}: {names}", lang.t(T::ActUpdate))
+                }
+            }
+            None => other.to_owned(),
+        },
+    }
+}
+
+/// Field names by their CRM display labels, joined as the language joins lists.
+#[must_use]
+pub fn field_list<'a>(lang: Lang, fields: impl Iterator<Item = &'a str>) -> String {
+    let sep = if lang == Lang::Ja { "、" } else { ", " };
+    fields
+        .map(|f| {
+            lang.field_label(f)
+                .map_or_else(|| f.to_owned(), str::to_owned)
+        })
+        .collect::<Vec<_>>()
+        .join(sep)
 }
 
 /// Properties of [`ErrorBox`].
 #[derive(Properties, PartialEq)]
 pub struct ErrorBoxProps {
+    /// UI language.
+    pub lang: Lang,
     /// The error.
     pub error: ApiError,
 }
 
-/// An error from the server in the user's language when its code has a text (with the admin
-/// step and the server's own words), else the server's message; announced to screen readers.
-pub fn api_error_html(lang: Lang, e: &ApiError) -> Html {
-    match problem_texts(lang, &e.code, None) {
-        (Some(headline), step) => {
-            problem_box(lang, &e.code, Some(headline), step, &e.message, true)
-        }
-        (None, _) => html! { <ErrorBox error={e.clone()} /> },
+/// The catalogue's text for an error code of the host's API that has no admin step: what
+/// went wrong in the user's language.
+fn error_text(e: &ApiError) -> T {
+    match e.code.as_str() {
+        "bad_request" | "unsupported_media_type" | "method_not_allowed" => T::ErrBadRequest,
+        "forbidden" | "cross_origin" => T::ErrForbidden,
+        "not_found" => T::ErrNotFound,
+        "internal" | "report" | "bad_answer" => T::ErrInternal,
+        "upstream" => T::ErrUpstream,
+        "network" => T::ErrNetwork,
+        "not_signed_in" | "sign_in_again" => T::ErrSignedOut,
+        "csrf" => T::ErrCsrf,
+        "sync_running" => T::ErrSyncRunning,
+        "too_many_requests" => T::ErrTooMany,
+        "invalid_meeting" => T::ErrInvalidMeeting,
+        "licence_limit" => T::ErrLicenceLimit,
+        "already_added" => T::ErrAlreadyAdded,
+        "not_connected" => T::ErrNotConnected,
+        "set_up_to_sync" => T::ErrSetUpToSync,
+        "sign_in_failed" => T::ErrSignInFailed,
+        "crm_event_not_created" => T::ErrCrmEventNotCreated,
+        "no_lease" => T::ErrNoLease,
+        "too_large" | "body_timeout" => T::ErrTooLarge,
+        "not_added" => T::NotEnabled,
+        "not_installed" => T::NotInstalled,
+        _ if e.is_unreachable() => T::ErrNetwork,
+        _ if e.status == 401 => T::ErrSignedOut,
+        _ if e.status == 403 => T::ErrForbidden,
+        _ if e.status >= 500 => T::ErrInternal,
+        _ => T::ErrGeneric,
     }
+}
+
+/// An error from the server in the user's language — with the admin step when its code has
+/// one — and the server's own words folded away; announced to screen readers.
+pub fn api_error_html(lang: Lang, e: &ApiError) -> Html {
+    let (headline, step) = match problem_texts(lang, &e.code, None) {
+        (Some(h), step) => (h, step),
+        (None, _) => (lang.t(error_text(e)).to_owned(), None),
+    };
+    problem_box(lang, &e.code, Some(headline), step, &e.message, true)
 }
 
 /// An error from the server, announced to screen readers.
 #[component(ErrorBox)]
 pub fn error_box(props: &ErrorBoxProps) -> Html {
-    html! { <p class="error" role="alert">{ props.error.message.clone() }</p> }
+    api_error_html(props.lang, &props.error)
 }
 
 /// Properties of [`ReportView`].
@@ -321,7 +480,7 @@ fn entries(lang: Lang, m: &ModuleReport) -> Html {
     let message = m
         .message
         .as_ref()
-        .map(|msg| html! { <p class="module-message">{ msg.clone() }</p> });
+        .map(|msg| html! { <div class="module-message">{ technical_details(lang, msg) }</div> });
     if m.entries.is_empty() {
         return html! { <>{ for message }<p class="muted">{ t(T::NoRecords) }</p></> };
     }
@@ -336,36 +495,57 @@ fn entries(lang: Lang, m: &ModuleReport) -> Html {
                 <th scope="col">{ t(T::InCrm) }</th>
                 <th scope="col">{ t(T::Reason) }</th>
             </tr></thead>
-            <tbody>{ for m.entries.iter().map(|e| entry(lang, e)) }</tbody>
+            <tbody>{ for m.entries.iter().map(|e| entry(lang, m.module, e)) }</tbody>
         </table>
         </>
     }
 }
 
-fn entry(lang: Lang, e: &ReportEntry) -> Html {
-    let mut reason = e.reason.clone();
-    if !e.conflicts.is_empty() {
+/// A write in words: the typed action, else the engine's text.
+fn action_cell(lang: Lang, typed: Option<&Action>, text: Option<&str>) -> String {
+    match (typed, text) {
+        (Some(a), _) => crate::reasons::action_words(lang, a),
+        (None, Some(t)) => action_text(lang, t),
+        (None, None) => String::new(),
+    }
+}
+
+fn entry(lang: Lang, module: Module, e: &ReportEntry) -> Html {
+    let conflicts = (!e.conflicts.is_empty()).then(|| {
+        let sep = if lang == Lang::Ja { "、" } else { ", " };
         let fields: Vec<String> = e
             .conflicts
             .iter()
-            .map(|c| format!("{} ({} ✓)", c.field, c.winner))
+            .map(|c| {
+                let side = match c.winner {
+                    sync_core::Side::Notes => lang.t(T::InNotes),
+                    sync_core::Side::Crm => lang.t(T::InCrm),
+                };
+                format!(
+                    "{} ({side} ✓)",
+                    field_list(lang, std::iter::once(c.field.as_str()))
+                )
+            })
             .collect();
-        reason.push_str(&format!(
-            " [{}: {}]",
-            lang.t(T::Conflicts),
-            fields.join(", ")
-        ));
-    }
+        format!("{}: {}", lang.t(T::Conflicts), fields.join(sep))
+    });
     html! {
         <tr class={classes!("entry", e.error.is_some().then_some("failed"))}>
-            <td>{ e.label.clone() }</td>
+            <td translate="no">{ record_label(lang, module, &e.label) }</td>
             <td>{ verdict_text(lang, e.verdict) }</td>
-            <td>{ e.notes.clone().unwrap_or_default() }</td>
-            <td>{ e.crm.clone().unwrap_or_default() }</td>
+            <td>{ action_cell(lang, e.notes_action.as_ref(), e.notes.as_deref()) }</td>
+            <td>{ action_cell(lang, e.crm_action.as_ref(), e.crm.as_deref()) }</td>
             <td>
-                { reason }
+                if e.why == Reason::None {
+                    // A report stored before reasons were typed: sync-core's English only.
+                    { technical_details(lang, &e.reason) }
+                } else {
+                    <span class="reason">{ crate::reasons::reason_text(lang, &e.why) }</span>
+                }
+                if let Some(c) = conflicts { <br/><span class="conflicts">{ c }</span> }
                 if let Some(err) = &e.error {
-                    <br/><span class="error">{ err.clone() }</span>
+                    <p class="error">{ lang.t(T::EntryFailed) }</p>
+                    { technical_details(lang, err) }
                 }
             </td>
         </tr>
@@ -387,17 +567,11 @@ fn check_name(lang: Lang, id: &str) -> String {
     lang.t(key).to_owned()
 }
 
-/// A readiness check's name and, for a failure, its headline: the reason Start Sync is held
-/// back.
+/// A failed readiness check, named: the reason Start Sync is held back. What is wrong and the
+/// admin's steps are in the readiness panel, once.
 #[must_use]
 pub fn check_reason(lang: Lang, c: &ReadinessCheck) -> String {
-    let name = check_name(lang, &c.id);
-    let code = c.code.as_deref().unwrap_or("other");
-    match problem_texts(lang, code, c.target.as_deref()).0 {
-        // The headline leads into the admin's steps (": …"), which the panel shows.
-        Some(h) => format!("{name}: {}", h.trim_end_matches([':', '：'])),
-        None => format!("{name}: {}", c.detail),
-    }
+    format!("{} ({})", check_name(lang, &c.id), lang.t(T::CheckFailed))
 }
 
 /// Properties of [`ReadinessPanel`].
@@ -432,7 +606,7 @@ pub fn readiness_panel(props: &ReadinessProps) -> Html {
             "checking",
             html! { <p role="status">{ t(T::ReadinessChecking) }</p> },
         ),
-        Some(Err(e)) => ("error", html! { <ErrorBox error={e.clone()} /> }),
+        Some(Err(e)) => ("error", html! { <ErrorBox {lang} error={e.clone()} /> }),
         Some(Ok(r)) => {
             let rows = r.checks.iter().map(|c| {
                 let (mark, word) = match c.status.as_str() {

@@ -15,6 +15,22 @@ pub enum Lang {
 
 const STORAGE_KEY: &str = "nzsync.lang";
 
+thread_local! {
+    /// The user's time zone (IANA name) when Zoho CRM told it; else the browser's is used.
+    static TIME_ZONE: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Shows times in `zone` (the CRM user's time zone) from now on.
+pub fn set_time_zone(zone: Option<String>) {
+    TIME_ZONE.with(|z| *z.borrow_mut() = zone.filter(|z| !z.is_empty()));
+}
+
+/// The time zone times are shown in, when not the browser's.
+#[must_use]
+pub fn time_zone() -> Option<String> {
+    TIME_ZONE.with(|z| z.borrow().clone())
+}
+
 impl Lang {
     /// The BCP 47 code.
     #[must_use]
@@ -63,6 +79,46 @@ impl Lang {
         if let Some(root) = window.document().and_then(|d| d.document_element()) {
             let _ = root.set_attribute("lang", self.code());
         }
+    }
+
+    /// A field of the canonical model by its Zoho CRM display label (as the CRM shows it in
+    /// this language), e.g. `job_title` → "Title" / "役職"; `None` for a name it does not know.
+    #[must_use]
+    pub fn field_label(self, field: &str) -> Option<&'static str> {
+        let (en, ja) = match field {
+            "first_name" => ("First Name", "名"),
+            "last_name" => ("Last Name", "姓"),
+            "email" => ("Email", "メール"),
+            "office_phone" => ("Phone", "電話"),
+            "mobile" => ("Mobile", "携帯"),
+            "home_phone" => ("Home Phone", "自宅電話"),
+            "job_title" => ("Title", "役職"),
+            "department" => ("Department", "部署"),
+            "company" | "account_name" => ("Account Name", "取引先名"),
+            "street" => ("Mailing Street", "郵送先住所(番地)"),
+            "city" => ("Mailing City", "郵送先市区町村"),
+            "state" => ("Mailing State", "郵送先都道府県"),
+            "zip" => ("Mailing Zip", "郵送先郵便番号"),
+            "country" => ("Mailing Country", "郵送先国"),
+            "subject" => ("Subject", "件名"),
+            "description" => ("Description", "詳細"),
+            "due_date" => ("Due Date", "期日"),
+            "priority" => ("Priority", "優先度"),
+            "status" | "completed" => ("Status", "状況"),
+            "title" | "summary" => ("Title", "タイトル"),
+            "location" => ("Location", "場所"),
+            "start" => ("From", "開始日時"),
+            "end" => ("To", "終了日時"),
+            "all_day" => ("All day", "終日"),
+            "attendees" => ("Participants", "参加者"),
+            "reminder" => ("Remind At", "リマインダー"),
+            "cross-ID" | "xref" => ("link to the other side", "相手側へのリンク"),
+            _ => return None,
+        };
+        Some(match self {
+            Self::En => en,
+            Self::Ja => ja,
+        })
     }
 
     /// The text of `key` in this language.
@@ -127,11 +183,11 @@ texts! {
         "開いたウィンドウでサインインを完了してください。完了するとこのページが更新されます。";
     SignOut => "Sign out", "サインアウト";
     NotEnabled => "You are signed in, but the integration's admin has not added you yet. Ask them to add you under Manage Users, then sign in again.",
-        "サインインしましたが、拡張機能の管理者がまだあなたを追加していません。[Manage Users](ユーザーの管理)で追加してもらってから、再度サインインしてください。";
+        "サインインしましたが、拡張機能の管理者がまだあなたを追加していません。「ユーザーの管理」で追加してもらってから、再度サインインしてください。";
     AuthTitle => "Authenticate with IBM Notes", "IBM Notes認証";
     AuthIntro => "Enter the address of your Domino server and your IBM Notes credentials. They are checked with the server before they are saved; the password is stored encrypted.",
         "Dominoサーバーのアドレスと、IBM Notesの認証情報を入力してください。保存する前にサーバーで確認され、パスワードは暗号化して保存されます。";
-    ServerName => "Server Name", "サービス名";
+    ServerName => "Server Name", "サーバー名";
     ServerNameHint => "e.g. https://mail.example.com", "例: https://mail.example.com";
     UserName => "User Name", "ユーザー名";
     Password => "Password", "パスワード";
@@ -140,45 +196,45 @@ texts! {
     ErrWrongPassword => "The user name or password is wrong: Domino refused them.",
         "ユーザー名またはパスワードが正しくありません。Dominoサーバーに拒否されました。";
     ErrUnreachable => "The server could not be reached. Check the Server Name (including http:// or https://) and that the server is running.",
-        "サーバーに接続できませんでした。[Server Name](サービス名)(http:// または https:// を含む)と、サーバーが稼働していることを確認してください。";
+        "サーバーに接続できませんでした。「サーバー名」(http:// または https:// を含む)と、サーバーが稼働していることを確認してください。";
     ErrNotDomino => "The server answered, but it is not a Domino server with Domino Access Services. Check the Server Name.",
-        "サーバーは応答しましたが、Dominoアクセスサービスを備えたDominoサーバーではありません。[Server Name](サービス名)を確認してください。";
+        "サーバーは応答しましたが、Dominoアクセスサービスを備えたDominoサーバーではありません。「サーバー名」を確認してください。";
     ErrCannotUseServer => "This server cannot be used. Check the Server Name (including http:// or https://): it must be a running Domino server with Domino Access Services, and one your administrator allows.",
-        "このサーバーは使用できません。[Server Name](サービス名)(http:// または https:// を含む)を確認してください。Dominoアクセスサービスを備えた稼働中のDominoサーバーで、管理者が許可したサーバーである必要があります。";
+        "このサーバーは使用できません。「サーバー名」(http:// または https:// を含む)を確認してください。Dominoアクセスサービスを備えた稼働中のDominoサーバーで、管理者が許可したサーバーである必要があります。";
     ErrNoMailFile => "Your mail file was not found on the server.", "サーバー上にメールファイルが見つかりませんでした。";
     ErrDasServer => "Domino Access Services is not enabled on the server. Ask the Domino admin to enable DAS on the server:",
         "サーバーでDominoアクセスサービスが有効になっていません。Domino管理者に、サーバーでDASを有効にするよう依頼してください:";
     StepDasServer => "In the IBM Notes server's Configuration, open the Current Server Document → Internet Protocols tab → Domino Web Engine → Domino Access Services: select Data and Calendar as enabled services, then save.",
-        "IBM Notesサーバーの[Configuration](設定)で、[Current Server Document](既存のサーバーのドキュメント)→[Internet Protocols](インターネットプロトコル)タブ→[Domino Web Engine]→[Domino Access Services](Dominoアクセスサービス)で、有効なサービスのデータとカレンダーを選択し、保存します。";
+        "IBM Notesサーバーの「設定」で、「既存のサーバーのドキュメント」→「インターネットプロトコル」タブ→「Domino Web Engine」→「Dominoアクセスサービス」で、有効なサービスのデータとカレンダーを選択し、保存します。";
     ErrDasDatabase => "Domino Access Services is not enabled for your mail database. Ask the Domino admin to enable DAS on the database:",
         "メールデータベースでDominoアクセスサービスが有効になっていません。Domino管理者に、データベースでDASを有効にするよう依頼してください:";
     StepDasDatabase => "In Domino Designer, open the database properties → Advanced tab → set \"Allow Domino Data Service\" to \"Views and documents\".",
-        "Domino Designerで、データベースのプロパティ→[Advanced](詳細設定)タブ→[Views and documents](表示と編集)を選択します。";
+        "Domino Designerで、データベースのプロパティ→「詳細設定」タブ→「表示と編集」を選択します。";
     ErrDasView => "Domino Access Services is not enabled for a view of your mail database. Ask the Domino admin to enable DAS on the views:",
         "メールデータベースのビューでDominoアクセスサービスが有効になっていません。Domino管理者に、ビューでDASを有効にするよう依頼してください:";
     StepDasView => "In Domino Designer, select the view (Contacts, Calendar, To Do) → view properties → Advanced tab → enable \"Allow Domino Data Service operations\".",
-        "Domino Designerで、ビュー(連絡先、カレンダー、To Do)を選択し、ビューのプロパティ→[Advanced](詳細設定)タブ→[Allow Domino Data Service operations](Dominoデータサービスの操作を許可する)を有効にします。";
+        "Domino Designerで、ビュー(連絡先、カレンダー、To Do)を選択し、ビューのプロパティ→「詳細設定」タブ→「Dominoデータサービスの操作を許可する」を有効にします。";
     ErrDasViewsOnly => "Your mail database allows Domino Access Services for views only, but the sync also reads and writes documents. Ask the Domino admin to allow views and documents:",
-        "メールデータベースではDominoアクセスサービスが[Views only](表示のみ)に制限されていますが、同期ではドキュメントの読み書きも行います。Domino管理者に[Views and documents](表示と編集)を許可するよう依頼してください:";
+        "メールデータベースではDominoアクセスサービスが「表示のみ」に制限されていますが、同期ではドキュメントの読み書きも行います。Domino管理者に「表示と編集」を許可するよう依頼してください:";
     ErrDasViewNamed => "Domino Access Services is not enabled for the view {view} of your mail database. Ask the Domino admin to enable DAS on the view:",
         "メールデータベースのビュー{view}でDominoアクセスサービスが有効になっていません。Domino管理者に、ビューでDASを有効にするよう依頼してください:";
     StepDasViewNamed => "In Domino Designer, select the view {view} → view properties → Advanced tab → enable \"Allow Domino Data Service operations\".",
-        "Domino Designerで、ビュー{view}を選択し、ビューのプロパティ→[Advanced](詳細設定)タブ→[Allow Domino Data Service operations](Dominoデータサービスの操作を許可する)を有効にします。";
+        "Domino Designerで、ビュー{view}を選択し、ビューのプロパティ→「詳細設定」タブ→「Dominoデータサービスの操作を許可する」を有効にします。";
     ErrNoView => "Your mail database has no view {view}.", "メールデータベースにビュー{view}がありません。";
     ErrCalendarOff => "The Calendar service of Domino Access Services is not enabled on the server, and Sync Events is on. Ask the Domino admin to enable it:",
-        "サーバーでDominoアクセスサービスのカレンダーサービスが有効になっていませんが、[Sync Events](予定の同期)がオンになっています。Domino管理者に有効にするよう依頼してください:";
+        "サーバーでDominoアクセスサービスのカレンダーサービスが有効になっていませんが、「予定の同期」がオンになっています。Domino管理者に有効にするよう依頼してください:";
     StepCalendarService => "In the IBM Notes server's Configuration, open the Current Server Document → Internet Protocols tab → Domino Web Engine → Domino Access Services: select Calendar as an enabled service, then save.",
-        "IBM Notesサーバーの[Configuration](設定)で、[Current Server Document](既存のサーバーのドキュメント)→[Internet Protocols](インターネットプロトコル)タブ→[Domino Web Engine]→[Domino Access Services](Dominoアクセスサービス)で、有効なサービスのカレンダーを選択し、保存します。";
+        "IBM Notesサーバーの「設定」で、「既存のサーバーのドキュメント」→「インターネットプロトコル」タブ→「Domino Web Engine」→「Dominoアクセスサービス」で、有効なサービスのカレンダーを選択し、保存します。";
     ErrZohoRefused => "Zoho CRM refused the integration's access. Sign out, then sign in with Zoho again.",
         "Zoho CRMが連携のアクセスを拒否しました。サインアウトしてから、Zohoで再度サインインしてください。";
     ErrCheckOther => "The check failed.", "確認に失敗しました。";
     ReadinessTitle => "Ready to sync?", "同期の準備状況";
     ReadinessReady => "Every check passed: you can start the sync.", "すべての確認に合格しました。同期を開始できます。";
-    ReadinessNotReady => "Start Sync is held back until these checks pass.", "以下の確認に合格するまで、[Start Sync](同期を開始する)は実行できません。";
+    ReadinessNotReady => "Start Sync is held back until these checks pass.", "以下の確認に合格するまで、「同期を開始する」は実行できません。";
     ReadinessChecking => "Checking the servers your settings need…", "設定に必要なサーバーを確認しています…";
     Recheck => "Check again", "再確認する";
     StartSyncBlocked => "Start Sync is held back:", "同期を開始できません:";
-    CheckOk => "ok", "OK";
+    CheckOk => "ok", "合格";
     CheckFailed => "failed", "失敗";
     CheckNotChecked => "not checked", "未確認";
     CheckNotNeeded => "not needed", "不要";
@@ -271,7 +327,7 @@ texts! {
     Status => "Status", "状態";
     LastRun => "Last sync", "前回の同期";
     NoRuns => "No sync has run yet. Click Start Sync to set up and run the first sync.",
-        "まだ同期が実行されていません。[Start Sync](同期を開始する)をクリックして最初の同期を設定・実行してください。";
+        "まだ同期が実行されていません。「同期を開始する」をクリックして最初の同期を設定・実行してください。";
     ShowRecords => "Show records", "レコードを表示";
     HideRecords => "Hide records", "レコードを隠す";
     NoRecords => "No records changed.", "変更されたレコードはありません。";
@@ -295,7 +351,7 @@ texts! {
     Previews => "Previews", "プレビューの履歴";
     FailedModules => "failed", "失敗";
     WhyNotesLogin => "IBM Notes refused the user name or password. Update the password under Settings → Change Password.",
-        "IBM Notesがユーザー名またはパスワードを拒否しました。設定→[Change Password](パスワードの変更)でパスワードを更新してください。";
+        "IBM Notesがユーザー名またはパスワードを拒否しました。設定→「パスワードの変更」でパスワードを更新してください。";
     WhyUnreachable => "A server did not answer. The next sync tries again.", "サーバーが応答しませんでした。次回の同期で再試行します。";
     WhyRunStopped => "Did not run: the sync stopped when {module} failed.", "実行されませんでした: {module}の同期に失敗したため、同期が停止しました。";
     WhyOther => "The server answered with an error. The next sync tries again.", "サーバーがエラーを返しました。次回の同期で再試行します。";
@@ -311,7 +367,6 @@ texts! {
     End => "End", "終了時刻";
     Reminder => "Reminder", "リマインダー通知";
     NoReminder => "None", "なし";
-    Minutes => "minutes before", "分前";
     Schedule => "Schedule", "登録する";
     Remove => "Remove", "削除";
     Add => "Add", "追加";
@@ -369,12 +424,12 @@ texts! {
     UninstallKeeps => "Your records in IBM Notes and Zoho CRM stay as they are, unless you tick the box below.",
         "下のチェックボックスをオンにしない限り、IBM NotesとZoho CRMのレコードはそのまま残ります。";
     DeleteCrmRecords => "Also delete the records the sync created in Zoho CRM", "同期でZoho CRMに作成したレコードも削除する";
-    Ok => "Ok", "Ok";
+    Ok => "OK", "OK";
     Uninstalled => "The integration was uninstalled and its data deleted.", "拡張機能をアンインストールし、データを削除しました。";
     Close => "Close", "閉じる";
     Retry => "Try again", "再試行";
     NotInstalled => "The integration is not set up for your Zoho CRM organisation yet. A Zoho CRM administrator must sign in first to set it up, then add you under Manage Users.",
-        "お使いのZoho CRM組織では、拡張機能がまだ設定されていません。Zoho CRMの管理者が最初にサインインして設定し、[Manage Users](ユーザーの管理)であなたを追加する必要があります。";
+        "お使いのZoho CRM組織では、拡張機能がまだ設定されていません。Zoho CRMの管理者が最初にサインインして設定し、「ユーザーの管理」であなたを追加する必要があります。";
     MakeAdmin => "Make admin", "管理者にする";
     MakeAdminTitle => "Hand the admin role to {email}?", "管理者の役割を{email}に引き継ぎますか?";
     MakeAdminWhat => "{email} becomes the integration's admin: they manage users, the CRM set-up and uninstall. Only a Zoho CRM administrator can take the role; Zoho is asked again before it changes.",
@@ -384,10 +439,10 @@ texts! {
     AdminHandedOver => "The admin role was handed over. You are now an ordinary user.",
         "管理者の役割を引き継ぎました。あなたは一般ユーザーになりました。";
     ErrNotCrmAdmin => "Only a Zoho CRM administrator (the Administrator profile in Zoho CRM) can be the integration's admin.",
-        "拡張機能の管理者になれるのは、Zoho CRMの管理者(Zoho CRMの[Administrator]プロファイル)だけです。";
+        "拡張機能の管理者になれるのは、Zoho CRMの管理者(Zoho CRMの「管理者」プロファイル)だけです。";
     CrmSetup => "CRM set-up", "CRMの設定";
     CrmSetupIntro => "The integration needs the field Notes_UNID on Contacts, Tasks and Meetings in Zoho CRM. Only a Zoho CRM administrator may create fields, so the admin creates them here for every user.",
-        "拡張機能には、Zoho CRMの連絡先、タスク、商談(Meetings)にNotes_UNID項目が必要です。項目を作成できるのはZoho CRMの管理者だけなので、管理者がここで全ユーザーのために作成します。";
+        "拡張機能には、Zoho CRMの連絡先、タスク、予定にNotes_UNID項目が必要です。項目を作成できるのはZoho CRMの管理者だけなので、管理者がここで全ユーザーのために作成します。";
     CrmSetupReady => "Done: the fields exist.", "完了: 項目は作成済みです。";
     CrmSetupMissing => "Missing:", "未作成:";
     CrmSetupCreate => "Create the fields", "項目を作成";
@@ -395,9 +450,122 @@ texts! {
     ErrSetupNeeded => "Zoho CRM is not set up for this yet: the field Notes_UNID is missing.",
         "Zoho CRMの設定がまだ完了していません: Notes_UNID項目がありません。";
     StepSetupNeeded => "Ask the integration's admin to open Settings → Manage Users → CRM set-up and choose Create the fields, then try again.",
-        "拡張機能の管理者に、[Settings](設定)→[Manage Users](ユーザーの管理)→[CRM set-up](CRMの設定)で[Create the fields](項目を作成)を選んでもらってから、もう一度お試しください。";
+        "拡張機能の管理者に、「設定」→「ユーザーの管理」→「CRMの設定」で「項目を作成」を選んでもらってから、もう一度お試しください。";
     ErrZohoRateLimited => "Zoho has given this sign-in all the access tokens it allows for now (10 in 10 minutes). Try again in a few minutes.",
         "Zohoがこのサインインに発行できるアクセストークンの上限(10分間に10回)に達しました。数分後にもう一度お試しください。";
+    SignInTitle => "Sign in", "サインイン";
+    SignInTitleCrm => "One-time consent", "初回の同意";
+    ConsentWhy => "The integration syncs for you on its server, also on a schedule while this tab is closed, so Zoho CRM asks you once to allow it.",
+        "この拡張機能はサーバー上で同期を行い、このタブを閉じている間もスケジュールで同期するため、最初に一度だけZoho CRMで許可が必要です。";
+    GiveConsent => "Allow access in Zoho", "Zohoでアクセスを許可する";
+    ContinueAs => "Continue as {name}", "{name}として続ける";
+    ContinueWhy => "Zoho CRM is open as {name}, and the integration already holds your consent: Zoho only confirms it is you.",
+        "Zoho CRMに{name}としてサインインしており、この拡張機能はすでに同意を得ています。Zohoが本人であることを確認するだけです。";
+    CrmLoading => "Connecting to Zoho CRM…", "Zoho CRMに接続しています…";
+    CrmUnavailable => "Zoho CRM did not answer this tab. Reload the page; if it persists, open the integration outside Zoho CRM.",
+        "Zoho CRMがこのタブに応答しませんでした。ページを再読み込みしてください。解決しない場合は、Zoho CRMの外で拡張機能を開いてください。";
+    AccountMismatch => "This page is signed in as {signed}, but Zoho CRM is open as {crm}. The integration only shows the account Zoho CRM is open with: sign out, then continue as {crm}.",
+        "このページは{signed}としてサインインしていますが、Zoho CRMは{crm}として開かれています。この拡張機能はZoho CRMと同じアカウントだけを表示します。サインアウトしてから、{crm}として続けてください。";
+    AccountMismatchPopup => "You signed in to Zoho with another account than the one Zoho CRM is open with. Sign in as {crm}.",
+        "Zoho CRMとは別のアカウントでZohoにサインインしました。{crm}としてサインインしてください。";
+    ErrServerScheme => "Start the Server Name with https:// (or http://), for example https://mail.example.com.",
+        "サーバー名は https:// (または http://) から入力してください。例: https://mail.example.com";
+    ErrBadRequest => "The server could not accept what was sent. Check the entries and try again.", "サーバーが送信内容を受け付けませんでした。入力内容を確認して、もう一度お試しください。";
+    ErrForbidden => "You are not allowed to do this.", "この操作は許可されていません。";
+    ErrNotFound => "This was not found on the server. It may have been removed.", "サーバー上に見つかりませんでした。削除された可能性があります。";
+    ErrInternal => "The integration's server met an error. Try again later; if it persists, tell your administrator.",
+        "拡張機能のサーバーでエラーが発生しました。しばらくしてからもう一度お試しください。解決しない場合は管理者に連絡してください。";
+    ErrUpstream => "IBM Notes or Zoho CRM did not answer as expected. Try again later.", "IBM NotesまたはZoho CRMから想定どおりの応答がありませんでした。しばらくしてからもう一度お試しください。";
+    ErrNetwork => "The integration's server could not be reached. Check your connection and try again.", "拡張機能のサーバーに接続できませんでした。接続を確認して、もう一度お試しください。";
+    ErrSignedOut => "Your sign-in has expired. Sign in again.", "サインインの有効期限が切れました。再度サインインしてください。";
+    ErrCsrf => "This page is out of date. Reload it and try again.", "このページは古くなっています。再読み込みしてから、もう一度お試しください。";
+    ErrSyncRunning => "A sync is already running for you. Wait until it ends, then try again.", "すでに同期が実行中です。終了してから、もう一度お試しください。";
+    ErrTooMany => "Too many requests at once. Wait a moment and try again.", "同時に送信されたリクエストが多すぎます。少し待ってから、もう一度お試しください。";
+    ErrInvalidMeeting => "The meeting was not accepted. Check the subject, attendees, start and end.", "予定を受け付けられませんでした。件名、参加者、開始時刻、終了時刻を確認してください。";
+    ErrLicenceLimit => "All licences are in use: remove a user first.", "すべてのライセンスが使用中です。先にユーザーを削除してください。";
+    ErrAlreadyAdded => "This user has already been added.", "このユーザーはすでに追加されています。";
+    ErrNotConnected => "Connect to IBM Notes first.", "先にIBM Notesに接続してください。";
+    ErrSetUpToSync => "This user is set up to sync: stop their syncing first.", "このユーザーは同期が設定されています。先に同期を停止してください。";
+    ErrSignInFailed => "Zoho did not complete the sign-in. Try again.", "Zohoでのサインインが完了しませんでした。もう一度お試しください。";
+    ErrCrmEventNotCreated => "The meeting was made in IBM Notes, but Zoho CRM did not take the event.", "IBM Notesに予定を登録しましたが、Zoho CRMに予定を登録できませんでした。";
+    ErrNoLease => "The sync lost its turn (it took too long or another sync took over). Start it again.", "同期の実行権が失われました(時間がかかりすぎたか、別の同期が開始されました)。もう一度開始してください。";
+    ErrTooLarge => "What was sent is too large for the server.", "送信内容がサーバーの上限を超えています。";
+    ErrGeneric => "The server refused the request.", "サーバーがリクエストを拒否しました。";
+    TechnicalDetails => "Technical details", "技術的な詳細";
+    SyncSchedule => "Sync schedule", "同期のスケジュール";
+    ScheduleHint => "Scheduled syncs run on the integration's server, also while this tab is closed.",
+        "スケジュールによる同期は拡張機能のサーバーで実行され、このタブを閉じている間も行われます。";
+    ScheduleOff => "Off (only when I click Start Sync)", "オフ(「同期を開始する」をクリックしたときのみ)";
+    Every15 => "Every 15 minutes", "15分ごと";
+    Every30 => "Every 30 minutes", "30分ごと";
+    Every60 => "Every hour", "1時間ごと";
+    Daily => "Once a day", "1日1回";
+    EveryHours => "every {n} h", "{n}時間ごと";
+    ReminderMinutes => "{n} minutes before", "{n}分前";
+    ReminderHour => "1 hour before", "1時間前";
+    ReminderHours => "{n} hours before", "{n}時間前";
+    ReminderDay => "1 day before", "1日前";
+    ReminderDays => "{n} days before", "{n}日前";
+    ReminderWeek => "1 week before", "1週間前";
+    ErrStartPast => "The start is in the past. Choose a later start, or confirm below that the meeting took place already.",
+        "開始時刻が過去です。後の時刻を選ぶか、過去の予定として登録することを下で確認してください。";
+    ConfirmPast => "Yes, schedule this meeting in the past", "はい、過去の予定として登録します";
+    Disconnect => "Disconnect", "連携を解除する";
+    DisconnectIntro => "Disconnecting deletes your own data from the integration (below). It cannot be restored. The integration stays for the other users of your organisation.",
+        "連携を解除すると、拡張機能に保存されたあなたのデータ(以下)が削除されます。復元することはできません。組織の他のユーザーは引き続き拡張機能を利用できます。";
+    Disconnected => "You were disconnected from the integration and your data was deleted.", "連携を解除し、あなたのデータを削除しました。";
+    SettingsRestored => "The preview was cancelled: your previous settings are back.", "プレビューをキャンセルしました。以前の設定に戻しました。";
+    PreviewReading => "Reading both sides; nothing is written.", "両方のデータを読み込んでいます。何も書き込みません。";
+    SyncWriting => "Reading and writing both sides…", "両方のデータを読み書きしています…";
+    SyncBusy => "A sync is running.", "同期を実行中です。";
+    ActCreate => "create", "作成";
+    ActDelete => "delete", "削除";
+    ActUpdate => "update", "更新";
+    FieldXref => "link to the other side", "相手側へのリンク";
+    Scheduled => "scheduled", "スケジュール";
+    CancelledTitle => "Sync cancelled", "同期のキャンセル";
+    EntryFailed => "The write failed.", "書き込みに失敗しました。";
+    RNewIn => "new in {side}", "{side}で新規作成されました";
+    RNotCopiedOneWay => "only in {side}; one way {other} → {side} does not copy it", "{side}にのみあります。一方向({other}→{side})の同期ではコピーしません";
+    RPrivateIn => "private in {side}", "{side}で非公開です";
+    RKeptOutOfScope => "its CRM record is no longer one you sync (reassigned to another owner or out of your view); kept in IBM Notes only",
+        "CRMのレコードが同期の対象外になりました(他のユーザーに所有者が変更された、またはビューから外れた)。IBM Notesにのみ残します";
+    RMatched => "{by}; {outcome}", "{by}。{outcome}";
+    RByCrossId => "matched by their links to each other", "相互のリンクで照合しました";
+    RByEmail => "matched by e-mail", "メールアドレスで照合しました";
+    RBySubjectDue => "matched by subject and due date", "件名と期日で照合しました";
+    RByTitleStart => "matched by title and start", "タイトルと開始日時で照合しました";
+    ROutSame => "same content on both sides", "両方の内容は同じです";
+    ROutMerged => "fields merged: {fields}", "項目を統合しました: {fields}";
+    ROutOneWay => "one way: the values of {source} kept", "一方向の同期のため、{source}の値を保持しました";
+    ROutWins => "set differently on both sides, {winner} always wins for: {fields}", "両方で異なる値のため、{winner}を優先しました: {fields}";
+    RRelinked => "linked again to the copy a previous sync created", "前回の同期で作成したコピーに再び関連付けました";
+    RLeftScopeGone => "no longer one of your CRM records to sync; its IBM Notes copy was already deleted", "CRMで同期の対象外になりました。IBM Notesのコピーはすでに削除されています";
+    RLeftScopeRemoved => "no longer one of your CRM records to sync (reassigned to another owner or out of your view): its IBM Notes copy was removed",
+        "CRMで同期の対象外になりました(他のユーザーに所有者が変更された、またはビューから外れた)。IBM Notesのコピーを削除しました";
+    RLeftScopeKept => "no longer one of your CRM records to sync (reassigned to another owner or out of your view); its IBM Notes copy was {because}, so it was kept and unlinked",
+        "CRMで同期の対象外になりました(他のユーザーに所有者が変更された、またはビューから外れた)。IBM Notesのコピーは{because}ため、関連付けを解除して残しました";
+    RBecauseChanged => "changed since the last sync", "前回の同期以降に変更された";
+    RBecauseOneWay => "the one-way source", "一方向の同期元である";
+    RPrivateGone => "became private in {side}; its copy was already deleted", "{side}で非公開になりました。コピーはすでに削除されています";
+    RPrivateRemoved => "became private in {side}: its copy in {other} was removed", "{side}で非公開になったため、{other}のコピーを削除しました";
+    RPrivateKept => "became private in {side}; its copy in {other} was {because}, so it was kept and unlinked", "{side}で非公開になりました。{other}のコピーは{because}ため、関連付けを解除して残しました";
+    RDeletedBoth => "deleted on both sides", "両方で削除されました";
+    RDeletedIn => "deleted in {side}", "{side}で削除されました";
+    RRestoredChange => "deleted in {side} but changed in {other} since the last sync: restored (a change beats a delete)",
+        "{side}で削除されましたが、前回の同期以降に{other}で変更されたため復元しました(変更は削除より優先されます)";
+    RSourceDeletedKept => "deleted in {source} but changed in {target} since the last sync: kept and unlinked",
+        "{source}で削除されましたが、前回の同期以降に{target}で変更されたため、関連付けを解除して残しました";
+    RRestoredFromSource => "deleted in {target}: restored from {source} (one way {source} → {target})", "{target}で削除されたため、{source}から復元しました(一方向: {source}→{target})";
+    RTargetEditsReplaced => "one way {source} → {target}: edits made in {target} were replaced by the values of {source}", "一方向({source}→{target})の同期のため、{target}での編集を{source}の値で置き換えました";
+    RChangedIn => "changed in {side}: {fields}", "{side}で変更されました: {fields}";
+    RChangedBothWins => "changed on both sides; {winner} always wins for: {fields}", "両方で変更されたため、{winner}を優先しました: {fields}";
+    RChangedBothMerged => "changed on both sides in different fields: merged", "両方で別々の項目が変更されたため、統合しました";
+    RCrossIdsWritten => "the links between the two copies were written", "2つのコピーの相互のリンクを書き込みました";
+    RHeldBack => "held back by the mass-delete guard (it would be: {would_be})", "大量削除の防止機能により保留しました(本来の処理: {would_be})";
+    RNotADocument => "IBM Notes answered with something that is not a document; it is read again at the next sync", "IBM Notesがドキュメントではない応答を返しました。次回の同期で再度読み込みます";
+    RForeignReplaced => "{reason}; its link named another mail file and was replaced, since the record is yours", "{reason}。リンクが別のメールファイルを指していましたが、あなたのレコードなので置き換えました";
+    RForeignLeft => "{reason}; its link names another mail file and was left as it is", "{reason}。リンクが別のメールファイルを指しているため、そのままにしました";
     ErrZohoUnavailable => "Zoho's sign-in server is not answering. Try again later.",
         "Zohoの認証サーバーが応答していません。しばらくしてからもう一度お試しください。";
 }

@@ -19,6 +19,18 @@
 //!   through the round trip, and the callback then answers a small page whose script
 //!   (`GET /auth/popup.js`) tells the widget — same origin only — that sign-in finished, and
 //!   closes the window.
+//! - `GET /auth/login?popup=1&expect=<CRM user id>` is the sign-in of the widget inside Zoho
+//!   CRM's web tab. Zoho's embedded-app SDK told the widget who uses the CRM, but that is a
+//!   claim made in the browser, and anyone can send any id. So the id is never a credential:
+//!   it only narrows. It rides in a cookie (`nzsync_expect`, path `/auth`) to the callback, which
+//!   signs in only the account Zoho's own token exchange names, and refuses (no session) when
+//!   that is another account than the expected one. When the server already holds a consent
+//!   (refresh token) for that user, the consent screen is not forced again (`prompt=consent`
+//!   is left out): Zoho only confirms who is signing in. A lie about the id gains nothing:
+//!   the session is still that of whoever Zoho authenticated.
+//! - `GET /auth/crm-grant?user_id&org_id` → `{"grant": bool}`: whether the server holds a
+//!   consent for that CRM user of that org, so the widget says "Continue as …" rather than
+//!   explaining the one-time consent. It answers nothing else and creates no session.
 //! - `POST /auth/logout` (CSRF header) → the session is deleted.
 //! - `GET /api/me` → who is signed in, whether enabled, and the CSRF token.
 
@@ -37,8 +49,11 @@ use super::{ApiError, AppState, now_ms, zoho};
 pub const SESSION_COOKIE: &str = "nzsync_session";
 const STATE_COOKIE: &str = "nzsync_oauth_state";
 const POPUP_COOKIE: &str = "nzsync_popup";
+const EXPECT_COOKIE: &str = "nzsync_expect";
 /// The message the popup posts to the widget that opened it.
 pub const SIGNED_IN_MESSAGE: &str = "nzsync-signed-in";
+/// The message the popup posts when Zoho signed in another account than the CRM's.
+pub const MISMATCH_MESSAGE: &str = "nzsync-account-mismatch";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -90,12 +105,54 @@ fn redirect(to: &str) -> Response {
 pub struct LoginQuery {
     /// `1`: the sign-in runs in a popup window the widget opened.
     popup: Option<String>,
+    /// The CRM user the widget was opened for (Zoho CRM's web tab): any other account is
+    /// refused at the callback.
+    expect: Option<String>,
+}
+
+/// A CRM user id as Zoho writes them (digits), else `None`: it goes into a cookie.
+fn crm_user_id(s: Option<&str>) -> Option<&str> {
+    s.filter(|v| !v.is_empty() && v.len() <= 40 && v.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `GET /auth/crm-grant` query.
+#[derive(Deserialize)]
+pub struct GrantQuery {
+    user_id: Option<String>,
+    org_id: Option<String>,
+}
+
+/// `GET /auth/crm-grant?user_id&org_id` → `{"grant": bool}`.
+pub async fn crm_grant(
+    State(state): State<AppState>,
+    Query(q): Query<GrantQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let grant = match crm_user_id(q.user_id.as_deref()) {
+        Some(id) => db::user(state.store().connection(), id)?.is_some_and(|u| {
+            u.refresh_token.is_some()
+                && q.org_id
+                    .as_deref()
+                    .is_none_or(|o| o.is_empty() || o == u.org_id)
+        }),
+        None => false,
+    };
+    Ok(Json(json!({ "grant": grant })))
 }
 
 /// `GET /auth/login`.
 pub async fn login(State(state): State<AppState>, Query(q): Query<LoginQuery>) -> Response {
     let cfg = &state.inner.config;
     let oauth_state = random_token();
+    let expect = crm_user_id(q.expect.as_deref()).map(str::to_owned);
+    // Consent already given: Zoho need not ask for it again (it keeps the refresh token it
+    // gave; the stored one stays, `db::update_identity`).
+    let consented = match &expect {
+        Some(id) => db::user(state.store().connection(), id)
+            .ok()
+            .flatten()
+            .is_some_and(|u| u.refresh_token.is_some()),
+        None => false,
+    };
     let mut url = match url::Url::parse(&format!("{}/oauth/v2/auth", cfg.zoho.accounts_url)) {
         Ok(u) => u,
         Err(e) => return ApiError::internal(format!("zoho.accounts_url: {e}")).into_response(),
@@ -104,8 +161,11 @@ pub async fn login(State(state): State<AppState>, Query(q): Query<LoginQuery>) -
         .append_pair("scope", zoho::SCOPES)
         .append_pair("client_id", &cfg.zoho.client_id)
         .append_pair("response_type", "code")
-        .append_pair("access_type", "offline")
-        .append_pair("prompt", "consent")
+        .append_pair("access_type", "offline");
+    if !consented {
+        url.query_pairs_mut().append_pair("prompt", "consent");
+    }
+    url.query_pairs_mut()
         .append_pair(
             "redirect_uri",
             &format!("{}/auth/callback", cfg.server.public_url),
@@ -124,20 +184,44 @@ pub async fn login(State(state): State<AppState>, Query(q): Query<LoginQuery>) -
         header::SET_COOKIE,
         set_cookie(&state, POPUP_COOKIE, value, "/auth", max_age),
     );
+    let (value, max_age) = expect.as_deref().map_or(("", 0), |id| (id, 600));
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&state, EXPECT_COOKIE, value, "/auth", max_age),
+    );
     r
 }
 
 /// The page the callback answers in popup mode. Its only script is `/auth/popup.js` (no inline
 /// script, so a strict Content-Security-Policy can forbid those).
 const POPUP_PAGE: &str = "<!doctype html><html><head><meta charset=\"utf-8\">\
-<title>notes-zoho-sync</title></head><body><p id=\"signed-in\">Signed in. You can close this \
-window.</p><script src=\"/auth/popup.js\"></script></body></html>";
+<title>notes-zoho-sync</title></head><body><p id=\"signed-in\" lang=\"en\">Signed in. You can \
+close this window.</p><p lang=\"ja\">サインインしました。このウィンドウを閉じてください。</p>\
+<script src=\"/auth/popup.js\"></script></body></html>";
+
+/// The page the callback answers in popup mode when Zoho signed in another account than the
+/// CRM's: the script tells the widget, which explains it in the user's language.
+const POPUP_MISMATCH_PAGE: &str = "<!doctype html><html><head><meta charset=\"utf-8\">\
+<title>notes-zoho-sync</title></head><body><p id=\"account-mismatch\" lang=\"en\">This is not \
+the Zoho account Zoho CRM is open with.</p><p lang=\"ja\">Zoho CRMで開いているアカウントとは別の\
+Zohoアカウントです。</p><script src=\"/auth/popup.js?result=mismatch\"></script></body></html>";
+
+/// `GET /auth/popup.js` query.
+#[derive(Deserialize)]
+pub struct PopupQuery {
+    result: Option<String>,
+}
 
 /// `GET /auth/popup.js`: tells the widget that opened this window that sign-in finished (to its
 /// own origin only), then closes the window.
-pub async fn popup_js() -> Response {
+pub async fn popup_js(Query(q): Query<PopupQuery>) -> Response {
+    let message = if q.result.as_deref() == Some("mismatch") {
+        MISMATCH_MESSAGE
+    } else {
+        SIGNED_IN_MESSAGE
+    };
     let js = format!(
-        "if (window.opener) {{ window.opener.postMessage(\"{SIGNED_IN_MESSAGE}\", window.location.origin); window.close(); }}\n"
+        "if (window.opener) {{ window.opener.postMessage(\"{message}\", window.location.origin); window.close(); }}\n"
     );
     (
         [
@@ -190,6 +274,35 @@ pub async fn callback(
     let me = zoho::crm_users(&me).into_iter().next().ok_or_else(|| {
         ApiError::upstream(format!("Zoho CRM did not say who you are (HTTP {status})"))
     })?;
+    // Opened for one CRM user (the web tab): nobody else is signed in here.
+    if let Some(expected) = cookie(&headers, EXPECT_COOKIE).filter(|c| !c.is_empty())
+        && expected != me.user_id
+    {
+        tracing::warn!(user = %me.user_id, "sign-in refused: not the CRM tab's user");
+        let mut r = if cookie(&headers, POPUP_COOKIE).as_deref() == Some("1") {
+            // A page (200: the API's error answers are JSON) whose script tells the widget.
+            (
+                [
+                    (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                    (header::CACHE_CONTROL, "no-store"),
+                ],
+                POPUP_MISMATCH_PAGE,
+            )
+                .into_response()
+        } else {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "account_mismatch",
+                "this is not the Zoho account Zoho CRM is open with: sign in as the CRM's user",
+            )
+            .into_response()
+        };
+        for name in [STATE_COOKIE, POPUP_COOKIE, EXPECT_COOKIE] {
+            r.headers_mut()
+                .append(header::SET_COOKIE, set_cookie(&state, name, "", "/auth", 0));
+        }
+        return Ok(r);
+    }
     let (status, org) = zoho::crm_get_with(&state, &grant.access_token, "org").await?;
     let (org_id, _licences) = zoho::org_info(&org).ok_or_else(|| {
         ApiError::upstream(format!(
@@ -316,7 +429,7 @@ pub async fn callback(
         header::SET_COOKIE,
         set_cookie(&state, SESSION_COOKIE, &session_id, "/", hours * 3600),
     );
-    for name in [STATE_COOKIE, POPUP_COOKIE] {
+    for name in [STATE_COOKIE, POPUP_COOKIE, EXPECT_COOKIE] {
         r.headers_mut()
             .append(header::SET_COOKIE, set_cookie(&state, name, "", "/auth", 0));
     }

@@ -429,6 +429,7 @@ pub fn app(state: AppState) -> Router {
         .route("/auth/login", get(auth::login))
         .route("/auth/callback", get(auth::callback))
         .route("/auth/popup.js", get(auth::popup_js))
+        .route("/auth/crm-grant", get(auth::crm_grant))
         .route("/auth/logout", post(auth::logout))
         .layer(DefaultBodyLimit::max(MAX_API_BODY))
         // Rejections outside the handlers answer JSON too (not the proxy: it relays upstream bodies).

@@ -8,13 +8,13 @@ use yew::prelude::*;
 
 use super::input_value;
 use crate::api::{self, ApiError, Method};
-use crate::components::{problem_box, problem_texts};
+use crate::components::api_error_html;
 use crate::i18n::{Lang, T};
 
-/// The explanation of a failed Connect or Change Password: headline, admin step, details.
+/// The explanation of a failed Connect or Change Password: headline (the catalogue's text for
+/// its code, or a general one), admin step, the server's words folded away.
 pub fn connect_error(lang: Lang, e: &ApiError) -> Html {
-    let (headline, step) = problem_texts(lang, &e.code, None);
-    problem_box(lang, &e.code, headline, step, &e.message, true)
+    api_error_html(lang, e)
 }
 
 /// Properties of [`Connect`].
@@ -56,6 +56,17 @@ pub fn connect(props: &ConnectProps) -> Html {
             }
             missing.set(empty.clone());
             if !empty.is_empty() || *busy {
+                return;
+            }
+            // The server name is a URL: without its scheme the server would only say it is
+            // not one, so say what to type.
+            let lower = server.trim().to_ascii_lowercase();
+            if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+                error.set(Some(ApiError {
+                    status: 0,
+                    code: "server_scheme".into(),
+                    message: String::new(),
+                }));
                 return;
             }
             busy.set(true);

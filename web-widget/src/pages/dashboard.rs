@@ -111,7 +111,7 @@ pub fn dashboard(props: &DashboardProps) -> Html {
     let Some(list) = &*runs else {
         return html! {
             <section class="card">
-                if let Some(e) = &*error { <ErrorBox error={e.clone()} /> } else { <p role="status">{ t(T::Loading) }</p> }
+                if let Some(e) = &*error { <ErrorBox {lang} error={e.clone()} /> } else { <p role="status">{ t(T::Loading) }</p> }
             </section>
         };
     };
@@ -140,7 +140,7 @@ pub fn dashboard(props: &DashboardProps) -> Html {
                     data-outcome={outcome.clone()}>
                     <h2 id="last-run-title">{ format!("{kind} #{number}") }</h2>
                     <p class="muted" id="last-run-outcome">{ format!("{} · {}", local_time(r.started.0, lang), outcome_with_failures(lang, &outcome, &failed)) }</p>
-                    if let Some(e) = &r.error { <p class="error">{ e.clone() }</p> }
+                    if let Some(e) = &r.error { { crate::components::technical_details(lang, e) } }
                     <ReportView {lang} report={r.clone()} id="last-run-report" />
                 </section>
             }
@@ -189,7 +189,7 @@ pub fn dashboard(props: &DashboardProps) -> Html {
     let previews: Vec<&RunSummary> = list.iter().filter(|r| r.dry_run).collect();
     html! {
         <>
-        if let Some(e) = &*error { <ErrorBox error={e.clone()} /> }
+        if let Some(e) = &*error { <ErrorBox {lang} error={e.clone()} /> }
         { details }
         if !syncs.is_empty() {
             <section class="card" aria-labelledby="history-title">

@@ -34,8 +34,35 @@ fn looks_like_email(s: &str) -> bool {
         && !s.chars().any(char::is_whitespace)
 }
 
-/// `2026-11-25T10:00` (a `datetime-local` value, the browser's zone) as ISO 8601 with the
-/// browser's offset at that instant.
+/// The offset from UTC, minutes, of time zone `zone` at the instant `ms` (from Intl's
+/// `longOffset` name, "GMT+09:00"); `None` for a zone the browser does not know.
+fn zone_offset(zone: &str, ms: f64) -> Option<i32> {
+    let options = js_sys::Object::new();
+    let set = |k: &str, v: &str| {
+        let _ = js_sys::Reflect::set(&options, &k.into(), &v.into());
+    };
+    set("timeZone", zone);
+    set("timeZoneName", "longOffset");
+    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::of1(&"en-US".into()), &options);
+    let parts = format.format_to_parts(&js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms)));
+    let name = parts.iter().find_map(|p| {
+        let kind = js_sys::Reflect::get(&p, &"type".into()).ok()?.as_string()?;
+        (kind == "timeZoneName")
+            .then(|| js_sys::Reflect::get(&p, &"value".into()).ok()?.as_string())
+            .flatten()
+    })?;
+    let rest = name.strip_prefix("GMT")?;
+    if rest.is_empty() {
+        return Some(0);
+    }
+    let sign = if rest.starts_with('-') { -1 } else { 1 };
+    let (h, m) = rest[1..].split_once(':').unwrap_or((&rest[1..], "0"));
+    Some(sign * (h.parse::<i32>().ok()? * 60 + m.parse::<i32>().ok()?))
+}
+
+/// `2026-11-25T10:00` (a `datetime-local` value, read in the user's time zone: the CRM user's
+/// when Zoho CRM told it, else the browser's) as ISO 8601 with that zone's offset at that
+/// instant.
 fn with_offset(local: &str) -> Option<String> {
     if local.len() < 16 {
         return None;
@@ -44,9 +71,18 @@ fn with_offset(local: &str) -> Option<String> {
     if d.get_time().is_nan() {
         return None;
     }
-    // getTimezoneOffset is UTC minus local, in minutes.
-    #[allow(clippy::cast_possible_truncation)]
-    let offset = -(d.get_timezone_offset() as i32);
+    let offset = match crate::i18n::time_zone() {
+        Some(zone) => {
+            // The wall time as if it were UTC, less the zone's offset near it; then the offset
+            // at that instant (right also across a daylight-saving change).
+            let as_utc = js_sys::Date::parse(&format!("{}:00Z", &local[..16]));
+            let first = zone_offset(&zone, as_utc)?;
+            zone_offset(&zone, as_utc - f64::from(first) * 60_000.0)?
+        }
+        // getTimezoneOffset is UTC minus local, in minutes.
+        #[allow(clippy::cast_possible_truncation)]
+        None => -(d.get_timezone_offset() as i32),
+    };
     let sign = if offset < 0 { '-' } else { '+' };
     let a = offset.abs();
     Some(format!(
@@ -55,6 +91,36 @@ fn with_offset(local: &str) -> Option<String> {
         a / 60,
         a % 60
     ))
+}
+
+/// The instant of a `datetime-local` value in the user's time zone, ms since the epoch.
+fn instant(local: &str) -> f64 {
+    with_offset(local).map_or(f64::NAN, |iso| js_sys::Date::parse(&iso))
+}
+
+/// The reminders offered, minutes before the start.
+const REMINDERS: [i64; 9] = [5, 10, 15, 30, 60, 120, 1440, 2880, 10080];
+
+/// A reminder in words: minutes, hours, days or weeks before.
+fn reminder_text(lang: Lang, minutes: i64) -> String {
+    let n = |v: i64| [("n", v.to_string())];
+    let tf = |k, v: i64| {
+        lang.tf(
+            k,
+            &n(v)
+                .iter()
+                .map(|(a, b)| (*a, b.as_str()))
+                .collect::<Vec<_>>(),
+        )
+    };
+    match minutes {
+        10080 => lang.t(T::ReminderWeek).to_owned(),
+        1440 => lang.t(T::ReminderDay).to_owned(),
+        60 => lang.t(T::ReminderHour).to_owned(),
+        m if m % 1440 == 0 => tf(T::ReminderDays, m / 1440),
+        m if m % 60 == 0 => tf(T::ReminderHours, m / 60),
+        m => tf(T::ReminderMinutes, m),
+    }
 }
 
 #[derive(Clone, Default, PartialEq)]
@@ -83,6 +149,8 @@ pub fn meetings(props: &MeetingsProps) -> Html {
     let done = use_state(|| None::<String>);
     let busy = use_state(|| false);
     let setup = use_state(|| None::<SetupInfo>);
+    // The start is in the past and the user confirmed that this is meant.
+    let past_ok = use_state(|| false);
     {
         let setup = setup.clone();
         use_effect_with((), move |()| {
@@ -162,9 +230,15 @@ pub fn meetings(props: &MeetingsProps) -> Html {
             }
         })
     };
+    // Typing clears the last success message: it is about the meeting scheduled before.
     let text = |state: &UseStateHandle<String>| {
-        let s = state.clone();
-        Callback::from(move |e: InputEvent| s.set(input_value(&e)))
+        let (s, done) = (state.clone(), done.clone());
+        Callback::from(move |e: InputEvent| {
+            s.set(input_value(&e));
+            if done.is_some() {
+                done.set(None);
+            }
+        })
     };
     let on_reminder = {
         let reminder = reminder.clone();
@@ -179,11 +253,12 @@ pub fn meetings(props: &MeetingsProps) -> Html {
             reminder.clone(),
             attendees.clone(),
         );
-        let (errors, server_error, done, busy) = (
+        let (errors, server_error, done, busy, past_ok) = (
             errors.clone(),
             server_error.clone(),
             done.clone(),
             busy.clone(),
+            past_ok.clone(),
         );
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
@@ -204,6 +279,11 @@ pub fn meetings(props: &MeetingsProps) -> Html {
             } else if s.is_some() && end.as_str() <= start.as_str() {
                 errs.end = Some(T::ErrEndBeforeStart);
             }
+            // A start in the past is refused unless the user confirmed it.
+            let started = instant(&start);
+            if s.is_some() && started < js_sys::Date::now() && !*past_ok {
+                errs.start = Some(T::ErrStartPast);
+            }
             let ok = errs == Errors::default();
             errors.set(errs);
             done.set(None);
@@ -220,7 +300,12 @@ pub fn meetings(props: &MeetingsProps) -> Html {
                 "reminder_minutes": *reminder,
             });
             busy.set(true);
-            let (server_error, done, busy) = (server_error.clone(), done.clone(), busy.clone());
+            let (server_error, done, busy, past_ok) = (
+                server_error.clone(),
+                done.clone(),
+                busy.clone(),
+                past_ok.clone(),
+            );
             let (subject, location, start, end, attendees) = (
                 subject.clone(),
                 location.clone(),
@@ -239,14 +324,21 @@ pub fn meetings(props: &MeetingsProps) -> Html {
                             s.set(String::new());
                         }
                         attendees.set(Vec::new());
+                        past_ok.set(false);
                     }
                     Err(e) => server_error.set(Some(e)),
                 }
             });
         })
     };
+    // The error line is always there, empty and hidden without an error: removing it while
+    // the user types would disturb the field being typed in.
     let err = |id: &str, e: Option<T>| {
-        e.map(|k| html! { <small id={format!("{id}-error")} class="error">{ t(k) }</small> })
+        html! {
+            <small id={format!("{id}-error")} class="error" hidden={e.is_none()}>
+                { e.map(t).unwrap_or_default() }
+            </small>
+        }
     };
     let described = |id: &str, e: Option<T>| e.map(|_| format!("{id}-error"));
     let chips = attendees.iter().map(|a| {
@@ -272,7 +364,7 @@ pub fn meetings(props: &MeetingsProps) -> Html {
             format!("{} <{}>", a.name, a.email)
         };
         html! {
-            <li class="chip" data-email={a.email.clone()}>
+            <li class="chip" data-email={a.email.clone()} translate="no">
                 { shown }{ if kind.is_empty() { String::new() } else { format!(" ({kind})") } }
                 <button type="button" class="link" onclick={remove}
                     aria-label={format!("{} {}", t(T::Remove), a.email)}>{ "×" }</button>
@@ -289,14 +381,42 @@ pub fn meetings(props: &MeetingsProps) -> Html {
         };
         html! {
             <li>
-                <button type="button" class="match" data-email={m.email.clone()}
+                <button type="button" class="match" data-email={m.email.clone()} translate="no"
                     onclick={Callback::from(move |_| add.emit(a.clone()))}>
                     { format!("{} <{}> ({kind})", m.name, m.email) }
                 </button>
             </li>
         }
     });
-    let e = (*errors).clone();
+    // An error shows while what it is about is still so: typing the subject removes "Enter a
+    // subject." at once.
+    let mut e = (*errors).clone();
+    if !subject.trim().is_empty() {
+        e.subject = None;
+    }
+    if !attendees.is_empty() && e.attendees == Some(T::ErrAttendees) {
+        e.attendees = None;
+    }
+    if e.attendees == Some(T::ErrEmail)
+        && (query.trim().is_empty() || looks_like_email(query.trim()))
+    {
+        e.attendees = None;
+    }
+    let start_ms = instant(&start);
+    match e.start {
+        Some(T::ErrStart) if with_offset(&start).is_some() => e.start = None,
+        Some(T::ErrStartPast)
+            if *past_ok || start_ms.is_nan() || start_ms >= js_sys::Date::now() =>
+        {
+            e.start = None;
+        }
+        _ => {}
+    }
+    match e.end {
+        Some(T::ErrEnd) if with_offset(&end).is_some() => e.end = None,
+        Some(T::ErrEndBeforeStart) if end.as_str() > start.as_str() => e.end = None,
+        _ => {}
+    }
     html! {
         <section class="card" aria-labelledby="meetings-title">
             <h2 id="meetings-title">{ t(T::ScheduleMeetings) }</h2>
@@ -312,7 +432,7 @@ pub fn meetings(props: &MeetingsProps) -> Html {
                     <input id="meeting-subject" type="text" maxlength="255" value={(*subject).clone()}
                         oninput={text(&subject)} aria-invalid={e.subject.is_some().to_string()}
                         aria-describedby={described("meeting-subject", e.subject)} />
-                    { for err("meeting-subject", e.subject) }
+                    { err("meeting-subject", e.subject) }
                 </div>
                 <div class="field">
                     <label for="meeting-attendees">{ t(T::Attendees) }</label>
@@ -323,7 +443,7 @@ pub fn meetings(props: &MeetingsProps) -> Html {
                         aria-describedby={described("meeting-attendees", e.attendees).unwrap_or_else(|| "meeting-attendees-hint".into())} />
                     <small id="meeting-attendees-hint" class="muted">{ t(T::AttendeesHint) }</small>
                     if !matches.is_empty() { <ul class="matches" id="attendee-matches">{ for found }</ul> }
-                    { for err("meeting-attendees", e.attendees) }
+                    { err("meeting-attendees", e.attendees) }
                 </div>
                 <div class="field">
                     <label for="meeting-location">{ t(T::Location) }</label>
@@ -334,26 +454,36 @@ pub fn meetings(props: &MeetingsProps) -> Html {
                         <label for="meeting-start">{ t(T::Start) }</label>
                         <input id="meeting-start" type="datetime-local" value={(*start).clone()} oninput={text(&start)}
                             aria-invalid={e.start.is_some().to_string()} aria-describedby={described("meeting-start", e.start)} />
-                        { for err("meeting-start", e.start) }
+                        { err("meeting-start", e.start) }
+                        if e.start == Some(T::ErrStartPast) || *past_ok {
+                            <label class="choice" for="meeting-past-ok">
+                                <input id="meeting-past-ok" type="checkbox" checked={*past_ok}
+                                    onchange={{
+                                        let past_ok = past_ok.clone();
+                                        Callback::from(move |ev: Event| past_ok.set(super::checked(&ev)))
+                                    }} />
+                                { " " }{ t(T::ConfirmPast) }
+                            </label>
+                        }
                     </div>
                     <div class="field">
                         <label for="meeting-end">{ t(T::End) }</label>
                         <input id="meeting-end" type="datetime-local" value={(*end).clone()} oninput={text(&end)}
                             aria-invalid={e.end.is_some().to_string()} aria-describedby={described("meeting-end", e.end)} />
-                        { for err("meeting-end", e.end) }
+                        { err("meeting-end", e.end) }
                     </div>
                 </div>
                 <div class="field">
                     <label for="meeting-reminder">{ t(T::Reminder) }</label>
                     <select id="meeting-reminder" onchange={on_reminder}>
                         <option value="" selected={reminder.is_none()}>{ t(T::NoReminder) }</option>
-                        { for [5i64, 10, 15, 30, 60, 120, 1440].iter().map(|m| html! {
-                            <option value={m.to_string()} selected={*reminder == Some(*m)}>{ format!("{m} {}", t(T::Minutes)) }</option>
+                        { for REMINDERS.iter().map(|m| html! {
+                            <option value={m.to_string()} selected={*reminder == Some(*m)}>{ reminder_text(lang, *m) }</option>
                         }) }
                     </select>
                 </div>
                 if let Some(e) = &*server_error { { api_error_html(lang, e) } }
-                if let Some(s) = &*done { <p class="ok" role="status" id="meeting-done">{ format!("{} ({s})", t(T::MeetingScheduled)) }</p> }
+                if let Some(s) = &*done { <p class="ok" role="status" id="meeting-done">{ t(T::MeetingScheduled) }{ " " }<span translate="no">{ format!("({s})") }</span></p> }
                 <div class="actions">
                     <button id="meeting-schedule" type="submit" class="primary" disabled={*busy}>{ t(T::Schedule) }</button>
                 </div>

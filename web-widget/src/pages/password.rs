@@ -71,8 +71,8 @@ pub fn change_password(props: &PasswordProps) -> Html {
             <p>{ t(T::PasswordIntro) }</p>
             if let Some(d) = &props.domino {
                 <dl class="facts">
-                    <dt>{ t(T::ServerName) }</dt><dd>{ d.server.clone() }</dd>
-                    <dt>{ t(T::UserName) }</dt><dd id="password-user">{ d.user.clone().unwrap_or_default() }</dd>
+                    <dt>{ t(T::ServerName) }</dt><dd translate="no">{ d.server.clone() }</dd>
+                    <dt>{ t(T::UserName) }</dt><dd id="password-user" translate="no">{ d.user.clone().unwrap_or_default() }</dd>
                 </dl>
             }
             <form id="password-form" {onsubmit} novalidate=true>

@@ -108,19 +108,27 @@ pub fn scope_picker(props: &ScopeProps) -> Html {
             <label for={id.clone()}>{ label }</label>
             <select id={id} data-module={props.module.crm_api_name()} {onchange}>
                 <option value="mine" selected={current == "mine"}>{ t(T::ScopeMine) }</option>
-                { for listed.iter().map(|v| html! {
-                    <option value={v.id.clone()} selected={current == v.id}>
-                        { format!("{}: {}", t(T::ScopeView), v.label()) }
-                    </option>
-                }) }
-                if unknown {
-                    <option value={current.clone()} selected=true>
-                        { format!("{}: {} ({})", t(T::ScopeView), current, t(T::ScopeViewGone)) }
-                    </option>
+                // The views' names are the CRM's own (data, as the CRM names them).
+                if !listed.is_empty() || unknown {
+                    <optgroup label={t(T::ScopeView)}>
+                        { for listed.iter().map(|v| html! {
+                            <option value={v.id.clone()} selected={current == v.id} translate="no">
+                                { v.label() }
+                            </option>
+                        }) }
+                        if unknown {
+                            <option value={current.clone()} selected=true>
+                                { format!("{current} ({})", t(T::ScopeViewGone)) }
+                            </option>
+                        }
+                    </optgroup>
                 }
             </select>
             if let Some(Err(e)) = &*views {
-                <p class="hint" role="status">{ format!("{} {e}", t(T::ScopeViewsUnavailable)) }</p>
+                <div class="hint" role="status">
+                    <p>{ t(T::ScopeViewsUnavailable) }</p>
+                    { crate::components::technical_details(lang, e) }
+                </div>
             }
         </div>
     }

@@ -1,5 +1,6 @@
 //! The sync settings dialog (F3): Sync Contacts, Sync Tasks, Sync Events with its range, Sync
-//! Type with its direction, Conflict Behavior, Save.
+//! Type with its direction, Conflict Behavior (for Two Way only: one way has no conflicts),
+//! the sync schedule (off, every 15 / 30 / 60 minutes, daily; run by the server), Save.
 
 use serde_json::Value;
 use sync_core::calendar::EventsWindow;
@@ -10,6 +11,15 @@ use super::scope::ScopePicker;
 use super::select_value;
 use crate::api::{self, ApiError, Method, UserSettings};
 use crate::components::ErrorBox;
+
+/// The schedules offered, minutes (`None`: off). The server runs them (`schedule.rs`).
+const SCHEDULES: [(Option<u32>, T); 5] = [
+    (None, T::ScheduleOff),
+    (Some(15), T::Every15),
+    (Some(30), T::Every30),
+    (Some(60), T::Every60),
+    (Some(1440), T::Daily),
+];
 use crate::i18n::{Lang, T};
 
 /// Properties of [`SettingsDialog`].
@@ -17,8 +27,8 @@ use crate::i18n::{Lang, T};
 pub struct SettingsProps {
     /// UI language.
     pub lang: Lang,
-    /// Saved; `true` when something changed.
-    pub on_saved: Callback<bool>,
+    /// Saved: the settings as they were before, when something changed.
+    pub on_saved: Callback<Option<UserSettings>>,
     /// Closed without saving.
     pub on_cancel: Callback<()>,
 }
@@ -67,7 +77,7 @@ pub fn settings_dialog(props: &SettingsProps) -> Html {
         return html! {
             <section class="card" role="dialog" aria-modal="true" aria-labelledby="settings-title">
                 <h2 id="settings-title">{ t(T::SyncSettings) }</h2>
-                if let Some(e) = &*error { <ErrorBox error={e.clone()} /> } else { <p role="status">{ t(T::Loading) }</p> }
+                if let Some(e) = &*error { <ErrorBox {lang} error={e.clone()} /> } else { <p role="status">{ t(T::Loading) }</p> }
             </section>
         };
     };
@@ -113,7 +123,7 @@ pub fn settings_dialog(props: &SettingsProps) -> Html {
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let Some(s) = (*form).clone() else { return };
-            let changed = loaded.as_ref() != Some(&s);
+            let before = (*loaded).clone().filter(|old| *old != s);
             let (error, busy, saved) = (error.clone(), busy.clone(), saved.clone());
             busy.set(true);
             wasm_bindgen_futures::spawn_local(async move {
@@ -122,7 +132,7 @@ pub fn settings_dialog(props: &SettingsProps) -> Html {
                     api::call(Method::Put, "/api/settings", Some(&body), &[]).await;
                 busy.set(false);
                 match r {
-                    Ok(_) => saved.emit(changed),
+                    Ok(_) => saved.emit(before),
                     Err(e) => error.set(Some(e)),
                 }
             });
@@ -141,6 +151,19 @@ pub fn settings_dialog(props: &SettingsProps) -> Html {
             }
         })
     };
+    let on_schedule = {
+        let form = form.clone();
+        Callback::from(move |e: Event| {
+            if let Some(mut s) = (*form).clone() {
+                s.schedule_minutes = select_value(&e).parse().ok();
+                form.set(Some(s));
+            }
+        })
+    };
+    // A schedule the server holds but this menu does not offer stays selectable as it is.
+    let other_schedule = s
+        .schedule_minutes
+        .filter(|m| !SCHEDULES.iter().any(|(v, _)| *v == Some(*m)));
     let events_on = s.events != EventsWindow::Off;
     let one_way = s.direction != Direction::TwoWay;
     let cancel = props.on_cancel.clone();
@@ -202,15 +225,30 @@ pub fn settings_dialog(props: &SettingsProps) -> Html {
                         }
                     </fieldset>
                 }
-                <fieldset>
-                    <legend>{ t(T::ConflictBehavior) }</legend>
-                    { radio("conflict", "crm", t(T::CrmWins), s.conflict == ConflictPolicy::CrmWins, update(|s| s.conflict = ConflictPolicy::CrmWins)) }
-                    { radio("conflict", "notes", t(T::NotesWins), s.conflict == ConflictPolicy::NotesWins, update(|s| s.conflict = ConflictPolicy::NotesWins)) }
-                </fieldset>
-                if let Some(e) = &*error { <ErrorBox error={e.clone()} /> }
+                if !one_way {
+                    <fieldset id="conflict">
+                        <legend>{ t(T::ConflictBehavior) }</legend>
+                        { radio("conflict", "crm", t(T::CrmWins), s.conflict == ConflictPolicy::CrmWins, update(|s| s.conflict = ConflictPolicy::CrmWins)) }
+                        { radio("conflict", "notes", t(T::NotesWins), s.conflict == ConflictPolicy::NotesWins, update(|s| s.conflict = ConflictPolicy::NotesWins)) }
+                    </fieldset>
+                }
+                <div class="field">
+                    <label for="schedule">{ t(T::SyncSchedule) }</label>
+                    <select id="schedule" onchange={on_schedule} aria-describedby="schedule-hint">
+                        { for SCHEDULES.iter().map(|(v, label)| html! {
+                            <option value={v.map(|m| m.to_string()).unwrap_or_default()}
+                                selected={s.schedule_minutes == *v}>{ t(*label) }</option>
+                        }) }
+                        if let Some(m) = other_schedule {
+                            <option value={m.to_string()} selected=true>{ crate::pages::users::schedule_text(lang, Some(m)) }</option>
+                        }
+                    </select>
+                    <small id="schedule-hint" class="muted">{ t(T::ScheduleHint) }</small>
+                </div>
+                if let Some(e) = &*error { <ErrorBox {lang} error={e.clone()} /> }
                 <div class="actions">
                     <button id="settings-save" type="submit" class="primary" disabled={*busy}>{ t(T::Save) }</button>
-                    <button type="button" onclick={Callback::from(move |_| cancel.emit(()))}>{ t(T::Cancel) }</button>
+                    <button id="settings-cancel" type="button" onclick={Callback::from(move |_| cancel.emit(()))}>{ t(T::Cancel) }</button>
                 </div>
             </form>
         </section>

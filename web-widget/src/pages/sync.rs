@@ -1,6 +1,9 @@
-//! Start Sync: the settings dialog, then (before the first sync and after a settings change) a
-//! preview — the engine's dry run — then the sync itself with a progress bar per module,
-//! cancellable. Changed settings are checked first (the readiness checks the new settings
+//! Start Sync: the settings dialog, then a preview — the engine's dry run — whenever the
+//! settings changed, before the first sync, and when a readiness check failed since the last
+//! sync (an admin has since switched something on: what the sync would now do is new), then
+//! the sync itself with a progress bar per module, cancellable.
+//! Saved settings are what the engine reads, so a change is saved before its preview; Cancel
+//! on that preview puts the previous settings back. Changed settings are checked first (the readiness checks the new settings
 //! need); a failed check stops the flow with its reason. A run in which a module failed never
 //! reads "completed": each module ends with its own status and, when it failed or did not run,
 //! the reason in the user's language; a preview that failed offers no "Sync now".
@@ -13,7 +16,7 @@ use sync_core::report::{ModuleStatus, RunOutcome};
 use yew::prelude::*;
 
 use super::settings::SettingsDialog;
-use crate::api::{self, ApiError, Readiness};
+use crate::api::{self, ApiError, Readiness, UserSettings};
 use crate::components::{ErrorBox, ReportView, module_name, module_why, status_key, status_text};
 use crate::driver::{self, ModuleProgress, ModuleState, RunEnd};
 use crate::i18n::{Lang, T};
@@ -34,13 +37,19 @@ pub struct SyncFlowProps {
     pub lang: Lang,
     /// Where the flow starts.
     pub entry: Entry,
-    /// No sync has completed yet (a preview comes first).
-    pub first: bool,
+    /// No sync ran yet, or a readiness check failed since the last: a preview comes first.
+    pub preview_first: bool,
     /// The flow is over; the id of the run to show on the dashboard, if one ran.
     pub on_done: Callback<Option<i64>>,
     /// The readiness checks ran again (after a settings change).
     #[prop_or_default]
     pub on_readiness: Callback<Result<Readiness, ApiError>>,
+    /// A sync (not a preview) ran to its end.
+    #[prop_or_default]
+    pub on_synced: Callback<()>,
+    /// Whether a check, preview or sync is running (Start Sync waits meanwhile).
+    #[prop_or_default]
+    pub on_busy: Callback<bool>,
 }
 
 #[derive(Clone, PartialEq)]
@@ -54,6 +63,14 @@ enum Step {
     Finished(Box<RunReport>, i64),
     Cancelled,
     Failed(ApiError),
+    /// The preview of changed settings was cancelled and the previous ones put back.
+    Restored,
+}
+
+impl Step {
+    fn busy(&self) -> bool {
+        matches!(self, Self::Checking | Self::Previewing | Self::Running)
+    }
 }
 
 /// A preview in which a module failed or did not run: a sync would not do what it shows.
@@ -124,10 +141,21 @@ pub fn sync_flow(props: &SyncFlowProps) -> Html {
     let step = use_state(|| Step::Settings);
     let rows = use_state(Vec::<ModuleProgress>::new);
     let cancel = use_mut_ref(|| Rc::new(Cell::new(false)));
+    // The settings before this flow changed them: a cancelled preview puts them back.
+    let previous = use_state(|| None::<UserSettings>);
+    {
+        let on_busy = props.on_busy.clone();
+        use_effect_with(step.busy(), move |busy| {
+            on_busy.emit(*busy);
+            let on_busy = on_busy.clone();
+            move || on_busy.emit(false)
+        });
+    }
 
     let start = {
         let (step, rows, cancel) = (step.clone(), rows.clone(), cancel.clone());
         let on_readiness = props.on_readiness.clone();
+        let on_synced = props.on_synced.clone();
         Callback::from(move |dry_run: bool| {
             let flag = Rc::new(Cell::new(false));
             *cancel.borrow_mut() = flag.clone();
@@ -137,9 +165,17 @@ pub fn sync_flow(props: &SyncFlowProps) -> Html {
                 Step::Running
             });
             rows.set(Vec::new());
-            let (step, rows, on_readiness) = (step.clone(), rows.clone(), on_readiness.clone());
+            let (step, rows, on_readiness, on_synced) = (
+                step.clone(),
+                rows.clone(),
+                on_readiness.clone(),
+                on_synced.clone(),
+            );
             wasm_bindgen_futures::spawn_local(async move {
                 let r = driver::run(dry_run, flag, |p| rows.set(p)).await;
+                if !dry_run && matches!(r, Ok(RunEnd::Finished(..))) {
+                    on_synced.emit(());
+                }
                 // A module failed: check the servers again, so a service switched off since the
                 // last check shows in the readiness panel and holds Start Sync back.
                 if let Ok(RunEnd::Finished(report, _)) = &r
@@ -180,18 +216,24 @@ pub fn sync_flow(props: &SyncFlowProps) -> Html {
     };
     match &*step {
         Step::Settings => {
-            let (entry, first, start, check, done) = (
+            let (entry, preview_first, start, check, done, previous) = (
                 props.entry,
-                props.first,
+                props.preview_first,
                 start.clone(),
                 check_then_start.clone(),
                 done.clone(),
+                previous.clone(),
             );
-            let on_saved = Callback::from(move |changed: bool| match entry {
-                Entry::StartSync if changed => check.emit(true),
-                Entry::StartSync => start.emit(first),
-                Entry::Settings if changed => check.emit(true),
-                Entry::Settings => done.emit(None),
+            let on_saved = Callback::from(move |before: Option<UserSettings>| {
+                let changed = before.is_some();
+                previous.set(before);
+                match entry {
+                    // New settings may need services the old ones did not: checked, then
+                    // previewed.
+                    _ if changed => check.emit(true),
+                    Entry::StartSync => start.emit(preview_first),
+                    Entry::Settings => done.emit(None),
+                }
             });
             let done = props.on_done.clone();
             html! {
@@ -218,7 +260,7 @@ pub fn sync_flow(props: &SyncFlowProps) -> Html {
             html! {
                 <section class="card" aria-labelledby="sync-title" aria-busy="true">
                     <h2 id="sync-title">{ if previewing { t(T::Preview) } else { t(T::Syncing) } }</h2>
-                    <p role="status">{ if previewing { t(T::Previewing) } else { t(T::Syncing) } }</p>
+                    <p role="status">{ if previewing { t(T::PreviewReading) } else { t(T::SyncWriting) } }</p>
                     { progress_rows(lang, &rows, None) }
                     <div class="actions">
                         <button id="sync-cancel" type="button" onclick={on_cancel}>{ t(T::Cancel) }</button>
@@ -229,6 +271,28 @@ pub fn sync_flow(props: &SyncFlowProps) -> Html {
         Step::Preview(report) => {
             let start = start.clone();
             let failed = preview_failed(report);
+            // Not now: changed settings go back to what they were, so nothing unpreviewed runs
+            // later (by hand or on schedule).
+            let close = match (*previous).clone() {
+                Some(old) => {
+                    let (step, previous) = (step.clone(), previous.clone());
+                    Callback::from(move |_: MouseEvent| {
+                        let (step, previous, old) = (step.clone(), previous.clone(), old.clone());
+                        wasm_bindgen_futures::spawn_local(async move {
+                            let body = serde_json::to_value(&old).unwrap_or_default();
+                            let r: Result<serde_json::Value, ApiError> =
+                                api::call(api::Method::Put, "/api/settings", Some(&body), &[])
+                                    .await;
+                            previous.set(None);
+                            step.set(match r {
+                                Ok(_) => Step::Restored,
+                                Err(e) => Step::Failed(e),
+                            });
+                        });
+                    })
+                }
+                None => close,
+            };
             html! {
                 <section class="card" aria-labelledby="preview-title" id="preview"
                     data-outcome={outcome_key(report.outcome)}>
@@ -238,7 +302,7 @@ pub fn sync_flow(props: &SyncFlowProps) -> Html {
                     } else {
                         <p>{ t(T::PreviewIntro) }</p>
                     }
-                    if let Some(e) = &report.error { <p class="error details">{ e.clone() }</p> }
+                    if let Some(e) = &report.error { { crate::components::technical_details(lang, e) } }
                     <ReportView {lang} report={(**report).clone()} id="preview-report" />
                     <div class="actions">
                         if !failed {
@@ -251,6 +315,13 @@ pub fn sync_flow(props: &SyncFlowProps) -> Html {
                 </section>
             }
         }
+        Step::Restored => html! {
+            <section class="card" aria-labelledby="restored-title" id="settings-restored">
+                <h2 id="restored-title">{ t(T::SyncSettings) }</h2>
+                <p role="status">{ t(T::SettingsRestored) }</p>
+                <div class="actions"><button type="button" class="primary" onclick={close}>{ t(T::Dashboard) }</button></div>
+            </section>
+        },
         Step::Finished(report, id) => {
             let id = *id;
             let title = match report.outcome {
@@ -267,7 +338,7 @@ pub fn sync_flow(props: &SyncFlowProps) -> Html {
                 <section class="card" aria-labelledby="done-title" id="sync-finished"
                     data-outcome={outcome_key(report.outcome)}>
                     <h2 id="done-title" class={classes!((!completed).then_some("error"))}>{ t(title) }</h2>
-                    if let Some(e) = &report.error { <p class="error details" role="alert">{ e.clone() }</p> }
+                    if let Some(e) = &report.error { { crate::components::technical_details(lang, e) } }
                     { progress_rows(lang, &rows, Some(report)) }
                     <div class="actions">
                         <button id="to-dashboard" type="button" class="primary"
@@ -278,7 +349,7 @@ pub fn sync_flow(props: &SyncFlowProps) -> Html {
         }
         Step::Cancelled => html! {
             <section class="card" aria-labelledby="cancelled-title">
-                <h2 id="cancelled-title">{ t(T::Cancel) }</h2>
+                <h2 id="cancelled-title">{ t(T::CancelledTitle) }</h2>
                 <p role="status" id="sync-cancelled">{ t(T::SyncCancelled) }</p>
                 <div class="actions"><button type="button" class="primary" onclick={close}>{ t(T::Dashboard) }</button></div>
             </section>
@@ -286,7 +357,7 @@ pub fn sync_flow(props: &SyncFlowProps) -> Html {
         Step::Failed(e) => html! {
             <section class="card" aria-labelledby="failed-title">
                 <h2 id="failed-title">{ t(T::SyncFailed) }</h2>
-                <ErrorBox error={e.clone()} />
+                <ErrorBox {lang} error={e.clone()} />
                 <div class="actions"><button type="button" class="primary" onclick={close}>{ t(T::Close) }</button></div>
             </section>
         },

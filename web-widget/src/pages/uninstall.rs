@@ -1,4 +1,6 @@
-//! Uninstall (F9): a confirmation that says exactly what is deleted, then Ok.
+//! Uninstall (F9): a confirmation that says exactly what is deleted, then OK. For the
+//! integration's admin it uninstalls the integration for the organisation; for anyone else it
+//! only disconnects that user, and is called Disconnect.
 
 use serde_json::{Value, json};
 use yew::prelude::*;
@@ -61,9 +63,9 @@ pub fn uninstall(props: &UninstallProps) -> Html {
     let cancel = props.on_cancel.clone();
     html! {
         <section class="card narrow" role="alertdialog" aria-modal="true" aria-labelledby="uninstall-title" aria-describedby="uninstall-what">
-            <h2 id="uninstall-title">{ t(T::Uninstall) }</h2>
+            <h2 id="uninstall-title">{ if props.admin { t(T::Uninstall) } else { t(T::Disconnect) } }</h2>
             <div id="uninstall-what">
-                <p><strong>{ t(T::UninstallIntro) }</strong></p>
+                <p><strong>{ if props.admin { t(T::UninstallIntro) } else { t(T::DisconnectIntro) } }</strong></p>
                 <p>{ if props.admin { t(T::UninstallOrg) } else { t(T::UninstallUser) } }</p>
                 <p>{ t(T::UninstallKeeps) }</p>
             </div>
@@ -73,10 +75,10 @@ pub fn uninstall(props: &UninstallProps) -> Html {
                     { " " }{ t(T::DeleteCrmRecords) }
                 </label>
             </div>
-            if let Some(e) = &*error { <ErrorBox error={e.clone()} /> }
+            if let Some(e) = &*error { <ErrorBox {lang} error={e.clone()} /> }
             <div class="actions">
                 <button id="uninstall-ok" type="button" class="danger" onclick={on_ok} disabled={*busy}>{ t(T::Ok) }</button>
-                <button type="button" onclick={Callback::from(move |_| cancel.emit(()))}>{ t(T::Cancel) }</button>
+                <button id="uninstall-cancel" type="button" onclick={Callback::from(move |_| cancel.emit(()))}>{ t(T::Cancel) }</button>
             </div>
         </section>
     }

@@ -43,9 +43,18 @@ fn last_sync(lang: Lang, u: &IntegrationUser) -> String {
 }
 
 fn schedule(lang: Lang, u: &IntegrationUser) -> String {
-    match u.schedule_minutes {
-        Some(m) => lang.tf(T::EveryMinutes, &[("n", &m.to_string())]),
+    schedule_text(lang, u.schedule_minutes)
+}
+
+/// A sync schedule in words: none, every n minutes or hours, daily.
+#[must_use]
+pub fn schedule_text(lang: Lang, minutes: Option<u32>) -> String {
+    match minutes {
         None => lang.t(T::NoSchedule).to_owned(),
+        Some(1440) => lang.t(T::Daily).to_owned(),
+        Some(60) => lang.t(T::Every60).to_owned(),
+        Some(m) if m % 60 == 0 => lang.tf(T::EveryHours, &[("n", &(m / 60).to_string())]),
+        Some(m) => lang.tf(T::EveryMinutes, &[("n", &m.to_string())]),
     }
 }
 
@@ -109,7 +118,7 @@ pub fn manage_users(props: &UsersProps) -> Html {
                     if e.status == 403 {
                         <p class="error" role="alert" id="users-refused">{ t(T::NotAdmin) }</p>
                     } else {
-                        <ErrorBox error={e.clone()} />
+                        <ErrorBox {lang} error={e.clone()} />
                     }
                 } else { <p role="status">{ t(T::Loading) }</p> }
             </section>
@@ -132,8 +141,8 @@ pub fn manage_users(props: &UsersProps) -> Html {
         let reason_id = format!("remove-blocked-{}", u.user_id);
         html! {
             <tr data-email={u.email.clone()} data-connected={u.connected.to_string()}>
-                <td>{ u.name.clone() }</td>
-                <td>{ u.email.clone() }</td>
+                <td translate="no">{ u.name.clone() }</td>
+                <td translate="no">{ u.email.clone() }</td>
                 <td>{ if u.admin { t(T::Admin) } else { t(T::Member) } }</td>
                 <td class="connected">{ if u.connected { t(T::Yes) } else { t(T::No) } }</td>
                 <td class="last-sync">{ last_sync(lang, u) }</td>
@@ -279,7 +288,7 @@ pub fn manage_users(props: &UsersProps) -> Html {
                         <label for="add-user">{ t(T::AddUser) }</label>
                         <select id="add-user" onchange={on_choose}>
                             { for i.available.iter().map(|u| html! {
-                                <option value={u.user_id.clone()} selected={*chosen == u.user_id}>{ format!("{} <{}>", u.name, u.email) }</option>
+                                <option value={u.user_id.clone()} selected={*chosen == u.user_id} translate="no">{ format!("{} <{}>", u.name, u.email) }</option>
                             }) }
                         </select>
                     </div>
@@ -320,7 +329,7 @@ fn setup_panel(
             if s.ready {
                 <p class="ok" id="crm-setup-ready">{ t(T::CrmSetupReady) }</p>
             } else {
-                <p id="crm-setup-missing">{ format!("{} {}", t(T::CrmSetupMissing), missing.join(", ")) }</p>
+                <p id="crm-setup-missing">{ t(T::CrmSetupMissing) }{ " " }<span translate="no">{ missing.join(", ") }</span></p>
                 <div class="actions">
                     <button id="crm-setup-create" type="button" class="primary" {onclick}>{ t(T::CrmSetupCreate) }</button>
                 </div>
