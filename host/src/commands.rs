@@ -12,10 +12,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
+use sync_core::LinkSupply;
 use sync_core::report::RunOutcome;
 
 use crate::config::{Config, Secrets};
-use crate::runner::{Limits, Runner, RunnerError};
+use crate::runner::{Limits, ProfileState, Runner};
 use crate::store::{Store, StoreVault};
 use crate::upstream::Upstreams;
 use crate::zoho_token::TokenCache;
@@ -87,16 +88,18 @@ pub async fn sync(
     upstreams.zoho_token(false).await?;
     let mut store = open_store(&config.store.path)?;
     let profile = config.profile();
-    let state = store.load_state(&profile)?;
+    // The links stay in the store: the engine reads them page by page.
+    let state = store.load_state_without_links(&profile)?;
     let runner = Runner::new(limits)?;
-    let engine_config = config.engine_config(dry_run, allow_mass_delete);
+    let mut engine_config = config.engine_config(dry_run, allow_mass_delete);
+    engine_config.links = LinkSupply::OnRequest;
+    let mut run_state = ProfileState {
+        store: &mut store,
+        profile: &profile,
+        dry_run,
+    };
     let report = runner
-        .run(&engine_config, &state, upstreams, |changes| {
-            if dry_run {
-                return Ok(());
-            }
-            store.apply(&profile, changes).map_err(RunnerError::from)
-        })
+        .run(&engine_config, &state, upstreams, &mut run_state)
         .await?;
     store.record_run(&profile, &report)?;
     if json {

@@ -20,8 +20,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sync_core::{
-    EngineConfig, Header, HttpResponse, RunReport, StateChange, SyncState, TransportError,
-    TransportErrorKind,
+    EngineConfig, Header, HttpResponse, Link, LinkWant, Module, RunReport, StateChange, SyncState,
+    TransportError, TransportErrorKind,
 };
 use tokio::sync::mpsc;
 use wasmtime::component::{Component, Linker, ResourceAny, ResourceTable};
@@ -128,6 +128,65 @@ fn guest_err(e: impl std::fmt::Display) -> RunnerError {
     RunnerError::Guest(format!("{e:#}"))
 }
 
+/// The stored side of a run: where its state changes go and where its links come from.
+pub trait RunState {
+    /// Stores a batch of changes, in order, before the run goes on.
+    ///
+    /// # Errors
+    /// When they cannot be stored: the run stops.
+    fn persist(&mut self, changes: &[StateChange]) -> Result<(), RunnerError>;
+
+    /// The links of `module` that `want` selects (asked only when the engine config reads links
+    /// on request).
+    ///
+    /// # Errors
+    /// When they cannot be read: the run stops.
+    fn links(&mut self, module: Module, want: &LinkWant) -> Result<Vec<Link>, RunnerError>;
+}
+
+/// A run's state in a profile of the [`crate::store::Store`]: changes are stored (unless it is
+/// a preview) and links read page by page.
+pub struct ProfileState<'a> {
+    /// The store.
+    pub store: &'a mut crate::store::Store,
+    /// The profile.
+    pub profile: &'a str,
+    /// A preview stores nothing.
+    pub dry_run: bool,
+}
+
+impl RunState for ProfileState<'_> {
+    fn persist(&mut self, changes: &[StateChange]) -> Result<(), RunnerError> {
+        if self.dry_run {
+            return Ok(());
+        }
+        Ok(self.store.apply(self.profile, changes)?)
+    }
+
+    fn links(&mut self, module: Module, want: &LinkWant) -> Result<Vec<Link>, RunnerError> {
+        Ok(self.store.links(self.profile, module, want)?)
+    }
+}
+
+/// A run whose state is held in memory and not kept (benchmark replays): links are read from
+/// the state, changes are dropped.
+pub struct Unkept<'a>(pub &'a SyncState);
+
+impl RunState for Unkept<'_> {
+    fn persist(&mut self, _: &[StateChange]) -> Result<(), RunnerError> {
+        Ok(())
+    }
+
+    fn links(&mut self, module: Module, want: &LinkWant) -> Result<Vec<Link>, RunnerError> {
+        Ok(self
+            .0
+            .modules
+            .get(&module)
+            .map(|m| want.select(&m.links))
+            .unwrap_or_default())
+    }
+}
+
 /// The store's state: exactly the capabilities the guest has.
 struct GuestState {
     wasi: WasiCtx,
@@ -226,8 +285,9 @@ impl Runner {
         Ok(())
     }
 
-    /// Runs one sync to the end. `persist` is called with each batch of state changes before
-    /// the runner waits for the network, so the store is never behind by more than one batch.
+    /// Runs one sync to the end from `state`. Each batch of state changes goes to
+    /// `run_state` before the runner waits for the network, so the store is never behind by
+    /// more than one batch; links the engine asks for are read from it.
     ///
     /// # Errors
     /// [`RunnerError`] when the guest traps, a limit trips or `persist` fails; problems of the
@@ -237,13 +297,13 @@ impl Runner {
         config: &EngineConfig,
         state: &SyncState,
         upstreams: Arc<Upstreams>,
-        persist: impl FnMut(&[StateChange]) -> Result<(), RunnerError>,
+        run_state: &mut (dyn RunState + Send),
     ) -> Result<RunReport, RunnerError> {
         let transport: Transport = Arc::new(move |req: sync_core::HttpRequest| {
             let up = upstreams.clone();
             Box::pin(async move { up.perform(&req).await })
         });
-        self.run_with(config, state, transport, now_ms, persist)
+        self.run_with(config, state, transport, now_ms, run_state)
             .await
     }
 
@@ -261,7 +321,7 @@ impl Runner {
         state: &SyncState,
         transport: Transport,
         now_ms: impl Fn() -> i64,
-        mut persist: impl FnMut(&[StateChange]) -> Result<(), RunnerError>,
+        run_state: &mut (dyn RunState + Send),
     ) -> Result<RunReport, RunnerError> {
         let started = Instant::now();
         let limits = StoreLimitsBuilder::new()
@@ -323,12 +383,46 @@ impl Runner {
                         let _ = tx.send((id, result));
                     });
                 }
-                wit::Output::State(json) => {
-                    changes.push(serde_json::from_str(&json).map_err(guest_err)?)
+                wit::Output::States(batch) => {
+                    for json in batch {
+                        changes.push(serde_json::from_str(&json).map_err(guest_err)?);
+                    }
+                }
+                wit::Output::Links(q) => {
+                    // Links the guest asks for, from the store, once what it changed is stored.
+                    let module: Module =
+                        serde_json::from_value(serde_json::Value::String(q.module.clone()))
+                            .map_err(guest_err)?;
+                    let want = match q.want {
+                        wit::LinkWant::Page(p) => sync_core::LinkWant::Page {
+                            after: p.after.map(sync_core::NotesUnid),
+                            limit: p.limit,
+                        },
+                        wit::LinkWant::Unids(unids) => sync_core::LinkWant::Unids {
+                            unids: unids.into_iter().map(sync_core::NotesUnid).collect(),
+                        },
+                    };
+                    if !changes.is_empty() {
+                        run_state.persist(&changes)?;
+                        changes.clear();
+                    }
+                    let links: Vec<wit::Link> = run_state
+                        .links(module, &want)?
+                        .into_iter()
+                        .map(|l| wit::Link {
+                            base_json: serde_json::to_string(&l.base).unwrap_or_default(),
+                            unid: l.unid.0,
+                            zoho_id: l.zoho_id.0,
+                        })
+                        .collect();
+                    self.arm(&mut store)?;
+                    api.call_handle_links(&mut store, engine, q.id, &links)
+                        .map_err(guest_err)?
+                        .map_err(RunnerError::Input)?;
                 }
                 wit::Output::Wait(until) => {
                     if !changes.is_empty() {
-                        persist(&changes)?;
+                        run_state.persist(&changes)?;
                         changes.clear();
                     }
                     let answer = match until {
@@ -380,7 +474,7 @@ impl Runner {
                 }
                 wit::Output::Done(json) => {
                     if !changes.is_empty() {
-                        persist(&changes)?;
+                        run_state.persist(&changes)?;
                     }
                     break serde_json::from_str::<RunReport>(&json).map_err(guest_err)?;
                 }

@@ -7,7 +7,8 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 use sync_core::{
-    Fields, Link, MailFile, Module, NotesUnid, RunReport, StateChange, SyncState, Timestamp, ZohoId,
+    Fields, Link, LinkWant, MailFile, Module, NotesUnid, RunReport, StateChange, SyncState,
+    Timestamp, ZohoId,
 };
 
 use crate::zoho_token::TokenVault;
@@ -244,27 +245,7 @@ impl Store {
     /// # Errors
     /// When SQLite fails or a row is unreadable.
     pub fn load_state(&self, profile: &str) -> Result<SyncState, StoreError> {
-        let mut state = SyncState::default();
-        let mut stmt = self.conn.prepare(
-            "SELECT module, notes_cursor, crm_cursor, fingerprint, crm_xref_ready FROM module_state WHERE profile = ?1",
-        )?;
-        let rows = stmt.query_map([profile], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, Option<i64>>(1)?,
-                r.get::<_, Option<i64>>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, bool>(4)?,
-            ))
-        })?;
-        for row in rows {
-            let (m, nc, cc, fp, ready) = row?;
-            let ms = state.modules.entry(module_from(&m)?).or_default();
-            ms.notes_cursor = nc.map(Timestamp);
-            ms.crm_cursor = cc.map(Timestamp);
-            ms.fingerprint = fp;
-            ms.crm_xref_ready = ready;
-        }
+        let mut state = self.load_state_without_links(profile)?;
         let mut stmt = self
             .conn
             .prepare("SELECT module, unid, zoho_id, base FROM links WHERE profile = ?1")?;
@@ -289,6 +270,96 @@ impl Store {
                     zoho_id: ZohoId(zid),
                     base,
                 });
+        }
+        Ok(state)
+    }
+
+    /// The links of `profile`'s `module` that `want` selects, read as the engine asks for them
+    /// (a run never loads every link at once).
+    ///
+    /// # Errors
+    /// When SQLite fails or a row is unreadable.
+    pub fn links(
+        &self,
+        profile: &str,
+        module: Module,
+        want: &LinkWant,
+    ) -> Result<Vec<Link>, StoreError> {
+        let m = module_key(module)?;
+        let (after, limit) = match want {
+            LinkWant::Page { after, limit } => (after, limit),
+            LinkWant::Unids { unids } => {
+                let mut stmt = self.conn.prepare_cached(
+                    "SELECT zoho_id, base FROM links WHERE profile = ?1 AND module = ?2 AND unid = ?3",
+                )?;
+                let mut links = Vec::with_capacity(unids.len());
+                for u in unids {
+                    let row = stmt
+                        .query_row(params![profile, m, u.0], |r| {
+                            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                        })
+                        .optional()?;
+                    if let Some((zid, base)) = row {
+                        links.push(Link {
+                            unid: u.clone(),
+                            zoho_id: ZohoId(zid),
+                            base: serde_json::from_str(&base)?,
+                        });
+                    }
+                }
+                return Ok(links);
+            }
+        };
+        // Byte order, as the engine expects: SQLite's default BINARY collation.
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT unid, zoho_id, base FROM links WHERE profile = ?1 AND module = ?2 AND unid > ?3 ORDER BY unid LIMIT ?4",
+        )?;
+        let after = after.as_ref().map_or("", |a| a.0.as_str());
+        let rows = stmt.query_map(params![profile, m, after, limit], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut links = Vec::new();
+        for row in rows {
+            let (unid, zid, base) = row?;
+            links.push(Link {
+                unid: NotesUnid(unid),
+                zoho_id: ZohoId(zid),
+                base: serde_json::from_str(&base)?,
+            });
+        }
+        Ok(links)
+    }
+
+    /// What [`Store::load_state`] loads but the links: what a run starts from when it reads
+    /// the links on request.
+    ///
+    /// # Errors
+    /// When SQLite fails or a row is unreadable.
+    pub fn load_state_without_links(&self, profile: &str) -> Result<SyncState, StoreError> {
+        let mut state = SyncState::default();
+        let mut stmt = self.conn.prepare(
+            "SELECT module, notes_cursor, crm_cursor, fingerprint, crm_xref_ready FROM module_state WHERE profile = ?1",
+        )?;
+        let rows = stmt.query_map([profile], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<i64>>(1)?,
+                r.get::<_, Option<i64>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, bool>(4)?,
+            ))
+        })?;
+        for row in rows {
+            let (m, nc, cc, fp, ready) = row?;
+            let ms = state.modules.entry(module_from(&m)?).or_default();
+            ms.notes_cursor = nc.map(Timestamp);
+            ms.crm_cursor = cc.map(Timestamp);
+            ms.fingerprint = fp;
+            ms.crm_xref_ready = ready;
         }
         let mut stmt = self
             .conn

@@ -604,10 +604,12 @@ async fn user_b_cannot_read_or_change_user_as_data() {
     let (s, run) = a.call(Method::POST, "/api/sync/run", Some(json!({}))).await;
     assert_eq!(s, StatusCode::OK, "{run}");
     let a_run = run["id"].as_i64().unwrap();
-    let (_, a_state) = a.call(Method::GET, "/api/sync/state", None).await;
+    // The links are read page by page, each user only ever their own.
+    let links = "/api/sync/links?module=contacts&limit=5000";
+    let (_, a_links) = a.call(Method::GET, links, None).await;
     assert!(
-        a_state["state"].to_string().contains("zoho_id"),
-        "A has links: {a_state}"
+        a_links["links"].to_string().contains("zoho_id"),
+        "A has links: {a_links}"
     );
     let (b, b_id) = connected_user2(&w, &a).await;
 
@@ -637,6 +639,9 @@ async fn user_b_cannot_read_or_change_user_as_data() {
     // Sync state: B's own mail file and no links.
     let (_, b_state) = b.call(Method::GET, "/api/sync/state", None).await;
     assert_eq!(b_state["config"]["mail_db"], "mail/user2.nsf");
+    let (s, b_links) = b.call(Method::GET, links, None).await;
+    assert_eq!(s, StatusCode::OK, "{b_links}");
+    assert_eq!(b_links["links"], json!([]), "B reads only B's links");
     assert!(
         !b_state["state"].to_string().contains("zoho_id"),
         "{b_state}"
@@ -698,8 +703,19 @@ async fn user_b_cannot_read_or_change_user_as_data() {
         1,
         "A's history has A's run only"
     );
-    let (_, a_state2) = a.call(Method::GET, "/api/sync/state", None).await;
-    assert_eq!(a_state2["state"], a_state["state"], "A's state untouched");
+    let (_, a_links2) = a.call(Method::GET, links, None).await;
+    assert_eq!(a_links2, a_links, "A's links untouched");
+    // A malformed link read is refused, and reads nothing.
+    for bad in [
+        "/api/sync/links?module=contacts&limit=0",
+        "/api/sync/links?module=contacts&limit=5001",
+        "/api/sync/links?module=accounts&limit=10",
+        "/api/sync/links?module=contacts",
+        "/api/sync/links?module=contacts&limit=10&profile=a",
+    ] {
+        let (s, v) = b.call(Method::GET, bad, None).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {v}");
+    }
 
     // User management is the admin's.
     for (m, path, body) in [
@@ -1484,6 +1500,11 @@ allowed_servers = ["{d}"]
         (Method::GET, "/api/runs", None),
         (Method::GET, "/api/runs/1", None),
         (Method::GET, "/api/sync/state", None),
+        (
+            Method::GET,
+            "/api/sync/links?module=contacts&limit=10",
+            None,
+        ),
         (Method::GET, "/api/meetings/attendees?q=a", None),
         (Method::GET, "/proxy/domino/api/data", None),
         (

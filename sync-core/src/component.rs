@@ -6,7 +6,8 @@ use std::cell::RefCell;
 use exports::nzsync::engine::sync as wit;
 
 use crate::http::{Header, HttpResponse, TransportError, TransportErrorKind};
-use crate::{Engine, EngineConfig, Output, Side, SyncState, Timestamp};
+use crate::model::{Fields, NotesUnid, ZohoId};
+use crate::{Engine, EngineConfig, LinkWant, Output, Side, SyncState, Timestamp};
 
 wit_bindgen::generate!({ path: "wit", world: "sync-engine" });
 
@@ -20,8 +21,17 @@ impl wit::Guest for Component {
     }
 }
 
+/// State changes handed over in one `states` batch at most.
+const STATE_BATCH: usize = 512;
+
 struct EngineResource {
     inner: RefCell<Engine>,
+    /// An output polled while collecting a batch of state changes, handed out next.
+    stashed: RefCell<Option<Output>>,
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
 }
 
 fn headers_in(h: Vec<wit::Header>) -> Vec<Header> {
@@ -45,11 +55,18 @@ impl wit::GuestEngine for EngineResource {
         let engine = Engine::new(config, state, Timestamp(now));
         Ok(wit::Engine::new(Self {
             inner: RefCell::new(engine),
+            stashed: RefCell::new(None),
         }))
     }
 
     fn poll(&self) -> wit::Output {
-        match self.inner.borrow_mut().poll_output() {
+        let mut engine = self.inner.borrow_mut();
+        let first = self
+            .stashed
+            .borrow_mut()
+            .take()
+            .unwrap_or_else(|| engine.poll_output());
+        match first {
             Output::Request(r) => wit::Output::Request(wit::HttpRequest {
                 id: r.id,
                 side: match r.side {
@@ -68,12 +85,53 @@ impl wit::GuestEngine for EngineResource {
                     .collect(),
                 body: r.body,
             }),
-            Output::State(c) => wit::Output::State(serde_json::to_string(&c).unwrap_or_default()),
-            Output::Wait(t) => wit::Output::Wait(t.map(|t| t.0)),
-            Output::Done(report) => {
-                wit::Output::Done(serde_json::to_string(&report).unwrap_or_default())
+            Output::State(c) => {
+                // Consecutive changes cross together; the first other output waits its turn.
+                let mut batch = vec![json(&c)];
+                while batch.len() < STATE_BATCH {
+                    match engine.poll_output() {
+                        Output::State(c) => batch.push(json(&c)),
+                        other => {
+                            *self.stashed.borrow_mut() = Some(other);
+                            break;
+                        }
+                    }
+                }
+                wit::Output::States(batch)
             }
+            Output::Links(q) => wit::Output::Links(wit::LinkQuery {
+                id: q.id,
+                module: json(&q.module).trim_matches('"').to_owned(),
+                want: match q.want {
+                    LinkWant::Page { after, limit } => wit::LinkWant::Page(wit::LinkPage {
+                        after: after.map(|a| a.0),
+                        limit,
+                    }),
+                    LinkWant::Unids { unids } => {
+                        wit::LinkWant::Unids(unids.into_iter().map(|u| u.0).collect())
+                    }
+                },
+            }),
+            Output::Wait(t) => wit::Output::Wait(t.map(|t| t.0)),
+            Output::Done(report) => wit::Output::Done(json(&report)),
         }
+    }
+
+    fn handle_links(&self, id: u64, links: Vec<wit::Link>) -> Result<(), String> {
+        let mut parsed = Vec::with_capacity(links.len());
+        for l in links {
+            let base: Fields = serde_json::from_str(&l.base_json)
+                .map_err(|e| format!("invalid base of link {}: {e}", l.unid))?;
+            parsed.push(crate::Link {
+                unid: NotesUnid(l.unid),
+                zoho_id: ZohoId(l.zoho_id),
+                base,
+            });
+        }
+        self.inner
+            .borrow_mut()
+            .handle_links(id, parsed)
+            .map_err(|e| e.to_string())
     }
 
     fn handle_response(
@@ -108,7 +166,7 @@ impl wit::GuestEngine for EngineResource {
     }
 
     fn progress(&self) -> String {
-        serde_json::to_string(&self.inner.borrow().progress()).unwrap_or_default()
+        json(&self.inner.borrow().progress())
     }
 }
 

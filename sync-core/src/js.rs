@@ -8,6 +8,7 @@
 //!   const out = engine.poll();            // {kind, value}
 //!   if (out.kind === "request") { /* fetch, then engine.handleResponse(id, Date.now(), answer) */ }
 //!   else if (out.kind === "state") { /* store out.value */ }
+//!   else if (out.kind === "links") { /* read out.value's links, engine.handleLinks(id, links) */ }
 //!   else if (out.kind === "wait") { /* await an answer, or out.value (ms) */ }
 //!   else { /* out.kind === "done": out.value is the report */ break; }
 //! }
@@ -35,6 +36,7 @@ fn from_js<T: for<'de> Deserialize<'de>>(v: JsValue, what: &str) -> Result<T, Js
 enum JsOutput<'a> {
     Request(&'a crate::HttpRequest),
     State(&'a crate::StateChange),
+    Links(&'a crate::LinkQuery),
     Wait(Option<Timestamp>),
     Done(&'a crate::RunReport),
 }
@@ -75,6 +77,7 @@ impl SyncEngine {
         match self.inner.poll_output() {
             Output::Request(r) => to_js(&JsOutput::Request(&r)),
             Output::State(c) => to_js(&JsOutput::State(&c)),
+            Output::Links(q) => to_js(&JsOutput::Links(&q)),
             Output::Wait(t) => to_js(&JsOutput::Wait(t)),
             Output::Done(report) => to_js(&JsOutput::Done(&report)),
         }
@@ -95,6 +98,16 @@ impl SyncEngine {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         self.inner
             .handle_response(id as u64, Timestamp(now_ms as i64), result)
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// The answer to link read `id`: an array of `{unid, zoho_id, base}` (see `LinkQuery`).
+    #[wasm_bindgen(js_name = handleLinks)]
+    pub fn handle_links(&mut self, id: f64, links: JsValue) -> Result<(), JsError> {
+        let links: Vec<crate::Link> = from_js(links, "links")?;
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        self.inner
+            .handle_links(id as u64, links)
             .map_err(|e| JsError::new(&e.to_string()))
     }
 

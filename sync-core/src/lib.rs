@@ -27,14 +27,17 @@
 //!   picked ([`Scope`]); a record that leaves the scope is withdrawn like one that turned
 //!   private.
 
+pub(crate) mod api;
 pub mod calendar;
 pub mod engine;
 pub mod http;
 pub mod mapping;
 pub mod model;
 pub mod plan;
+pub mod reason;
 pub mod report;
 pub mod state;
+pub mod testing;
 pub mod time;
 pub mod xref;
 
@@ -47,7 +50,10 @@ mod component;
 #[cfg(all(feature = "js", target_arch = "wasm32", target_os = "unknown"))]
 mod js;
 
-pub use engine::{Engine, EngineConfig, InputError, Output, Progress};
+pub use engine::{
+    Engine, EngineConfig, InputError, LinkQuery, LinkSupply, LinkWant, Output, Progress,
+    ProgressPhase,
+};
 pub use http::{Header, HttpRequest, HttpResponse, TransportError, TransportErrorKind};
 pub use model::{
     ConflictPolicy, Direction, Fields, Module, NotesUnid, Record, Scope, Scopes, Settings, Side,

@@ -105,40 +105,166 @@ impl fmt::Display for ZohoId {
 
 /// The synced content of a record: canonical field name → value. Empty values are absent, so
 /// "cleared" and "never set" compare equal on both sides.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Fields(pub BTreeMap<String, String>);
+///
+/// Compact, since a run holds one per record read and per link: the pairs live in one boxed
+/// string, sorted by name, each name and value ended by a NUL (`name\0value\0…`). A record of
+/// fifteen fields takes its text plus 16 bytes, where a map of `String`s took over a kilobyte.
+/// Values cannot hold NUL (it is dropped on `set`; no synced item carries one). Serialized as a
+/// JSON object, as it always was.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct Fields {
+    buf: Box<str>,
+}
 
 impl Fields {
     /// The value of `field`, if set.
     #[must_use]
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.0.get(field).map(String::as_str)
+        self.iter().find(|(n, _)| *n == field).map(|(_, v)| v)
     }
 
     /// Sets `field` to `value` after trimming; an empty value removes the field.
     pub fn set(&mut self, field: &str, value: &str) {
         let value = value.trim();
-        if value.is_empty() {
-            self.0.remove(field);
+        let clean;
+        let value = if value.contains('\0') {
+            clean = value.replace('\0', "");
+            clean.as_str()
         } else {
-            self.0.insert(field.to_owned(), value.to_owned());
+            value
+        };
+        let field = field.trim_matches('\0');
+        let mut pairs: Vec<(&str, &str)> = self.iter().filter(|(n, _)| *n != field).collect();
+        if !value.is_empty() && !field.is_empty() {
+            let at = pairs.partition_point(|(n, _)| *n < field);
+            pairs.insert(at, (field, value));
         }
+        self.buf = join(&pairs);
+    }
+
+    /// The fields and their values, sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        let mut parts = self.buf.split_terminator('\0');
+        std::iter::from_fn(move || Some((parts.next()?, parts.next()?)))
+    }
+
+    /// The names of the fields set, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.iter().map(|(n, _)| n)
+    }
+
+    /// No field is set.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// The size of the content in bytes (names and values).
+    #[must_use]
+    pub fn len_bytes(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// How many fields are set.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// A 128-bit digest of the content (FNV-1a over the canonical form): equal content has an
+    /// equal digest, in every build and on every platform, so a digest can stand in for
+    /// content that is not held (a link's base, while the engine streams).
+    #[must_use]
+    pub fn digest(&self) -> u128 {
+        const OFFSET: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+        const PRIME: u128 = 0x0000_0000_0100_0000_0000_0000_0000_013b;
+        self.buf
+            .bytes()
+            .fold(OFFSET, |h, b| (h ^ u128::from(b)).wrapping_mul(PRIME))
     }
 
     /// The names of fields whose values differ between `self` and `other`, sorted.
     #[must_use]
     pub fn diff(&self, other: &Self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .0
-            .keys()
-            .chain(other.0.keys())
-            .cloned()
-            .collect::<Vec<_>>();
-        names.sort();
-        names.dedup();
-        names.retain(|n| self.get(n) != other.get(n));
-        names
+        let (mut a, mut b) = (self.iter().peekable(), other.iter().peekable());
+        let mut out = Vec::new();
+        loop {
+            match (a.peek().copied(), b.peek().copied()) {
+                (None, None) => return out,
+                (Some((n, _)), None) => {
+                    out.push(n.to_owned());
+                    a.next();
+                }
+                (None, Some((n, _))) => {
+                    out.push(n.to_owned());
+                    b.next();
+                }
+                (Some((na, va)), Some((nb, vb))) => {
+                    if na < nb {
+                        out.push(na.to_owned());
+                        a.next();
+                    } else if nb < na {
+                        out.push(nb.to_owned());
+                        b.next();
+                    } else {
+                        if va != vb {
+                            out.push(na.to_owned());
+                        }
+                        a.next();
+                        b.next();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `name\0value\0…` of pairs sorted by name.
+fn join(pairs: &[(&str, &str)]) -> Box<str> {
+    let mut s = String::with_capacity(pairs.iter().map(|(n, v)| n.len() + v.len() + 2).sum());
+    for (n, v) in pairs {
+        s.push_str(n);
+        s.push('\0');
+        s.push_str(v);
+        s.push('\0');
+    }
+    s.into_boxed_str()
+}
+
+impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for Fields {
+    /// Fields from pairs, as [`Fields::set`] would store them (a later pair wins).
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let map: BTreeMap<String, String> = iter
+            .into_iter()
+            .map(|(k, v)| {
+                (
+                    k.as_ref().replace('\0', ""),
+                    v.as_ref().trim().replace('\0', ""),
+                )
+            })
+            .filter(|(k, v)| !k.is_empty() && !v.is_empty())
+            .collect();
+        let pairs: Vec<(&str, &str)> = map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        Self { buf: join(&pairs) }
+    }
+}
+
+impl fmt::Debug for Fields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Fields {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Fields {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<String, String>::deserialize(d)?;
+        Ok(map.into_iter().collect())
     }
 }
 
@@ -323,6 +449,26 @@ mod tests {
         b.set("y", "3");
         b.set("z", "4");
         assert_eq!(a.diff(&b), vec!["x", "y", "z"]);
+        assert_eq!(b.diff(&a), vec!["x", "y", "z"]);
         assert!(a.diff(&a).is_empty());
+        assert_eq!(Fields::default().diff(&b), vec!["y", "z"]);
+    }
+
+    #[test]
+    fn fields_keep_their_json_shape_and_order() {
+        let mut f = Fields::default();
+        f.set("z", "last");
+        f.set("a", "first");
+        f.set("m", "mid\0dle");
+        assert_eq!(f.names().collect::<Vec<_>>(), vec!["a", "m", "z"]);
+        assert_eq!(f.get("m"), Some("middle"));
+        let json = serde_json::to_string(&f).unwrap_or_default();
+        assert_eq!(json, r#"{"a":"first","m":"middle","z":"last"}"#);
+        let back: Fields = serde_json::from_str(r#"{"z":"last","a":"first","m":"middle","e":""}"#)
+            .unwrap_or_default();
+        assert_eq!(back, f);
+        f.set("a", "");
+        assert_eq!(f.len(), 2);
+        assert_eq!(f.get("a"), None);
     }
 }

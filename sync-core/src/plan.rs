@@ -23,6 +23,7 @@ use crate::mapping::{label, match_key};
 use crate::model::{
     ConflictPolicy, Direction, Fields, Module, NotesUnid, Record, Settings, Side, ZohoId,
 };
+use crate::reason::{KeptBecause, MatchOutcome, MatchedBy, Reason};
 use crate::state::Link;
 
 /// What one side showed this run.
@@ -156,8 +157,11 @@ pub struct PlanItem {
     pub link: LinkOp,
     /// The dashboard category.
     pub verdict: Verdict,
-    /// Why (rule and side), in words.
+    /// Why (rule and side), in words: [`PlanItem::why`] in English.
     pub reason: String,
+    /// Why, as data (the widget words it in the user's language).
+    #[serde(default)]
+    pub why: Reason,
     /// The fields that change.
     pub fields: Vec<String>,
     /// Fields changed on both sides, and who won.
@@ -254,9 +258,8 @@ pub fn plan(input: &PlanInput<'_>) -> ModulePlan {
                     Some(&l.zoho_id),
                     label(input.module, &l.base),
                     Verdict::InStep,
-                    String::new(),
                 );
-                it.reason = "re-linked by cross-ID to the copy a previous run created".into();
+                it.because(Reason::Relinked);
                 it.link = LinkOp::Set(l.base.clone());
                 out.items.push(it);
             }
@@ -283,7 +286,7 @@ pub fn plan(input: &PlanInput<'_>) -> ModulePlan {
         .collect();
 
     // Pair by cross-ID: a re-setup or a lost state re-links instead of duplicating (B5).
-    let mut pairs: Vec<(&str, &Record, &str, &Record, &'static str)> = Vec::new();
+    let mut pairs: Vec<(&str, &Record, &str, &Record, MatchedBy)> = Vec::new();
     let by_xref: Vec<(&str, &str)> = crm_free
         .iter()
         .filter_map(|(z, c)| {
@@ -303,7 +306,7 @@ pub fn plan(input: &PlanInput<'_>) -> ModulePlan {
         if let (Some(n), Some(c)) = (notes_free.get(u).copied(), crm_free.get(z).copied()) {
             notes_free.remove(u);
             crm_free.remove(z);
-            pairs.push((u, n, z, c, "matched by cross-ID"));
+            pairs.push((u, n, z, c, MatchedBy::CrossId));
         }
     }
 
@@ -332,7 +335,7 @@ pub fn plan(input: &PlanInput<'_>) -> ModulePlan {
         zs.sort_by_key(|z| crm_free.get(z).map(|c| label(input.module, &c.fields)));
         for (u, z) in us.into_iter().zip(zs) {
             if let (Some(n), Some(c)) = (notes_free.remove(u), crm_free.remove(z)) {
-                pairs.push((u, n, z, c, "matched by e-mail"));
+                pairs.push((u, n, z, c, MatchedBy::key_of(input.module)));
             }
         }
     }
@@ -360,11 +363,7 @@ fn guard(input: &PlanInput<'_>, items: &[PlanItem]) -> Option<String> {
     }
     for (side, snap) in [(Side::Notes, input.notes), (Side::Crm, input.crm)] {
         if snap.is_empty_listing() {
-            return Some(format!(
-                "{side} listed no {} while {links} are linked; nothing was changed. If they \
-                 really were all deleted, run once with the mass-delete override",
-                input.module
-            ));
+            return Some(guard_empty_message(side, input.module, links));
         }
     }
     for side in [Side::Notes, Side::Crm] {
@@ -382,14 +381,31 @@ fn guard(input: &PlanInput<'_>, items: &[PlanItem]) -> Option<String> {
             })
             .count();
         if deletes * 2 > links {
-            return Some(format!(
-                "this run would delete {deletes} of {links} linked {} in {side}; nothing was \
-                 changed. If that is intended, run once with the mass-delete override",
-                input.module
-            ));
+            return Some(guard_deletes_message(side, input.module, deletes, links));
         }
     }
     None
+}
+
+/// The guard's words when `side` lists nothing while `links` pairs are linked.
+pub(crate) fn guard_empty_message(side: Side, module: Module, links: usize) -> String {
+    format!(
+        "{side} listed no {module} while {links} are linked; nothing was changed. If they \
+         really were all deleted, run once with the mass-delete override"
+    )
+}
+
+/// The guard's words when a run would delete `deletes` of `links` linked records in `side`.
+pub(crate) fn guard_deletes_message(
+    side: Side,
+    module: Module,
+    deletes: usize,
+    links: usize,
+) -> String {
+    format!(
+        "this run would delete {deletes} of {links} linked {module} in {side}; nothing was \
+         changed. If that is intended, run once with the mass-delete override"
+    )
 }
 
 /// The writes that turn `current` into `want`; `None` when there is nothing to write.
@@ -402,7 +418,7 @@ fn update_to(current: &Fields, want: &Fields, xref: bool) -> Option<Write> {
             None => clear.push(name),
         }
     }
-    if set.0.is_empty() && clear.is_empty() && !xref {
+    if set.is_empty() && clear.is_empty() && !xref {
         None
     } else {
         Some(Write::Update { set, clear, xref })
@@ -419,7 +435,7 @@ fn merge(
 ) -> (Fields, Vec<FieldConflict>) {
     let mut merged = Fields::default();
     let mut conflicts = Vec::new();
-    let mut names: Vec<&String> = notes.0.keys().chain(crm.0.keys()).collect();
+    let mut names: Vec<&str> = notes.names().chain(crm.names()).collect();
     names.sort();
     names.dedup();
     for name in names {
@@ -436,7 +452,7 @@ fn merge(
                 Some(_) | None => {
                     let winner = policy.winner();
                     conflicts.push(FieldConflict {
-                        field: name.clone(),
+                        field: name.to_owned(),
                         winner,
                     });
                     if winner == Side::Notes { n } else { c }
@@ -455,7 +471,6 @@ fn item(
     zoho_id: Option<&ZohoId>,
     label: String,
     verdict: Verdict,
-    reason: String,
 ) -> PlanItem {
     PlanItem {
         unid: unid.cloned(),
@@ -465,9 +480,32 @@ fn item(
         crm: None,
         link: LinkOp::Keep,
         verdict,
-        reason,
+        reason: String::new(),
+        why: Reason::None,
         fields: Vec::new(),
         conflicts: Vec::new(),
+    }
+}
+
+impl PlanItem {
+    /// Sets why the item is what it is (the typed reason and its English text).
+    pub fn because(&mut self, why: Reason) {
+        self.reason = why.to_string();
+        self.why = why;
+    }
+}
+
+/// The fields named by `conflicts`.
+fn conflict_fields(conflicts: &[FieldConflict]) -> Vec<String> {
+    conflicts.iter().map(|c| c.field.clone()).collect()
+}
+
+/// Why a copy that is a write target was kept: it changed; otherwise it is the one-way source.
+fn kept_because(is_target: bool) -> KeptBecause {
+    if is_target {
+        KeptBecause::Changed
+    } else {
+        KeptBecause::OneWaySource
     }
 }
 
@@ -517,7 +555,6 @@ fn decide_linked(input: &PlanInput<'_>, link: &Link) -> Option<PlanItem> {
         Some(&link.zoho_id),
         name,
         Verdict::Updated,
-        String::new(),
     );
 
     // A CRM record that left the user's scope (reassigned, or out of the chosen view) is
@@ -534,24 +571,16 @@ fn decide_linked(input: &PlanInput<'_>, link: &Link) -> Option<PlanItem> {
         };
         if matches!(n, Obs::Gone) {
             it.verdict = Verdict::Unlinked;
-            it.reason = "left your scope in CRM; its Notes copy was already deleted".into();
+            it.because(Reason::LeftScopeGone);
         } else if unchanged && notes_is_target {
             it.notes = Some(Write::Delete);
             it.verdict = Verdict::Deleted;
-            it.reason = "left your scope in CRM (reassigned to another owner or out of your \
-                         view): its Notes copy was removed"
-                .into();
+            it.because(Reason::LeftScopeRemoved);
         } else {
             it.verdict = Verdict::Unlinked;
-            it.reason = format!(
-                "left your scope in CRM (reassigned to another owner or out of your view); its \
-                 Notes copy was {} so it was kept and unlinked",
-                if notes_is_target {
-                    "changed since the last sync"
-                } else {
-                    "the one-way source"
-                }
-            );
+            it.because(Reason::LeftScopeKept {
+                because: kept_because(notes_is_target),
+            });
         }
         return Some(it);
     }
@@ -568,25 +597,17 @@ fn decide_linked(input: &PlanInput<'_>, link: &Link) -> Option<PlanItem> {
             };
             if matches!(other, Obs::Gone) {
                 it.verdict = Verdict::Unlinked;
-                it.reason = format!("became private in {side}; its copy was already deleted");
+                it.because(Reason::PrivateGone { side });
             } else if other_unchanged && other_is_target {
                 set_write(&mut it, side.other(), Some(Write::Delete));
                 it.verdict = Verdict::Deleted;
-                it.reason = format!(
-                    "became private in {side}: its copy in {} was removed",
-                    side.other()
-                );
+                it.because(Reason::PrivateRemoved { side });
             } else {
                 it.verdict = Verdict::Unlinked;
-                it.reason = format!(
-                    "became private in {side}; its copy in {} was {} so it was kept and unlinked",
-                    side.other(),
-                    if other_is_target {
-                        "changed since the last sync"
-                    } else {
-                        "the one-way source"
-                    }
-                );
+                it.because(Reason::PrivateKept {
+                    side,
+                    because: kept_because(other_is_target),
+                });
             }
             return Some(it);
         }
@@ -620,7 +641,7 @@ fn two_way_linked(
         (Obs::Gone, Obs::Gone) => {
             it.link = LinkOp::Remove;
             it.verdict = Verdict::Unlinked;
-            it.reason = "deleted on both sides".into();
+            it.because(Reason::DeletedBoth);
             Some(it)
         }
         // Deleted on one side, untouched on the other: delete the other copy.
@@ -633,7 +654,7 @@ fn two_way_linked(
             set_write(&mut it, gone.other(), Some(Write::Delete));
             it.link = LinkOp::Remove;
             it.verdict = Verdict::Deleted;
-            it.reason = format!("deleted in {gone}");
+            it.because(Reason::DeletedIn { side: gone });
             Some(it)
         }
         // Deleted on one side, read on the other: delete unless it changed (a change beats a delete).
@@ -647,7 +668,7 @@ fn two_way_linked(
                 set_write(&mut it, gone.other(), Some(Write::Delete));
                 it.link = LinkOp::Remove;
                 it.verdict = Verdict::Deleted;
-                it.reason = format!("deleted in {gone}");
+                it.because(Reason::DeletedIn { side: gone });
             } else {
                 set_write(
                     &mut it,
@@ -659,10 +680,7 @@ fn two_way_linked(
                 it.link = LinkOp::Set(r.fields.clone());
                 it.verdict = Verdict::Created;
                 it.fields = base.diff(&r.fields);
-                it.reason = format!(
-                    "deleted in {gone} but changed in {} since the last sync: restored (a change beats a delete)",
-                    gone.other()
-                );
+                it.because(Reason::RestoredChangeBeatsDelete { side: gone });
             }
             Some(it)
         }
@@ -677,7 +695,7 @@ fn two_way_linked(
             it.crm = update_to(cf, &merged, cx);
             let notes_changed = base.diff(nf);
             let crm_changed = base.diff(cf);
-            let content_written = |w: &Option<Write>| matches!(w, Some(Write::Update { set, clear, .. }) if !set.0.is_empty() || !clear.is_empty());
+            let content_written = |w: &Option<Write>| matches!(w, Some(Write::Update { set, clear, .. }) if !set.is_empty() || !clear.is_empty());
             if it.notes.is_none() && it.crm.is_none() && &merged == base {
                 return None;
             }
@@ -690,29 +708,28 @@ fn two_way_linked(
             } else {
                 Verdict::InStep
             };
-            it.reason = match (
-                notes_changed.is_empty(),
-                crm_changed.is_empty(),
-                conflicts.is_empty(),
-            ) {
-                (_, _, false) => format!(
-                    "changed on both sides; {} always wins for: {}",
-                    input.settings.conflict.winner(),
-                    conflicts
-                        .iter()
-                        .map(|c| c.field.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                (false, true, true) => {
-                    format!("changed in {}: {}", Side::Notes, notes_changed.join(", "))
-                }
-                (true, false, true) => {
-                    format!("changed in {}: {}", Side::Crm, crm_changed.join(", "))
-                }
-                (false, false, true) => "changed on both sides in different fields: merged".into(),
-                (true, true, true) => "cross-IDs written".into(),
-            };
+            it.because(
+                match (
+                    notes_changed.is_empty(),
+                    crm_changed.is_empty(),
+                    conflicts.is_empty(),
+                ) {
+                    (_, _, false) => Reason::ChangedBothWins {
+                        winner: input.settings.conflict.winner(),
+                        fields: conflict_fields(&conflicts),
+                    },
+                    (false, true, true) => Reason::ChangedIn {
+                        side: Side::Notes,
+                        fields: notes_changed,
+                    },
+                    (true, false, true) => Reason::ChangedIn {
+                        side: Side::Crm,
+                        fields: crm_changed,
+                    },
+                    (false, false, true) => Reason::ChangedBothMerged,
+                    (true, true, true) => Reason::CrossIdsWritten,
+                },
+            );
             it.conflicts = conflicts;
             Some(it)
         }
@@ -745,7 +762,7 @@ fn one_way_linked(
         (Obs::Gone, Obs::Gone) => {
             it.link = LinkOp::Remove;
             it.verdict = Verdict::Unlinked;
-            it.reason = "deleted on both sides".into();
+            it.because(Reason::DeletedBoth);
             Some(it)
         }
         // Source deleted, target untouched: delete the target copy.
@@ -753,7 +770,7 @@ fn one_way_linked(
             set_write(&mut it, target, Some(Write::Delete));
             it.link = LinkOp::Remove;
             it.verdict = Verdict::Deleted;
-            it.reason = format!("deleted in {source}");
+            it.because(Reason::DeletedIn { side: source });
             Some(it)
         }
         // Source deleted, target read: delete it unless it changed there (a change beats a delete).
@@ -762,12 +779,10 @@ fn one_way_linked(
             if &t.fields == base {
                 set_write(&mut it, target, Some(Write::Delete));
                 it.verdict = Verdict::Deleted;
-                it.reason = format!("deleted in {source}");
+                it.because(Reason::DeletedIn { side: source });
             } else {
                 it.verdict = Verdict::Unlinked;
-                it.reason = format!(
-                    "deleted in {source} but changed in {target} since the last sync: kept and unlinked"
-                );
+                it.because(Reason::SourceDeletedTargetKept { source });
             }
             Some(it)
         }
@@ -778,9 +793,7 @@ fn one_way_linked(
             set_write(&mut it, target, Some(Write::Create { fields: sf.clone() }));
             it.link = LinkOp::Set(sf);
             it.verdict = Verdict::Created;
-            it.reason = format!(
-                "deleted in {target}: restored from {source} (one way {source} → {target})"
-            );
+            it.because(Reason::RestoredFromSource { source });
             Some(it)
         }
         // Both present: the target takes the source's content.
@@ -794,7 +807,7 @@ fn one_way_linked(
             }
             let target_edited = !base.diff(tf).is_empty() && tf != sf;
             it.fields = tf.diff(sf);
-            let content_written = matches!(&tw, Some(Write::Update { set, clear, .. }) if !set.0.is_empty() || !clear.is_empty());
+            let content_written = matches!(&tw, Some(Write::Update { set, clear, .. }) if !set.is_empty() || !clear.is_empty());
             set_write(&mut it, target, tw);
             set_write(&mut it, source, sw);
             it.link = LinkOp::Set(sf.clone());
@@ -805,15 +818,17 @@ fn one_way_linked(
             } else {
                 Verdict::InStep
             };
-            it.reason = if target_edited {
-                format!(
-                    "one way {source} → {target}: edits made in {target} were replaced by {source}'s values"
-                )
+            let why = if target_edited {
+                Reason::TargetEditsReplaced { source }
             } else if content_written {
-                format!("changed in {source}: {}", it.fields.join(", "))
+                Reason::ChangedIn {
+                    side: source,
+                    fields: it.fields.clone(),
+                }
             } else {
-                "cross-IDs written".into()
+                Reason::CrossIdsWritten
             };
+            it.because(why);
             Some(it)
         }
     }
@@ -825,7 +840,7 @@ fn decide_matched(
     n: &Record,
     z: &str,
     c: &Record,
-    how: &str,
+    how: MatchedBy,
 ) -> PlanItem {
     let unid = NotesUnid(u.to_owned());
     let zid = ZohoId(z.to_owned());
@@ -834,12 +849,11 @@ fn decide_matched(
         Some(&zid),
         label(input.module, &n.fields),
         Verdict::Linked,
-        String::new(),
     );
     if n.private || c.private {
         let side = if n.private { Side::Notes } else { Side::Crm };
         it.verdict = Verdict::Skipped;
-        it.reason = format!("private in {side}");
+        it.because(Reason::PrivateIn { side });
         return it;
     }
     let (merged, conflicts) = match source_of(input.settings.direction) {
@@ -852,23 +866,21 @@ fn decide_matched(
     it.notes = update_to(&n.fields, &merged, needs_xref(no, z));
     it.crm = update_to(&c.fields, &merged, needs_xref(co, u));
     it.fields = n.fields.diff(&c.fields);
-    it.reason = if it.fields.is_empty() {
-        format!("{how}; same content on both sides")
+    let outcome = if it.fields.is_empty() {
+        MatchOutcome::Same
     } else if conflicts.is_empty() {
-        format!("{how}; fields merged: {}", it.fields.join(", "))
-    } else if let Some(src) = source_of(input.settings.direction) {
-        format!("{how}; one way: {src}'s values kept")
+        MatchOutcome::Merged {
+            fields: it.fields.clone(),
+        }
+    } else if let Some(source) = source_of(input.settings.direction) {
+        MatchOutcome::OneWay { source }
     } else {
-        format!(
-            "{how}; set differently on both sides, {} always wins for: {}",
-            input.settings.conflict.winner(),
-            conflicts
-                .iter()
-                .map(|c| c.field.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
+        MatchOutcome::Wins {
+            winner: input.settings.conflict.winner(),
+            fields: conflict_fields(&conflicts),
+        }
     };
+    it.because(Reason::Matched { by: how, outcome });
     it.conflicts = conflicts;
     it.link = LinkOp::Set(merged);
     it
@@ -884,10 +896,9 @@ fn decide_single(input: &PlanInput<'_>, side: Side, id: &str, r: &Record) -> Pla
         zid.as_ref(),
         label(input.module, &r.fields),
         Verdict::Skipped,
-        String::new(),
     );
     if r.private {
-        it.reason = format!("private in {side}");
+        it.because(Reason::PrivateIn { side });
     } else if side == Side::Notes
         && r.xref
             .as_deref()
@@ -895,14 +906,9 @@ fn decide_single(input: &PlanInput<'_>, side: Side, id: &str, r: &Record) -> Pla
     {
         // Kept when its CRM twin left the user's scope: creating it again would duplicate
         // the record its new owner now syncs.
-        it.reason = "its CRM record is no longer in your scope (reassigned to another owner \
-                     or out of your view); kept in Notes only"
-            .into();
+        it.because(Reason::KeptOutOfScope);
     } else if source_of(input.settings.direction).is_some_and(|s| s != side) {
-        it.reason = format!(
-            "only in {side}; one way {} → {side} does not copy it",
-            side.other()
-        );
+        it.because(Reason::NotCopiedOneWay { side });
     } else {
         set_write(
             &mut it,
@@ -913,7 +919,7 @@ fn decide_single(input: &PlanInput<'_>, side: Side, id: &str, r: &Record) -> Pla
         );
         it.link = LinkOp::Set(r.fields.clone());
         it.verdict = Verdict::Created;
-        it.reason = format!("new in {side}");
+        it.because(Reason::NewIn { side });
     }
     it
 }

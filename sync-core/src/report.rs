@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Module, NotesUnid, ZohoId};
 use crate::plan::{FieldConflict, PlanItem, Verdict, Write};
+use crate::reason::{Action, Reason};
 use crate::time::Timestamp;
 
 /// How a module's run ended.
@@ -136,8 +137,17 @@ pub struct ReportEntry {
     pub notes: Option<String>,
     /// What was (or would be) done in CRM.
     pub crm: Option<String>,
-    /// Why.
+    /// Why, in English.
     pub reason: String,
+    /// Why, as data: the widget words it in the user's language.
+    #[serde(default)]
+    pub why: Reason,
+    /// What was (or would be) done in Notes, as data.
+    #[serde(default)]
+    pub notes_action: Option<Action>,
+    /// What was (or would be) done in CRM, as data.
+    #[serde(default)]
+    pub crm_action: Option<Action>,
     /// Fields that changed.
     pub fields: Vec<String>,
     /// Fields changed on both sides and who won.
@@ -155,9 +165,12 @@ impl ReportEntry {
             label: it.label.clone(),
             unid: it.unid.clone(),
             zoho_id: it.zoho_id.clone(),
-            notes: it.notes.as_ref().map(describe),
-            crm: it.crm.as_ref().map(describe),
+            notes: it.notes.as_ref().map(|w| action(w).to_string()),
+            crm: it.crm.as_ref().map(|w| action(w).to_string()),
             reason: it.reason.clone(),
+            why: it.why.clone(),
+            notes_action: it.notes.as_ref().map(action),
+            crm_action: it.crm.as_ref().map(action),
             fields: it.fields.clone(),
             conflicts: it.conflicts.clone(),
             error: None,
@@ -165,18 +178,26 @@ impl ReportEntry {
     }
 }
 
-fn describe(w: &Write) -> String {
+fn action(w: &Write) -> Action {
     match w {
-        Write::Create { .. } => "create".into(),
-        Write::Delete => "delete".into(),
-        Write::Update { set, clear, xref } => {
-            let mut names: Vec<&str> = set.0.keys().map(String::as_str).collect();
-            names.extend(clear.iter().map(String::as_str));
-            if *xref {
-                names.push("cross-ID");
-            }
-            format!("update {}", names.join(", "))
-        }
+        Write::Create { .. } => Action::Create,
+        Write::Delete => Action::Delete,
+        Write::Update { set, clear, xref } => Action::Update {
+            fields: set
+                .names()
+                .map(str::to_owned)
+                .chain(clear.iter().cloned())
+                .collect(),
+            xref: *xref,
+        },
+    }
+}
+
+impl ReportEntry {
+    /// Sets why the entry is what it is (the typed reason and its English text).
+    pub fn because(&mut self, why: Reason) {
+        self.reason = why.to_string();
+        self.why = why;
     }
 }
 
@@ -191,8 +212,25 @@ pub struct ModuleReport {
     pub message: Option<String>,
     /// The counts.
     pub counts: Counts,
-    /// The rows (unchanged pairs are only counted).
+    /// The rows (unchanged pairs are only counted): the first [`ENTRIES_PER_KIND`] of each kind
+    /// (each verdict, and errors), so a run of 100,000 records keeps a report of bounded size.
     pub entries: Vec<ReportEntry>,
+    /// Rows counted but not listed, beyond [`ENTRIES_PER_KIND`] of their kind.
+    #[serde(default)]
+    pub omitted: u32,
+}
+
+/// The most rows a module's report lists of one kind (one verdict, or errors); the counts
+/// always cover every record.
+pub const ENTRIES_PER_KIND: usize = 1_000;
+
+/// The kind a row is listed under: its verdict, or an error.
+fn kind(e: &ReportEntry) -> Option<Verdict> {
+    if e.error.is_some() {
+        None
+    } else {
+        Some(e.verdict)
+    }
 }
 
 impl ModuleReport {
@@ -219,6 +257,7 @@ impl ModuleReport {
             message: None,
             counts: Counts::default(),
             entries: Vec::new(),
+            omitted: 0,
         }
     }
 
@@ -242,7 +281,14 @@ impl ModuleReport {
             c.conflicts += 1;
         }
         if entry.verdict != Verdict::InStep || entry.error.is_some() {
-            self.entries.push(entry);
+            let k = kind(&entry);
+            let full = self.entries.len() >= ENTRIES_PER_KIND
+                && self.entries.iter().filter(|e| kind(e) == k).count() >= ENTRIES_PER_KIND;
+            if full {
+                self.omitted += 1;
+            } else {
+                self.entries.push(entry);
+            }
         }
     }
 }
@@ -395,6 +441,13 @@ impl RunReport {
                 }
                 s.push('\n');
             }
+            if m.omitted > 0 {
+                let _ = writeln!(
+                    s,
+                    "  … and {} more, counted above but not listed (at most {ENTRIES_PER_KIND} of each kind are)",
+                    m.omitted
+                );
+            }
         }
         let _ = writeln!(
             s,
@@ -425,6 +478,42 @@ mod tests {
             modules,
             requests: RequestCounts::default(),
         }
+    }
+
+    #[test]
+    fn a_large_run_lists_the_first_rows_of_each_kind_and_counts_them_all() {
+        let mut m = ModuleReport::new(Module::Contacts, ModuleStatus::Completed);
+        let row = |verdict, error: Option<&str>| ReportEntry {
+            verdict,
+            label: "x".into(),
+            unid: None,
+            zoho_id: None,
+            notes: None,
+            crm: None,
+            reason: String::new(),
+            why: Reason::None,
+            notes_action: None,
+            crm_action: None,
+            fields: Vec::new(),
+            conflicts: Vec::new(),
+            error: error.map(str::to_owned),
+        };
+        for _ in 0..ENTRIES_PER_KIND + 5 {
+            m.push(row(Verdict::Created, None));
+        }
+        for _ in 0..3 {
+            m.push(row(Verdict::Updated, None));
+            m.push(row(Verdict::Updated, Some("refused")));
+        }
+        assert_eq!(
+            m.counts.created,
+            u32::try_from(ENTRIES_PER_KIND).unwrap_or(0) + 5
+        );
+        assert_eq!((m.counts.updated, m.counts.errors), (3, 3));
+        assert_eq!(m.entries.len(), ENTRIES_PER_KIND + 6);
+        assert_eq!(m.omitted, 5);
+        let text = report(RunOutcome::Completed, vec![m]).to_text();
+        assert!(text.contains("… and 5 more"), "{text}");
     }
 
     #[test]

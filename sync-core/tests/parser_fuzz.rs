@@ -12,16 +12,17 @@
 
 #![allow(clippy::unwrap_used)] // A failed unwrap is how a test reports failure.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};
 use sync_core::calendar::EventsWindow;
 use sync_core::state::ModuleState;
+use sync_core::testing::{Driver, Run};
 use sync_core::{
-    Engine, EngineConfig, Header, HttpRequest, HttpResponse, Module, Output, RunReport, Settings,
-    Side, StateChange, SyncState, Timestamp,
+    Engine, EngineConfig, Header, HttpRequest, HttpResponse, Module, Settings, Side, StateChange,
+    SyncState, Timestamp,
 };
 
 const NOW: i64 = 1_764_000_000_000; // 2025-11-24
@@ -42,18 +43,7 @@ fn runner() -> TestRunner {
 }
 
 fn answer(status: u16, body: &Value) -> HttpResponse {
-    HttpResponse {
-        status,
-        headers: vec![Header {
-            name: "Content-Type".into(),
-            value: "application/json".into(),
-        }],
-        body: if body.is_null() {
-            String::new()
-        } else {
-            body.to_string()
-        },
-    }
+    sync_core::testing::json_answer(status, body)
 }
 
 fn config(contacts: bool, tasks: bool, events: EventsWindow) -> EngineConfig {
@@ -87,13 +77,6 @@ fn ready_state() -> SyncState {
     state
 }
 
-/// What a run did.
-struct Run {
-    report: RunReport,
-    asked: Vec<HttpRequest>,
-    changes: Vec<StateChange>,
-}
-
 /// Runs the engine to the end, answering each request with `server`. Fails (instead of
 /// looping) when the engine has not finished after a generous number of steps.
 fn drive(
@@ -101,46 +84,12 @@ fn drive(
     state: SyncState,
     mut server: impl FnMut(&HttpRequest) -> HttpResponse,
 ) -> Result<Run, String> {
-    let mut now = NOW;
-    let mut engine = Engine::new(config, state, Timestamp(now));
-    let mut asked = Vec::new();
-    let mut changes = Vec::new();
-    let mut waiting = VecDeque::new();
-    for _ in 0..200_000 {
-        match engine.poll_output() {
-            Output::Request(r) => {
-                waiting.push_back(r.clone());
-                asked.push(r);
-            }
-            Output::State(c) => changes.push(c),
-            Output::Wait(until) => match waiting.pop_front() {
-                Some(r) => {
-                    let resp = server(&r);
-                    engine
-                        .handle_response(r.id, Timestamp(now), Ok(resp))
-                        .map_err(|e| e.to_string())?;
-                }
-                None => {
-                    let Some(t) = until else {
-                        return Err("the engine waits for nothing".into());
-                    };
-                    now = now.max(t.0);
-                    engine.handle_timeout(Timestamp(now));
-                }
-            },
-            Output::Done(report) => {
-                return Ok(Run {
-                    report: *report,
-                    asked,
-                    changes,
-                });
-            }
-        }
-    }
-    Err(format!(
-        "not finished after 200000 steps ({} requests)",
-        asked.len()
-    ))
+    let engine = Engine::new(config, state.clone(), Timestamp(NOW));
+    let mut driver = Driver::new(Timestamp(NOW), state);
+    driver.max_outputs = 200_000;
+    driver
+        .run(engine, |r| Ok(server(r)))
+        .map_err(|e| e.to_string())
 }
 
 /// Both servers, well behaved, over fixed data. Malformed data is whatever the test puts in.

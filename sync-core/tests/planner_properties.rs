@@ -244,7 +244,7 @@ impl World {
                             .side(side)
                             .get_mut(&id.unwrap())
                             .expect("updated record exists");
-                        for (k, v) in &set.0 {
+                        for (k, v) in set.iter() {
                             r.fields.set(k, v);
                         }
                         for k in clear {

@@ -97,7 +97,7 @@ fn wasmtime(traces: Vec<Trace>, reps: usize) -> Vec<Duration> {
                             &trace.state,
                             transport,
                             move || now,
-                            |_| Ok(()),
+                            &mut nzsync::runner::Unkept(&trace.state),
                         ))
                         .unwrap();
                     let took = t.elapsed();

@@ -116,6 +116,10 @@ where
                 pending.push_back((r.id, issue(r)));
             }
             Output::State(_) => {}
+            Output::Links(q) => {
+                let links = q.answer_from(state);
+                engine.handle_links(q.id, links).unwrap();
+            }
             Output::Wait(until) => {
                 let Some((id, answer)) = pending.pop_front() else {
                     panic!("the engine waits ({until:?}) with nothing in flight: a retry?");

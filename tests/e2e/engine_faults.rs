@@ -26,8 +26,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 use sync_core::{
-    Engine, EngineConfig, HttpRequest, HttpResponse, Output, Side, StateChange, SyncState,
-    Timestamp, TransportError, TransportErrorKind,
+    Engine, EngineConfig, HttpRequest, HttpResponse, LinkSupply, Output, Side, StateChange,
+    SyncState, Timestamp, TransportError, TransportErrorKind,
 };
 
 use crate::engine_faults_cases::{Case, Edit, Kind, apply, case, ids, notes_events, tokyo_ten};
@@ -149,7 +149,21 @@ impl Harness<'_> {
         fault_percent: u64,
         crash_after: Option<u32>,
     ) -> Option<sync_core::RunReport> {
-        let mut engine = Engine::new(config, state.clone(), now());
+        // Links are read from the "store" (`state`) as the host reads them: on request, after
+        // the changes emitted so far are stored.
+        // Small windows, so that faults and crashes land between windows as well as in them,
+        // and little unlinked CRM content held, so that records are also read again by id.
+        let config = EngineConfig {
+            links: LinkSupply::OnRequest,
+            window: 3,
+            crm_pool_bytes: 600,
+            ..config
+        };
+        let mut given = state.clone();
+        for m in given.modules.values_mut() {
+            m.links.clear();
+        }
+        let mut engine = Engine::new(config, given, now());
         let mut pending: Vec<StateChange> = Vec::new();
         let mut tasks = tokio::task::JoinSet::new();
         let mut outputs = 0u32;
@@ -197,6 +211,13 @@ impl Harness<'_> {
                     tasks.spawn(async move { (id, answer) });
                 }
                 Output::State(c) => pending.push(c),
+                Output::Links(q) => {
+                    for c in pending.drain(..) {
+                        state.apply(&c);
+                    }
+                    let links = q.answer_from(state);
+                    engine.handle_links(q.id, links).unwrap();
+                }
                 Output::Wait(until) => {
                     for c in pending.drain(..) {
                         state.apply(&c);

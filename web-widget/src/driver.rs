@@ -22,8 +22,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sync_core::report::{Counts, ModuleStatus};
 use sync_core::{
-    Engine, EngineConfig, HttpRequest, HttpResponse, Module, Output, RunReport, Side, StateChange,
-    SyncState, Timestamp, TransportError, TransportErrorKind,
+    Engine, EngineConfig, HttpRequest, HttpResponse, Link, LinkQuery, LinkWant, Module, Output,
+    RunReport, Side, StateChange, SyncState, Timestamp, TransportError, TransportErrorKind,
 };
 
 use crate::api::{self, ApiError, Method};
@@ -215,7 +215,7 @@ impl Run<'_> {
         }
         let (_, done0, _) = self.base.unwrap_or((module, 0, 0));
         if let Some(row) = self.rows.iter_mut().find(|r| r.module == module) {
-            row.state = ModuleState::Running(p.phase.clone());
+            row.state = ModuleState::Running(p.phase.as_str().to_owned());
             row.records_read = p.records_read;
             row.requests_done = p.requests_done.saturating_sub(done0);
             row.requests_known = p.requests_known.saturating_sub(done0);
@@ -263,6 +263,14 @@ impl Run<'_> {
                     if !self.dry_run {
                         self.pending.push(change);
                     }
+                }
+                Output::Links(q) => {
+                    // The stored links, read from the server as the engine needs them, once
+                    // what it already changed is stored there.
+                    self.flush().await?;
+                    let links = read_links(&q).await?;
+                    // An unknown id cannot happen: the engine just asked for it.
+                    let _ = engine.handle_links(q.id, links);
                 }
                 Output::Wait(until) => {
                     self.flush().await?;
@@ -390,4 +398,30 @@ async fn release(lease: &str) -> Result<(), ApiError> {
         Err(e) if e.is_unreachable() => Err(e),
         _ => Ok(()),
     }
+}
+
+/// A page of the user's stored links, from `/api/sync/links`.
+async fn read_links(q: &LinkQuery) -> Result<Vec<Link>, ApiError> {
+    #[derive(Deserialize)]
+    struct Page {
+        links: Vec<Link>,
+    }
+    let module = q.module.crm_api_name().to_lowercase();
+    let page: Page = match &q.want {
+        LinkWant::Page { after, limit } => {
+            let mut path = format!("/api/sync/links?module={module}&limit={limit}");
+            if let Some(after) = after {
+                path.push_str(&format!(
+                    "&after={}",
+                    js_sys::encode_uri_component(&after.0)
+                ));
+            }
+            api::get(&path).await?
+        }
+        LinkWant::Unids { unids } => {
+            let body = json!({ "module": module, "unids": unids });
+            api::call(Method::Post, "/api/sync/links", Some(&body), &[]).await?
+        }
+    };
+    Ok(page.links)
 }

@@ -417,6 +417,10 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/api/sync/lease/renew", post(sync::renew_lease))
         .route("/api/sync/state", get(sync::get_state))
+        .route(
+            "/api/sync/links",
+            get(sync::get_links).post(sync::post_links),
+        )
         .route("/api/sync/state-changes", post(sync::post_state_changes))
         .route("/api/sync/run", post(sync::run_now))
         .route("/api/uninstall", post(uninstall::uninstall))

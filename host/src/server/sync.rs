@@ -7,18 +7,18 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sync_core::{RunReport, StateChange, SyncState};
+use sync_core::{Link, LinkSupply, LinkWant, Module, NotesUnid, RunReport, StateChange, SyncState};
 
 use super::auth::Member;
 use super::crypto::{random_token, same};
 use super::db::{self, UserRow};
 use super::{ApiError, AppState, connect, now_ms, profile};
-use crate::runner::RunnerError;
+use crate::runner::{RunState, RunnerError};
 
 /// How long a lease lasts unless renewed.
 pub const LEASE_MS: i64 = 120_000;
@@ -89,17 +89,107 @@ pub async fn release_lease(
     Ok(Json(json!({ "released": true })))
 }
 
-/// `GET /api/sync/state` → `{state, config}`: what the browser engine starts from.
+/// `GET /api/sync/state` → `{state, config}`: what the browser engine starts from. The links
+/// are not in it: the engine reads them page by page from `/api/sync/links`.
 pub async fn get_state(
     State(state): State<AppState>,
     Member { user }: Member,
 ) -> Result<Json<Value>, ApiError> {
     let (config, _) = connect::stored(&state, &user)?;
-    let sync_state = state.store().load_state(&profile(&user.user_id))?;
+    let sync_state = state
+        .store()
+        .load_state_without_links(&profile(&user.user_id))?;
+    let mut engine_config = config.engine_config(false, false);
+    engine_config.links = LinkSupply::OnRequest;
     Ok(Json(json!({
         "state": sync_state,
-        "config": config.engine_config(false, false),
+        "config": engine_config,
     })))
+}
+
+/// The most links one `/api/sync/links` answer carries.
+const MAX_LINKS_PER_READ: u32 = 5_000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinksQuery {
+    module: Module,
+    after: Option<String>,
+    limit: u32,
+}
+
+/// `GET /api/sync/links?module=…&after=…&limit=…` → `{links:[Link]}`: a page of the caller's
+/// own links (ascending UNID after `after`), as the browser-run engine asks for them. Only the
+/// caller's profile is ever read.
+pub async fn get_links(
+    State(state): State<AppState>,
+    Member { user }: Member,
+    query: Result<Query<LinksQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(format!("links: {}", e.body_text())))?;
+    if q.limit == 0 || q.limit > MAX_LINKS_PER_READ {
+        return Err(ApiError::bad_request(format!(
+            "links: limit must be 1 to {MAX_LINKS_PER_READ}"
+        )));
+    }
+    let want = LinkWant::Page {
+        after: q.after.map(NotesUnid),
+        limit: q.limit,
+    };
+    let links = state
+        .store()
+        .links(&profile(&user.user_id), q.module, &want)?;
+    Ok(Json(json!({ "links": links })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinksByUnid {
+    module: Module,
+    unids: Vec<String>,
+}
+
+/// `POST /api/sync/links {module, unids}` → `{links:[Link]}`: the caller's own links with these
+/// Notes keys (the bases a window of the browser-run engine needs); keys not stored are left
+/// out. A read with a body, because a window's keys do not fit in a URL.
+pub async fn post_links(
+    State(state): State<AppState>,
+    Member { user }: Member,
+    body: Result<Json<LinksByUnid>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Json(q) = body.map_err(|e| ApiError::bad_request(format!("links: {}", e.body_text())))?;
+    if q.unids.len() > MAX_LINKS_PER_READ as usize {
+        return Err(ApiError::bad_request(format!(
+            "links: at most {MAX_LINKS_PER_READ} keys per read"
+        )));
+    }
+    let want = LinkWant::Unids {
+        unids: q.unids.into_iter().map(NotesUnid).collect(),
+    };
+    let links = state
+        .store()
+        .links(&profile(&user.user_id), q.module, &want)?;
+    Ok(Json(json!({ "links": links })))
+}
+
+/// A headless run's state in the server's store.
+struct ServerRunState<'a> {
+    state: &'a AppState,
+    profile: &'a str,
+    dry_run: bool,
+}
+
+impl RunState for ServerRunState<'_> {
+    fn persist(&mut self, changes: &[StateChange]) -> Result<(), RunnerError> {
+        if self.dry_run {
+            return Ok(());
+        }
+        Ok(self.state.store().apply(self.profile, changes)?)
+    }
+
+    fn links(&mut self, module: Module, want: &LinkWant) -> Result<Vec<Link>, RunnerError> {
+        Ok(self.state.store().links(self.profile, module, want)?)
+    }
 }
 
 #[derive(Deserialize)]
@@ -237,15 +327,16 @@ pub async fn run_headless(
     let result = async {
         let up = Arc::new(super::connect::user_upstreams(state, user).await?);
         let p = profile(&user.user_id);
-        let sync_state: SyncState = state.store().load_state(&p)?;
-        let engine_config = config.engine_config(opts.dry_run, opts.allow_mass_delete);
+        let sync_state: SyncState = state.store().load_state_without_links(&p)?;
+        let mut engine_config = config.engine_config(opts.dry_run, opts.allow_mass_delete);
+        engine_config.links = LinkSupply::OnRequest;
+        let mut run_state = ServerRunState {
+            state,
+            profile: &p,
+            dry_run: opts.dry_run,
+        };
         let report = runner
-            .run(&engine_config, &sync_state, up, |changes| {
-                if opts.dry_run {
-                    return Ok(());
-                }
-                state.store().apply(&p, changes).map_err(RunnerError::from)
-            })
+            .run(&engine_config, &sync_state, up, &mut run_state)
             .await
             .map_err(|e| ApiError::internal(e.to_string()))?;
         let id = record(state, &user.user_id, &report)?;

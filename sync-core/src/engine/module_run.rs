@@ -1,0 +1,116 @@
+//! One module's run: its state across the stages, and its start (full or incremental read,
+//! decided from the stored cursors and the settings fingerprint).
+
+use super::*;
+
+impl Engine {
+    /// The settings a module's cursors belong to, as text. A struct (fields in alphabetical
+    /// order, as the stored fingerprints have always been written) rather than a JSON object,
+    /// whose key order would depend on serde_json's `preserve_order` feature: a build with it
+    /// would otherwise see every stored fingerprint as changed and re-read everything.
+    pub(super) fn fingerprint(&self, module: Module) -> String {
+        #[derive(Serialize)]
+        struct Fingerprint<'a> {
+            conflict: crate::model::ConflictPolicy,
+            direction: crate::model::Direction,
+            events: calendar::EventsWindow,
+            mail_db: &'a str,
+            module: Module,
+            private_tag: &'a str,
+            scope: &'a Scope,
+        }
+        serde_json::to_string(&Fingerprint {
+            conflict: self.config.settings.conflict,
+            direction: self.config.settings.direction,
+            events: self.config.settings.events,
+            mail_db: &self.config.mail_db,
+            module,
+            private_tag: &self.config.private_tag,
+            scope: self.config.settings.scope.of(module),
+        })
+        .unwrap_or_default()
+    }
+
+    pub(super) fn start_module(&mut self, module: Module) {
+        if !self.config.settings.enabled(module) {
+            self.report
+                .modules
+                .push(ModuleReport::new(module, ModuleStatus::Off));
+            return;
+        }
+        let (cursors_fingerprint, xref_ready, notes_cursor, crm_cursor) = self
+            .state
+            .modules
+            .get(&module)
+            .map(|m| {
+                (
+                    m.fingerprint.clone(),
+                    m.crm_xref_ready,
+                    m.notes_cursor,
+                    m.crm_cursor,
+                )
+            })
+            .unwrap_or_default();
+        let fingerprint_ok =
+            cursors_fingerprint.as_deref() == Some(self.fingerprint(module).as_str());
+        let crm_incremental = fingerprint_ok
+            && xref_ready
+            && crm_cursor.is_some_and(|c| self.now.0 - c.0 < CRM_DELETED_RETENTION_MS);
+        self.run = Some(ModuleRun {
+            module,
+            phase: Phase::Links,
+            failed: None,
+            xref_exists: xref_ready,
+            notes_incremental: fingerprint_ok && notes_cursor.is_some(),
+            crm_incremental,
+            notes_listed: keys::KeySet::default(),
+            notes_changed: BTreeSet::new(),
+            notes: SideSnapshot {
+                complete: true,
+                ..SideSnapshot::default()
+            },
+            crm: SideSnapshot {
+                complete: !crm_incremental,
+                ..SideSnapshot::default()
+            },
+            notes_cursor_next: None,
+            crm_cursor_next: None,
+            plan: ModulePlan::default(),
+            exec: Vec::new(),
+            transient_errors: false,
+            notes_rows: BTreeMap::new(),
+            window: None,
+            accounts: BTreeMap::new(),
+            accounts_wanted: BTreeSet::new(),
+            account_errors: BTreeMap::new(),
+            accounts_listing: false,
+            unreadable: Vec::new(),
+            records_read: 0,
+            index: link_index::LinkIndex::new(
+                module == Module::Events || self.config.links == LinkSupply::InState,
+            ),
+            crm_not_mine: BTreeSet::new(),
+            crm_foreign_xref: BTreeMap::new(),
+            crm_probed: BTreeSet::new(),
+            windows: window::Windows::default(),
+            pool_bytes: 0,
+            crm_spilled: keys::KeySet::default(),
+        });
+        self.start_link_reads(module);
+    }
+
+    /// With the links read: the cross-ID field is checked (and created) unless known to exist.
+    pub(super) fn start_setup(&mut self) {
+        let Some(run) = self.run.as_mut() else { return };
+        run.phase = Phase::Start;
+        if run.xref_exists {
+            return;
+        }
+        run.phase = Phase::Setup;
+        let path = self.config.crm_path(&format!(
+            "settings/fields?module={}",
+            run.module.crm_api_name()
+        ));
+        self.enqueue(Side::Crm, "GET", path, None, Purpose::CrmFields);
+    }
+}
