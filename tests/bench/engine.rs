@@ -121,6 +121,8 @@ struct Row {
     scenario: String,
     records: usize,
     requests: usize,
+    /// Seconds the recording against the simulators took (engine, simulators and HTTP).
+    recorded_s: f64,
     native_ms: f64,
     wasmtime_ms: f64,
     chromium_ms: Option<f64>,
@@ -131,6 +133,59 @@ struct Row {
     chromium_ratio: Option<f64>,
     /// Chromium: JS heap used before the run (trace loaded) and at its peak, wasm memory.
     chromium_memory: Option<Value>,
+}
+
+/// Native records per second of the initial sync before the streaming engine (20,000
+/// contacts, 2026-11-25).
+const NATIVE_BEFORE_PER_S: f64 = 12_500.0;
+
+/// The issue #14 targets next to the results, as Markdown tables.
+fn print_targets(rows: &[Row]) {
+    let verdict = |ok: bool| if ok { "yes" } else { "**no**" };
+    let opt = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.2}×"));
+    println!(
+        "\n| scenario | recorded in | wasmtime ÷ native (≤ 1.5) | met? | Chromium ÷ native (≤ 1.3) | met? |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- |");
+    for r in rows {
+        println!(
+            "| {} | {:.1} s | {:.2}× | {} | {} | {} |",
+            r.scenario,
+            r.recorded_s,
+            r.wasmtime_ratio,
+            verdict(r.wasmtime_ratio <= 1.5),
+            opt(r.chromium_ratio),
+            r.chromium_ratio.map_or("-", |x| verdict(x <= 1.3)),
+        );
+    }
+    if let Some(initial) = rows.first() {
+        println!(
+            "\nnative initial sync: {:.0} records/s = {:.2}× the {NATIVE_BEFORE_PER_S:.0}/s before (at least 1×: {})",
+            initial.native_per_s,
+            initial.native_per_s / NATIVE_BEFORE_PER_S,
+            verdict(initial.native_per_s >= NATIVE_BEFORE_PER_S)
+        );
+        if let Some(m) = &initial.chromium_memory {
+            let mb = |v: &Value| v.as_f64().unwrap_or(0.0) / 1_048_576.0;
+            let wasm = mb(&m["wasm_after"]);
+            let heap = mb(&m["heap_peak"]) - mb(&m["heap_before"]);
+            println!(
+                "\n| Chromium, initial sync of {} contacts | result | target | ratio | met? |",
+                initial.records
+            );
+            println!("| --- | --- | --- | --- | --- |");
+            println!(
+                "| wasm memory | {wasm:.1} MB | ≤ 64 MB | {:.2}× | {} |",
+                wasm / 64.0,
+                verdict(wasm <= 64.0)
+            );
+            println!(
+                "| JS heap growth | {heap:.1} MB | ≤ 32 MB | {:.2}× | {} |",
+                heap / 32.0,
+                verdict(heap <= 32.0)
+            );
+        }
+    }
 }
 
 #[allow(clippy::cast_precision_loss)]
@@ -181,13 +236,14 @@ async fn main() {
             trace.answers.len(),
             t.elapsed().as_secs_f64()
         );
-        trace
+        (trace, t.elapsed().as_secs_f64())
     };
-    let initial = rec("initial", &sync_core::SyncState::default()).await;
+    let (initial, initial_s) = rec("initial", &sync_core::SyncState::default()).await;
     tokio::time::sleep(Duration::from_secs(11)).await;
-    let settle = rec("first-inc", initial.end_state.as_ref().unwrap()).await;
+    let (settle, settle_s) = rec("first-inc", initial.end_state.as_ref().unwrap()).await;
     tokio::time::sleep(Duration::from_secs(11)).await;
-    let steady = rec("steady", settle.end_state.as_ref().unwrap()).await;
+    let (steady, steady_s) = rec("steady", settle.end_state.as_ref().unwrap()).await;
+    let recorded_s = [initial_s, settle_s, steady_s];
     let links: usize = steady
         .end_state
         .as_ref()
@@ -261,6 +317,7 @@ async fn main() {
             scenario: t.name.clone(),
             records: n,
             requests: t.answers.len(),
+            recorded_s: recorded_s[i],
             native_ms: native_ms[i],
             wasmtime_ms: wasm_ms[i],
             chromium_ms,
@@ -328,6 +385,7 @@ async fn main() {
     if let Some(b) = browser.as_ref().and_then(|b| b.first()) {
         println!("  Chromium: {}", b["userAgent"].as_str().unwrap_or("?"));
     }
+    print_targets(&rows);
     let out = std::env::var("NZSYNC_BENCH_OUT").unwrap_or_else(|_| {
         concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-engine.json").to_owned()
     });

@@ -24,6 +24,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use nzsync_sim::bench_data::{BenchData, Split};
 use nzsync_sim::{CallRecord, Seed, SimConfig, Simulators};
 use serde_json::{Value, json};
 
@@ -32,35 +33,6 @@ const DB: &str = "mail/demo.nsf";
 const ZOHO_CONCURRENCY: usize = 10;
 /// Requests in flight to Domino (DAS states no limit; this is the config default we ship).
 const DOMINO_CONCURRENCY: usize = 8;
-
-/// How many records of a module start where, in a two-way initial sync.
-#[derive(Clone, Copy, Debug)]
-struct Split {
-    /// Only in Notes.
-    notes_only: usize,
-    /// Only in the CRM.
-    crm_only: usize,
-    /// On both sides, matching (same e-mail / subject + due / title + start).
-    both: usize,
-}
-
-impl Split {
-    fn of(total: usize) -> Self {
-        let both = total / 10;
-        let notes_only = (total - both) / 2;
-        Self {
-            notes_only,
-            crm_only: total - both - notes_only,
-            both,
-        }
-    }
-    fn notes(self) -> usize {
-        self.notes_only + self.both
-    }
-    fn crm(self) -> usize {
-        self.crm_only + self.both
-    }
-}
 
 fn pages(n: usize, per: usize) -> usize {
     n.div_ceil(per).max(1)
@@ -135,25 +107,63 @@ fn domino_kind(r: &CallRecord) -> String {
 /// attendees and description); one call per document written: a create per CRM-only record
 /// (cross-ID included) and an update per record that existed in Notes (the cross-ID
 /// `ZohoCRMId`); plus setup: one database list (the mail file's replica ID, which cross-IDs name).
-fn minimum(splits: &[(&str, Split)]) -> (usize, usize) {
-    let mut zoho = 1 + 1;
-    let mut domino = 1;
+fn minimum(splits: &[(&str, Split)]) -> Min {
+    let mut m = Min {
+        zoho_reads: 1 + 1,
+        zoho_writes: 0,
+        domino_reads: 1,
+        domino_writes: 0,
+    };
     for (module, s) in splits {
-        zoho += 1; // field check / cross-ID field
-        zoho += 1; // custom views: the "My …" view
-        zoho += pages(s.crm(), 200);
-        zoho += s.notes_only.div_ceil(100);
-        zoho += s.crm().div_ceil(100);
-        domino += if *module == "events" {
+        m.zoho_reads += 1; // field check / cross-ID field
+        m.zoho_reads += 1; // custom views: the "My …" view
+        m.zoho_reads += pages(s.crm(), 200);
+        m.zoho_writes += s.notes_only.div_ceil(100);
+        m.zoho_writes += s.crm().div_ceil(100);
+        m.domino_reads += if *module == "events" {
             1
         } else {
             pages(s.notes(), 100)
         };
-        domino += s.notes(); // one GET per document
-        domino += s.crm_only; // creates
-        domino += s.notes(); // cross-ID on what Notes held
+        m.domino_reads += s.notes(); // one GET per document
+        m.domino_writes += s.crm_only; // creates
+        m.domino_writes += s.notes(); // cross-ID on what Notes held
     }
-    (zoho, domino)
+    m
+}
+
+/// The minimum calls of a run, per side, split into reads and writes.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+struct Min {
+    zoho_reads: usize,
+    zoho_writes: usize,
+    domino_reads: usize,
+    domino_writes: usize,
+}
+
+impl Min {
+    fn zoho(self) -> usize {
+        self.zoho_reads + self.zoho_writes
+    }
+    fn domino(self) -> usize {
+        self.domino_reads + self.domino_writes
+    }
+    /// Σ over sides of calls × latency ÷ the side's concurrency (sides one after the other).
+    #[allow(clippy::cast_precision_loss)]
+    fn floor_ms(self, latency_ms: f64) -> f64 {
+        self.zoho() as f64 * latency_ms / ZOHO_CONCURRENCY as f64
+            + self.domino() as f64 * latency_ms / DOMINO_CONCURRENCY as f64
+    }
+    /// The tighter floor (issue #14): the two sides' reads overlap, then their writes do:
+    /// max(Notes reads, CRM reads) + max(Notes writes, CRM writes), each side at its
+    /// allowed concurrency.
+    #[allow(clippy::cast_precision_loss)]
+    fn overlap_floor_ms(self, latency_ms: f64) -> f64 {
+        let z = |n: usize| n as f64 * latency_ms / ZOHO_CONCURRENCY as f64;
+        let d = |n: usize| n as f64 * latency_ms / DOMINO_CONCURRENCY as f64;
+        z(self.zoho_reads).max(d(self.domino_reads))
+            + z(self.zoho_writes).max(d(self.domino_writes))
+    }
 }
 
 struct Bench {
@@ -174,10 +184,13 @@ struct Row {
     domino: Calls,
     zoho_min: usize,
     domino_min: usize,
+    min: Min,
     calls_ratio: f64,
     wall_ms: u128,
     floor_ms: u128,
     wall_ratio: f64,
+    overlap_floor_ms: u128,
+    overlap_ratio: f64,
     outcome: String,
 }
 
@@ -203,7 +216,8 @@ impl Bench {
         }
     }
 
-    async fn sync(&self, scenario: &str, zoho_min: usize, domino_min: usize) -> Row {
+    async fn sync(&self, scenario: &str, min: Min) -> Row {
+        let (zoho_min, domino_min) = (min.zoho(), min.domino());
         // Runs are spaced like a schedule: past the engine's 10 s cursor overlap, so a run does
         // not re-read what the previous run saw (set NZSYNC_BENCH_GAP_S=0 to see that cost).
         tokio::time::sleep(self.gap).await;
@@ -230,9 +244,8 @@ impl Bench {
         let domino = Calls::of(&d[before_d.min(d.len())..], domino_kind);
         let zoho = Calls::of(&z[before_z.min(z.len())..], zoho_kind);
         let lat = self.latency.as_secs_f64() * 1000.0;
-        #[allow(clippy::cast_precision_loss)]
-        let floor = zoho_min as f64 * lat / ZOHO_CONCURRENCY as f64
-            + domino_min as f64 * lat / DOMINO_CONCURRENCY as f64;
+        let floor = min.floor_ms(lat);
+        let overlap = min.overlap_floor_ms(lat);
         #[allow(clippy::cast_precision_loss)]
         let calls_ratio = (zoho.total + domino.total) as f64 / (zoho_min + domino_min) as f64;
         Row {
@@ -242,94 +255,17 @@ impl Bench {
             domino,
             zoho_min,
             domino_min,
+            min,
             wall_ms: wall.as_millis(),
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             floor_ms: floor as u128,
             wall_ratio: wall.as_secs_f64() * 1000.0 / floor.max(1.0),
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            overlap_floor_ms: overlap as u128,
+            overlap_ratio: wall.as_secs_f64() * 1000.0 / overlap.max(1.0),
             outcome: report["outcome"].as_str().unwrap_or("?").to_owned(),
         }
     }
-}
-
-fn seed_data(contacts: Split, todos: Split, events: Split) -> (Value, Value) {
-    let mut docs = Vec::new();
-    let mut crm_contacts = Vec::new();
-    let mut crm_tasks = Vec::new();
-    let mut crm_events = Vec::new();
-    let mut notes_events = Vec::new();
-    let person = |i: usize| {
-        json!({"form": "Person", "items": {
-            "FirstName": format!("First{i}"), "LastName": format!("Last{i}"),
-            "MailAddress": format!("person{i}@example.com"), "OfficePhoneNumber": format!("+81 3 {i:08}"),
-            "JobTitle": "Engineer", "OfficeCity": "Tokyo"}})
-    };
-    let contact = |i: usize| {
-        json!({"First_Name": format!("First{i}"), "Last_Name": format!("Last{i}"),
-               "Email": format!("person{i}@example.com"), "Phone": format!("+81 3 {i:08}"),
-               "Title": "Engineer", "Mailing_City": "Tokyo"})
-    };
-    let due = |i: usize| format!("2027-{:02}-{:02}", 1 + i % 12, 1 + i % 28);
-    let task = |i: usize| {
-        json!({"form": "Task", "items": {"Subject": format!("Task {i}"),
-               "DueDateTime": {"type": "datetime", "data": format!("{}T03:00:00Z", due(i))},
-               "Importance": "2"}})
-    };
-    let crm_task = |i: usize| json!({"Subject": format!("Task {i}"), "Due_Date": due(i), "Priority": "Normal", "Status": "Not Started"});
-    // Events inside the default window (the next months), on the hour in UTC.
-    let start = |i: usize| {
-        let day = 1 + i % 28;
-        let month = 1 + (i / 28) % 12;
-        let hour = i % 9;
-        (format!("2027-{month:02}-{day:02}"), hour)
-    };
-    let notes_event = |i: usize| {
-        let (d, h) = start(i);
-        json!({"event": {"summary": format!("Meeting {i}"),
-            "start": {"date": d, "time": format!("{h:02}:00:00"), "utc": true},
-            "end": {"date": d, "time": format!("{h:02}:30:00"), "utc": true}}})
-    };
-    let crm_event = |i: usize| {
-        let (d, h) = start(i);
-        json!({"Event_Title": format!("Meeting {i}"), "All_day": false,
-               "Start_DateTime": format!("{d}T{h:02}:00:00+00:00"),
-               "End_DateTime": format!("{d}T{h:02}:30:00+00:00")})
-    };
-    let mut i = 0;
-    for (split, n_doc, c_rec) in [
-        (
-            contacts,
-            &person as &dyn Fn(usize) -> Value,
-            &contact as &dyn Fn(usize) -> Value,
-        ),
-        (todos, &task, &crm_task),
-    ] {
-        let target = if c_rec(0).get("Subject").is_some() {
-            &mut crm_tasks
-        } else {
-            &mut crm_contacts
-        };
-        for k in 0..split.notes_only + split.crm_only + split.both {
-            i += 1;
-            if k < split.notes_only + split.both {
-                docs.push(n_doc(i));
-            }
-            if k >= split.notes_only {
-                target.push(c_rec(i));
-            }
-        }
-    }
-    for k in 0..events.notes_only + events.crm_only + events.both {
-        if k < events.notes_only + events.both {
-            notes_events.push(notes_event(k));
-        }
-        if k >= events.notes_only {
-            crm_events.push(crm_event(k));
-        }
-    }
-    (
-        json!({"databases": {DB: {"documents": docs, "events": notes_events}}}),
-        json!({"modules": {"Contacts": crm_contacts, "Tasks": crm_tasks, "Events": crm_events}}),
-    )
 }
 
 fn config(sims: &Simulators) -> String {
@@ -369,21 +305,26 @@ fn env_f64(key: &str, default: f64) -> f64 {
 
 fn print_table(rows: &[Row]) {
     println!(
-        "{:<34} {:>7} {:>7} {:>7} {:>7} {:>6} {:>9} {:>9} {:>6}  outcome",
-        "scenario", "zoho", "z-min", "domino", "d-min", "calls", "wall ms", "floor ms", "wall"
+        "| scenario | Zoho calls / min | DAS calls / min | calls ratio (≤ 1.03×) | wall / floor | wall / overlap floor (aim ≤ 1.2× initial) | outcome |"
     );
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    #[allow(clippy::cast_precision_loss)]
     for r in rows {
+        let s = |ms: u128| ms as f64 / 1000.0;
         println!(
-            "{:<34} {:>7} {:>7} {:>7} {:>7} {:>5.2}x {:>9} {:>9} {:>5.2}x  {}",
+            "| {} | {} / {} | {} / {} | **{:.2}×** | {:.2} s / {:.2} s = **{:.2}×** | {:.2} s / {:.2} s = **{:.2}×** | {} |",
             r.scenario,
             r.zoho.total,
             r.zoho_min,
             r.domino.total,
             r.domino_min,
             r.calls_ratio,
-            r.wall_ms,
-            r.floor_ms,
+            s(r.wall_ms),
+            s(r.floor_ms),
             r.wall_ratio,
+            s(r.wall_ms),
+            s(r.overlap_floor_ms),
+            r.overlap_ratio,
             r.outcome
         );
     }
@@ -424,25 +365,19 @@ async fn main() {
         )
         .await;
 
-    let (contacts, todos, events) = (
-        Split::of(n(10_000.0)),
-        Split::of(n(10_000.0)),
-        Split::of(n(2_000.0)),
-    );
-    let (notes, crm) = seed_data(contacts, todos, events);
-    bench.sims.domino().load(&notes).unwrap();
-    bench.sims.zoho().load(&crm).unwrap();
+    let data = BenchData::new(n(10_000.0), n(10_000.0), n(2_000.0));
+    let (contacts, todos, events) = (data.contacts, data.todos, data.events);
+    bench.sims.load_bench_data(&data, DB).unwrap();
     let splits = [("contacts", contacts), ("tasks", todos), ("events", events)];
 
     let mut rows = Vec::new();
-    let (zmin, dmin) = minimum(&splits);
-    rows.push(bench.sync("initial two-way", zmin, dmin).await);
+    rows.push(bench.sync("initial two-way", minimum(&splits)).await);
     // Nothing changed. Zoho: a token, the user's time zone, per module one `If-Modified-Since`
     // read and one `/deleted`. DAS: the database check, per view the pages that list what
     // exists (DAS reports no deletions, so finding deleted documents takes the full view) and
     // one `documents?since`, and one calendar range read.
     let settled_zoho = 2 + 2 * 3;
-    let settled_domino = 1
+    let settled_domino: usize = 1
         + pages(contacts.notes() + contacts.crm_only, 100)
         + pages(todos.notes() + todos.crm_only, 100)
         + 2
@@ -453,12 +388,17 @@ async fn main() {
     // someone's edit in the same second. Skipping that read would risk losing such an edit.
     let written = |s: Split| s.notes() + s.crm_only;
     let echoes = written(contacts) + written(todos) + written(events);
+    let reads = |zoho: usize, domino: usize| Min {
+        zoho_reads: zoho,
+        zoho_writes: 0,
+        domino_reads: domino,
+        domino_writes: 0,
+    };
     rows.push(
         bench
             .sync(
                 "incremental, nothing changed (first after initial)",
-                settled_zoho,
-                settled_domino + echoes,
+                reads(settled_zoho, settled_domino + echoes),
             )
             .await,
     );
@@ -466,8 +406,7 @@ async fn main() {
         bench
             .sync(
                 "incremental, nothing changed (settled)",
-                settled_zoho,
-                settled_domino,
+                reads(settled_zoho, settled_domino),
             )
             .await,
     );
@@ -509,13 +448,17 @@ async fn main() {
         dw += k;
     }
     // Minimum: the incremental base, plus reading k changed docs in Notes and writing k to
-    // each side (Zoho in calls of 100 per module).
+    // each side (Zoho in calls of 100 per module; counted half as reads, half as writes).
     rows.push(
         bench
             .sync(
                 "incremental, 1% changed each side",
-                settled_zoho + 2 * zw.div_ceil(100).max(1),
-                settled_domino + 2 * dw,
+                Min {
+                    zoho_reads: settled_zoho + zw.div_ceil(100).max(1),
+                    zoho_writes: zw.div_ceil(100).max(1),
+                    domino_reads: settled_domino + dw,
+                    domino_writes: dw,
+                },
             )
             .await,
     );
@@ -524,17 +467,16 @@ async fn main() {
         bench
             .sync(
                 "incremental, after 1% (echo reads)",
-                settled_zoho,
-                settled_domino + dw,
+                reads(settled_zoho, settled_domino + dw),
             )
             .await,
     );
 
     println!(
         "\nnzsync sync benchmarks: scale {scale} ({} contacts, {} to-dos, {} events), latency {} ms, Zoho concurrency {ZOHO_CONCURRENCY}, Domino concurrency {DOMINO_CONCURRENCY}\n",
-        contacts.notes_only + contacts.crm_only + contacts.both,
-        todos.notes_only + todos.crm_only + todos.both,
-        events.notes_only + events.crm_only + events.both,
+        contacts.total(),
+        todos.total(),
+        events.total(),
         latency.as_millis()
     );
     print_table(&rows);

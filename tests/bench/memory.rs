@@ -1,16 +1,22 @@
-//! Peak memory of a headless sync (issue #7): the real `nzsync sync` of 100,000 contacts
-//! against the simulators (no latency), its peak resident set (`VmHWM` from
-//! `/proc/<pid>/status`, read until the process exits) for the initial two-way sync, the first
-//! incremental run after it, and a steady-state run. Target: ≤ 150 MB. The widget's side (JS
-//! heap and wasm memory in Chromium for the same work) is measured by the `engine` bench.
+//! Peak memory of a headless sync (issue #14): the real `nzsync sync` (release) against the
+//! simulators (no latency), its peak resident set (`VmHWM` from `/proc/<pid>/status`, read
+//! until the process exits) for the initial two-way sync and the first incremental run after
+//! it, as a curve over the data's size: 10,000 / 100,000 / 1,000,000 contacts, and the mixed
+//! case of 100,000 contacts + 100,000 to-dos + 10,000 events. Targets: ≤ 150 MB at 1,000,000
+//! contacts (so at every contact size), ≤ 100 MB for the mixed case. The widget's side (JS
+//! heap and wasm memory in Chromium) is measured by the `engine` bench.
 //!
 //! ```text
-//! cargo bench -p nzsync --bench memory                             # 100,000 contacts
-//! NZSYNC_BENCH_SCALE=0.05 cargo bench -p nzsync --bench memory     # 5,000, for a quick look
+//! cargo bench -p nzsync --bench memory                                  # the whole curve
+//! NZSYNC_BENCH_SIZES=10000,mixed cargo bench -p nzsync --bench memory   # some of it
 //! ```
 //!
-//! Env: `NZSYNC_BENCH_SCALE` (default 1 = 100,000 contacts: 45 % only in Notes, 45 % only in
-//! the CRM, 10 % on both), `NZSYNC_BENCH_OUT` (JSON path, default `target/bench-memory.json`).
+//! Env: `NZSYNC_BENCH_SIZES` (comma-separated contact counts and `mixed`; default
+//! `10000,100000,1000000,mixed`), `NZSYNC_BENCH_SCALE` (multiplies every count, default 1),
+//! `NZSYNC_BENCH_TIMEOUT_S` (a run still going after this long is stopped and reported with
+//! its peak so far and how many requests it had made; default 1800), `NZSYNC_BENCH_OUT` (JSON
+//! path, default `target/bench-memory.json`). Data: `nzsync_sim::bench_data` (per module 45 %
+//! only in Notes, 45 % only in the CRM, 10 % on both sides).
 
 #![allow(clippy::unwrap_used)] // A benchmark that cannot set up has nothing to report.
 
@@ -19,10 +25,12 @@ mod replay;
 
 use std::time::{Duration, Instant};
 
+use nzsync_sim::bench_data::BenchData;
 use replay::env_f64;
 use serde_json::{Value, json};
 
 const DB: &str = "mail/demo.nsf";
+const MB: f64 = 1_048_576.0;
 
 /// A `kB` line of `/proc/<pid>/status`, in bytes.
 fn status_kb(pid: u32, field: &str) -> Option<u64> {
@@ -41,22 +49,36 @@ fn status_kb(pid: u32, field: &str) -> Option<u64> {
 
 #[derive(serde::Serialize)]
 struct Row {
+    case: String,
     scenario: String,
+    completed: bool,
     outcome: String,
     wall_ms: u128,
     peak_rss_bytes: u64,
+    target_bytes: u64,
     /// Resident set sampled every 10 ms: where the peak was reached, as a share of the run.
     peak_at: f64,
+    /// Requests the simulators answered during the run (DAS, Zoho).
+    requests: (usize, usize),
 }
 
+/// Runs `nzsync sync` once, sampling its memory; stops it after `timeout`.
 #[allow(clippy::cast_precision_loss)]
-async fn sync(config: &std::path::Path, scenario: &str) -> Row {
+async fn sync(
+    sims: &nzsync_sim::Simulators,
+    config: &std::path::Path,
+    scenario: &str,
+    timeout: Duration,
+) -> (String, u128, u64, f64, (usize, usize)) {
+    let calls = || (sims.domino().calls().len(), sims.zoho().calls().len());
+    let before = calls();
     let t = Instant::now();
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_nzsync"))
         .args(["sync", "--json", "--config"])
         .arg(config)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
         .spawn()
         .unwrap();
     let pid = child.id().unwrap();
@@ -72,6 +94,7 @@ async fn sync(config: &std::path::Path, scenario: &str) -> Row {
     });
     // VmHWM is the kernel's own high-water mark; it is read until the process is gone (the
     // last reading is at most 10 ms before exit, while the report is printed).
+    let mut timed_out = false;
     loop {
         if let Some(h) = status_kb(pid, "VmHWM") {
             peak = peak.max(h);
@@ -85,42 +108,48 @@ async fn sync(config: &std::path::Path, scenario: &str) -> Row {
         if child.try_wait().unwrap().is_some() {
             break;
         }
+        if t.elapsed() > timeout {
+            timed_out = true;
+            let _ = child.kill().await;
+            break;
+        }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let wall = t.elapsed();
     let (o, e) = out.await.unwrap();
-    let report: Value = serde_json::from_slice(&o).unwrap_or_else(|err| {
-        panic!(
-            "{scenario}: no report ({err}): {}",
-            String::from_utf8_lossy(&e)
+    let after = calls();
+    let requests = (after.0 - before.0, after.1 - before.1);
+    let outcome = if timed_out {
+        format!(
+            "stopped after {:.0} s ({} DAS + {} Zoho requests so far)",
+            wall.as_secs_f64(),
+            requests.0,
+            requests.1
         )
-    });
+    } else {
+        match serde_json::from_slice::<Value>(&o) {
+            Ok(report) => report["outcome"].as_str().unwrap_or("?").to_owned(),
+            Err(err) => format!(
+                "no report ({err}): {}",
+                String::from_utf8_lossy(&e)
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+            ),
+        }
+    };
     eprintln!(
-        "{scenario}: peak RSS {:.1} MB in {:.1} s",
-        peak as f64 / 1_048_576.0,
+        "{scenario}: peak RSS {:.1} MB in {:.1} s: {outcome}",
+        peak as f64 / MB,
         wall.as_secs_f64()
     );
-    Row {
-        scenario: scenario.to_owned(),
-        outcome: report["outcome"].as_str().unwrap_or("?").to_owned(),
-        wall_ms: wall.as_millis(),
-        peak_rss_bytes: peak,
-        peak_at: rss_max_at.as_secs_f64() / wall.as_secs_f64().max(1e-9),
-    }
+    let peak_at = rss_max_at.as_secs_f64() / wall.as_secs_f64().max(1e-9);
+    (outcome, wall.as_millis(), peak, peak_at, requests)
 }
 
-#[tokio::main(flavor = "multi_thread")]
-async fn main() {
-    let scale = env_f64("NZSYNC_BENCH_SCALE", 1.0);
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let n = ((100_000.0 * scale).round() as usize).max(10);
-    let sims = replay::simulators_with_contacts(n, DB).await;
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("nzsync.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"[domino]
+fn config_text(sims: &nzsync_sim::Simulators, data: &BenchData) -> String {
+    format!(
+        r#"[domino]
 url = "{d}"
 user = "demo"
 password = "demo"
@@ -134,57 +163,121 @@ client_secret = "demo-secret"
 refresh_token = "demo-refresh"
 
 [sync]
-contacts = true
-tasks = false
-events = "off"
+contacts = {contacts}
+tasks = {tasks}
+events = "{events}"
 
 [store]
 path = "state.db"
 "#,
-            d = sims.domino_url,
-            z = sims.zoho_url
-        ),
+        d = sims.domino_url,
+        z = sims.zoho_url,
+        contacts = data.contacts.total() > 0,
+        tasks = data.todos.total() > 0,
+        events = if data.events.total() > 0 {
+            "all"
+        } else {
+            "off"
+        },
     )
-    .unwrap();
+}
 
-    let mut rows = vec![sync(&config, "initial two-way").await];
-    // Runs spaced past the engine's 10 s cursor overlap, as scheduled runs are.
-    tokio::time::sleep(Duration::from_secs(11)).await;
-    rows.push(sync(&config, "first incremental").await);
-    tokio::time::sleep(Duration::from_secs(11)).await;
-    rows.push(sync(&config, "steady state").await);
-    let db = std::fs::metadata(dir.path().join("state.db")).map_or(0, |m| m.len());
-
-    const TARGET: u64 = 150 * 1024 * 1024;
-    println!("\nnzsync sync peak memory: {n} contacts (target: peak RSS ≤ 150 MB)\n");
-    println!(
-        "{:<20} {:>10} {:>9} {:>13} {:>8}  outcome",
-        "scenario", "wall ms", "peak MB", "peak reached", "target"
-    );
-    #[allow(clippy::cast_precision_loss)]
-    for r in &rows {
-        println!(
-            "{:<20} {:>10} {:>9.1} {:>12.0}% {:>8}  {}",
-            r.scenario,
-            r.wall_ms,
-            r.peak_rss_bytes as f64 / 1_048_576.0,
-            r.peak_at * 100.0,
-            if r.peak_rss_bytes <= TARGET {
-                "met"
+/// The cases of the curve: `(name, data, target in bytes)`.
+fn cases(scale: f64) -> Vec<(String, BenchData, u64)> {
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let n = |full: usize| ((full as f64 * scale).round() as usize).max(10);
+    let sizes = std::env::var("NZSYNC_BENCH_SIZES")
+        .unwrap_or_else(|_| "10000,100000,1000000,mixed".to_owned());
+    sizes
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            if s == "mixed" {
+                let data = BenchData::new(n(100_000), n(100_000), n(10_000));
+                let name = format!(
+                    "{} contacts + {} to-dos + {} events",
+                    data.contacts.total(),
+                    data.todos.total(),
+                    data.events.total()
+                );
+                (name, data, 100 * 1024 * 1024)
             } else {
-                "NOT met"
+                let count = n(s.parse().unwrap_or_else(|_| panic!("size {s:?}")));
+                (
+                    format!("{count} contacts"),
+                    BenchData::new(count, 0, 0),
+                    150 * 1024 * 1024,
+                )
+            }
+        })
+        .collect()
+}
+
+#[tokio::main(flavor = "multi_thread")]
+#[allow(clippy::cast_precision_loss)]
+async fn main() {
+    let scale = env_f64("NZSYNC_BENCH_SCALE", 1.0);
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let timeout = Duration::from_secs(env_f64("NZSYNC_BENCH_TIMEOUT_S", 1800.0) as u64);
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    eprintln!("load average at the start: {}", load.trim());
+    let mut rows = Vec::new();
+    for (case, data, target) in cases(scale) {
+        let sims = replay::simulators_with(&data, DB).await;
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("nzsync.toml");
+        std::fs::write(&config, config_text(&sims, &data)).unwrap();
+        for scenario in ["initial two-way", "first incremental"] {
+            if scenario != "initial two-way" {
+                if !rows.last().is_some_and(|r: &Row| r.completed) {
+                    break;
+                }
+                // Spaced past the engine's 10 s cursor overlap, as scheduled runs are.
+                tokio::time::sleep(Duration::from_secs(11)).await;
+            }
+            let (outcome, wall_ms, peak, peak_at, requests) =
+                sync(&sims, &config, &format!("{case}, {scenario}"), timeout).await;
+            rows.push(Row {
+                case: case.clone(),
+                scenario: scenario.to_owned(),
+                completed: outcome == "completed",
+                outcome,
+                wall_ms,
+                peak_rss_bytes: peak,
+                target_bytes: target,
+                peak_at,
+                requests,
+            });
+        }
+        sims.shutdown().await;
+    }
+
+    println!("\nnzsync sync peak memory (release, headless, no latency)\n");
+    println!("| data | run | wall s | peak RSS MB | target MB | peak ÷ target | met? | outcome |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    for r in &rows {
+        let ratio = r.peak_rss_bytes as f64 / r.target_bytes as f64;
+        println!(
+            "| {} | {} | {:.1} | {:.1} | {:.0} | {:.2}× | {} | {} |",
+            r.case,
+            r.scenario,
+            r.wall_ms as f64 / 1000.0,
+            r.peak_rss_bytes as f64 / MB,
+            r.target_bytes as f64 / MB,
+            ratio,
+            match (r.completed, ratio <= 1.0) {
+                (true, true) => "yes",
+                (_, false) => "**no**",
+                (false, true) => "not finished",
             },
             r.outcome
         );
     }
-    #[allow(clippy::cast_precision_loss)]
-    let db_mb = db as f64 / 1_048_576.0;
-    println!("  state.db after the runs: {db_mb:.1} MB");
     let out = std::env::var("NZSYNC_BENCH_OUT").unwrap_or_else(|_| {
         concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-memory.json").to_owned()
     });
-    let json = json!({ "contacts": n, "target_bytes": TARGET, "state_db_bytes": db, "rows": rows });
+    let json = json!({ "scale": scale, "load_at_start": load.trim(), "rows": rows });
     std::fs::write(&out, serde_json::to_string_pretty(&json).unwrap()).unwrap();
     println!("\nJSON written to {out}");
-    sims.shutdown().await;
 }

@@ -205,45 +205,31 @@ pub fn work(report: &RunReport) -> Value {
     json!({ "outcome": v["outcome"], "modules": v["modules"], "requests": v["requests"] })
 }
 
-/// `n` contacts for a two-way initial sync: 45 % only in Notes, 45 % only in the CRM, 10 % on
-/// both sides with the same e-mail (as the `sync` bench splits them). Simulator `load` bodies.
-pub fn contacts(n: usize, db: &str) -> (Value, Value) {
-    let both = n / 10;
-    let notes_only = (n - both) / 2;
-    let mut docs = Vec::new();
-    let mut crm = Vec::new();
-    for i in 0..n {
-        if i < notes_only + both {
-            docs.push(json!({"form": "Person", "items": {
-                "FirstName": format!("First{i}"), "LastName": format!("Last{i}"),
-                "MailAddress": format!("person{i}@example.com"),
-                "OfficePhoneNumber": format!("+81 3 {i:08}"),
-                "JobTitle": "Engineer", "OfficeCity": "Tokyo"}}));
-        }
-        if i >= notes_only {
-            crm.push(
-                json!({"First_Name": format!("First{i}"), "Last_Name": format!("Last{i}"),
-                "Email": format!("person{i}@example.com"), "Phone": format!("+81 3 {i:08}"),
-                "Title": "Engineer", "Mailing_City": "Tokyo"}),
-            );
-        }
-    }
-    (
-        json!({"databases": {db: {"documents": docs}}}),
-        json!({"modules": {"Contacts": crm}}),
-    )
-}
-
-/// Both simulators on free loopback ports, without latency, holding `n` contacts split as
-/// [`contacts`] splits them.
-pub async fn simulators_with_contacts(n: usize, db: &str) -> nzsync_sim::Simulators {
+/// Both simulators on free loopback ports, without latency, holding `data` (see
+/// `nzsync_sim::bench_data`: per module 45 % only in Notes, 45 % only in the CRM, 10 % on both
+/// sides, matching). Prints how long the load took.
+pub async fn simulators_with(
+    data: &nzsync_sim::bench_data::BenchData,
+    db: &str,
+) -> nzsync_sim::Simulators {
     let sims = nzsync_sim::start(nzsync_sim::SimConfig::loopback(nzsync_sim::Seed::Empty))
         .await
         .unwrap();
-    let (notes, crm) = contacts(n, db);
-    sims.domino().load(&notes).unwrap();
-    sims.zoho().load(&crm).unwrap();
+    let t = Instant::now();
+    sims.load_bench_data(data, db).unwrap();
+    eprintln!(
+        "loaded {} contacts, {} to-dos, {} events into the simulators in {:.1} s",
+        data.contacts.total(),
+        data.todos.total(),
+        data.events.total(),
+        t.elapsed().as_secs_f64()
+    );
     sims
+}
+
+/// Both simulators holding `n` contacts (see [`simulators_with`]).
+pub async fn simulators_with_contacts(n: usize, db: &str) -> nzsync_sim::Simulators {
+    simulators_with(&nzsync_sim::bench_data::BenchData::new(n, 0, 0), db).await
 }
 
 /// A Zoho access token from the simulator (the demo client's refresh token).

@@ -313,6 +313,25 @@
 //! - `POST /_sim/reset` without `?seed=` resets to `Seed::Empty`; issued Zoho access tokens and
 //!   Domino sessions survive a reset or load.
 //!
+//! ## Scale
+//!
+//! The simulators hold a million records per database or module and answer a sync's requests
+//! without scanning them (`cargo bench -p nzsync-sim --bench scale` measures it):
+//! - Domino: documents are indexed by UNID and by modification time (`documents?since=` reads
+//!   only what changed, in the order documents were added, as before); every view keeps its
+//!   entries sorted as documents are written (`domino/view_index.rs`, `domino/order.rs`), so a
+//!   page is a seek to `start` plus the page. `sortcolumn` and `keys` still sort or scan the
+//!   view (people browsing use them, a sync does not). The calendar list sorts its window's
+//!   rows and renders only the page.
+//! - Zoho: records are indexed by id, created and modified time, and by the values of unique
+//!   fields (duplicate checks, upserts, `X-EXTERNAL`); a `page_token` listing walks the order
+//!   from its cursor, filtering as it goes (custom views, owner), and stops after the page;
+//!   `If-Modified-Since` with few changes, and `ids`, sort only those records.
+//! - Bulk load for benchmarks: [`bench_data`] makes the data sets the benches use from counts
+//!   (per module 45 % only in Notes, 45 % only in the CRM, 10 % on both), and
+//!   [`Simulators::load_bench_data`] loads them through the `/_sim/load` path: a million
+//!   contacts in seconds.
+//!
 //! ## Not yet
 //!
 //! Domino: iCalendar format, the calendar actions delegate/counter/requestInfo/processAll/
@@ -331,6 +350,7 @@
 // Request helpers return the early HTTP answer as their `Err`; boxing it would only add noise.
 #![allow(clippy::result_large_err)]
 
+pub mod bench_data;
 mod common;
 pub mod domino;
 mod sample;
@@ -494,6 +514,16 @@ impl Simulators {
     /// The Zoho simulator's state.
     pub fn zoho(&self) -> &ZohoState {
         &self.zoho
+    }
+
+    /// Replace both simulators' data with a benchmark data set (Notes side in mail file `db`).
+    ///
+    /// # Errors
+    /// A simulator refused the data (see `DominoState::load`, `ZohoState::load`).
+    pub fn load_bench_data(&self, data: &bench_data::BenchData, db: &str) -> Result<(), String> {
+        let (notes, crm) = data.dumps(db);
+        self.domino.load(&notes)?;
+        self.zoho.load(&crm)
     }
 
     /// What the spec check found on Domino and on Zoho (`None` while it is off).

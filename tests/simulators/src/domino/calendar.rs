@@ -198,9 +198,12 @@ pub(crate) fn handle(mut ctx: CalCtx<'_>) -> Response {
     // Entries whose backing document was deleted through the data service are gone.
     {
         let db = ctx.db_mut();
-        let unids: BTreeSet<String> = db.documents.iter().map(|d| d.unid.clone()).collect();
-        db.events.retain(|e| unids.contains(&e.unid));
-        db.notices.retain(|n| unids.contains(&n.id));
+        let mut events = std::mem::take(&mut db.events);
+        events.retain(|e| db.has_exact_unid(&e.unid));
+        db.events = events;
+        let mut notices = std::mem::take(&mut db.notices);
+        notices.retain(|n| db.has_exact_unid(&n.id));
+        db.notices = notices;
     }
     let rest: Vec<String> = ctx.req.segments[ctx.rest_start.min(ctx.req.segments.len())..].to_vec();
     let rest: Vec<&str> = rest.iter().map(String::as_str).collect();
@@ -258,6 +261,13 @@ fn tz_defs(list: &[Value]) -> Vec<TzDef> {
 
 fn find_event<'a>(db: &'a Database, uid: &str) -> Option<&'a CalEvent> {
     db.events.iter().find(|e| e.uid == uid)
+}
+
+/// A row of the event list before it is rendered.
+enum Row<'a> {
+    Event(&'a CalEvent, Occurrence),
+    /// An unprocessed meeting request, shown as the meeting.
+    Notice(&'a Notice),
 }
 
 /// One instance or a non-recurring event: `(recurrence id if recurring, start, end, body)`.
@@ -519,14 +529,12 @@ fn list_inner(ctx: &CalCtx<'_>) -> Result<Response, Response> {
     });
     let db = ctx.db();
     let base = ctx.base();
-    let mut rows: Vec<(DateTime<Utc>, Value)> = Vec::new();
+    // Rows are sorted by (start, id) first and rendered for the page only.
+    let mut rows: Vec<(DateTime<Utc>, &str, Row<'_>)> = Vec::new();
     for ev in &db.events {
         for occ in occurrences(ev, before) {
             if occ.start_utc >= since && occ.start_utc < before {
-                rows.push((
-                    occ.start_utc,
-                    render(&base, ev, &occ.event, occ.rid.as_deref(), true),
-                ));
+                rows.push((occ.start_utc, &ev.uid, Row::Event(ev, occ)));
             }
         }
     }
@@ -536,30 +544,33 @@ fn list_inner(ctx: &CalCtx<'_>) -> Result<Response, Response> {
             continue;
         };
         if t >= since && t < before {
-            let fake = CalEvent {
-                uid: n.uid.clone(),
-                unid: n.id.clone(),
-                event: n.event.clone(),
-                timezones: Vec::new(),
-                sequence: n.event.get("sequence").and_then(Value::as_i64).unwrap_or(0),
-                last_modified: n.received,
-                overrides: BTreeMap::new(),
-                excepted: BTreeSet::new(),
-            };
-            rows.push((t, render(&base, &fake, &n.event, None, true)));
+            rows.push((t, &n.uid, Row::Notice(n)));
         }
     }
-    rows.sort_by(|a, b| {
-        a.0.cmp(&b.0)
-            .then_with(|| a.1["id"].as_str().cmp(&b.1["id"].as_str()))
-    });
+    rows.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
     let start = usize::try_from(start).unwrap_or(usize::MAX);
     let count = usize::try_from(count).unwrap_or(50);
     let page: Vec<Value> = rows
         .into_iter()
         .skip(start)
         .take(count)
-        .map(|(_, mut v)| {
+        .map(|(_, _, row)| {
+            let mut v = match row {
+                Row::Event(ev, occ) => render(&base, ev, &occ.event, occ.rid.as_deref(), true),
+                Row::Notice(n) => {
+                    let fake = CalEvent {
+                        uid: n.uid.clone(),
+                        unid: n.id.clone(),
+                        event: n.event.clone(),
+                        timezones: Vec::new(),
+                        sequence: n.event.get("sequence").and_then(Value::as_i64).unwrap_or(0),
+                        last_modified: n.received,
+                        overrides: BTreeMap::new(),
+                        excepted: BTreeSet::new(),
+                    };
+                    render(&base, &fake, &n.event, None, true)
+                }
+            };
             if let (Some(fields), Value::Object(m)) = (&fields, &mut v) {
                 m.retain(|k, _| {
                     k == "href"
@@ -872,7 +883,7 @@ fn doc_items(ev: &CalEvent) -> Vec<(String, ItemValue)> {
 /// Write the backing document of `ev` (create it when missing).
 fn sync_doc(db: &mut Database, ev: &CalEvent, author: &str, now: DateTime<Utc>) {
     let items = doc_items(ev);
-    if let Some(doc) = db.doc_mut(&ev.unid) {
+    if let Some(mut doc) = db.doc_mut(&ev.unid) {
         for (k, v) in items {
             doc.set(&k, v);
         }
@@ -932,7 +943,9 @@ fn send_notices(ctx: &mut CalCtx<'_>, ev: &CalEvent, method: &str) {
             .map(|n| n.id.clone())
             .collect();
         db.notices.retain(|n| n.uid != ev.uid);
-        db.documents.retain(|d| !old.contains(&d.unid));
+        for unid in &old {
+            db.remove_documents_with_unid(unid);
+        }
         let summary = event
             .get("summary")
             .and_then(Value::as_str)
@@ -1211,7 +1224,7 @@ fn delete(ctx: &mut CalCtx<'_>, uid: &str, rid: Option<&str>) -> Response {
     if whole {
         let db = ctx.db_mut();
         db.events.remove(pos);
-        db.documents.retain(|d| d.unid != ev.unid);
+        db.remove_documents_with_unid(&ev.unid);
     } else {
         ev.last_modified = ctx.now;
         ev.sequence += 1;
@@ -1311,7 +1324,7 @@ fn reply_to_notice(ctx: &mut CalCtx<'_>, id: &str, reply: &str) -> Response {
     {
         let db = ctx.db_mut();
         db.notices.remove(pos);
-        db.documents.retain(|d| d.unid != notice.id);
+        db.remove_documents_with_unid(&notice.id);
     }
     if reply != "decline" {
         let mut event = notice.event.clone();

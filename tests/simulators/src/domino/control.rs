@@ -140,7 +140,7 @@ fn load_document(
     if db.doc(&unid).is_some() {
         return Err(format!("duplicate UNID {unid}"));
     }
-    let doc = db.add(unid, created, modified, "", items);
+    let mut doc = db.add(unid, created, modified, "", items);
     doc.authors = authors;
     doc.parent = obj
         .get("parentid")
@@ -148,7 +148,10 @@ fn load_document(
         .map(str::to_ascii_uppercase);
     if let Some(n) = note_id {
         doc.note_id = n;
-        db.next_note_id = db.next_note_id.max(n + 4);
+    }
+    drop(doc);
+    if let Some(n) = note_id {
+        db.next_note_id = db.next_note_id.max(n.saturating_add(4));
     }
     Ok(())
 }
@@ -216,7 +219,7 @@ pub(crate) fn apply(
         }
         if with_documents && let Some(docs) = entry.get("documents") {
             let docs = docs.as_array().ok_or("documents must be an array")?;
-            db.documents.clear();
+            db.clear_documents();
             let mut seen = BTreeSet::new();
             for d in docs {
                 if let Some(u) = d.get("unid").and_then(Value::as_str)

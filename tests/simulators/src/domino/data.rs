@@ -256,21 +256,46 @@ fn view_entries(ctx: &DataCtx<'_>, db: &Database, view: &View, key: &str) -> Res
         Ok(p) => p,
         Err(r) => return r,
     };
-    let all = view.rows(db);
-    let total_in_view = all.len();
-    // (view position, document)
-    let mut rows: Vec<(usize, &Document)> = all
-        .into_iter()
-        .enumerate()
-        .map(|(i, d)| (i + 1, d))
-        .collect();
-
+    let total_in_view = view.len();
     // sortcolumn: only resortable columns; anything else is silently ignored.
     let sort_col = param(ctx.query(), "sortcolumn").and_then(|name| {
         view.columns
             .iter()
             .find(|c| c.resortable && c.name.eq_ignore_ascii_case(name))
     });
+    let keys = param(ctx.query(), "keys");
+    // (view position, document) of the page, and the number of entries it is a page of.
+    let (page, total): (Vec<(usize, &Document)>, usize) = if sort_col.is_none() && keys.is_none() {
+        // The view's own order: a seek to `start`, then the page.
+        let page = view
+            .rows_from(db, start)
+            .take(count)
+            .enumerate()
+            .map(|(i, d)| (start + i + 1, d))
+            .collect();
+        (page, total_in_view)
+    } else {
+        let rows = resorted_or_filtered(ctx, view, db, sort_col, keys);
+        let total = rows.len();
+        (rows.into_iter().skip(start).take(count).collect(), total)
+    };
+    render_entries(ctx, db, view, key, (start, page, total, total_in_view))
+}
+
+/// The whole view, resorted by `sort_col` and filtered by `keys`, with view positions (these
+/// parameters are for people browsing; they sort and scan the view).
+fn resorted_or_filtered<'a>(
+    ctx: &DataCtx<'_>,
+    view: &'a View,
+    db: &'a Database,
+    sort_col: Option<&super::model::Column>,
+    keys: Option<&str>,
+) -> Vec<(usize, &'a Document)> {
+    let mut rows: Vec<(usize, &Document)> = view
+        .rows_from(db, 0)
+        .enumerate()
+        .map(|(i, d)| (i + 1, d))
+        .collect();
     if let Some(col) = sort_col {
         let descending =
             param(ctx.query(), "sortorder").is_some_and(|o| o.eq_ignore_ascii_case("descending"));
@@ -285,7 +310,7 @@ fn view_entries(ctx: &DataCtx<'_>, db: &Database, view: &View, key: &str) -> Res
         }
     }
     // keys: match on the first sorted (or the resorted) column, prefix by default.
-    if let Some(keys) = param(ctx.query(), "keys") {
+    if let Some(keys) = keys {
         let exact =
             param(ctx.query(), "keysexactmatch").is_some_and(|v| v.eq_ignore_ascii_case("true"));
         let key_col = sort_col.or_else(|| view.columns.iter().find(|c| c.sorted));
@@ -311,8 +336,17 @@ fn view_entries(ctx: &DataCtx<'_>, db: &Database, view: &View, key: &str) -> Res
             });
         }
     }
+    rows
+}
 
-    let total = rows.len();
+/// The entries of a page: `(start, page, total, total_in_view)`.
+fn render_entries(
+    ctx: &DataCtx<'_>,
+    db: &Database,
+    view: &View,
+    key: &str,
+    (start, page, total, total_in_view): (usize, Vec<(usize, &Document)>, usize, usize),
+) -> Response {
     let mask = system_columns(ctx);
     let raw_view = ctx
         .req
@@ -320,10 +354,8 @@ fn view_entries(ctx: &DataCtx<'_>, db: &Database, view: &View, key: &str) -> Res
         .get(ctx.rest_start + 2)
         .cloned()
         .unwrap_or_else(|| view.title.clone());
-    let entries: Vec<Value> = rows
+    let entries: Vec<Value> = page
         .iter()
-        .skip(start)
-        .take(count)
         .map(|(pos, doc)| {
             let mut e = Map::new();
             if mask & 0x800 != 0 {
@@ -363,15 +395,12 @@ fn view_entries(ctx: &DataCtx<'_>, db: &Database, view: &View, key: &str) -> Res
             Value::Object(e)
         })
         .collect();
-    let mut response = das_json(
-        StatusCode::OK,
-        &Value::Array(entries.clone()),
-        ctx.compact(),
-    );
+    let served = entries.len();
+    let mut response = das_json(StatusCode::OK, &Value::Array(entries), ctx.compact());
     let entry_count =
         param(ctx.query(), "entrycount").is_none_or(|v| !v.eq_ignore_ascii_case("false"));
     if entry_count && total > 0 && start < total {
-        let last = start + entries.len().max(1) - 1;
+        let last = start + served.max(1) - 1;
         if let Ok(v) = HeaderValue::from_str(&format!("items {start}-{last}/{total}")) {
             response.headers_mut().insert(header::CONTENT_RANGE, v);
         }
@@ -402,10 +431,12 @@ fn document_list(ctx: &DataCtx<'_>) -> Response {
             }
         },
     };
-    let list: Vec<Value> = db
-        .documents
-        .iter()
-        .filter(|d| since.is_none_or(|s| d.modified > s))
+    let docs: Vec<&Document> = match since {
+        Some(s) => db.documents.modified_after(s),
+        None => db.documents.iter().collect(),
+    };
+    let list: Vec<Value> = docs
+        .into_iter()
         .map(|d| {
             json!({
                 "@modified": das_time(d.modified),
@@ -486,10 +517,12 @@ fn create_document(ctx: &mut DataCtx<'_>) -> Response {
         items.push(("Form".to_owned(), ItemValue::text(f)));
     }
     let db_path = db.path.clone();
-    let doc = db.add(unid.clone(), now, now, &author, items);
+    let mut doc = db.add(unid.clone(), now, now, &author, items);
     doc.parent = parent.map(|p| p.to_ascii_uppercase());
-    if let Err(r) = apply_items(doc, &body) {
-        db.documents.pop();
+    let applied = apply_items(&mut doc, &body);
+    drop(doc);
+    if let Err(r) = applied {
+        db.remove_document(&unid);
         return r;
     }
     let location = format!("{}/{db_path}/api/data/documents/unid/{unid}", ctx.origin);
@@ -569,15 +602,22 @@ fn get_document(ctx: &mut DataCtx<'_>, unid: &str) -> Response {
         return das_error(StatusCode::NOT_FOUND, None);
     };
     let db_path = db.path.clone();
-    let Some(doc) = db.doc_mut(unid) else {
+    let Some(slot) = db.documents.slot_of(unid) else {
         return das_exception(StatusCode::NOT_FOUND, "Invalid universal id");
     };
-    if if_modified_since.is_some_and(|t| doc.modified <= t) {
+    if db
+        .documents
+        .get(slot)
+        .is_some_and(|d| if_modified_since.is_some_and(|t| d.modified <= t))
+    {
         return StatusCode::NOT_MODIFIED.into_response();
     }
     if markread {
-        doc.read_by.insert(user);
+        db.documents.mark_read(slot, user);
     }
+    let Some(doc) = db.documents.get(slot) else {
+        return das_exception(StatusCode::NOT_FOUND, "Invalid universal id");
+    };
     let time = |t: DateTime<Utc>| {
         if strongtype {
             json!({ "data": das_time(t), "type": "datetime" })
@@ -658,7 +698,7 @@ fn update_document(ctx: &mut DataCtx<'_>, unid: &str) -> Response {
     let if_unmodified = header_time(ctx, header::IF_UNMODIFIED_SINCE);
     let author = canonical_name(&ctx.user);
     let now = ctx.now;
-    let Some(doc) = ctx
+    let Some(mut doc) = ctx
         .server
         .databases
         .get_mut(&ctx.db_key)
@@ -695,16 +735,12 @@ fn delete_document(ctx: &mut DataCtx<'_>, unid: &str) -> Response {
     let Some(db) = ctx.server.databases.get_mut(&ctx.db_key) else {
         return das_error(StatusCode::NOT_FOUND, None);
     };
-    let Some(pos) = db
-        .documents
-        .iter()
-        .position(|d| d.unid.eq_ignore_ascii_case(unid))
-    else {
+    let Some(doc) = db.doc(unid) else {
         return das_exception(StatusCode::NOT_FOUND, "Invalid universal id");
     };
-    if if_unmodified.is_some_and(|t| db.documents[pos].modified > t) {
+    if if_unmodified.is_some_and(|t| doc.modified > t) {
         return StatusCode::PRECONDITION_FAILED.into_response();
     }
-    db.documents.remove(pos);
+    db.remove_document(unid);
     StatusCode::OK.into_response()
 }

@@ -40,7 +40,10 @@ pub(crate) mod caltime;
 mod control;
 mod data;
 mod model;
+mod order;
 mod seed;
+mod store;
+mod view_index;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

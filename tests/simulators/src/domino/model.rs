@@ -8,6 +8,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Map, Number, Value, json};
 
+use super::store::{DocMut, Documents};
+use super::view_index::ViewIndex;
 use crate::common::stable_hex32;
 
 /// A Notes date/time value: date+time (kept in UTC), date-only or time-only.
@@ -54,7 +56,7 @@ impl NotesTime {
     }
 
     /// The instant used for sorting (date-only = midnight UTC).
-    fn sort_key(&self) -> i64 {
+    pub(crate) fn sort_key(&self) -> i64 {
         match self {
             NotesTime::DateTime(t) => t.timestamp(),
             NotesTime::Date(d) => d.and_time(NaiveTime::MIN).and_utc().timestamp(),
@@ -423,7 +425,7 @@ pub(crate) fn collate(a: &str, b: &str) -> Ordering {
         .then_with(|| a.cmp(b))
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Document {
     pub unid: String,
     pub note_id: u32,
@@ -555,6 +557,8 @@ pub(crate) struct View {
     pub columns: Vec<Column>,
     pub descending: bool,
     pub modified: DateTime<Utc>,
+    /// The documents the view selects, in view order (kept by `Database`'s writes).
+    pub index: ViewIndex,
 }
 
 impl View {
@@ -563,22 +567,20 @@ impl View {
             || self.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
     }
 
-    /// The documents of the view, in view order.
-    pub(crate) fn rows<'a>(&self, db: &'a Database) -> Vec<&'a Document> {
-        let mut rows: Vec<&Document> = db
-            .documents
-            .iter()
-            .filter(|d| d.form().is_some_and(|f| f.eq_ignore_ascii_case(&self.form)))
-            .collect();
-        rows.sort_by(|a, b| {
-            let mut ord = Ordering::Equal;
-            for col in self.columns.iter().filter(|c| c.sorted) {
-                ord = ord.then_with(|| col.compare(a, b));
-            }
-            let ord = if self.descending { ord.reverse() } else { ord };
-            ord.then_with(|| a.note_id.cmp(&b.note_id))
-        });
-        rows
+    /// The documents of the view from position `start` (0-based) on, in view order.
+    pub(crate) fn rows_from<'a>(
+        &'a self,
+        db: &'a Database,
+        start: usize,
+    ) -> impl Iterator<Item = &'a Document> {
+        self.index
+            .iter_from(start)
+            .filter_map(|k| db.documents.get(k.slot))
+    }
+
+    /// Number of documents in the view.
+    pub(crate) fn len(&self) -> usize {
+        self.index.len()
     }
 }
 
@@ -599,6 +601,7 @@ pub(crate) fn mail_views(db_path: &str, now: DateTime<Utc>) -> Vec<View> {
         columns,
         descending,
         modified: now,
+        index: ViewIndex::default(),
     };
     vec![
         view(
@@ -704,6 +707,7 @@ pub(crate) fn directory_views(now: DateTime<Utc>) -> Vec<View> {
         ],
         descending: false,
         modified: now,
+        index: ViewIndex::default(),
     }]
 }
 
@@ -740,7 +744,8 @@ pub(crate) struct Database {
     /// `$AllowRESTDbAPI`: 0 none, 1 views only, 2 views and documents.
     pub allow_rest: u8,
     pub views: Vec<View>,
-    pub documents: Vec<Document>,
+    /// The documents, indexed (see `store`); change them through `Database`'s methods.
+    pub documents: Documents,
     pub next_note_id: u32,
     /// Calendar entries (each also has a backing `Appointment` document).
     pub events: Vec<super::calendar::CalEvent>,
@@ -764,23 +769,11 @@ impl Database {
             owner,
             allow_rest: 2,
             views,
-            documents: Vec::new(),
+            documents: Documents::default(),
             next_note_id: 0x8F6,
             events: Vec::new(),
             notices: Vec::new(),
         }
-    }
-
-    pub(crate) fn doc(&self, unid: &str) -> Option<&Document> {
-        self.documents
-            .iter()
-            .find(|d| d.unid.eq_ignore_ascii_case(unid))
-    }
-
-    pub(crate) fn doc_mut(&mut self, unid: &str) -> Option<&mut Document> {
-        self.documents
-            .iter_mut()
-            .find(|d| d.unid.eq_ignore_ascii_case(unid))
     }
 
     pub(crate) fn view(&self, name: &str) -> Option<&View> {
@@ -801,10 +794,10 @@ impl Database {
         modified: DateTime<Utc>,
         author: &str,
         items: Vec<(String, ItemValue)>,
-    ) -> &mut Document {
+    ) -> DocMut<'_> {
         let note_id = self.next_note_id;
-        self.next_note_id += 4;
-        self.documents.push(Document {
+        self.next_note_id = self.next_note_id.saturating_add(4);
+        self.insert_document(Document {
             unid,
             note_id,
             created,
@@ -813,9 +806,7 @@ impl Database {
             parent: None,
             items,
             read_by: BTreeSet::new(),
-        });
-        let last = self.documents.len() - 1;
-        &mut self.documents[last]
+        })
     }
 }
 

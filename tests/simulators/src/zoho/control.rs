@@ -15,6 +15,7 @@ use super::model::{
     DeletedRecord, FIRST_META_ID, FIRST_RECORD_ID, FieldDef, Record, TagDef, ZohoData, parse_time,
 };
 use super::records::render_record;
+use super::store::Records;
 use super::views::{CustomView, system_views};
 use crate::Seed;
 use crate::common::{control_error, lock};
@@ -128,8 +129,8 @@ fn load_record(
             record.tags.push(tag);
         }
     }
-    let fields: Vec<FieldDef> = data.modules[mi].fields.clone();
-    for f in &fields {
+    let fields = &data.modules[mi].fields;
+    for f in fields {
         let Some(value) = obj.get(&f.api_name) else {
             continue;
         };
@@ -199,14 +200,15 @@ pub(crate) fn load(data: &mut ZohoData, v: &Value, now: DateTime<Utc>) -> Result
                 .as_array()
                 .ok_or_else(|| format!("records of {name} must be an array"))?;
             let mut records = Vec::with_capacity(list.len());
+            let mut ids = std::collections::HashSet::with_capacity(list.len());
             for r in list {
                 let record = load_record(data, mi, r, now)?;
-                if records.iter().any(|x: &Record| x.id == record.id) {
+                if !ids.insert(record.id) {
                     return Err(format!("duplicate id {} in {name}", record.id));
                 }
                 records.push(record);
             }
-            data.modules[mi].records = records;
+            data.modules[mi].records = Records::from_vec(records);
         }
     }
     if let Some(deleted) = section("deleted")? {

@@ -290,10 +290,10 @@ pub(crate) fn cancel(ctx: &mut CrmCtx<'_>, mi: usize, id: &str) -> Response {
     let now = ctx.now;
     let user = ctx.user_id.clone();
     let module = &mut ctx.data.modules[mi];
-    let Some(record) = id
+    let Some(mut record) = id
         .parse::<u64>()
         .ok()
-        .and_then(|n| module.records.iter_mut().find(|r| r.id == n))
+        .and_then(|n| module.records.get_mut(n))
     else {
         return zoho_error(
             StatusCode::BAD_REQUEST,

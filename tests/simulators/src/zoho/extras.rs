@@ -90,8 +90,8 @@ pub(crate) fn upsert(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
             let module = &ctx.data.modules[mi];
             if let Some(pos) = module
                 .records
-                .iter()
-                .position(|r| r.values.get(field).and_then(unique_key).as_ref() == Some(&key))
+                .holding(field, &key, None)
+                .and_then(|r| module.records.slot_of(r.id))
             {
                 matched = Some((pos, field.clone()));
                 break;
@@ -100,8 +100,10 @@ pub(crate) fn upsert(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
         // "(also on upsert)" (§1.6): a matched record changed since the header's time is
         // not updated.
         if let Some((pos, _)) = &matched
-            && let Some(refusal) =
-                already_modified(&ctx.data.modules[mi].records[*pos], if_unmodified)
+            && let Some(refusal) = ctx.data.modules[mi]
+                .records
+                .slot(*pos)
+                .and_then(|r| already_modified(r, if_unmodified))
         {
             precondition_failures += 1;
             results.push(Err(refusal));
@@ -1374,10 +1376,10 @@ pub(crate) fn tags(ctx: &mut CrmCtx<'_>, mi: usize, path_id: Option<&str>, add: 
     let mut results = Vec::new();
     for (k, given) in ids.iter().enumerate() {
         let module = &mut ctx.data.modules[mi];
-        let Some(record) = given
+        let Some(mut record) = given
             .parse::<u64>()
             .ok()
-            .and_then(|n| module.records.iter_mut().find(|r| r.id == n))
+            .and_then(|n| module.records.get_mut(n))
         else {
             results.push(Err(error_body(
                 "INVALID_DATA",

@@ -52,6 +52,7 @@ mod records;
 mod seed;
 mod seed_manager;
 mod settings;
+mod store;
 mod views;
 
 use std::sync::{Arc, Mutex};

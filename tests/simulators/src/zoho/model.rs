@@ -8,6 +8,8 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use super::store::Records;
+
 /// First record id; ids grow by one.
 pub(crate) const FIRST_RECORD_ID: u64 = 5_725_767_000_000_412_001;
 /// First id of custom fields and tags created at run time.
@@ -132,7 +134,7 @@ pub(crate) struct TagDef {
     pub created_by: Option<String>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Record {
     pub id: u64,
     pub created: DateTime<Utc>,
@@ -172,7 +174,8 @@ pub(crate) struct Module {
     pub api_name: &'static str,
     pub id: &'static str,
     pub fields: Vec<FieldDef>,
-    pub records: Vec<Record>,
+    /// The records, indexed (see `store`).
+    pub records: Records,
     pub deleted: Vec<DeletedRecord>,
     pub tags: Vec<TagDef>,
     /// Custom views users made (the system views are not stored: see `views.rs`).
@@ -185,7 +188,7 @@ impl Module {
     }
 
     pub(crate) fn record(&self, id: u64) -> Option<&Record> {
-        self.records.iter().find(|r| r.id == id)
+        self.records.get(id)
     }
 
     /// The name shown for a record (lookups, deleted list).
@@ -502,7 +505,7 @@ pub(crate) fn standard_modules() -> Vec<Module> {
         api_name,
         id,
         fields,
-        records: Vec::new(),
+        records: Records::default(),
         deleted: Vec::new(),
         tags: Vec::new(),
         views: Vec::new(),

@@ -162,7 +162,7 @@ pub(crate) fn change_owner(
 
 /// Give record `id` of module `mi` to `owner`; whether it exists.
 fn reassign(ctx: &mut CrmCtx<'_>, mi: usize, id: u64, owner: &str) -> bool {
-    let Some(record) = ctx.data.modules[mi].records.iter_mut().find(|r| r.id == id) else {
+    let Some(mut record) = ctx.data.modules[mi].records.get_mut(id) else {
         return false;
     };
     owner.clone_into(&mut record.owner);

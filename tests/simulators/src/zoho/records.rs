@@ -30,6 +30,9 @@ const MAX_IDS: usize = 100;
 const DISCRETE_LIMIT: u64 = 2000;
 /// Records reachable with page tokens.
 const TOKEN_LIMIT: u64 = 100_000;
+/// Up to this many records changed since `If-Modified-Since` are sorted for each page; more
+/// are walked in listing order.
+const FEW: usize = 5_000;
 const RECYCLE_RETENTION_DAYS: i64 = 60;
 const PERMANENT_RETENTION_DAYS: i64 = 120;
 
@@ -431,11 +434,13 @@ fn external_field(ctx: &CrmCtx<'_>, module: &Module) -> Option<String> {
 /// Resolve a path or `ids` value to a record id (through `X-EXTERNAL` when given).
 fn resolve_id(ctx: &CrmCtx<'_>, module: &Module, value: &str) -> Option<u64> {
     if let Some(field) = external_field(ctx, module) {
-        return module
-            .records
-            .iter()
-            .find(|r| r.values.get(&field).and_then(Value::as_str) == Some(value))
-            .map(|r| r.id);
+        let exact = |r: &&Record| r.values.get(&field).and_then(Value::as_str) == Some(value);
+        // The unique-value index finds the records equal to it but for case.
+        return match super::model::unique_key(&Value::String(value.to_owned())) {
+            Some(key) => module.records.holders(&field, &key).into_iter().find(exact),
+            None => module.records.iter().find(exact),
+        }
+        .map(|r| r.id);
     }
     value.trim().parse().ok()
 }
@@ -631,32 +636,74 @@ fn list(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
     }
 
     let module = &ctx.data.modules[mi];
-    let mut candidates: Vec<&Record> = module
-        .records
-        .iter()
-        .filter(|r| p.ids.as_ref().is_none_or(|ids| ids.contains(&r.id)))
-        .filter(|r| p.since.is_none_or(|s| r.modified > s))
-        .filter(|r| {
-            p.view
+    let per_page = usize::try_from(p.per_page).unwrap_or(200);
+    let keep = |r: &&Record| {
+        p.ids.as_ref().is_none_or(|ids| ids.contains(&r.id))
+            && p.since.is_none_or(|s| r.modified > s)
+            && p.view
                 .as_ref()
                 .is_none_or(|v| v.shows(ctx.data, module, &ctx.user_id, ctx.now, r))
-        })
-        .collect();
+    };
     let order = |a: &(i64, u64), b: &(i64, u64)| -> Ordering {
         let o = a.cmp(b);
         if p.descending { o.reverse() } else { o }
     };
-    candidates.sort_by(|a, b| order(&p.sort_by.key(a), &p.sort_by.key(b)));
-    // Page tokens are cursors: continue after the (sort key, id) of the last record served.
-    let start = match page_token.as_ref().map(|t| t.after) {
-        Some(None) => 0,
-        Some(Some(cursor)) => candidates
-            .iter()
-            .position(|r| order(&p.sort_by.key(r), &cursor) == Ordering::Greater)
-            .unwrap_or(candidates.len()),
-        None => usize::try_from((page - 1).saturating_mul(p.per_page)).unwrap_or(usize::MAX),
+    let cursor = page_token.as_ref().map(|t| t.after);
+    // The candidates from the first one the page can hold: all of them when few (`ids`, or
+    // a short `If-Modified-Since` list), else walked in listing order from the cursor.
+    let few: Option<Vec<&Record>> = match (&p.ids, p.since) {
+        (Some(ids), _) => Some(
+            ids.iter()
+                .filter_map(|id| module.records.get(*id))
+                .collect(),
+        ),
+        (None, Some(s)) => {
+            let changed: Vec<&Record> = module
+                .records
+                .modified_from(s.timestamp())
+                .take(FEW + 1)
+                .collect();
+            (changed.len() <= FEW).then_some(changed)
+        }
+        (None, None) => None,
     };
-    let per_page = usize::try_from(p.per_page).unwrap_or(200);
+    let walked = few.is_none();
+    let (candidates, start): (Vec<&Record>, usize) = match few {
+        Some(mut all) => {
+            all.retain(keep);
+            all.sort_by(|a, b| order(&p.sort_by.key(a), &p.sort_by.key(b)));
+            // Page tokens are cursors: continue after the (sort key, id) of the last record
+            // served.
+            let start = match cursor {
+                Some(None) => 0,
+                Some(Some(cursor)) => all
+                    .iter()
+                    .position(|r| order(&p.sort_by.key(r), &cursor) == Ordering::Greater)
+                    .unwrap_or(all.len()),
+                None => {
+                    usize::try_from((page - 1).saturating_mul(p.per_page)).unwrap_or(usize::MAX)
+                }
+            };
+            (all, start)
+        }
+        None => {
+            let from = module
+                .records
+                .ordered(p.sort_by, p.descending, cursor.flatten())
+                .filter(keep);
+            match cursor {
+                // One more than the page, to know whether there are more.
+                Some(_) => (from.take(per_page + 1).collect(), 0),
+                None => {
+                    // Paging by number stops at record 2,000, so this walk is short.
+                    let start = usize::try_from((page - 1).saturating_mul(p.per_page))
+                        .unwrap_or(usize::MAX);
+                    let head = from.take(start.saturating_add(per_page + 1)).collect();
+                    (head, start)
+                }
+            }
+        }
+    };
     let slice: Vec<&Record> = candidates
         .iter()
         .skip(start)
@@ -664,7 +711,16 @@ fn list(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
         .copied()
         .collect();
     if slice.is_empty() {
-        if p.since.is_some() && candidates.is_empty() {
+        let none_at_all = if walked && cursor.is_some() {
+            module
+                .records
+                .ordered(p.sort_by, p.descending, None)
+                .find(keep)
+                .is_none()
+        } else {
+            candidates.is_empty()
+        };
+        if p.since.is_some() && none_at_all {
             return StatusCode::NOT_MODIFIED.into_response();
         }
         return StatusCode::NO_CONTENT.into_response();
@@ -1127,10 +1183,9 @@ fn prepare(
         let Some(key) = prepared.values.get(&f.api_name).and_then(unique_key) else {
             continue;
         };
-        let clash = module.records.iter().find(|r| {
-            existing.is_none_or(|e| e.id != r.id)
-                && r.values.get(&f.api_name).and_then(unique_key).as_ref() == Some(&key)
-        });
+        let clash = module
+            .records
+            .holding(&f.api_name, &key, existing.map(|e| e.id));
         if let Some(other) = clash {
             let owner = data.user(&other.owner).map_or_else(
                 || json!({ "name": null, "id": other.owner }),
@@ -1267,11 +1322,13 @@ pub(super) fn update_one(
     item: &Map<String, Value>,
     i: usize,
 ) -> Result<Record, Value> {
-    let existing = &ctx.data.modules[mi].records[pos];
-    let prepared = prepare(ctx.data, mi, item, i, Some(existing))?;
+    let existing = ctx.data.modules[mi].records.slot(pos);
+    let prepared = prepare(ctx.data, mi, item, i, existing)?;
     let (values, owner, tags) = resolve_pending(ctx.data, mi, prepared, &ctx.user_id, ctx.now);
     let api_name = ctx.data.modules[mi].api_name;
-    let record = &mut ctx.data.modules[mi].records[pos];
+    let Some(mut record) = ctx.data.modules[mi].records.slot_mut(pos) else {
+        return Err(invalid_id(&pos.to_string()));
+    };
     for (k, v) in values {
         if v.is_null() {
             record.values.remove(&k);
@@ -1287,7 +1344,7 @@ pub(super) fn update_one(
     }
     record.modified = ctx.now;
     record.modified_by.clone_from(&ctx.user_id);
-    apply_side_effects(api_name, record, ctx.now);
+    apply_side_effects(api_name, &mut record, ctx.now);
     Ok(record.clone())
 }
 
@@ -1333,13 +1390,13 @@ fn update(ctx: &mut CrmCtx<'_>, mi: usize, path_id: Option<&str>) -> Response {
             continue;
         };
         let module = &ctx.data.modules[mi];
-        let Some(pos) = resolve_id(ctx, module, &given)
-            .and_then(|id| module.records.iter().position(|r| r.id == id))
-        else {
+        let Some((pos, existing)) = resolve_id(ctx, module, &given).and_then(|id| {
+            let pos = module.records.slot_of(id)?;
+            Some((pos, module.records.slot(pos)?))
+        }) else {
             results.push(Err(invalid_id(&given)));
             continue;
         };
-        let existing = &module.records[pos];
         if let Some(refusal) = already_modified(existing, if_unmodified) {
             precondition_failures += 1;
             results.push(Err(refusal));
@@ -1395,7 +1452,7 @@ fn delete(ctx: &mut CrmCtx<'_>, mi: usize, ids: &str) -> Response {
     for given in list {
         let module = &ctx.data.modules[mi];
         let id = resolve_id(ctx, module, given);
-        let pos = id.and_then(|id| module.records.iter().position(|r| r.id == id));
+        let pos = id.and_then(|id| module.records.slot_of(id));
         let Some(pos) = pos else {
             let was_deleted =
                 id.is_some_and(|id| module.deleted.iter().any(|d| d.id == id.to_string()));
@@ -1410,7 +1467,10 @@ fn delete(ctx: &mut CrmCtx<'_>, mi: usize, ids: &str) -> Response {
             continue;
         };
         let module = &mut ctx.data.modules[mi];
-        let record = module.records.remove(pos);
+        let Some(record) = module.records.remove_slot(pos) else {
+            results.push(Err(invalid_id(given)));
+            continue;
+        };
         let display = module.display_name(&record);
         module.deleted.push(DeletedRecord {
             id: record.id.to_string(),
