@@ -281,18 +281,7 @@ async fn callback_refuses_forged_state_and_codes_are_single_use() {
     let mut b = Browser::new(&w);
     let r = b.get_raw(&format!("{}/auth/login", w.base)).await;
     let consent = location(&r);
-    let url = url::Url::parse(&consent).unwrap();
-    let mut form: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-    form.push(("user".into(), "demo".into()));
-    let accounts = format!("{}/oauth/v2/auth", url.origin().ascii_serialization());
-    let r = b
-        .http
-        .post(&accounts)
-        .header("content-type", FORM)
-        .body(form_body(&form))
-        .send()
-        .await
-        .unwrap();
+    let r = b.consent(&consent, "demo").await;
     let callback = url::Url::parse(&location(&r)).unwrap();
     let q: HashMap<String, String> = callback.query_pairs().into_owned().collect();
     assert_eq!(q["location"], "us");
@@ -1616,18 +1605,7 @@ async fn the_crm_tabs_sign_in_refuses_another_account_and_a_claimed_id_grants_no
         .await;
     let consent = location(&r);
     assert!(consent.contains("prompt=consent"), "{consent}");
-    let url = url::Url::parse(&consent).unwrap();
-    let mut form: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-    form.push(("user".into(), "user2@example.com".into()));
-    let accounts = format!("{}/oauth/v2/auth", url.origin().ascii_serialization());
-    let r = b
-        .http
-        .post(&accounts)
-        .header("content-type", FORM)
-        .body(form_body(&form))
-        .send()
-        .await
-        .unwrap();
+    let r = b.consent(&consent, "user2@example.com").await;
     let r = b.get_raw(&location(&r)).await;
     let page = r.text().await.unwrap();
     assert!(page.contains("/auth/popup.js?result=mismatch"), "{page}");

@@ -310,6 +310,22 @@ impl Browser {
         r
     }
 
+    /// Answers the simulator's consent page at `consent` (the sign-in redirect) as the Zoho
+    /// user `user`: Zoho's answer, which redirects back to the server.
+    pub async fn consent(&self, consent: &str, user: &str) -> reqwest::Response {
+        let url = url::Url::parse(consent).unwrap();
+        let mut form: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        form.push(("user".into(), user.into()));
+        let accounts = format!("{}/oauth/v2/auth", url.origin().ascii_serialization());
+        self.http
+            .post(&accounts)
+            .header("content-type", FORM)
+            .body(form_body(&form))
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Signs in as the Zoho user `email` through the simulator's consent page.
     pub async fn sign_in(&mut self, email: &str) {
         let r = self.get_raw(&format!("{}/auth/login", self.base)).await;
@@ -318,18 +334,7 @@ impl Browser {
         let page = self.http.get(&consent).send().await.unwrap();
         assert_eq!(page.status(), StatusCode::OK);
         assert!(page.text().await.unwrap().contains(email));
-        let url = url::Url::parse(&consent).unwrap();
-        let mut form: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-        form.push(("user".into(), email.into()));
-        let accounts = format!("{}/oauth/v2/auth", url.origin().ascii_serialization());
-        let r = self
-            .http
-            .post(&accounts)
-            .header("content-type", FORM)
-            .body(form_body(&form))
-            .send()
-            .await
-            .unwrap();
+        let r = self.consent(&consent, email).await;
         assert_eq!(r.status(), StatusCode::FOUND);
         let callback = location(&r);
         assert!(callback.starts_with(&format!("{}/auth/callback?code=", self.base)));
