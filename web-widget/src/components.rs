@@ -481,7 +481,12 @@ fn entries(lang: Lang, m: &ModuleReport) -> Html {
         .message
         .as_ref()
         .map(|msg| html! { <div class="module-message">{ technical_details(lang, msg) }</div> });
-    if m.entries.is_empty() {
+    // A large run lists the first rows of each kind; the counts cover the rest.
+    let omitted = (m.omitted > 0).then(|| {
+        let count = m.omitted.to_string();
+        html! { <p class="muted omitted">{ lang.tf(T::EntriesOmitted, &[("count", &count)]) }</p> }
+    });
+    if m.entries.is_empty() && omitted.is_none() {
         return html! { <>{ for message }<p class="muted">{ t(T::NoRecords) }</p></> };
     }
     html! {
@@ -497,6 +502,7 @@ fn entries(lang: Lang, m: &ModuleReport) -> Html {
             </tr></thead>
             <tbody>{ for m.entries.iter().map(|e| entry(lang, m.module, e)) }</tbody>
         </table>
+        { for omitted }
         </>
     }
 }

@@ -331,6 +331,7 @@ texts! {
     ShowRecords => "Show records", "レコードを表示";
     HideRecords => "Hide records", "レコードを隠す";
     NoRecords => "No records changed.", "変更されたレコードはありません。";
+    EntriesOmitted => "{count} more records are counted above but not listed here.", "このほか {count} 件のレコードは、件数には含まれていますがここには表示していません。";
     Record => "Record", "レコード";
     Action => "Action", "操作";
     Reason => "Reason", "理由";
