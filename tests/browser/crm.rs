@@ -296,12 +296,12 @@ async fn steps(s: &Session, demo: &Demo, crm: &StandIn) -> Result<()> {
     select(s, "schedule", "15").await?;
     tour_tab_at(s, "ja-settings", Some("#schedule")).await?;
     s.click("#settings-save").await?;
-    s.wait("#preview[data-outcome=completed]").await?;
+    s.wait_run("#preview[data-outcome=completed]").await?;
     assert_japanese(s, "preview").await?;
     let (_, saved) = s.fetch_json("/api/settings").await?;
     ensure!(saved["schedule_minutes"] == 15, "{saved}");
     s.click("#sync-now").await?;
-    s.wait("#sync-finished[data-outcome=completed]").await?;
+    s.wait_run("#sync-finished[data-outcome=completed]").await?;
     assert_japanese(s, "sync finished").await?;
     s.click("#to-dashboard").await?;
     s.wait("#run-history tbody tr").await?;

@@ -379,7 +379,7 @@ async fn settings_preview_sync(s: &Session, demo: &Demo) -> Result<()> {
     s.click("#sync-now").await?;
     s.wait(".module-progress[data-module=contacts]").await?;
     s.screenshot(&shots(), "09-sync-progress").await?;
-    s.wait("#sync-finished[data-outcome=completed]").await?;
+    s.wait_run("#sync-finished[data-outcome=completed]").await?;
     s.wait(".module-progress[data-module=contacts][data-state=completed]")
         .await?;
     ensure!(s.text_of("#done-title").await? == "The sync completed.");
@@ -599,7 +599,7 @@ async fn failing_module(s: &Session, demo: &Demo) -> Result<()> {
     click_start_sync(s).await?;
     s.click("#tasks-yes").await?;
     s.click("#settings-save").await?;
-    s.wait("#preview[data-outcome=partial]").await?;
+    s.wait_run("#preview[data-outcome=partial]").await?;
     s.wait("#preview-failed").await?;
     ensure!(
         s.find("#sync-now").await?.is_none(),
@@ -632,11 +632,11 @@ async fn failing_module(s: &Session, demo: &Demo) -> Result<()> {
     click_start_sync(s).await?;
     s.click("#tasks-yes").await?;
     s.click("#settings-save").await?;
-    s.wait("#preview[data-outcome=completed]").await?;
+    s.wait_run("#preview[data-outcome=completed]").await?;
     demo.zoho_faults(&json!([{ "kind": "status", "status": 500, "path_prefix": "/crm/v8/Tasks" }]))
         .await?;
     s.click("#sync-now").await?;
-    s.wait("#sync-finished[data-outcome=partial]").await?;
+    s.wait_run("#sync-finished[data-outcome=partial]").await?;
     let title = s.text_of("#done-title").await?;
     ensure!(
         title.starts_with("The sync finished, but not everything was synced")
@@ -698,7 +698,7 @@ async fn failing_module(s: &Session, demo: &Demo) -> Result<()> {
         |das: bool| json!({ "databases": { DB: { "views": { "($ToDo)": { "das": das } } } } });
     demo.domino_config(&todo_view(false)).await?;
     s.click("#settings-save").await?;
-    s.wait("#sync-finished[data-outcome=partial]").await?;
+    s.wait_run("#sync-finished[data-outcome=partial]").await?;
     s.wait(".module-progress[data-module=tasks][data-state=failed]")
         .await?;
     let tasks_why = s

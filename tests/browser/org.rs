@@ -52,7 +52,7 @@ async fn first_sync(s: &Session, user: &str) -> Result<()> {
     s.click("#settings-save").await?;
     s.wait("#preview").await?;
     s.click("#sync-now").await?;
-    s.wait("#sync-finished[data-outcome=completed]").await?;
+    s.wait_run("#sync-finished[data-outcome=completed]").await?;
     s.click("#to-dashboard").await?;
     s.wait("#last-run").await?;
     Ok(())
@@ -66,7 +66,7 @@ async fn start(s: &Session) -> Result<()> {
 }
 
 async fn finished(s: &Session) -> Result<()> {
-    s.wait("#sync-finished[data-outcome=completed]").await?;
+    s.wait_run("#sync-finished[data-outcome=completed]").await?;
     s.click("#to-dashboard").await?;
     s.wait("#last-run").await?;
     Ok(())

@@ -126,15 +126,6 @@ async fn start_sync(s: &Session) -> Result<()> {
 }
 
 /// Waits up to three minutes for `css` (a whole sync of the demo data).
-async fn wait_long(s: &Session, css: &str) -> Result<crate::webdriver::Element> {
-    for _ in 0..5 {
-        if let Ok(e) = s.wait(css).await {
-            return Ok(e);
-        }
-    }
-    s.wait(css).await
-}
-
 /// The keys each record is counted by: Zoho records by their Notes UNID, Notes documents by
 /// their Zoho id, companies by Account name. (Not e-mail: the demo data has different people
 /// sharing one, which the sync rightly keeps apart.)
@@ -254,7 +245,7 @@ async fn steps(
     for url in [&sims.domino_url, &sims.zoho_url] {
         control(url, "/_sim/latency", json!({ "ms": 0 })).await?;
     }
-    let end = wait_long(s, "#sync-finished, #failed-title").await?;
+    let end = s.wait_run("#sync-finished, #failed-title").await?;
     let recovered = s.attr(&end, "id").await?.as_deref() == Some("sync-finished");
     s.screenshot(&shots(), "restart-1-interrupted").await?;
     eprintln!(
@@ -276,7 +267,7 @@ async fn steps(
         .await?;
     s.wait("#start-sync").await?;
     start_sync(s).await?;
-    wait_long(s, "#sync-finished").await?;
+    s.wait_run("#sync-finished").await?;
     s.screenshot(&shots(), "restart-2-after").await?;
     no_duplicates(sims, &before).await?;
     // ... and a further one writes nothing.
@@ -284,7 +275,7 @@ async fn steps(
     s.wait("#start-sync").await?;
     clear_calls(sims).await?;
     start_sync(s).await?;
-    wait_long(s, "#sync-finished").await?;
+    s.wait_run("#sync-finished").await?;
     let n = writes(sims).await?;
     ensure!(n == 0, "the sync after convergence wrote {n} times");
     host.kill().await

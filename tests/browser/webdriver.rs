@@ -14,6 +14,10 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// How long `wait_*` helpers poll before failing.
 pub const WAIT: Duration = Duration::from_secs(30);
 
+/// How long a whole sync or preview may take before a test gives up on it (a bound against a
+/// hang, not a speed target: speed is measured by the benchmarks).
+pub const RUN_WAIT: Duration = Duration::from_secs(240);
+
 /// An executable on `PATH`.
 fn which(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|paths| {
@@ -204,7 +208,18 @@ impl Session {
 
     /// Waits for an element matching `css`.
     pub async fn wait(&self, css: &str) -> Result<Element> {
-        let deadline = Instant::now() + WAIT;
+        self.wait_for(css, WAIT).await
+    }
+
+    /// Waits for the element matching `css` that ends a whole sync or preview: a run's time
+    /// grows with the machine's load (other test binaries, builds), so it gets [`RUN_WAIT`].
+    pub async fn wait_run(&self, css: &str) -> Result<Element> {
+        self.wait_for(css, RUN_WAIT).await
+    }
+
+    /// Waits up to `within` for an element matching `css`.
+    pub async fn wait_for(&self, css: &str, within: Duration) -> Result<Element> {
+        let deadline = Instant::now() + within;
         loop {
             if let Some(e) = self.find(css).await? {
                 return Ok(e);
