@@ -28,7 +28,6 @@
 //!   private.
 
 pub(crate) mod api;
-pub mod calendar;
 pub mod engine;
 pub mod http;
 pub mod mapping;
@@ -55,6 +54,9 @@ pub use engine::{
     ProgressPhase,
 };
 pub use http::{Header, HttpRequest, HttpResponse, TransportError, TransportErrorKind};
+/// Calendar events, by the path they had before the mapping became one file per module: the
+/// same module as [`mapping::events`].
+pub use mapping::events as calendar;
 pub use model::{
     ConflictPolicy, Direction, Fields, Module, NotesUnid, Record, Scope, Scopes, Settings, Side,
     ZohoId,

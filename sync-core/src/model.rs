@@ -314,6 +314,21 @@ impl ConflictPolicy {
     }
 }
 
+/// Which events are synced.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventsWindow {
+    /// A year back to two years ahead (the calendar service needs a window).
+    #[default]
+    All,
+    /// Today, in the user's zone.
+    Today,
+    /// The past month up to the end of today, in the user's zone.
+    PastMonth,
+    /// No events.
+    Off,
+}
+
 /// The user's sync settings (feature F3).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -323,7 +338,7 @@ pub struct Settings {
     /// Sync to-dos.
     pub tasks: bool,
     /// Which events to sync.
-    pub events: crate::calendar::EventsWindow,
+    pub events: EventsWindow,
     /// Which way changes flow.
     pub direction: Direction,
     /// Who wins a field changed on both sides.
@@ -337,7 +352,7 @@ impl Default for Settings {
         Self {
             contacts: true,
             tasks: true,
-            events: crate::calendar::EventsWindow::All,
+            events: EventsWindow::All,
             direction: Direction::TwoWay,
             conflict: ConflictPolicy::CrmWins,
             scope: Scopes::default(),
@@ -420,7 +435,7 @@ impl Settings {
         match module {
             Module::Contacts => self.contacts,
             Module::Tasks => self.tasks,
-            Module::Events => self.events != crate::calendar::EventsWindow::Off,
+            Module::Events => self.events != EventsWindow::Off,
         }
     }
 }

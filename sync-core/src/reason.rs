@@ -68,7 +68,7 @@ impl fmt::Display for KeptBecause {
     }
 }
 
-/// Why a plan item is what it is. One variant per rule of the planner (`plan.rs`), with the
+/// Why a plan item is what it is. One variant per rule of the planner ([`crate::plan`]), with the
 /// sides and fields it names.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "snake_case")]

@@ -309,7 +309,7 @@ fn tidy_attendees(m: &mut Meeting, organizer: &str) -> Result<(), ApiError> {
 }
 
 impl Meeting {
-    /// The canonical event fields (calendar.rs).
+    /// The canonical event fields (`sync_core::mapping::events`).
     fn fields(&self) -> Fields {
         let mut f = Fields::default();
         f.set("title", &self.subject);

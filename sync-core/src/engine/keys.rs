@@ -82,7 +82,7 @@ impl KeySet {
         }
     }
 
-    /// Takes the first key out (in the order of [`KeySet::iter`]).
+    /// Takes the first key out (in the order of [`KeySet::keys`]).
     pub fn pop_first(&mut self) -> Option<String> {
         if let Some(n) = self.nums.pop_first() {
             return Some(Key::Num(n).text());

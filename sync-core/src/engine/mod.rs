@@ -37,8 +37,8 @@ use crate::api::zoho::{
     crm_error_code, crm_error_text, listed_ids, listed_records, my_view_system_name,
 };
 use crate::api::{is_transient, parse_json};
-use crate::calendar::{self, CalZones};
 use crate::http::{Header, HttpRequest, HttpResponse, TransportError, encode};
+use crate::mapping::events::{self as calendar, CalZones};
 use crate::mapping::{
     CRM_ACCOUNT_FIELD, CRM_ACCOUNTS_MODULE, CRM_XREF_FIELD, CRM_XREF_LABEL, MapCtx,
     crm_account_name, crm_new_record, crm_record, match_key, notes_create_items, notes_form,

@@ -24,27 +24,17 @@ use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Offset, Ti
 use chrono_tz::Tz;
 use serde_json::{Map, Value, json};
 
-use crate::mapping::{CRM_PLACEHOLDER, CRM_XREF_FIELD, MapCtx};
+use super::values::{CRM_PLACEHOLDER, CRM_XREF_FIELD, MapCtx, crm_is_private, crm_xref};
 use crate::model::{Fields, Record};
 use crate::time::Timestamp;
 
 /// The X-property of a Notes event that holds the Zoho record id.
 pub const NOTES_EVENT_XREF: &str = "x-nzsync-zoho-id";
 
-/// Which events are synced.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EventsWindow {
-    /// A year back to two years ahead (the calendar service needs a window).
-    #[default]
-    All,
-    /// Today, in the user's zone.
-    Today,
-    /// The past month up to the end of today, in the user's zone.
-    PastMonth,
-    /// No events.
-    Off,
-}
+/// Which events are synced: the setting lives with the other settings in [`crate::model`]; it
+/// is named here too, where the windows are computed, so `sync_core::calendar::EventsWindow`
+/// keeps working.
+pub use crate::model::EventsWindow;
 
 /// `[since, before)` of `window` at `now` in `tz`, or `None` when events are off.
 #[must_use]
@@ -622,8 +612,8 @@ pub fn record_from_crm_event(rec: &Value, private_tag: &str) -> Record {
     }
     Record {
         fields: f,
-        private: crate::mapping::crm_is_private(rec, private_tag),
-        xref: crate::mapping::crm_xref(rec),
+        private: crm_is_private(rec, private_tag),
+        xref: crm_xref(rec),
     }
 }
 
