@@ -8,6 +8,28 @@ use crate::http::{HttpResponse, encode, encode_path};
 use crate::model::Module;
 use crate::time::Timestamp;
 
+/// One entry of `documents?since=…`: only its UNID is read (`@modified` and `@href` are
+/// skipped without being kept).
+#[derive(serde::Deserialize)]
+struct ChangedDoc<'a> {
+    #[serde(rename = "@unid", borrow, default)]
+    unid: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// The UNIDs of a `documents?since=…` answer (`reference/domino-api.md` §3: every data document
+/// of the file modified since then, all forms, in one unpaged answer), each given to `each`;
+/// `None` when the body is not that list. The answer of a large mail file is tens of
+/// megabytes, so it is read entry by entry into what the caller keeps, never into a JSON tree.
+pub(crate) fn changed_unids(body: &str, mut each: impl FnMut(&str)) -> Option<()> {
+    let docs: Vec<ChangedDoc<'_>> = serde_json::from_str(body).ok()?;
+    for d in &docs {
+        if let Some(u) = &d.unid {
+            each(u);
+        }
+    }
+    Some(())
+}
+
 impl EngineConfig {
     pub(crate) fn notes_db_path(&self, rest: &str) -> String {
         format!(
@@ -91,4 +113,22 @@ pub(crate) fn notes_error_text(doing: &str, resp: &HttpResponse) -> String {
         das_message(resp),
         resp.status
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changed_documents_give_their_unids_and_anything_else_is_refused() {
+        let body = r#"[{"@modified":"2026-12-05T01:00:00Z","@unid":"AB12","@href":"/x"},
+                       {"@href":"/no-unid"},{"@unid":"CD\u0033\u0034"}]"#;
+        let mut got = Vec::new();
+        assert_eq!(changed_unids(body, |u| got.push(u.to_owned())), Some(()));
+        assert_eq!(got, ["AB12", "CD34"]);
+        assert_eq!(changed_unids("[]", |_| panic!("no entry")), Some(()));
+        for bad in ["", "{}", "[1]", r#"[{"@unid":7}]"#, "[{"] {
+            assert_eq!(changed_unids(bad, |_| {}), None, "{bad}");
+        }
+    }
 }

@@ -343,7 +343,8 @@ struct ModuleRun {
     notes_incremental: bool,
     crm_incremental: bool,
     notes_listed: keys::KeySet,
-    notes_changed: BTreeSet<String>,
+    /// Documents of the file changed since the cursor (`documents?since`: every form).
+    notes_changed: keys::KeySet,
     notes: side::SideRun,
     crm: side::SideRun,
     notes_cursor_next: Option<Timestamp>,
