@@ -34,12 +34,35 @@ async function main() {
   const t0 = performance.now();
   const engine = new SyncEngine(trace.config, trace.state, trace.now);
   const pending = [];
+  // Link reads are answered from the trace's state, as the widget's server answers them from
+  // its store: pages in UNID order, or the links of given UNIDs.
+  const sorted = {};
+  const storedLinks = (q) => {
+    if (!sorted[q.module]) {
+      const all = ((trace.state.modules || {})[q.module] || {}).links || [];
+      sorted[q.module] = [...all].sort((a, b) => (a.unid < b.unid ? -1 : a.unid > b.unid ? 1 : 0));
+    }
+    const links = sorted[q.module];
+    if (q.want.by === "unids") {
+      const want = new Set(q.want.unids);
+      return links.filter((l) => want.has(l.unid));
+    }
+    let lo = 0, hi = links.length;
+    if (q.want.after != null) {
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (links[mid].unid <= q.want.after) lo = mid + 1; else hi = mid;
+      }
+    }
+    return links.slice(lo, lo + q.want.limit);
+  };
   let head = 0, requests = 0, polls = 0, report = null;
   for (;;) {
     const out = engine.poll();
     if ((++polls & 1023) === 0) heapPeak = Math.max(heapPeak, heap());
     if (out.kind === "request") { pending.push(out.value); requests++; }
     else if (out.kind === "state") {}
+    else if (out.kind === "links") engine.handleLinks(out.value.id, storedLinks(out.value));
     else if (out.kind === "wait") {
       if (head === pending.length) throw new Error("the engine waits with nothing in flight");
       const r = pending[head]; pending[head++] = undefined;

@@ -47,6 +47,8 @@ fn config() -> EngineConfig {
         notes_concurrency: 8,
         crm_concurrency: 10,
         time_zone: Some("Asia/Tokyo".into()),
+        // As `nzsync sync` and the widget run it: links read from the store page by page.
+        links: sync_core::LinkSupply::OnRequest,
         ..EngineConfig::default()
     }
 }

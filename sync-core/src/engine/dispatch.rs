@@ -45,20 +45,7 @@ impl Engine {
                     ));
                 }
             }
-            Purpose::NotesSince => {
-                let Some(run) = self.run.as_mut() else { return };
-                let changed = &mut run.notes_changed;
-                let read = (resp.status == 200)
-                    .then(|| crate::api::domino::changed_unids(&resp.body, |u| changed.insert(u)))
-                    .flatten();
-                match read {
-                    Some(()) => {
-                        run.notes_cursor_next
-                            .get_or_insert(server_time.plus_ms(-CURSOR_OVERLAP_MS));
-                    }
-                    None => self.fail_module(notes_error_text("listing changed documents", resp)),
-                }
-            }
+            Purpose::NotesSince { since } => self.on_changed_since(since, resp, server_time),
             Purpose::NotesEventsPage { start } => self.on_events_page(start, resp, server_time),
             Purpose::NotesEventRead { key } => self.on_event_read(key, resp),
             Purpose::NotesEventPrefetch {

@@ -83,8 +83,18 @@ impl LinkWant {
                             .is_none_or(|a| l.unid.0.as_str() > a.0.as_str())
                     })
                     .collect();
-                page.sort_by(|a, b| a.unid.0.cmp(&b.unid.0));
-                page.truncate(usize::try_from(*limit).unwrap_or(usize::MAX));
+                // The first `limit` in order, without sorting the rest (a store pages through
+                // a module's links this way, so each page costs linear time, not a sort).
+                let limit = usize::try_from(*limit).unwrap_or(usize::MAX);
+                let by_unid = |a: &&Link, b: &&Link| a.unid.0.cmp(&b.unid.0);
+                if limit < page.len() {
+                    if limit == 0 {
+                        return Vec::new();
+                    }
+                    page.select_nth_unstable_by(limit - 1, by_unid);
+                    page.truncate(limit);
+                }
+                page.sort_by(by_unid);
                 page.into_iter().cloned().collect()
             }
             Self::Unids { unids } => {
@@ -211,5 +221,46 @@ impl Engine {
     /// The next link read for the embedder, as an output.
     pub(super) fn poll_link_read(&mut self) -> Option<Output> {
         self.link_reads.poll().map(Output::Links)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Fields, ZohoId};
+
+    #[test]
+    fn pages_come_in_unid_order_and_unids_select_only_stored_links() {
+        let links: Vec<Link> = ["D", "A", "E", "C", "B"]
+            .iter()
+            .enumerate()
+            .map(|(i, u)| Link {
+                unid: NotesUnid((*u).into()),
+                zoho_id: ZohoId(i.to_string()),
+                base: Fields::default(),
+            })
+            .collect();
+        let page = |after: Option<&str>, limit| {
+            LinkWant::Page {
+                after: after.map(|a| NotesUnid(a.into())),
+                limit,
+            }
+            .select(&links)
+            .into_iter()
+            .map(|l| l.unid.0)
+            .collect::<Vec<_>>()
+        };
+        assert_eq!(page(None, 2), ["A", "B"]);
+        assert_eq!(page(Some("B"), 2), ["C", "D"]);
+        assert_eq!(page(Some("D"), 2), ["E"]);
+        assert_eq!(page(Some("E"), 2), Vec::<String>::new());
+        assert_eq!(page(None, 0), Vec::<String>::new());
+        assert_eq!(page(None, 9), ["A", "B", "C", "D", "E"]);
+        let some = LinkWant::Unids {
+            unids: vec![NotesUnid("C".into()), NotesUnid("Z".into())],
+        }
+        .select(&links);
+        assert_eq!(some.len(), 1);
+        assert_eq!(some[0].zoho_id.0, "3");
     }
 }
