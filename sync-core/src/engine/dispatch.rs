@@ -45,7 +45,7 @@ impl Engine {
                     ));
                 }
             }
-            Purpose::NotesSince { since } => self.on_changed_since(since, resp, server_time),
+            Purpose::NotesSince => self.on_changed_since(resp, server_time),
             Purpose::NotesEventsPage { start } => self.on_events_page(start, resp, server_time),
             Purpose::NotesEventRead { key } => self.on_event_read(key, resp),
             Purpose::NotesEventPrefetch {

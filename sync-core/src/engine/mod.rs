@@ -228,10 +228,7 @@ enum Purpose {
         zid: Option<String>,
     },
     CrmFieldCreate,
-    /// `documents?since=` for every module of the run (see [`ChangedSince`]).
-    NotesSince {
-        since: Timestamp,
-    },
+    NotesSince,
     /// `walk`: no total was known, so ask for the next page after this one if it is full.
     NotesViewPage {
         start: usize,
@@ -347,7 +344,7 @@ struct ModuleRun {
     crm_incremental: bool,
     notes_listed: keys::KeySet,
     /// Documents of the file changed since the cursor (`documents?since`: every form).
-    notes_changed: std::sync::Arc<keys::KeySet>,
+    notes_changed: keys::KeySet,
     notes: side::SideRun,
     crm: side::SideRun,
     notes_cursor_next: Option<Timestamp>,
@@ -454,22 +451,6 @@ pub struct Engine {
     crm_user: Option<String>,
     /// The user's mail file, as cross-IDs name it.
     mail_file: MailFile,
-    /// The documents changed since the oldest cursor of the run's modules, read once.
-    changed_since: Option<ChangedSince>,
-}
-
-/// The mail file's documents changed since a time: DAS lists every form in one unpaged
-/// answer (`documents?since=`), so a run reads it once, from the oldest cursor of the modules
-/// it syncs, and each module takes it from there. A module whose own cursor is newer sees more
-/// documents as changed than it must, and reads them: more reads, never a missed change.
-#[derive(Debug)]
-struct ChangedSince {
-    /// The time asked for.
-    since: Timestamp,
-    /// The next cursor: the server's time of the answer, less the overlap.
-    next_cursor: Timestamp,
-    /// The documents' UNIDs.
-    unids: std::sync::Arc<keys::KeySet>,
 }
 
 impl Engine {
@@ -515,7 +496,6 @@ impl Engine {
             },
             crm_user: None,
             mail_file,
-            changed_since: None,
         };
         if let Some(name) = engine.config.time_zone.clone() {
             match name.parse::<chrono_tz::Tz>() {

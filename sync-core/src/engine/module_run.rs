@@ -64,7 +64,7 @@ impl Engine {
             notes_incremental: fingerprint_ok && notes_cursor.is_some(),
             crm_incremental,
             notes_listed: keys::KeySet::default(),
-            notes_changed: std::sync::Arc::default(),
+            notes_changed: keys::KeySet::default(),
             notes: side::SideRun::new(true),
             crm: side::SideRun::new(!crm_incremental),
             notes_cursor_next: None,

@@ -15,7 +15,7 @@ impl Engine {
             .map(|m| (m.notes_cursor, m.crm_cursor))
             .unwrap_or_default();
         if notes_inc && let Some(c) = notes_cursor {
-            self.changed_since(module, c);
+            self.changed_since(c);
         }
         if module == Module::Events {
             let Some(window) =
@@ -94,43 +94,16 @@ impl Engine {
         }
     }
 
-    /// The documents changed since `cursor` (the module's): from the run's read when it
-    /// covers the cursor, else read now from the oldest cursor of this and the modules still
-    /// to run (see [`ChangedSince`]).
-    fn changed_since(&mut self, module: Module, cursor: Timestamp) {
-        if let Some(c) = self.changed_since.as_ref().filter(|c| c.since <= cursor) {
-            let (unids, next) = (c.unids.clone(), c.next_cursor);
-            if let Some(run) = self.run.as_mut() {
-                run.notes_changed = unids;
-                run.notes_cursor_next.get_or_insert(next);
-            }
-            return;
-        }
-        let settings = &self.config.settings;
-        let since = std::iter::once(module)
-            .chain(self.modules.iter().copied())
-            .filter(|m| settings.enabled(*m))
-            .filter_map(|m| self.state.modules.get(&m).and_then(|s| s.notes_cursor))
-            .fold(cursor, |a, b| if b.0 < a.0 { b } else { a });
+    /// Asks for the documents changed since `cursor` (the module's).
+    fn changed_since(&mut self, cursor: Timestamp) {
         let path = self
             .config
-            .notes_db_path(&format!("documents?since={}", encode(&since.to_das())));
-        self.enqueue(
-            Side::Notes,
-            "GET",
-            path,
-            None,
-            Purpose::NotesSince { since },
-        );
+            .notes_db_path(&format!("documents?since={}", encode(&cursor.to_das())));
+        self.enqueue(Side::Notes, "GET", path, None, Purpose::NotesSince);
     }
 
-    /// The answer to `documents?since=`: the UNIDs, for this module and the run's next ones.
-    pub(super) fn on_changed_since(
-        &mut self,
-        since: Timestamp,
-        resp: &HttpResponse,
-        server_time: Timestamp,
-    ) {
+    /// The answer to `documents?since=`: the UNIDs, kept compactly.
+    pub(super) fn on_changed_since(&mut self, resp: &HttpResponse, server_time: Timestamp) {
         let mut unids = keys::KeySet::default();
         let read = (resp.status == 200)
             .then(|| crate::api::domino::changed_unids(&resp.body, |u| unids.insert(u)))
@@ -139,17 +112,11 @@ impl Engine {
             self.fail_module(notes_error_text("listing changed documents", resp));
             return;
         }
-        let next_cursor = server_time.plus_ms(-CURSOR_OVERLAP_MS);
-        let unids = std::sync::Arc::new(unids);
         if let Some(run) = self.run.as_mut() {
-            run.notes_changed = unids.clone();
-            run.notes_cursor_next.get_or_insert(next_cursor);
+            run.notes_changed = unids;
+            run.notes_cursor_next
+                .get_or_insert(server_time.plus_ms(-CURSOR_OVERLAP_MS));
         }
-        self.changed_since = Some(ChangedSince {
-            since,
-            next_cursor,
-            unids,
-        });
     }
 
     /// Both sides are listed: which documents must be read (the rest are unchanged), then

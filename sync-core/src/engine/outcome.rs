@@ -163,7 +163,7 @@ impl Engine {
             | Purpose::CrmIdsLookup
             | Purpose::CrmRefetch
             | Purpose::CrmFieldCreate
-            | Purpose::NotesSince { .. }
+            | Purpose::NotesSince
             | Purpose::NotesViewPage { .. }
             | Purpose::CrmListPage
             | Purpose::CrmDeletedPage { .. }
