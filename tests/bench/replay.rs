@@ -7,14 +7,14 @@
 //! the engine issues the same requests in every replay; a request other than the recorded one
 //! fails.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::{Value, json};
 use sync_core::{
-    Engine, EngineConfig, HttpRequest, HttpResponse, Output, RunReport, SyncState, Timestamp,
-    TransportError, TransportErrorKind,
+    Engine, EngineConfig, HttpRequest, HttpResponse, Link, LinkQuery, LinkWant, Module, Output,
+    RunReport, StateChange, SyncState, Timestamp, TransportError, TransportErrorKind,
 };
 
 /// What a recorded answer is checked against: the request's side, method and path. (Not the
@@ -92,6 +92,98 @@ impl Answers {
     }
 }
 
+/// What a driver keeps of the engine's state changes, as the host's store keeps them: the
+/// links of each module by Notes key (a link replaces any that shares either id), everything
+/// else in a [`SyncState`]. Link reads are answered from it, so a run whose links are read on
+/// request ends with the links it made, and the next recording starts from them.
+struct Store {
+    state: SyncState,
+    /// Per module: links by Notes key, and the Notes key of each Zoho id.
+    links: BTreeMap<Module, ModuleLinks>,
+}
+
+/// One module's links by Notes key, and the Notes key of each Zoho id.
+type ModuleLinks = (BTreeMap<String, Link>, HashMap<String, String>);
+
+impl Store {
+    fn new(state: &SyncState) -> Self {
+        let mut state = state.clone();
+        let mut links = BTreeMap::new();
+        for (module, m) in &mut state.modules {
+            let (by_unid, by_zid): &mut ModuleLinks = links.entry(*module).or_default();
+            for l in std::mem::take(&mut m.links) {
+                by_zid.insert(l.zoho_id.0.clone(), l.unid.0.clone());
+                by_unid.insert(l.unid.0.clone(), l);
+            }
+        }
+        Self { state, links }
+    }
+
+    fn apply(&mut self, change: &StateChange) {
+        match change {
+            StateChange::LinkSet { module, link } => {
+                let (by_unid, by_zid) = self.links.entry(*module).or_default();
+                if let Some(old) = by_zid.remove(&link.zoho_id.0) {
+                    by_unid.remove(&old);
+                }
+                if let Some(old) = by_unid.remove(&link.unid.0) {
+                    by_zid.remove(&old.zoho_id.0);
+                }
+                by_zid.insert(link.zoho_id.0.clone(), link.unid.0.clone());
+                by_unid.insert(link.unid.0.clone(), link.clone());
+            }
+            StateChange::LinkRemoved {
+                module,
+                unid,
+                zoho_id,
+            } => {
+                let (by_unid, by_zid) = self.links.entry(*module).or_default();
+                if let Some(u) = unid
+                    && let Some(old) = by_unid.remove(&u.0)
+                {
+                    by_zid.remove(&old.zoho_id.0);
+                }
+                if let Some(z) = zoho_id
+                    && let Some(old) = by_zid.remove(&z.0)
+                {
+                    by_unid.remove(&old);
+                }
+            }
+            other => self.state.apply(other),
+        }
+    }
+
+    fn answer(&self, q: &LinkQuery) -> Vec<Link> {
+        let Some((by_unid, _)) = self.links.get(&q.module) else {
+            return Vec::new();
+        };
+        match &q.want {
+            LinkWant::Page { after, limit } => {
+                let from = match after {
+                    Some(a) => std::ops::Bound::Excluded(a.0.clone()),
+                    None => std::ops::Bound::Unbounded,
+                };
+                by_unid
+                    .range((from, std::ops::Bound::Unbounded))
+                    .take(usize::try_from(*limit).unwrap_or(usize::MAX))
+                    .map(|(_, l)| l.clone())
+                    .collect()
+            }
+            LinkWant::Unids { unids } => unids
+                .iter()
+                .filter_map(|u| by_unid.get(&u.0).cloned())
+                .collect(),
+        }
+    }
+
+    fn into_state(mut self) -> SyncState {
+        for (module, (by_unid, _)) in self.links {
+            self.state.modules.entry(module).or_default().links = by_unid.into_values().collect();
+        }
+        self.state
+    }
+}
+
 /// Drives a native engine: each request is handed to `issue` when the engine asks for it (as
 /// the host's runner does); answers are given back first in, first out, one per wait. Returns
 /// the report, the final state, the number of requests and the time spent.
@@ -107,6 +199,7 @@ where
 {
     let t = Instant::now();
     let mut engine = Engine::new(config.clone(), state.clone(), Timestamp(now));
+    let mut store = Store::new(state);
     let mut pending: VecDeque<(u64, Fut)> = VecDeque::new();
     let mut requests = 0;
     loop {
@@ -115,9 +208,9 @@ where
                 requests += 1;
                 pending.push_back((r.id, issue(r)));
             }
-            Output::State(_) => {}
+            Output::State(change) => store.apply(&change),
             Output::Links(q) => {
-                let links = q.answer_from(state);
+                let links = store.answer(&q);
                 engine.handle_links(q.id, links).unwrap();
             }
             Output::Wait(until) => {
@@ -128,7 +221,7 @@ where
                 engine.handle_response(id, Timestamp(now), a).unwrap();
             }
             Output::Done(report) => {
-                return (*report, engine.state().clone(), requests, t.elapsed());
+                return (*report, store.into_state(), requests, t.elapsed());
             }
         }
     }
