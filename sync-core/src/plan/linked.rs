@@ -7,13 +7,31 @@ use std::collections::BTreeSet;
 
 use super::merge::{conflict_fields, merge, update_to};
 use super::{
-    LinkOp, ModulePlan, Obs, PlanInput, PlanItem, Verdict, Write, item, needs_xref, set_write,
-    source_of,
+    LinkOp, ModulePlan, Obs, PlanInput, PlanItem, SideSnapshot, Verdict, Write, item, needs_xref,
+    set_write, source_of,
 };
 use crate::mapping::label;
 use crate::model::{Fields, NotesUnid, Side, ZohoId};
 use crate::reason::{KeptBecause, Reason};
 use crate::state::Link;
+
+/// The first record of `side` that no link holds and no other link has claimed, whose cross-ID
+/// names `xref` (the other side's id of a link whose record here is gone): the link's new
+/// member. It is marked claimed.
+fn claim_twin<'a>(
+    side: &'a SideSnapshot,
+    linked: &BTreeSet<&str>,
+    claimed: &mut BTreeSet<&'a str>,
+    xref: &str,
+) -> Option<&'a str> {
+    let (id, _) = side.records.iter().find(|(id, r)| {
+        !linked.contains(id.as_str())
+            && !claimed.contains(id.as_str())
+            && r.xref.as_deref() == Some(xref)
+    })?;
+    claimed.insert(id.as_str());
+    Some(id.as_str())
+}
 
 /// Decides every link: the items go to `out.items`, pairs with nothing to do are counted in
 /// `out.unchanged`. Returns the unlinked Notes and CRM records claimed as a link's twin.
@@ -30,27 +48,15 @@ pub(super) fn decide_links<'a>(
     let mut claimed_crm: BTreeSet<&str> = BTreeSet::new();
     for link in input.links {
         let mut l = link.clone();
-        if matches!(input.notes.observe(&l.unid.0), Obs::Gone) {
-            let twin = input.notes.records.iter().find(|(u, r)| {
-                !linked_unids.contains(u.as_str())
-                    && !claimed_notes.contains(u.as_str())
-                    && r.xref.as_deref() == Some(l.zoho_id.0.as_str())
-            });
-            if let Some((u, _)) = twin {
-                claimed_notes.insert(u.as_str());
-                l.unid = NotesUnid(u.clone());
-            }
+        if matches!(input.notes.observe(&l.unid.0), Obs::Gone)
+            && let Some(u) = claim_twin(input.notes, linked_unids, &mut claimed_notes, &l.zoho_id.0)
+        {
+            l.unid = NotesUnid(u.to_owned());
         }
-        if matches!(input.crm.observe(&l.zoho_id.0), Obs::Gone) {
-            let twin = input.crm.records.iter().find(|(z, r)| {
-                !linked_zids.contains(z.as_str())
-                    && !claimed_crm.contains(z.as_str())
-                    && r.xref.as_deref() == Some(l.unid.0.as_str())
-            });
-            if let Some((z, _)) = twin {
-                claimed_crm.insert(z.as_str());
-                l.zoho_id = ZohoId(z.clone());
-            }
+        if matches!(input.crm.observe(&l.zoho_id.0), Obs::Gone)
+            && let Some(z) = claim_twin(input.crm, linked_zids, &mut claimed_crm, &l.unid.0)
+        {
+            l.zoho_id = ZohoId(z.to_owned());
         }
         let relinked = l.unid != link.unid || l.zoho_id != link.zoho_id;
         match decide_linked(input, &l) {
