@@ -79,7 +79,7 @@ pub async fn sync(
         eprintln!("nzsync: warning: {w}");
     }
     let secrets = config.secrets().map_err(anyhow::Error::msg)?;
-    let limits = Limits::default();
+    let limits = Limits::from_env();
     let upstreams = Arc::new(
         cli_upstreams(&config, &secrets)?.with_deadline(Instant::now() + limits.run_deadline),
     );

@@ -71,14 +71,42 @@ fn compile_cache(dir: Option<PathBuf>) -> Option<Cache> {
     }
 }
 
-/// Performs one engine request (see [`Runner::run_with`]): the host's is [`Upstreams::perform`].
+/// Performs one engine request (see [`Runner::run_with`]): the host's is
+/// [`Upstreams::perform_in_parts`]. It may hand the body to the [`BodyParts`] as it arrives and
+/// return the answer with the rest.
 pub type Transport = Arc<
     dyn Fn(
             sync_core::HttpRequest,
+            BodyParts,
         ) -> Pin<Box<dyn Future<Output = Result<HttpResponse, TransportError>> + Send>>
         + Send
         + Sync,
 >;
+
+/// What arrives for the engine while it waits.
+enum Arrival {
+    /// A part of an answer's body.
+    Part(u64, String),
+    /// An answer (with the rest of its body), or why none came.
+    Answer(u64, Result<HttpResponse, TransportError>),
+}
+
+/// Where a [`Transport`] hands the parts of one answer's body as they arrive; they reach the
+/// engine (`handle-response-part`) before the answer itself.
+#[derive(Clone)]
+pub struct BodyParts {
+    id: u64,
+    /// The size a part reaches before it is handed on.
+    pub bytes: usize,
+    tx: mpsc::UnboundedSender<Arrival>,
+}
+
+impl BodyParts {
+    /// Hands on the next part.
+    pub fn send(&self, part: String) {
+        let _ = self.tx.send(Arrival::Part(self.id, part));
+    }
+}
 
 /// How long one epoch tick is.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -94,6 +122,9 @@ pub struct Limits {
     pub call_deadline: Duration,
     /// Wall-clock time for the whole run.
     pub run_deadline: Duration,
+    /// A successful answer's body is handed to the guest in parts of this size as it arrives,
+    /// so that neither side holds a large one twice (a mail file's changed-documents list).
+    pub part_bytes: usize,
 }
 
 impl Default for Limits {
@@ -103,7 +134,28 @@ impl Default for Limits {
             fuel_per_call: 20_000_000_000,
             call_deadline: Duration::from_secs(60),
             run_deadline: Duration::from_secs(6 * 3600),
+            part_bytes: 64 * 1024,
         }
+    }
+}
+
+/// Sets [`Limits::part_bytes`] for `nzsync sync` and the server's runs (the tests hand every
+/// answer over in small parts with it).
+pub const PART_BYTES_ENV: &str = "NZSYNC_PART_BYTES";
+
+impl Limits {
+    /// The defaults, with [`PART_BYTES_ENV`] applied when it holds a positive number.
+    #[must_use]
+    pub fn from_env() -> Self {
+        let mut limits = Self::default();
+        if let Some(n) = std::env::var(PART_BYTES_ENV)
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .filter(|n| *n > 0)
+        {
+            limits.part_bytes = n;
+        }
+        limits
     }
 }
 
@@ -299,9 +351,16 @@ impl Runner {
         upstreams: Arc<Upstreams>,
         run_state: &mut (dyn RunState + Send),
     ) -> Result<RunReport, RunnerError> {
-        let transport: Transport = Arc::new(move |req: sync_core::HttpRequest| {
+        let transport: Transport = Arc::new(move |req: sync_core::HttpRequest, parts| {
             let up = upstreams.clone();
-            Box::pin(async move { up.perform(&req).await })
+            Box::pin(async move {
+                let send = |part| parts.send(part);
+                let parts = crate::upstream::Parts {
+                    bytes: parts.bytes,
+                    send: &send,
+                };
+                up.perform_in_parts(&req, Some(&parts)).await
+            })
         });
         self.run_with(config, state, transport, now_ms, run_state)
             .await
@@ -349,7 +408,7 @@ impl Runner {
             .map_err(guest_err)?
             .map_err(RunnerError::Input)?;
 
-        let (tx, mut rx) = mpsc::unbounded_channel::<(u64, Result<HttpResponse, TransportError>)>();
+        let (tx, mut rx) = mpsc::unbounded_channel::<Arrival>();
         let mut changes: Vec<StateChange> = Vec::new();
         let report = loop {
             if started.elapsed() > self.limits.run_deadline {
@@ -377,10 +436,15 @@ impl Runner {
                         body: r.body,
                     };
                     let id = req.id;
-                    let (tx, answer) = (tx.clone(), transport(req));
+                    let parts = BodyParts {
+                        id,
+                        bytes: self.limits.part_bytes,
+                        tx: tx.clone(),
+                    };
+                    let (tx, answer) = (tx.clone(), transport(req, parts));
                     tokio::spawn(async move {
                         let result = answer.await;
-                        let _ = tx.send((id, result));
+                        let _ = tx.send(Arrival::Answer(id, result));
                     });
                 }
                 wit::Output::States(batch) => {
@@ -436,7 +500,12 @@ impl Runner {
                     };
                     self.arm(&mut store)?;
                     match answer {
-                        Some((id, result)) => {
+                        Some(Arrival::Part(id, part)) => {
+                            api.call_handle_response_part(&mut store, engine, id, &part)
+                                .map_err(guest_err)?
+                                .map_err(RunnerError::Input)?;
+                        }
+                        Some(Arrival::Answer(id, result)) => {
                             let result = result.map(|r| wit::HttpResponse {
                                 status: r.status,
                                 headers: r

@@ -19,8 +19,22 @@ use crate::domino_access::DominoAccess;
 pub use crate::zoho_token::TokenError;
 use crate::zoho_token::{Credential, Retry, TokenCache, Want};
 
-/// Largest response body accepted from an upstream.
+/// Largest response body accepted from an upstream and held whole.
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
+
+/// Largest response body accepted from an upstream when it is handed on in parts as it arrives
+/// (a large mail file's changed-documents list); beyond it the answer counts as unreadable.
+pub const MAX_STREAMED_BODY: usize = 1024 * 1024 * 1024;
+
+/// Where a successful answer's body goes as it arrives: in parts of at least `bytes` (the
+/// last part, with the status and headers, is the [`HttpResponse`] itself), each cut between
+/// characters. Error answers are always read whole.
+pub struct Parts<'a> {
+    /// The size a part reaches before it is handed on.
+    pub bytes: usize,
+    /// Takes each part, in order.
+    pub send: &'a (dyn Fn(String) + Send + Sync),
+}
 
 /// Both upstreams of one user.
 pub struct Upstreams {
@@ -175,6 +189,19 @@ impl Upstreams {
     /// # Errors
     /// [`TransportError`] when no HTTP answer came back.
     pub async fn perform(&self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        self.perform_in_parts(req, None).await
+    }
+
+    /// [`Upstreams::perform`], handing a successful answer's body to `parts` as it arrives;
+    /// the answer returned then carries only the rest of the body.
+    ///
+    /// # Errors
+    /// [`TransportError`] when no HTTP answer came back.
+    pub async fn perform_in_parts(
+        &self,
+        req: &HttpRequest,
+        parts: Option<&Parts<'_>>,
+    ) -> Result<HttpResponse, TransportError> {
         let url = self
             .url_for(req.side, &req.path)
             .ok_or_else(|| TransportError {
@@ -185,7 +212,7 @@ impl Upstreams {
                 ),
             })?;
         match req.side {
-            Side::Notes => self.send(req, url, self.domino_auth.clone()).await,
+            Side::Notes => self.send(req, url, self.domino_auth.clone(), parts).await,
             Side::Crm => {
                 let token = match self.zoho_token(false).await {
                     Ok(t) => t,
@@ -197,13 +224,16 @@ impl Upstreams {
                     }
                 };
                 let resp = self
-                    .send(req, url.clone(), format!("Zoho-oauthtoken {token}"))
+                    .send(req, url.clone(), format!("Zoho-oauthtoken {token}"), parts)
                     .await?;
                 if resp.status == 401 && resp.body.contains("INVALID_TOKEN") {
                     // Expired or revoked access token: refresh once (unless a concurrent
                     // request already did) and try again.
                     match self.token(Want::Replacing(&token)).await {
-                        Ok(t) => self.send(req, url, format!("Zoho-oauthtoken {t}")).await,
+                        Ok(t) => {
+                            self.send(req, url, format!("Zoho-oauthtoken {t}"), parts)
+                                .await
+                        }
                         Err(_) => Ok(resp),
                     }
                 } else {
@@ -218,6 +248,7 @@ impl Upstreams {
         req: &HttpRequest,
         url: Url,
         auth: String,
+        parts: Option<&Parts<'_>>,
     ) -> Result<HttpResponse, TransportError> {
         let method =
             reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|_| TransportError {
@@ -246,7 +277,7 @@ impl Upstreams {
             rb = rb.body(b.clone());
         }
         let resp = rb.send().await.map_err(|e| transport(&e))?;
-        response_from(resp).await
+        response_in_parts(resp, parts).await
     }
 }
 
@@ -270,7 +301,16 @@ pub fn pinned_url(base: &Url, path: &str) -> Option<Url> {
 ///
 /// # Errors
 /// [`TransportError`] when the body cannot be read or is too large.
-pub async fn response_from(mut resp: reqwest::Response) -> Result<HttpResponse, TransportError> {
+pub async fn response_from(resp: reqwest::Response) -> Result<HttpResponse, TransportError> {
+    response_in_parts(resp, None).await
+}
+
+/// Reads a response; a successful one's body goes to `parts` as it arrives (up to
+/// [`MAX_STREAMED_BODY`]), any other is read whole (up to [`MAX_BODY`]).
+async fn response_in_parts(
+    mut resp: reqwest::Response,
+    parts: Option<&Parts<'_>>,
+) -> Result<HttpResponse, TransportError> {
     let status = resp.status().as_u16();
     let headers = resp
         .headers()
@@ -282,21 +322,75 @@ pub async fn response_from(mut resp: reqwest::Response) -> Result<HttpResponse, 
             })
         })
         .collect();
-    let mut body = Vec::new();
+    let parts = parts.filter(|_| resp.status().is_success());
+    let max = if parts.is_some() {
+        MAX_STREAMED_BODY
+    } else {
+        MAX_BODY
+    };
+    // Room for the whole body at once when it is held whole and its length is known.
+    let announced = resp
+        .content_length()
+        .and_then(|n| usize::try_from(n).ok())
+        .unwrap_or(0);
+    let mut body = Vec::with_capacity(match parts {
+        Some(p) => announced.min(p.bytes.saturating_mul(2)),
+        None => announced.min(MAX_BODY),
+    });
+    let mut total = 0usize;
     while let Some(chunk) = resp.chunk().await.map_err(|e| transport(&e))? {
-        if body.len() + chunk.len() > MAX_BODY {
+        total += chunk.len();
+        if total > max {
             return Err(TransportError {
                 kind: TransportErrorKind::Other,
-                message: format!("answer larger than {MAX_BODY} bytes"),
+                message: format!("answer larger than {max} bytes"),
             });
         }
         body.extend_from_slice(&chunk);
+        if let Some(p) = parts {
+            // Whole parts of at least `bytes`, each ending between characters.
+            let (n, complete) = (p.bytes.max(1), char_boundary(&body));
+            let mut start = 0;
+            while complete - start >= n {
+                let mut cut = start + n;
+                while cut < complete && body[cut] & 0xC0 == 0x80 {
+                    cut += 1;
+                }
+                (p.send)(text(body[start..cut].to_vec()));
+                start = cut;
+            }
+            body.drain(..start);
+        }
     }
     Ok(HttpResponse {
         status,
         headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
+        body: text(body),
     })
+}
+
+/// The longest prefix of `bytes` that does not end inside a UTF-8 character.
+fn char_boundary(bytes: &[u8]) -> usize {
+    let len = bytes.len();
+    // A character is at most 4 bytes: look back for the start of the last one.
+    for back in 1..=len.min(4) {
+        let b = bytes[len - back];
+        if b & 0xC0 != 0x80 {
+            let width = match b {
+                0x00..=0x7F => 1,
+                0xC0..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                _ => 4,
+            };
+            return if width > back { len - back } else { len };
+        }
+    }
+    len
+}
+
+/// Bytes as text, without a copy when they are valid UTF-8.
+fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn transport(e: &reqwest::Error) -> TransportError {
@@ -392,6 +486,75 @@ mod tests {
             .filter(|c| c["path"] == "/oauth/v2/token")
             .count();
         assert_eq!(refreshes, 1, "{calls}");
+    }
+
+    /// A successful answer's body arrives in parts of the asked size, cut between characters,
+    /// and the parts with the rest are exactly the body read whole; an error answer is read
+    /// whole.
+    #[tokio::test]
+    async fn successful_answers_arrive_in_parts_and_join_to_the_whole_body() {
+        let sims = nzsync_sim::start(nzsync_sim::SimConfig::loopback(nzsync_sim::Seed::Demo))
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nzsync.toml");
+        let z = &sims.zoho_url;
+        std::fs::write(
+            &path,
+            format!(
+                "[domino]\nurl = \"{}\"\nuser = \"demo\"\npassword = \"demo\"\n\
+                 [zoho]\napi_domain = \"{z}\"\naccounts_url = \"{z}\"\n\
+                 client_id = \"demo-client\"\nclient_secret = \"demo-secret\"\n\
+                 refresh_token = \"demo-refresh\"\n[store]\npath = \"s.db\"\n",
+                sims.domino_url
+            ),
+        )
+        .unwrap();
+        let config = Config::load(&path).unwrap();
+        let up = Upstreams::new(&config, &config.secrets().unwrap()).unwrap();
+        let req = |path: &str| HttpRequest {
+            id: 1,
+            side: Side::Notes,
+            method: "GET".into(),
+            path: path.into(),
+            headers: Vec::new(),
+            body: None,
+        };
+        let sink = std::sync::Mutex::new(Vec::<String>::new());
+        let send = |p: String| sink.lock().unwrap().push(p);
+        let parts = Parts {
+            bytes: 100,
+            send: &send,
+        };
+        let list = req("/mail/demo.nsf/api/data/collections/name/($Contacts)?count=100");
+        let whole = up.perform(&list).await.unwrap();
+        let rest = up.perform_in_parts(&list, Some(&parts)).await.unwrap();
+        let got = std::mem::take(&mut *sink.lock().unwrap());
+        assert_eq!(rest.status, 200);
+        assert!(got.len() > 3, "{} parts", got.len());
+        assert!(got.iter().all(|p| p.len() >= 100), "a part under 100 bytes");
+        assert!(
+            whole.body.len() > 1000 && !whole.body.is_ascii(),
+            "{}",
+            whole.body
+        );
+        assert_eq!(got.concat() + &rest.body, whole.body);
+
+        let missing =
+            req("/mail/demo.nsf/api/data/documents/unid/00000000000000000000000000000000");
+        let answer = up.perform_in_parts(&missing, Some(&parts)).await.unwrap();
+        assert_eq!(answer.status, 404);
+        assert!(sink.lock().unwrap().is_empty() && !answer.body.is_empty());
+    }
+
+    #[test]
+    fn parts_end_between_characters() {
+        let s = "aé予😀".as_bytes();
+        // Cut after every byte: the boundary is the start of the character cut into.
+        let expect = [0, 1, 1, 3, 3, 3, 6, 6, 6, 6, 10];
+        for (len, want) in expect.iter().enumerate() {
+            assert_eq!(char_boundary(&s[..len]), *want, "{len}");
+        }
     }
 
     #[test]

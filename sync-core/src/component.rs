@@ -161,6 +161,13 @@ impl wit::GuestEngine for EngineResource {
             .map_err(|e| e.to_string())
     }
 
+    fn handle_response_part(&self, id: u64, part: String) -> Result<(), String> {
+        self.inner
+            .borrow_mut()
+            .handle_response_part(id, &part)
+            .map_err(|e| e.to_string())
+    }
+
     fn handle_timeout(&self, now: i64) {
         self.inner.borrow_mut().handle_timeout(Timestamp(now));
     }

@@ -101,6 +101,17 @@ impl SyncEngine {
             .map_err(|e| JsError::new(&e.to_string()))
     }
 
+    /// A part of the body of the answer to request `id`, as it arrives (for example from a
+    /// `ReadableStream` through a `TextDecoder`); `handleResponse` then brings the status, the
+    /// headers and the rest of the body.
+    #[wasm_bindgen(js_name = handleResponsePart)]
+    pub fn handle_response_part(&mut self, id: f64, part: &str) -> Result<(), JsError> {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        self.inner
+            .handle_response_part(id as u64, part)
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+
     /// The answer to link read `id`: an array of `{unid, zoho_id, base}` (see `LinkQuery`).
     #[wasm_bindgen(js_name = handleLinks)]
     pub fn handle_links(&mut self, id: f64, links: JsValue) -> Result<(), JsError> {

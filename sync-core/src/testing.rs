@@ -4,7 +4,8 @@
 //! store does), and moves its clock to the instant of a timer wait.
 //!
 //! At each [`Output::Wait`] the oldest request in flight is answered, so the same engine and
-//! the same answers always give the same sequence of requests.
+//! the same answers always give the same sequence of requests. With [`Driver::part_bytes`], each
+//! answer's body is handed over in parts first, as an embedder streaming a large answer does.
 
 use std::collections::VecDeque;
 
@@ -65,6 +66,9 @@ pub struct Driver {
     pub store: SyncState,
     /// Outputs one run may produce before it counts as endless.
     pub max_outputs: usize,
+    /// When set, each answer's body is handed over in parts of about this many bytes
+    /// ([`Engine::handle_response_part`]) before [`Engine::handle_response`] brings the rest.
+    pub part_bytes: Option<usize>,
 }
 
 impl Driver {
@@ -75,6 +79,7 @@ impl Driver {
             now,
             store,
             max_outputs: 10_000_000,
+            part_bytes: None,
         }
     }
 
@@ -108,7 +113,22 @@ impl Driver {
                 }
                 Output::Wait(until) => match waiting.pop_front() {
                     Some(r) => {
-                        let a = answer(&r);
+                        let mut a = answer(&r);
+                        if let (Some(n), Ok(resp)) = (self.part_bytes, a.as_mut()) {
+                            let body = std::mem::take(&mut resp.body);
+                            let mut rest = body.as_str();
+                            while rest.len() > n {
+                                let mut cut = n.max(1);
+                                while !rest.is_char_boundary(cut) {
+                                    cut += 1;
+                                }
+                                engine
+                                    .handle_response_part(r.id, &rest[..cut])
+                                    .map_err(|e| DriveError::Refused(e.to_string()))?;
+                                rest = &rest[cut..];
+                            }
+                            resp.body = rest.to_owned();
+                        }
                         engine
                             .handle_response(r.id, self.now, a)
                             .map_err(|e| DriveError::Refused(e.to_string()))?;

@@ -87,7 +87,7 @@ fn wasmtime(traces: Vec<Trace>, reps: usize) -> Vec<Duration> {
                 let mut best = Duration::MAX;
                 for _ in 0..reps {
                     let answers = Arc::new(Mutex::new(Answers::of(trace)));
-                    let transport: nzsync::runner::Transport = Arc::new(move |req| {
+                    let transport: nzsync::runner::Transport = Arc::new(move |req, _parts| {
                         let a = answers.lock().unwrap().take(&req);
                         Box::pin(std::future::ready(a))
                     });

@@ -156,6 +156,10 @@ impl World {
     /// Runs `nzsync` with `args`, then `--config <this world's config>`.
     pub async fn nzsync(&self, args: &[&str]) -> Run {
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_nzsync"));
+        // Every successful answer crosses into the engine in parts of a few hundred bytes (as
+        // a large one does in production), so every suite also proves that reading answers in
+        // parts changes nothing.
+        cmd.env("NZSYNC_PART_BYTES", "257");
         cmd.args(args).arg("--config").arg(&self.config);
         run_cmd(cmd).await
     }

@@ -124,7 +124,7 @@ impl AppState {
             })?;
         }
         let store = Store::open(&config.store.path)?;
-        Self::with_store(config, master_key, store, Limits::default())
+        Self::with_store(config, master_key, store, Limits::from_env())
     }
 
     /// State over an already open store, with guest limits for headless runs.

@@ -3,7 +3,14 @@
 use super::*;
 
 impl Engine {
-    pub(super) fn on_response(&mut self, q: Queued, resp: &HttpResponse) {
+    /// The answer `resp` to `q`; `changed` holds the UNIDs of a changed-documents list that
+    /// arrived in parts.
+    pub(super) fn on_response(
+        &mut self,
+        q: Queued,
+        resp: &HttpResponse,
+        changed: Option<bodies::ChangedUnids>,
+    ) {
         // A token without the COQL scope: look the companies up in the Account list instead.
         if matches!(q.purpose, Purpose::CrmAccountsQuery)
             && resp.status == 401
@@ -45,7 +52,10 @@ impl Engine {
                     ));
                 }
             }
-            Purpose::NotesSince => self.on_changed_since(resp, server_time),
+            Purpose::NotesSince => {
+                let changed = changed.unwrap_or_else(|| bodies::ChangedUnids::of(&resp.body));
+                self.on_changed_since(resp, changed, server_time);
+            }
             Purpose::NotesEventsPage { start } => self.on_events_page(start, resp, server_time),
             Purpose::NotesEventRead { key } => self.on_event_read(key, resp),
             Purpose::NotesEventPrefetch {

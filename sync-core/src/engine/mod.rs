@@ -8,7 +8,9 @@
 //!      [`Engine::handle_response`];
 //!    - [`Output::State`]: store the change before going on (crash safety);
 //! 3. On [`Output::Wait`], wait for an answer or until the given instant, then call
-//!    [`Engine::handle_response`] or [`Engine::handle_timeout`] and go back to 2.
+//!    [`Engine::handle_response`] or [`Engine::handle_timeout`] and go back to 2. A large
+//!    answer may be handed over in parts as it arrives ([`Engine::handle_response_part`], any
+//!    number of times, then [`Engine::handle_response`] with the rest).
 //! 4. [`Output::Done`] carries the report; the engine does nothing more.
 //!
 //! The engine is composed of small parts, one file each:
@@ -18,7 +20,8 @@
 //! - `notes_listing` / `crm_listing` / `events`: reading each side;
 //! - `accounts`: contacts' companies as Zoho Accounts;
 //! - `execute` and `backlinks`: writing the plan and the cross-IDs;
-//! - `outcome`: how a module and the run end; `dispatch`: answers routed to their stage.
+//! - `outcome`: how a module and the run end; `dispatch`: answers routed to their stage;
+//! - `bodies`: answers still arriving in parts.
 //!
 //! The paths and error words of each API are in `crate::api`.
 //!
@@ -56,6 +59,7 @@ use crate::xref::{CrmXref, MailFile};
 
 mod accounts;
 mod backlinks;
+mod bodies;
 mod crm_listing;
 mod dispatch;
 mod events;
@@ -440,6 +444,8 @@ pub struct Engine {
     state: SyncState,
     now: Timestamp,
     transport: Transport<Purpose>,
+    /// Answers still arriving in parts.
+    partials: bodies::Partials,
     link_reads: LinkReads,
     outputs: VecDeque<Output>,
     modules: VecDeque<Module>,
@@ -484,6 +490,7 @@ impl Engine {
             state,
             now,
             transport,
+            partials: bodies::Partials::default(),
             link_reads: LinkReads::default(),
             outputs: VecDeque::new(),
             modules: Module::ALL.into_iter().collect(),
@@ -594,6 +601,7 @@ impl Engine {
             .transport
             .answered(id)
             .ok_or(InputError::UnknownRequest(id))?;
+        let (result, changed) = self.partials.complete(id, result);
         if self.finished {
             return Ok(());
         }
@@ -604,11 +612,31 @@ impl Engine {
             return Ok(()); // The module already failed: drain.
         }
         match result {
-            Ok(resp) => self.on_response(q, &resp),
+            Ok(resp) => self.on_response(q, &resp, changed),
             Err(e) => {
                 let msg = format!("{} did not answer: {e}", q.side);
                 self.on_failure(q, &msg, true);
             }
+        }
+        Ok(())
+    }
+
+    /// A part of the answer to request `id`, as it arrives: an embedder may hand a large body
+    /// over in any number of parts, then call [`Engine::handle_response`] with the status, the
+    /// headers and the rest of the body. The parts and that rest, joined in order, are the whole
+    /// body. A changed-documents list is read as its parts arrive and never held whole.
+    ///
+    /// # Errors
+    /// [`InputError::UnknownRequest`] when no request `id` is in flight.
+    pub fn handle_response_part(&mut self, id: u64, part: &str) -> Result<(), InputError> {
+        let changed_list = matches!(
+            self.transport
+                .purpose(id)
+                .ok_or(InputError::UnknownRequest(id))?,
+            Purpose::NotesSince
+        );
+        if !self.finished {
+            self.partials.add(id, changed_list, part);
         }
         Ok(())
     }

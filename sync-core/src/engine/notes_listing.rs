@@ -103,15 +103,17 @@ impl Engine {
     }
 
     /// The answer to `documents?since=`: the UNIDs, kept compactly.
-    pub(super) fn on_changed_since(&mut self, resp: &HttpResponse, server_time: Timestamp) {
-        let mut unids = keys::KeySet::default();
-        let read = (resp.status == 200)
-            .then(|| crate::api::domino::changed_unids(&resp.body, |u| unids.insert(u)))
-            .flatten();
-        if read.is_none() {
+    pub(super) fn on_changed_since(
+        &mut self,
+        resp: &HttpResponse,
+        changed: bodies::ChangedUnids,
+        server_time: Timestamp,
+    ) {
+        let read = (resp.status == 200).then(|| changed.finish()).flatten();
+        let Some(unids) = read else {
             self.fail_module(notes_error_text("listing changed documents", resp));
             return;
-        }
+        };
         if let Some(run) = self.run.as_mut() {
             run.notes_changed = unids;
             run.notes_cursor_next

@@ -78,8 +78,8 @@ fn org(r: &HttpRequest) -> Option<HttpResponse> {
 
 /// Runs the engine to the end, answering each request with [`org`] or else `server`;
 /// returns the report and every request made. Each run is made twice, with the links in the
-/// state and with the links read on request from the driver's store: both must ask the same
-/// requests and report the same.
+/// state and with the links read on request from the driver's store (and every answer handed
+/// over in parts of a few bytes): both must ask the same requests and report the same.
 fn drive(
     config: EngineConfig,
     state: SyncState,
@@ -99,7 +99,11 @@ fn drive(
             }
         }
         let engine = Engine::new(config, given, now);
-        let run = crate::testing::Driver::new(now, state.clone())
+        let mut driver = crate::testing::Driver::new(now, state.clone());
+        if links == LinkSupply::OnRequest {
+            driver.part_bytes = Some(7);
+        }
+        let run = driver
             .run(engine, |r| Ok(org(r).unwrap_or_else(|| server(r))))
             .unwrap();
         runs.push((run.report, run.asked));
@@ -437,6 +441,84 @@ fn crm_deletes(asked: &[HttpRequest]) -> Vec<&str> {
         .filter(|r| r.method == "DELETE")
         .map(|r| r.path.as_str())
         .collect()
+}
+
+/// [`linked_state`] after a run an hour ago: the next run is incremental on the Notes side.
+fn incremental_state() -> SyncState {
+    let now = Timestamp(1_764_000_000_000);
+    let mut state = linked_state();
+    let fingerprint =
+        Engine::new(contacts_only(), state.clone(), now).fingerprint(Module::Contacts);
+    let m = state.modules.get_mut(&Module::Contacts).unwrap();
+    m.notes_cursor = Some(now.plus_ms(-3_600_000));
+    m.fingerprint = Some(fingerprint);
+    state
+}
+
+/// DAS's changed-documents list naming `changed` among a thousand documents of other forms,
+/// with the JSON escapes and non-ASCII text a real one carries in `@href`.
+fn changed_list(changed: &[&str]) -> HttpResponse {
+    let mut docs: Vec<Value> = (0..1000)
+        .map(|i| {
+            json!({"@modified": "2025-11-24T15:00:00Z", "@unid": format!("{i:032X}"),
+                   "@href": format!("/mail/t.nsf/api/data/documents/unid/{i:032X}?\"予定\"")})
+        })
+        .collect();
+    for u in changed {
+        docs.insert(
+            500,
+            json!({"@modified": "2025-11-24T15:00:00Z", "@unid": u}),
+        );
+    }
+    answer(200, &Value::Array(docs))
+}
+
+#[test]
+fn an_incremental_run_reads_the_documents_the_changed_list_names_whole_or_in_parts() {
+    let mut linked = linked_server(&["U1", "U2", "U3"], notes_doc);
+    let (report, asked) = drive(contacts_only(), incremental_state(), |r| {
+        if r.path.contains("/api/data/documents?since=") {
+            return changed_list(&["U2"]);
+        }
+        linked(r)
+    });
+    let read: Vec<&str> = asked
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.contains("/documents/unid/"))
+        .map(|r| r.path.rsplit('/').next().unwrap_or_default())
+        .collect();
+    assert_eq!(read, ["U2?markread=false"], "{}", report.to_text());
+    assert_eq!(
+        report.outcome,
+        RunOutcome::Completed,
+        "{}",
+        report.to_text()
+    );
+}
+
+#[test]
+fn a_login_page_instead_of_the_changed_list_ends_the_run_whole_or_in_parts() {
+    let mut linked = linked_server(&["U1", "U2", "U3"], notes_doc);
+    let (report, _) = drive(contacts_only(), incremental_state(), |r| {
+        if r.path.contains("/api/data/documents?since=") {
+            return HttpResponse {
+                status: 200,
+                headers: Vec::new(),
+                body: format!("<html><form>{}</form></html>", "ログイン ".repeat(20_000)),
+            };
+        }
+        linked(r)
+    });
+    assert_eq!(report.outcome, RunOutcome::Failed, "{}", report.to_text());
+    assert!(
+        report
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("login page"),
+        "{}",
+        report.to_text()
+    );
 }
 
 #[test]

@@ -106,6 +106,11 @@ impl<P: Clone> Transport<P> {
         Some(req)
     }
 
+    /// What request `id`, in flight, is for.
+    pub fn purpose(&self, id: u64) -> Option<&P> {
+        self.in_flight.get(&id).map(|q| &q.purpose)
+    }
+
     /// The request `id` answered: it is no longer in flight. `None` if it was not.
     pub fn answered(&mut self, id: u64) -> Option<Queued<P>> {
         let q = self.in_flight.remove(&id)?;

@@ -1,0 +1,110 @@
+//! Answers handed over in parts ([`Engine::handle_response_part`]): what the engine keeps of an
+//! answer that is still arriving. The changed-documents list is read as it arrives, keeping
+//! only its UNIDs, so a mail file's list of hundreds of thousands of documents never exists
+//! whole in the engine; any other answer is gathered and read whole when it is complete.
+
+use std::collections::HashMap;
+
+use super::keys::KeySet;
+use crate::api::domino::ChangedListReader;
+use crate::http::{HttpResponse, TransportError, TransportErrorKind};
+
+/// The most an answer gathered in parts may hold: beyond it, the answer counts as unreadable
+/// (as an embedder's own limit on a body would).
+const MAX_GATHERED: usize = 64 * 1024 * 1024;
+
+/// The UNIDs of a changed-documents list, read part by part.
+#[derive(Debug, Default)]
+pub(super) struct ChangedUnids {
+    reader: ChangedListReader,
+    unids: KeySet,
+}
+
+impl ChangedUnids {
+    /// A whole answer, read at once.
+    pub fn of(body: &str) -> Self {
+        let mut c = Self::default();
+        c.feed(body);
+        c
+    }
+
+    fn feed(&mut self, part: &str) {
+        let unids = &mut self.unids;
+        self.reader.feed(part.as_bytes(), |u| unids.insert(u));
+    }
+
+    /// The UNIDs; `None` when the answer was not a changed-documents list.
+    pub fn finish(self) -> Option<KeySet> {
+        self.reader.finish().map(|()| self.unids)
+    }
+}
+
+/// An answer still arriving.
+#[derive(Debug)]
+enum Partial {
+    /// Gathered, to be read whole.
+    Text(String),
+    /// Gathered beyond [`MAX_GATHERED`]: the rest is dropped.
+    TooLarge,
+    /// A changed-documents list, read as it arrives.
+    Changed(ChangedUnids),
+}
+
+/// The answers still arriving, by request id.
+#[derive(Debug, Default)]
+pub(super) struct Partials(HashMap<u64, Partial>);
+
+impl Partials {
+    /// A part of the answer to `id`; `changed_list` when that answer is a changed-documents
+    /// list.
+    pub fn add(&mut self, id: u64, changed_list: bool, part: &str) {
+        let p = self.0.entry(id).or_insert_with(|| {
+            if changed_list {
+                Partial::Changed(ChangedUnids::default())
+            } else {
+                Partial::Text(String::new())
+            }
+        });
+        match p {
+            Partial::Changed(c) => c.feed(part),
+            Partial::Text(t) if t.len() + part.len() > MAX_GATHERED => *p = Partial::TooLarge,
+            Partial::Text(t) => t.push_str(part),
+            Partial::TooLarge => {}
+        }
+    }
+
+    /// The answer to `id` is complete with `result`: the whole answer, and for a
+    /// changed-documents list read in parts, its UNIDs (the answer's body then holds only its
+    /// first kilobytes, for messages).
+    pub fn complete(
+        &mut self,
+        id: u64,
+        result: Result<HttpResponse, TransportError>,
+    ) -> (Result<HttpResponse, TransportError>, Option<ChangedUnids>) {
+        let Some(partial) = self.0.remove(&id) else {
+            return (result, None);
+        };
+        let Ok(mut resp) = result else {
+            return (result, None);
+        };
+        match partial {
+            Partial::Text(mut t) => {
+                t.push_str(&resp.body);
+                resp.body = t;
+                (Ok(resp), None)
+            }
+            Partial::TooLarge => (
+                Err(TransportError {
+                    kind: TransportErrorKind::Other,
+                    message: format!("answer larger than {MAX_GATHERED} bytes"),
+                }),
+                None,
+            ),
+            Partial::Changed(mut c) => {
+                c.feed(&resp.body);
+                resp.body = c.reader.head();
+                (Ok(resp), Some(c))
+            }
+        }
+    }
+}
