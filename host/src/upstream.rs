@@ -349,7 +349,7 @@ async fn response_in_parts(
         body.extend_from_slice(&chunk);
         if let Some(p) = parts {
             // Whole parts of at least `bytes`, each ending between characters.
-            let (n, complete) = (p.bytes.max(1), char_boundary(&body));
+            let (n, complete) = (p.bytes.max(1), sync_core::text_prefix_len(&body));
             let mut start = 0;
             while complete - start >= n {
                 let mut cut = start + n;
@@ -367,25 +367,6 @@ async fn response_in_parts(
         headers,
         body: text(body),
     })
-}
-
-/// The longest prefix of `bytes` that does not end inside a UTF-8 character.
-fn char_boundary(bytes: &[u8]) -> usize {
-    let len = bytes.len();
-    // A character is at most 4 bytes: look back for the start of the last one.
-    for back in 1..=len.min(4) {
-        let b = bytes[len - back];
-        if b & 0xC0 != 0x80 {
-            let width = match b {
-                0x00..=0x7F => 1,
-                0xC0..=0xDF => 2,
-                0xE0..=0xEF => 3,
-                _ => 4,
-            };
-            return if width > back { len - back } else { len };
-        }
-    }
-    len
 }
 
 /// Bytes as text, without a copy when they are valid UTF-8.
@@ -424,16 +405,8 @@ pub fn describe(e: &reqwest::Error) -> String {
 mod tests {
     use super::*;
 
-    /// Requests in flight when the access token expires refresh it once between them, not
-    /// once each (Zoho grants ten access tokens per refresh token in ten minutes).
-    #[tokio::test]
-    async fn concurrent_invalid_token_answers_refresh_once() {
-        let sims = nzsync_sim::start(nzsync_sim::SimConfig {
-            latency_ms: 50,
-            ..nzsync_sim::SimConfig::loopback(nzsync_sim::Seed::Empty)
-        })
-        .await
-        .unwrap();
+    /// The demo user's upstreams on the simulators, from a config file as `nzsync` reads it.
+    fn demo_upstreams(sims: &nzsync_sim::Simulators) -> Upstreams {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nzsync.toml");
         let z = &sims.zoho_url;
@@ -449,7 +422,21 @@ mod tests {
         )
         .unwrap();
         let config = Config::load(&path).unwrap();
-        let up = Upstreams::new(&config, &config.secrets().unwrap()).unwrap();
+        Upstreams::new(&config, &config.secrets().unwrap()).unwrap()
+    }
+
+    /// Requests in flight when the access token expires refresh it once between them, not
+    /// once each (Zoho grants ten access tokens per refresh token in ten minutes).
+    #[tokio::test]
+    async fn concurrent_invalid_token_answers_refresh_once() {
+        let sims = nzsync_sim::start(nzsync_sim::SimConfig {
+            latency_ms: 50,
+            ..nzsync_sim::SimConfig::loopback(nzsync_sim::Seed::Empty)
+        })
+        .await
+        .unwrap();
+        let up = demo_upstreams(&sims);
+        let z = &sims.zoho_url;
         up.zoho_token(false).await.unwrap();
         let http = reqwest::Client::new();
         http.post(format!("{z}/_sim/config"))
@@ -496,22 +483,7 @@ mod tests {
         let sims = nzsync_sim::start(nzsync_sim::SimConfig::loopback(nzsync_sim::Seed::Demo))
             .await
             .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("nzsync.toml");
-        let z = &sims.zoho_url;
-        std::fs::write(
-            &path,
-            format!(
-                "[domino]\nurl = \"{}\"\nuser = \"demo\"\npassword = \"demo\"\n\
-                 [zoho]\napi_domain = \"{z}\"\naccounts_url = \"{z}\"\n\
-                 client_id = \"demo-client\"\nclient_secret = \"demo-secret\"\n\
-                 refresh_token = \"demo-refresh\"\n[store]\npath = \"s.db\"\n",
-                sims.domino_url
-            ),
-        )
-        .unwrap();
-        let config = Config::load(&path).unwrap();
-        let up = Upstreams::new(&config, &config.secrets().unwrap()).unwrap();
+        let up = demo_upstreams(&sims);
         let req = |path: &str| HttpRequest {
             id: 1,
             side: Side::Notes,
@@ -545,16 +517,6 @@ mod tests {
         let answer = up.perform_in_parts(&missing, Some(&parts)).await.unwrap();
         assert_eq!(answer.status, 404);
         assert!(sink.lock().unwrap().is_empty() && !answer.body.is_empty());
-    }
-
-    #[test]
-    fn parts_end_between_characters() {
-        let s = "aé予😀".as_bytes();
-        // Cut after every byte: the boundary is the start of the character cut into.
-        let expect = [0, 1, 1, 3, 3, 3, 6, 6, 6, 6, 10];
-        for (len, want) in expect.iter().enumerate() {
-            assert_eq!(char_boundary(&s[..len]), *want, "{len}");
-        }
     }
 
     #[test]

@@ -81,6 +81,27 @@ pub struct TransportError {
     pub message: String,
 }
 
+/// The length of the longest prefix of `bytes` that does not end inside a UTF-8 character: where
+/// a body arriving in pieces can be cut into text parts ([`crate::Engine::handle_response_part`]).
+#[must_use]
+pub fn text_prefix_len(bytes: &[u8]) -> usize {
+    let len = bytes.len();
+    // A character is at most 4 bytes: look back for the start of the last one.
+    for back in 1..=len.min(4) {
+        let b = bytes[len - back];
+        if b & 0xC0 != 0x80 {
+            let width = match b {
+                0x00..=0x7F => 1,
+                0xC0..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                _ => 4,
+            };
+            return if width > back { len - back } else { len };
+        }
+    }
+    len
+}
+
 /// Percent-encodes a path segment or query value (RFC 3986 unreserved characters stay).
 #[must_use]
 pub fn encode(s: &str) -> String {
@@ -104,6 +125,16 @@ pub fn encode_path(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_prefixes_end_between_characters() {
+        let s = "aé予😀".as_bytes();
+        // Cut after every byte: the prefix ends where the character cut into starts.
+        let expect = [0, 1, 1, 3, 3, 3, 6, 6, 6, 6, 10];
+        for (len, want) in expect.iter().enumerate() {
+            assert_eq!(text_prefix_len(&s[..len]), *want, "{len}");
+        }
+    }
 
     #[test]
     fn encodes_hidden_view_names_and_offsets() {

@@ -53,7 +53,9 @@ pub use engine::{
     Engine, EngineConfig, InputError, LinkQuery, LinkSupply, LinkWant, Output, Progress,
     ProgressPhase,
 };
-pub use http::{Header, HttpRequest, HttpResponse, TransportError, TransportErrorKind};
+pub use http::{
+    Header, HttpRequest, HttpResponse, TransportError, TransportErrorKind, text_prefix_len,
+};
 /// Calendar events, by the path they had before the mapping became one file per module: the
 /// same module as [`mapping::events`].
 pub use mapping::events as calendar;

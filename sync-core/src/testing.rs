@@ -119,6 +119,7 @@ impl Driver {
                             let mut rest = body.as_str();
                             while rest.len() > n {
                                 let mut cut = n.max(1);
+                                // A part ends between characters.
                                 while !rest.is_char_boundary(cut) {
                                     cut += 1;
                                 }

@@ -16,10 +16,13 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 /// The page's script: replays `/trace/{name}` for every name in `?s=a,b`, one page load each.
+/// A name ending in `~live` also measures the live JS heap: every 16,384 polls it collects the
+/// garbage (`gc()`) and reads the heap, which slows the page, so its time is not a timing.
 const BENCH_JS: &str = r#"
 import init, { SyncEngine } from "./sync_core.js";
 const names = new URLSearchParams(location.search).get("s").split(",");
-const name = names[0];
+const [name, mode] = names[0].split("~");
+const live = mode === "live";
 const heap = () => performance.memory.usedJSHeapSize;
 async function main() {
   const wasm = await init({ module_or_path: "./sync_core_bg.wasm" });
@@ -30,7 +33,7 @@ async function main() {
   if (globalThis.gc) gc();
   const heapBefore = heap();
   const wasmBefore = wasm.memory.buffer.byteLength;
-  let heapPeak = heapBefore;
+  let heapPeak = heapBefore, liveHeapPeak = heapBefore;
   const t0 = performance.now();
   const engine = new SyncEngine(trace.config, trace.state, trace.now);
   const pending = [];
@@ -60,6 +63,7 @@ async function main() {
   for (;;) {
     const out = engine.poll();
     if ((++polls & 1023) === 0) heapPeak = Math.max(heapPeak, heap());
+    if (live && (polls & 16383) === 0) { gc(); liveHeapPeak = Math.max(liveHeapPeak, heap()); }
     if (out.kind === "request") { pending.push(out.value); requests++; }
     else if (out.kind === "state") {}
     else if (out.kind === "links") engine.handleLinks(out.value.id, storedLinks(out.value));
@@ -75,8 +79,9 @@ async function main() {
   heapPeak = Math.max(heapPeak, heap());
   const wasmAfter = wasm.memory.buffer.byteLength;
   engine.free();
-  return { name, ms, requests, report, heapBefore, heapPeak, wasmBefore, wasmAfter,
-           userAgent: navigator.userAgent };
+  if (live) { gc(); liveHeapPeak = Math.max(liveHeapPeak, heap()); }
+  return { name, live, ms, requests, report, heapBefore, heapPeak, liveHeapPeak, wasmBefore,
+           wasmAfter, userAgent: navigator.userAgent };
 }
 main().then(
   (r) => fetch("/result", { method: "POST", body: JSON.stringify(r) }),
@@ -115,8 +120,8 @@ pub fn chromium() -> Option<PathBuf> {
         })
 }
 
-/// Replays the traces `names` (from `traces`: name, trace JSON) in headless Chromium, one page
-/// load each; the page's results in order, up to the first page that gave none within
+/// Replays the traces `names` (from `traces`: name, trace JSON; a name may end in `~live`, see
+/// the page's script) in headless Chromium, one page load each; the page's results in order, up to the first page that gave none within
 /// `NZSYNC_BENCH_PAGE_TIMEOUT_S` (default 600); `None` when there are none.
 pub async fn replay(
     chromium: &std::path::Path,

@@ -1,8 +1,8 @@
 //! Drives the sans-IO sync engine in the browser, the way the headless runner drives it under
-//! wasmtime: the engine's HTTP requests go through the host's proxy (`/proxy/domino/…`,
-//! `/proxy/zoho/…`, which adds the credentials), its state changes are stored with
-//! `/api/sync/state-changes` before any later request is sent (crash safety), the lease is
-//! held and renewed for the whole run, and the final report is recorded with `/api/runs`.
+//! wasmtime: the engine's HTTP requests go through the host's proxy (see `transport`), its
+//! state changes are stored with `/api/sync/state-changes` before any later request is sent
+//! (crash safety), the lease is held and renewed for the whole run, and the final report is
+//! recorded with `/api/runs`.
 //!
 //! Cancelling stops sending new requests; the state changes already emitted are stored, so the
 //! next sync continues from there (answers still in flight are dropped: the cross-IDs make the
@@ -10,23 +10,22 @@
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 
 use futures_util::StreamExt;
 use futures_util::future::{Either, select};
-use futures_util::stream::FuturesUnordered;
+use futures_util::stream::SelectAll;
 use gloo_timers::future::TimeoutFuture;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sync_core::report::{Counts, ModuleStatus};
 use sync_core::{
-    Engine, EngineConfig, HttpRequest, HttpResponse, Link, LinkQuery, LinkWant, Module, Output,
-    RunReport, Side, StateChange, SyncState, Timestamp, TransportError, TransportErrorKind,
+    Engine, EngineConfig, Link, LinkQuery, LinkWant, Module, Output, RunReport, StateChange,
+    SyncState, Timestamp,
 };
 
 use crate::api::{self, ApiError, Method};
+use crate::transport::{Arrival, Arrivals, perform};
 
 /// Renew the lease this often (it lasts two minutes).
 const RENEW_MS: i64 = 30_000;
@@ -108,53 +107,8 @@ fn now() -> Timestamp {
     Timestamp(js_sys::Date::now() as i64)
 }
 
-type Answer = (u64, Result<HttpResponse, TransportError>);
-type InFlight = FuturesUnordered<Pin<Box<dyn Future<Output = Answer>>>>;
-
-/// Performs one engine request through the host's proxy.
-async fn perform(req: HttpRequest) -> Answer {
-    let prefix = match req.side {
-        Side::Notes => "/proxy/domino",
-        Side::Crm => "/proxy/zoho",
-    };
-    let sep = if req.path.starts_with('/') { "" } else { "/" };
-    let url = format!("{prefix}{sep}{}", req.path);
-    let mut b = Method::parse(&req.method)
-        .builder(&url)
-        .header("X-CSRF-Token", &api::csrf());
-    for h in &req.headers {
-        b = b.header(&h.name, &h.value);
-    }
-    let built = match req.body {
-        Some(body) => b.body(body),
-        None => b.build(),
-    };
-    let transport = |e: &dyn std::fmt::Display| TransportError {
-        kind: TransportErrorKind::Other,
-        message: e.to_string(),
-    };
-    let result = async {
-        let resp = built
-            .map_err(|e| transport(&e))?
-            .send()
-            .await
-            .map_err(|e| transport(&e))?;
-        let headers = resp
-            .headers()
-            .entries()
-            .map(|(name, value)| sync_core::Header { name, value })
-            .collect();
-        let status = resp.status();
-        let body = resp.text().await.map_err(|e| transport(&e))?;
-        Ok(HttpResponse {
-            status,
-            headers,
-            body,
-        })
-    }
-    .await;
-    (req.id, result)
-}
+/// Every request in flight, each with its arrivals.
+type InFlight = SelectAll<Arrivals>;
 
 struct Run<'a> {
     lease: String,
@@ -246,7 +200,7 @@ impl Run<'_> {
         mut engine: Engine,
         on_progress: &dyn Fn(Vec<ModuleProgress>),
     ) -> Result<RunEnd, ApiError> {
-        let mut in_flight: InFlight = FuturesUnordered::new();
+        let mut in_flight: InFlight = SelectAll::new();
         loop {
             if self.cancel.get() {
                 self.flush().await?;
@@ -257,7 +211,7 @@ impl Run<'_> {
                 Output::Request(req) => {
                     // Store what already happened before anything else is sent.
                     self.flush().await?;
-                    in_flight.push(Box::pin(perform(req)));
+                    in_flight.push(perform(req));
                 }
                 Output::State(change) => {
                     if !self.dry_run {
@@ -286,7 +240,11 @@ impl Run<'_> {
                         continue;
                     }
                     match select(in_flight.next(), timer).await {
-                        Either::Left((Some((id, answer)), _)) => {
+                        Either::Left((Some(Arrival::Part(id, part)), _)) => {
+                            // An unknown id cannot happen: every part is of a request it sent.
+                            let _ = engine.handle_response_part(id, &part);
+                        }
+                        Either::Left((Some(Arrival::Answer(id, answer)), _)) => {
                             // An unknown id cannot happen: every answer is for a request it sent.
                             let _ = engine.handle_response(id, now(), answer);
                         }

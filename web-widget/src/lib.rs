@@ -24,6 +24,7 @@ pub mod driver;
 pub mod i18n;
 pub mod pages;
 pub mod reasons;
+pub mod transport;
 
 use yew::prelude::*;
 
