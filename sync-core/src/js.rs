@@ -41,12 +41,33 @@ enum JsOutput<'a> {
     Done(&'a crate::RunReport),
 }
 
-/// An answer from JS: a response, or a transport failure.
+/// An answer from JS: a response (`status`, `headers`, `body`), or a transport failure
+/// (`error`). Read field by field into this one shape rather than tried against each (an
+/// untagged enum would first copy the whole answer, body and all, to try it).
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum JsAnswer {
-    Failure { error: TransportError },
-    Response(HttpResponse),
+struct JsAnswer {
+    error: Option<TransportError>,
+    status: Option<u16>,
+    headers: Option<Vec<crate::Header>>,
+    body: Option<String>,
+}
+
+impl JsAnswer {
+    fn into_result(self) -> Result<Result<HttpResponse, TransportError>, JsError> {
+        if let Some(error) = self.error {
+            return Ok(Err(error));
+        }
+        match (self.status, self.headers, self.body) {
+            (Some(status), Some(headers), Some(body)) => Ok(Ok(HttpResponse {
+                status,
+                headers,
+                body,
+            })),
+            _ => Err(JsError::new(
+                "invalid answer: expected {status, headers, body} or {error}",
+            )),
+        }
+    }
 }
 
 /// The sync engine, for JavaScript.
@@ -91,10 +112,7 @@ impl SyncEngine {
         now_ms: f64,
         answer: JsValue,
     ) -> Result<(), JsError> {
-        let result = match from_js::<JsAnswer>(answer, "answer")? {
-            JsAnswer::Response(r) => Ok(r),
-            JsAnswer::Failure { error } => Err(error),
-        };
+        let result = from_js::<JsAnswer>(answer, "answer")?.into_result()?;
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         self.inner
             .handle_response(id as u64, Timestamp(now_ms as i64), result)
