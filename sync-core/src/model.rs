@@ -1,5 +1,6 @@
 //! The canonical model between the two APIs: sides, modules, identifiers, records, settings.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -234,18 +235,37 @@ fn join(pairs: &[(&str, &str)]) -> Box<str> {
 impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for Fields {
     /// Fields from pairs, as [`Fields::set`] would store them (a later pair wins).
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        let map: BTreeMap<String, String> = iter
-            .into_iter()
-            .map(|(k, v)| {
-                (
-                    k.as_ref().replace('\0', ""),
-                    v.as_ref().trim().replace('\0', ""),
-                )
-            })
-            .filter(|(k, v)| !k.is_empty() && !v.is_empty())
-            .collect();
-        let pairs: Vec<(&str, &str)> = map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        Self { buf: join(&pairs) }
+        let mut pairs: Vec<(K, V)> = iter.into_iter().collect();
+        // Sorted by name, a later pair of the same name after an earlier one (stable sort),
+        // so that the last of each run of one name is the one kept.
+        pairs.sort_by(|a, b| a.0.as_ref().cmp(b.0.as_ref()));
+        let mut kept: Vec<(Cow<'_, str>, Cow<'_, str>)> = Vec::with_capacity(pairs.len());
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            let (k, v) = (k.as_ref(), v.as_ref());
+            if pairs.get(i + 1).is_some_and(|next| next.0.as_ref() == k) {
+                continue; // A later pair of this name wins.
+            }
+            let (k, v) = (without_nul(k), without_nul(v.trim()));
+            if !k.is_empty() && !v.is_empty() {
+                kept.push((k, v));
+            }
+        }
+        // Dropping NULs can change the order of names that held one.
+        if kept.windows(2).any(|w| w[0].0 >= w[1].0) {
+            let map: BTreeMap<Cow<'_, str>, Cow<'_, str>> = kept.into_iter().collect();
+            kept = map.into_iter().collect();
+        }
+        let refs: Vec<(&str, &str)> = kept.iter().map(|(k, v)| (&**k, &**v)).collect();
+        Self { buf: join(&refs) }
+    }
+}
+
+/// `s` without NUL characters, borrowed when it has none.
+fn without_nul(s: &str) -> Cow<'_, str> {
+    if s.contains('\0') {
+        Cow::Owned(s.replace('\0', ""))
+    } else {
+        Cow::Borrowed(s)
     }
 }
 
@@ -263,8 +283,58 @@ impl Serialize for Fields {
 
 impl<'de> Deserialize<'de> for Fields {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let map = BTreeMap::<String, String>::deserialize(d)?;
-        Ok(map.into_iter().collect())
+        /// A JSON object of strings, read straight into pairs (borrowed from the input where
+        /// it has no escapes) rather than into a map of owned strings first.
+        struct Pairs;
+        impl<'de> serde::de::Visitor<'de> for Pairs {
+            type Value = Fields;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of field names and text values")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Fields, A::Error> {
+                let mut pairs: Vec<(Text<'de>, Text<'de>)> =
+                    Vec::with_capacity(map.size_hint().unwrap_or(16));
+                while let Some(pair) = map.next_entry()? {
+                    pairs.push(pair);
+                }
+                Ok(pairs.into_iter().collect())
+            }
+        }
+        d.deserialize_map(Pairs)
+    }
+}
+
+/// Text read from a deserializer: borrowed from its input when it can be.
+struct Text<'de>(Cow<'de, str>);
+
+impl AsRef<str> for Text<'_> {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("text")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 

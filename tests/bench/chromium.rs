@@ -17,7 +17,9 @@ use tokio::sync::mpsc;
 
 /// The page's script: replays `/trace/{name}` for every name in `?s=a,b`, one page load each.
 /// A name ending in `~live` also measures the live JS heap: every 16,384 polls it collects the
-/// garbage (`gc()`) and reads the heap, which slows the page, so its time is not a timing.
+/// garbage (`gc()`) and reads the heap, which slows the page, so its time is not a timing. It
+/// keeps every recorded answer and request to the end (a timing page drops each once used), so
+/// that what it measures is what the engine and its glue keep, not the trace shrinking.
 const BENCH_JS: &str = r#"
 import init, { SyncEngine } from "./sync_core.js";
 const names = new URLSearchParams(location.search).get("s").split(",");
@@ -69,8 +71,8 @@ async function main() {
     else if (out.kind === "links") engine.handleLinks(out.value.id, storedLinks(out.value));
     else if (out.kind === "wait") {
       if (head === pending.length) throw new Error("the engine waits with nothing in flight");
-      const r = pending[head]; pending[head++] = undefined;
-      const [k, a] = answers[next]; answers[next++] = undefined;
+      const r = pending[head]; if (!live) pending[head] = undefined; head++;
+      const [k, a] = answers[next]; if (!live) answers[next] = undefined; next++;
       if (k !== keyOf(r)) throw new Error(`replay diverged: recorded ${k}, asked ${keyOf(r)}`);
       engine.handleResponse(r.id, trace.now, a);
     } else { report = out.value; break; }
