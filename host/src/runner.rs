@@ -140,6 +140,10 @@ impl Default for Limits {
     }
 }
 
+/// When set, the guest's compiled functions are named in `/tmp/perf-<pid>.map`, so that
+/// `perf record` attributes the time spent in them.
+pub const PERF_MAP_ENV: &str = "NZSYNC_PERF_MAP";
+
 /// Sets [`Limits::part_bytes`] for `nzsync sync` and the server's runs (the tests hand every
 /// answer over in small parts with it).
 pub const PART_BYTES_ENV: &str = "NZSYNC_PART_BYTES";
@@ -304,6 +308,10 @@ impl Runner {
             .consume_fuel(limits.fuel_per_call.is_some())
             .epoch_interruption(true)
             .cache(compile_cache(cache));
+        // For profiling the guest with `perf` (developers; see `tests/bench/BENCHMARKS.md`).
+        if std::env::var_os(PERF_MAP_ENV).is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config).map_err(guest_err)?;
         let component = Component::new(&engine, bytes).map_err(guest_err)?;
         let mut linker = Linker::new(&engine);
