@@ -128,27 +128,32 @@ fn guest_err(e: impl std::fmt::Display) -> RunnerError {
     RunnerError::Guest(format!("{e:#}"))
 }
 
+/// What a [`RunState`] answers: a boxed future (the trait is used as `dyn RunState`).
+pub type RunStateFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, RunnerError>> + Send + 'a>>;
+
 /// The stored side of a run: where its state changes go and where its links come from.
 pub trait RunState {
     /// Stores a batch of changes, in order, before the run goes on.
     ///
     /// # Errors
     /// When they cannot be stored: the run stops.
-    fn persist(&mut self, changes: &[StateChange]) -> Result<(), RunnerError>;
+    fn persist<'a>(&'a mut self, changes: &'a [StateChange]) -> RunStateFuture<'a, ()>;
 
     /// The links of `module` that `want` selects (asked only when the engine config reads links
     /// on request).
     ///
     /// # Errors
     /// When they cannot be read: the run stops.
-    fn links(&mut self, module: Module, want: &LinkWant) -> Result<Vec<Link>, RunnerError>;
+    fn links<'a>(&'a mut self, module: Module, want: &'a LinkWant)
+    -> RunStateFuture<'a, Vec<Link>>;
 }
 
 /// A run's state in a profile of the [`crate::store::Store`]: changes are stored (unless it is
-/// a preview) and links read page by page.
+/// a preview) and links read page by page, each on a store handle of its own (none is held
+/// while the run waits for the network).
 pub struct ProfileState<'a> {
     /// The store.
-    pub store: &'a mut crate::store::Store,
+    pub store: &'a crate::store::Store,
     /// The profile.
     pub profile: &'a str,
     /// A preview stores nothing.
@@ -156,15 +161,33 @@ pub struct ProfileState<'a> {
 }
 
 impl RunState for ProfileState<'_> {
-    fn persist(&mut self, changes: &[StateChange]) -> Result<(), RunnerError> {
-        if self.dry_run {
-            return Ok(());
-        }
-        Ok(self.store.apply(self.profile, changes)?)
+    fn persist<'a>(&'a mut self, changes: &'a [StateChange]) -> RunStateFuture<'a, ()> {
+        Box::pin(async move {
+            if self.dry_run {
+                return Ok(());
+            }
+            Ok(self
+                .store
+                .conn()
+                .await?
+                .apply(self.profile, changes)
+                .await?)
+        })
     }
 
-    fn links(&mut self, module: Module, want: &LinkWant) -> Result<Vec<Link>, RunnerError> {
-        Ok(self.store.links(self.profile, module, want)?)
+    fn links<'a>(
+        &'a mut self,
+        module: Module,
+        want: &'a LinkWant,
+    ) -> RunStateFuture<'a, Vec<Link>> {
+        Box::pin(async move {
+            Ok(self
+                .store
+                .conn()
+                .await?
+                .links(self.profile, module, want)
+                .await?)
+        })
     }
 }
 
@@ -173,17 +196,22 @@ impl RunState for ProfileState<'_> {
 pub struct Unkept<'a>(pub &'a SyncState);
 
 impl RunState for Unkept<'_> {
-    fn persist(&mut self, _: &[StateChange]) -> Result<(), RunnerError> {
-        Ok(())
+    fn persist<'a>(&'a mut self, _: &'a [StateChange]) -> RunStateFuture<'a, ()> {
+        Box::pin(async { Ok(()) })
     }
 
-    fn links(&mut self, module: Module, want: &LinkWant) -> Result<Vec<Link>, RunnerError> {
-        Ok(self
+    fn links<'a>(
+        &'a mut self,
+        module: Module,
+        want: &'a LinkWant,
+    ) -> RunStateFuture<'a, Vec<Link>> {
+        let links = self
             .0
             .modules
             .get(&module)
             .map(|m| want.select(&m.links))
-            .unwrap_or_default())
+            .unwrap_or_default();
+        Box::pin(async move { Ok(links) })
     }
 }
 
@@ -403,11 +431,12 @@ impl Runner {
                         },
                     };
                     if !changes.is_empty() {
-                        run_state.persist(&changes)?;
+                        run_state.persist(&changes).await?;
                         changes.clear();
                     }
                     let links: Vec<wit::Link> = run_state
-                        .links(module, &want)?
+                        .links(module, &want)
+                        .await?
                         .into_iter()
                         .map(|l| wit::Link {
                             base_json: serde_json::to_string(&l.base).unwrap_or_default(),
@@ -422,7 +451,7 @@ impl Runner {
                 }
                 wit::Output::Wait(until) => {
                     if !changes.is_empty() {
-                        run_state.persist(&changes)?;
+                        run_state.persist(&changes).await?;
                         changes.clear();
                     }
                     let answer = match until {
@@ -474,7 +503,7 @@ impl Runner {
                 }
                 wit::Output::Done(json) => {
                     if !changes.is_empty() {
-                        run_state.persist(&changes)?;
+                        run_state.persist(&changes).await?;
                     }
                     break serde_json::from_str::<RunReport>(&json).map_err(guest_err)?;
                 }

@@ -900,7 +900,7 @@ async fn scheduled_syncs_run_when_due_and_one_failure_does_not_stop_another() {
     }
     // Nothing is due yet.
     let scheduler = nzsync::server::schedule::Scheduler::new(1);
-    assert_eq!(scheduler.tick(&w.state), 0);
+    assert_eq!(scheduler.tick(&w.state).await, 0);
 
     // Both become due; user2's Domino server has gone away.
     let dead = {
@@ -916,9 +916,9 @@ async fn scheduled_syncs_run_when_due_and_one_failure_does_not_stop_another() {
         rusqlite::params![dead, me2["user_id"].as_str().unwrap()],
     )
     .unwrap();
-    assert_eq!(scheduler.tick(&w.state), 2);
+    assert_eq!(scheduler.tick(&w.state).await, 2);
     // Running syncs are not started twice.
-    assert_eq!(scheduler.tick(&w.state), 0);
+    assert_eq!(scheduler.tick(&w.state).await, 0);
 
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     loop {
