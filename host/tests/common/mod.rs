@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // Each test file uses its own part.
 
+pub mod postgres;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 
