@@ -89,6 +89,7 @@ on_both_backends!(
     removing_a_user_deletes_everything_of_theirs_and_only_that,
     users_orgs_and_sealed_secrets_round_trip,
     an_uncommitted_transaction_leaves_nothing,
+    a_locked_org_takes_its_users_changes_one_at_a_time,
     migrations_applied_again_change_nothing,
 );
 
@@ -753,6 +754,32 @@ async fn an_uncommitted_transaction_leaves_nothing(db: &Db) {
     drop(tx);
     let mut c = store.conn().await.unwrap();
     assert_eq!(c.user("u1").await.unwrap().unwrap().next_sync, None);
+}
+
+async fn a_locked_org_takes_its_users_changes_one_at_a_time(db: &Db) {
+    let (a, b) = (db.open().await, db.open().await);
+    two_users(&a).await;
+    // Two admins on two replicas add a user each, with one licence left: each counts the
+    // org's users, then adds one if a licence is free. Only one may get it.
+    let add = |store: Store, user: &'static str| async move {
+        let mut tx = store.begin().await.unwrap();
+        assert!(tx.lock_org("o1").await.unwrap());
+        let used = tx.org_users("o1").await.unwrap().len();
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        if used < 3 {
+            tx.insert_user(&UserRow::new(user, "o1", user, user, 5))
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+    };
+    // Each on a task of its own: SQLite's wait for the file lock blocks its thread.
+    let (x, y) = tokio::join!(tokio::spawn(add(a.clone(), "x")), tokio::spawn(add(b, "y")));
+    x.unwrap();
+    y.unwrap();
+    let users = a.conn().await.unwrap().org_users("o1").await.unwrap();
+    assert_eq!(users.len(), 3, "{users:?}");
+    assert!(!a.conn().await.unwrap().lock_org("o2").await.unwrap());
 }
 
 async fn migrations_applied_again_change_nothing(db: &Db) {

@@ -320,7 +320,9 @@ pub async fn callback(
         .map(|t| state.inner.key.seal(&zoho::refresh_context(&me.user_id), t));
     let (enabled, admin) = {
         let mut tx = state.begin().await?;
-        let installed = tx.org_exists(&org_id).await?;
+        // Sign-ins of one org on several replicas decide the admin one after the other (the
+        // very first install of an org is guarded by its primary key instead).
+        let installed = tx.lock_org(&org_id).await?;
         if !installed && may_admin.is_some() {
             // A CRM administrator (or one the operator names) installs the integration and is
             // its admin. Anybody else's first sign-in installs nothing.

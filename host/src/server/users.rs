@@ -131,6 +131,8 @@ pub async fn add(
         })?;
     let now = now_ms();
     let mut tx = state.begin().await?;
+    // Two admins' adds (on two replicas) count the licences one after the other.
+    tx.lock_org(&admin.org_id).await?;
     if tx.user(&found.user_id).await?.is_some() {
         return Err(ApiError::conflict(
             "already_added",
@@ -272,6 +274,7 @@ pub async fn hand_over(
     }
     {
         let mut tx = state.begin().await?;
+        tx.lock_org(&admin.org_id).await?;
         // Still the admin, and the target still a user, now that Zoho has answered.
         let current = tx.user(&admin.user_id).await?.filter(|u| u.is_admin);
         if current.is_none() {

@@ -92,7 +92,9 @@ impl Conn {
                 }
                 Backend::Sqlite(conn) => {
                     let conn = conn.clone().lock_owned().await;
-                    conn.execute_batch("BEGIN")?;
+                    // The write lock up front: another process's transaction on the file
+                    // waits here (busy timeout) rather than failing when it first writes.
+                    conn.execute_batch("BEGIN IMMEDIATE")?;
                     Inner::Sqlite(SqliteHandle {
                         conn,
                         in_transaction: true,
@@ -303,6 +305,17 @@ impl Conn {
     /// When the database fails.
     pub async fn orgs(&mut self) -> Result<Vec<(String, String)>, StoreError> {
         on!(self, c => sqlite::orgs(c), c => postgres::orgs(c).await)
+    }
+
+    /// Locks org `org_id`'s row until the transaction ends, so that read-then-write changes of
+    /// its users (the licence count, the admin role) made on other replicas wait for this
+    /// one. Returns whether the org is there. Call it first in a [`super::Store::begin`]
+    /// transaction.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn lock_org(&mut self, org_id: &str) -> Result<bool, StoreError> {
+        on!(self, c => sqlite::lock_org(c, org_id), c => postgres::lock_org(c, org_id).await)
     }
 
     /// Whether org `org_id` installed the integration.

@@ -624,6 +624,16 @@ pub(crate) async fn orgs(c: &mut PgConnection) -> Result<Vec<(String, String)>, 
     )
 }
 
+pub(crate) async fn lock_org(c: &mut PgConnection, org_id: &str) -> Result<bool, StoreError> {
+    Ok(
+        sqlx::query("SELECT 1 FROM srv_orgs WHERE org_id = $1 FOR UPDATE")
+            .bind(org_id)
+            .fetch_optional(&mut *c)
+            .await?
+            .is_some(),
+    )
+}
+
 pub(crate) async fn org_exists(c: &mut PgConnection, org_id: &str) -> Result<bool, StoreError> {
     Ok(sqlx::query("SELECT 1 FROM srv_orgs WHERE org_id = $1")
         .bind(org_id)

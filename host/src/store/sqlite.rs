@@ -490,6 +490,12 @@ pub(crate) fn orgs(c: &Connection) -> Result<Vec<(String, String)>, StoreError> 
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+pub(crate) fn lock_org(c: &Connection, org_id: &str) -> Result<bool, StoreError> {
+    // A transaction holds the file's write lock from its start (`BEGIN IMMEDIATE`), and the
+    // one connection serialises the process's transactions: nothing more to lock.
+    org_exists(c, org_id)
+}
+
 pub(crate) fn org_exists(c: &Connection, org_id: &str) -> Result<bool, StoreError> {
     Ok(
         c.query_row("SELECT 1 FROM srv_orgs WHERE org_id = ?1", [org_id], |_| {
