@@ -90,6 +90,7 @@ on_both_backends!(
     users_orgs_and_sealed_secrets_round_trip,
     an_uncommitted_transaction_leaves_nothing,
     a_locked_org_takes_its_users_changes_one_at_a_time,
+    a_nul_in_a_text_is_bad_input_not_a_store_failure,
     migrations_applied_again_change_nothing,
 );
 
@@ -780,6 +781,34 @@ async fn a_locked_org_takes_its_users_changes_one_at_a_time(db: &Db) {
     let users = a.conn().await.unwrap().org_users("o1").await.unwrap();
     assert_eq!(users.len(), 3, "{users:?}");
     assert!(!a.conn().await.unwrap().lock_org("o2").await.unwrap());
+}
+
+async fn a_nul_in_a_text_is_bad_input_not_a_store_failure(db: &Db) {
+    let store = db.open().await;
+    two_users(&store).await;
+    let mut c = store.conn().await.unwrap();
+    let bad_link = [set(Module::Contacts, &link("U\0", "Z\0", ""))];
+    match store.backend_name() {
+        // PostgreSQL's text cannot hold a NUL: the caller is told it was bad input (the server
+        // answers 400), and nothing is stored.
+        "postgres" => {
+            assert!(matches!(
+                c.user("u\0-1").await,
+                Err(nzsync::store::StoreError::NulInText)
+            ));
+            assert!(matches!(
+                c.apply("srv:u1", &bad_link).await,
+                Err(nzsync::store::StoreError::NulInText)
+            ));
+        }
+        // SQLite stores any text: such a key just matches nothing.
+        _ => {
+            assert_eq!(c.user("u\0-1").await.unwrap(), None);
+            c.apply("srv:u1", &bad_link).await.unwrap();
+        }
+    }
+    // Either way the connection goes on serving.
+    assert!(c.user("u1").await.unwrap().is_some());
 }
 
 async fn migrations_applied_again_change_nothing(db: &Db) {

@@ -301,6 +301,9 @@ impl std::fmt::Display for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        if matches!(e, StoreError::NulInText) {
+            return Self::bad_request(e.to_string());
+        }
         tracing::error!(error = %e, "store");
         if e.is_unavailable() {
             // The widget shows its own words for the code, in the user's language.

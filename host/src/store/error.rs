@@ -9,7 +9,11 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     /// PostgreSQL failed after the store was open.
     #[error("PostgreSQL store: {0}")]
-    Postgres(#[from] sqlx::Error),
+    Postgres(sqlx::Error),
+    /// A text to store or look up holds a NUL character, which PostgreSQL's text cannot hold
+    /// (bad input, not a store failure).
+    #[error("a text with a NUL character (\\0) cannot be stored or looked up")]
+    NulInText,
     /// Stored JSON could not be read back.
     #[error("sync state store holds unreadable data: {0}")]
     Corrupt(#[from] serde_json::Error),
@@ -60,9 +64,11 @@ impl StoreError {
                 e,
                 sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
             ),
-            Self::Sqlite(_) | Self::Corrupt(_) | Self::Url { .. } | Self::SchemaTooNew { .. } => {
-                false
-            }
+            Self::Sqlite(_)
+            | Self::Corrupt(_)
+            | Self::NulInText
+            | Self::Url { .. }
+            | Self::SchemaTooNew { .. } => false,
         }
     }
 
@@ -74,6 +80,7 @@ impl StoreError {
             Self::Sqlite(e) => format!("同期状態の保存先(SQLite)でエラーが発生しました: {e}"),
             Self::Postgres(e) => format!("PostgreSQL の保存先でエラーが発生しました: {e}"),
             Self::Corrupt(e) => format!("保存先に読み取れないデータがあります: {e}"),
+            Self::NulInText => "NUL 文字 (\\0) を含む文字列は保存も検索もできません".to_owned(),
             Self::Url { url, reason } => {
                 format!("保存先の URL {url} は使用できません: {reason}")
             }
@@ -87,6 +94,16 @@ impl StoreError {
                 "データベースのスキーマのバージョンは {found} ですが、この nzsync は {known} までしか扱えません。新しい nzsync を使うか、新しいデータベースを使ってください"
             ),
         }
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        // SQLSTATE 22021, character_not_in_repertoire: PostgreSQL refuses a NUL in text.
+        if e.as_database_error().and_then(|d| d.code()).as_deref() == Some("22021") {
+            return Self::NulInText;
+        }
+        Self::Postgres(e)
     }
 }
 
