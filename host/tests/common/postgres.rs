@@ -92,6 +92,11 @@ impl Cluster {
         panic!("the test PostgreSQL cluster did not start:\n{last}");
     }
 
+    /// The cluster's data folder (its files, as PostgreSQL wrote them).
+    pub fn data_dir(&self) -> &Path {
+        &self.data
+    }
+
     /// The loopback port it listens on.
     pub fn port(&self) -> u16 {
         self.port
