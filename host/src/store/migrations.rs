@@ -1,7 +1,7 @@
 //! The schema of each backend, as numbered migrations. A store applies the ones its database
 //! has not seen yet, in one transaction, when it opens (PostgreSQL also refuses a database
-//! migrated by a newer binary). The two lists are separate because the two dialects differ (types, identity
-//! columns, collations), but they describe the same tables.
+//! migrated by a newer binary). The two lists are separate because the two dialects differ
+//! (types, identity columns, collations), but they describe the same tables.
 
 /// SQLite's migrations: each entry migrates the schema one version up. `PRAGMA user_version`
 /// records how far a file has come (the first release kept it there, so it stays).
