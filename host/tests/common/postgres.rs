@@ -134,7 +134,14 @@ impl Drop for Cluster {
 /// The folder of the PostgreSQL server binaries.
 fn server_bin() -> PathBuf {
     if let Some(dir) = std::env::var_os("NZSYNC_PG_BIN") {
-        return PathBuf::from(dir);
+        let bin = PathBuf::from(dir);
+        assert!(
+            bin.join("initdb").exists() && bin.join("pg_ctl").exists(),
+            "NZSYNC_PG_BIN={} holds no initdb and pg_ctl: point it at PostgreSQL's server \
+             binaries, or unset it to use Debian's `postgresql` package",
+            bin.display()
+        );
+        return bin;
     }
     let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
