@@ -17,7 +17,7 @@ use sync_core::report::RunOutcome;
 
 use crate::config::{Config, Secrets};
 use crate::runner::{Limits, ProfileState, Runner};
-use crate::store::{Store, StoreVault};
+use crate::store::{Store, StoreError, StoreLocation, StoreVault};
 use crate::upstream::Upstreams;
 use crate::zoho_token::TokenCache;
 
@@ -27,12 +27,57 @@ pub const EXIT_FAILED: u8 = 1;
 /// one it kept from running, or a held-back module.
 pub const EXIT_PARTIAL: u8 = 2;
 
-fn open_store(path: &Path) -> anyhow::Result<Store> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+/// Opens the store `location` names: the SQLite file (creating its folder) or PostgreSQL.
+async fn open_store(location: &StoreLocation) -> anyhow::Result<Store> {
+    if let StoreLocation::Sqlite(path) = location
+        && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the store folder {}", dir.display()))?;
     }
-    Store::open(path).with_context(|| format!("cannot open the store {}", path.display()))
+    match Store::connect(location).await {
+        Ok(store) => Ok(store),
+        // PostgreSQL's own errors name the database (password elided) already.
+        Err(
+            e @ (StoreError::Connect { .. } | StoreError::NoAnswer { .. } | StoreError::Url { .. }),
+        ) => Err(e.into()),
+        Err(e) => {
+            Err(anyhow::Error::new(e)
+                .context(format!("cannot open the store {}", location.shown())))
+        }
+    }
+}
+
+/// The server's state for `config`: a store failure stays a [`StoreError`] (for its
+/// Japanese text, [`error_text`]).
+async fn server_state(
+    config: crate::server_config::ServerConfig,
+    key: &[u8; 32],
+) -> anyhow::Result<crate::server::AppState> {
+    match crate::server::AppState::new(config, key).await {
+        Ok(state) => Ok(state),
+        Err(crate::server::ServerError::Store(e)) => Err(e.into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What `nzsync` prints for an error that stopped a command: its message with its causes,
+/// and, in a Japanese locale (`LC_ALL`, `LC_MESSAGES` or `LANG` starting with `ja`), the
+/// Japanese text of a store failure after it.
+#[must_use]
+pub fn error_text(e: &anyhow::Error) -> String {
+    let english = format!("{e:#}");
+    let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|l| !l.is_empty()))
+        .unwrap_or_default();
+    let store = e.chain().find_map(|c| c.downcast_ref::<StoreError>());
+    match store {
+        Some(store) if locale.to_ascii_lowercase().starts_with("ja") => {
+            format!("{english}\n{}", store.japanese())
+        }
+        _ => english,
+    }
 }
 
 /// The upstreams of a headless config, with a token cache kept, sealed, in the config's store:
@@ -43,6 +88,11 @@ fn open_store(path: &Path) -> anyhow::Result<Store> {
 /// A plain message when a URL is unusable or the HTTP client cannot start.
 fn cli_upstreams(config: &Config, secrets: &Secrets) -> anyhow::Result<Upstreams> {
     let up = Upstreams::new(config, secrets).map_err(anyhow::Error::msg)?;
+    if config.store.url.is_some() {
+        // The sealed token cache lives beside a SQLite store only; with PostgreSQL a run keeps
+        // its token in memory.
+        return Ok(up);
+    }
     if let Some(dir) = config
         .store
         .path
@@ -86,22 +136,26 @@ pub async fn sync(
     // Fail fast, with Zoho's own words, when the OAuth credentials are wrong (blips of the
     // token endpoint are retried first).
     upstreams.zoho_token(false).await?;
-    let mut store = open_store(&config.store.path)?;
+    let store = open_store(&config.store.location()?).await?;
     let profile = config.profile();
     // The links stay in the store: the engine reads them page by page.
-    let state = store.load_state_without_links(&profile)?;
+    let state = store
+        .conn()
+        .await?
+        .load_state_without_links(&profile)
+        .await?;
     let runner = Runner::new(limits)?;
     let mut engine_config = config.engine_config(dry_run, allow_mass_delete);
     engine_config.links = LinkSupply::OnRequest;
     let mut run_state = ProfileState {
-        store: &mut store,
+        store: &store,
         profile: &profile,
         dry_run,
     };
     let report = runner
         .run(&engine_config, &state, upstreams, &mut run_state)
         .await?;
-    store.record_run(&profile, &report)?;
+    store.conn().await?.record_run(&profile, &report).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -222,17 +276,22 @@ pub async fn uninstall(
                 bail!(
                     "uninstall deletes all sync state and run history stored for {profile} in {} and cannot be undone; \
                      {crm_note}. Run again with --yes to confirm",
-                    config.store.path.display()
+                    config.store.location()?.shown()
                 );
             }
-            let mut store = open_store(&config.store.path)?;
+            let store = open_store(&config.store.location()?).await?;
             if delete_crm_records {
                 let secrets = config.secrets().map_err(anyhow::Error::msg)?;
                 let up = cli_upstreams(&config, &secrets)?;
                 up.zoho_token(false).await?;
                 let prefix = format!("/crm/{}/", config.zoho.api_version);
-                let tally = delete_crm(&up, &prefix, &store.created(&profile)?).await;
-                store.forget_created(&profile, &tally.deleted)?;
+                let created = store.conn().await?.created(&profile).await?;
+                let tally = delete_crm(&up, &prefix, &created).await;
+                store
+                    .conn()
+                    .await?
+                    .forget_created(&profile, &tally.deleted)
+                    .await?;
                 println!("deleted {} CRM records", tally.deleted.len());
                 if !tally.failures.is_empty() {
                     for f in &tally.failures {
@@ -244,20 +303,24 @@ pub async fn uninstall(
                     return Ok(ExitCode::from(EXIT_FAILED));
                 }
             }
-            let rows = store.delete_profile(&profile)?;
+            let rows = store.conn().await?.delete_profile(&profile).await?;
+            store.compact().await?;
             println!("deleted {rows} stored rows for {profile}");
         }
         UninstallTarget::Server(path) => {
-            let config = crate::server_config::ServerConfig::load(path)?;
+            let mut config = crate::server_config::ServerConfig::load(path)?;
+            config
+                .store
+                .use_database_url(std::env::var("DATABASE_URL").ok());
             if !yes {
                 bail!(
                     "uninstall deletes every org, user, credential, setting, sync state and run history the server stores in {} and cannot be undone; \
                      {crm_note}. Run again with --yes to confirm",
-                    config.store.path.display()
+                    config.store.location()?.shown()
                 );
             }
             let key = config.master_key()?;
-            let state = crate::server::AppState::new(config, &key)?;
+            let state = server_state(config, &key).await?;
             let orgs = crate::server::uninstall::uninstall_all(&state, delete_crm_records)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
@@ -503,11 +566,19 @@ async fn serve_app(
 /// A plain message when the config, the master key or the store is unusable, or the address
 /// cannot be bound.
 pub async fn serve(config_path: &Path) -> anyhow::Result<ExitCode> {
-    let config = crate::server_config::ServerConfig::load(config_path)?;
+    let mut config = crate::server_config::ServerConfig::load(config_path)?;
+    config
+        .store
+        .use_database_url(std::env::var("DATABASE_URL").ok());
     let key = config.master_key()?;
     let addr = config.server.listen;
     let public = config.server.public_url.clone();
-    let state = crate::server::AppState::new(config, &key)?;
+    let store_shown = config.store.location()?.shown();
+    let state = server_state(config, &key).await?;
+    println!(
+        "nzsync server: store {} ({store_shown})",
+        state.store().backend_name()
+    );
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -567,7 +638,7 @@ pub async fn demo(port: u16, data: &Path, crm: &DemoCrm) -> anyhow::Result<ExitC
     }
     let server_config = crate::server_config::ServerConfig::load(&server_config_path)?;
     let key = server_config.master_key()?;
-    let state = crate::server::AppState::new(server_config, &key)?;
+    let state = server_state(server_config, &key).await?;
     println!("notes-zoho-sync demo");
     println!("  widget:             http://127.0.0.1:{port}/");
     println!(

@@ -195,18 +195,42 @@ impl Default for SyncConfig {
 }
 
 /// `[store]`: where the sync state lives.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
-    /// SQLite file.
+    /// SQLite file (used when there is no `url`).
     pub path: PathBuf,
+    /// `postgres://…`: the sync state and history go to this PostgreSQL database instead.
+    pub url: Option<String>,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
         Self {
             path: PathBuf::from("nzsync.db"),
+            url: None,
         }
+    }
+}
+
+impl StoreConfig {
+    /// Where the store lives: PostgreSQL at `url` when set (one connection: one run), else
+    /// the SQLite file.
+    ///
+    /// # Errors
+    /// When `url` is not a `postgres://` URL.
+    pub fn location(&self) -> Result<crate::store::StoreLocation, crate::store::StoreError> {
+        crate::store::StoreLocation::choose(self.url.as_deref(), &self.path, 1)
+    }
+}
+
+/// The URL's password never reaches a log through `{:?}`.
+impl std::fmt::Debug for StoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreConfig")
+            .field("path", &self.path)
+            .field("url", &self.url.as_deref().map(crate::store::redact_url))
+            .finish()
     }
 }
 

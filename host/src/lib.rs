@@ -1,5 +1,6 @@
-//! The `nzsync` host: configuration, the SQLite store, the upstream clients, the wasmtime
-//! runner that executes the sync-core component, diagnostics, and the web server.
+//! The `nzsync` host: configuration, the store (SQLite, or PostgreSQL for a fleet), the
+//! upstream clients, the wasmtime runner that executes the sync-core component, diagnostics,
+//! and the web server.
 //!
 //! `main.rs` only parses the command line and calls [`commands`].
 

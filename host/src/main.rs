@@ -200,7 +200,7 @@ async fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("nzsync: {e:#}");
+            eprintln!("nzsync: {}", commands::error_text(&e));
             ExitCode::from(commands::EXIT_FAILED)
         }
     }

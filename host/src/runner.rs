@@ -185,27 +185,32 @@ fn guest_err(e: impl std::fmt::Display) -> RunnerError {
     RunnerError::Guest(format!("{e:#}"))
 }
 
+/// What a [`RunState`] answers: a boxed future (the trait is used as `dyn RunState`).
+pub type RunStateFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, RunnerError>> + Send + 'a>>;
+
 /// The stored side of a run: where its state changes go and where its links come from.
 pub trait RunState {
     /// Stores a batch of changes, in order, before the run goes on.
     ///
     /// # Errors
     /// When they cannot be stored: the run stops.
-    fn persist(&mut self, changes: &[StateChange]) -> Result<(), RunnerError>;
+    fn persist<'a>(&'a mut self, changes: &'a [StateChange]) -> RunStateFuture<'a, ()>;
 
     /// The links of `module` that `want` selects (asked only when the engine config reads links
     /// on request).
     ///
     /// # Errors
     /// When they cannot be read: the run stops.
-    fn links(&mut self, module: Module, want: &LinkWant) -> Result<Vec<Link>, RunnerError>;
+    fn links<'a>(&'a mut self, module: Module, want: &'a LinkWant)
+    -> RunStateFuture<'a, Vec<Link>>;
 }
 
 /// A run's state in a profile of the [`crate::store::Store`]: changes are stored (unless it is
-/// a preview) and links read page by page.
+/// a preview) and links read page by page, each on a store handle of its own (none is held
+/// while the run waits for the network).
 pub struct ProfileState<'a> {
     /// The store.
-    pub store: &'a mut crate::store::Store,
+    pub store: &'a crate::store::Store,
     /// The profile.
     pub profile: &'a str,
     /// A preview stores nothing.
@@ -213,34 +218,95 @@ pub struct ProfileState<'a> {
 }
 
 impl RunState for ProfileState<'_> {
-    fn persist(&mut self, changes: &[StateChange]) -> Result<(), RunnerError> {
-        if self.dry_run {
-            return Ok(());
-        }
-        Ok(self.store.apply(self.profile, changes)?)
+    fn persist<'a>(&'a mut self, changes: &'a [StateChange]) -> RunStateFuture<'a, ()> {
+        Box::pin(async move {
+            if self.dry_run {
+                return Ok(());
+            }
+            Ok(self
+                .store
+                .conn()
+                .await?
+                .apply(self.profile, changes)
+                .await?)
+        })
     }
 
-    fn links(&mut self, module: Module, want: &LinkWant) -> Result<Vec<Link>, RunnerError> {
-        Ok(self.store.links(self.profile, module, want)?)
+    fn links<'a>(
+        &'a mut self,
+        module: Module,
+        want: &'a LinkWant,
+    ) -> RunStateFuture<'a, Vec<Link>> {
+        Box::pin(async move {
+            Ok(self
+                .store
+                .conn()
+                .await?
+                .links(self.profile, module, want)
+                .await?)
+        })
     }
 }
 
 /// A run whose state is held in memory and not kept (benchmark replays): links are read from
-/// the state, changes are dropped.
-pub struct Unkept<'a>(pub &'a SyncState);
+/// the state, through an index by Notes key as a store's would be (a page costs its own
+/// length, not a scan of every link); changes are dropped.
+pub struct Unkept<'a> {
+    /// Each module's links, by Notes key.
+    sorted: std::collections::BTreeMap<Module, Vec<&'a Link>>,
+}
+
+impl<'a> Unkept<'a> {
+    /// Links read from `state`.
+    #[must_use]
+    pub fn new(state: &'a SyncState) -> Self {
+        let sorted = state
+            .modules
+            .iter()
+            .map(|(m, ms)| {
+                let mut links: Vec<&Link> = ms.links.iter().collect();
+                links.sort_by(|a, b| a.unid.0.cmp(&b.unid.0));
+                (*m, links)
+            })
+            .collect();
+        Self { sorted }
+    }
+}
 
 impl RunState for Unkept<'_> {
-    fn persist(&mut self, _: &[StateChange]) -> Result<(), RunnerError> {
-        Ok(())
+    fn persist<'a>(&'a mut self, _: &'a [StateChange]) -> RunStateFuture<'a, ()> {
+        Box::pin(async { Ok(()) })
     }
 
-    fn links(&mut self, module: Module, want: &LinkWant) -> Result<Vec<Link>, RunnerError> {
-        Ok(self
-            .0
-            .modules
-            .get(&module)
-            .map(|m| want.select(&m.links))
-            .unwrap_or_default())
+    fn links<'a>(
+        &'a mut self,
+        module: Module,
+        want: &'a LinkWant,
+    ) -> RunStateFuture<'a, Vec<Link>> {
+        let sorted = self.sorted.get(&module).map_or(&[][..], Vec::as_slice);
+        let links: Vec<Link> = match want {
+            LinkWant::Page { after, limit } => {
+                let from = after.as_ref().map_or(0, |a| {
+                    sorted.partition_point(|l| l.unid.0.as_str() <= a.0.as_str())
+                });
+                let limit = usize::try_from(*limit).unwrap_or(usize::MAX);
+                sorted[from..]
+                    .iter()
+                    .take(limit)
+                    .map(|l| (*l).clone())
+                    .collect()
+            }
+            LinkWant::Unids { unids } => unids
+                .iter()
+                .filter_map(|u| {
+                    let i = sorted
+                        .binary_search_by(|l| l.unid.0.as_str().cmp(u.0.as_str()))
+                        .ok()?;
+                    Some(sorted[i].clone())
+                })
+                .collect(),
+        };
+        Box::pin(async move { Ok(links) })
     }
 }
 
@@ -476,11 +542,12 @@ impl Runner {
                         },
                     };
                     if !changes.is_empty() {
-                        run_state.persist(&changes)?;
+                        run_state.persist(&changes).await?;
                         changes.clear();
                     }
                     let links: Vec<wit::Link> = run_state
-                        .links(module, &want)?
+                        .links(module, &want)
+                        .await?
                         .into_iter()
                         .map(|l| wit::Link {
                             base_json: serde_json::to_string(&l.base).unwrap_or_default(),
@@ -495,7 +562,7 @@ impl Runner {
                 }
                 wit::Output::Wait(until) => {
                     if !changes.is_empty() {
-                        run_state.persist(&changes)?;
+                        run_state.persist(&changes).await?;
                         changes.clear();
                     }
                     let answer = match until {
@@ -552,7 +619,7 @@ impl Runner {
                 }
                 wit::Output::Done(json) => {
                     if !changes.is_empty() {
-                        run_state.persist(&changes)?;
+                        run_state.persist(&changes).await?;
                     }
                     break serde_json::from_str::<RunReport>(&json).map_err(guest_err)?;
                 }
@@ -565,6 +632,61 @@ impl Runner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The in-memory store answers every link read as `LinkWant::select` defines it, from its
+    /// index instead of a scan.
+    #[tokio::test]
+    async fn unkept_links_are_read_as_a_store_reads_them() {
+        let mut state = SyncState::default();
+        let links = &mut state.modules.entry(Module::Contacts).or_default().links;
+        for i in [7u32, 3, 11, 1, 9, 5, 2] {
+            links.push(Link {
+                unid: sync_core::NotesUnid(format!("U{i:02}")),
+                zoho_id: sync_core::ZohoId(format!("{i}")),
+                base: sync_core::Fields::default(),
+            });
+        }
+        let wants = [
+            LinkWant::Page {
+                after: None,
+                limit: 3,
+            },
+            LinkWant::Page {
+                after: Some(sync_core::NotesUnid("U03".into())),
+                limit: 3,
+            },
+            LinkWant::Page {
+                after: Some(sync_core::NotesUnid("U04".into())),
+                limit: 100,
+            },
+            LinkWant::Page {
+                after: Some(sync_core::NotesUnid("U11".into())),
+                limit: 3,
+            },
+            LinkWant::Unids {
+                unids: ["U05", "U06", "U01"]
+                    .map(|u| sync_core::NotesUnid(u.into()))
+                    .to_vec(),
+            },
+        ];
+        let mut unkept = Unkept::new(&state);
+        for want in &wants {
+            let mut got = unkept.links(Module::Contacts, want).await.unwrap();
+            let mut expected = want.select(&state.modules[&Module::Contacts].links);
+            if matches!(want, LinkWant::Unids { .. }) {
+                got.sort_by(|a, b| a.unid.0.cmp(&b.unid.0));
+                expected.sort_by(|a, b| a.unid.0.cmp(&b.unid.0));
+            }
+            assert_eq!(got, expected, "{want:?}");
+        }
+        assert!(
+            unkept
+                .links(Module::Tasks, &wants[0])
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
 
     /// The compiled component lands in the cache directory, and a runner built from the cache
     /// works like a freshly compiled one.

@@ -12,7 +12,9 @@
 //! api_domain = "https://www.zohoapis.com"
 //! api_version = "v8"                         # default
 //! [store]
-//! path = "nzsync-server.db"                  # default
+//! path = "nzsync-server.db"                  # default: one SQLite file
+//! url = "postgres://nzsync@db.example.com/nzsync"  # or PostgreSQL, for a fleet (or DATABASE_URL)
+//! max_connections = 10                       # default: PostgreSQL connections per replica
 //! [keys]
 //! master_key_file = "master.key"             # or the environment variable NZSYNC_MASTER_KEY
 //! [schedule]
@@ -111,19 +113,55 @@ pub struct ZohoClientConfig {
     pub api_version: String,
 }
 
-/// `[store]`.
-#[derive(Clone, Debug, Deserialize)]
+/// `[store]`: the SQLite file by default, or a PostgreSQL database shared by a fleet.
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerStoreConfig {
-    /// SQLite file.
+    /// SQLite file (used when there is no `url`).
     pub path: PathBuf,
+    /// `postgres://…`: everything goes to this PostgreSQL database instead of the file.
+    /// `nzsync serve` also takes it from `DATABASE_URL` when the file does not set it.
+    pub url: Option<String>,
+    /// The most PostgreSQL connections one replica opens.
+    pub max_connections: u32,
 }
 
 impl Default for ServerStoreConfig {
     fn default() -> Self {
         Self {
             path: PathBuf::from("nzsync-server.db"),
+            url: None,
+            max_connections: crate::store::DEFAULT_MAX_CONNECTIONS,
         }
+    }
+}
+
+impl ServerStoreConfig {
+    /// Where the store lives: PostgreSQL at `url` when set, else the SQLite file.
+    ///
+    /// # Errors
+    /// When `url` is not a `postgres://` URL.
+    pub fn location(&self) -> Result<crate::store::StoreLocation, crate::store::StoreError> {
+        crate::store::StoreLocation::choose(self.url.as_deref(), &self.path, self.max_connections)
+    }
+
+    /// Takes the PostgreSQL URL from `database_url` (the `DATABASE_URL` environment variable)
+    /// when the file names none.
+    pub fn use_database_url(&mut self, database_url: Option<String>) {
+        if self.url.as_deref().is_none_or(|u| u.trim().is_empty()) {
+            self.url = database_url.filter(|u| !u.trim().is_empty());
+        }
+    }
+}
+
+/// The URL's password never reaches a log through `{:?}`.
+impl std::fmt::Debug for ServerStoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerStoreConfig")
+            .field("path", &self.path)
+            .field("url", &self.url.as_deref().map(crate::store::redact_url))
+            .field("max_connections", &self.max_connections)
+            .finish()
     }
 }
 
@@ -429,6 +467,47 @@ master_key_file = "k.key"
         );
         assert_eq!(c.zoho.api_version, "v8");
         assert!(!c.secure_cookies());
+    }
+
+    #[test]
+    fn a_postgres_url_selects_postgres_and_database_url_fills_in() {
+        use crate::store::StoreLocation;
+        let p = Path::new("/etc/nzsync/server.toml");
+        let c = ServerConfig::parse(GOOD, p).unwrap();
+        assert!(matches!(
+            c.store.location().unwrap(),
+            StoreLocation::Sqlite(_)
+        ));
+        let mut from_env = c.store.clone();
+        from_env.use_database_url(Some("postgres://u:pw@db/nzsync".into()));
+        assert_eq!(
+            from_env.location().unwrap(),
+            StoreLocation::Postgres {
+                url: "postgres://u:pw@db/nzsync".into(),
+                max_connections: 10
+            }
+        );
+        assert!(!format!("{from_env:?}").contains("pw@"), "{from_env:?}");
+        let text =
+            format!("{GOOD}[store]\nurl = \"postgres://file@db/nzsync\"\nmax_connections = 3\n");
+        let mut c = ServerConfig::parse(&text, p).unwrap();
+        c.store
+            .use_database_url(Some("postgres://env@db/other".into()));
+        assert_eq!(
+            c.store.location().unwrap(),
+            StoreLocation::Postgres {
+                url: "postgres://file@db/nzsync".into(),
+                max_connections: 3
+            }
+        );
+        let text = format!("{GOOD}[store]\nurl = \"mysql://u:secret@db/x\"\n");
+        let e = ServerConfig::parse(&text, p)
+            .unwrap()
+            .store
+            .location()
+            .unwrap_err();
+        assert!(e.to_string().contains("postgres://"), "{e}");
+        assert!(!e.to_string().contains("secret"), "{e}");
     }
 
     #[test]

@@ -268,7 +268,7 @@ async fn upstream_redirects_to_another_host_are_not_followed() {
     };
     let w = common::world_allowing(Seed::Empty, &[&evil.url]).await;
     let (admin, admin_id) = connected_admin(&w).await;
-    set_domino_url(&w, &admin_id, &evil.url);
+    set_domino_url(&w, &admin_id, &evil.url).await;
     for (i, method) in [Method::GET, Method::POST, Method::PUT, Method::DELETE]
         .into_iter()
         .enumerate()
@@ -390,7 +390,7 @@ async fn huge_bodies_either_way_are_refused_with_a_clear_status() {
         "a refused body reached an upstream"
     );
 
-    set_domino_url(&w, &admin_id, &declared.url);
+    set_domino_url(&w, &admin_id, &declared.url).await;
     let (s, v) = admin
         .call(Method::GET, "/proxy/domino/api/data", None)
         .await;
@@ -404,7 +404,7 @@ async fn huge_bodies_either_way_are_refused_with_a_clear_status() {
         "{v}"
     );
 
-    set_domino_url(&w, &admin_id, &endless.url);
+    set_domino_url(&w, &admin_id, &endless.url).await;
     let (ended_whole, got) = tokio::time::timeout(Duration::from_secs(120), async {
         let mut r = admin
             .http
@@ -745,7 +745,7 @@ async fn user_b_cannot_read_or_change_user_as_data() {
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     // The proxy: B's requests go to B's server with B's credentials, never to A's.
-    set_domino_url(&w, &a_id, &a_server.url);
+    set_domino_url(&w, &a_id, &a_server.url).await;
     let (s, _) = b.call(Method::GET, "/proxy/domino/api/data", None).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(a_server.hits(), 0, "B's proxy request reached A's server");
@@ -756,7 +756,7 @@ async fn user_b_cannot_read_or_change_user_as_data() {
         heads.lock().unwrap()[0].contains(&basic),
         "A's request carried A's credentials"
     );
-    set_domino_url(&w, &a_id, &w.sims.domino_url);
+    set_domino_url(&w, &a_id, &w.sims.domino_url).await;
     // Change Password verifies against B's own account: A's password is wrong there.
     let (s, v) = b
         .call(
@@ -876,10 +876,9 @@ async fn stale_forged_and_modified_sessions_are_refused() {
     let mut flipped = real.clone().into_bytes();
     let last = flipped.len() - 1;
     flipped[last] = if flipped[last] == b'a' { b'b' } else { b'a' };
-    let id_hash: String = rusqlite::Connection::open(&w.db_path)
-        .unwrap()
-        .query_row("SELECT id_hash FROM srv_sessions LIMIT 1", [], |r| r.get(0))
-        .unwrap();
+    let id_hash = w
+        .sql_text("SELECT id_hash FROM srv_sessions LIMIT 1", &[])
+        .await;
     expect_401(with_cookie("f".repeat(real.len())), "forged").await;
     expect_401(with_cookie(String::from_utf8(flipped).unwrap()), "modified").await;
     expect_401(with_cookie(real[..real.len() - 1].to_owned()), "truncated").await;
@@ -910,9 +909,7 @@ async fn stale_forged_and_modified_sessions_are_refused() {
     assert_eq!(s, StatusCode::OK);
     expect_401(with_cookie(real), "signed out").await;
     // Expired: the other session, once past its expiry.
-    let conn = rusqlite::Connection::open(&w.db_path).unwrap();
-    conn.execute("UPDATE srv_sessions SET expires = 1", [])
-        .unwrap();
+    w.sql("UPDATE srv_sessions SET expires = 1", &[]).await;
     let (s, _) = other.call(Method::GET, "/api/me", None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let mut stale = Browser::new(&w);
@@ -1791,7 +1788,7 @@ async fn connect_refuses_every_loopback_and_private_spelling_without_connecting(
     .into_iter()
     .enumerate()
     {
-        set_domino_url(&w, &admin_id, &server);
+        set_domino_url(&w, &admin_id, &server).await;
         let (s, v) = admin
             .call(Method::GET, "/proxy/domino/api/data", None)
             .await;
@@ -1883,7 +1880,7 @@ async fn dns_rebinding_from_public_to_private_reaches_nothing() {
     w.resolver
         .set("d.rebind.test", &[&["169.254.169.254", "127.0.0.1"]]);
     for name in ["b.rebind.test", "c.rebind.test", "d.rebind.test"] {
-        set_domino_url(&w, &admin_id, &format!("http://{name}:{port}"));
+        set_domino_url(&w, &admin_id, &format!("http://{name}:{port}")).await;
         let before = w.resolver.lookups(name);
         let (s, v) = admin
             .call(Method::GET, "/proxy/domino/api/data", None)
@@ -2041,7 +2038,7 @@ async fn only_the_crm_may_frame_the_widget_and_every_answer_has_the_security_hea
         popup.get_raw(&callback).await,
     ));
     // A Domino server's HTML answer through the proxy.
-    set_domino_url(&w, &admin_id, &html_upstream.url);
+    set_domino_url(&w, &admin_id, &html_upstream.url).await;
     answers.push((
         "/proxy/domino/page".to_owned(),
         admin

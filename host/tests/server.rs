@@ -29,12 +29,10 @@ fn connect_body(w: &World, password: &str) -> Value {
     json!({ "server": w.sims.domino_url, "user": "demo", "password": password })
 }
 
-/// No clear password or Zoho token in the store file (and its write-ahead log).
+/// No clear password or Zoho token in what the store keeps on disk (the SQLite file and its
+/// write-ahead log, or PostgreSQL's data files and WAL).
 fn assert_no_secrets_stored(w: &World) {
-    let mut bytes = std::fs::read(&w.db_path).unwrap();
-    if let Ok(wal) = std::fs::read(w.db_path.with_extension("db-wal")) {
-        bytes.extend(wal);
-    }
+    let bytes = w.stored_bytes();
     for secret in [PASSWORD, PASSWORD2, "demo-secret"] {
         assert!(
             !bytes.windows(secret.len()).any(|x| x == secret.as_bytes()),
@@ -252,11 +250,9 @@ async fn sign_in_admin_manages_users_within_the_licence_count() {
     );
 
     // An expired session is refused; sign-out ends a session.
-    let conn = rusqlite::Connection::open(&w.db_path).unwrap();
     let mut old = Browser::new(&w);
     old.sign_in("demo@example.com").await;
-    conn.execute("UPDATE srv_sessions SET expires = 0", [])
-        .unwrap();
+    w.sql("UPDATE srv_sessions SET expires = 0", &[]).await;
     assert_eq!(
         old.call(Method::GET, "/api/me", None).await.0,
         StatusCode::UNAUTHORIZED
@@ -556,9 +552,9 @@ fn crm_records(w: &World) -> usize {
         .sum()
 }
 
-/// Every table of the store is empty and nothing of the org lingers in the file.
-fn assert_store_empty(w: &World) {
-    let conn = rusqlite::Connection::open(&w.db_path).unwrap();
+/// Every table of the store is empty and (SQLite) nothing of the org lingers in the file.
+/// PostgreSQL leaves deleted rows to its autovacuum (see the README's *Running a fleet*).
+async fn assert_store_empty(w: &World) {
     for table in [
         "srv_orgs",
         "srv_users",
@@ -569,12 +565,14 @@ fn assert_store_empty(w: &World) {
         "module_state",
         "runs",
     ] {
-        let n: i64 = conn
-            .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
-            .unwrap();
+        let n = w
+            .sql_count(&format!("SELECT COUNT(*) FROM {table}"), &[])
+            .await;
         assert_eq!(n, 0, "{table} still has rows");
     }
-    drop(conn);
+    if w.postgres.is_some() {
+        return;
+    }
     let bytes = std::fs::read(&w.db_path).unwrap();
     assert!(
         !bytes.windows(16).any(|x| x == b"demo@example.com"),
@@ -797,7 +795,7 @@ async fn headless_run_history_is_per_user_and_uninstall_deletes_everything() {
         StatusCode::UNAUTHORIZED
     );
 
-    assert_store_empty(&w);
+    assert_store_empty(&w).await;
     assert_no_secrets_answered(&w);
 }
 
@@ -857,7 +855,7 @@ async fn nzsync_uninstall_with_the_server_config_removes_every_org() {
         admin.call(Method::GET, "/api/me", None).await.0,
         StatusCode::UNAUTHORIZED
     );
-    assert_store_empty(&w);
+    assert_store_empty(&w).await;
 }
 
 #[tokio::test]
@@ -900,35 +898,25 @@ async fn scheduled_syncs_run_when_due_and_one_failure_does_not_stop_another() {
     }
     // Nothing is due yet.
     let scheduler = nzsync::server::schedule::Scheduler::new(1);
-    assert_eq!(scheduler.tick(&w.state), 0);
+    assert_eq!(scheduler.tick(&w.state).await, 0);
 
     // Both become due; user2's Domino server has gone away.
     let dead = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", l.local_addr().unwrap())
     };
-    let conn = rusqlite::Connection::open(&w.db_path).unwrap();
-    conn.execute("UPDATE srv_users SET next_sync = 0", [])
-        .unwrap();
+    w.sql("UPDATE srv_users SET next_sync = 0", &[]).await;
     let (_, me2) = u2.call(Method::GET, "/api/me", None).await;
-    conn.execute(
-        "UPDATE srv_users SET domino_url = ?1 WHERE user_id = ?2",
-        rusqlite::params![dead, me2["user_id"].as_str().unwrap()],
-    )
-    .unwrap();
-    assert_eq!(scheduler.tick(&w.state), 2);
+    common::set_domino_url(&w, me2["user_id"].as_str().unwrap(), &dead).await;
+    assert_eq!(scheduler.tick(&w.state).await, 2);
     // Running syncs are not started twice.
-    assert_eq!(scheduler.tick(&w.state), 0);
+    assert_eq!(scheduler.tick(&w.state).await, 0);
 
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     loop {
-        let pending: i64 = conn
-            .query_row(
-                "SELECT COUNT(*) FROM srv_users WHERE next_sync = 0",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let pending = w
+            .sql_count("SELECT COUNT(*) FROM srv_users WHERE next_sync = 0", &[])
+            .await;
         if pending == 0 {
             break;
         }
@@ -946,18 +934,15 @@ async fn scheduled_syncs_run_when_due_and_one_failure_does_not_stop_another() {
     let runs2 = runs2["runs"].as_array().unwrap();
     assert!(runs2.iter().all(|r| r["outcome"] == "failed"), "{runs2:?}");
     // The next runs are planned a schedule interval ahead.
-    let next: Vec<i64> = conn
-        .prepare("SELECT next_sync FROM srv_users")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64;
-    assert!(next.iter().all(|n| *n > now + 10 * 60_000), "{next:?}");
+    let soon = now + 10 * 60_000;
+    assert_eq!(w.sql_count("SELECT COUNT(*) FROM srv_users", &[]).await, 2);
+    let too_soon =
+        format!("SELECT COUNT(*) FROM srv_users WHERE next_sync IS NULL OR next_sync <= {soon}");
+    assert_eq!(w.sql_count(&too_soon, &[]).await, 0);
 }
 
 #[test]
@@ -1249,7 +1234,7 @@ async fn readiness_checks_every_service_the_settings_need() {
         .unwrap();
 
     // A server that is down is a failed check too, not an error of the endpoint.
-    common::set_domino_url(&w, me["user_id"].as_str().unwrap(), "http://127.0.0.1:9");
+    common::set_domino_url(&w, me["user_id"].as_str().unwrap(), "http://127.0.0.1:9").await;
     let (s, ready) = admin.call(Method::GET, "/api/readiness", None).await;
     assert_eq!(s, StatusCode::OK, "{ready}");
     assert_eq!(check(&ready, "domino_server")["code"], "unreachable");
@@ -1485,16 +1470,9 @@ async fn stop_syncing_then_remove_a_user() {
     assert_eq!(s, StatusCode::OK);
 
     // Stop syncing: the connection and the schedule go; settings, links and history stay.
-    let conn = rusqlite::Connection::open(&w.db_path).unwrap();
-    let links = |c: &rusqlite::Connection| -> i64 {
-        c.query_row(
-            "SELECT COUNT(*) FROM links WHERE profile = ?1",
-            [format!("srv:{u2_id}")],
-            |r| r.get(0),
-        )
-        .unwrap()
-    };
-    let links_before = links(&conn);
+    let u2_profile = format!("srv:{u2_id}");
+    let count_links = "SELECT COUNT(*) FROM links WHERE profile = ?1";
+    let links_before = w.sql_count(count_links, &[&u2_profile]).await;
     assert!(
         links_before > 0,
         "user2's sync linked records: {}",
@@ -1514,15 +1492,14 @@ async fn stop_syncing_then_remove_a_user() {
     assert_eq!(r["connected"], false, "{r}");
     assert_eq!(r["schedule_minutes"], Value::Null);
     assert_eq!(r["last_sync"]["number"], 1, "history kept");
-    let (stored_password, next_sync): (Option<Vec<u8>>, Option<i64>) = conn
-        .query_row(
-            "SELECT domino_password, next_sync FROM srv_users WHERE user_id = ?1",
-            [&u2_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!((stored_password, next_sync), (None, None));
-    assert_eq!(links(&conn), links_before, "links kept");
+    let cleared = "SELECT COUNT(*) FROM srv_users WHERE user_id = ?1 \
+                   AND domino_password IS NULL AND next_sync IS NULL";
+    assert_eq!(w.sql_count(cleared, &[&u2_id]).await, 1);
+    assert_eq!(
+        w.sql_count(count_links, &[&u2_profile]).await,
+        links_before,
+        "links kept"
+    );
     let (_, me2) = u2.call(Method::GET, "/api/me", None).await;
     assert_eq!(
         (me2["enabled"].clone(), me2["connected"].clone()),
@@ -1562,15 +1539,9 @@ async fn stop_syncing_then_remove_a_user() {
         u2.call(Method::GET, "/api/me", None).await.0,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(links(&conn), 0);
-    let runs: i64 = conn
-        .query_row(
-            "SELECT COUNT(*) FROM runs WHERE profile = ?1",
-            [format!("srv:{u2_id}")],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(runs, 0);
+    assert_eq!(w.sql_count(count_links, &[&u2_profile]).await, 0);
+    let runs = "SELECT COUNT(*) FROM runs WHERE profile = ?1";
+    assert_eq!(w.sql_count(runs, &[&u2_profile]).await, 0);
     assert_eq!(crm_records(&w), crm, "records in CRM stay");
     assert_no_secrets_stored(&w);
     assert_no_secrets_answered(&w);

@@ -100,7 +100,7 @@ fn wasmtime(traces: Vec<Trace>, reps: usize, limits: nzsync::runner::Limits) -> 
                             &trace.state,
                             transport,
                             move || now,
-                            &mut nzsync::runner::Unkept(&trace.state),
+                            &mut nzsync::runner::Unkept::new(&trace.state),
                         ))
                         .unwrap();
                     let took = t.elapsed();

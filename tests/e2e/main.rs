@@ -15,6 +15,7 @@ mod fault_matrix;
 mod js_package;
 mod outcomes;
 mod owner_scope;
+mod postgres_store;
 mod readiness;
 mod sim_command;
 mod spec_coverage;

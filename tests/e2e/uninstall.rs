@@ -14,18 +14,20 @@ fn crm_contact(first: &str, email: &str) -> serde_json::Value {
 }
 
 /// (links, runs, created-record ids) the world's store holds for its profile.
-fn stored(w: &World) -> (usize, usize, usize) {
+async fn stored(w: &World) -> (usize, usize, usize) {
     let profile = nzsync::config::Config::load(&w.config).unwrap().profile();
     let store = nzsync::store::Store::open(&w.dir.path().join("state.db")).unwrap();
-    let links = store
+    let mut db = store.conn().await.unwrap();
+    let links = db
         .load_state(&profile)
+        .await
         .unwrap()
         .modules
         .values()
         .map(|m| m.links.len())
         .sum();
-    let runs = store.runs(&profile, 1000).unwrap().len();
-    let created = store.created(&profile).unwrap().len();
+    let runs = db.runs(&profile, 1000).await.unwrap().len();
+    let created = db.created(&profile).await.unwrap().len();
     (links, runs, created)
 }
 
@@ -41,7 +43,7 @@ async fn uninstall_deletes_only_the_crm_records_the_sync_created_then_every_stor
     let run = w.sync(&[]).await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(w.crm_contacts().await.len(), 4);
-    assert_eq!(stored(&w), (4, 1, 2));
+    assert_eq!(stored(&w).await, (4, 1, 2));
 
     // Bob's CRM copy was deleted by hand since: nothing left to do for it.
     let bob = w
@@ -87,7 +89,7 @@ async fn uninstall_deletes_only_the_crm_records_the_sync_created_then_every_stor
     assert_eq!(left, ["Cat", "Dan"]);
     // Nothing in Notes is touched.
     assert_eq!(w.notes_contacts().await.len(), 4);
-    assert_eq!(stored(&w), (0, 0, 0));
+    assert_eq!(stored(&w).await, (0, 0, 0));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -96,7 +98,7 @@ async fn uninstall_keeps_everything_when_crm_records_cannot_be_deleted() {
     w.notes_create(contact("Eve", "eve@example.com")).await;
     let run = w.sync(&[]).await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    assert_eq!(stored(&w), (1, 1, 1));
+    assert_eq!(stored(&w).await, (1, 1, 1));
 
     // Zoho refuses every delete for now.
     let rules = json!({"rules": [{"kind": "status", "status": 500, "method": "DELETE", "path_prefix": "/crm/", "times": 100}]});
@@ -118,7 +120,7 @@ async fn uninstall_keeps_everything_when_crm_records_cannot_be_deleted() {
         run.stderr
     );
     assert_eq!(
-        stored(&w),
+        stored(&w).await,
         (1, 1, 1),
         "nothing removed while records are left"
     );
@@ -135,5 +137,5 @@ async fn uninstall_keeps_everything_when_crm_records_cannot_be_deleted() {
         .await;
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(w.crm_contacts().await.is_empty());
-    assert_eq!(stored(&w), (0, 0, 0));
+    assert_eq!(stored(&w).await, (0, 0, 0));
 }

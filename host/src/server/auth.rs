@@ -43,8 +43,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::crypto::{random_token, same, sha256_hex};
-use super::db::{self, SessionRow, UserRow};
 use super::{ApiError, AppState, now_ms, zoho};
+use crate::store::{SessionRow, UserRow};
 
 pub const SESSION_COOKIE: &str = "nzsync_session";
 const STATE_COOKIE: &str = "nzsync_oauth_state";
@@ -128,7 +128,7 @@ pub async fn crm_grant(
     Query(q): Query<GrantQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let grant = match crm_user_id(q.user_id.as_deref()) {
-        Some(id) => db::user(state.store().connection(), id)?.is_some_and(|u| {
+        Some(id) => state.db().await?.user(id).await?.is_some_and(|u| {
             u.refresh_token.is_some()
                 && q.org_id
                     .as_deref()
@@ -145,12 +145,13 @@ pub async fn login(State(state): State<AppState>, Query(q): Query<LoginQuery>) -
     let oauth_state = random_token();
     let expect = crm_user_id(q.expect.as_deref()).map(str::to_owned);
     // Consent already given: Zoho need not ask for it again (it keeps the refresh token it
-    // gave; the stored one stays, `db::update_identity`).
+    // gave; the stored one stays, `Conn::update_identity`).
     let consented = match &expect {
-        Some(id) => db::user(state.store().connection(), id)
-            .ok()
-            .flatten()
-            .is_some_and(|u| u.refresh_token.is_some()),
+        Some(id) => match state.db().await {
+            Ok(mut db) => db.user(id).await.ok().flatten(),
+            Err(_) => None,
+        }
+        .is_some_and(|u| u.refresh_token.is_some()),
         None => false,
     };
     let mut url = match url::Url::parse(&format!("{}/oauth/v2/auth", cfg.zoho.accounts_url)) {
@@ -318,74 +319,61 @@ pub async fn callback(
         .as_deref()
         .map(|t| state.inner.key.seal(&zoho::refresh_context(&me.user_id), t));
     let (enabled, admin) = {
-        let mut store = state.store();
-        let tx = store.connection().transaction()?;
-        let installed = db::org_exists(&tx, &org_id)?;
+        let mut tx = state.begin().await?;
+        // Sign-ins of one org on several replicas decide the admin one after the other (the
+        // very first install of an org is guarded by its primary key instead).
+        let installed = tx.lock_org(&org_id).await?;
         if !installed && may_admin.is_some() {
             // A CRM administrator (or one the operator names) installs the integration and is
             // its admin. Anybody else's first sign-in installs nothing.
-            db::insert_org(
-                &tx,
+            tx.insert_org(
                 &org_id,
                 &me.user_id,
                 &state.inner.config.zoho.api_domain,
                 now,
-            )?;
+            )
+            .await?;
         }
-        let row = db::user(&tx, &me.user_id)?;
+        let row = tx.user(&me.user_id).await?;
         // A user id stored for another org is never taken over from this one.
         let foreign = row.as_ref().is_some_and(|u| u.org_id != org_id);
         let existing = row.filter(|u| u.org_id == org_id);
-        let org_admin = if db::org_exists(&tx, &org_id)? {
-            db::org_admin(&tx, &org_id)?
+        let org_there = tx.org_exists(&org_id).await?;
+        let org_admin = if org_there {
+            tx.org_admin(&org_id).await?
         } else {
             None
         };
         let outcome = match existing {
             Some(u) => {
-                db::update_identity(&tx, &me.user_id, &me.email, &me.name, sealed.as_deref())?;
+                tx.update_identity(&me.user_id, &me.email, &me.name, sealed.as_deref())
+                    .await?;
                 if u.is_admin && may_admin.is_none() {
                     // No longer a CRM administrator: no longer the integration's admin.
                     tracing::warn!(user = %me.user_id, "admin is no longer a CRM administrator; demoted");
-                    db::demote(&tx, &me.user_id)?;
+                    tx.demote(&me.user_id).await?;
                     (true, false)
                 } else if !u.is_admin && org_admin.is_none() && may_admin.is_some() {
-                    db::make_admin(&tx, &org_id, &me.user_id)?;
+                    tx.make_admin(&org_id, &me.user_id).await?;
                     (true, true)
                 } else {
                     (true, u.is_admin)
                 }
             }
-            None if !foreign
-                && org_admin.is_none()
-                && may_admin.is_some()
-                && db::org_exists(&tx, &org_id)? =>
-            {
+            None if !foreign && org_admin.is_none() && may_admin.is_some() && org_there => {
                 // A new install, or an org left without an admin: this CRM administrator is it.
-                db::insert_user(
-                    &tx,
-                    &UserRow {
-                        user_id: me.user_id.clone(),
-                        org_id: org_id.clone(),
-                        email: me.email.clone(),
-                        name: me.name.clone(),
-                        is_admin: true,
-                        added: now,
-                        refresh_token: sealed.clone(),
-                        domino_url: None,
-                        domino_user: None,
-                        domino_password: None,
-                        mail_db: None,
-                        settings: None,
-                        next_sync: None,
-                    },
-                )?;
-                db::make_admin(&tx, &org_id, &me.user_id)?;
+                tx.insert_user(&UserRow {
+                    is_admin: true,
+                    refresh_token: sealed.clone(),
+                    ..UserRow::new(&me.user_id, &org_id, &me.email, &me.name, now)
+                })
+                .await?;
+                tx.make_admin(&org_id, &me.user_id).await?;
                 (true, true)
             }
             None => (false, false),
         };
-        tx.commit()?;
+        tx.commit().await?;
         outcome
     };
     if enabled && let Some(refresh) = grant.refresh_token.as_deref() {
@@ -400,19 +388,22 @@ pub async fn callback(
     }
     let session_id = random_token();
     let hours = i64::from(state.inner.config.server.session_hours);
-    db::insert_session(
-        state.store().connection(),
-        &sha256_hex(&session_id),
-        &SessionRow {
-            user_id: me.user_id,
-            org_id,
-            email: me.email,
-            name: me.name,
-            csrf: random_token(),
-        },
-        now,
-        now + hours * 3_600_000,
-    )?;
+    state
+        .db()
+        .await?
+        .insert_session(
+            &sha256_hex(&session_id),
+            &SessionRow {
+                user_id: me.user_id,
+                org_id,
+                email: me.email,
+                name: me.name,
+                csrf: random_token(),
+            },
+            now,
+            now + hours * 3_600_000,
+        )
+        .await?;
     let mut r = if cookie(&headers, POPUP_COOKIE).as_deref() == Some("1") {
         (
             [
@@ -438,7 +429,7 @@ pub async fn callback(
 
 /// `POST /auth/logout`.
 pub async fn logout(State(state): State<AppState>, session: Session) -> Result<Response, ApiError> {
-    db::delete_session(state.store().connection(), &session.id_hash)?;
+    state.db().await?.delete_session(&session.id_hash).await?;
     let mut r = Json(json!({ "signed_out": true })).into_response();
     r.headers_mut().append(
         header::SET_COOKIE,
@@ -449,8 +440,14 @@ pub async fn logout(State(state): State<AppState>, session: Session) -> Result<R
 
 /// `GET /api/me`.
 pub async fn me(State(state): State<AppState>, session: Session) -> Result<Json<Value>, ApiError> {
-    let user = db::user(state.store().connection(), &session.row.user_id)?
-        .filter(|u| u.org_id == session.row.org_id);
+    let (user, org_there) = {
+        let mut db = state.db().await?;
+        (
+            db.user(&session.row.user_id).await?,
+            db.org_exists(&session.row.org_id).await?,
+        )
+    };
+    let user = user.filter(|u| u.org_id == session.row.org_id);
     let s = &session.row;
     Ok(Json(match user {
         Some(u) => json!({
@@ -462,7 +459,7 @@ pub async fn me(State(state): State<AppState>, session: Session) -> Result<Json<
             })),
             "crm_access": u.refresh_token.is_some(),
         }),
-        None if !db::org_exists(state.store().connection(), &s.org_id)? => json!({
+        None if !org_there => json!({
             "user_id": s.user_id, "email": s.email, "name": s.name, "org_id": s.org_id,
             "enabled": false, "admin": false, "csrf_token": s.csrf, "reason": "not_installed",
             "message": "the integration is not set up for your Zoho CRM org yet: a Zoho CRM administrator must sign in first to set it up, then add you under Manage Users",
@@ -496,7 +493,11 @@ impl FromRequestParts<AppState> for Session {
             .filter(|c| !c.is_empty())
             .ok_or_else(unauthorized)?;
         let id_hash = sha256_hex(&id);
-        let row = db::session(state.store().connection(), &id_hash, now_ms())?
+        let row = state
+            .db()
+            .await?
+            .session(&id_hash, now_ms())
+            .await?
             .ok_or_else(unauthorized)?;
         // Only reads go without the CSRF header (an OPTIONS through the proxy is not a read).
         let safe = matches!(parts.method, Method::GET | Method::HEAD);
@@ -528,7 +529,7 @@ impl FromRequestParts<AppState> for Member {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let session = Session::from_request_parts(parts, state).await?;
-        let user = db::user(state.store().connection(), &session.row.user_id)?
+        let user = state.db().await?.user(&session.row.user_id).await?
             .filter(|u| u.org_id == session.row.org_id)
             .ok_or_else(|| {
                 ApiError::forbidden(

@@ -19,11 +19,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::Member;
-use super::db::{self, UserRow};
 use super::settings::UserSettings;
 use super::{ApiError, AppState, zoho};
 use crate::check::{Needs, Problem, Readiness};
 use crate::config::{Config, DominoConfig, Secrets, StoreConfig, ZohoConfig};
+use crate::store::UserRow;
 use crate::upstream::Upstreams;
 
 /// The Domino password's sealing context.
@@ -234,19 +234,14 @@ pub async fn connect(
     let changed_account = user.domino_url.as_deref().is_some_and(|u| u != server)
         || user.domino_user.as_deref().is_some_and(|u| u != name)
         || user.mail_db.as_deref().is_some_and(|d| d != db_name);
-    let mut store = state.store();
+    let mut tx = state.begin().await?;
     if changed_account {
         // Links point at documents of the previous mail file: start afresh (history stays).
-        store.forget_sync_state(&super::profile(&user.user_id))?;
+        tx.forget_sync_state(&super::profile(&user.user_id)).await?;
     }
-    db::set_connection(
-        store.connection(),
-        &user.user_id,
-        &server,
-        name,
-        &sealed,
-        &db_name,
-    )?;
+    tx.set_connection(&user.user_id, &server, name, &sealed, &db_name)
+        .await?;
+    tx.commit().await?;
     let mut answer = readiness_json(&readiness);
     answer["connected"] = json!(true);
     answer["server"] = json!(server);
@@ -293,7 +288,11 @@ pub async fn change_password(
         .inner
         .key
         .seal(&password_context(&user.user_id), &body.password);
-    db::set_password(state.store().connection(), &user.user_id, &sealed)?;
+    state
+        .db()
+        .await?
+        .set_password(&user.user_id, &sealed)
+        .await?;
     Ok(Json(json!({ "changed": true })))
 }
 

@@ -35,9 +35,9 @@ use sync_core::{
 };
 
 use super::auth::Member;
-use super::db::UserRow;
 use super::{ApiError, AppState, connect, now_ms, profile, zoho};
 use crate::config::Config;
+use crate::store::UserRow;
 use crate::upstream::Upstreams;
 
 /// Most participants Zoho takes on one event.
@@ -734,10 +734,11 @@ pub async fn schedule(
         }
     };
 
-    let mut store = state.store();
+    let mut tx = state.begin().await?;
     // Remembered as created by the integration: uninstall may delete it (F9).
-    store.add_created(&store_profile, Module::Events, &ZohoId(zoho_id.clone()))?;
-    store.apply(
+    tx.add_created(&store_profile, Module::Events, &ZohoId(zoho_id.clone()))
+        .await?;
+    tx.apply(
         &store_profile,
         &[
             StateChange::XrefReady {
@@ -752,7 +753,9 @@ pub async fn schedule(
                 },
             },
         ],
-    )?;
+    )
+    .await?;
+    tx.commit().await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "notes_uid": uid, "zoho_id": zoho_id })),
@@ -769,7 +772,12 @@ async fn mail_file(
     store_profile: &str,
 ) -> Result<MailFile, ApiError> {
     let mail_db = calls.config.mail_db();
-    let known = state.store().load_state(store_profile)?.mail_file;
+    let known = state
+        .db()
+        .await?
+        .load_state_without_links(store_profile)
+        .await?
+        .mail_file;
     if let Some(mf) = known.filter(|m| m.is_for(&mail_db)) {
         return Ok(mf);
     }
@@ -779,12 +787,16 @@ async fn mail_file(
         .ok()
         .filter(|r| r.status == 200);
     let mf = MailFile::from_database_list(&mail_db, list.as_ref().map(|r| r.body.as_str()));
-    state.store().apply(
-        store_profile,
-        &[StateChange::MailFile {
-            mail_file: mf.clone(),
-        }],
-    )?;
+    state
+        .db()
+        .await?
+        .apply(
+            store_profile,
+            &[StateChange::MailFile {
+                mail_file: mf.clone(),
+            }],
+        )
+        .await?;
     Ok(mf)
 }
 

@@ -16,7 +16,6 @@
 mod auth;
 mod connect;
 pub mod crypto;
-mod db;
 mod guard;
 mod headers;
 mod meetings;
@@ -29,8 +28,8 @@ pub mod uninstall;
 mod users;
 mod zoho;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -46,7 +45,7 @@ use serde_json::json;
 use crate::domino_access::{DominoAccess, DominoNetwork};
 use crate::runner::{Limits, Runner};
 use crate::server_config::ServerConfig;
-use crate::store::{Store, StoreError};
+use crate::store::{Conn, Store, StoreError, StoreLocation};
 use crypto::MasterKey;
 
 pub use settings::UserSettings;
@@ -78,7 +77,7 @@ struct Shared {
     config: ServerConfig,
     client_secret: String,
     key: MasterKey,
-    store: Mutex<Store>,
+    store: Store,
     http: reqwest::Client,
     runner: tokio::sync::OnceCell<Arc<Runner>>,
     limits: Limits,
@@ -105,16 +104,15 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// State for `config`, with the master key, opening (and migrating) the configured store.
+    /// State for `config`, with the master key, opening (and migrating) the configured store:
+    /// PostgreSQL when `[store] url` is set, else the SQLite file.
     ///
     /// # Errors
     /// [`ServerError`] when the store, the client secret or the HTTP client is unusable.
-    pub fn new(config: ServerConfig, master_key: &[u8; 32]) -> Result<Self, ServerError> {
-        if let Some(dir) = config
-            .store
-            .path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
+    pub async fn new(config: ServerConfig, master_key: &[u8; 32]) -> Result<Self, ServerError> {
+        let location = config.store.location()?;
+        if let StoreLocation::Sqlite(path) = &location
+            && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
         {
             std::fs::create_dir_all(dir).map_err(|e| {
                 ServerError::Config(format!(
@@ -123,7 +121,7 @@ impl AppState {
                 ))
             })?;
         }
-        let store = Store::open(&config.store.path)?;
+        let store = Store::connect(&location).await?;
         Self::with_store(config, master_key, store, Limits::from_env())
     }
 
@@ -169,7 +167,7 @@ impl AppState {
                 config,
                 client_secret,
                 key: MasterKey::new(master_key),
-                store: Mutex::new(store),
+                store,
                 http,
                 runner: tokio::sync::OnceCell::new(),
                 limits,
@@ -221,11 +219,21 @@ impl AppState {
         Duration::from_millis(self.inner.body_timeout_ms.load(Ordering::Relaxed))
     }
 
-    fn store(&self) -> MutexGuard<'_, Store> {
-        self.inner
-            .store
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    /// The store the server keeps everything in.
+    #[must_use]
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// A store handle whose operations each stand alone (see [`Conn`]: drop it before
+    /// calling an upstream server).
+    async fn db(&self) -> Result<Conn, ApiError> {
+        Ok(self.inner.store.conn().await?)
+    }
+
+    /// A store handle whose operations commit together at [`Conn::commit`].
+    async fn begin(&self) -> Result<Conn, ApiError> {
+        Ok(self.inner.store.begin().await?)
     }
 
     /// The wasmtime runner, compiled on first use (off the async threads).
@@ -293,14 +301,19 @@ impl std::fmt::Display for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        if matches!(e, StoreError::NulInText) {
+            return Self::bad_request(e.to_string());
+        }
         tracing::error!(error = %e, "store");
+        if e.is_unavailable() {
+            // The widget shows its own words for the code, in the user's language.
+            return Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                "the integration's database cannot be reached; try again in a moment",
+            );
+        }
         Self::internal(e.to_string())
-    }
-}
-
-impl From<rusqlite::Error> for ApiError {
-    fn from(e: rusqlite::Error) -> Self {
-        StoreError::from(e).into()
     }
 }
 

@@ -32,8 +32,8 @@ use url::Url;
 
 use super::auth::Member;
 use super::connect::{CANNOT_USE_SERVER, password_context};
-use super::db::UserRow;
 use super::{ApiError, AppState, zoho};
+use crate::store::UserRow;
 use crate::upstream::{MAX_BODY, describe, pinned_url};
 
 /// Largest request body forwarded.

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use tokio::sync::Semaphore;
 
-use super::db;
 use super::settings::UserSettings;
 use super::sync::{RunOptions, run_headless};
 use super::{AppState, now_ms};
@@ -71,8 +70,8 @@ impl Scheduler {
     }
 
     /// Starts the due syncs (in the background) and returns how many were started.
-    pub fn tick(&self, state: &AppState) -> usize {
-        let due = match db::due_users(state.store().connection(), now_ms()) {
+    pub async fn tick(&self, state: &AppState) -> usize {
+        let due = match due_users(state).await {
             Ok(d) => d,
             Err(e) => {
                 tracing::error!(error = %e, "scheduler: cannot read due syncs");
@@ -113,11 +112,7 @@ impl Scheduler {
                     }
                     wait
                 };
-                if let Err(e) = db::set_next_sync(
-                    state.store().connection(),
-                    &user.user_id,
-                    Some(now_ms() + wait),
-                ) {
+                if let Err(e) = set_next_sync(&state, &user.user_id, now_ms() + wait).await {
                     tracing::error!(error = %e, "scheduler: cannot store the next run");
                 }
                 lock(&me.running).remove(&user.user_id);
@@ -125,6 +120,25 @@ impl Scheduler {
         }
         started
     }
+}
+
+async fn due_users(
+    state: &AppState,
+) -> Result<Vec<crate::store::UserRow>, crate::store::StoreError> {
+    state.store().conn().await?.due_users(now_ms()).await
+}
+
+async fn set_next_sync(
+    state: &AppState,
+    user_id: &str,
+    next: i64,
+) -> Result<(), crate::store::StoreError> {
+    state
+        .store()
+        .conn()
+        .await?
+        .set_next_sync(user_id, Some(next))
+        .await
 }
 
 /// Starts the scheduler loop (when enabled in the config) on the current runtime.
@@ -138,7 +152,7 @@ pub fn spawn(state: AppState) -> Option<tokio::task::JoinHandle<()>> {
         let mut every = tokio::time::interval(Duration::from_secs(cfg.tick_secs));
         loop {
             every.tick().await;
-            scheduler.tick(&state);
+            scheduler.tick(&state).await;
         }
     }))
 }

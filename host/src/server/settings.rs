@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use sync_core::{ConflictPolicy, Direction};
 
 use super::auth::Member;
-use super::db::{self, UserRow};
 use super::{ApiError, AppState, now_ms};
 use crate::config::{EventsSetting, SyncConfig};
+use crate::store::UserRow;
 
 /// Which events to sync.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,6 +127,10 @@ pub async fn put_settings(
     let next = settings
         .schedule_minutes
         .map(|m| now_ms() + i64::from(m) * 60_000);
-    db::set_settings(state.store().connection(), &user.user_id, &text, next)?;
+    state
+        .db()
+        .await?
+        .set_settings(&user.user_id, &text, next)
+        .await?;
     Ok(Json(settings))
 }

@@ -12,48 +12,58 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sync_core::{Link, LinkSupply, LinkWant, Module, NotesUnid, RunReport, StateChange, SyncState};
+use sync_core::{LinkSupply, LinkWant, Module, NotesUnid, RunReport, StateChange, SyncState};
 
 use super::auth::Member;
 use super::crypto::{random_token, same};
-use super::db::{self, UserRow};
 use super::{ApiError, AppState, connect, now_ms, profile};
-use crate::runner::{RunState, RunnerError};
+use crate::runner::ProfileState;
+use crate::store::UserRow;
 
 /// How long a lease lasts unless renewed.
 pub const LEASE_MS: i64 = 120_000;
 const LEASE_HEADER: &str = "x-sync-lease";
 
-/// Takes the lease of `user_id`, or says who holds it.
-fn acquire(state: &AppState, user_id: &str) -> Result<(String, i64), ApiError> {
+/// Takes the lease of `user_id`, or says that a sync holds it. One statement in the store, so
+/// two replicas never both take it.
+async fn acquire(state: &AppState, user_id: &str) -> Result<(String, i64), ApiError> {
     let now = now_ms();
-    let mut store = state.store();
-    let tx = store.connection().transaction()?;
-    if db::lease(&tx, user_id, now)?.is_some() {
+    let token = random_token();
+    let expires = now + LEASE_MS;
+    if !state
+        .db()
+        .await?
+        .take_lease(user_id, &token, now, expires)
+        .await?
+    {
         return Err(ApiError::conflict(
             "sync_running",
             "a sync is already running for you; wait for it to finish",
         ));
     }
-    let token = random_token();
-    let expires = now + LEASE_MS;
-    db::put_lease(&tx, user_id, &token, expires)?;
-    tx.commit()?;
     Ok((token, expires))
 }
 
+fn no_lease() -> ApiError {
+    ApiError::conflict(
+        "no_lease",
+        "this sync does not hold the lease (it expired or another sync took it): start the sync again",
+    )
+}
+
 /// Checks the `X-Sync-Lease` header against the user's current lease.
-fn check_lease(state: &AppState, user_id: &str, headers: &HeaderMap) -> Result<String, ApiError> {
+async fn check_lease(
+    state: &AppState,
+    user_id: &str,
+    headers: &HeaderMap,
+) -> Result<String, ApiError> {
     let given = headers
         .get(LEASE_HEADER)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    match db::lease(state.store().connection(), user_id, now_ms())? {
+    match state.db().await?.lease(user_id, now_ms()).await? {
         Some((token, _)) if !given.is_empty() && same(&token, given) => Ok(token),
-        _ => Err(ApiError::conflict(
-            "no_lease",
-            "this sync does not hold the lease (it expired or another sync took it): start the sync again",
-        )),
+        _ => Err(no_lease()),
     }
 }
 
@@ -62,7 +72,7 @@ pub async fn acquire_lease(
     State(state): State<AppState>,
     Member { user }: Member,
 ) -> Result<Json<Value>, ApiError> {
-    let (token, expires) = acquire(&state, &user.user_id)?;
+    let (token, expires) = acquire(&state, &user.user_id).await?;
     Ok(Json(json!({ "lease": token, "expires": expires })))
 }
 
@@ -72,9 +82,16 @@ pub async fn renew_lease(
     Member { user }: Member,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let token = check_lease(&state, &user.user_id, &headers)?;
+    let token = check_lease(&state, &user.user_id, &headers).await?;
     let expires = now_ms() + LEASE_MS;
-    db::put_lease(state.store().connection(), &user.user_id, &token, expires)?;
+    if !state
+        .db()
+        .await?
+        .renew_lease(&user.user_id, &token, expires)
+        .await?
+    {
+        return Err(no_lease());
+    }
     Ok(Json(json!({ "lease": token, "expires": expires })))
 }
 
@@ -84,8 +101,12 @@ pub async fn release_lease(
     Member { user }: Member,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let token = check_lease(&state, &user.user_id, &headers)?;
-    db::delete_lease(state.store().connection(), &user.user_id, &token)?;
+    let token = check_lease(&state, &user.user_id, &headers).await?;
+    state
+        .db()
+        .await?
+        .delete_lease(&user.user_id, &token)
+        .await?;
     Ok(Json(json!({ "released": true })))
 }
 
@@ -97,8 +118,10 @@ pub async fn get_state(
 ) -> Result<Json<Value>, ApiError> {
     let (config, _) = connect::stored(&state, &user)?;
     let sync_state = state
-        .store()
-        .load_state_without_links(&profile(&user.user_id))?;
+        .db()
+        .await?
+        .load_state_without_links(&profile(&user.user_id))
+        .await?;
     let mut engine_config = config.engine_config(false, false);
     engine_config.links = LinkSupply::OnRequest;
     Ok(Json(json!({
@@ -137,8 +160,10 @@ pub async fn get_links(
         limit: q.limit,
     };
     let links = state
-        .store()
-        .links(&profile(&user.user_id), q.module, &want)?;
+        .db()
+        .await?
+        .links(&profile(&user.user_id), q.module, &want)
+        .await?;
     Ok(Json(json!({ "links": links })))
 }
 
@@ -167,29 +192,11 @@ pub async fn post_links(
         unids: q.unids.into_iter().map(NotesUnid).collect(),
     };
     let links = state
-        .store()
-        .links(&profile(&user.user_id), q.module, &want)?;
+        .db()
+        .await?
+        .links(&profile(&user.user_id), q.module, &want)
+        .await?;
     Ok(Json(json!({ "links": links })))
-}
-
-/// A headless run's state in the server's store.
-struct ServerRunState<'a> {
-    state: &'a AppState,
-    profile: &'a str,
-    dry_run: bool,
-}
-
-impl RunState for ServerRunState<'_> {
-    fn persist(&mut self, changes: &[StateChange]) -> Result<(), RunnerError> {
-        if self.dry_run {
-            return Ok(());
-        }
-        Ok(self.state.store().apply(self.profile, changes)?)
-    }
-
-    fn links(&mut self, module: Module, want: &LinkWant) -> Result<Vec<Link>, RunnerError> {
-        Ok(self.state.store().links(self.profile, module, want)?)
-    }
 }
 
 #[derive(Deserialize)]
@@ -207,16 +214,22 @@ pub async fn post_state_changes(
 ) -> Result<Json<Value>, ApiError> {
     let Json(body) =
         body.map_err(|e| ApiError::bad_request(format!("state changes: {}", e.body_text())))?;
-    check_lease(&state, &user.user_id, &headers)?;
+    check_lease(&state, &user.user_id, &headers).await?;
     state
-        .store()
-        .apply(&profile(&user.user_id), &body.changes)?;
+        .db()
+        .await?
+        .apply(&profile(&user.user_id), &body.changes)
+        .await?;
     Ok(Json(json!({ "applied": body.changes.len() })))
 }
 
 /// Stores a finished report (the store also remembers which CRM records the sync created).
-fn record(state: &AppState, user_id: &str, report: &RunReport) -> Result<i64, ApiError> {
-    Ok(state.store().record_run(&profile(user_id), report)?)
+async fn record(state: &AppState, user_id: &str, report: &RunReport) -> Result<i64, ApiError> {
+    Ok(state
+        .db()
+        .await?
+        .record_run(&profile(user_id), report)
+        .await?)
 }
 
 /// `POST /api/runs` (a `RunReport`, header `X-Sync-Lease`) → `{id}`.
@@ -228,8 +241,8 @@ pub async fn post_run(
 ) -> Result<Json<Value>, ApiError> {
     let Json(report) =
         body.map_err(|e| ApiError::bad_request(format!("run report: {}", e.body_text())))?;
-    check_lease(&state, &user.user_id, &headers)?;
-    let id = record(&state, &user.user_id, &report)?;
+    check_lease(&state, &user.user_id, &headers).await?;
+    let id = record(&state, &user.user_id, &report).await?;
     Ok(Json(json!({ "id": id })))
 }
 
@@ -242,16 +255,16 @@ pub async fn list_runs(
     Member { user }: Member,
 ) -> Result<Json<Value>, ApiError> {
     let p = profile(&user.user_id);
-    let mut store = state.store();
-    let numbers = db::run_numbers(store.connection(), &p)?;
-    let runs = store.runs(&p, 100)?;
+    let mut db = state.db().await?;
+    let numbers = db.run_numbers(&p).await?;
+    let runs = db.runs(&p, 100).await?;
     // Totals per run for the dashboard's chart (records synced per run).
-    let runs = runs
-        .into_iter()
-        .map(|r| {
+    let mut out = Vec::with_capacity(runs.len());
+    for r in runs {
+        out.push({
             let mut v = serde_json::to_value(&r).map_err(|e| ApiError::internal(e.to_string()))?;
             v["number"] = json!(numbers.get(&r.id).copied().unwrap_or(0));
-            if let Some(report) = store.run_report(&p, r.id)? {
+            if let Some(report) = db.run_report(&p, r.id).await? {
                 let (mut synced, mut errors) = (0u32, 0u32);
                 for m in &report.modules {
                     synced += m.counts.created + m.counts.updated + m.counts.deleted;
@@ -264,10 +277,10 @@ pub async fn list_runs(
                     .map(|m| json!({ "module": m.module, "status": m.status }))
                     .collect();
             }
-            Ok(v)
-        })
-        .collect::<Result<Vec<Value>, ApiError>>()?;
-    Ok(Json(json!({ "runs": runs })))
+            v
+        });
+    }
+    Ok(Json(json!({ "runs": out })))
 }
 
 /// `GET /api/runs/{id}` → the report (the caller's only; 404 otherwise).
@@ -277,8 +290,10 @@ pub async fn get_run(
     Path(id): Path<i64>,
 ) -> Result<Json<RunReport>, ApiError> {
     state
-        .store()
-        .run_report(&profile(&user.user_id), id)?
+        .db()
+        .await?
+        .run_report(&profile(&user.user_id), id)
+        .await?
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no run {id} in your history")))
 }
@@ -304,7 +319,7 @@ pub async fn run_headless(
 ) -> Result<(i64, RunReport), ApiError> {
     let (config, _) = connect::stored(state, user)?;
     let runner = state.runner().await?;
-    let (token, _) = acquire(state, &user.user_id)?;
+    let (token, _) = acquire(state, &user.user_id).await?;
     let renewer = {
         let state = state.clone();
         let user_id = user.user_id.clone();
@@ -315,23 +330,20 @@ pub async fn run_headless(
             ));
             loop {
                 tick.tick().await;
-                let _ = db::put_lease(
-                    state.store().connection(),
-                    &user_id,
-                    &token,
-                    now_ms() + LEASE_MS,
-                );
+                if let Ok(mut db) = state.db().await {
+                    let _ = db.renew_lease(&user_id, &token, now_ms() + LEASE_MS).await;
+                }
             }
         })
     };
     let result = async {
         let up = Arc::new(super::connect::user_upstreams(state, user).await?);
         let p = profile(&user.user_id);
-        let sync_state: SyncState = state.store().load_state_without_links(&p)?;
+        let sync_state: SyncState = state.db().await?.load_state_without_links(&p).await?;
         let mut engine_config = config.engine_config(opts.dry_run, opts.allow_mass_delete);
         engine_config.links = LinkSupply::OnRequest;
-        let mut run_state = ServerRunState {
-            state,
+        let mut run_state = ProfileState {
+            store: state.store(),
             profile: &p,
             dry_run: opts.dry_run,
         };
@@ -339,14 +351,16 @@ pub async fn run_headless(
             .run(&engine_config, &sync_state, up, &mut run_state)
             .await
             .map_err(|e| ApiError::internal(e.to_string()))?;
-        let id = record(state, &user.user_id, &report)?;
+        let id = record(state, &user.user_id, &report).await?;
         Ok::<_, ApiError>((id, report))
     }
     .await;
     renewer.abort();
     // Wait for the renewer to stop so it cannot write the lease back after the release.
     let _ = renewer.await;
-    let _ = db::delete_lease(state.store().connection(), &user.user_id, &token);
+    if let Ok(mut db) = state.db().await {
+        let _ = db.delete_lease(&user.user_id, &token).await;
+    }
     result
 }
 

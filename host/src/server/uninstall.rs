@@ -11,9 +11,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::Member;
-use super::db::{self, UserRow};
 use super::{ApiError, AppState, now_ms, profile, zoho};
 use crate::crm_cleanup::{Tally, delete_calls};
+use crate::store::UserRow;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,7 +32,7 @@ async fn delete_created(
     tally: &mut Tally,
 ) -> Result<(), ApiError> {
     let p = profile(&owner.user_id);
-    let created = state.store().created(&p)?;
+    let created = state.db().await?.created(&p).await?;
     let mut mine = Tally::default();
     for call in delete_calls(&created) {
         match zoho::crm_as(state, caller, reqwest::Method::DELETE, &call.path).await {
@@ -45,7 +45,7 @@ async fn delete_created(
             )),
         }
     }
-    state.store().forget_created(&p, &mine.deleted)?;
+    state.db().await?.forget_created(&p, &mine.deleted).await?;
     tally.deleted.append(&mut mine.deleted);
     tally.failures.append(&mut mine.failures);
     Ok(())
@@ -63,7 +63,7 @@ async fn remove(
 ) -> Result<Value, ApiError> {
     let now = now_ms();
     for u in scope {
-        if db::lease(state.store().connection(), &u.user_id, now)?.is_some() {
+        if state.db().await?.lease(&u.user_id, now).await?.is_some() {
             return Err(ApiError::conflict(
                 "sync_running",
                 format!(
@@ -93,22 +93,18 @@ async fn remove(
         }
     }
     let mut rows = 0;
-    {
-        let mut store = state.store();
-        for u in scope {
-            let tx = store.connection().transaction()?;
-            rows += db::delete_user(&tx, &u.user_id)?;
-            tx.commit()?;
-            rows += store.delete_profile(&profile(&u.user_id))?;
-        }
-        if let Some(org) = org {
-            rows += db::delete_org(store.connection(), org)?;
-        }
-        // Rewrite the file and empty the write-ahead log so no deleted page lingers.
-        let conn = store.connection();
-        conn.execute_batch("VACUUM")?;
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    for u in scope {
+        // Each user's server rows, sync state and history go together, or nothing of theirs.
+        let mut tx = state.begin().await?;
+        rows += tx.delete_user(&u.user_id).await?;
+        rows += tx.delete_profile(&profile(&u.user_id)).await?;
+        tx.commit().await?;
     }
+    if let Some(org) = org {
+        rows += state.db().await?.delete_org(org).await?;
+    }
+    // SQLite: rewrite the file and empty the write-ahead log so no deleted page lingers.
+    state.store().compact().await?;
     for u in scope {
         zoho::forget(state, u);
     }
@@ -134,7 +130,7 @@ pub async fn uninstall(
     }
     let (scope, org) = if user.is_admin {
         (
-            db::org_users(state.store().connection(), &user.org_id)?,
+            state.db().await?.org_users(&user.org_id).await?,
             Some(user.org_id.as_str()),
         )
     } else {
@@ -154,10 +150,10 @@ pub async fn uninstall_all(
     state: &AppState,
     delete_crm_records: bool,
 ) -> Result<Vec<Value>, ApiError> {
-    let orgs = db::orgs(state.store().connection())?;
+    let orgs = state.db().await?.orgs().await?;
     let mut out = Vec::new();
     for (org_id, admin_id) in orgs {
-        let scope = db::org_users(state.store().connection(), &org_id)?;
+        let scope = state.db().await?.org_users(&org_id).await?;
         let admin = scope
             .iter()
             .find(|u| u.user_id == admin_id)
@@ -166,7 +162,7 @@ pub async fn uninstall_all(
         let mut summary = match admin {
             Some(admin) => remove(state, &admin, &scope, Some(&org_id), delete_crm_records).await?,
             None => {
-                let rows = db::delete_org(state.store().connection(), &org_id)?;
+                let rows = state.db().await?.delete_org(&org_id).await?;
                 json!({ "uninstalled": "org", "rows_deleted": rows, "crm_records_deleted": 0 })
             }
         };

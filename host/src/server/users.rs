@@ -14,10 +14,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::Admin;
-use super::db::{self, UserRow};
 use super::settings::UserSettings;
 use super::zoho::{self, CrmUser};
 use super::{ApiError, AppState, now_ms, profile};
+use crate::store::{Conn, UserRow};
 
 async fn org_facts(state: &AppState, admin: &UserRow) -> Result<(u64, Vec<CrmUser>), ApiError> {
     let (status, org) = zoho::crm_as(state, admin, reqwest::Method::GET, "org").await?;
@@ -34,13 +34,17 @@ async fn org_facts(state: &AppState, admin: &UserRow) -> Result<(u64, Vec<CrmUse
     Ok((licences, zoho::crm_users(&users)))
 }
 
-fn user_json(state: &AppState, u: &UserRow, crm: &[CrmUser], now: i64) -> Result<Value, ApiError> {
-    let mut store = state.store();
-    let c = store.connection();
-    let syncing = db::lease(c, &u.user_id, now)?.is_some();
-    let last_sync = db::last_sync(c, &profile(&u.user_id))?.map(|(id, number, finished, outcome)| {
-        json!({ "id": id, "number": number, "finished": finished, "outcome": outcome })
-    });
+async fn user_json(
+    db: &mut Conn,
+    state: &AppState,
+    u: &UserRow,
+    crm: &[CrmUser],
+    now: i64,
+) -> Result<Value, ApiError> {
+    let syncing = db.lease(&u.user_id, now).await?.is_some();
+    let last_sync = db.last_sync(&profile(&u.user_id)).await?.map(
+        |l| json!({ "id": l.id, "number": l.number, "finished": l.finished, "outcome": l.outcome }),
+    );
     let schedule = UserSettings::of(u)
         .schedule_minutes
         .filter(|_| u.connected());
@@ -55,15 +59,16 @@ fn user_json(state: &AppState, u: &UserRow, crm: &[CrmUser], now: i64) -> Result
     }))
 }
 
-/// The user `user_id` of the admin's org, in `c`.
-fn org_user(c: &rusqlite::Connection, admin: &UserRow, user_id: &str) -> Result<UserRow, ApiError> {
-    db::user(c, user_id)?
+/// The user `user_id` of the admin's org.
+async fn org_user(db: &mut Conn, admin: &UserRow, user_id: &str) -> Result<UserRow, ApiError> {
+    db.user(user_id)
+        .await?
         .filter(|u| u.org_id == admin.org_id)
         .ok_or_else(|| ApiError::not_found("no such user in the integration"))
 }
 
-fn refuse_while_running(c: &rusqlite::Connection, target: &UserRow) -> Result<(), ApiError> {
-    if db::lease(c, &target.user_id, now_ms())?.is_some() {
+async fn refuse_while_running(db: &mut Conn, target: &UserRow) -> Result<(), ApiError> {
+    if db.lease(&target.user_id, now_ms()).await?.is_some() {
         return Err(ApiError::conflict(
             "sync_running",
             format!(
@@ -81,12 +86,14 @@ pub async fn list(
     Admin { user }: Admin,
 ) -> Result<Json<Value>, ApiError> {
     let (licences, crm) = org_facts(&state, &user).await?;
-    let enabled = db::org_users(state.store().connection(), &user.org_id)?;
+    let mut db = state.db().await?;
+    let enabled = db.org_users(&user.org_id).await?;
     let now = now_ms();
-    let users = enabled
-        .iter()
-        .map(|u| user_json(&state, u, &crm, now))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut users = Vec::with_capacity(enabled.len());
+    for u in &enabled {
+        users.push(user_json(&mut db, &state, u, &crm, now).await?);
+    }
+    drop(db);
     let available: Vec<&CrmUser> = crm
         .iter()
         .filter(|c| !enabled.iter().any(|u| u.user_id == c.user_id))
@@ -123,40 +130,33 @@ pub async fn add(
             ))
         })?;
     let now = now_ms();
-    let mut store = state.store();
-    let tx = store.connection().transaction()?;
-    if db::user(&tx, &found.user_id)?.is_some() {
+    let mut tx = state.begin().await?;
+    // Two admins' adds (on two replicas) count the licences one after the other.
+    tx.lock_org(&admin.org_id).await?;
+    if tx.user(&found.user_id).await?.is_some() {
         return Err(ApiError::conflict(
             "already_added",
             format!("{} is already a user of the integration", found.email),
         ));
     }
-    let used = db::org_users(&tx, &admin.org_id)?.len() as u64;
+    let used = tx.org_users(&admin.org_id).await?.len() as u64;
     if used >= licences {
         return Err(ApiError::conflict(
             "licence_limit",
             format!("all {licences} user licences of your CRM org are in use: remove a user first"),
         ));
     }
-    let row = UserRow {
-        user_id: found.user_id.clone(),
-        org_id: admin.org_id.clone(),
-        email: found.email.clone(),
-        name: found.name.clone(),
-        is_admin: false,
-        added: now,
-        refresh_token: None,
-        domino_url: None,
-        domino_user: None,
-        domino_password: None,
-        mail_db: None,
-        settings: None,
-        next_sync: None,
-    };
-    db::insert_user(&tx, &row)?;
-    tx.commit()?;
-    drop(store);
-    Ok(Json(user_json(&state, &row, &[found], now)?))
+    let row = UserRow::new(
+        &found.user_id,
+        &admin.org_id,
+        &found.email,
+        &found.name,
+        now,
+    );
+    tx.insert_user(&row).await?;
+    tx.commit().await?;
+    let mut db = state.db().await?;
+    Ok(Json(user_json(&mut db, &state, &row, &[found], now).await?))
 }
 
 /// `POST /api/users/{user_id}/stop` (admin): stops the user's syncing. Deletes their Domino
@@ -170,19 +170,18 @@ pub async fn stop(
     Path(user_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let target = {
-        let mut store = state.store();
-        let tx = store.connection().transaction()?;
-        let target = org_user(&tx, &admin, &user_id)?;
-        refuse_while_running(&tx, &target)?;
-        db::clear_connection(&tx, &user_id)?;
+        let mut tx = state.begin().await?;
+        let target = org_user(&mut tx, &admin, &user_id).await?;
+        refuse_while_running(&mut tx, &target).await?;
+        tx.clear_connection(&user_id).await?;
         let settings = UserSettings {
             schedule_minutes: None,
             ..UserSettings::of(&target)
         };
         let text =
             serde_json::to_string(&settings).map_err(|e| ApiError::internal(e.to_string()))?;
-        db::set_settings(&tx, &user_id, &text, None)?;
-        tx.commit()?;
+        tx.set_settings(&user_id, &text, None).await?;
+        tx.commit().await?;
         target
     };
     Ok(Json(json!({
@@ -206,10 +205,9 @@ pub async fn remove(
         ));
     }
     let (rows, target) = {
-        let mut store = state.store();
-        let tx = store.connection().transaction()?;
-        let target = org_user(&tx, &admin, &user_id)?;
-        refuse_while_running(&tx, &target)?;
+        let mut tx = state.begin().await?;
+        let target = org_user(&mut tx, &admin, &user_id).await?;
+        refuse_while_running(&mut tx, &target).await?;
         if target.connected() {
             return Err(ApiError::conflict(
                 "set_up_to_sync",
@@ -219,9 +217,13 @@ pub async fn remove(
                 ),
             ));
         }
-        let n = db::delete_user(&tx, &user_id)?;
-        tx.commit()?;
-        (n + store.delete_profile(&profile(&user_id))?, target)
+        // The user and all their sync state and history go together, or nothing does.
+        let n = tx.delete_user(&user_id).await?;
+        let n = n + tx.delete_profile(&profile(&user_id)).await?;
+        tx.commit().await?;
+        // Deleted data does not linger in the SQLite file.
+        state.store().compact().await?;
+        (n, target)
     };
     zoho::forget(&state, &target);
     Ok(Json(json!({ "removed": user_id, "rows_deleted": rows })))
@@ -240,7 +242,7 @@ pub async fn hand_over(
             "you are the integration's admin already",
         ));
     }
-    let target = org_user(state.store().connection(), &admin, &user_id)?;
+    let target = org_user(&mut state.db().await?, &admin, &user_id).await?;
     let (status, v) = zoho::crm_as(
         &state,
         &admin,
@@ -271,18 +273,18 @@ pub async fn hand_over(
         ));
     }
     {
-        let mut store = state.store();
-        let tx = store.connection().transaction()?;
+        let mut tx = state.begin().await?;
+        tx.lock_org(&admin.org_id).await?;
         // Still the admin, and the target still a user, now that Zoho has answered.
-        let current = db::user(&tx, &admin.user_id)?.filter(|u| u.is_admin);
+        let current = tx.user(&admin.user_id).await?.filter(|u| u.is_admin);
         if current.is_none() {
             return Err(ApiError::forbidden(
                 "only the integration's admin can manage users",
             ));
         }
-        org_user(&tx, &admin, &user_id)?;
-        db::make_admin(&tx, &admin.org_id, &user_id)?;
-        tx.commit()?;
+        org_user(&mut tx, &admin, &user_id).await?;
+        tx.make_admin(&admin.org_id, &user_id).await?;
+        tx.commit().await?;
     }
     tracing::info!(from = %admin.user_id, to = %user_id, "admin role handed over");
     Ok(Json(

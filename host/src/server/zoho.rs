@@ -8,8 +8,8 @@ use axum::http::StatusCode;
 use serde_json::Value;
 use url::Url;
 
-use super::db::UserRow;
 use super::{ApiError, AppState};
+use crate::store::UserRow;
 use crate::upstream::{describe, pinned_url};
 use crate::zoho_token::{Credential, Retry, TokenCache, TokenError, Want};
 

@@ -1,8 +1,15 @@
 //! What the server's integration tests share: the simulators and the server on loopback ports
 //! ([`world`]), and a [`Browser`] that signs in through the OAuth code flow and calls the API
 //! with its session cookie and CSRF token.
+//!
+//! A world keeps its store in a SQLite file, or, with `NZSYNC_TEST_STORE=postgres`, in a
+//! throw-away PostgreSQL cluster of its own ([`postgres::Cluster`]): the same tests then run
+//! against PostgreSQL. Tests reach the store's tables through [`World::sql`], which runs on
+//! either.
 
 #![allow(dead_code)] // Each test file uses its own part.
+
+pub mod postgres;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -21,7 +28,10 @@ pub const PASSWORD2: &str = "S3cond-Pa55!";
 pub struct World {
     pub sims: Simulators,
     pub base: String,
+    /// The SQLite file (unused when the world's store is in PostgreSQL).
     pub db_path: PathBuf,
+    /// The PostgreSQL cluster and the database's URL, when the store is there.
+    pub postgres: Option<(postgres::Cluster, String)>,
     pub dir: tempfile::TempDir,
     pub state: AppState,
     /// Every body the server answered, to prove no secret is ever sent back.
@@ -205,11 +215,27 @@ enabled = false
         server_keys = options.server_keys,
         extra = options.extra_toml,
     );
+    let postgres = match std::env::var("NZSYNC_TEST_STORE").as_deref() {
+        Ok("postgres") => {
+            let cluster = postgres::Cluster::start();
+            let url = cluster.database().await;
+            Some((cluster, url))
+        }
+        Ok("sqlite") | Err(_) => None,
+        Ok(other) => panic!("NZSYNC_TEST_STORE={other}: use sqlite or postgres"),
+    };
+    // In the file too: tests run the `nzsync` binary on it.
+    let text = match &postgres {
+        Some((_, url)) => text.replacen("[store]\n", &format!("[store]\nurl = {url:?}\n"), 1),
+        None => text,
+    };
     let config_path = dir.path().join("server.toml");
     std::fs::write(&config_path, &text).unwrap();
     let cfg = ServerConfig::parse(&text, &config_path).unwrap();
     let db_path = cfg.store.path.clone();
-    let store = Store::open(&db_path).unwrap();
+    let store = Store::connect(&cfg.store.location().unwrap())
+        .await
+        .unwrap();
     let resolver = std::sync::Arc::new(TestResolver::default());
     let network = nzsync::domino_access::DominoNetwork {
         resolver: Some(resolver.clone()),
@@ -228,6 +254,7 @@ enabled = false
         sims,
         base: format!("http://{addr}"),
         db_path,
+        postgres,
         dir,
         state,
         seen: std::sync::Arc::default(),
@@ -529,11 +556,115 @@ pub async fn raw_http(base: &str, head: &str, body: &[u8]) -> (u16, String) {
 /// Points `user_id`'s stored Domino server at `url` (as if they had connected to it), so the
 /// proxy and headless runs talk to a test upstream (which the world must allow:
 /// [`world_allowing`]).
-pub fn set_domino_url(w: &World, user_id: &str, url: &str) {
-    let conn = rusqlite::Connection::open(&w.db_path).unwrap();
-    conn.execute(
+pub async fn set_domino_url(w: &World, user_id: &str, url: &str) {
+    w.sql(
         "UPDATE srv_users SET domino_url = ?1 WHERE user_id = ?2",
-        rusqlite::params![url, user_id],
+        &[url, user_id],
     )
-    .unwrap();
+    .await;
+}
+
+impl World {
+    /// Runs `statement` (parameters `?1`, `?2`, … bound to `args`, as text) on the world's
+    /// store database, SQLite or PostgreSQL; returns how many rows it changed.
+    pub async fn sql(&self, statement: &str, args: &[&str]) -> u64 {
+        match &self.postgres {
+            Some((_, url)) => {
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url)
+                    .await
+                    .unwrap();
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(dollar_parameters(statement)));
+                for a in args {
+                    q = q.bind(*a);
+                }
+                q.execute(&mut conn).await.unwrap().rows_affected()
+            }
+            None => {
+                let conn = rusqlite::Connection::open(&self.db_path).unwrap();
+                let n = conn
+                    .execute(statement, rusqlite::params_from_iter(args.iter()))
+                    .unwrap();
+                u64::try_from(n).unwrap()
+            }
+        }
+    }
+
+    /// The first column of `query`'s first row as a number (a count), on either backend.
+    pub async fn sql_count(&self, query: &str, args: &[&str]) -> i64 {
+        match &self.postgres {
+            Some((_, url)) => {
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url)
+                    .await
+                    .unwrap();
+                let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(dollar_parameters(query)));
+                for a in args {
+                    q = q.bind(*a);
+                }
+                q.fetch_one(&mut conn).await.unwrap()
+            }
+            None => rusqlite::Connection::open(&self.db_path)
+                .unwrap()
+                .query_row(query, rusqlite::params_from_iter(args.iter()), |r| r.get(0))
+                .unwrap(),
+        }
+    }
+
+    /// The first column of `query`'s first row as text, on either backend.
+    pub async fn sql_text(&self, query: &str, args: &[&str]) -> String {
+        match &self.postgres {
+            Some((_, url)) => {
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url)
+                    .await
+                    .unwrap();
+                let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(dollar_parameters(query)));
+                for a in args {
+                    q = q.bind(*a);
+                }
+                q.fetch_one(&mut conn).await.unwrap()
+            }
+            None => rusqlite::Connection::open(&self.db_path)
+                .unwrap()
+                .query_row(query, rusqlite::params_from_iter(args.iter()), |r| r.get(0))
+                .unwrap(),
+        }
+    }
+
+    /// Every byte the store keeps on disk: the SQLite file and its write-ahead log, or the
+    /// PostgreSQL cluster's data files and WAL.
+    pub fn stored_bytes(&self) -> Vec<u8> {
+        match &self.postgres {
+            Some((cluster, _)) => {
+                let mut bytes = Vec::new();
+                read_tree(&cluster.data_dir().join("base"), &mut bytes);
+                read_tree(&cluster.data_dir().join("pg_wal"), &mut bytes);
+                bytes
+            }
+            None => {
+                let mut bytes = std::fs::read(&self.db_path).unwrap();
+                if let Ok(wal) = std::fs::read(self.db_path.with_extension("db-wal")) {
+                    bytes.extend(wal);
+                }
+                bytes
+            }
+        }
+    }
+}
+
+/// `?1`, `?2`, … as PostgreSQL writes them (`$1`, `$2`, …).
+fn dollar_parameters(sql: &str) -> String {
+    (1..=9).rev().fold(sql.to_owned(), |s, i| {
+        s.replace(&format!("?{i}"), &format!("${i}"))
+    })
+}
+
+/// Appends every file under `dir` to `out`.
+fn read_tree(dir: &std::path::Path, out: &mut Vec<u8>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            read_tree(&path, out);
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            out.extend(bytes);
+        }
+    }
 }
