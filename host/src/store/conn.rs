@@ -486,6 +486,50 @@ impl Conn {
             c => postgres::set_next_sync(c, user_id, next).await)
     }
 
+    /// The back-off `user_id`'s scheduled syncs are under after runs that met HTTP 429,
+    /// milliseconds (`None`: none).
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn backoff(&mut self, user_id: &str) -> Result<Option<i64>, StoreError> {
+        on!(self, c => sqlite::backoff(c, user_id), c => postgres::backoff(c, user_id).await)
+    }
+
+    /// Moves `user_id`'s schedule from the slot `slot` (the `next_sync` a scheduled run was
+    /// for) to `next`, with the back-off `backoff`, unless the slot has moved already (settings
+    /// changed, or the slot's run was finished). Returns whether it moved.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn advance_schedule(
+        &mut self,
+        user_id: &str,
+        slot: i64,
+        next: i64,
+        backoff: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        on!(self,
+            c => sqlite::advance_schedule(c, user_id, slot, next, backoff),
+            c => postgres::advance_schedule(c, user_id, slot, next, backoff).await)
+    }
+
+    /// How many sync leases users of `org_id` other than `except_user` hold at `now` (browser
+    /// and scheduled runs alike: each one calls Zoho). Under [`Conn::lock_org`] in a
+    /// transaction, the count holds until the transaction ends.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn org_leases_held(
+        &mut self,
+        org_id: &str,
+        except_user: &str,
+        now: i64,
+    ) -> Result<i64, StoreError> {
+        on!(self,
+            c => sqlite::org_leases_held(c, org_id, except_user, now),
+            c => postgres::org_leases_held(c, org_id, except_user, now).await)
+    }
+
     /// Deletes every server row of `user_id` (sessions, lease, the user with their sealed
     /// credentials and settings), not their sync state: see [`Conn::delete_profile`].
     ///

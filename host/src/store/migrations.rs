@@ -135,12 +135,18 @@ CREATE INDEX zoho_tokens_by_profile ON zoho_tokens (profile);
 -- checked, so their sessions end here.
 DELETE FROM srv_sessions WHERE user_id IN (SELECT user_id FROM srv_users WHERE is_admin = 1);
 ",
+    r"
+-- Scheduled syncs run as jobs (server/jobs): the back-off after a run that met HTTP 429 is kept
+-- per user here, not in one replica's memory, so whichever replica runs the next slot knows it.
+ALTER TABLE srv_users ADD COLUMN backoff_ms INTEGER;
+",
 ];
 
 /// PostgreSQL's migrations: each entry migrates the schema one version up; the table
 /// `nzsync_schema` holds one row per version applied. Version 1 is SQLite's schema as of its
 /// version 6, in PostgreSQL's types.
-pub(crate) const POSTGRES: &[&str] = &[r#"
+pub(crate) const POSTGRES: &[&str] = &[
+    r#"
 -- Sync state, per profile. UNIDs sort byte by byte (COLLATE "C"), as in SQLite: the engine
 -- reads links in pages after the last UNID it saw.
 CREATE TABLE links (
@@ -243,4 +249,10 @@ CREATE TABLE srv_leases (
     token    TEXT NOT NULL,
     expires  BIGINT NOT NULL
 );
-"#];
+"#,
+    r"
+-- Scheduled syncs run as jobs (server/jobs): the back-off after a run that met HTTP 429 is kept
+-- per user here, not in one replica's memory, so whichever replica runs the next slot knows it.
+ALTER TABLE srv_users ADD COLUMN backoff_ms BIGINT;
+",
+];

@@ -195,6 +195,22 @@ impl Store {
         Conn::transaction(&self.backend).await
     }
 
+    /// Whether the database answers a trivial query (`/readyz`).
+    ///
+    /// # Errors
+    /// When it does not: no connection within the pool's timeout, or the server is gone.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Postgres(pool) => {
+                sqlx::query("SELECT 1").execute(pool).await?;
+            }
+            Backend::Sqlite(conn) => {
+                conn.lock().await.query_row("SELECT 1", [], |_| Ok(()))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Applies the migrations the database has not seen (none, once it is open: opening
     /// applies them) and returns the schema version.
     ///

@@ -854,6 +854,56 @@ pub(crate) async fn set_next_sync(
     Ok(())
 }
 
+pub(crate) async fn backoff(
+    c: &mut PgConnection,
+    user_id: &str,
+) -> Result<Option<i64>, StoreError> {
+    Ok(
+        sqlx::query_scalar::<_, Option<i64>>("SELECT backoff_ms FROM srv_users WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *c)
+            .await?
+            .flatten(),
+    )
+}
+
+pub(crate) async fn advance_schedule(
+    c: &mut PgConnection,
+    user_id: &str,
+    slot: i64,
+    next: i64,
+    backoff: Option<i64>,
+) -> Result<bool, StoreError> {
+    Ok(sqlx::query(
+        "UPDATE srv_users SET next_sync = $3, backoff_ms = $4 WHERE user_id = $1 AND next_sync = $2",
+    )
+    .bind(user_id)
+    .bind(slot)
+    .bind(next)
+    .bind(backoff)
+    .execute(&mut *c)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+pub(crate) async fn org_leases_held(
+    c: &mut PgConnection,
+    org_id: &str,
+    except_user: &str,
+    now: i64,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM srv_leases l JOIN srv_users u ON u.user_id = l.user_id \
+         WHERE u.org_id = $1 AND l.user_id <> $2 AND l.expires > $3",
+    )
+    .bind(org_id)
+    .bind(except_user)
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await?)
+}
+
 pub(crate) async fn insert_session(
     c: &mut PgConnection,
     id_hash: &str,

@@ -669,6 +669,43 @@ pub(crate) fn set_next_sync(
     Ok(())
 }
 
+pub(crate) fn backoff(c: &Connection, user_id: &str) -> Result<Option<i64>, StoreError> {
+    Ok(c.query_row(
+        "SELECT backoff_ms FROM srv_users WHERE user_id = ?1",
+        [user_id],
+        |r| r.get::<_, Option<i64>>(0),
+    )
+    .optional()?
+    .flatten())
+}
+
+pub(crate) fn advance_schedule(
+    c: &Connection,
+    user_id: &str,
+    slot: i64,
+    next: i64,
+    backoff: Option<i64>,
+) -> Result<bool, StoreError> {
+    Ok(c.execute(
+        "UPDATE srv_users SET next_sync = ?3, backoff_ms = ?4 WHERE user_id = ?1 AND next_sync = ?2",
+        params![user_id, slot, next, backoff],
+    )? == 1)
+}
+
+pub(crate) fn org_leases_held(
+    c: &Connection,
+    org_id: &str,
+    except_user: &str,
+    now: i64,
+) -> Result<i64, StoreError> {
+    Ok(c.query_row(
+        "SELECT COUNT(*) FROM srv_leases l JOIN srv_users u ON u.user_id = l.user_id \
+         WHERE u.org_id = ?1 AND l.user_id <> ?2 AND l.expires > ?3",
+        params![org_id, except_user, now],
+        |r| r.get(0),
+    )?)
+}
+
 pub(crate) fn insert_session(
     c: &Connection,
     id_hash: &str,
