@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use sync_core::LinkSupply;
@@ -542,22 +542,43 @@ allowed_servers = ["{domino_url}"]
     Ok(path)
 }
 
-/// Serves the web server app plus the widget on `listener` until Ctrl-C.
+/// How long a stopping server waits for running scheduled syncs (a sync still running then
+/// is cut off, and another replica runs it again).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
+
+/// Serves the web server app plus the widget on `listener` until Ctrl-C or SIGTERM, with
+/// scheduled syncs (`server::jobs`); then stops taking jobs and lets running syncs finish.
 async fn serve_app(
     state: crate::server::AppState,
     listener: tokio::net::TcpListener,
 ) -> anyhow::Result<()> {
-    let scheduler = crate::server::schedule::spawn(state.clone());
+    let scheduling = crate::server::jobs::spawn(&state)
+        .await
+        .context("cannot start the job queue of scheduled syncs")?;
     let app = crate::server::app(state.clone());
-    let result = crate::server::serve(&state, listener, app, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await
-    .context("web server failed");
-    if let Some(s) = scheduler {
-        s.abort();
+    let result = crate::server::serve(&state, listener, app, stop_signal())
+        .await
+        .context("web server failed");
+    if let Some(s) = scheduling {
+        s.shutdown(SHUTDOWN_GRACE).await;
     }
     result
+}
+
+/// Completes at Ctrl-C or, on Unix, SIGTERM (what a service manager or orchestrator sends).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// `nzsync serve`: the multi-user web server for the widget, until Ctrl-C.

@@ -19,8 +19,12 @@
 //! master_key_file = "master.key"             # or the environment variable NZSYNC_MASTER_KEY
 //! [schedule]
 //! enabled = true                             # default
-//! max_concurrent = 2                         # default
+//! max_concurrent = 2                         # default: scheduled syncs per replica at once
+//! max_per_org = 2                            # default: syncs per CRM org at once, fleet-wide
 //! tick_secs = 30                             # default
+//! heartbeat_secs = 30                        # default: a replica silent for two is dead
+//! lease_secs = 120                           # default: a scheduled run's lease, renewed
+//! retry_secs = 30                            # default: wait when the user or org is busy
 //! [domino]                                   # which Domino servers users may connect to
 //! allowed_servers = ["https://mail.example.com", "*.example.com"]  # default: any, public addresses only
 //! [proxy]                                    # the widget's proxy to Domino and Zoho
@@ -173,16 +177,28 @@ pub struct KeysConfig {
     pub master_key_file: Option<PathBuf>,
 }
 
-/// `[schedule]`: headless scheduled syncs (B7).
+/// `[schedule]`: headless scheduled syncs (B7), run as jobs (`server::jobs`).
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ScheduleConfig {
     /// Run users' scheduled syncs.
     pub enabled: bool,
-    /// Syncs at once at most (stay inside Zoho's concurrency limit).
+    /// Scheduled syncs this replica runs at once at most.
     pub max_concurrent: u32,
-    /// How often the scheduler looks for due syncs.
+    /// Syncs one CRM org runs at once at most, across every replica and counting the
+    /// widget's browser runs (stay inside Zoho's concurrency limit).
+    pub max_per_org: u32,
+    /// How often a replica looks for due syncs and queues them.
     pub tick_secs: u64,
+    /// How often a replica's job worker tells the queue it is alive; a worker silent for
+    /// two of these is dead, and its jobs go to another replica.
+    pub heartbeat_secs: u64,
+    /// How long a scheduled run's sync lease lasts unless renewed (renewed every quarter of
+    /// it): a run cut off on a dead replica holds its user this long.
+    pub lease_secs: u64,
+    /// How long a scheduled run waits before trying again when its user is already syncing
+    /// or the org is at `max_per_org`.
+    pub retry_secs: u64,
 }
 
 impl Default for ScheduleConfig {
@@ -190,7 +206,11 @@ impl Default for ScheduleConfig {
         Self {
             enabled: true,
             max_concurrent: 2,
+            max_per_org: 2,
             tick_secs: 30,
+            heartbeat_secs: 30,
+            lease_secs: 120,
+            retry_secs: 30,
         }
     }
 }
@@ -337,9 +357,20 @@ impl ServerConfig {
         if cfg.server.session_hours == 0 {
             return Err(invalid("server.session_hours must be at least 1".into()));
         }
-        if cfg.schedule.max_concurrent == 0 || cfg.schedule.tick_secs == 0 {
+        let sch = &cfg.schedule;
+        if [sch.max_concurrent, sch.max_per_org].contains(&0)
+            || [
+                sch.tick_secs,
+                sch.heartbeat_secs,
+                sch.lease_secs,
+                sch.retry_secs,
+            ]
+            .contains(&0)
+        {
             return Err(invalid(
-                "schedule.max_concurrent and schedule.tick_secs must be at least 1".into(),
+                "schedule.max_concurrent, max_per_org, tick_secs, heartbeat_secs, lease_secs \
+                 and retry_secs must be at least 1"
+                    .into(),
             ));
         }
         cfg.client_secret().map_err(invalid)?;

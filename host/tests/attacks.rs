@@ -1814,8 +1814,7 @@ async fn connect_refuses_every_loopback_and_private_spelling_without_connecting(
         Seed::Empty,
         |_| common::WorldOptions {
             allowed_servers: None,
-            server_keys: String::new(),
-            extra_toml: String::new(),
+            ..common::WorldOptions::default()
         },
         |_| {},
     )
@@ -1855,8 +1854,7 @@ async fn dns_rebinding_from_public_to_private_reaches_nothing() {
                 sims.domino_url.clone(),
                 format!("http://*.rebind.test:{port}"),
             ]),
-            server_keys: String::new(),
-            extra_toml: String::new(),
+            ..common::WorldOptions::default()
         },
         |_| {},
     )
@@ -1989,7 +1987,7 @@ async fn only_the_crm_may_frame_the_widget_and_every_answer_has_the_security_hea
         |sims| common::WorldOptions {
             allowed_servers: Some(vec![sims.domino_url.clone(), html_upstream.url.clone()]),
             server_keys: format!("frame_ancestors = [\"{extra}\"]"),
-            extra_toml: String::new(),
+            ..common::WorldOptions::default()
         },
         |_| {},
     )

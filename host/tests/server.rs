@@ -9,6 +9,7 @@ mod common;
 
 use std::collections::HashMap;
 
+use nzsync::server::jobs;
 use nzsync_sim::Seed;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -897,8 +898,8 @@ async fn scheduled_syncs_run_when_due_and_one_failure_does_not_stop_another() {
         assert_eq!(s, StatusCode::OK, "{e}");
     }
     // Nothing is due yet.
-    let scheduler = nzsync::server::schedule::Scheduler::new(1);
-    assert_eq!(scheduler.tick(&w.state).await, 0);
+    let queue = common::job_queue(&w.state).await;
+    assert_eq!(jobs::enqueue_due(&w.state, &queue).await.unwrap(), 0);
 
     // Both become due; user2's Domino server has gone away.
     let dead = {
@@ -908,9 +909,11 @@ async fn scheduled_syncs_run_when_due_and_one_failure_does_not_stop_another() {
     w.sql("UPDATE srv_users SET next_sync = 0", &[]).await;
     let (_, me2) = u2.call(Method::GET, "/api/me", None).await;
     common::set_domino_url(&w, me2["user_id"].as_str().unwrap(), &dead).await;
-    assert_eq!(scheduler.tick(&w.state).await, 2);
-    // Running syncs are not started twice.
-    assert_eq!(scheduler.tick(&w.state).await, 0);
+    assert_eq!(jobs::enqueue_due(&w.state, &queue).await.unwrap(), 2);
+    // Due syncs are queued once, however often they are looked for.
+    assert_eq!(jobs::enqueue_due(&w.state, &queue).await.unwrap(), 2);
+    assert_eq!(w.job_count().await, 2);
+    let worker = jobs::JobWorker::start(&queue, &w.state);
 
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     loop {
@@ -926,6 +929,7 @@ async fn scheduled_syncs_run_when_due_and_one_failure_does_not_stop_another() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    worker.shutdown(std::time::Duration::from_secs(30)).await;
     let (_, runs) = admin.call(Method::GET, "/api/runs", None).await;
     let runs = runs["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 1, "{runs:?}");

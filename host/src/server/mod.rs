@@ -18,9 +18,9 @@ mod connect;
 pub mod crypto;
 mod guard;
 mod headers;
+pub mod jobs;
 mod meetings;
 mod proxy;
-pub mod schedule;
 mod settings;
 mod setup;
 mod sync;
@@ -81,6 +81,8 @@ struct Shared {
     http: reqwest::Client,
     runner: tokio::sync::OnceCell<Arc<Runner>>,
     limits: Limits,
+    /// The job queue of scheduled syncs, once [`jobs::spawn`] opened it (`/readyz`).
+    jobs: std::sync::OnceLock<jobs::JobQueue>,
     /// Every user's Zoho access tokens (the same cache the CLI uses): one lock per
     /// credential, so a refresh holds only its own user's slot, never everybody's.
     tokens: Arc<crate::zoho_token::TokenCache>,
@@ -170,6 +172,7 @@ impl AppState {
                 store,
                 http,
                 runner: tokio::sync::OnceCell::new(),
+                jobs: std::sync::OnceLock::new(),
                 limits,
                 tokens,
                 body_timeout_ms: AtomicU64::new(
@@ -234,6 +237,11 @@ impl AppState {
     /// A store handle whose operations commit together at [`Conn::commit`].
     async fn begin(&self) -> Result<Conn, ApiError> {
         Ok(self.inner.store.begin().await?)
+    }
+
+    /// Remembers the job queue this replica runs scheduled syncs from (the first one stays).
+    fn set_job_queue(&self, queue: &jobs::JobQueue) {
+        let _ = self.inner.jobs.set(queue.clone());
     }
 
     /// The wasmtime runner, compiled on first use (off the async threads).

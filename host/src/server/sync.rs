@@ -317,51 +317,93 @@ pub async fn run_headless(
     user: &UserRow,
     opts: RunOptions,
 ) -> Result<(i64, RunReport), ApiError> {
-    let (config, _) = connect::stored(state, user)?;
+    connect::stored(state, user)?;
     let runner = state.runner().await?;
     let (token, _) = acquire(state, &user.user_id).await?;
-    let renewer = {
-        let state = state.clone();
-        let user_id = user.user_id.clone();
-        let token = token.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_millis(
-                u64::try_from(LEASE_MS / 4).unwrap_or(30_000),
-            ));
-            loop {
-                tick.tick().await;
-                if let Ok(mut db) = state.db().await {
-                    let _ = db.renew_lease(&user_id, &token, now_ms() + LEASE_MS).await;
-                }
-            }
-        })
-    };
+    let renewal = LeaseRenewal::start(state, &user.user_id, &token, LEASE_MS);
     let result = async {
-        let up = Arc::new(super::connect::user_upstreams(state, user).await?);
-        let p = profile(&user.user_id);
-        let sync_state: SyncState = state.db().await?.load_state_without_links(&p).await?;
-        let mut engine_config = config.engine_config(opts.dry_run, opts.allow_mass_delete);
-        engine_config.links = LinkSupply::OnRequest;
-        let mut run_state = ProfileState {
-            store: state.store(),
-            profile: &p,
-            dry_run: opts.dry_run,
-        };
-        let report = runner
-            .run(&engine_config, &sync_state, up, &mut run_state)
-            .await
-            .map_err(|e| ApiError::internal(e.to_string()))?;
+        let report = sync_holding_lease(state, &runner, user, opts).await?;
         let id = record(state, &user.user_id, &report).await?;
         Ok::<_, ApiError>((id, report))
     }
     .await;
-    renewer.abort();
-    // Wait for the renewer to stop so it cannot write the lease back after the release.
-    let _ = renewer.await;
+    renewal.stop().await;
     if let Ok(mut db) = state.db().await {
         let _ = db.delete_lease(&user.user_id, &token).await;
     }
     result
+}
+
+/// The engine's run for `user`, whose lease the caller holds: its report, not yet recorded.
+/// The run's state changes are written as it goes (crash-safe: a run cut off and run again
+/// converges).
+///
+/// # Errors
+/// [`ApiError`] when the user is not connected, the store fails or the runner fails.
+pub(super) async fn sync_holding_lease(
+    state: &AppState,
+    runner: &crate::runner::Runner,
+    user: &UserRow,
+    opts: RunOptions,
+) -> Result<RunReport, ApiError> {
+    let (config, _) = connect::stored(state, user)?;
+    let up = Arc::new(super::connect::user_upstreams(state, user).await?);
+    let p = profile(&user.user_id);
+    let sync_state: SyncState = state.db().await?.load_state_without_links(&p).await?;
+    let mut engine_config = config.engine_config(opts.dry_run, opts.allow_mass_delete);
+    engine_config.links = LinkSupply::OnRequest;
+    let mut run_state = ProfileState {
+        store: state.store(),
+        profile: &p,
+        dry_run: opts.dry_run,
+    };
+    runner
+        .run(&engine_config, &sync_state, up, &mut run_state)
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// Keeps a sync lease alive while a run holds it: renewed every quarter of its length until
+/// stopped or dropped (a run whose future is dropped stops renewing at once, so its lease runs
+/// out as a dead replica's would).
+pub(super) struct LeaseRenewal(Option<tokio::task::JoinHandle<()>>);
+
+impl LeaseRenewal {
+    /// Renews `user_id`'s lease `token` for `lease_ms` at a time.
+    pub(super) fn start(state: &AppState, user_id: &str, token: &str, lease_ms: i64) -> Self {
+        let state = state.clone();
+        let user_id = user_id.to_owned();
+        let token = token.to_owned();
+        Self(Some(tokio::spawn(async move {
+            let every = std::time::Duration::from_millis(
+                u64::try_from(lease_ms / 4).unwrap_or(30_000).max(1),
+            );
+            let mut tick = tokio::time::interval(every);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Ok(mut db) = state.db().await {
+                    let _ = db.renew_lease(&user_id, &token, now_ms() + lease_ms).await;
+                }
+            }
+        })))
+    }
+
+    /// Stops renewing, and waits until no renewal is under way.
+    pub(super) async fn stop(mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for LeaseRenewal {
+    fn drop(&mut self) {
+        if let Some(task) = &self.0 {
+            task.abort();
+        }
+    }
 }
 
 /// `POST /api/sync/run {dry_run?, allow_mass_delete?}` → `{id, report}`: a headless sync now.

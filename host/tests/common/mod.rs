@@ -114,8 +114,7 @@ pub async fn world_allowing(seed: Seed, extra: &[&str]) -> World {
                     .chain(extra)
                     .collect(),
             ),
-            server_keys: String::new(),
-            extra_toml: String::new(),
+            ..WorldOptions::default()
         },
         |_| {},
     )
@@ -123,6 +122,7 @@ pub async fn world_allowing(seed: Seed, extra: &[&str]) -> World {
 }
 
 /// How a test world's server is set up.
+#[derive(Default)]
 pub struct WorldOptions {
     /// `[domino] allowed_servers`: `None` leaves the key out (any server at a public
     /// address). [`world`] lists exactly the Domino simulator.
@@ -131,6 +131,31 @@ pub struct WorldOptions {
     pub server_keys: String,
     /// More of `server.toml` (tables).
     pub extra_toml: String,
+    /// More keys of `[schedule]`; unless they say otherwise, `enabled = false` (tests start job
+    /// workers themselves).
+    pub schedule_keys: String,
+    /// Where the store is; `None`: as `NZSYNC_TEST_STORE` says (SQLite by default).
+    pub store: Option<TestStore>,
+}
+
+/// The store a test world uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestStore {
+    /// A throw-away PostgreSQL cluster of the world's own.
+    Postgres,
+    /// A SQLite file in the world's folder.
+    Sqlite,
+}
+
+impl TestStore {
+    /// What `NZSYNC_TEST_STORE` asks for (SQLite when unset).
+    pub fn from_env() -> Self {
+        match std::env::var("NZSYNC_TEST_STORE").as_deref() {
+            Ok("postgres") => Self::Postgres,
+            Ok("sqlite") | Err(_) => Self::Sqlite,
+            Ok(other) => panic!("NZSYNC_TEST_STORE={other}: use sqlite or postgres"),
+        }
+    }
 }
 
 /// [`world`], with `configure` applied to the server's state before its router is built.
@@ -149,8 +174,8 @@ pub async fn world_with_config(
         seed,
         |sims| WorldOptions {
             allowed_servers: Some(vec![sims.domino_url.clone()]),
-            server_keys: String::new(),
             extra_toml: extra,
+            ..WorldOptions::default()
         },
         configure,
     )
@@ -209,20 +234,24 @@ api_domain = "{z}"
 [store]
 path = "server.db"
 [schedule]
-enabled = false
+{schedule_keys}
 {domino}{extra}"#,
         z = sims.zoho_url,
         server_keys = options.server_keys,
+        schedule_keys = if options.schedule_keys.contains("enabled") {
+            options.schedule_keys
+        } else {
+            format!("enabled = false\n{}", options.schedule_keys)
+        },
         extra = options.extra_toml,
     );
-    let postgres = match std::env::var("NZSYNC_TEST_STORE").as_deref() {
-        Ok("postgres") => {
+    let postgres = match options.store.unwrap_or_else(TestStore::from_env) {
+        TestStore::Postgres => {
             let cluster = postgres::Cluster::start();
             let url = cluster.database().await;
             Some((cluster, url))
         }
-        Ok("sqlite") | Err(_) => None,
-        Ok(other) => panic!("NZSYNC_TEST_STORE={other}: use sqlite or postgres"),
+        TestStore::Sqlite => None,
     };
     // In the file too: tests run the `nzsync` binary on it.
     let text = match &postgres {
@@ -564,7 +593,30 @@ pub async fn set_domino_url(w: &World, user_id: &str, url: &str) {
     .await;
 }
 
+/// The job queue of scheduled syncs beside `state`'s store, as `nzsync serve` opens it.
+pub async fn job_queue(state: &AppState) -> nzsync::server::jobs::JobQueue {
+    let config = state.config();
+    nzsync::server::jobs::JobQueue::open(
+        state.store(),
+        &config.store.location().unwrap(),
+        &config.schedule,
+    )
+    .await
+    .unwrap()
+}
+
 impl World {
+    /// How many jobs the queue of scheduled syncs holds (whatever their status).
+    pub async fn job_count(&self) -> i64 {
+        let table = if self.postgres.is_some() {
+            "apalis.jobs"
+        } else {
+            "Jobs"
+        };
+        self.sql_count(&format!("SELECT COUNT(*) FROM {table}"), &[])
+            .await
+    }
+
     /// Runs `statement` (parameters `?1`, `?2`, … bound to `args`, as text) on the world's
     /// store database, SQLite or PostgreSQL; returns how many rows it changed.
     pub async fn sql(&self, statement: &str, args: &[&str]) -> u64 {

@@ -1,0 +1,167 @@
+//! The job queue: apalis's PostgreSQL storage when the store is in PostgreSQL (its tables in
+//! the schema `apalis` of the same database, on the store's pool), else its SQLite storage in
+//! the store's file (its own connections, which wait for the store's writes: busy timeout).
+
+use std::time::Duration;
+
+use apalis_core::backend::{TaskSink, TaskSinkError};
+use apalis_core::task::builder::TaskBuilder;
+use apalis_postgres::PostgresStorage;
+use apalis_sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteStorage};
+
+use super::JobError;
+use super::run::SyncJob;
+use crate::server_config::ScheduleConfig;
+use crate::store::{Store, StoreLocation};
+
+/// The queue's name (apalis's `job_type`).
+pub(super) const QUEUE: &str = "nzsync-scheduled-sync";
+
+/// How long the SQLite queue's connections wait for the file's write lock (the store's
+/// transactions hold it briefly).
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How many times apalis runs a job whose handler failed (the store was unreachable) before it
+/// gives up on it; the user's slot stays due, so the next tick queues it again after the key's
+/// job is gone.
+const MAX_ATTEMPTS: usize = 5;
+
+/// The scheduled syncs' job queue. Cheap to clone.
+#[derive(Clone)]
+pub struct JobQueue {
+    pub(super) backend: QueueBackend,
+}
+
+impl std::fmt::Debug for JobQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobQueue")
+            .field("backend", &self.backend_name())
+            .finish()
+    }
+}
+
+/// apalis's storage for either backend.
+#[derive(Clone)]
+pub(super) enum QueueBackend {
+    Postgres(PostgresStorage<SyncJob>),
+    Sqlite(SqliteStorage<SyncJob>),
+}
+
+impl JobQueue {
+    /// Opens the queue beside `store` (at `location`, where the store is), creating or
+    /// migrating apalis's tables.
+    ///
+    /// # Errors
+    /// [`JobError`] when the database cannot be reached or migrated.
+    pub async fn open(
+        store: &Store,
+        location: &StoreLocation,
+        schedule: &ScheduleConfig,
+    ) -> Result<Self, JobError> {
+        let heartbeat = Duration::from_secs(schedule.heartbeat_secs);
+        let batch = usize::try_from(schedule.max_concurrent.max(1)).unwrap_or(1);
+        let backend = match (store.postgres_pool(), location) {
+            (Some(pool), _) => {
+                PostgresStorage::setup(pool)
+                    .await
+                    .map_err(JobError::Postgres)?;
+                let config = apalis_postgres::Config::default()
+                    .queue(QUEUE)
+                    .heartbeat_interval(heartbeat)
+                    .missed_heartbeats(2)
+                    .batch_size(batch);
+                QueueBackend::Postgres(PostgresStorage::new(pool).with_config(config))
+            }
+            (None, StoreLocation::Sqlite(path)) => {
+                let options = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT);
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .connect_with(options)
+                    .await
+                    .map_err(|e| JobError::Sqlite(e.into()))?;
+                // Only the migrations: `SqliteStorage::setup` also turns `synchronous` off.
+                SqliteStorage::<()>::migrations()
+                    .run(&pool)
+                    .await
+                    .map_err(JobError::Migrate)?;
+                let config = apalis_sqlite::Config::default()
+                    .queue(QUEUE)
+                    .heartbeat_interval(heartbeat)
+                    .missed_heartbeats(2)
+                    .batch_size(batch);
+                QueueBackend::Sqlite(SqliteStorage::new(&pool).with_config(config))
+            }
+            (None, StoreLocation::Postgres { .. }) => {
+                return Err(JobError::Push(
+                    "the store is not in PostgreSQL although its URL says so".into(),
+                ));
+            }
+        };
+        Ok(Self { backend })
+    }
+
+    /// `"postgres"` or `"sqlite"`.
+    #[must_use]
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            QueueBackend::Postgres(_) => "postgres",
+            QueueBackend::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// Queues `job` to run at `run_at` (seconds since the epoch), unless a job with its key
+    /// was queued before (by this replica or another): then nothing changes.
+    ///
+    /// # Errors
+    /// [`JobError`] when the queue's database fails.
+    pub async fn enqueue(&self, job: &SyncJob, run_at: u64) -> Result<(), JobError> {
+        let task = TaskBuilder::new(job.clone())
+            .idempotency_key(job.key())
+            .max_attempts(MAX_ATTEMPTS)
+            .run_at_timestamp(run_at)
+            .build();
+        match &self.backend {
+            QueueBackend::Postgres(storage) => match storage.clone().push_task(task).await {
+                Ok(()) => Ok(()),
+                Err(TaskSinkError::PushError(apalis_postgres::Error::Database(e)))
+                    if e.as_database_error()
+                        .is_some_and(|d| d.code().as_deref() == Some("23505")) =>
+                {
+                    Ok(())
+                }
+                Err(e) => Err(JobError::Push(e.to_string())),
+            },
+            // SQLite's insert ignores a taken key by itself.
+            QueueBackend::Sqlite(storage) => storage
+                .clone()
+                .push_task(task)
+                .await
+                .map_err(|e| JobError::Push(e.to_string())),
+        }
+    }
+
+    /// Whether the queue's database answers (`/readyz`).
+    ///
+    /// # Errors
+    /// [`JobError`] when it does not.
+    pub async fn ping(&self) -> Result<(), JobError> {
+        match &self.backend {
+            QueueBackend::Postgres(storage) => {
+                sqlx::query("SELECT 1 FROM apalis.workers LIMIT 1")
+                    .execute(storage.pool())
+                    .await
+                    .map_err(|e| JobError::Postgres(e.into()))?;
+            }
+            QueueBackend::Sqlite(storage) => {
+                sqlx::query("SELECT 1 FROM Workers LIMIT 1")
+                    .execute(storage.pool())
+                    .await
+                    .map_err(|e| JobError::Sqlite(e.into()))?;
+            }
+        }
+        Ok(())
+    }
+}
