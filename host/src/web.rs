@@ -4,7 +4,7 @@
 use std::sync::{LazyLock, OnceLock};
 
 use axum::Router;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
@@ -170,7 +170,6 @@ pub fn widget_routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
                 )
             }),
         )
-        .route("/healthz", get(|| async { (StatusCode::OK, "ok") }))
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@
 //!   request must also carry `X-CSRF-Token` equal to the session's token from `/api/me` (403
 //!   otherwise). Only users the admin enabled (and the admin) get past `/api/me` (403).
 //! - `/proxy/domino/*`, `/proxy/zoho/*` — the caller's own upstreams, with credentials added.
+//! - `/healthz`, `/readyz` — for load balancers and orchestrators: alive; the store and the job
+//!   queue answer. No session needed, nothing about users in them.
 //!
 //! Errors are `{"error":{"code":"…","message":"…"}}` with a plain message.
 
@@ -18,6 +20,7 @@ mod connect;
 pub mod crypto;
 mod guard;
 mod headers;
+mod health;
 pub mod jobs;
 mod meetings;
 mod proxy;
@@ -244,6 +247,11 @@ impl AppState {
         let _ = self.inner.jobs.set(queue.clone());
     }
 
+    /// The job queue of scheduled syncs, when this replica runs them.
+    fn job_queue(&self) -> Option<&jobs::JobQueue> {
+        self.inner.jobs.get()
+    }
+
     /// The wasmtime runner, compiled on first use (off the async threads).
     async fn runner(&self) -> Result<Arc<Runner>, ApiError> {
         let limits = self.inner.limits;
@@ -458,6 +466,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(crate::web::widget_routes())
+        .route("/healthz", get(health::alive))
+        .route("/readyz", get(health::ready))
         .route("/proxy/domino/{*path}", axum::routing::any(proxy::domino))
         .route("/proxy/zoho/{*path}", axum::routing::any(proxy::zoho))
         .fallback(guard::not_found)
