@@ -613,8 +613,20 @@ impl World {
         } else {
             "Jobs"
         };
-        self.sql_count(&format!("SELECT COUNT(*) FROM {table}"), &[])
+        self.jobs_sql_count(&format!("SELECT COUNT(*) FROM {table}"), &[])
             .await
+    }
+
+    /// [`World::sql_count`] on the job queue's database: the store's in PostgreSQL, the
+    /// queue's own file beside the store's with SQLite.
+    pub async fn jobs_sql_count(&self, query: &str, args: &[&str]) -> i64 {
+        if self.postgres.is_some() {
+            return self.sql_count(query, args).await;
+        }
+        rusqlite::Connection::open(nzsync::server::jobs::sqlite_path(&self.db_path))
+            .unwrap()
+            .query_row(query, rusqlite::params_from_iter(args.iter()), |r| r.get(0))
+            .unwrap()
     }
 
     /// Runs `statement` (parameters `?1`, `?2`, … bound to `args`, as text) on the world's

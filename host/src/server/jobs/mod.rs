@@ -8,7 +8,8 @@
 //!   the org's cap, check that the slot is still due, sync, then record the run and move the
 //!   schedule on in one transaction. A user or org that is busy moves the slot `retry_secs` on.
 //! - `queue` — the job queue itself: apalis's PostgreSQL storage when the store is in
-//!   PostgreSQL (schema `apalis`), its SQLite storage in the store's file otherwise.
+//!   PostgreSQL (schema `apalis`), its SQLite storage in a file beside the store's otherwise
+//!   (`queue` says why not in the same file).
 //! - `worker` — the apalis worker inside `nzsync serve`, restarted when it fails, stopped
 //!   gracefully.
 //!
@@ -55,7 +56,7 @@ mod run;
 mod schedule;
 mod worker;
 
-pub use queue::JobQueue;
+pub use queue::{JobQueue, sqlite_path};
 pub use run::{JobOutcome, SyncJob, run_job};
 pub use schedule::{MAX_BACKOFF_MS, enqueue_due, next_wait, rate_limited};
 pub use worker::{JobWorker, Scheduling, spawn};

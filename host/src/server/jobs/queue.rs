@@ -1,7 +1,13 @@
 //! The job queue: apalis's PostgreSQL storage when the store is in PostgreSQL (its tables in
-//! the schema `apalis` of the same database, on the store's pool), else its SQLite storage in
-//! the store's file (its own connections, which wait for the store's writes: busy timeout).
+//! the schema `apalis` of the same database, on the store's pool), else its SQLite storage in a
+//! file beside the store's ([`sqlite_path`]).
+//!
+//! Not in the store's own SQLite file: apalis's connections write to it every second, and a
+//! store write that began as a read (a deferred transaction, in WAL mode) then fails at once
+//! with "database is locked" whatever the busy timeout, cutting a sync off. In a file of its
+//! own the queue never locks the store.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use apalis_core::backend::{TaskSink, TaskSinkError};
@@ -25,6 +31,13 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// gives up on it; the user's slot stays due, so the next tick queues it again after the key's
 /// job is gone.
 const MAX_ATTEMPTS: usize = 5;
+
+/// The SQLite file of the job queue beside the store's file `store`: `nzsync-server.db` →
+/// `nzsync-server.jobs.db`.
+#[must_use]
+pub fn sqlite_path(store: &Path) -> PathBuf {
+    store.with_extension("jobs.db")
+}
 
 /// The scheduled syncs' job queue. Cheap to clone.
 #[derive(Clone)]
@@ -74,7 +87,7 @@ impl JobQueue {
             }
             (None, StoreLocation::Sqlite(path)) => {
                 let options = SqliteConnectOptions::new()
-                    .filename(path)
+                    .filename(sqlite_path(path))
                     .create_if_missing(true)
                     .busy_timeout(SQLITE_BUSY_TIMEOUT);
                 let pool = SqlitePoolOptions::new()

@@ -1,10 +1,11 @@
 //! The job worker inside `nzsync serve`, and the tick that queues due syncs.
 //!
 //! apalis's worker ends when a fetch or a heartbeat fails (the database went away for a
-//! moment); [`JobWorker`] then starts a new one, under a new name, after a pause. Stopping
-//! it is graceful: no job is fetched any more, the running ones go on until they finish or
-//! the grace period ends. A job cut off then is like one whose replica died: another replica
-//! runs it again after the heartbeat timeout.
+//! moment); [`JobWorker`] then starts a new one, under a new name, after a pause. Each job runs
+//! on a task of its own, so a worker that ends leaves its syncs running to their end. Stopping
+//! is graceful: no job is fetched any more, and the running ones go on until they finish (the
+//! worker waits up to a grace period for them). A job whose process ends before its sync does
+//! is like one whose replica died: another replica runs it again after the heartbeat timeout.
 
 use std::time::Duration;
 
@@ -78,9 +79,9 @@ impl JobWorker {
         &self.name
     }
 
-    /// Stops taking jobs and waits up to `grace` for the running ones to finish; those still
-    /// running then are cut off (another replica runs them again after the heartbeat
-    /// timeout).
+    /// Stops taking jobs and waits up to `grace` for the running ones to finish (those still
+    /// running then go on until the process ends; another replica runs them again after the
+    /// heartbeat timeout if they did not finish).
     pub async fn shutdown(self, grace: Duration) {
         let _ = self.stop.send(true);
         let abort = self.task.abort_handle();
@@ -122,9 +123,17 @@ fn run_worker(
     }
 }
 
-/// The worker's handler: one job.
+/// The worker's handler: one job, on a task of its own, so that a worker that ends (a failed
+/// heartbeat, a shutdown's grace running out) does not cut the sync off: it goes on to its end
+/// and records itself, and the job, run again later, finds its slot done.
 async fn handle(job: SyncJob, state: Data<AppState>) -> Result<JobOutcome, JobError> {
-    let outcome = run_job(&state, &job).await;
+    let task = {
+        let (state, job) = ((*state).clone(), job.clone());
+        tokio::spawn(async move { run_job(&state, &job).await })
+    };
+    let outcome = task
+        .await
+        .unwrap_or_else(|e| Err(JobError::Sync(format!("the job's task ended: {e}"))));
     match &outcome {
         Ok(JobOutcome::Fail { error }) => {
             tracing::warn!(user = %job.user_id, %error, "scheduled sync could not run");
