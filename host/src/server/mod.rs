@@ -460,14 +460,14 @@ pub fn app(state: AppState) -> Router {
         .route("/auth/popup.js", get(auth::popup_js))
         .route("/auth/crm-grant", get(auth::crm_grant))
         .route("/auth/logout", post(auth::logout))
+        .route("/healthz", get(health::alive))
+        .route("/readyz", get(health::ready))
         .layer(DefaultBodyLimit::max(MAX_API_BODY))
         // Rejections outside the handlers answer JSON too (not the proxy: it relays upstream bodies).
         .layer(middleware::map_response(guard::json_errors));
     Router::new()
         .merge(api)
         .merge(crate::web::widget_routes())
-        .route("/healthz", get(health::alive))
-        .route("/readyz", get(health::ready))
         .route("/proxy/domino/{*path}", axum::routing::any(proxy::domino))
         .route("/proxy/zoho/{*path}", axum::routing::any(proxy::zoho))
         .fallback(guard::not_found)
