@@ -18,8 +18,11 @@ use tokio::sync::mpsc;
 /// The page's script: replays `/trace/{name}` for every name in `?s=a,b`, one page load each.
 /// A name ending in `~live` also measures the live JS heap: every 16,384 polls it collects the
 /// garbage (`gc()`) and reads the heap, which slows the page, so its time is not a timing. It
-/// keeps every recorded answer and request to the end (a timing page drops each once used), so
-/// that what it measures is what the engine and its glue keep, not the trace shrinking.
+/// keeps every recorded answer to the end (a timing page drops each once used), so that what
+/// it measures is what the engine and its glue keep, not the trace shrinking.
+///
+/// The engine is given the state without its links, as `nzsync` and the widget give it (links
+/// are read on request); the page answers link reads from the trace's state.
 const BENCH_JS: &str = r#"
 import init, { SyncEngine } from "./sync_core.js";
 const names = new URLSearchParams(location.search).get("s").split(",");
@@ -36,8 +39,11 @@ async function main() {
   const heapBefore = heap();
   const wasmBefore = wasm.memory.buffer.byteLength;
   let heapPeak = heapBefore, liveHeapPeak = heapBefore;
+  const modules = Object.fromEntries(Object.entries((trace.state && trace.state.modules) || {})
+    .map(([m, ms]) => [m, { ...ms, links: [] }]));
+  const withoutLinks = { ...trace.state, modules };
   const t0 = performance.now();
-  const engine = new SyncEngine(trace.config, trace.state, trace.now);
+  const engine = new SyncEngine(trace.config, withoutLinks, trace.now);
   const pending = [];
   // Link reads are answered from the trace's state, as the widget's server answers them from
   // its store: pages in UNID order, or the links of given UNIDs.
@@ -71,7 +77,7 @@ async function main() {
     else if (out.kind === "links") engine.handleLinks(out.value.id, storedLinks(out.value));
     else if (out.kind === "wait") {
       if (head === pending.length) throw new Error("the engine waits with nothing in flight");
-      const r = pending[head]; if (!live) pending[head] = undefined; head++;
+      const r = pending[head]; pending[head++] = undefined;
       const [k, a] = answers[next]; if (!live) answers[next] = undefined; next++;
       if (k !== keyOf(r)) throw new Error(`replay diverged: recorded ${k}, asked ${keyOf(r)}`);
       engine.handleResponse(r.id, trace.now, a);

@@ -93,11 +93,12 @@ fn wasmtime(traces: Vec<Trace>, reps: usize, limits: nzsync::runner::Limits) -> 
                         Box::pin(std::future::ready(a))
                     });
                     let now = trace.now;
+                    let bare = replay::without_links(&trace.state);
                     let t = Instant::now();
                     let report = rt
                         .block_on(runner.run_with(
                             &trace.config,
-                            &trace.state,
+                            &bare,
                             transport,
                             move || now,
                             &mut nzsync::runner::Unkept::new(&trace.state),

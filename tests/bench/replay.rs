@@ -197,8 +197,9 @@ where
     F: FnMut(HttpRequest) -> Fut,
     Fut: Future<Output = Result<HttpResponse, TransportError>>,
 {
+    let given = engine_state(config, state);
     let t = Instant::now();
-    let mut engine = Engine::new(config.clone(), state.clone(), Timestamp(now));
+    let mut engine = Engine::new(config.clone(), given, Timestamp(now));
     let mut store = Store::new(state);
     let mut pending: VecDeque<(u64, Fut)> = VecDeque::new();
     let mut requests = 0;
@@ -354,6 +355,25 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap();
     i64::try_from(d.as_millis()).unwrap()
+}
+
+/// `state` without its links, as `nzsync` and the widget give it to an engine that reads links
+/// on request (the links stay in the store that answers the reads).
+pub fn without_links(state: &SyncState) -> SyncState {
+    let mut s = state.clone();
+    for m in s.modules.values_mut() {
+        m.links.clear();
+    }
+    s
+}
+
+/// The state an engine with `config` is given: without links when it reads them on request.
+fn engine_state(config: &EngineConfig, state: &SyncState) -> SyncState {
+    if config.links == sync_core::LinkSupply::OnRequest {
+        without_links(state)
+    } else {
+        state.clone()
+    }
 }
 
 /// `state` as the wasm builds would have written it. The engine's settings fingerprint is a
