@@ -35,8 +35,8 @@ use sync_core::{
 use super::StoreError;
 use super::migrations::POSTGRES as MIGRATIONS;
 use super::rows::{
-    HISTORY_TABLES, LastSync, RunSummary, STATE_TABLES, SessionRow, USER_COLUMNS, UserRow,
-    created_by, module_from, module_key, outcome_key,
+    HISTORY_TABLES, LastSync, RunSummary, STATE_TABLES, SessionRow, SetMember, USER_COLUMNS,
+    UserRow, created_by, module_from, module_key, outcome_key, set_member,
 };
 
 /// The advisory lock key replicas take while migrating ("nzsync" in ASCII), so that replicas
@@ -337,41 +337,33 @@ pub(crate) async fn apply(
                 .execute(&mut *tx)
                 .await?;
             }
-            StateChange::NotesPrivate {
-                module,
-                unid,
-                private,
-            } => {
-                let sql = if *private {
-                    "INSERT INTO notes_private (profile, module, unid) VALUES ($1, $2, $3) \
-                     ON CONFLICT DO NOTHING"
-                } else {
-                    "DELETE FROM notes_private WHERE profile = $1 AND module = $2 AND unid = $3"
-                };
-                sqlx::query(sql)
-                    .bind(profile)
-                    .bind(module_key(*module)?)
-                    .bind(&unid.0)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            StateChange::CrmLeftScope {
-                module,
-                zoho_id,
-                left,
-            } => {
-                let sql = if *left {
-                    "INSERT INTO crm_left_scope (profile, module, zoho_id) VALUES ($1, $2, $3) \
-                     ON CONFLICT DO NOTHING"
-                } else {
-                    "DELETE FROM crm_left_scope WHERE profile = $1 AND module = $2 AND zoho_id = $3"
-                };
-                sqlx::query(sql)
-                    .bind(profile)
-                    .bind(module_key(*module)?)
-                    .bind(&zoho_id.0)
-                    .execute(&mut *tx)
-                    .await?;
+            StateChange::NotesPrivate { .. } | StateChange::CrmLeftScope { .. } => {
+                if let Some(SetMember {
+                    table,
+                    column,
+                    module,
+                    key,
+                    member,
+                }) = set_member(change)
+                {
+                    // `table` and `column` are the store's own names, never input.
+                    let sql = if member {
+                        format!(
+                            "INSERT INTO {table} (profile, module, {column}) VALUES ($1, $2, $3) \
+                             ON CONFLICT DO NOTHING"
+                        )
+                    } else {
+                        format!(
+                            "DELETE FROM {table} WHERE profile = $1 AND module = $2 AND {column} = $3"
+                        )
+                    };
+                    sqlx::query(AssertSqlSafe(sql))
+                        .bind(profile)
+                        .bind(module_key(module)?)
+                        .bind(key)
+                        .execute(&mut *tx)
+                        .await?;
+                }
             }
             StateChange::MailFile { mail_file } => {
                 sqlx::query(

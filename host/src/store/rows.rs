@@ -1,7 +1,7 @@
 //! What the store hands back, the same from either backend, and the few rules both backends
 //! share (how a module is written, which CRM records a run created).
 
-use sync_core::{Module, RunReport, SyncState, ZohoId};
+use sync_core::{Module, RunReport, StateChange, SyncState, ZohoId};
 
 use super::StoreError;
 
@@ -175,4 +175,48 @@ pub(crate) fn created_by(report: &RunReport, state: &SyncState) -> Vec<(Module, 
         }
     }
     out
+}
+
+/// A change to one of a profile's sets of keys: the Notes documents remembered as private
+/// (`notes_private`) and the CRM records that left the sync's scope (`crm_left_scope`).
+pub(crate) struct SetMember<'a> {
+    /// The set's table.
+    pub table: &'static str,
+    /// Its key column.
+    pub column: &'static str,
+    /// The module.
+    pub module: Module,
+    /// The key.
+    pub key: &'a str,
+    /// Whether the key is now in the set (else it leaves it).
+    pub member: bool,
+}
+
+/// `change` as a change to a set of keys, if it is one.
+pub(crate) fn set_member(change: &StateChange) -> Option<SetMember<'_>> {
+    match change {
+        StateChange::NotesPrivate {
+            module,
+            unid,
+            private,
+        } => Some(SetMember {
+            table: "notes_private",
+            column: "unid",
+            module: *module,
+            key: &unid.0,
+            member: *private,
+        }),
+        StateChange::CrmLeftScope {
+            module,
+            zoho_id,
+            left,
+        } => Some(SetMember {
+            table: "crm_left_scope",
+            column: "zoho_id",
+            module: *module,
+            key: &zoho_id.0,
+            member: *left,
+        }),
+        _ => None,
+    }
 }

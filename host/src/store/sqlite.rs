@@ -16,8 +16,8 @@ use sync_core::{
 use super::StoreError;
 use super::migrations::SQLITE as MIGRATIONS;
 use super::rows::{
-    HISTORY_TABLES, LastSync, RunSummary, STATE_TABLES, SessionRow, USER_COLUMNS, UserRow,
-    created_by, module_from, module_key, outcome_key,
+    HISTORY_TABLES, LastSync, RunSummary, STATE_TABLES, SessionRow, SetMember, USER_COLUMNS,
+    UserRow, created_by, module_from, module_key, outcome_key, set_member,
 };
 use crate::zoho_token::TokenVault;
 
@@ -253,29 +253,27 @@ pub(crate) fn apply(
                     params![profile, module_key(*module)?],
                 )?;
             }
-            StateChange::NotesPrivate {
-                module,
-                unid,
-                private,
-            } => {
-                let sql = if *private {
-                    "INSERT OR IGNORE INTO notes_private (profile, module, unid) VALUES (?1, ?2, ?3)"
-                } else {
-                    "DELETE FROM notes_private WHERE profile = ?1 AND module = ?2 AND unid = ?3"
-                };
-                tx.execute(sql, params![profile, module_key(*module)?, unid.0])?;
-            }
-            StateChange::CrmLeftScope {
-                module,
-                zoho_id,
-                left,
-            } => {
-                let sql = if *left {
-                    "INSERT OR IGNORE INTO crm_left_scope (profile, module, zoho_id) VALUES (?1, ?2, ?3)"
-                } else {
-                    "DELETE FROM crm_left_scope WHERE profile = ?1 AND module = ?2 AND zoho_id = ?3"
-                };
-                tx.execute(sql, params![profile, module_key(*module)?, zoho_id.0])?;
+            StateChange::NotesPrivate { .. } | StateChange::CrmLeftScope { .. } => {
+                if let Some(SetMember {
+                    table,
+                    column,
+                    module,
+                    key,
+                    member,
+                }) = set_member(change)
+                {
+                    // `table` and `column` are the store's own names, never input.
+                    let sql = if member {
+                        format!(
+                            "INSERT OR IGNORE INTO {table} (profile, module, {column}) VALUES (?1, ?2, ?3)"
+                        )
+                    } else {
+                        format!(
+                            "DELETE FROM {table} WHERE profile = ?1 AND module = ?2 AND {column} = ?3"
+                        )
+                    };
+                    tx.execute(&sql, params![profile, module_key(module)?, key])?;
+                }
             }
             StateChange::MailFile { mail_file } => {
                 tx.execute(
