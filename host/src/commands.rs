@@ -80,31 +80,28 @@ pub fn error_text(e: &anyhow::Error) -> String {
     }
 }
 
-/// The upstreams of a headless config, with a token cache kept, sealed, in the config's store:
-/// frequent runs reuse one access token for its hour instead of spending Zoho's ten refreshes
-/// per ten minutes. Without a usable store the cache lives in memory only.
+/// The upstreams of a headless config, with a token cache kept, sealed, in the config's store
+/// (SQLite or PostgreSQL): frequent runs reuse one access token for its hour instead of
+/// spending Zoho's ten refreshes per ten minutes. Without a usable store the cache lives in
+/// memory only.
 ///
 /// # Errors
 /// A plain message when a URL is unusable or the HTTP client cannot start.
-fn cli_upstreams(config: &Config, secrets: &Secrets) -> anyhow::Result<Upstreams> {
+async fn cli_upstreams(config: &Config, secrets: &Secrets) -> anyhow::Result<Upstreams> {
     let up = Upstreams::new(config, secrets).map_err(anyhow::Error::msg)?;
-    if config.store.url.is_some() {
-        // The sealed token cache lives beside a SQLite store only; with PostgreSQL a run keeps
-        // its token in memory.
+    let Ok(location) = config.store.location() else {
         return Ok(up);
-    }
-    if let Some(dir) = config
-        .store
-        .path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
+    };
+    if let StoreLocation::Sqlite(path) = &location
+        && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
     {
         let _ = std::fs::create_dir_all(dir);
     }
-    match StoreVault::open(&config.store.path, &config.profile()) {
-        Ok(vault) => {
+    match Store::connect(&location).await {
+        Ok(store) => {
             let http = crate::upstream::client()
                 .map_err(|e| anyhow::anyhow!("cannot start the HTTP client: {e}"))?;
+            let vault = StoreVault::new(store, &config.profile());
             Ok(up.with_tokens(Arc::new(TokenCache::new(http).with_vault(vault))))
         }
         Err(e) => {
@@ -131,7 +128,7 @@ pub async fn sync(
     let secrets = config.secrets().map_err(anyhow::Error::msg)?;
     let limits = Limits::from_env();
     let upstreams = Arc::new(
-        cli_upstreams(&config, &secrets)?.with_deadline(Instant::now() + limits.run_deadline),
+        cli_upstreams(&config, &secrets).await?.with_deadline(Instant::now() + limits.run_deadline),
     );
     // Fail fast, with Zoho's own words, when the OAuth credentials are wrong (blips of the
     // token endpoint are retried first).
@@ -216,7 +213,7 @@ pub async fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
         eprintln!("nzsync: warning: {w}");
     }
     let secrets = config.secrets().map_err(anyhow::Error::msg)?;
-    let up = cli_upstreams(&config, &secrets)?;
+    let up = cli_upstreams(&config, &secrets).await?;
     let readiness = crate::check::run(&config, &up, crate::check::Needs::of(&config)).await;
     for c in &readiness.checks {
         let mark = match c.status {
@@ -282,7 +279,7 @@ pub async fn uninstall(
             let store = open_store(&config.store.location()?).await?;
             if delete_crm_records {
                 let secrets = config.secrets().map_err(anyhow::Error::msg)?;
-                let up = cli_upstreams(&config, &secrets)?;
+                let up = cli_upstreams(&config, &secrets).await?;
                 up.zoho_token(false).await?;
                 let prefix = format!("/crm/{}/", config.zoho.api_version);
                 let created = store.conn().await?.created(&profile).await?;

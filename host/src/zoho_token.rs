@@ -14,9 +14,12 @@
 //! remembered for the credential), Zoho's rate limit (remembered for a short cool-down), or an
 //! accounts server that stayed unavailable.
 //!
-//! **Kept between runs, encrypted.** With a [`TokenVault`] (the CLI's store, see
-//! `store::StoreVault`) a token outlives the process, so scheduled `nzsync sync` runs every few
-//! minutes spend no refresh allowance. It is sealed with XChaCha20-Poly1305 under a key derived
+//! **Kept between runs and shared by a fleet, encrypted.** With a [`TokenVault`] (the store,
+//! see `store::StoreVault`, for the CLI and for `nzsync serve`) a token outlives the process,
+//! so scheduled `nzsync sync` runs every few minutes spend no refresh allowance. A cache reads
+//! the vault again whenever it holds no usable token, and refreshes under the vault's lock
+//! ([`TokenVault::lock`], a PostgreSQL advisory lock), so the replicas of a fleet share one
+//! token per credential and refresh it once, not once each. It is sealed with XChaCha20-Poly1305 under a key derived
 //! with HKDF-SHA256 from the refresh token itself, and stored under an id derived the same way
 //! with another label. Why that key: only someone who holds the refresh token can read the
 //! cached access token, and that person can mint access tokens anyway, so the cache gives
@@ -29,6 +32,8 @@
 //! error code and description, the HTTP status, never a token.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -194,14 +199,37 @@ pub enum Want<'a> {
     Newer,
 }
 
-/// Where a cache keeps sealed tokens between processes.
+/// A future of a [`TokenVault`] or a [`VaultLock`].
+pub type VaultFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A sealed token and its expiry (ms since the epoch).
+pub type Sealed = (Vec<u8>, i64);
+
+/// Where a cache keeps sealed tokens between runs and shares them between processes.
+///
+/// A vault only ever sees sealed tokens. Its failures cost a refresh at worst, so it logs
+/// them and answers as if nothing were stored.
 pub trait TokenVault: Send + Sync {
-    /// The sealed token and its expiry (ms since the epoch) stored under `id`.
-    fn load(&self, id: &str) -> Option<(Vec<u8>, i64)>;
+    /// The sealed token stored under `id`.
+    fn load<'a>(&'a self, id: &'a str) -> VaultFuture<'a, Option<Sealed>>;
     /// Stores a sealed token under `id`.
-    fn save(&self, id: &str, sealed: &[u8], expires_ms: i64);
+    fn save<'a>(&'a self, id: &'a str, sealed: &'a [u8], expires_ms: i64) -> VaultFuture<'a, ()>;
     /// Deletes what is stored under `id`.
-    fn forget(&self, id: &str);
+    fn forget<'a>(&'a self, id: &'a str) -> VaultFuture<'a, ()>;
+    /// Takes the lock under which one process of all those sharing this vault (the replicas
+    /// of a fleet) refreshes the token of `id`; the others wait, then read what it stored.
+    /// `None` when the vault is one process's only: its own single flight is enough.
+    fn lock<'a>(&'a self, id: &'a str) -> VaultFuture<'a, Option<Box<dyn VaultLock>>>;
+}
+
+/// The refresh lock of one credential in a shared [`TokenVault`], released by
+/// [`VaultLock::save`] or when dropped.
+pub trait VaultLock: Send {
+    /// What is stored now, read under the lock (another process may have refreshed while
+    /// this one waited for it).
+    fn load(&mut self) -> VaultFuture<'_, Option<Sealed>>;
+    /// Stores a new sealed token, then releases the lock.
+    fn save(self: Box<Self>, sealed: Vec<u8>, expires_ms: i64) -> VaultFuture<'static, ()>;
 }
 
 #[derive(Clone)]
@@ -214,7 +242,6 @@ struct Held {
 #[derive(Default)]
 struct SlotState {
     token: Option<Held>,
-    vault_read: bool,
     /// Refused credentials stay refused.
     refused: Option<TokenError>,
     rate_limited: Option<(Instant, TokenError)>,
@@ -367,65 +394,78 @@ impl TokenCache {
         let id = cred.id();
         let slot = self.slot(&id);
         let mut state = slot.state.lock().await;
-        self.hold(cred, &id, &mut state, token, expires_in);
+        self.hold(cred, &id, &mut state, token, expires_in, None)
+            .await;
         slot.generation.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Forgets everything about `cred` (a removed user, an uninstall).
-    pub fn forget(&self, cred: &Credential) {
+    pub async fn forget(&self, cred: &Credential) {
         let id = cred.id();
         self.slots
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .remove(&id);
         if let Some(v) = &self.vault {
-            v.forget(&id);
+            v.forget(&id).await;
         }
     }
 
-    fn hold(
+    /// Holds `token` for its `lifetime`, and stores it sealed in the vault: through `lock`
+    /// (which that releases) when this process refreshed under the vault's lock.
+    async fn hold(
         &self,
         cred: &Credential,
         id: &str,
         state: &mut SlotState,
         token: &str,
         lifetime: Duration,
+        lock: Option<Box<dyn VaultLock>>,
     ) {
         state.token = Some(Held {
             value: token.to_owned(),
             good_until: good_until(lifetime),
         });
-        state.vault_read = true;
         state.rate_limited = None;
         state.last_failure = None;
         if let Some(v) = &self.vault {
             let expires =
                 now_ms().saturating_add(i64::try_from(lifetime.as_millis()).unwrap_or(i64::MAX));
             let sealed = cred.sealing_key().seal(&vault_context(id), token);
-            v.save(id, &sealed, expires);
+            match lock {
+                Some(lock) => lock.save(sealed, expires).await,
+                None => v.save(id, &sealed, expires).await,
+            }
         }
     }
 
-    fn read_vault(&self, cred: &Credential, id: &str, state: &mut SlotState) {
-        if state.vault_read {
-            return;
-        }
-        state.vault_read = true;
-        let Some((sealed, expires_ms)) = self.vault.as_ref().and_then(|v| v.load(id)) else {
-            return;
+    /// Takes the sealed token `stored` when it opens and has time left; `true` when it is
+    /// another token than the one held (a newer one, from another run or replica).
+    fn take_stored(
+        cred: &Credential,
+        id: &str,
+        state: &mut SlotState,
+        stored: Option<Sealed>,
+    ) -> bool {
+        let Some((sealed, expires_ms)) = stored else {
+            return false;
         };
-        let left = expires_ms.saturating_sub(now_ms());
-        let Ok(left) = u64::try_from(left) else {
-            return;
+        let Ok(left) = u64::try_from(expires_ms.saturating_sub(now_ms())) else {
+            return false;
         };
         match cred.sealing_key().open(&vault_context(id), &sealed) {
             Ok(value) => {
+                let other = state.token.as_ref().is_none_or(|t| t.value != value);
                 state.token = Some(Held {
                     value,
                     good_until: good_until(Duration::from_millis(left)),
                 });
+                other
             }
-            Err(_) => tracing::debug!("a cached Zoho access token could not be opened; ignored"),
+            Err(_) => {
+                tracing::debug!("a cached Zoho access token could not be opened; ignored");
+                false
+            }
         }
     }
 
@@ -449,18 +489,31 @@ impl TokenCache {
         if let Some(e) = &state.refused {
             return Err(e.clone());
         }
-        self.read_vault(cred, &id, &mut state);
-        let now = Instant::now();
-        if let Some(t) = state.token.as_ref().filter(|t| t.good_until > now) {
-            let keep = match want {
-                Want::Current => true,
-                Want::Replacing(failed) => t.value != failed,
-                Want::Newer => slot.generation.load(Ordering::SeqCst) > generation_seen,
-            };
-            if keep {
-                return Ok(t.value.clone());
+        let usable = |state: &SlotState| {
+            state
+                .token
+                .as_ref()
+                .filter(|t| t.good_until > Instant::now())
+                .filter(|t| match want {
+                    Want::Current => true,
+                    Want::Replacing(failed) => t.value != failed,
+                    Want::Newer => slot.generation.load(Ordering::SeqCst) > generation_seen,
+                })
+                .map(|t| t.value.clone())
+        };
+        if let Some(t) = usable(&state) {
+            return Ok(t);
+        }
+        // Another run, or another replica, may have stored a newer token.
+        if let Some(v) = &self.vault
+            && Self::take_stored(cred, &id, &mut state, v.load(&id).await)
+        {
+            slot.generation.fetch_add(1, Ordering::SeqCst);
+            if let Some(t) = usable(&state) {
+                return Ok(t);
             }
         }
+        let now = Instant::now();
         // The flight this caller waited for failed: share its outcome instead of flying again.
         if let Some((flight, e)) = &state.last_failure
             && *flight > flights_seen
@@ -472,15 +525,31 @@ impl TokenCache {
         {
             return Err(e.clone());
         }
+        // Replicas sharing the vault refresh one at a time: the one that waited reads what the
+        // other stored, and refreshes only when that is not good either.
+        let mut lock = match &self.vault {
+            Some(v) => v.lock(&id).await,
+            None => None,
+        };
+        if let Some(l) = lock.as_mut()
+            && Self::take_stored(cred, &id, &mut state, l.load().await)
+        {
+            slot.generation.fetch_add(1, Ordering::SeqCst);
+            if let Some(t) = usable(&state) {
+                return Ok(t);
+            }
+        }
         let outcome = self.refresh(cred, retry, deadline).await;
         let flight = slot.flights.fetch_add(1, Ordering::SeqCst) + 1;
         match outcome {
             Ok((value, lifetime)) => {
-                self.hold(cred, &id, &mut state, &value, lifetime);
+                self.hold(cred, &id, &mut state, &value, lifetime, lock)
+                    .await;
                 slot.generation.fetch_add(1, Ordering::SeqCst);
                 Ok(value)
             }
             Err(e) => {
+                drop(lock);
                 match &e {
                     TokenError::Refused(_) => state.refused = Some(e.clone()),
                     TokenError::RateLimited(_) => {
@@ -655,17 +724,28 @@ mod cache_tests {
     struct MemVault(Arc<Mutex<Entries>>);
 
     impl TokenVault for MemVault {
-        fn load(&self, id: &str) -> Option<(Vec<u8>, i64)> {
-            self.0.lock().unwrap().get(id).cloned()
+        fn load<'a>(&'a self, id: &'a str) -> VaultFuture<'a, Option<Sealed>> {
+            let found = self.0.lock().unwrap().get(id).cloned();
+            Box::pin(async move { found })
         }
-        fn save(&self, id: &str, sealed: &[u8], expires_ms: i64) {
+        fn save<'a>(
+            &'a self,
+            id: &'a str,
+            sealed: &'a [u8],
+            expires_ms: i64,
+        ) -> VaultFuture<'a, ()> {
             self.0
                 .lock()
                 .unwrap()
                 .insert(id.to_owned(), (sealed.to_vec(), expires_ms));
+            Box::pin(async {})
         }
-        fn forget(&self, id: &str) {
+        fn forget<'a>(&'a self, id: &'a str) -> VaultFuture<'a, ()> {
             self.0.lock().unwrap().remove(id);
+            Box::pin(async {})
+        }
+        fn lock<'a>(&'a self, _: &'a str) -> VaultFuture<'a, Option<Box<dyn VaultLock>>> {
+            Box::pin(async { None })
         }
     }
 
@@ -735,7 +815,7 @@ mod cache_tests {
             .unwrap();
         assert_ne!(other, t3);
         assert_eq!(token_calls(&sims), 3);
-        after.forget(&c);
+        after.forget(&c).await;
         assert_eq!(
             vault.0.lock().unwrap().len(),
             1,

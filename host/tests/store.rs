@@ -90,6 +90,8 @@ on_both_backends!(
     users_orgs_and_sealed_secrets_round_trip,
     an_uncommitted_transaction_leaves_nothing,
     a_locked_org_takes_its_users_changes_one_at_a_time,
+    two_first_installs_of_one_org_at_once_make_one_admin,
+    replicas_share_one_zoho_access_token_and_refresh_it_once,
     a_nul_in_a_text_is_bad_input_not_a_store_failure,
     migrations_applied_again_change_nothing,
 );
@@ -751,10 +753,109 @@ async fn an_uncommitted_transaction_leaves_nothing(db: &Db) {
     drop(c);
     let mut tx = store.begin().await.unwrap();
     tx.set_next_sync("u1", Some(7)).await.unwrap();
-    assert!(tx.insert_org("o1", "x", "d", 0).await.is_err()); // already there
+    let taken = UserRow::new("u1", "o1", "x@example.com", "x", 0);
+    assert!(tx.insert_user(&taken).await.is_err()); // already there
     drop(tx);
     let mut c = store.conn().await.unwrap();
     assert_eq!(c.user("u1").await.unwrap().unwrap().next_sync, None);
+}
+
+async fn two_first_installs_of_one_org_at_once_make_one_admin(db: &Db) {
+    let (a, b) = (db.open().await, db.open().await);
+    // Another org installed before (a server's store is never brand new when users sign in).
+    let mut c = a.begin().await.unwrap();
+    assert!(c.insert_org("o1", "x", "d", 1).await.unwrap());
+    assert!(!c.insert_org("o1", "y", "d", 1).await.unwrap(), "there already");
+    c.commit().await.unwrap();
+    // Two administrators of a new org sign in at once on two replicas: neither finds the org,
+    // both install it. One installs it, the other waits, installs nothing, and then holds the
+    // org's lock like any later sign-in; neither fails.
+    let install = |store: Store, admin: &'static str, pause: u64| async move {
+        let mut tx = store.begin().await.unwrap();
+        let there = tx.lock_org("o9").await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+        let inserted = !there && tx.insert_org("o9", admin, "d", 1).await.unwrap();
+        if !inserted {
+            assert!(tx.lock_org("o9").await.unwrap(), "{admin}: the org is there");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        tx.commit().await.unwrap();
+        inserted
+    };
+    // Tasks of their own: a SQLite handle waits for the file's lock on its thread.
+    let (x, y) = (
+        tokio::spawn(install(a.clone(), "ann", 0)),
+        tokio::spawn(install(b, "bob", 50)),
+    );
+    let (x, y) = (x.await.unwrap(), y.await.unwrap());
+    assert!(x ^ y, "exactly one install inserts the org: ann {x}, bob {y}");
+    let orgs = a.conn().await.unwrap().orgs().await.unwrap();
+    let want = if x { "ann" } else { "bob" };
+    assert_eq!(orgs[1], ("o9".to_owned(), want.to_owned()), "{orgs:?}");
+}
+
+/// Requests to the Zoho simulator's token endpoint so far.
+fn token_calls(sims: &nzsync_sim::Simulators) -> usize {
+    sims.zoho()
+        .calls()
+        .iter()
+        .filter(|c| c.path == "/oauth/v2/token")
+        .count()
+}
+
+async fn replicas_share_one_zoho_access_token_and_refresh_it_once(db: &Db) {
+    use nzsync::store::StoreVault;
+    use nzsync::zoho_token::{Credential, Retry, TokenCache, Want};
+
+    let sims = nzsync_sim::start(nzsync_sim::SimConfig::loopback(nzsync_sim::Seed::Empty))
+        .await
+        .unwrap();
+    let cred = Credential::new(&sims.zoho_url, "demo-client", "demo-secret", "demo-refresh");
+    let http = reqwest::Client::new();
+    // Two replicas: each its own store handle and its own in-memory cache.
+    let replica = |store: Store| {
+        std::sync::Arc::new(
+            TokenCache::new(http.clone()).with_vault(StoreVault::new(store, "srv")),
+        )
+    };
+    let (a, b) = (replica(db.open().await), replica(db.open().await));
+    let get = |cache: std::sync::Arc<TokenCache>, want: Option<String>| {
+        let cred = cred.clone();
+        async move {
+            let want = match &want {
+                Some(failed) => Want::Replacing(failed),
+                None => Want::Current,
+            };
+            cache
+                .token(&cred, want, Retry::INTERACTIVE, None)
+                .await
+                .unwrap()
+        }
+    };
+    // One replica fetches a token; the other finds it in the store and refreshes nothing.
+    let first = get(a.clone(), None).await;
+    assert_eq!(get(b.clone(), None).await, first);
+    assert_eq!(token_calls(&sims), 1, "one refresh serves both replicas");
+    // The token is stored sealed, never as it is.
+    let stored = db.open().await.conn().await.unwrap().token_load(&cred.id()).await;
+    let (sealed, _) = stored.unwrap().expect("the token is in the store");
+    assert!(!String::from_utf8_lossy(&sealed).contains(&first));
+    if !matches!(db.location, StoreLocation::Postgres { .. }) {
+        return; // One host owns a SQLite store: its cache's own single flight suffices.
+    }
+    // Zoho refuses the token on both replicas at once: one of them refreshes, under the
+    // credential's lock; the other waits, then takes what it stored.
+    let calls = (0..4).map(|i| {
+        let cache = if i % 2 == 0 { a.clone() } else { b.clone() };
+        tokio::spawn(get(cache, Some(first.clone())))
+    });
+    let mut seen = std::collections::BTreeSet::new();
+    for call in calls.collect::<Vec<_>>() {
+        seen.insert(call.await.unwrap());
+    }
+    assert_eq!(seen.len(), 1, "both replicas use the one new token: {seen:?}");
+    assert!(!seen.contains(&first));
+    assert_eq!(token_calls(&sims), 2, "the fleet refreshed once more, not once per replica");
 }
 
 async fn a_locked_org_takes_its_users_changes_one_at_a_time(db: &Db) {

@@ -320,19 +320,25 @@ pub async fn callback(
         .map(|t| state.inner.key.seal(&zoho::refresh_context(&me.user_id), t));
     let (enabled, admin) = {
         let mut tx = state.begin().await?;
-        // Sign-ins of one org on several replicas decide the admin one after the other (the
-        // very first install of an org is guarded by its primary key instead).
+        // Sign-ins of one org on several replicas decide the admin one after the other. The
+        // very first install of an org has no row to lock yet: two administrators signing in
+        // at once on two replicas both try to insert it, one waits for the other and inserts
+        // nothing, then locks the row the first one made and carries on as a later sign-in.
         let installed = tx.lock_org(&org_id).await?;
         if !installed && may_admin.is_some() {
             // A CRM administrator (or one the operator names) installs the integration and is
             // its admin. Anybody else's first sign-in installs nothing.
-            tx.insert_org(
-                &org_id,
-                &me.user_id,
-                &state.inner.config.zoho.api_domain,
-                now,
-            )
-            .await?;
+            let inserted = tx
+                .insert_org(
+                    &org_id,
+                    &me.user_id,
+                    &state.inner.config.zoho.api_domain,
+                    now,
+                )
+                .await?;
+            if !inserted {
+                tx.lock_org(&org_id).await?;
+            }
         }
         let row = tx.user(&me.user_id).await?;
         // A user id stored for another org is never taken over from this one.

@@ -166,7 +166,12 @@ impl AppState {
             u64::from(config.proxy.memory_budget_mib) * 1024 * 1024,
         );
         let headers = headers::SecurityHeaders::new(&config);
-        let tokens = Arc::new(crate::zoho_token::TokenCache::new(http.clone()));
+        // Access tokens are kept, sealed, in the store: the replicas of a fleet share one
+        // per user and refresh it one at a time (`store::StoreVault`).
+        let tokens = Arc::new(
+            crate::zoho_token::TokenCache::new(http.clone())
+                .with_vault(crate::store::StoreVault::new(store.clone(), "srv")),
+        );
         Ok(Self {
             inner: Arc::new(Shared {
                 config,

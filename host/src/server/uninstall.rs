@@ -106,7 +106,7 @@ async fn remove(
     // SQLite: rewrite the file and empty the write-ahead log so no deleted page lingers.
     state.store().compact().await?;
     for u in scope {
-        zoho::forget(state, u);
+        zoho::forget(state, u).await;
     }
     Ok(json!({
         "uninstalled": if org.is_some() { "org" } else { "user" },

@@ -225,7 +225,7 @@ pub async fn remove(
         state.store().compact().await?;
         (n, target)
     };
-    zoho::forget(&state, &target);
+    zoho::forget(&state, &target).await;
     Ok(Json(json!({ "removed": user_id, "rows_deleted": rows })))
 }
 

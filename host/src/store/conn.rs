@@ -326,17 +326,19 @@ impl Conn {
         on!(self, c => sqlite::org_exists(c, org_id), c => postgres::org_exists(c, org_id).await)
     }
 
-    /// Records that `admin_id` installed the integration for `org_id`.
+    /// Records that `admin_id` installed the integration for `org_id`; `false` (and nothing
+    /// written) when the org is there already, installed by a sign-in that committed first.
+    /// In PostgreSQL a concurrent install of the same org waits for the other transaction.
     ///
     /// # Errors
-    /// When the database fails or the org is already there.
+    /// When the database fails.
     pub async fn insert_org(
         &mut self,
         org_id: &str,
         admin_id: &str,
         api_domain: &str,
         now: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         on!(self,
             c => sqlite::insert_org(c, org_id, admin_id, api_domain, now),
             c => postgres::insert_org(c, org_id, admin_id, api_domain, now).await)
@@ -643,5 +645,47 @@ impl Conn {
         on!(self,
             c => sqlite::delete_lease(c, user_id, token),
             c => postgres::delete_lease(c, user_id, token).await)
+    }
+
+    /// The sealed Zoho access token stored under the credential id `id`, and its expiry.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn token_load(&mut self, id: &str) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
+        on!(self, c => sqlite::token_load(c, id), c => postgres::token_load(c, id).await)
+    }
+
+    /// Stores a sealed Zoho access token under `id`, for `profile` (whose uninstall deletes it).
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn token_save(
+        &mut self,
+        id: &str,
+        profile: &str,
+        sealed: &[u8],
+        expires_ms: i64,
+    ) -> Result<(), StoreError> {
+        on!(self,
+            c => sqlite::token_save(c, id, profile, sealed, expires_ms),
+            c => postgres::token_save(c, id, profile, sealed, expires_ms).await)
+    }
+
+    /// Deletes the token stored under `id`.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn token_forget(&mut self, id: &str) -> Result<(), StoreError> {
+        on!(self, c => sqlite::token_forget(c, id), c => postgres::token_forget(c, id).await)
+    }
+
+    /// In a PostgreSQL transaction, waits for and takes the refresh lock of the credential
+    /// `id` until the transaction ends; `false` (and nothing done) in SQLite, whose store one
+    /// process owns.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn lock_token(&mut self, id: &str) -> Result<bool, StoreError> {
+        on!(self, _c => Ok(false), c => postgres::lock_token(c, id).await.map(|()| true))
     }
 }

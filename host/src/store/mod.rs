@@ -24,6 +24,7 @@ mod migrations;
 mod postgres;
 mod rows;
 mod sqlite;
+mod vault;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -32,7 +33,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub use conn::Conn;
 pub use error::{StoreError, redact_url};
 pub use rows::{LastSync, RunSummary, SessionRow, UserRow};
-pub use sqlite::StoreVault;
+pub use vault::StoreVault;
 
 /// How many connections a replica's PostgreSQL pool holds at most, by default.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;

@@ -640,9 +640,12 @@ pub(crate) async fn insert_org(
     admin_id: &str,
     api_domain: &str,
     now: i64,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO srv_orgs (org_id, admin_id, api_domain, created) VALUES ($1, $2, $3, $4)",
+) -> Result<bool, StoreError> {
+    // A concurrent first install of the same org waits here for the other transaction, then
+    // inserts nothing.
+    let done = sqlx::query(
+        "INSERT INTO srv_orgs (org_id, admin_id, api_domain, created) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (org_id) DO NOTHING",
     )
     .bind(org_id)
     .bind(admin_id)
@@ -650,7 +653,7 @@ pub(crate) async fn insert_org(
     .bind(now)
     .execute(&mut *c)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 pub(crate) async fn user(
@@ -1068,4 +1071,54 @@ pub(crate) async fn delete_org(c: &mut PgConnection, org_id: &str) -> Result<u64
         &[("srv_sessions", "org_id"), ("srv_orgs", "org_id")],
     )
     .await
+}
+
+pub(crate) async fn token_load(
+    c: &mut PgConnection,
+    id: &str,
+) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
+    Ok(
+        sqlx::query_as("SELECT sealed, expires FROM zoho_tokens WHERE credential = $1")
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await?,
+    )
+}
+
+pub(crate) async fn token_save(
+    c: &mut PgConnection,
+    id: &str,
+    profile: &str,
+    sealed: &[u8],
+    expires_ms: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO zoho_tokens (credential, profile, sealed, expires) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (credential) DO UPDATE SET profile = $2, sealed = $3, expires = $4",
+    )
+    .bind(id)
+    .bind(profile)
+    .bind(sealed)
+    .bind(expires_ms)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn token_forget(c: &mut PgConnection, id: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM zoho_tokens WHERE credential = $1")
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// Takes the transaction-scoped advisory lock of the credential `id` (released at commit or
+/// rollback): the replicas of a fleet refresh one token at a time.
+pub(crate) async fn lock_token(c: &mut PgConnection, id: &str) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(format!("zoho_token:{id}"))
+        .execute(&mut *c)
+        .await?;
+    Ok(())
 }

@@ -19,7 +19,6 @@ use super::rows::{
     HISTORY_TABLES, LastSync, RunSummary, STATE_TABLES, SessionRow, SetMember, USER_COLUMNS,
     UserRow, created_by, module_from, module_key, outcome_key, set_member,
 };
-use crate::zoho_token::TokenVault;
 
 /// Opens (creating and migrating) the file at `path`.
 pub(crate) fn open(path: &Path) -> Result<Connection, StoreError> {
@@ -510,12 +509,13 @@ pub(crate) fn insert_org(
     admin_id: &str,
     api_domain: &str,
     now: i64,
-) -> Result<(), StoreError> {
-    c.execute(
-        "INSERT INTO srv_orgs (org_id, admin_id, api_domain, created) VALUES (?1, ?2, ?3, ?4)",
+) -> Result<bool, StoreError> {
+    let n = c.execute(
+        "INSERT INTO srv_orgs (org_id, admin_id, api_domain, created) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (org_id) DO NOTHING",
         params![org_id, admin_id, api_domain, now],
     )?;
-    Ok(())
+    Ok(n == 1)
 }
 
 pub(crate) fn user(c: &Connection, user_id: &str) -> Result<Option<UserRow>, StoreError> {
@@ -810,69 +810,33 @@ pub(crate) fn delete_org(c: &Connection, org_id: &str) -> Result<u64, StoreError
     Ok(n as u64)
 }
 
-/// The CLI's [`TokenVault`]: sealed Zoho access tokens in the SQLite store's `zoho_tokens`
-/// table, on a connection of its own (the sync's connection stays with the sync). A failure to
-/// read or write only costs a refresh, so it is logged, not returned.
-pub struct StoreVault {
-    conn: std::sync::Mutex<Connection>,
-    profile: String,
+pub(crate) fn token_load(c: &Connection, id: &str) -> Result<Option<(Vec<u8>, i64)>, StoreError> {
+    Ok(c.query_row(
+        "SELECT sealed, expires FROM zoho_tokens WHERE credential = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .optional()?)
 }
 
-impl StoreVault {
-    /// The vault in the SQLite store at `path`, for `profile` (uninstall deletes its rows).
-    ///
-    /// # Errors
-    /// When SQLite cannot open the store.
-    pub fn open(path: &Path, profile: &str) -> Result<Self, StoreError> {
-        Ok(Self {
-            conn: std::sync::Mutex::new(open(path)?),
-            profile: profile.to_owned(),
-        })
-    }
-
-    fn with<T>(&self, what: &str, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Option<T> {
-        let conn = self
-            .conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match f(&conn) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                tracing::debug!(error = %e, "token cache: cannot {what}");
-                None
-            }
-        }
-    }
+pub(crate) fn token_save(
+    c: &Connection,
+    id: &str,
+    profile: &str,
+    sealed: &[u8],
+    expires_ms: i64,
+) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO zoho_tokens (credential, profile, sealed, expires) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (credential) DO UPDATE SET profile = ?2, sealed = ?3, expires = ?4",
+        params![id, profile, sealed, expires_ms],
+    )?;
+    Ok(())
 }
 
-impl TokenVault for StoreVault {
-    fn load(&self, id: &str) -> Option<(Vec<u8>, i64)> {
-        self.with("read", |c| {
-            c.query_row(
-                "SELECT sealed, expires FROM zoho_tokens WHERE credential = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-        })
-        .flatten()
-    }
-
-    fn save(&self, id: &str, sealed: &[u8], expires_ms: i64) {
-        self.with("write", |c| {
-            c.execute(
-                "INSERT INTO zoho_tokens (credential, profile, sealed, expires) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (credential) DO UPDATE SET profile = ?2, sealed = ?3, expires = ?4",
-                params![id, self.profile, sealed, expires_ms],
-            )
-        });
-    }
-
-    fn forget(&self, id: &str) {
-        self.with("delete", |c| {
-            c.execute("DELETE FROM zoho_tokens WHERE credential = ?1", [id])
-        });
-    }
+pub(crate) fn token_forget(c: &Connection, id: &str) -> Result<(), StoreError> {
+    c.execute("DELETE FROM zoho_tokens WHERE credential = ?1", [id])?;
+    Ok(())
 }
 
 #[cfg(test)]
