@@ -32,6 +32,8 @@
 //! memory_budget_mib = 128                    # default
 //! [admins]                                   # optional
 //! crm_users = ["it@example.com"]             # may be the integration's admin (see below)
+//! [metrics]                                  # optional: /metrics is off without a token
+//! token_env = "NZSYNC_METRICS_TOKEN"         # or token = "…" (16 characters or more)
 //! ```
 //!
 //! `[server] frame_ancestors` adds origins (`https://crm.example.com`, `https://*.example.com`)
@@ -239,6 +241,38 @@ impl AdminsConfig {
     }
 }
 
+/// `[metrics]`: who may read `/metrics` (off without a token).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// The bearer token a scrape must send, in clear (prefer `token_env`).
+    pub token: Option<String>,
+    /// The environment variable that holds the bearer token.
+    pub token_env: Option<String>,
+}
+
+impl MetricsConfig {
+    /// The scrape token, `None` when `/metrics` is off.
+    ///
+    /// # Errors
+    /// A message when `token_env` names an unset variable, both are set, or the token is
+    /// shorter than 16 characters.
+    pub fn token(&self) -> Result<Option<String>, String> {
+        if self.token.is_none() && self.token_env.is_none() {
+            return Ok(None);
+        }
+        let token = crate::config::secret(
+            "metrics.token",
+            self.token.as_ref(),
+            self.token_env.as_ref(),
+        )?;
+        if token.chars().count() < 16 {
+            return Err("metrics.token is shorter than 16 characters".into());
+        }
+        Ok(Some(token))
+    }
+}
+
 /// The whole file.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -265,6 +299,9 @@ pub struct ServerConfig {
     /// `[admins]`.
     #[serde(default)]
     pub admins: AdminsConfig,
+    /// `[metrics]`.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
 }
 
 fn default_listen() -> SocketAddr {

@@ -30,12 +30,18 @@ const INTERVAL_MS: i64 = 15 * 60_000;
 /// with a 15-minute schedule; `schedule` holds more `[schedule]` keys. Returns the world and
 /// the two users' ids (admin first).
 async fn org(store: TestStore, schedule: &str) -> (World, [String; 2]) {
+    org_with(store, schedule, "").await
+}
+
+/// [`org`], with more of `server.toml` (tables).
+async fn org_with(store: TestStore, schedule: &str, extra_toml: &str) -> (World, [String; 2]) {
     let schedule = schedule.to_owned();
     let w = common::world_with(
         Seed::Demo,
         |sims| WorldOptions {
             allowed_servers: Some(vec![sims.domino_url.clone()]),
             schedule_keys: schedule,
+            extra_toml: extra_toml.to_owned(),
             store: Some(store),
             ..WorldOptions::default()
         },
@@ -638,6 +644,9 @@ async fn healthz_says_alive_and_readyz_checks_the_store_and_the_job_queue() {
         )
     );
     assert_eq!(get("/healthz").await.0, StatusCode::OK);
+    // No `[metrics]` token: `/metrics` is off.
+    let metrics = http.get(format!("{}/metrics", w.base)).send().await.unwrap();
+    assert_eq!(metrics.status(), StatusCode::NOT_FOUND);
     scheduling.shutdown(Duration::from_secs(10)).await;
 }
 
@@ -695,4 +704,103 @@ async fn a_stopped_worker_lets_its_running_sync_finish_and_takes_no_more_jobs_on
         1
     );
     assert!(runs(&w.state, &user2).await.is_empty());
+}
+
+/// The operator's `/metrics` token in [`metrics_count_runs_jobs_and_requests_for_the_operators_token_only`].
+const METRICS_TOKEN: &str = "scrape-token-0123456789";
+
+/// The sum of the samples of `name` whose labels include `labels`, in Prometheus's text format.
+fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (series, value) = l.rsplit_once(' ')?;
+            let (n, rest) = series.split_once('{').unwrap_or((series, "}"));
+            let want = labels
+                .iter()
+                .all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")));
+            (n == name && want).then(|| value.parse::<f64>().ok())?
+        })
+        .sum()
+}
+
+#[tokio::test]
+async fn metrics_count_runs_jobs_and_requests_for_the_operators_token_only() {
+    let toml = format!("[metrics]\ntoken = \"{METRICS_TOKEN}\"\n");
+    let (w, [admin, user2]) = org_with(TestStore::Sqlite, "", &toml).await;
+    let http = common::client();
+    let scrape = |auth: Option<String>| {
+        let mut r = http.get(format!("{}/metrics", w.base));
+        if let Some(a) = auth {
+            r = r.header("Authorization", a);
+        }
+        async move {
+            let r = r.send().await.unwrap();
+            (r.status(), r.text().await.unwrap())
+        }
+    };
+    // Only the operator's token reads them.
+    for auth in [None, Some("Bearer scrape-token-012345678".into()), Some(METRICS_TOKEN.into())] {
+        let (status, body) = scrape(auth.clone()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{auth:?}");
+        assert!(!body.contains("nzsync_"), "{auth:?}: {body}");
+    }
+    let token = Some(format!("Bearer {METRICS_TOKEN}"));
+    let (status, before) = scrape(token.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // A scheduled run (a job), a manual run and the start of a browser run.
+    w.sql(
+        "UPDATE srv_users SET next_sync = NULL WHERE user_id = ?1",
+        &[&user2],
+    )
+    .await;
+    w.sql(
+        "UPDATE srv_users SET next_sync = 7 WHERE user_id = ?1",
+        &[&admin],
+    )
+    .await;
+    let queue = common::job_queue(&w.state).await;
+    w.state.set_job_queue(&queue);
+    assert_eq!(jobs::enqueue_due(&w.state, &queue).await.unwrap(), 1);
+    let (_, queued) = scrape(token.clone()).await;
+    assert_eq!(sample(&queued, "nzsync_job_queue_depth", &[]), 1.0, "{queued}");
+    let job = SyncJob {
+        user_id: admin.clone(),
+        slot: 7,
+    };
+    let outcome = jobs::run_job(&w.state, &job).await.unwrap();
+    assert!(matches!(outcome, JobOutcome::Run { .. }), "{outcome:?}");
+    let mut b = Browser::new(&w);
+    b.sign_in("demo@example.com").await;
+    let (s, e) = b.call(Method::POST, "/api/sync/run", Some(json!({}))).await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let (s, e) = b.call(Method::POST, "/api/sync/lease", None).await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+
+    let (status, after) = scrape(token).await;
+    assert_eq!(status, StatusCode::OK);
+    // Tests in this process run beside each other and share the recorder: at least ours.
+    let grew = |name: &str, labels: &[(&str, &str)]| {
+        sample(&after, name, labels) - sample(&before, name, labels)
+    };
+    for kind in ["scheduled", "manual", "browser"] {
+        assert!(grew("nzsync_runs_started_total", &[("kind", kind)]) >= 1.0, "{kind}: {after}");
+    }
+    for kind in ["scheduled", "manual"] {
+        let done = [("kind", kind), ("outcome", "completed")];
+        assert!(grew("nzsync_runs_finished_total", &done) >= 1.0, "{kind}: {after}");
+        let count = [("kind", kind)];
+        assert!(grew("nzsync_run_duration_seconds_count", &count) >= 1.0, "{after}");
+    }
+    assert!(grew("nzsync_jobs_total", &[("outcome", "run")]) >= 1.0, "{after}");
+    for side in ["notes", "crm"] {
+        let calls = grew("nzsync_upstream_requests_total", &[("side", side)]);
+        assert!(calls >= 2.0, "{side}: {calls} requests in two runs\n{after}");
+    }
+    // Nothing in them names a user.
+    for id in [&admin, &user2] {
+        assert!(!after.contains(id.as_str()), "{id} in the metrics");
+    }
+    assert!(!after.contains("demo@example.com"));
 }

@@ -12,6 +12,7 @@
 //! - `/proxy/domino/*`, `/proxy/zoho/*` — the caller's own upstreams, with credentials added.
 //! - `/healthz`, `/readyz` — for load balancers and orchestrators: alive; the store and the job
 //!   queue answer. No session needed, nothing about users in them.
+//! - `/metrics` — Prometheus metrics (`metrics`), for the operator's bearer token only.
 //!
 //! Errors are `{"error":{"code":"…","message":"…"}}` with a plain message.
 
@@ -23,6 +24,7 @@ mod headers;
 mod health;
 pub mod jobs;
 mod meetings;
+pub mod metrics;
 mod proxy;
 mod settings;
 mod setup;
@@ -86,6 +88,8 @@ struct Shared {
     limits: Limits,
     /// The job queue of scheduled syncs, once [`jobs::spawn`] opened it (`/readyz`).
     jobs: std::sync::OnceLock<jobs::JobQueue>,
+    /// The bearer token of `/metrics` (`None`: off).
+    metrics_token: Option<String>,
     /// Every user's Zoho access tokens (the same cache the CLI uses): one lock per
     /// credential, so a refresh holds only its own user's slot, never everybody's.
     tokens: Arc<crate::zoho_token::TokenCache>,
@@ -157,6 +161,10 @@ impl AppState {
         network: DominoNetwork,
     ) -> Result<Self, ServerError> {
         let client_secret = config.client_secret().map_err(ServerError::Config)?;
+        let metrics_token = config.metrics.token().map_err(ServerError::Config)?;
+        if metrics_token.is_some() {
+            metrics::handle(); // Record from the start.
+        }
         let http = crate::upstream::client().map_err(|e| ServerError::Http(e.to_string()))?;
         let allowed = config.allowed_servers().map_err(ServerError::Config)?;
         let domino =
@@ -181,6 +189,7 @@ impl AppState {
                 http,
                 runner: tokio::sync::OnceCell::new(),
                 jobs: std::sync::OnceLock::new(),
+                metrics_token,
                 limits,
                 tokens,
                 body_timeout_ms: AtomicU64::new(
@@ -248,13 +257,18 @@ impl AppState {
     }
 
     /// Remembers the job queue this replica runs scheduled syncs from (the first one stays).
-    fn set_job_queue(&self, queue: &jobs::JobQueue) {
+    pub fn set_job_queue(&self, queue: &jobs::JobQueue) {
         let _ = self.inner.jobs.set(queue.clone());
     }
 
     /// The job queue of scheduled syncs, when this replica runs them.
     fn job_queue(&self) -> Option<&jobs::JobQueue> {
         self.inner.jobs.get()
+    }
+
+    /// The bearer token of `/metrics`, when the operator set one.
+    fn metrics_token(&self) -> Option<&str> {
+        self.inner.metrics_token.as_deref()
     }
 
     /// The wasmtime runner, compiled on first use (off the async threads).
@@ -467,6 +481,7 @@ pub fn app(state: AppState) -> Router {
         .route("/auth/logout", post(auth::logout))
         .route("/healthz", get(health::alive))
         .route("/readyz", get(health::ready))
+        .route("/metrics", get(metrics::scrape))
         .layer(DefaultBodyLimit::max(MAX_API_BODY))
         // Rejections outside the handlers answer JSON too (not the proxy: it relays upstream bodies).
         .layer(middleware::map_response(guard::json_errors));

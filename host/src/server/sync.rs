@@ -16,6 +16,7 @@ use sync_core::{LinkSupply, LinkWant, Module, NotesUnid, RunReport, StateChange,
 
 use super::auth::Member;
 use super::crypto::{random_token, same};
+use super::metrics::RunKind;
 use super::{ApiError, AppState, connect, now_ms, profile};
 use crate::runner::ProfileState;
 use crate::store::UserRow;
@@ -73,6 +74,7 @@ pub async fn acquire_lease(
     Member { user }: Member,
 ) -> Result<Json<Value>, ApiError> {
     let (token, expires) = acquire(&state, &user.user_id).await?;
+    super::metrics::run_started(RunKind::Browser);
     Ok(Json(json!({ "lease": token, "expires": expires })))
 }
 
@@ -243,6 +245,7 @@ pub async fn post_run(
         body.map_err(|e| ApiError::bad_request(format!("run report: {}", e.body_text())))?;
     check_lease(&state, &user.user_id, &headers).await?;
     let id = record(&state, &user.user_id, &report).await?;
+    super::metrics::run_finished(RunKind::Browser, &report);
     Ok(Json(json!({ "id": id })))
 }
 
@@ -322,7 +325,7 @@ pub async fn run_headless(
     let (token, _) = acquire(state, &user.user_id).await?;
     let renewal = LeaseRenewal::start(state, &user.user_id, &token, LEASE_MS);
     let result = async {
-        let report = sync_holding_lease(state, &runner, user, opts).await?;
+        let report = sync_holding_lease(state, &runner, user, opts, RunKind::Manual).await?;
         let id = record(state, &user.user_id, &report).await?;
         Ok::<_, ApiError>((id, report))
     }
@@ -345,6 +348,7 @@ pub(super) async fn sync_holding_lease(
     runner: &crate::runner::Runner,
     user: &UserRow,
     opts: RunOptions,
+    kind: RunKind,
 ) -> Result<RunReport, ApiError> {
     let (config, _) = connect::stored(state, user)?;
     let up = Arc::new(super::connect::user_upstreams(state, user).await?);
@@ -357,10 +361,16 @@ pub(super) async fn sync_holding_lease(
         profile: &p,
         dry_run: opts.dry_run,
     };
-    runner
+    super::metrics::run_started(kind);
+    let result = runner
         .run(&engine_config, &sync_state, up, &mut run_state)
         .await
-        .map_err(|e| ApiError::internal(e.to_string()))
+        .map_err(|e| ApiError::internal(e.to_string()));
+    match &result {
+        Ok(report) => super::metrics::run_finished(kind, report),
+        Err(_) => super::metrics::run_failed(kind),
+    }
+    result
 }
 
 /// Keeps a sync lease alive while a run holds it: renewed every quarter of its length until

@@ -156,6 +156,28 @@ impl JobQueue {
         }
     }
 
+    /// How many jobs wait to run, fleet-wide (`/metrics`).
+    ///
+    /// # Errors
+    /// [`JobError`] when the queue's database fails.
+    pub async fn depth(&self) -> Result<u64, JobError> {
+        let n: i64 = match &self.backend {
+            QueueBackend::Postgres(storage) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM apalis.jobs WHERE status = 'Pending'")
+                    .fetch_one(storage.pool())
+                    .await
+                    .map_err(|e| JobError::Postgres(e.into()))?
+            }
+            QueueBackend::Sqlite(storage) => {
+                sqlx::query_scalar("SELECT COUNT(*) FROM Jobs WHERE status = 'Pending'")
+                    .fetch_one(storage.pool())
+                    .await
+                    .map_err(|e| JobError::Sqlite(e.into()))?
+            }
+        };
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Whether the queue's database answers (`/readyz`).
     ///
     /// # Errors

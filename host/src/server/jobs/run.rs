@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::JobError;
 use super::schedule::{next_wait, rate_limited};
 use crate::server::crypto::random_token;
+use crate::server::metrics::{self, RunKind};
 use crate::server::settings::UserSettings;
 use crate::server::sync::{LeaseRenewal, RunOptions, sync_holding_lease};
 use crate::server::{AppState, now_ms, profile};
@@ -72,6 +73,12 @@ enum Lease {
 /// # Errors
 /// [`JobError`] when the store fails; the job is then run again later by the queue.
 pub async fn run_job(state: &AppState, job: &SyncJob) -> Result<JobOutcome, JobError> {
+    let outcome = run_job_once(state, job).await;
+    metrics::job_done(&outcome);
+    outcome
+}
+
+async fn run_job_once(state: &AppState, job: &SyncJob) -> Result<JobOutcome, JobError> {
     let Some(user) = due_user(state, job).await? else {
         return Ok(JobOutcome::Skip);
     };
@@ -140,8 +147,14 @@ async fn run_holding_lease(state: &AppState, job: &SyncJob) -> Result<JobOutcome
     };
     let interval = i64::from(minutes) * 60_000;
     let report = match state.runner().await {
-        Ok(runner) => sync_holding_lease(state, &runner, &user, RunOptions::default()).await,
-        Err(e) => Err(e),
+        Ok(runner) => {
+            let opts = RunOptions::default();
+            sync_holding_lease(state, &runner, &user, opts, RunKind::Scheduled).await
+        }
+        Err(e) => {
+            metrics::run_failed(RunKind::Scheduled);
+            Err(e)
+        }
     };
     let mut db = state.store().begin().await?;
     let previous = db.backoff(&user.user_id).await?;
