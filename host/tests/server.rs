@@ -800,6 +800,60 @@ async fn headless_run_history_is_per_user_and_uninstall_deletes_everything() {
     assert_no_secrets_answered(&w);
 }
 
+#[tokio::test]
+async fn no_sync_starts_while_an_uninstall_runs_and_a_failed_one_lets_syncs_go_on() {
+    let w = world(Seed::Demo).await;
+    let mut admin = Browser::new(&w);
+    admin.sign_in("demo@example.com").await;
+    admin.connect(&w).await;
+    let (s, run) = admin
+        .call(Method::POST, "/api/sync/run", Some(json!({})))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{run}");
+    let zoho = |path: &str| format!("{}{path}", w.sims.zoho_url);
+    let uninstall = json!({ "confirm": true, "delete_crm_records": true });
+
+    // Zoho refuses the deletes: the uninstall keeps everything, and syncs can go on.
+    let rules = json!({ "rules": [{ "kind": "status", "status": 500, "method": "DELETE",
+        "path_prefix": "/crm/" }] });
+    let r = client().post(zoho("/_sim/faults")).json(&rules).send().await;
+    assert!(r.unwrap().status().is_success());
+    let (s, e) = admin
+        .call(Method::POST, "/api/uninstall", Some(uninstall.clone()))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert_eq!(e["error"]["code"], "crm_records_not_deleted", "{e}");
+    let (s, lease) = admin.call(Method::POST, "/api/sync/lease", None).await;
+    assert_eq!(s, StatusCode::OK, "the failed uninstall let go of the lease: {lease}");
+    let lease = lease["lease"].as_str().unwrap().to_owned();
+    admin
+        .send(
+            Method::DELETE,
+            "/api/sync/lease",
+            None,
+            true,
+            &[("x-sync-lease", &lease)],
+        )
+        .await;
+    client().delete(zoho("/_sim/faults")).send().await.unwrap();
+
+    // Zoho answers slowly: while the uninstall deletes, no sync may start (on this replica or
+    // any other), or it would write for a user who is being removed.
+    let slow = client().post(zoho("/_sim/latency")).json(&json!({ "ms": 1500 }));
+    assert!(slow.send().await.unwrap().status().is_success());
+    let during = async {
+        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        admin.call(Method::POST, "/api/sync/lease", None).await
+    };
+    let ((s, done), (during, why)) = tokio::join!(
+        admin.call(Method::POST, "/api/uninstall", Some(uninstall)),
+        during
+    );
+    assert_eq!(s, StatusCode::OK, "{done}");
+    assert_eq!(during, StatusCode::CONFLICT, "{why}");
+    assert_store_empty(&w).await;
+}
+
 /// The test server's master key, as `NZSYNC_MASTER_KEY` gives it to the binary.
 fn master_key_env() -> String {
     use base64::Engine as _;

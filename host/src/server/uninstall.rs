@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::Member;
+use super::crypto::random_token;
 use super::{ApiError, AppState, now_ms, profile, zoho};
 use crate::crm_cleanup::{Tally, delete_calls};
 use crate::store::UserRow;
@@ -61,9 +62,38 @@ async fn remove(
     org: Option<&str>,
     delete_crm_records: bool,
 ) -> Result<Value, ApiError> {
+    // Hold every one of their sync leases until they are gone: a sync (a browser run, or a
+    // scheduled job on another replica) cannot start meanwhile and write for a removed user.
+    let token = random_token();
+    let held = hold_leases(state, scope, &token).await?;
+    let result = remove_holding_leases(state, admin, scope, org, delete_crm_records).await;
+    if result.is_err() {
+        release_leases(state, &held, &token).await;
+    }
+    result
+}
+
+/// How long an uninstall holds the leases: longer than deleting the CRM records takes. A
+/// replica that dies mid-uninstall leaves them to lapse.
+const UNINSTALL_LEASE_MS: i64 = 30 * 60_000;
+
+/// Takes the sync lease of every user of `scope` under `token`; 409 (and none kept) when
+/// one of them is syncing.
+async fn hold_leases<'a>(
+    state: &AppState,
+    scope: &'a [UserRow],
+    token: &str,
+) -> Result<Vec<&'a UserRow>, ApiError> {
     let now = now_ms();
+    let mut held = Vec::new();
     for u in scope {
-        if state.db().await?.lease(&u.user_id, now).await?.is_some() {
+        let taken = state
+            .db()
+            .await?
+            .take_lease(&u.user_id, token, now, now + UNINSTALL_LEASE_MS)
+            .await?;
+        if !taken {
+            release_leases(state, &held, token).await;
             return Err(ApiError::conflict(
                 "sync_running",
                 format!(
@@ -72,7 +102,27 @@ async fn remove(
                 ),
             ));
         }
+        held.push(u);
     }
+    Ok(held)
+}
+
+async fn release_leases(state: &AppState, held: &[&UserRow], token: &str) {
+    for u in held {
+        if let Ok(mut db) = state.db().await {
+            let _ = db.delete_lease(&u.user_id, token).await;
+        }
+    }
+}
+
+/// [`remove`], once the leases are held.
+async fn remove_holding_leases(
+    state: &AppState,
+    admin: &UserRow,
+    scope: &[UserRow],
+    org: Option<&str>,
+    delete_crm_records: bool,
+) -> Result<Value, ApiError> {
     let mut tally = Tally::default();
     if delete_crm_records {
         for u in scope {
@@ -103,11 +153,12 @@ async fn remove(
     if let Some(org) = org {
         rows += state.db().await?.delete_org(org).await?;
     }
-    // SQLite: rewrite the file and empty the write-ahead log so no deleted page lingers.
-    state.store().compact().await?;
+    // The cached access tokens go too (before the compaction, so none lingers on a page).
     for u in scope {
         zoho::forget(state, u).await;
     }
+    // SQLite: rewrite the file and empty the write-ahead log so no deleted page lingers.
+    state.store().compact().await?;
     Ok(json!({
         "uninstalled": if org.is_some() { "org" } else { "user" },
         "rows_deleted": rows,
