@@ -353,6 +353,7 @@
 pub mod bench_data;
 mod common;
 pub mod domino;
+pub mod drapi;
 mod sample;
 mod sample_cal;
 pub mod spec;
@@ -368,6 +369,7 @@ use tokio::task::JoinHandle;
 
 pub use common::{CallRecord, FaultKind, FaultRule};
 pub use domino::{DominoState, domino_router};
+pub use drapi::drapi_router;
 pub use zoho::{ZohoState, zoho_router};
 
 /// Which data the simulators start with.
@@ -441,10 +443,13 @@ struct Server {
     task: JoinHandle<std::io::Result<()>>,
 }
 
-/// Both simulators, running.
+/// Both simulators, running: Domino on two ports (DAS, and the Domino REST API), Zoho on one.
 pub struct Simulators {
     /// e.g. `http://127.0.0.1:18081` (no trailing slash).
     pub domino_url: String,
+    /// The Domino REST API of the same Domino server, e.g. `http://127.0.0.1:18083` (no
+    /// trailing slash): `/api/v1`, `/api/pim-v1`, `/api/setup-v1`.
+    pub drapi_url: String,
     /// e.g. `http://127.0.0.1:18082` (no trailing slash).
     pub zoho_url: String,
     domino: DominoState,
@@ -456,6 +461,7 @@ impl std::fmt::Debug for Simulators {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Simulators")
             .field("domino_url", &self.domino_url)
+            .field("drapi_url", &self.drapi_url)
             .field("zoho_url", &self.zoho_url)
             .finish_non_exhaustive()
     }
@@ -473,31 +479,52 @@ async fn serve(listener: TcpListener, router: axum::Router) -> Server {
     Server { stop, task }
 }
 
-/// Start both simulators on `127.0.0.1`.
+/// The Domino REST API's listener: on the DAS port + 2 (18083 beside the default 18081), or on
+/// a free port when the DAS port is 0 or that one is taken (`SimConfig` has no field of its
+/// own for it yet).
+async fn bind_drapi(domino_port: u16) -> std::io::Result<TcpListener> {
+    if domino_port != 0
+        && let Some(port) = domino_port.checked_add(2)
+        && let Ok(listener) = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await
+    {
+        return Ok(listener);
+    }
+    TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await
+}
+
+/// Start both simulators on `127.0.0.1`: DAS, the Domino REST API (same Domino server) and
+/// Zoho, each on its own port.
 pub async fn start(cfg: SimConfig) -> std::io::Result<Simulators> {
     // One "now" for both seeds, so relative due dates agree even across midnight.
     let now = chrono::Utc::now();
     let domino = DominoState::new_at(cfg.domino_users.clone(), cfg.seed, now);
     let zoho = ZohoState::new_at(cfg.seed, now);
     domino.set_latency_ms(cfg.latency_ms);
+    domino.set_drapi_latency_ms(cfg.latency_ms);
     zoho.set_latency_ms(cfg.latency_ms);
     domino.set_spec_check(cfg.spec_check);
+    domino.set_drapi_spec_check(cfg.spec_check);
     zoho.set_spec_check(cfg.spec_check);
     let domino_listener =
         TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, cfg.domino_port))).await?;
     let zoho_listener =
         TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, cfg.zoho_port))).await?;
+    let drapi_listener = bind_drapi(cfg.domino_port).await?;
     let domino_url = format!("http://{}", domino_listener.local_addr()?);
+    let drapi_url = format!("http://{}", drapi_listener.local_addr()?);
     let zoho_url = format!("http://{}", zoho_listener.local_addr()?);
     domino.set_base_url(&domino_url);
+    domino.set_drapi_base_url(&drapi_url);
     zoho.set_base_url(&zoho_url);
     let servers = vec![
         serve(domino_listener, domino_router(domino.clone())).await,
+        serve(drapi_listener, drapi_router(domino.clone())).await,
         serve(zoho_listener, zoho_router(zoho.clone())).await,
     ];
-    tracing::info!(%domino_url, %zoho_url, "simulators started");
+    tracing::info!(%domino_url, %drapi_url, %zoho_url, "simulators started");
     Ok(Simulators {
         domino_url,
+        drapi_url,
         zoho_url,
         domino,
         zoho,
@@ -526,10 +553,17 @@ impl Simulators {
         self.zoho.load(&crm)
     }
 
-    /// What the spec check found on Domino and on Zoho (`None` while it is off).
+    /// What the spec check found on DAS and on Zoho (`None` while it is off); the Domino
+    /// REST API's is [`Simulators::drapi_spec_report`].
     #[must_use]
     pub fn spec_reports(&self) -> [Option<spec::SpecReport>; 2] {
         [self.domino.spec_report(), self.zoho.spec_report()]
+    }
+
+    /// What the spec check found on the Domino REST API's port (`None` while it is off).
+    #[must_use]
+    pub fn drapi_spec_report(&self) -> Option<spec::SpecReport> {
+        self.domino.drapi_spec_report()
     }
 
     /// Every answer that broke its vendor spec so far, one line each (empty while the check
@@ -538,6 +572,7 @@ impl Simulators {
     pub fn spec_violations(&self) -> Vec<String> {
         self.spec_reports()
             .into_iter()
+            .chain([self.drapi_spec_report()])
             .flatten()
             .flat_map(|r| r.violations)
             .map(|v| {
@@ -562,7 +597,7 @@ impl Simulators {
         );
     }
 
-    /// Stop both servers (waits up to 5 s for open connections, then aborts them).
+    /// Stop every server (waits up to 5 s for open connections, then aborts them).
     pub async fn shutdown(self) {
         for server in self.servers {
             let _ = server.stop.send(());

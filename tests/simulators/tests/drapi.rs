@@ -1,0 +1,1238 @@
+//! The Domino REST API simulator over loopback HTTP. Each test names the fact of
+//! `reference/domino-rest-api.md` it checks (`// ref: §…`); every answer is also checked
+//! against HCL's OpenAPI specs (the test fails on a mismatch, see `common::sims`).
+
+mod common;
+
+use common::{control, http, json, sims};
+use nzsync_sim::Seed;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const DS: &str = "dataSource=maildemo";
+
+/// Log in and return the bearer token.
+async fn login(base: &str, user: &str, password: &str) -> String {
+    let resp = http()
+        .post(format!("{base}/api/v1/auth"))
+        .json(&json!({"username": user, "password": password}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body = json(resp).await;
+    body["bearer"].as_str().expect("bearer").to_owned()
+}
+
+async fn demo_token(base: &str) -> String {
+    login(base, "demo", "demo").await
+}
+
+async fn call(
+    method: reqwest::Method,
+    base: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut rb = http()
+        .request(method, format!("{base}{path}"))
+        .bearer_auth(token);
+    if let Some(b) = body {
+        rb = rb.json(&b);
+    }
+    rb.send().await.expect("request")
+}
+
+async fn get(base: &str, path: &str, token: &str) -> reqwest::Response {
+    call(reqwest::Method::GET, base, path, token, None).await
+}
+
+async fn post(base: &str, path: &str, token: &str, body: Value) -> reqwest::Response {
+    call(reqwest::Method::POST, base, path, token, Some(body)).await
+}
+
+/// Status and JSON body.
+async fn answer(resp: reqwest::Response) -> (StatusCode, Value) {
+    let status = resp.status();
+    (status, json(resp).await)
+}
+
+/// Create a Person through DRAPI; its `@meta`-form answer.
+async fn create_person(base: &str, token: &str, fields: Value) -> Value {
+    let mut body = json!({"Form": "Person"});
+    if let (Value::Object(b), Value::Object(f)) = (&mut body, fields) {
+        b.extend(f);
+    }
+    let (status, doc) =
+        answer(post(base, &format!("/api/v1/document?{DS}"), token, body).await).await;
+    assert_eq!(status, StatusCode::OK, "{doc}");
+    doc
+}
+
+fn unid(doc: &Value) -> String {
+    doc["@meta"]["unid"].as_str().expect("unid").to_owned()
+}
+
+/// The basis error shape: `status` (number, equal to the HTTP status), `message`, `details`.
+fn assert_basis_error(status: StatusCode, body: &Value) {
+    assert_eq!(body["status"], json!(status.as_u16()), "{body}");
+    assert!(body["message"].is_string(), "{body}");
+    assert!(body["details"].is_string(), "{body}");
+    assert!(body.get("code").is_none(), "{body}");
+}
+
+// ---- authentication ----
+
+/// ref: §2.1 B:authLogin, §2.2: the login answers a three-part JWT with the documented
+/// claims, `leeway` and `expSeconds` 7200 (2 h); every other call needs it.
+#[tokio::test]
+async fn s2_1_login_answers_a_jwt_that_every_call_needs() {
+    let s = sims(Seed::Demo).await;
+    let base = &s.drapi_url;
+    let resp = http()
+        .post(format!("{base}/api/v1/auth"))
+        .json(&json!({"username":"demo","password":"demo","scope":"MAIL $DATA"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = answer(resp).await;
+    assert_eq!(status, StatusCode::OK);
+    let token = body["bearer"].as_str().unwrap();
+    assert_eq!(token.split('.').count(), 3);
+    assert_eq!(body["claims"]["sub"], "CN=demo/O=SimOrg");
+    assert_eq!(body["claims"]["scopes"], "MAIL $DATA");
+    assert_eq!(body["claims"]["aud"], json!(["Domino"]));
+    assert_eq!(body["leeway"], 5);
+    assert_eq!(body["expSeconds"], 7200);
+    let exp = body["claims"]["exp"].as_i64().unwrap();
+    assert_eq!(exp - body["claims"]["iat"].as_i64().unwrap(), 7200);
+    // The payload is the claims, readable by anyone.
+    use base64::Engine;
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token.split('.').nth(1).unwrap())
+        .unwrap();
+    let payload: Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(payload["exp"], exp);
+
+    let path = format!("/api/v1/lists/Contacts?{DS}&count=1");
+    let none = http().get(format!("{base}{path}")).send().await.unwrap();
+    let (status, err) = answer(none).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_basis_error(status, &err);
+    let (status, err) = answer(get(base, &path, "not.a.token").await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_basis_error(status, &err);
+    // A forged token with valid claims but another signature is refused too.
+    let forged = format!(
+        "{}.{}.AAAA",
+        token.split('.').next().unwrap(),
+        token.split('.').nth(1).unwrap()
+    );
+    assert_eq!(
+        get(base, &path, &forged).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(get(base, &path, token).await.status(), StatusCode::OK);
+    s.shutdown().await;
+}
+
+/// ref: §2.1: a wrong password is 401 "Invalid credentials or account locked" (or 500, as
+/// HCL's Postman test saw, when configured); the e-mail works as user name.
+#[tokio::test]
+async fn s2_1_wrong_password_is_401_or_the_configured_500() {
+    let s = sims(Seed::Empty).await;
+    let base = &s.drapi_url;
+    let attempt = || async {
+        let resp = http()
+            .post(format!("{base}/api/v1/auth"))
+            .json(&json!({"username":"demo","password":"nope"}))
+            .send()
+            .await
+            .unwrap();
+        answer(resp).await
+    };
+    let (status, body) = attempt().await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["message"], "Invalid credentials or account locked");
+    assert_basis_error(status, &body);
+    control(base, "/_sim/config", json!({"login_failure_status": 500})).await;
+    assert_eq!(attempt().await.0, StatusCode::INTERNAL_SERVER_ERROR);
+    login(base, "demo@example.com", "demo").await;
+    // additionalProperties: false.
+    let resp = http()
+        .post(format!("{base}/api/v1/auth"))
+        .json(&json!({"username":"demo","password":"demo","extra":1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    s.shutdown().await;
+}
+
+/// ref: §2.1 (JwtDuration 2 h, no refresh, expired → 401; M:whatsnew/v1.1.6), §8.2: the token
+/// works until its lifetime (plus the 5 s leeway) is over, then 401 until a new login; a
+/// restart invalidates every token.
+#[tokio::test]
+async fn s2_1_token_expires_after_two_hours_and_a_new_login_is_needed() {
+    let s = sims(Seed::Demo).await;
+    let base = &s.drapi_url;
+    let token = demo_token(base).await;
+    let path = format!("/api/v1/lists/Contacts?{DS}&count=1");
+    control(base, "/_sim/clock", json!({"advance_secs": 7200})).await;
+    assert_eq!(
+        get(base, &path, &token).await.status(),
+        StatusCode::OK,
+        "within the leeway"
+    );
+    control(base, "/_sim/clock", json!({"advance_secs": 5})).await;
+    let (status, body) = answer(get(base, &path, &token).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["message"], "JWT token expired");
+    let fresh = demo_token(base).await;
+    assert_eq!(get(base, &path, &fresh).await.status(), StatusCode::OK);
+    control(base, "/_sim/config", json!({"expire_tokens": true})).await;
+    assert_eq!(
+        get(base, &path, &fresh).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // A shorter configured lifetime.
+    control(base, "/_sim/config", json!({"jwt_lifetime_secs": 60})).await;
+    let short = demo_token(base).await;
+    control(base, "/_sim/clock", json!({"advance_secs": 66})).await;
+    assert_eq!(
+        get(base, &path, &short).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    s.shutdown().await;
+}
+
+/// ref: §2.1 B:authLogout, §8.3: logout answers the status message and the token is dead.
+#[tokio::test]
+async fn s2_1_logout_ends_the_token() {
+    let s = sims(Seed::Empty).await;
+    let base = &s.drapi_url;
+    let token = demo_token(base).await;
+    let (status, body) =
+        answer(post(base, "/api/v1/auth/logout", &token, json!({"logout":"Yes"})).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["statusText"], "OK");
+    assert_eq!(body["status"], 200);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("CN=demo/O=SimOrg logged out (")
+    );
+    assert_eq!(
+        get(base, "/api/v1/userinfo", &token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    s.shutdown().await;
+}
+
+// ---- scopes, schemas, visibility ----
+
+/// ref: §1.3 B:getScope, §2.5 levels 4–6: an unknown scope is 404 with errorId 1112; the
+/// seeded scope shows its schema (forms Person and Task, modes default and dql, DQL on);
+/// `/scope/access` gives the effective level (the scope caps the owner's Manager at Editor).
+#[tokio::test]
+async fn s2_5_scope_probe_shows_the_schema_or_404_1112() {
+    let s = sims(Seed::Empty).await;
+    let base = &s.drapi_url;
+    let token = demo_token(base).await;
+    let (status, body) = answer(get(base, "/api/v1/scope?dataSource=nosuch", &token).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["errorId"], 1112);
+    assert_eq!(
+        body["message"],
+        "A scope definition with that name cannot be found: nosuch"
+    );
+    let (status, schema) = answer(get(base, &format!("/api/v1/scope?{DS}"), &token).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(schema["apiName"], "maildemo");
+    assert_eq!(schema["nsfPath"], "mail/demo.nsf");
+    assert_eq!(schema["dqlAccess"], true);
+    let forms: Vec<&str> = schema["forms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["formName"].as_str().unwrap())
+        .collect();
+    assert_eq!(forms, ["Person", "Task"]);
+    let person_fields: Vec<&str> = schema["forms"][0]["formModes"][0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    for f in [
+        "FirstName",
+        "LastName",
+        "MailAddress",
+        "CompanyName",
+        "ZohoCRMId",
+        "OrgConfidential",
+    ] {
+        assert!(person_fields.contains(&f), "{f}");
+    }
+    let (status, access) =
+        answer(get(base, &format!("/api/v1/scope/access?{DS}"), &token).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(access["Level"], "EDITOR");
+    let (_, scopes) = answer(get(base, "/api/v1/scopes", &token).await).await;
+    let names: Vec<&str> = scopes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["apiName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["maildemo", "mailuser2"]);
+    let (_, me) = answer(get(base, "/api/v1/userinfo", &token).await).await;
+    assert_eq!(me["mailFile"], "mail/demo.nsf");
+    s.shutdown().await;
+}
+
+/// ref: §0 "a user can only open their own mail file" (ACL), §6.2 (ACL refuses → 403), §2.2
+/// (a JWT scope limits access): another user's scope is 403, as is a token without `$DATA`.
+#[tokio::test]
+async fn s2_2_other_mail_files_and_limited_tokens_are_403() {
+    let s = sims(Seed::Demo).await;
+    let base = &s.drapi_url;
+    let token = demo_token(base).await;
+    let (status, body) =
+        answer(get(base, "/api/v1/lists/Contacts?dataSource=mailuser2", &token).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_basis_error(status, &body);
+    let resp = http()
+        .post(format!("{base}/api/v1/auth"))
+        .json(&json!({"username":"demo","password":"demo","scope":"MAIL"}))
+        .send()
+        .await
+        .unwrap();
+    let mail_only = json(resp).await["bearer"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/lists/Contacts?{DS}&count=1");
+    assert_eq!(
+        get(base, &path, &mail_only).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let resp = http()
+        .post(format!("{base}/api/v1/auth"))
+        .json(&json!({"username":"demo","password":"demo","scope":"maildemo"}))
+        .send()
+        .await
+        .unwrap();
+    let scoped = json(resp).await["bearer"].as_str().unwrap().to_owned();
+    assert_eq!(get(base, &path, &scoped).await.status(), StatusCode::OK);
+    let (status, _) = answer(get(base, "/api/v1/lists/Contacts?count=1", &token).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "dataSource is required");
+    s.shutdown().await;
+}
+
+/// ref: §2.3 visibility (V:references_limitation), §8.5: only configured forms are readable;
+/// items outside the mode are neither returned nor written; a removed form's documents get
+/// 403 "No form and mode configuration found for Task/default".
+#[tokio::test]
+async fn s2_3_only_the_modes_fields_are_read_or_written() {
+    let s = sims(Seed::Empty).await;
+    let base = &s.drapi_url;
+    let token = demo_token(base).await;
+    let doc = create_person(
+        base,
+        &token,
+        json!({"LastName":"Ito","Secret":"x","ZohoCRMId":"42"}),
+    )
+    .await;
+    assert_eq!(doc["LastName"], "Ito");
+    assert_eq!(doc["ZohoCRMId"], "42");
+    assert!(doc.get("Secret").is_none());
+    let warnings = doc["@warnings"].as_array().unwrap();
+    assert!(
+        warnings.contains(&json!("Field Secret is not in mode default")),
+        "{warnings:?}"
+    );
+    assert!(warnings.contains(&json!("No values found for item FirstName")));
+    let id = unid(&doc);
+    // The item was not written: DAS, which sees every item, does not have it either.
+    let das = http()
+        .get(format!(
+            "{}/mail/demo.nsf/api/data/documents/unid/{id}",
+            s.domino_url
+        ))
+        .basic_auth("demo", Some("demo"))
+        .send()
+        .await
+        .unwrap();
+    let das = json(das).await;
+    assert_eq!(das["LastName"], "Ito");
+    assert!(das.get("Secret").is_none());
+    // Remove the field from the schema: it disappears from reads.
+    control(
+        base,
+        "/_sim/config",
+        json!({"schemas":{"maildemo":{"remove_fields":{"Person":["ZohoCRMId"]}}}}),
+    )
+    .await;
+    let (_, read) = answer(get(base, &format!("/api/v1/document/{id}?{DS}"), &token).await).await;
+    assert!(read.get("ZohoCRMId").is_none(), "{read}");
+    assert_eq!(read["LastName"], "Ito");
+    control(
+        base,
+        "/_sim/config",
+        json!({"schemas":{"maildemo":{"remove_forms":["Person"]}}}),
+    )
+    .await;
+    let (status, err) =
+        answer(get(base, &format!("/api/v1/document/{id}?{DS}"), &token).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        err["message"],
+        "No form and mode configuration found for Person/default"
+    );
+    s.shutdown().await;
+}
+
+// ---- documents ----
+
+/// ref: §4.1 B:createDocument (200, not 201; `@meta`), §4.2 PATCH (null removes), PUT, §4.3
+/// delete, §8.11 metadata (etag `W/" %08x"` of the seconds, revision new on each write,
+/// `lastmodified` with hundredths and an offset, `lastmodifiedinfile` in `Z`).
+#[tokio::test]
+async fn s4_documents_create_patch_put_delete() {
+    let s = sims(Seed::Empty).await;
+    let base = &s.drapi_url;
+    let token = demo_token(base).await;
+    let doc = create_person(
+        base,
+        &token,
+        json!({"FirstName":"Jane","LastName":"Doe","Categories":["A","B"],"OrgConfidential":"1"}),
+    )
+    .await;
+    let meta = &doc["@meta"];
+    let id = unid(&doc);
+    assert_eq!(id.len(), 32);
+    assert!(meta["noteid"].is_u64());
+    let etag = meta["etag"].as_str().unwrap();
+    let secs =
+        u32::from_str_radix(etag.trim_start_matches("W/\" ").trim_end_matches('"'), 16).unwrap();
+    let modified =
+        chrono::DateTime::parse_from_rfc3339(meta["lastmodified"].as_str().unwrap()).unwrap();
+    assert_eq!(i64::from(secs), modified.timestamp());
+    assert!(
+        meta["lastmodified"]
+            .as_str()
+            .unwrap()
+            .ends_with(".00+01:00"),
+        "{meta}"
+    );
+    assert!(
+        meta["lastmodifiedinfile"]
+            .as_str()
+            .unwrap()
+            .ends_with(".00Z"),
+        "{meta}"
+    );
+    assert_eq!(doc["Categories"], json!(["A", "B"]));
+    let rev1 = meta["revision"].as_str().unwrap().to_owned();
+    assert_eq!(rev1.len(), 24);
+
+    let patch = call(
+        reqwest::Method::PATCH,
+        base,
+        &format!("/api/v1/document/{id}?{DS}"),
+        &token,
+        Some(json!({"JobTitle":"CEO","OrgConfidential":null})),
+    )
+    .await;
+    let (status, patched) = answer(patch).await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    assert_eq!(patched["JobTitle"], "CEO");
+    assert_eq!(patched["FirstName"], "Jane");
+    assert!(patched.get("OrgConfidential").is_none());
+    let rev2 = patched["@meta"]["revision"].as_str().unwrap().to_owned();
+    assert_ne!(
+        rev1, rev2,
+        "a new revision on every save, even within a second"
+    );
+
+    let put = call(
+        reqwest::Method::PUT,
+        base,
+        &format!("/api/v1/document/{id}?{DS}"),
+        &token,
+        Some(json!({"Form":"Person","LastName":"Roe"})),
+    )
+    .await;
+    let (status, replaced) = answer(put).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(replaced["LastName"], "Roe");
+    assert!(
+        replaced.get("FirstName").is_none(),
+        "PUT replaces the mode's fields: {replaced}"
+    );
+    let put = call(
+        reqwest::Method::PUT,
+        base,
+        &format!("/api/v1/document/{id}?{DS}"),
+        &token,
+        Some(json!({"LastName":"x"})),
+    )
+    .await;
+    assert_eq!(put.status(), StatusCode::BAD_REQUEST, "PUT needs Form");
+
+    let del = call(
+        reqwest::Method::DELETE,
+        base,
+        &format!("/api/v1/document/{id}?{DS}"),
+        &token,
+        None,
+    )
+    .await;
+    let (status, body) = answer(del).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({"statusText":"OK","status":200,"message":format!("Document {id} deleted"),"unid":id})
+    );
+    let (status, err) =
+        answer(get(base, &format!("/api/v1/document/{id}?{DS}"), &token).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_basis_error(status, &err);
+    let (status, _) = answer(get(base, &format!("/api/v1/document/XYZ?{DS}"), &token).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = answer(
+        post(
+            base,
+            &format!("/api/v1/document?{DS}"),
+            &token,
+            json!({"LastName":"x"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "'Form' is required");
+    let (status, _) = answer(
+        post(
+            base,
+            &format!("/api/v1/document?{DS}"),
+            &token,
+            json!({"Form":"Memo"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "Memo is not in the schema");
+    s.shutdown().await;
+}
+
+/// ref: §4.2 (`revision` with `requireRevisionToUpdate`; a stale one is refused, status
+/// undocumented → 409 chosen, configurable), §8.10.
+#[tokio::test]
+async fn s4_2_revision_is_required_and_a_stale_one_is_refused() {
+    let s = sims(Seed::Empty).await;
+    let base = &s.drapi_url;
+    let token = demo_token(base).await;
+    let doc = create_person(base, &token, json!({"LastName":"Rev"})).await;
+    let id = unid(&doc);
+    let rev = doc["@meta"]["revision"].as_str().unwrap().to_owned();
+    let patch = |q: String, body: Value| {
+        let token = token.clone();
+        let id = id.clone();
+        async move {
+            answer(
+                call(
+                    reqwest::Method::PATCH,
+                    base,
+                    &format!("/api/v1/document/{id}?{DS}{q}"),
+                    &token,
+                    Some(body),
+                )
+                .await,
+            )
+            .await
+        }
+    };
+    // Not required: no revision is fine.
+    assert_eq!(
+        patch(String::new(), json!({"JobTitle":"A"})).await.0,
+        StatusCode::OK
+    );
+    control(
+        base,
+        "/_sim/config",
+        json!({"schemas":{"maildemo":{"requireRevisionToUpdate":true}}}),
+    )
+    .await;
+    let (status, err) = patch(String::new(), json!({"JobTitle":"B"})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_basis_error(status, &err);
+    let (status, _) = patch(format!("&revision={rev}"), json!({"JobTitle":"B"})).await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "the first PATCH made that revision stale"
+    );
+    let (_, now) = answer(get(base, &format!("/api/v1/document/{id}?{DS}"), &token).await).await;
+    let current = now["@meta"]["revision"].as_str().unwrap().to_owned();
+    let (status, done) = patch(format!("&revision={current}"), json!({"JobTitle":"B"})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(done["JobTitle"], "B");
+    control(
+        base,
+        "/_sim/config",
+        json!({"revision_conflict_status": 412}),
+    )
+    .await;
+    assert_eq!(
+        patch(format!("&revision={current}"), json!({})).await.0,
+        StatusCode::PRECONDITION_FAILED
+    );
+    s.shutdown().await;
+}
+
+// ---- lists ----
+
+/// ref: §3.2 B:fetchViewEntries: entries with `@unid`, numeric `@noteid`, `@index`, `@etag`,
+/// then columns alphabetically; `start`/`count` page (default 1000, -1 all); `documents=true`
+/// gives whole documents with flat metadata; no total header.
+#[tokio::test]
+async fn s3_2_lists_page_entries_and_documents() {
+    let s = sims(Seed::Demo).await;
+    let base = &s.drapi_url;
+    let token = demo_token(base).await;
+    let list = |q: String| {
+        let token = token.clone();
+        async move {
+            let resp = get(
+                base,
+                &format!("/api/v1/lists/%28%24Contacts%29?{DS}{q}"),
+                &token,
+            )
+            .await;
+            assert!(resp.headers().get("content-range").is_none());
+            answer(resp).await
+        }
+    };
+    let (status, all) = list(String::new()).await;
+    assert_eq!(status, StatusCode::OK);
+    let all = all.as_array().unwrap().clone();
+    assert_eq!(
+        all.len(),
+        200,
+        "the demo user's 200 contacts, under the default count"
+    );
+    let first = all[0].as_object().unwrap();
+    let keys: Vec<&String> = first.keys().collect();
+    assert_eq!(&keys[..4], ["@unid", "@noteid", "@index", "@etag"]);
+    let columns: Vec<&String> = keys[4..].to_vec();
+    let mut sorted = columns.clone();
+    sorted.sort();
+    assert_eq!(columns, sorted, "columns in alphabetical order");
+    assert!(first["@noteid"].is_u64());
+    assert_eq!(first["@index"], "1");
+    let mut paged = Vec::new();
+    for page in 0..5 {
+        let (_, p) = list(format!("&start={}&count=50", page * 50)).await;
+        let p = p.as_array().unwrap().clone();
+        if page < 4 {
+            assert_eq!(p.len(), 50);
+        } else {
+            assert!(p.is_empty(), "a short (here empty) page ends the list");
+        }
+        paged.extend(p);
+    }
+    assert_eq!(paged, all);
+    assert_eq!(paged[50]["@index"], "51");
+    let (_, every) = list("&count=-1".into()).await;
+    assert_eq!(every.as_array().unwrap().len(), 200);
+    let (_, docs) = list("&documents=true&count=3".into()).await;
+    let d = &docs[0];
+    assert_eq!(d["@unid"], all[0]["@unid"]);
+    assert!(d["@lastmodified"].is_string() && d["@etag"].is_string());
+    assert!(d.get("@meta").is_none());
+    assert_eq!(d["Form"], "Person");
+    assert!(d["LastName"].is_string());
+    for bad in ["&count=-2", "&count=x", "&start=-1", "&count=99999999999"] {
+        assert_eq!(list(bad.into()).await.0, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let (status, err) =
+        answer(get(base, &format!("/api/v1/lists/%28%24Inbox%29?{DS}"), &token).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        err["message"],
+        "The list ($Inbox) is not configured for this database"
+    );
+    s.shutdown().await;
+}
+
+// ---- DQL ----
+
+/// ref: §3.7 (DQL `@ModifiedInThisFile > @dt('…')` finds changes; compares with
+/// `lastmodifiedinfile`; second precision; `Z`, offsets and fractions), §3.3 (`forms`,
+/// `and`/`or`, `@meta` documents, `start`/`count`).
+#[tokio::test]
+async fn s3_7_dql_since_queries_have_second_precision() {
+    let s = sims(Seed::Empty).await;
+    let base = &s.drapi_url;
+    let token = demo_token(base).await;
+    let a = create_person(base, &token, json!({"LastName":"A"})).await;
+    control(base, "/_sim/clock", json!({"advance_secs": 1})).await;
+    let b = create_person(base, &token, json!({"LastName":"B"})).await;
+    let (status, task) = answer(
+        post(
+            base,
+            &format!("/api/v1/document?{DS}"),
+            &token,
+            json!({"Form":"Task","Subject":"T"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{task}");
+    let at_a = a["@meta"]["lastmodifiedinfile"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let at_b = b["@meta"]["lastmodifiedinfile"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(at_a, at_b);
+    let query = |q: String, forms: Value| {
+        let token = token.clone();
+        async move {
+            answer(
+                post(
+                    base,
+                    &format!("/api/v1/query?{DS}&action=execute"),
+                    &token,
+                    json!({"query": q, "forms": forms}),
+                )
+                .await,
+            )
+            .await
+        }
+    };
+    let names = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["LastName"].as_str().unwrap_or("-").to_owned())
+            .collect()
+    };
+    let (status, r) = query(
+        format!("@ModifiedInThisFile > @dt('{at_a}')"),
+        json!(["Person"]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(names(&r), ["B"], "strictly after A's second");
+    assert!(r[0]["@meta"]["unid"].is_string());
+    let (_, r) = query(
+        format!("@ModifiedInThisFile >= @dt('{at_a}')"),
+        json!(["Person"]),
+    )
+    .await;
+    assert_eq!(names(&r), ["A", "B"]);
+    // A fraction inside A's second: A is not after it.
+    let frac = at_a.replace(".00Z", ".50Z");
+    let (_, r) = query(
+        format!("@ModifiedInThisFile > @dt('{frac}')"),
+        json!(["Person"]),
+    )
+    .await;
+    assert_eq!(names(&r), ["B"]);
+    // The same instant with an offset.
+    let t = chrono::DateTime::parse_from_rfc3339(&at_a)
+        .unwrap()
+        .with_timezone(&chrono::FixedOffset::east_opt(9 * 3600).unwrap());
+    let (_, r) = query(
+        format!("@ModifiedInThisFile > @dt('{}')", t.to_rfc3339()),
+        json!(["Person"]),
+    )
+    .await;
+    assert_eq!(names(&r), ["B"]);
+    // Without forms, both forms come back; `or` and `and`.
+    let (_, r) = query(format!("@ModifiedInThisFile > @dt('{at_a}')"), json!([])).await;
+    assert_eq!(r.as_array().unwrap().len(), 2);
+    let (_, r) = query("LastName = 'a' or Subject = 'T'".into(), json!([])).await;
+    assert_eq!(r.as_array().unwrap().len(), 2);
+    let (_, r) = query("@All".into(), json!(["Task"])).await;
+    assert_eq!(r[0]["Subject"], "T");
+    let (_, r) = query("Form = 'Person' and LastName = 'B'".into(), json!([])).await;
+    assert_eq!(names(&r), ["B"]);
+    let (_, page) = answer(
+        post(
+            base,
+            &format!("/api/v1/query?{DS}&action=execute&start=1&count=1"),
+            &token,
+            json!({"query":"@All","forms":["Person"]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(names(&page), ["B"]);
+    s.shutdown().await;
+}
+
+/// ref: §3.3 (DQL errors: no `@Modified`; `action` required; unknown body keys refused),
+/// §8.5 (no `dqlAccess` → 403; a form without a `dql` mode returns nothing).
+#[tokio::test]
+async fn s3_3_bad_dql_is_400_and_dql_needs_access_and_a_dql_mode() {
+    let s = sims(Seed::Demo).await;
+    let base = &s.drapi_url;
+    let token = demo_token(base).await;
+    let run = |body: Value, action: &'static str| {
+        let token = token.clone();
+        async move {
+            answer(post(base, &format!("/api/v1/query?{DS}{action}"), &token, body).await).await
+        }
+    };
+    for q in [
+        "@Modified > @dt('2025-01-01')",
+        "Form = ",
+        "LastName = 'x' and (",
+        "@ModifiedInThisFile > '2025'",
+    ] {
+        let (status, err) = run(json!({"query": q}), "&action=execute").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{q}");
+        assert_basis_error(status, &err);
+    }
+    assert_eq!(
+        run(json!({"query":"@All"}), "").await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        run(json!({"query":"@All","bogus":1}), "&action=execute")
+            .await
+            .0,
+        StatusCode::BAD_REQUEST
+    );
+    let (status, r) = run(
+        json!({"query":"@All","forms":["Person"]}),
+        "&action=execute",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(r.as_array().unwrap().len(), 200);
+    control(
+        base,
+        "/_sim/config",
+        json!({"schemas":{"maildemo":{"remove_modes":{"Person":["dql"]}}}}),
+    )
+    .await;
+    let (_, r) = run(
+        json!({"query":"@All","forms":["Person"]}),
+        "&action=execute",
+    )
+    .await;
+    assert_eq!(r, json!([]), "no dql mode, no documents");
+    control(
+        base,
+        "/_sim/config",
+        json!({"schemas":{"maildemo":{"dqlAccess":false}}}),
+    )
+    .await;
+    let (status, err) = run(json!({"query":"@All"}), "&action=execute").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        err["message"],
+        "DQL access is not allowed for this database"
+    );
+    s.shutdown().await;
+}
+
+// ---- bulk ----
+
+/// ref: §4.4 B:bulkCreateDocuments (results by position, flat meta), B:bulkDeleteDocuments
+/// (`"Document X deleted"` per UNID), §3.4 B:bulkGetDocumentsByUnid (order kept, a missing
+/// UNID gets its own result), §3.5 B:bulkDocumentEtagByUnid (deletions show).
+#[tokio::test]
+async fn s4_4_bulk_create_read_etag_delete() {
+    let s = sims(Seed::Empty).await;
+    let base = &s.drapi_url;
+    let token = demo_token(base).await;
+    let docs: Vec<Value> = (0..25)
+        .map(|i| json!({"Form":"Person","LastName":format!("P{i:02}")}))
+        .collect();
+    let mut body = docs.clone();
+    body.insert(3, json!({"LastName":"no form"}));
+    let (status, created) = answer(
+        post(
+            base,
+            &format!("/api/v1/bulk/create?{DS}"),
+            &token,
+            json!({"documents": body}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let created = created.as_array().unwrap().clone();
+    assert_eq!(created.len(), 26);
+    assert_eq!(created[3]["status"], 400, "the failure keeps its position");
+    assert_eq!(created[4]["LastName"], "P03");
+    let unids: Vec<String> = created
+        .iter()
+        .filter_map(|d| d["@unid"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(unids.len(), 25);
+    assert!(created[0]["@etag"].is_string());
+
+    let mut ask: Vec<String> = unids.iter().rev().cloned().collect();
+    ask.insert(1, "0".repeat(32));
+    let (status, read) = answer(
+        post(
+            base,
+            &format!("/api/v1/bulk/unid?{DS}"),
+            &token,
+            json!({"unids": ask}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(read[0]["LastName"], "P24");
+    assert_eq!(read[1]["status"], 404);
+    assert_eq!(read[2]["LastName"], "P23");
+
+    let gone: Vec<String> = unids[..10].to_vec();
+    let (status, deleted) = answer(
+        post(
+            base,
+            &format!("/api/v1/bulk/delete?{DS}"),
+            &token,
+            json!({"unids": gone}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        deleted[0],
+        json!({"statusText":"OK","status":200,"message":format!("Document {} deleted", unids[0]),"unid":unids[0]})
+    );
+    let (_, again) = answer(
+        post(
+            base,
+            &format!("/api/v1/bulk/delete?{DS}"),
+            &token,
+            json!({"unids": [unids[0]]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(again[0]["status"], 404);
+
+    let (status, etags) = answer(
+        post(
+            base,
+            &format!("/api/v1/bulk/etag?{DS}"),
+            &token,
+            json!({"unids": unids}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(etags[&unids[0]], json!({"exists": false}));
+    assert_eq!(etags[&unids[20]]["exists"], true);
+    assert_eq!(etags[&unids[20]]["etag"], created[21]["@etag"]);
+    let (_, left) = answer(
+        get(
+            base,
+            &format!("/api/v1/lists/Contacts?{DS}&count=-1"),
+            &token,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(left.as_array().unwrap().len(), 15);
+    s.shutdown().await;
+}
+
+// ---- one Domino, two APIs ----
+
+/// ref: §7 (same items, same UNIDs), §0: a document written through DAS reads through DRAPI
+/// with the same UNID, items and modification time, and a DRAPI write reads through DAS.
+#[tokio::test]
+async fn cross_api_das_and_drapi_see_the_same_documents() {
+    let s = sims(Seed::Empty).await;
+    let (das, base) = (&s.domino_url, &s.drapi_url);
+    let token = demo_token(base).await;
+    let resp = http()
+        .post(format!(
+            "{das}/mail/demo.nsf/api/data/documents?form=Person"
+        ))
+        .basic_auth("demo", Some("demo"))
+        .json(&json!({"FirstName":"Kenji","LastName":"Sato","ZohoCRMId":"777"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let id = resp.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (status, doc) =
+        answer(get(base, &format!("/api/v1/document/{id}?{DS}"), &token).await).await;
+    assert_eq!(status, StatusCode::OK, "{doc}");
+    assert_eq!(doc["LastName"], "Sato");
+    assert_eq!(doc["ZohoCRMId"], "777");
+    let das_doc = json(
+        http()
+            .get(format!("{das}/mail/demo.nsf/api/data/documents/unid/{id}"))
+            .basic_auth("demo", Some("demo"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let das_modified =
+        chrono::DateTime::parse_from_rfc3339(das_doc["@modified"].as_str().unwrap()).unwrap();
+    let drapi_modified =
+        chrono::DateTime::parse_from_rfc3339(doc["@meta"]["lastmodified"].as_str().unwrap())
+            .unwrap();
+    assert_eq!(das_modified, drapi_modified);
+    let rev = doc["@meta"]["revision"].as_str().unwrap().to_owned();
+
+    // DAS changes it: DRAPI sees the new value and a new revision.
+    let resp = http()
+        .patch(format!("{das}/mail/demo.nsf/api/data/documents/unid/{id}"))
+        .basic_auth("demo", Some("demo"))
+        .json(&json!({"JobTitle":"CTO"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (_, doc) = answer(get(base, &format!("/api/v1/document/{id}?{DS}"), &token).await).await;
+    assert_eq!(doc["JobTitle"], "CTO");
+    assert_ne!(doc["@meta"]["revision"].as_str().unwrap(), rev);
+
+    // DRAPI writes: DAS reads it.
+    let created = create_person(
+        base,
+        &token,
+        json!({"LastName":"Yamada","MailAddress":"y@example.com"}),
+    )
+    .await;
+    let new_id = unid(&created);
+    let das_doc = json(
+        http()
+            .get(format!(
+                "{das}/mail/demo.nsf/api/data/documents/unid/{new_id}"
+            ))
+            .basic_auth("demo", Some("demo"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(das_doc["LastName"], "Yamada");
+    assert_eq!(das_doc["@form"], "Person");
+    // DAS's view lists it; DRAPI's delete removes it for DAS too.
+    call(
+        reqwest::Method::DELETE,
+        base,
+        &format!("/api/v1/document/{new_id}?{DS}"),
+        &token,
+        None,
+    )
+    .await;
+    let resp = http()
+        .get(format!(
+            "{das}/mail/demo.nsf/api/data/documents/unid/{new_id}"
+        ))
+        .basic_auth("demo", Some("demo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    // The dump of either port is the same server.
+    let d1 = json(http().get(format!("{das}/_sim/dump")).send().await.unwrap()).await;
+    let d2 = json(
+        http()
+            .get(format!("{base}/_sim/dump"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(d1, d2);
+    assert!(d1["drapi"]["scopes"].is_array());
+    s.shutdown().await;
+}
+
+// ---- faults, latency, call log ----
+
+/// ref: §8.16 (faults: 401 mid-run, 503, truncated bodies); the port has its own call log and
+/// fault rules, in the basis error shape.
+#[tokio::test]
+async fn faults_and_the_call_log_are_per_port() {
+    let s = sims(Seed::Demo).await;
+    let base = &s.drapi_url;
+    let token = demo_token(base).await;
+    let path = format!("/api/v1/lists/Contacts?{DS}&count=2");
+    control(
+        base,
+        "/_sim/faults",
+        json!({"rules":[{"kind":"status","status":503,"path_prefix":"/api/v1/lists","times":1}]}),
+    )
+    .await;
+    let (status, err) = answer(get(base, &path, &token).await).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_basis_error(status, &err);
+    assert_eq!(get(base, &path, &token).await.status(), StatusCode::OK);
+    control(
+        base,
+        "/_sim/faults",
+        json!({"rules":[{"kind":"expire_token","times":1}]}),
+    )
+    .await;
+    assert_eq!(
+        get(base, &path, &token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        get(base, &path, &token).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the token stays expired"
+    );
+    let token = demo_token(base).await;
+    control(
+        base,
+        "/_sim/faults",
+        json!({"rules":[{"kind":"drop","times":1}]}),
+    )
+    .await;
+    assert!(
+        http()
+            .get(format!("{base}{path}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .is_err()
+    );
+    control(
+        base,
+        "/_sim/faults",
+        json!({"rules":[{"kind":"truncate","times":1}]}),
+    )
+    .await;
+    let resp = get(base, &path, &token).await;
+    assert!(resp.text().await.is_err(), "a truncated body fails to read");
+    let calls = json(
+        http()
+            .get(format!("{base}/_sim/calls"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let statuses: Vec<u64> = calls["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, [200, 503, 200, 401, 401, 200, 0, 200]);
+    let das_calls = json(
+        http()
+            .get(format!("{}/_sim/calls", s.domino_url))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(das_calls["calls"], json!([]), "DAS's log is its own");
+    assert_eq!(s.domino().drapi_calls().len(), 8);
+    s.shutdown().await;
+}
+
+/// Every answer so far matched HCL's specs, and the operations a sync uses were checked (not
+/// left undescribed).
+#[tokio::test]
+async fn spec_check_covers_the_operations_a_sync_uses() {
+    let s = sims(Seed::Demo).await;
+    let base = &s.drapi_url;
+    let token = demo_token(base).await;
+    let doc = create_person(base, &token, json!({"LastName":"Spec"})).await;
+    let id = unid(&doc);
+    get(base, &format!("/api/v1/document/{id}?{DS}"), &token).await;
+    call(
+        reqwest::Method::PATCH,
+        base,
+        &format!("/api/v1/document/{id}?{DS}"),
+        &token,
+        Some(json!({"JobTitle":"x"})),
+    )
+    .await;
+    get(
+        base,
+        &format!("/api/v1/lists/Contacts?{DS}&documents=true&count=5"),
+        &token,
+    )
+    .await;
+    post(
+        base,
+        &format!("/api/v1/query?{DS}&action=execute"),
+        &token,
+        json!({"query":"@All","forms":["Task"]}),
+    )
+    .await;
+    post(
+        base,
+        &format!("/api/v1/bulk/unid?{DS}"),
+        &token,
+        json!({"unids":[id]}),
+    )
+    .await;
+    post(
+        base,
+        &format!("/api/v1/bulk/etag?{DS}"),
+        &token,
+        json!({"unids":[id]}),
+    )
+    .await;
+    post(
+        base,
+        &format!("/api/v1/bulk/create?{DS}"),
+        &token,
+        json!({"documents":[{"Form":"Task","Subject":"s"}]}),
+    )
+    .await;
+    post(
+        base,
+        &format!("/api/v1/bulk/delete?{DS}"),
+        &token,
+        json!({"unids":[id]}),
+    )
+    .await;
+    get(base, "/api/v1/scope?dataSource=nosuch", &token).await;
+    get(base, &format!("/api/v1/document/{id}?{DS}"), &token).await;
+    let report = s.drapi_spec_report().expect("spec check on");
+    for op in [
+        "POST /api/v1/auth 200",
+        "POST /api/v1/document 200",
+        "GET /api/v1/document/{unid} 200",
+        "PATCH /api/v1/document/{unid} 200",
+        "GET /api/v1/lists/{name} 200",
+        "POST /api/v1/query 200",
+        "POST /api/v1/bulk/unid 200",
+        "POST /api/v1/bulk/etag 200",
+        "POST /api/v1/bulk/create 200",
+        "POST /api/v1/bulk/delete 200",
+        "GET /api/v1/scope 404",
+        "GET /api/v1/document/{unid} 404 as ErrorMessage",
+    ] {
+        assert!(
+            report.checked.contains_key(op),
+            "{op} not checked: {report:?}"
+        );
+    }
+    assert!(report.undescribed.is_empty(), "{:?}", report.undescribed);
+    s.shutdown().await;
+}
