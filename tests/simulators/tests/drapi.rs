@@ -1236,3 +1236,540 @@ async fn spec_check_covers_the_operations_a_sync_uses() {
     assert!(report.undescribed.is_empty(), "{:?}", report.undescribed);
     s.shutdown().await;
 }
+
+// ---- PIM calendar ----
+
+/// GET through DAS as a user (Basic).
+async fn das_get(base: &str, user: &str, password: &str, path: &str) -> reqwest::Response {
+    http()
+        .get(format!("{base}{path}"))
+        .basic_auth(user, Some(password))
+        .send()
+        .await
+        .expect("das request")
+}
+
+/// Every DAS calendar row of demo's mail file in `[since, before)` (pages of 100).
+async fn das_rows(base: &str, since: &str, before: &str) -> Vec<Value> {
+    let mut rows = Vec::new();
+    loop {
+        let path = format!(
+            "/mail/demo.nsf/api/calendar/events?since={since}&before={before}&start={}&count=100",
+            rows.len()
+        );
+        let text = das_get(base, "demo", "demo", &path)
+            .await
+            .text()
+            .await
+            .expect("body");
+        if text.is_empty() {
+            return rows;
+        }
+        let v: Value = serde_json::from_str(&text).expect("JSON");
+        let page = v["events"].as_array().expect("events").clone();
+        if page.is_empty() {
+            return rows;
+        }
+        rows.extend(page);
+    }
+}
+
+/// The PIM list of demo's calendar for `startdate`..`enddate`.
+async fn pim_list(base: &str, token: &str, from: &str, to: &str) -> Vec<Value> {
+    let (status, v) = answer(
+        get(
+            base,
+            &format!("/api/pim-v1/calendar/default?startdate={from}&enddate={to}"),
+            token,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v.as_array().expect("an array").clone()
+}
+
+/// ref: §5.1 P:getOneCalendar (the `jsevent` array with uid, title, start, duration, timeZone,
+/// privacy, participants, locations, created/updated, referenceFolder), §5.3, §8.13: the PIM
+/// list shows the same entries, recurring instances included, as the DAS calendar service.
+#[tokio::test]
+async fn s5_1_pim_lists_the_das_calendar_in_jscalendar_form() {
+    let s = sims(Seed::Demo).await;
+    let base = &s.drapi_url;
+    let token = demo_token(base).await;
+    let today = chrono::Utc::now().date_naive();
+    let from = today - chrono::Duration::days(10);
+    let to = today + chrono::Duration::days(10);
+    let pim = pim_list(base, &token, &from.to_string(), &to.to_string()).await;
+    let das = das_rows(
+        &s.domino_url,
+        &format!("{from}T00:00:00Z"),
+        &format!("{}T00:00:00Z", to + chrono::Duration::days(1)),
+    )
+    .await;
+    let das: Vec<Value> = das
+        .into_iter()
+        .filter(|r| r.get("x-lotus-noticetype").is_none())
+        .collect();
+    assert!(pim.len() > 10, "{}", pim.len());
+    assert_eq!(
+        pim.len(),
+        das.len(),
+        "one PIM entry per DAS row (instances included)"
+    );
+    let mut pim_titles: Vec<&str> = pim.iter().map(|e| e["title"].as_str().unwrap()).collect();
+    let mut das_titles: Vec<&str> = das.iter().map(|e| e["summary"].as_str().unwrap()).collect();
+    pim_titles.sort_unstable();
+    das_titles.sort_unstable();
+    assert_eq!(pim_titles, das_titles);
+    for e in &pim {
+        assert_eq!(e["@type"], "jsevent");
+        assert_eq!(e["uid"].as_str().unwrap().len(), 32);
+        assert!(e["referenceFolder"][0].is_string());
+        assert!(e["created"].as_str().unwrap().ends_with('Z'));
+        assert!(e["duration"].as_str().unwrap().starts_with('P'));
+    }
+    // The DAS UID is the UNID with its suffix; UTC entries start at the same wall time.
+    for row in &das {
+        let id = row["id"]
+            .as_str()
+            .unwrap()
+            .trim_end_matches("-Lotus_Notes_Generated");
+        let matching: Vec<&Value> = pim.iter().filter(|e| e["uid"] == id).collect();
+        assert!(!matching.is_empty(), "{row}");
+        if row["start"]["utc"] == true && row.get("recurrenceId").is_none() {
+            let start = format!(
+                "{}T{}",
+                row["start"]["date"].as_str().unwrap(),
+                row["start"]["time"].as_str().unwrap()
+            );
+            assert_eq!(matching[0]["start"], start.as_str());
+            assert_eq!(matching[0]["timeZone"], "Etc/UTC");
+        }
+    }
+    let eastern = pim
+        .iter()
+        .find(|e| {
+            e["timeZone"]
+                .as_str()
+                .is_some_and(|z| z.contains("ZN=Eastern"))
+        })
+        .expect("an Eastern entry");
+    assert_eq!(eastern["timeZone"], "Z=5$DO=1$DL=3 2 1 11 1 1$ZN=Eastern");
+    let all_day = pim
+        .iter()
+        .find(|e| e["showWithoutTime"] == true)
+        .expect("an all-day entry");
+    assert!(all_day["start"].as_str().unwrap().ends_with("T00:00:00"));
+    assert!(all_day.get("timeZone").is_none());
+    assert!(pim.iter().any(|e| e["privacy"] == "private"));
+    let meeting = pim
+        .iter()
+        .find(|e| e.get("participants").is_some())
+        .expect("a meeting");
+    let roles: Vec<&Value> = meeting["participants"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| &p["roles"])
+        .collect();
+    assert!(
+        roles
+            .iter()
+            .any(|r| r["owner"] == true && r["chair"] == true)
+    );
+    assert!(roles.iter().any(|r| r["attendee"] == true));
+    // Series: each instance in the window, with the series' uid and a recurrenceId.
+    let standups: Vec<&Value> = pim
+        .iter()
+        .filter(|e| e["title"] == "Team standup")
+        .collect();
+    assert!(standups.len() >= 6, "{}", standups.len());
+    assert!(
+        standups
+            .iter()
+            .all(|e| e["uid"] == standups[0]["uid"] && e["recurrenceId"].is_string())
+    );
+    s.shutdown().await;
+}
+
+/// ref: §5.1 ("whether a series comes back once or once per occurrence is not documented"),
+/// §5.3 (recurrenceRules, recurrenceOverrides), §8.13 (configurable form): the series form
+/// shows the standup once with its rule, and a deleted instance as `excluded`.
+#[tokio::test]
+async fn s5_3_recurring_series_as_one_entry_with_rules_and_overrides() {
+    let s = sims(Seed::Demo).await;
+    let base = &s.drapi_url;
+    let token = demo_token(base).await;
+    let today = chrono::Utc::now().date_naive();
+    let (from, to) = (
+        (today - chrono::Duration::days(30)).to_string(),
+        (today + chrono::Duration::days(45)).to_string(),
+    );
+    let instances = pim_list(base, &token, &from, &to).await;
+    let standup = instances
+        .iter()
+        .find(|e| e["title"] == "Team standup")
+        .unwrap()
+        .clone();
+    let uid = standup["uid"].as_str().unwrap().to_owned();
+    let n = instances
+        .iter()
+        .filter(|e| e["uid"] == uid.as_str())
+        .count();
+    assert_eq!(n, 24, "COUNT=24, all within the window");
+    // Delete one instance through DAS.
+    let das_uid = format!("{uid}-Lotus_Notes_Generated");
+    let rows = das_rows(
+        &s.domino_url,
+        &format!("{from}T00:00:00Z"),
+        &format!("{to}T00:00:00Z"),
+    )
+    .await;
+    let rid = rows.iter().find(|r| r["id"] == das_uid.as_str()).unwrap()["recurrenceId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let resp = http()
+        .delete(format!(
+            "{}/mail/demo.nsf/api/calendar/events/{das_uid}/{rid}?workflow=false",
+            s.domino_url
+        ))
+        .basic_auth("demo", Some("demo"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        pim_list(base, &token, &from, &to)
+            .await
+            .iter()
+            .filter(|e| e["uid"] == uid.as_str())
+            .count(),
+        23
+    );
+    control(base, "/_sim/config", json!({"recurring": "series"})).await;
+    let series = pim_list(base, &token, &from, &to).await;
+    let one: Vec<&Value> = series.iter().filter(|e| e["uid"] == uid.as_str()).collect();
+    assert_eq!(one.len(), 1);
+    let rule = &one[0]["recurrenceRules"][0];
+    assert_eq!(rule["frequency"], "weekly");
+    assert_eq!(rule["count"], 24);
+    let days: Vec<&str> = rule["byDay"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["day"].as_str().unwrap())
+        .collect();
+    assert_eq!(days, ["mo", "we", "fr"]);
+    let overrides = one[0]["recurrenceOverrides"].as_object().unwrap();
+    assert_eq!(overrides.len(), 1);
+    assert_eq!(
+        overrides.values().next().unwrap(),
+        &json!({"excluded": true})
+    );
+    // One entry's GET is the series form too.
+    let (status, got) =
+        answer(get(base, &format!("/api/pim-v1/calendar/default/{uid}"), &token).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(got["recurrenceRules"], one[0]["recurrenceRules"]);
+    s.shutdown().await;
+}
+
+/// The invitations DAS shows user2.
+async fn user2_notices(das: &str) -> Vec<Value> {
+    let v = json(
+        das_get(
+            das,
+            "user2",
+            "pw2",
+            "/mail/user2.nsf/api/calendar/invitations",
+        )
+        .await,
+    )
+    .await;
+    v["notices"].as_array().expect("notices").clone()
+}
+
+/// ref: §5.2 (`send` = sent to invitees or draft; sync writes pass `send=false`), §8.13 (record
+/// invitations so tests can assert sync writes never send): creating, replacing and changing
+/// attendees with `send=false` leaves no notice; `send=true` sends one as DAS's workflow does.
+#[tokio::test]
+async fn s5_2_send_false_never_invites_and_send_true_does() {
+    let s = sims(Seed::Empty).await;
+    let (base, das) = (&s.drapi_url, &s.domino_url);
+    let token = demo_token(base).await;
+    let meeting = json!({"@type":"jsevent","title":"Quiet sync","start":"2031-03-04T10:00:00","duration":"PT1H",
+        "timeZone":"Europe/Berlin",
+        "participants":{"a":{"@type":"Participant","email":"demo@example.com","roles":{"owner":true,"chair":true}},
+                        "b":{"@type":"Participant","email":"user2@example.com","roles":{"attendee":true}}}});
+    let (status, created) = answer(
+        post(
+            base,
+            "/api/pim-v1/calendar/default?send=false",
+            &token,
+            meeting.clone(),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let uid = created["uid"].as_str().unwrap().to_owned();
+    assert_eq!(created["title"], "Quiet sync");
+    assert_eq!(created["timeZone"], "Europe/Berlin");
+    assert_eq!(created["start"], "2031-03-04T10:00:00");
+    assert_eq!(created["duration"], "PT1H");
+    let mut changed = meeting.clone();
+    changed["title"] = json!("Quiet sync, moved");
+    changed["start"] = json!("2031-03-05T10:00:00");
+    let put = call(
+        reqwest::Method::PUT,
+        base,
+        &format!("/api/pim-v1/calendar/default/{uid}?send=false"),
+        &token,
+        Some(changed),
+    )
+    .await;
+    let (status, updated) = answer(put).await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    assert_eq!(updated["title"], "Quiet sync, moved");
+    let patch = call(
+        reqwest::Method::PATCH,
+        base,
+        &format!("/api/pim-v1/calendar/default/{uid}?send=false"),
+        &token,
+        Some(json!({"add":[{"email":"guest@outside.example","roles":{"optional":true}}]})),
+    )
+    .await;
+    let (status, patched) = answer(patch).await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    assert_eq!(patched["participants"].as_object().unwrap().len(), 3);
+    assert!(
+        user2_notices(das).await.is_empty(),
+        "send=false sent an invitation"
+    );
+    // The entry is on demo's calendar for DAS too, at the right instant (Berlin is UTC+1).
+    let v = json(
+        das_get(
+            das,
+            "demo",
+            "demo",
+            &format!("/mail/demo.nsf/api/calendar/events/{uid}-Lotus_Notes_Generated"),
+        )
+        .await,
+    )
+    .await;
+    assert!(
+        v.get("events").is_none(),
+        "PIM entries have DAS UIDs of their own: {v}"
+    );
+    let rows = das_rows(das, "2031-03-05T00:00:00Z", "2031-03-06T00:00:00Z").await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["summary"], "Quiet sync, moved");
+    assert_eq!(rows[0]["start"]["tzid"], "Europe/Berlin");
+
+    let mut loud = meeting;
+    loud["title"] = json!("Scheduled meeting");
+    let (status, _) =
+        answer(post(base, "/api/pim-v1/calendar/default?send=true", &token, loud).await).await;
+    assert_eq!(status, StatusCode::OK);
+    let notices = user2_notices(das).await;
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0]["summary"], "Scheduled meeting");
+
+    let del = call(
+        reqwest::Method::DELETE,
+        base,
+        &format!("/api/pim-v1/calendar/default/{uid}"),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(del.status(), StatusCode::OK);
+    assert!(
+        das_rows(das, "2031-03-05T00:00:00Z", "2031-03-06T00:00:00Z")
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        user2_notices(das).await.len(),
+        1,
+        "no cancellation was sent"
+    );
+    s.shutdown().await;
+}
+
+/// ref: §5.2–5.3 (create, read, update with recurrenceOverrides), cross-API: a series written
+/// through PIM expands in DAS; excluding an instance removes it there; a DAS-written event
+/// reads through PIM.
+#[tokio::test]
+async fn s5_2_pim_and_das_write_the_same_calendar() {
+    let s = sims(Seed::Empty).await;
+    let (base, das) = (&s.drapi_url, &s.domino_url);
+    let token = demo_token(base).await;
+    let series = json!({"@type":"jsevent","title":"Standup","start":"2031-01-06T09:00:00","duration":"PT15M",
+        "timeZone":"Etc/UTC","privacy":"private","description":"Daily <b>sync</b>",
+        "locations":{"l":{"@type":"Location","name":"Room 1"}},
+        "recurrenceRules":[{"@type":"RecurrenceRule","frequency":"daily","count":5}]});
+    let (status, created) = answer(
+        post(
+            base,
+            "/api/pim-v1/calendar/default?send=false",
+            &token,
+            series.clone(),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    let uid = created["uid"].as_str().unwrap().to_owned();
+    assert_eq!(created["privacy"], "private");
+    assert_eq!(created["description"], "Daily sync");
+    assert_eq!(created["recurrenceRules"][0]["frequency"], "daily");
+    let rows = das_rows(das, "2031-01-01T00:00:00Z", "2031-02-01T00:00:00Z").await;
+    assert_eq!(rows.len(), 5);
+    assert_eq!(rows[0]["class"], "private");
+    assert_eq!(rows[0]["location"], "Room 1");
+    let mut update = series;
+    update["recurrenceOverrides"] = json!({"2031-01-08T09:00:00": {"excluded": true},
+                                           "2031-01-09T09:00:00": {"title": "Standup (demo day)"}});
+    let put = call(
+        reqwest::Method::PUT,
+        base,
+        &format!("/api/pim-v1/calendar/default/{uid}?send=false"),
+        &token,
+        Some(update),
+    )
+    .await;
+    let (status, updated) = answer(put).await;
+    assert_eq!(status, StatusCode::OK, "{updated}");
+    let overrides = &updated["recurrenceOverrides"];
+    assert_eq!(overrides["2031-01-08T09:00:00"], json!({"excluded": true}));
+    assert_eq!(
+        overrides["2031-01-09T09:00:00"]["title"],
+        "Standup (demo day)"
+    );
+    let rows = das_rows(das, "2031-01-01T00:00:00Z", "2031-02-01T00:00:00Z").await;
+    let titles: Vec<&str> = rows
+        .iter()
+        .map(|r| r["summary"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        ["Standup", "Standup", "Standup (demo day)", "Standup"]
+    );
+    let listed = pim_list(base, &token, "2031-01-01", "2031-01-31").await;
+    assert_eq!(listed.len(), 4);
+    assert_eq!(listed[2]["recurrenceId"], "2031-01-09T09:00:00");
+
+    // Written through DAS, read through PIM.
+    let body = json!({"events":[{"summary":"From DAS","start":{"date":"2031-02-02","time":"08:00:00","utc":true},
+        "end":{"date":"2031-02-02","time":"08:30:00","utc":true},"class":"confidential"}]});
+    let resp = http()
+        .post(format!(
+            "{das}/mail/demo.nsf/api/calendar/events?workflow=false"
+        ))
+        .basic_auth("demo", Some("demo"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let feb = pim_list(base, &token, "2031-02-02", "2031-02-02").await;
+    assert_eq!(feb.len(), 1);
+    assert_eq!(feb[0]["title"], "From DAS");
+    assert_eq!(feb[0]["privacy"], "secret");
+    assert_eq!(feb[0]["duration"], "PT30M");
+    assert_eq!(
+        pim_list(base, &token, "2031-02-03", "2031-02-10").await,
+        Vec::<Value>::new(),
+        "enddate is inclusive, startdate too"
+    );
+    s.shutdown().await;
+}
+
+/// ref: §6.1 (PIM errors `{"code","message"}`, basis `{"status","message","details"}`), §5
+/// (PIM needs the MAIL scope, the caller's own mailbox), §2.5 level 7 (PIM can be off).
+#[tokio::test]
+async fn s6_1_both_error_shapes() {
+    let s = sims(Seed::Empty).await;
+    let base = &s.drapi_url;
+    let token = demo_token(base).await;
+    let pim_error = |status: StatusCode, body: &Value| {
+        assert_eq!(body["code"], json!(status.as_u16()), "{body}");
+        assert!(body["message"].is_string());
+        assert!(
+            body.get("status").is_none() && body.get("details").is_none(),
+            "{body}"
+        );
+    };
+    let (status, body) = answer(
+        get(
+            base,
+            "/api/pim-v1/calendar/default?startdate=tomorrow",
+            &token,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    pim_error(status, &body);
+    let (status, body) = answer(
+        get(
+            base,
+            &format!("/api/pim-v1/calendar/default/{}", "A".repeat(32)),
+            &token,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    pim_error(status, &body);
+    let (status, body) = answer(
+        post(
+            base,
+            "/api/pim-v1/calendar/default",
+            &token,
+            json!({"title":"no start"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    pim_error(status, &body);
+    let (status, body) = answer(
+        get(
+            base,
+            "/api/pim-v1/calendar/default?mailboxid=mail/user2.nsf",
+            &token,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    pim_error(status, &body);
+    let (status, body) = answer(get(base, "/api/pim-v1/info", &token).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["filepath"], "mail/demo.nsf");
+    assert_eq!(body["viewInfo"][0]["View"], "($Calendar)");
+    // Basis on the same port.
+    let (status, body) = answer(get(base, "/api/v1/scope?dataSource=nosuch", &token).await).await;
+    assert_basis_error(status, &body);
+    // No PIM without the MAIL scope; no PIM at all when it is off.
+    let resp = http()
+        .post(format!("{base}/api/v1/auth"))
+        .json(&json!({"username":"demo","password":"demo","scope":"$DATA"}))
+        .send()
+        .await
+        .unwrap();
+    let data_only = json(resp).await["bearer"].as_str().unwrap().to_owned();
+    let (status, body) = answer(get(base, "/api/pim-v1/calendar/default", &data_only).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    pim_error(status, &body);
+    control(base, "/_sim/config", json!({"pim": false})).await;
+    assert_eq!(
+        get(base, "/api/pim-v1/info", &token).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    s.shutdown().await;
+}

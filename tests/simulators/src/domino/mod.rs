@@ -248,6 +248,54 @@ impl DominoState {
         auth::find_user(self, name, password)
     }
 
+    /// `(user name, mail file key)` of every user.
+    pub(crate) fn user_mail_keys(&self) -> Vec<(String, String)> {
+        self.inner
+            .users
+            .iter()
+            .map(|u| (u.name.clone(), u.mail_path().to_lowercase()))
+            .collect()
+    }
+
+    /// Run a DAS calendar-service request for `user` on the database `db_key`, as if it came
+    /// in over HTTP (`rest`: the path after `api/calendar`); the Domino REST API's PIM
+    /// calendar writes go through the same store this way.
+    pub(crate) fn calendar_call(
+        &self,
+        user: &str,
+        db_key: &str,
+        method: Method,
+        rest: &[String],
+        query: Vec<(String, String)>,
+        body: &Bytes,
+    ) -> Response {
+        let headers = HeaderMap::new();
+        let mut segments = vec!["db".to_owned(), "api".to_owned(), "calendar".to_owned()];
+        segments.extend(rest.iter().cloned());
+        let req = DasRequest {
+            method,
+            raw_segments: segments.clone(),
+            segments,
+            query,
+            headers: &headers,
+            body,
+        };
+        let mut server = lock(&self.inner.server);
+        if !server.databases.contains_key(db_key) {
+            return das_error(StatusCode::NOT_FOUND, None);
+        }
+        calendar::handle(calendar::CalCtx {
+            server: &mut server,
+            db_key: db_key.to_owned(),
+            user: user.to_owned(),
+            req: &req,
+            rest_start: 3,
+            origin: String::new(),
+            now: self.inner.core.now(),
+            users: self.user_mail_keys(),
+        })
+    }
+
     fn handle(
         &self,
         method: Method,
