@@ -1213,6 +1213,52 @@ async fn spec_check_covers_the_operations_a_sync_uses() {
     .await;
     get(base, "/api/v1/scope?dataSource=nosuch", &token).await;
     get(base, &format!("/api/v1/document/{id}?{DS}"), &token).await;
+    let today = chrono::Utc::now().date_naive();
+    get(
+        base,
+        &format!("/api/pim-v1/calendar/default?startdate={today}&enddate={today}"),
+        &token,
+    )
+    .await;
+    get(base, "/api/pim-v1/info", &token).await;
+    let event = json!({"@type":"jsevent","title":"x","start":"2031-01-01T10:00:00","duration":"PT1H","timeZone":"Asia/Tokyo"});
+    let created = json(
+        post(
+            base,
+            "/api/pim-v1/calendar/default?send=false",
+            &token,
+            event.clone(),
+        )
+        .await,
+    )
+    .await;
+    let uid = created["uid"].as_str().expect("uid").to_owned();
+    get(base, &format!("/api/pim-v1/calendar/default/{uid}"), &token).await;
+    call(
+        reqwest::Method::PUT,
+        base,
+        &format!("/api/pim-v1/calendar/default/{uid}?send=false"),
+        &token,
+        Some(event),
+    )
+    .await;
+    call(
+        reqwest::Method::DELETE,
+        base,
+        &format!("/api/pim-v1/calendar/default/{uid}"),
+        &token,
+        None,
+    )
+    .await;
+    get(base, "/api/pim-v1/calendar/default?startdate=nope", &token).await;
+    let admin = token_with(base, "MAIL $DATA $SETUP").await;
+    get(
+        base,
+        "/api/setup-v1/schema?nsfPath=mail/demo.nsf&configName=nzsync",
+        &admin,
+    )
+    .await;
+    get(base, "/api/setup-v1/admin/scopes", &admin).await;
     let report = s.drapi_spec_report().expect("spec check on");
     for op in [
         "POST /api/v1/auth 200",
@@ -1227,6 +1273,15 @@ async fn spec_check_covers_the_operations_a_sync_uses() {
         "POST /api/v1/bulk/delete 200",
         "GET /api/v1/scope 404",
         "GET /api/v1/document/{unid} 404 as ErrorMessage",
+        "GET /api/pim-v1/calendar/{calid} 200",
+        "GET /api/pim-v1/calendar/{calid} 400",
+        "GET /api/pim-v1/info 200",
+        "POST /api/pim-v1/calendar/{calid} 200",
+        "GET /api/pim-v1/calendar/{calid}/{calentryid} 200",
+        "PUT /api/pim-v1/calendar/{calid}/{calentryid} 200",
+        "DELETE /api/pim-v1/calendar/{calid}/{calentryid} 200",
+        "GET /api/setup-v1/schema 200",
+        "GET /api/setup-v1/admin/scopes 200",
     ] {
         assert!(
             report.checked.contains_key(op),
@@ -1767,6 +1822,334 @@ async fn s6_1_both_error_shapes() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     pim_error(status, &body);
     control(base, "/_sim/config", json!({"pim": false})).await;
+    assert_eq!(
+        get(base, "/api/pim-v1/info", &token).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    s.shutdown().await;
+}
+
+// ---- setup API and readiness ----
+
+async fn token_with(base: &str, scope: &str) -> String {
+    let resp = http()
+        .post(format!("{base}/api/v1/auth"))
+        .json(&json!({"username":"demo","password":"demo","scope":scope}))
+        .send()
+        .await
+        .expect("login");
+    json(resp).await["bearer"]
+        .as_str()
+        .expect("bearer")
+        .to_owned()
+}
+
+/// ref: §2.4 (S:createUpdateSchema with nsfPath and configName, S:createUpdateScopeMapping,
+/// S:getSchema's 404 errorId 1037, S:createUpdateSchema's 403 errorId 1033), §1.2 (setup writes
+/// need `$SETUP`), §2.3 (a scope is one NSF and one schema): an admin exposes only what the
+/// schema lists, and removing the scope closes it again.
+#[tokio::test]
+async fn s2_4_setup_api_creates_schemas_and_scopes() {
+    let s = sims(Seed::Demo).await;
+    let base = &s.drapi_url;
+    let plain = demo_token(base).await;
+    let admin = token_with(base, "MAIL $DATA $SETUP").await;
+    let schema = json!({"schemaName":"ignored","nsfPath":"ignored","isActive":true,"formulaEngine":"domino",
+        "dqlAccess":false,"requireRevisionToUpdate":true,
+        "views":[{"name":"($Contacts)","alias":["Contacts"]}],
+        "forms":[{"formName":"Person","formModes":[{"modeName":"default",
+            "fields":[{"name":"LastName","type":"string"},{"name":"MailAddress","type":"string"}],
+            "readAccessFormula":{"formulaType":"domino","formula":"@True"},
+            "writeAccessFormula":{"formulaType":"domino","formula":"@True"},
+            "deleteAccessFormula":{"formulaType":"domino","formula":"@False"}}]}]});
+    let path = "/api/setup-v1/schema?nsfPath=mail/demo.nsf&configName=contacts";
+    let (status, err) = answer(post(base, path, &plain, schema.clone()).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no $SETUP scope");
+    assert_basis_error(status, &err);
+    let (status, err) = answer(
+        post(
+            base,
+            "/api/setup-v1/schema?nsfPath=mail/user2.nsf&configName=contacts",
+            &admin,
+            schema.clone(),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(err["errorId"], 1033);
+    assert_eq!(
+        err["message"],
+        "You need Designer access for this operation"
+    );
+    let (status, saved) = answer(post(base, path, &admin, schema).await).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["schemaName"], "contacts");
+    assert_eq!(saved["nsfPath"], "mail/demo.nsf");
+    let (status, got) = answer(get(base, path, &admin).await).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(got, saved);
+    let (status, err) = answer(
+        get(
+            base,
+            "/api/setup-v1/schema?nsfPath=mail/demo.nsf&configName=nosuch",
+            &admin,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(err["errorId"], 1037);
+    let (_, list) =
+        answer(get(base, "/api/setup-v1/schemas?nsfPath=mail/demo.nsf", &admin).await).await;
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["apiName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["contacts", "nzsync"]);
+
+    let (status, _) = answer(
+        post(
+            base,
+            "/api/setup-v1/admin/scope",
+            &admin,
+            json!({"apiName":"Demo Contacts","schemaName":"contacts","nsfPath":"mail/demo.nsf"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "apiName is [a-z0-9]");
+    let scope = json!({"apiName":"democontacts","schemaName":"contacts","nsfPath":"mail/demo.nsf","isActive":true,"server":"*"});
+    let (status, mapping) =
+        answer(post(base, "/api/setup-v1/admin/scope", &admin, scope).await).await;
+    assert_eq!(status, StatusCode::OK, "{mapping}");
+    assert_eq!(mapping["apiName"], "democontacts");
+    let (_, scopes) = answer(get(base, "/api/setup-v1/admin/scopes", &admin).await).await;
+    assert!(
+        scopes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["apiName"] == "democontacts")
+    );
+
+    // Only the new schema's fields are visible through the new scope; DQL is off.
+    let (status, docs) = answer(
+        get(
+            base,
+            "/api/v1/lists/Contacts?dataSource=democontacts&documents=true&count=5",
+            &plain,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    for d in docs.as_array().unwrap() {
+        let items: Vec<&String> = d
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| !k.starts_with('@'))
+            .collect();
+        assert!(
+            items
+                .iter()
+                .all(|k| ["Form", "LastName", "MailAddress"].contains(&k.as_str())),
+            "{items:?}"
+        );
+    }
+    let (status, _) = answer(
+        post(
+            base,
+            "/api/v1/query?dataSource=democontacts&action=execute",
+            &plain,
+            json!({"query":"@All"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let one = docs[0]["@unid"].as_str().unwrap();
+    let del = call(
+        reqwest::Method::DELETE,
+        base,
+        &format!("/api/v1/document/{one}?dataSource=democontacts"),
+        &plain,
+        None,
+    )
+    .await;
+    assert_eq!(
+        del.status(),
+        StatusCode::FORBIDDEN,
+        "deleteAccessFormula @False"
+    );
+
+    let del = call(
+        reqwest::Method::DELETE,
+        base,
+        "/api/setup-v1/admin/scope?scopeName=democontacts",
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(del.status(), StatusCode::OK);
+    let (status, err) = answer(
+        get(
+            base,
+            "/api/v1/lists/Contacts?dataSource=democontacts",
+            &plain,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(err["errorId"], 1112);
+    let del = call(reqwest::Method::DELETE, base, path, &admin, None).await;
+    let (status, body) = answer(del).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["message"], "Deleted contacts from mail/demo.nsf");
+    control(base, "/_sim/config", json!({"setup": false})).await;
+    assert_eq!(
+        get(base, "/api/setup-v1/admin/scopes", &admin)
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    s.shutdown().await;
+}
+
+/// ref: §2.5 (the readiness levels: reachable, credentials, token scopes, scope, schema
+/// content, ACL level, PIM), each one made to fail through `/_sim/config` the way a readiness
+/// check will meet it.
+#[tokio::test]
+async fn s2_5_each_readiness_step_can_be_missing() {
+    let s = sims(Seed::Empty).await;
+    let base = &s.drapi_url;
+    let cfg = |v: Value| async move {
+        let resp = control(base, "/_sim/config", v).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+    };
+    // 1–3: reachable, credentials, token scopes.
+    let resp = http()
+        .post(format!("{base}/api/v1/auth"))
+        .json(&json!({"username":"demo","password":"demo"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, login) = answer(resp).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(login["claims"]["scopes"], "MAIL $DATA");
+    let token = login["bearer"].as_str().unwrap().to_owned();
+    let scope_probe = || {
+        let token = token.clone();
+        async move { answer(get(base, &format!("/api/v1/scope?{DS}"), &token).await).await }
+    };
+    // 4: the scope.
+    cfg(json!({"scopes":{"maildemo":null}})).await;
+    let (status, err) = scope_probe().await;
+    assert_eq!(
+        (status, err["errorId"].clone()),
+        (StatusCode::NOT_FOUND, json!(1112))
+    );
+    cfg(json!({"scopes":{"maildemo":{"schemaName":"nzsync","nsfPath":"mail/demo.nsf"}}})).await;
+    assert_eq!(scope_probe().await.0, StatusCode::OK);
+    cfg(json!({"scopes":{"maildemo":{"isActive":false}}})).await;
+    assert_eq!(
+        scope_probe().await.0,
+        StatusCode::NOT_FOUND,
+        "an inactive scope is no scope"
+    );
+    cfg(json!({"scopes":{"maildemo":{"isActive":true}}})).await;
+    // 5: the schema and its content.
+    cfg(json!({"schemas":{"maildemo":{"remove_forms":["Task"],"remove_fields":{"Person":["ZohoCRMId"]},"remove_modes":{"Person":["dql"]},"dqlAccess":false}}})).await;
+    let (status, schema) = scope_probe().await;
+    assert_eq!(status, StatusCode::OK);
+    let forms = schema["forms"].as_array().unwrap();
+    assert_eq!(forms.len(), 1, "Task is gone");
+    let modes: Vec<&str> = forms[0]["formModes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["modeName"].as_str().unwrap())
+        .collect();
+    assert_eq!(modes, ["default"]);
+    let fields = forms[0]["formModes"][0]["fields"].as_array().unwrap();
+    assert!(!fields.iter().any(|f| f["name"] == "ZohoCRMId"));
+    assert_eq!(schema["dqlAccess"], false);
+    let (status, _) = answer(
+        post(
+            base,
+            &format!("/api/v1/query?{DS}&action=execute"),
+            &token,
+            json!({"query":"@All"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = answer(
+        post(
+            base,
+            &format!("/api/v1/document?{DS}"),
+            &token,
+            json!({"Form":"Task","Subject":"x"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a form not in the schema");
+    cfg(json!({"schemas":{"maildemo":null}})).await;
+    let (status, err) = scope_probe().await;
+    assert_eq!(
+        (status, err["errorId"].clone()),
+        (StatusCode::NOT_FOUND, json!(1037))
+    );
+    // 6: the ACL level the scope allows.
+    cfg(json!({"scopes":{"maildemo":{"schemaName":"nzsync","nsfPath":"mail/user2.nsf"}}})).await;
+    let (status, _) = answer(get(base, &format!("/api/v1/scope/access?{DS}"), &token).await).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a scope on someone else's mail file"
+    );
+    assert_eq!(
+        post(base, "/_sim/reset", &token, json!({})).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    cfg(json!({"scopes":{"maildemo":{"maximumAccessLevel":"Reader"}}})).await;
+    let (_, access) = answer(get(base, &format!("/api/v1/scope/access?{DS}"), &token).await).await;
+    assert_eq!(access["Level"], "READER");
+    let (status, _) = answer(
+        post(
+            base,
+            &format!("/api/v1/document?{DS}"),
+            &token,
+            json!({"Form":"Person","LastName":"x"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // 7: PIM.
+    assert_eq!(
+        get(base, "/api/pim-v1/info", &token).await.status(),
+        StatusCode::OK
+    );
+    cfg(json!({"pim": false})).await;
+    assert_eq!(
+        get(base, "/api/pim-v1/info", &token).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    // Bad control requests change nothing.
+    let resp = control(
+        base,
+        "/_sim/config",
+        json!({"jwt_lifetime_secs": -5, "pim": true}),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
         get(base, "/api/pim-v1/info", &token).await.status(),
         StatusCode::NOT_FOUND
