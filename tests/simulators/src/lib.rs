@@ -1,24 +1,32 @@
-//! Simulators of HCL Domino Access Services (DAS) and Zoho CRM REST (v2–v8), faithful to
-//! `reference/domino-api.md` and `reference/zoho-crm-api.md`, for tests, benchmarks and
-//! `nzsync demo`.
+//! Simulators of HCL Domino Access Services (DAS), the HCL Domino REST API (DRAPI) and Zoho CRM
+//! REST (v2–v8), faithful to `reference/domino-api.md`, `reference/domino-rest-api.md` and
+//! `reference/zoho-crm-api.md`, for tests, benchmarks and `nzsync demo`.
 //!
-//! [`start`] serves both on `127.0.0.1` (only) on tokio tasks. [`domino_router`] and
-//! [`zoho_router`] give the bare `axum::Router`s for `tower::ServiceExt::oneshot` tests.
+//! [`start`] serves them on `127.0.0.1` (only) on tokio tasks, each on its own port: DAS
+//! ([`Simulators::domino_url`]), DRAPI ([`Simulators::drapi_url`]: the DAS port + 2, 18083 by
+//! default, or a free port) and Zoho. DAS and DRAPI are two faces of **one** Domino server: the
+//! same users, mail files, documents (UNIDs, items, modified times) and calendar entries, so a
+//! document written through one reads through the other. [`domino_router`], [`drapi_router`]
+//! (both over the same [`DominoState`]) and [`zoho_router`] give the bare `axum::Router`s for
+//! `tower::ServiceExt::oneshot` tests.
 //!
-//! Each port also answers control requests under `/_sim/` (no authentication, loopback tool):
+//! Each port also answers control requests under `/_sim/` (no authentication, loopback tool).
+//! The call log, faults, latency and spec report are the port's own; on the two Domino ports
+//! dump, load, reset and the clock act on the one server they share:
 //!
 //! | route | does |
 //! | --- | --- |
-//! | `GET /_sim/dump` | all data as JSON (shapes in the `domino` and `zoho` module docs) |
-//! | `POST /_sim/load` | replace all data with a dump (204) |
-//! | `POST /_sim/reset[?seed=demo]` | back to users/org/config only (or to the demo data) (204) |
+//! | `GET /_sim/dump` | all data as JSON (shapes in the `domino` and `zoho` module docs; the Domino dump, on either Domino port, carries DRAPI's settings, scopes and schemas under `"drapi"`) |
+//! | `POST /_sim/load` | replace all data with a dump (204); a Domino dump without `"drapi"` gets the seeded scopes and schemas |
+//! | `POST /_sim/reset[?seed=demo]` | back to users/org/config only (or to the demo data) (204); on Domino also DRAPI's seeded scopes and schemas |
 //! | `POST /_sim/custom_views` (Zoho) | add a custom view a user made: the `custom_views` dump shape plus `"module"` → 201 `{"id"}` (see `zoho/views.rs`) |
-//! | `GET`/`POST /_sim/config` | Domino: enabled services, `$AllowRESTDbAPI` per database, view DAS flags, login-form mode. Zoho: token lifetime, expire all tokens, licences, users' profiles (`user_profiles`), API limits (`credits`, `concurrency`, `sub_concurrency`, `edition`, `reset_credits`; GET adds `credits_used`, `credits_remaining`, `in_flight`) |
+//! | `GET`/`POST /_sim/config` (DRAPI port) | DRAPI's settings, scopes and schemas: `jwt_lifetime_secs`, `expire_tokens` (a restart: every JWT dies), `login_failure_status`, `pim`, `setup`, `revision_conflict_status`, `recurring` (`instances`/`series`), `scopes` (`null` removes, an object merges), `schemas` (by scope name: top-level keys, `remove_forms`, `remove_modes`, `remove_fields`, `add_fields`); see the [`drapi`] docs |
+//! | `GET`/`POST /_sim/config` (DAS and Zoho ports) | Domino: enabled services, `$AllowRESTDbAPI` per database, view DAS flags, login-form mode. Zoho: token lifetime, expire all tokens, licences, users' profiles (`user_profiles`), API limits (`credits`, `concurrency`, `sub_concurrency`, `edition`, `reset_credits`; GET adds `credits_used`, `credits_remaining`, `in_flight`) |
 //! | `POST /_sim/latency` `{"ms":20}` | latency added before every non-`/_sim/` request |
 //! | `GET`/`DELETE /_sim/calls` | the call log `{"calls":[{"method","path","query","status"}]}` in order (`query` only when present; status 0 = dropped by a fault) |
-//! | `GET`/`POST`/`DELETE /_sim/faults` | fault rules `{"rules":[{"kind":"status","status":503,"method":"GET","path_prefix":"/crm/","every":2,"times":3}]}`; kinds `status`, `delay` (`ms`, `after`), `drop`, `truncate`, `expire_token`; `percent` fires a rule by chance, from a generator seeded by the body's `seed` (default 1) |
-//! | `GET`/`POST /_sim/clock` `{"advance_secs":3600}` | move the simulators' clock (token and page-token expiry, timestamps); 400 when it would leave the years 1970–9999 |
-//! | `GET`/`POST`/`DELETE /_sim/spec` `{"enabled":true}` | check every answer against the vendors' OpenAPI specs ([`spec`]); GET reports `checked`, `undescribed` and `violations`; DELETE empties the report |
+//! | `GET`/`POST`/`DELETE /_sim/faults` | fault rules `{"rules":[{"kind":"status","status":503,"method":"GET","path_prefix":"/crm/","every":2,"times":3}]}`; kinds `status`, `delay` (`ms`, `after`), `drop`, `truncate`, `expire_token` (Zoho's access token, DRAPI's JWT); `percent` fires a rule by chance, from a generator seeded by the body's `seed` (default 1) |
+//! | `GET`/`POST /_sim/clock` `{"advance_secs":3600}` | move the simulator's clock (token and page-token expiry, JWT expiry, timestamps; both Domino ports move Domino's one clock); 400 when it would leave the years 1970–9999 |
+//! | `GET`/`POST`/`DELETE /_sim/spec` `{"enabled":true}` | check every answer against the vendors' OpenAPI specs ([`spec`]; DRAPI against HCL's basis, PIM and setup specs); GET reports `checked`, `undescribed` and `violations`; DELETE empties the report |
 //!
 //! ## Choices
 //!
@@ -135,6 +143,30 @@
 //!   `cancel` on a notice → 400 cserror 1028 "Action not supported". On an event or instance
 //!   `delete` and `cancel` are DELETE (with its notices). `delegate`, `counter`,
 //!   `requestInfo`, `processAll`, `removeCancelled` answer 501.
+//!
+//! Domino REST API (DRAPI; the full list, with the errata of HCL's specs, is in the [`drapi`]
+//! module docs):
+//! - Auth: `POST /api/v1/auth` with the DAS users' names and passwords answers a JWT living
+//!   2 h (`jwt_lifetime_secs`), no refresh; missing, unknown, expired or logged-out tokens get
+//!   401 in the basis error shape; a wrong password 401 (or the configured 500).
+//! - Every user's mail file is seeded with the schema `nzsync` and the scope `mail{name}`
+//!   (`maildemo`): forms `Person` and `Task` with DESIGN.md §4.4's items, `OrgConfidential`,
+//!   `Categories` and `ZohoCRMId`, modes `default` and `dql`, DQL on, lists `($Contacts)` and
+//!   `($ToDo)`, revision not required. Only the mode's fields are read or written; a user opens
+//!   only their own mail file (403).
+//! - Documents: 200 with `@meta` on writes; `etag` `W/" %08x"` of the seconds; `revision` 8 hex
+//!   sequence + 16 hex time, new on every save by either API; a stale or missing `revision`
+//!   (with `requireRevisionToUpdate`) → 409 (configurable); an unknown UNID 404, a malformed
+//!   one 400; DELETE answers HCL's fixture shape.
+//! - Lists page with `start`/`count` (1000, `-1` all), no total; `documents=true` gives
+//!   flat-meta documents. DQL: terms, `and`/`or`/`not`, `@ModifiedInThisFile`/`@Created` with
+//!   `@dt(…)` at any precision; bad DQL 400, no `dqlAccess` 403. Bulk: unid, create, delete,
+//!   etag (`{"exists":false}` for deletions), update.
+//! - PIM calendar: the DAS calendar store in JSCalendar form; recurring series as instances
+//!   (default) or as one entry with rules (`recurring: series`); writes go through the DAS
+//!   calendar service, `send=false` creating no notices and `send` defaulting to true; DELETE
+//!   sends no cancellations. Errors `{"code","message"}`.
+//! - Setup: schemas and scopes for one's own mail file with a `$SETUP` token.
 //!
 //! Zoho CRM:
 //! - Versions v2, v2.1 and v3–v8 behave the same except that `fields` is optional in v2 and
@@ -334,6 +366,8 @@
 //!
 //! ## Not yet
 //!
+//! DRAPI: see the [`drapi`] module docs (OData, attachments, view keys and sorting, full-text
+//! search, external field names, PIM mail and contacts, quick config).
 //! Domino: iCalendar format, the calendar actions delegate/counter/requestInfo/processAll/
 //! removeCancelled, `X-DAS-Token` CSRF and `/api/core/nonce`, attachments,
 //! view-entry updates, creating through a view, agents and agent jobs, the forms list,

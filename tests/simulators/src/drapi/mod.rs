@@ -83,16 +83,22 @@
 //! Query (`/query?action=execute`): see `dql.rs` for the DQL understood and its errors.
 //! Results are in the order documents were added, in mode `dql` (or the body's `mode`);
 //! documents whose form has no such mode are left out. `dqlAccess` off → 403 "DQL access is
-//! not allowed for this database". `action=explain|parse` → 501.
+//! not allowed for this database". `action` is required (400); `action=explain|parse` → 501.
+//! `count` defaults to all; `start`/`count` page the results. `maxScanDocs` (default 500,000)
+//! is enforced: a query that would scan more documents is 400.
 //!
-//! Bulk: `/bulk/unid` answers in the order asked, with `{"@unid","status":404,"statusText",
-//! "message"}` in place of an unknown UNID; `/bulk/create` answers per document by position
+//! Bulk: `/bulk/unid` answers in the order asked, with `{"statusText","status":404,"message",
+//! "unid"}` in place of an unknown UNID (400 for a malformed one, 403 for a form the schema
+//! lacks); `/bulk/create` answers per document by position
 //! (a refused one: `{"status":400|403,"statusText","message"}`); `/bulk/delete` per UNID
 //! (`status` 404 or 403 for failures); `/bulk/etag` answers `{"UNID":{"exists":true,
 //! "etag":"W/\" …\""}}` and `{"exists":false}` for a deleted or unknown document (the spec's
 //! schema example, not its response example: the only form that can tell a deletion).
 //!
 //! PIM calendar: see `pim/mod.rs`.
+//!
+//! `/bulk/update` applies `replaceItems` to every DQL match through the body's `mode` (default
+//! `default`), answering flat metadata (the whole document with `returnUpdatedDocument`).
 //!
 //! Setup: see `setup.rs`. `POST /_sim/config` on this port takes, any subset:
 //! ```json
@@ -115,8 +121,11 @@
 //! ## Not yet
 //! OData, `/raw`, attachments, agents, formulas, `/bulk/folder`, `/listspivot`, view keys
 //! (`key`, `startKey`, `category`, `column` sorting), full-text search, external field names,
-//! field groups, `computeWithForm`, validation rules, PIM mail, `calendarresponse`, other
-//! calendars than `default`, `mailboxid` delegation, the admin UI, OAuth.
+//! field groups, `computeWithForm`, validation rules, PIM mail, `/pimitem`, `/search`,
+//! `calendarresponse`, the 302 for a scope or mailbox on another server, other
+//! calendars than `default`, `mailboxid` delegation, quick config (`/admin/quickconfig`),
+//! `/info`, `/openapi`, the admin UI, OAuth, back-pressure (`concurrentRequestMaxCount`) and the
+//! 503 of `tell restapi refresh` (a `status` fault gives both).
 
 mod access;
 mod auth;
