@@ -1149,11 +1149,35 @@ async fn faults_and_the_call_log_are_per_port() {
     .await;
     assert_eq!(das_calls["calls"], json!([]), "DAS's log is its own");
     assert_eq!(s.domino().drapi_calls().len(), 8);
+    // Latency and delay are the port's own too.
+    control(
+        base,
+        "/_sim/faults",
+        json!({"rules":[{"kind":"delay","ms":120,"times":1}]}),
+    )
+    .await;
+    control(base, "/_sim/latency", json!({"ms": 60})).await;
+    let das_latency = json(
+        http()
+            .get(format!("{}/_sim/latency", s.domino_url))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(das_latency["ms"], 0);
+    let started = std::time::Instant::now();
+    assert_eq!(get(base, &path, &token).await.status(), StatusCode::OK);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(180),
+        "{:?}",
+        started.elapsed()
+    );
     s.shutdown().await;
 }
 
-/// Every answer so far matched HCL's specs, and the operations a sync uses were checked (not
-/// left undescribed).
+/// ref: §8 (answers and errors follow the reference and HCL's specs): every answer matched
+/// HCL's specs, and the operations a sync uses were checked (not left undescribed).
 #[tokio::test]
 async fn spec_check_covers_the_operations_a_sync_uses() {
     let s = sims(Seed::Demo).await;

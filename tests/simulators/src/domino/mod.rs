@@ -31,6 +31,10 @@
 //! ```
 //! An event or notice whose backing document is missing from `documents` gets one.
 //!
+//! The dump also carries the Domino REST API's settings, scopes and schemas under `"drapi"`
+//! (`{"settings":{…},"scopes":[RestMapping…],"schemas":[KeepDatabase…]}`, see
+//! [`crate::drapi`]); a load without it gets the seeded ones.
+//!
 //! A load starts from the empty server (the users' empty mail files and the directory), then
 //! applies the dump: flags it gives, and the documents of each database it names.
 
