@@ -6,11 +6,12 @@
 //!     [--zoho-port N] [--spec-check] [--write-specs DIR]
 //! ```
 //!
-//! Ports default to 0 (free ones). Once both listen it prints `DOMINO_URL=…` and `ZOHO_URL=…`
-//! lines, then serves until it gets Ctrl-C or SIGTERM.
+//! Ports default to 0 (free ones). Once all listen it prints `DOMINO_URL=…`, `DRAPI_URL=…` (the
+//! Domino REST API of the same Domino server) and, last, `ZOHO_URL=…` lines, then serves until
+//! it gets Ctrl-C or SIGTERM.
 //! `--write-specs DIR` first writes the vendored specs with the errata applied, as
-//! [`nzsync_sim::spec::Specs::standalone_documents`] gives them, to `DIR/domino-das/` and
-//! `DIR/zoho-crm-v8/`. `--spec-check` checks every answer against them as the test suites do
+//! [`nzsync_sim::spec::Specs::standalone_documents`] gives them, to `DIR/domino-das/`,
+//! `DIR/domino-rest-api/` and `DIR/zoho-crm-v8/`. `--spec-check` checks every answer against them as the test suites do
 //! (`GET /_sim/spec` on either port reports what it found). The users are demo/demo and
 //! user2/pw2, as in the simulators' own tests.
 
@@ -120,6 +121,7 @@ async fn main() -> ExitCode {
     };
     let mut out = std::io::stdout().lock();
     let printed = writeln!(out, "DOMINO_URL={}", sims.domino_url)
+        .and_then(|()| writeln!(out, "DRAPI_URL={}", sims.drapi_url))
         .and_then(|()| writeln!(out, "ZOHO_URL={}", sims.zoho_url))
         .and_then(|()| out.flush());
     drop(out);

@@ -59,8 +59,9 @@ pub enum FaultKind {
     /// only the first half of the body (an empty body declares one byte and sends none), and
     /// close the connection: the server acted, the client reads a short body.
     Truncate,
-    /// Zoho only: expire the access token the request carries, then handle it (so it gets
-    /// 401 `INVALID_TOKEN`). On Domino it does nothing.
+    /// Expire the token the request carries, then handle it: on Zoho the access token (so it
+    /// gets 401 `INVALID_TOKEN`), on the Domino REST API the JWT (401). On DAS it does
+    /// nothing.
     ExpireToken,
 }
 
@@ -333,6 +334,11 @@ pub(crate) trait SimHost: Clone + Send + Sync + 'static {
     /// Which vendor spec describes this simulator's answers.
     const SERVICE: Service;
     fn core(&self) -> &SimCore;
+    /// The core whose clock this simulator's answers and `/_sim/clock` use: its own, or that
+    /// of the server it is a second face of (the Domino REST API shares Domino's clock).
+    fn clock(&self) -> &SimCore {
+        self.core()
+    }
     /// The answer the real server gives with this status on `path` (used by
     /// `FaultKind::Status`).
     fn fault_response(&self, status: StatusCode, path: &str) -> Response;
@@ -405,7 +411,7 @@ pub(crate) async fn sim_middleware<S: SimHost>(
     // Both servers date their answers by their own clock, which `/_sim/clock` moves; clients
     // take their incremental cursors from it.
     let date = state
-        .core()
+        .clock()
         .now()
         .format("%a, %d %b %Y %H:%M:%S GMT")
         .to_string();
@@ -620,7 +626,7 @@ struct ClockBody {
 
 async fn post_clock<S: SimHost>(State(s): State<S>, body: Bytes) -> Response {
     match serde_json::from_slice::<ClockBody>(&body) {
-        Ok(b) => match s.core().advance_clock(b.advance_secs) {
+        Ok(b) => match s.clock().advance_clock(b.advance_secs) {
             Ok(()) => get_clock(State(s)).await,
             Err(e) => control_error(&e),
         },
@@ -629,7 +635,7 @@ async fn post_clock<S: SimHost>(State(s): State<S>, body: Bytes) -> Response {
 }
 
 async fn get_clock<S: SimHost>(State(s): State<S>) -> Response {
-    Json(json!({ "now": s.core().now().format("%Y-%m-%dT%H:%M:%SZ").to_string() })).into_response()
+    Json(json!({ "now": s.clock().now().format("%Y-%m-%dT%H:%M:%SZ").to_string() })).into_response()
 }
 
 /// Error answer of a control route.

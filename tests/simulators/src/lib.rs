@@ -1,24 +1,32 @@
-//! Simulators of HCL Domino Access Services (DAS) and Zoho CRM REST (v2–v8), faithful to
-//! `reference/domino-api.md` and `reference/zoho-crm-api.md`, for tests, benchmarks and
-//! `nzsync demo`.
+//! Simulators of HCL Domino Access Services (DAS), the HCL Domino REST API (DRAPI) and Zoho CRM
+//! REST (v2–v8), faithful to `reference/domino-api.md`, `reference/domino-rest-api.md` and
+//! `reference/zoho-crm-api.md`, for tests, benchmarks and `nzsync demo`.
 //!
-//! [`start`] serves both on `127.0.0.1` (only) on tokio tasks. [`domino_router`] and
-//! [`zoho_router`] give the bare `axum::Router`s for `tower::ServiceExt::oneshot` tests.
+//! [`start`] serves them on `127.0.0.1` (only) on tokio tasks, each on its own port: DAS
+//! ([`Simulators::domino_url`]), DRAPI ([`Simulators::drapi_url`]: the DAS port + 2, 18083 by
+//! default, or a free port) and Zoho. DAS and DRAPI are two faces of **one** Domino server: the
+//! same users, mail files, documents (UNIDs, items, modified times) and calendar entries, so a
+//! document written through one reads through the other. [`domino_router`], [`drapi_router`]
+//! (both over the same [`DominoState`]) and [`zoho_router`] give the bare `axum::Router`s for
+//! `tower::ServiceExt::oneshot` tests.
 //!
-//! Each port also answers control requests under `/_sim/` (no authentication, loopback tool):
+//! Each port also answers control requests under `/_sim/` (no authentication, loopback tool).
+//! The call log, faults, latency and spec report are the port's own; on the two Domino ports
+//! dump, load, reset and the clock act on the one server they share:
 //!
 //! | route | does |
 //! | --- | --- |
-//! | `GET /_sim/dump` | all data as JSON (shapes in the `domino` and `zoho` module docs) |
-//! | `POST /_sim/load` | replace all data with a dump (204) |
-//! | `POST /_sim/reset[?seed=demo]` | back to users/org/config only (or to the demo data) (204) |
+//! | `GET /_sim/dump` | all data as JSON (shapes in the `domino` and `zoho` module docs; the Domino dump, on either Domino port, carries DRAPI's settings, scopes and schemas under `"drapi"`) |
+//! | `POST /_sim/load` | replace all data with a dump (204); a Domino dump without `"drapi"` gets the seeded scopes and schemas |
+//! | `POST /_sim/reset[?seed=demo]` | back to users/org/config only (or to the demo data) (204); on Domino also DRAPI's seeded scopes and schemas |
 //! | `POST /_sim/custom_views` (Zoho) | add a custom view a user made: the `custom_views` dump shape plus `"module"` → 201 `{"id"}` (see `zoho/views.rs`) |
-//! | `GET`/`POST /_sim/config` | Domino: enabled services, `$AllowRESTDbAPI` per database, view DAS flags, login-form mode. Zoho: token lifetime, expire all tokens, licences, users' profiles (`user_profiles`), API limits (`credits`, `concurrency`, `sub_concurrency`, `edition`, `reset_credits`; GET adds `credits_used`, `credits_remaining`, `in_flight`) |
+//! | `GET`/`POST /_sim/config` (DRAPI port) | DRAPI's settings, scopes and schemas: `jwt_lifetime_secs`, `expire_tokens` (a restart: every JWT dies), `login_failure_status`, `pim`, `setup`, `revision_conflict_status`, `recurring` (`instances`/`series`), `scopes` (`null` removes, an object merges), `schemas` (by scope name: top-level keys, `remove_forms`, `remove_modes`, `remove_fields`, `add_fields`); see the [`drapi`] docs |
+//! | `GET`/`POST /_sim/config` (DAS and Zoho ports) | Domino: enabled services, `$AllowRESTDbAPI` per database, view DAS flags, login-form mode. Zoho: token lifetime, expire all tokens, licences, users' profiles (`user_profiles`), API limits (`credits`, `concurrency`, `sub_concurrency`, `edition`, `reset_credits`; GET adds `credits_used`, `credits_remaining`, `in_flight`) |
 //! | `POST /_sim/latency` `{"ms":20}` | latency added before every non-`/_sim/` request |
 //! | `GET`/`DELETE /_sim/calls` | the call log `{"calls":[{"method","path","query","status"}]}` in order (`query` only when present; status 0 = dropped by a fault) |
-//! | `GET`/`POST`/`DELETE /_sim/faults` | fault rules `{"rules":[{"kind":"status","status":503,"method":"GET","path_prefix":"/crm/","every":2,"times":3}]}`; kinds `status`, `delay` (`ms`, `after`), `drop`, `truncate`, `expire_token`; `percent` fires a rule by chance, from a generator seeded by the body's `seed` (default 1) |
-//! | `GET`/`POST /_sim/clock` `{"advance_secs":3600}` | move the simulators' clock (token and page-token expiry, timestamps); 400 when it would leave the years 1970–9999 |
-//! | `GET`/`POST`/`DELETE /_sim/spec` `{"enabled":true}` | check every answer against the vendors' OpenAPI specs ([`spec`]); GET reports `checked`, `undescribed` and `violations`; DELETE empties the report |
+//! | `GET`/`POST`/`DELETE /_sim/faults` | fault rules `{"rules":[{"kind":"status","status":503,"method":"GET","path_prefix":"/crm/","every":2,"times":3}]}`; kinds `status`, `delay` (`ms`, `after`), `drop`, `truncate`, `expire_token` (Zoho's access token, DRAPI's JWT); `percent` fires a rule by chance, from a generator seeded by the body's `seed` (default 1) |
+//! | `GET`/`POST /_sim/clock` `{"advance_secs":3600}` | move the simulator's clock (token and page-token expiry, JWT expiry, timestamps; both Domino ports move Domino's one clock); 400 when it would leave the years 1970–9999 |
+//! | `GET`/`POST`/`DELETE /_sim/spec` `{"enabled":true}` | check every answer against the vendors' OpenAPI specs ([`spec`]; DRAPI against HCL's basis, PIM and setup specs); GET reports `checked`, `undescribed` and `violations`; DELETE empties the report |
 //!
 //! ## Choices
 //!
@@ -135,6 +143,30 @@
 //!   `cancel` on a notice → 400 cserror 1028 "Action not supported". On an event or instance
 //!   `delete` and `cancel` are DELETE (with its notices). `delegate`, `counter`,
 //!   `requestInfo`, `processAll`, `removeCancelled` answer 501.
+//!
+//! Domino REST API (DRAPI; the full list, with the errata of HCL's specs, is in the [`drapi`]
+//! module docs):
+//! - Auth: `POST /api/v1/auth` with the DAS users' names and passwords answers a JWT living
+//!   2 h (`jwt_lifetime_secs`), no refresh; missing, unknown, expired or logged-out tokens get
+//!   401 in the basis error shape; a wrong password 401 (or the configured 500).
+//! - Every user's mail file is seeded with the schema `nzsync` and the scope `mail{name}`
+//!   (`maildemo`): forms `Person` and `Task` with DESIGN.md §4.4's items, `OrgConfidential`,
+//!   `Categories` and `ZohoCRMId`, modes `default` and `dql`, DQL on, lists `($Contacts)` and
+//!   `($ToDo)`, revision not required. Only the mode's fields are read or written; a user opens
+//!   only their own mail file (403).
+//! - Documents: 200 with `@meta` on writes; `etag` `W/" %08x"` of the seconds; `revision` 8 hex
+//!   sequence + 16 hex time, new on every save by either API; a stale or missing `revision`
+//!   (with `requireRevisionToUpdate`) → 409 (configurable); an unknown UNID 404, a malformed
+//!   one 400; DELETE answers HCL's fixture shape.
+//! - Lists page with `start`/`count` (1000, `-1` all), no total; `documents=true` gives
+//!   flat-meta documents. DQL: terms, `and`/`or`/`not`, `@ModifiedInThisFile`/`@Created` with
+//!   `@dt(…)` at any precision; bad DQL 400, no `dqlAccess` 403. Bulk: unid, create, delete,
+//!   etag (`{"exists":false}` for deletions), update.
+//! - PIM calendar: the DAS calendar store in JSCalendar form; recurring series as instances
+//!   (default) or as one entry with rules (`recurring: series`); writes go through the DAS
+//!   calendar service, `send=false` creating no notices and `send` defaulting to true; DELETE
+//!   sends no cancellations. Errors `{"code","message"}`.
+//! - Setup: schemas and scopes for one's own mail file with a `$SETUP` token.
 //!
 //! Zoho CRM:
 //! - Versions v2, v2.1 and v3–v8 behave the same except that `fields` is optional in v2 and
@@ -334,6 +366,8 @@
 //!
 //! ## Not yet
 //!
+//! DRAPI: see the [`drapi`] module docs (OData, attachments, view keys and sorting, full-text
+//! search, external field names, PIM mail and contacts, quick config).
 //! Domino: iCalendar format, the calendar actions delegate/counter/requestInfo/processAll/
 //! removeCancelled, `X-DAS-Token` CSRF and `/api/core/nonce`, attachments,
 //! view-entry updates, creating through a view, agents and agent jobs, the forms list,
@@ -353,6 +387,7 @@
 pub mod bench_data;
 mod common;
 pub mod domino;
+pub mod drapi;
 mod sample;
 mod sample_cal;
 pub mod spec;
@@ -368,6 +403,7 @@ use tokio::task::JoinHandle;
 
 pub use common::{CallRecord, FaultKind, FaultRule};
 pub use domino::{DominoState, domino_router};
+pub use drapi::drapi_router;
 pub use zoho::{ZohoState, zoho_router};
 
 /// Which data the simulators start with.
@@ -441,10 +477,13 @@ struct Server {
     task: JoinHandle<std::io::Result<()>>,
 }
 
-/// Both simulators, running.
+/// Both simulators, running: Domino on two ports (DAS, and the Domino REST API), Zoho on one.
 pub struct Simulators {
     /// e.g. `http://127.0.0.1:18081` (no trailing slash).
     pub domino_url: String,
+    /// The Domino REST API of the same Domino server, e.g. `http://127.0.0.1:18083` (no
+    /// trailing slash): `/api/v1`, `/api/pim-v1`, `/api/setup-v1`.
+    pub drapi_url: String,
     /// e.g. `http://127.0.0.1:18082` (no trailing slash).
     pub zoho_url: String,
     domino: DominoState,
@@ -456,6 +495,7 @@ impl std::fmt::Debug for Simulators {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Simulators")
             .field("domino_url", &self.domino_url)
+            .field("drapi_url", &self.drapi_url)
             .field("zoho_url", &self.zoho_url)
             .finish_non_exhaustive()
     }
@@ -473,31 +513,52 @@ async fn serve(listener: TcpListener, router: axum::Router) -> Server {
     Server { stop, task }
 }
 
-/// Start both simulators on `127.0.0.1`.
+/// The Domino REST API's listener: on the DAS port + 2 (18083 beside the default 18081), or on
+/// a free port when the DAS port is 0 or that one is taken (`SimConfig` has no field of its
+/// own for it yet).
+async fn bind_drapi(domino_port: u16) -> std::io::Result<TcpListener> {
+    if domino_port != 0
+        && let Some(port) = domino_port.checked_add(2)
+        && let Ok(listener) = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await
+    {
+        return Ok(listener);
+    }
+    TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await
+}
+
+/// Start both simulators on `127.0.0.1`: DAS, the Domino REST API (same Domino server) and
+/// Zoho, each on its own port.
 pub async fn start(cfg: SimConfig) -> std::io::Result<Simulators> {
     // One "now" for both seeds, so relative due dates agree even across midnight.
     let now = chrono::Utc::now();
     let domino = DominoState::new_at(cfg.domino_users.clone(), cfg.seed, now);
     let zoho = ZohoState::new_at(cfg.seed, now);
     domino.set_latency_ms(cfg.latency_ms);
+    domino.set_drapi_latency_ms(cfg.latency_ms);
     zoho.set_latency_ms(cfg.latency_ms);
     domino.set_spec_check(cfg.spec_check);
+    domino.set_drapi_spec_check(cfg.spec_check);
     zoho.set_spec_check(cfg.spec_check);
     let domino_listener =
         TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, cfg.domino_port))).await?;
     let zoho_listener =
         TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, cfg.zoho_port))).await?;
+    let drapi_listener = bind_drapi(cfg.domino_port).await?;
     let domino_url = format!("http://{}", domino_listener.local_addr()?);
+    let drapi_url = format!("http://{}", drapi_listener.local_addr()?);
     let zoho_url = format!("http://{}", zoho_listener.local_addr()?);
     domino.set_base_url(&domino_url);
+    domino.set_drapi_base_url(&drapi_url);
     zoho.set_base_url(&zoho_url);
     let servers = vec![
         serve(domino_listener, domino_router(domino.clone())).await,
+        serve(drapi_listener, drapi_router(domino.clone())).await,
         serve(zoho_listener, zoho_router(zoho.clone())).await,
     ];
-    tracing::info!(%domino_url, %zoho_url, "simulators started");
+    tracing::info!(%domino_url, %drapi_url, %zoho_url, "simulators started");
     Ok(Simulators {
         domino_url,
+        drapi_url,
         zoho_url,
         domino,
         zoho,
@@ -526,10 +587,17 @@ impl Simulators {
         self.zoho.load(&crm)
     }
 
-    /// What the spec check found on Domino and on Zoho (`None` while it is off).
+    /// What the spec check found on DAS and on Zoho (`None` while it is off); the Domino
+    /// REST API's is [`Simulators::drapi_spec_report`].
     #[must_use]
     pub fn spec_reports(&self) -> [Option<spec::SpecReport>; 2] {
         [self.domino.spec_report(), self.zoho.spec_report()]
+    }
+
+    /// What the spec check found on the Domino REST API's port (`None` while it is off).
+    #[must_use]
+    pub fn drapi_spec_report(&self) -> Option<spec::SpecReport> {
+        self.domino.drapi_spec_report()
     }
 
     /// Every answer that broke its vendor spec so far, one line each (empty while the check
@@ -538,6 +606,7 @@ impl Simulators {
     pub fn spec_violations(&self) -> Vec<String> {
         self.spec_reports()
             .into_iter()
+            .chain([self.drapi_spec_report()])
             .flatten()
             .flat_map(|r| r.violations)
             .map(|v| {
@@ -562,7 +631,7 @@ impl Simulators {
         );
     }
 
-    /// Stop both servers (waits up to 5 s for open connections, then aborts them).
+    /// Stop every server (waits up to 5 s for open connections, then aborts them).
     pub async fn shutdown(self) {
         for server in self.servers {
             let _ = server.stop.send(());

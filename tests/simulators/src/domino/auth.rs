@@ -20,7 +20,7 @@ pub(crate) enum Credentials {
     Invalid,
 }
 
-fn find_user(state: &DominoState, name: &str, password: &str) -> Option<String> {
+pub(crate) fn find_user(state: &DominoState, name: &str, password: &str) -> Option<String> {
     let name = name.trim();
     state
         .inner

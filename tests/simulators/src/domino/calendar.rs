@@ -255,7 +255,7 @@ pub(crate) fn handle(mut ctx: CalCtx<'_>) -> Response {
     }
 }
 
-fn tz_defs(list: &[Value]) -> Vec<TzDef> {
+pub(crate) fn tz_defs(list: &[Value]) -> Vec<TzDef> {
     list.iter().filter_map(|v| TzDef::parse(v).ok()).collect()
 }
 
@@ -271,18 +271,20 @@ enum Row<'a> {
 }
 
 /// One instance or a non-recurring event: `(recurrence id if recurring, start, end, body)`.
-struct Occurrence {
-    rid: Option<String>,
-    start_utc: DateTime<Utc>,
-    event: Map<String, Value>,
+pub(crate) struct Occurrence {
+    pub rid: Option<String>,
+    /// The instance's original local start (the one its recurrence id names).
+    pub rid_local: Option<NaiveDateTime>,
+    pub start_utc: DateTime<Utc>,
+    pub event: Map<String, Value>,
 }
 
-fn time_of(event: &Map<String, Value>, key: &str, tzs: &[TzDef]) -> Option<EvTime> {
+pub(crate) fn time_of(event: &Map<String, Value>, key: &str, tzs: &[TzDef]) -> Option<EvTime> {
     event.get(key).and_then(|v| EvTime::parse(v, tzs).ok())
 }
 
 /// The occurrences of an event starting at or before `limit` (a series: its instances).
-fn occurrences(ev: &CalEvent, limit: DateTime<Utc>) -> Vec<Occurrence> {
+pub(crate) fn occurrences(ev: &CalEvent, limit: DateTime<Utc>) -> Vec<Occurrence> {
     let tzs = tz_defs(&ev.timezones);
     let Some(start) = time_of(&ev.event, "start", &tzs) else {
         return Vec::new();
@@ -298,6 +300,7 @@ fn occurrences(ev: &CalEvent, limit: DateTime<Utc>) -> Vec<Occurrence> {
         event.remove("recurrenceRule");
         return vec![Occurrence {
             rid: None,
+            rid_local: None,
             start_utc: start.to_utc(&tzs),
             event,
         }];
@@ -328,6 +331,7 @@ fn occurrences(ev: &CalEvent, limit: DateTime<Utc>) -> Vec<Occurrence> {
         let start_utc = time_of(&event, "start", &tzs).map_or(s.to_utc(&tzs), |t| t.to_utc(&tzs));
         out.push(Occurrence {
             rid: Some(rid),
+            rid_local: Some(local),
             start_utc,
             event,
         });

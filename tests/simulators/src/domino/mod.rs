@@ -31,15 +31,19 @@
 //! ```
 //! An event or notice whose backing document is missing from `documents` gets one.
 //!
+//! The dump also carries the Domino REST API's settings, scopes and schemas under `"drapi"`
+//! (`{"settings":{…},"scopes":[RestMapping…],"schemas":[KeepDatabase…]}`, see
+//! [`crate::drapi`]); a load without it gets the seeded ones.
+//!
 //! A load starts from the empty server (the users' empty mail files and the directory), then
 //! applies the dump: flags it gives, and the documents of each database it names.
 
 mod auth;
-mod calendar;
+pub(crate) mod calendar;
 pub(crate) mod caltime;
 mod control;
 mod data;
-mod model;
+pub(crate) mod model;
 mod order;
 mod seed;
 mod store;
@@ -77,6 +81,8 @@ struct Inner {
     server: Mutex<DominoServer>,
     /// `DomAuthSessId` → user name.
     sessions: Mutex<HashMap<String, String>>,
+    /// The Domino REST API's side of the same server (see [`crate::drapi`]).
+    drapi: crate::drapi::state::Shared,
 }
 
 impl std::fmt::Debug for DominoState {
@@ -117,12 +123,14 @@ impl DominoState {
         };
         let core = SimCore::default();
         let server = build_server(&users, seed, crate::common::whole_seconds(now));
+        let drapi = crate::drapi::state::Shared::new(&mail_files(&users));
         DominoState {
             inner: Arc::new(Inner {
                 core,
                 users,
                 server: Mutex::new(server),
                 sessions: Mutex::new(HashMap::new()),
+                drapi,
             }),
         }
     }
@@ -148,6 +156,37 @@ impl DominoState {
         self.inner.core.set_base_url(url);
     }
 
+    /// Latency added before every non-`/_sim/` request on the Domino REST API's port.
+    pub fn set_drapi_latency_ms(&self, ms: u64) {
+        self.inner.drapi.core.set_latency_ms(ms);
+    }
+
+    /// Check every Domino REST API answer against HCL's specs from now on, or stop.
+    pub fn set_drapi_spec_check(&self, enabled: bool) {
+        self.inner.drapi.core.set_spec_check(enabled);
+    }
+
+    /// What the spec check found on the Domino REST API's port, or `None` while it is off.
+    #[must_use]
+    pub fn drapi_spec_report(&self) -> Option<crate::spec::SpecReport> {
+        self.inner.drapi.core.spec_report()
+    }
+
+    /// The Domino REST API's URL (its JWT issuer).
+    pub fn set_drapi_base_url(&self, url: &str) {
+        self.inner.drapi.core.set_base_url(url);
+    }
+
+    /// Replace the Domino REST API port's fault injection rules.
+    pub fn set_drapi_faults(&self, rules: Vec<FaultRule>) {
+        self.inner.drapi.core.set_faults(rules, None);
+    }
+
+    /// The requests the Domino REST API's port answered so far, in order.
+    pub fn drapi_calls(&self) -> Vec<CallRecord> {
+        self.inner.drapi.core.calls()
+    }
+
     /// Replace the fault injection rules.
     pub fn set_faults(&self, rules: Vec<FaultRule>) {
         self.inner.core.set_faults(rules, None);
@@ -158,24 +197,107 @@ impl DominoState {
         self.inner.core.calls()
     }
 
-    /// All data as JSON (the `/_sim/dump` shape).
+    /// All data as JSON (the `/_sim/dump` shape), with the Domino REST API's scopes, schemas
+    /// and settings under `"drapi"`.
     pub fn dump(&self) -> Value {
-        control::dump(&lock(&self.inner.server))
+        let mut dump = control::dump(&lock(&self.inner.server));
+        if let Value::Object(m) = &mut dump {
+            m.insert("drapi".into(), lock(&self.inner.drapi.config).dump());
+        }
+        dump
     }
 
-    /// Replace the data with a dump (the `/_sim/load` shape).
+    /// Replace the data with a dump (the `/_sim/load` shape). The Domino REST API's
+    /// configuration is the dump's `"drapi"`, or as seeded when it has none.
     pub fn load(&self, dump: &Value) -> Result<(), String> {
         let now = self.inner.core.now();
+        let files = mail_files(&self.inner.users);
+        let drapi = match dump.get("drapi") {
+            Some(v) => crate::drapi::config::DrapiConfig::from_dump(v, &files)?,
+            None => crate::drapi::config::DrapiConfig::seeded(&files),
+        };
         let mut fresh = DominoServer::empty(&self.inner.users, now);
         control::load(&mut fresh, dump, now)?;
         *lock(&self.inner.server) = fresh;
+        *lock(&self.inner.drapi.config) = drapi;
         Ok(())
     }
 
-    /// Back to the users and their empty mail files (`Seed::Empty`) or to the sample data.
+    /// Back to the users and their empty mail files (`Seed::Empty`) or to the sample data; the
+    /// Domino REST API's configuration goes back to its seeded scopes and schemas.
     pub fn reset(&self, seed: Seed) {
         let server = build_server(&self.inner.users, seed, self.inner.core.now());
         *lock(&self.inner.server) = server;
+        *lock(&self.inner.drapi.config) =
+            crate::drapi::config::DrapiConfig::seeded(&mail_files(&self.inner.users));
+    }
+
+    /// The Domino REST API's side of this server.
+    pub(crate) fn drapi(&self) -> &crate::drapi::state::Shared {
+        &self.inner.drapi
+    }
+
+    /// The server's data, locked.
+    pub(crate) fn server(&self) -> std::sync::MutexGuard<'_, DominoServer> {
+        lock(&self.inner.server)
+    }
+
+    /// The server's control state, whose clock both APIs use.
+    pub(crate) fn clock(&self) -> &SimCore {
+        &self.inner.core
+    }
+
+    /// The user with this login name (short name, e-mail or canonical name) and password.
+    pub(crate) fn user_with_password(&self, name: &str, password: &str) -> Option<String> {
+        auth::find_user(self, name, password)
+    }
+
+    /// `(user name, mail file key)` of every user.
+    pub(crate) fn user_mail_keys(&self) -> Vec<(String, String)> {
+        self.inner
+            .users
+            .iter()
+            .map(|u| (u.name.clone(), u.mail_path().to_lowercase()))
+            .collect()
+    }
+
+    /// Run a DAS calendar-service request for `user` on the database `db_key`, as if it came
+    /// in over HTTP (`rest`: the path after `api/calendar`); the Domino REST API's PIM
+    /// calendar writes go through the same store this way.
+    pub(crate) fn calendar_call(
+        &self,
+        user: &str,
+        db_key: &str,
+        method: Method,
+        rest: &[String],
+        query: Vec<(String, String)>,
+        body: &Bytes,
+    ) -> Response {
+        let headers = HeaderMap::new();
+        let mut segments = vec!["db".to_owned(), "api".to_owned(), "calendar".to_owned()];
+        segments.extend(rest.iter().cloned());
+        let req = DasRequest {
+            method,
+            raw_segments: segments.clone(),
+            segments,
+            query,
+            headers: &headers,
+            body,
+        };
+        let mut server = lock(&self.inner.server);
+        if !server.databases.contains_key(db_key) {
+            return das_error(StatusCode::NOT_FOUND, None);
+        }
+        calendar::handle(calendar::CalCtx {
+            server: &mut server,
+            db_key: db_key.to_owned(),
+            user: user.to_owned(),
+            req: &req,
+            rest_start: 3,
+            origin: String::new(),
+            now: self.inner.core.now(),
+            users: self.user_mail_keys(),
+        })
     }
 
     fn handle(
@@ -382,6 +504,14 @@ impl DominoState {
             _ => html_not_found(),
         }
     }
+}
+
+/// `(user name, mail file path)` of each user.
+fn mail_files(users: &[DominoUser]) -> Vec<(String, String)> {
+    users
+        .iter()
+        .map(|u| (u.name.clone(), u.mail_path()))
+        .collect()
 }
 
 fn build_server(

@@ -433,6 +433,9 @@ pub(crate) struct Document {
     pub modified: DateTime<Utc>,
     pub authors: Vec<String>,
     pub parent: Option<String>,
+    /// The Notes sequence number: 1 when added, one more on every save (the Domino REST API
+    /// shows it in `revision`).
+    pub sequence: u32,
     /// Items in creation order. Names are case-insensitive, as in Notes.
     pub items: Vec<(String, ItemValue)>,
     pub read_by: BTreeSet<String>,
@@ -804,6 +807,7 @@ impl Database {
             modified,
             authors: vec![author.to_owned()],
             parent: None,
+            sequence: 1,
             items,
             read_by: BTreeSet::new(),
         })
@@ -993,6 +997,7 @@ mod tests {
             modified: Utc::now(),
             authors: vec![],
             parent: None,
+            sequence: 1,
             items: vec![("FirstName".into(), ItemValue::text("a"))],
             read_by: BTreeSet::new(),
         };

@@ -72,6 +72,13 @@ impl Documents {
         }
     }
 
+    /// Mark the document in `slot` unread by `user`.
+    pub(crate) fn mark_unread(&mut self, slot: usize, user: &str) {
+        if let Some(Some(doc)) = self.slots.get_mut(slot) {
+            doc.read_by.remove(user);
+        }
+    }
+
     fn take(&mut self, slot: usize) -> Option<Document> {
         self.slots.get_mut(slot).and_then(Option::take)
     }
@@ -152,9 +159,13 @@ impl DerefMut for DocMut<'_> {
 
 impl Drop for DocMut<'_> {
     fn drop(&mut self) {
-        let doc = std::mem::take(&mut self.doc);
+        let mut doc = std::mem::take(&mut self.doc);
         let slot = self.slot;
         let before = self.before.take();
+        // Every change of a stored document is a save, which Notes counts.
+        if before.is_some() {
+            doc.sequence = doc.sequence.saturating_add(1);
+        }
         let mut new_unid = true;
         if let Some(b) = &before {
             self.db.documents.by_modified.remove(&(b.modified, slot));

@@ -1,6 +1,7 @@
 //! The simulators' answers checked against the vendors' own API descriptions: IBM's OpenAPI
-//! 2.0 specs of the DAS data and calendar services and Zoho's OpenAPI 3.0 specs of CRM v8
-//! (`tests/simulators/specs/`, provenance in its README).
+//! 2.0 specs of the DAS data and calendar services, HCL's OpenAPI 3.0 specs of the Domino REST
+//! API (basis, PIM, setup) and Zoho's OpenAPI 3.0 specs of CRM v8 (`tests/simulators/specs/`,
+//! provenance in its README).
 //!
 //! With [`crate::SimConfig::spec_check`] on (or `POST /_sim/spec {"enabled":true}`), the
 //! middleware of each simulator reads back every answer it sends outside `/_sim/` (except those
@@ -16,6 +17,8 @@
 //!   v8: the simulator gives every version the v8 shapes (see the crate's choices). DAS paths
 //!   of a database at the data directory's root (`/names.nsf/api/…`) match the spec's
 //!   `/{folder}/{database}/…` as if in a folder. `X-HTTP-Method-Override` names the method.
+//!   The Domino REST API's paths are the spec's templates under the spec's server URL
+//!   (`/api/v1`, `/api/pim-v1`, `/api/setup-v1`).
 //! - The status's own schema when the spec describes the status. crm-oas describes most
 //!   operations with a 200 only (and folds a per-record error object into it), so a Zoho JSON
 //!   answer with an undescribed status is checked against the operation's success schema (201,
@@ -25,7 +28,9 @@
 //!   error schema. DAS
 //!   errors of every service share one body format (domino-api.md §1.7), which calendar.yaml
 //!   names `errorResponse`: a DAS JSON error answer with an undescribed status is checked
-//!   against it.
+//!   against it. A Domino REST API JSON error with an undescribed status is checked against
+//!   its document's `ErrorMessage` (basis and setup `{status,message,details}`, PIM
+//!   `{code,message}`).
 //! - A DAS answer in HTML (the session login form of domino-api.md §4.3, an HTTP error page)
 //!   is the server's page, not the service's: it is counted as undescribed.
 //! - An answer the specs describe without a schema (a 201 with only a `Location`, a 204) is
@@ -51,6 +56,8 @@ pub enum Service {
     Domino,
     /// Zoho CRM (REST v2–v8).
     Zoho,
+    /// The HCL Domino REST API (basis, PIM and setup).
+    Drapi,
 }
 
 /// The vendored specs, one entry per document: name (its path under `specs/`), service, text.
@@ -119,6 +126,21 @@ const DOCUMENTS: &[(&str, Service, &str)] = &[
         "zoho-crm-v8/common.json",
         Service::Zoho,
         include_str!("../../specs/zoho-crm-v8/common.json"),
+    ),
+    (
+        "domino-rest-api/openapi.basis.json",
+        Service::Drapi,
+        include_str!("../../specs/domino-rest-api/openapi.basis.json"),
+    ),
+    (
+        "domino-rest-api/openapi.pim.json",
+        Service::Drapi,
+        include_str!("../../specs/domino-rest-api/openapi.pim.json"),
+    ),
+    (
+        "domino-rest-api/openapi.setup.json",
+        Service::Drapi,
+        include_str!("../../specs/domino-rest-api/openapi.setup.json"),
     ),
 ];
 
@@ -244,8 +266,40 @@ const SAMPLE_PATTERNS: &str = "users.json's patterns are shaped after one sample
      ASCII letter or digit); a real org's users, like the simulator's (demo@example.com, \
      山口 美穂), have other addresses and names";
 
+/// The status answers the Domino REST API's server sends for deletions and logouts: HCL's
+/// own examples (`/bulk/delete`, `/auth/logout`, `DELETE /schema`) and fixtures.
+const KEEP_STATUS: &str = r#"{"type":"object","required":["status","message"],
+    "properties":{"statusText":{"type":"string"},"status":{"type":"integer"},
+    "message":{"type":"string"},"unid":{"type":"string"}}}"#;
+
+/// Why `StatusMessage` also takes [`KEEP_STATUS`].
+const KEEP_STATUS_WHY: &str = "StatusMessage requires a text status and a statusCode, but the \
+     spec's own examples of the logout, bulk-delete and schema-delete answers, and HCL's SDK \
+     fixture of a document deletion (operation_status_response.json), carry statusText and a \
+     numeric status (domino-rest-api.md §4.3)";
+
 /// Every place where the checks depart from the vendor specs.
 pub const ERRATA: &[Erratum] = &[
+    Erratum {
+        document: "domino-rest-api/openapi.basis.json",
+        pointer: "/components/schemas/DocumentMeta/required",
+        change: Change::Replace("[]"),
+        why: "DocumentMeta requires Form, but no @meta the spec or HCL's fixtures show has it \
+              (getDocument's and createDocument's examples, the query fixture): Form is an item \
+              of the document beside @meta (domino-rest-api.md §3.3, §4.1)",
+    },
+    Erratum {
+        document: "domino-rest-api/openapi.basis.json",
+        pointer: "/components/schemas/StatusMessage",
+        change: Change::OrElse(KEEP_STATUS),
+        why: KEEP_STATUS_WHY,
+    },
+    Erratum {
+        document: "domino-rest-api/openapi.setup.json",
+        pointer: "/components/schemas/StatusMessage",
+        change: Change::OrElse(KEEP_STATUS),
+        why: KEEP_STATUS_WHY,
+    },
     Erratum {
         document: "domino-das/data.json",
         pointer: "/definitions/document/additionalProperties",
@@ -604,6 +658,17 @@ impl Specs {
             operations: Vec::new(),
         };
         for (document, (name, service, root)) in documents.into_iter().enumerate() {
+            // The Domino REST API's templates are relative to the server URL (`/api/v1`).
+            let base = match service {
+                Service::Drapi => root
+                    .pointer("/servers/0/url")
+                    .and_then(Value::as_str)
+                    .filter(|u| u.starts_with('/'))
+                    .unwrap_or("")
+                    .trim_end_matches('/')
+                    .to_owned(),
+                _ => String::new(),
+            };
             for (template, item) in root
                 .get("paths")
                 .and_then(Value::as_object)
@@ -626,6 +691,7 @@ impl Specs {
                         .filter(|(_, resp)| resp.get(EMPTY_BODY) == Some(&Value::Bool(true)))
                         .map(|(status, _)| status.clone())
                         .collect();
+                    let template = format!("{base}{template}");
                     specs.operations.push(Operation {
                         document,
                         method: method.to_ascii_uppercase(),
@@ -679,6 +745,7 @@ impl Specs {
                     segments[1] = "v8";
                 }
             }
+            Service::Drapi => {}
             Service::Domino => {
                 // `/names.nsf/api/…` as if the database sat in a folder.
                 if segments.get(1) == Some(&"api")
@@ -863,6 +930,11 @@ impl Specs {
                 Some((format!("{status} as errorResponse"), schema.clone()))
             }
             Service::Domino => None,
+            Service::Drapi if status >= 400 => {
+                let schema = self.roots[op.document].pointer("/components/schemas/ErrorMessage")?;
+                Some((format!("{status} as ErrorMessage"), schema.clone()))
+            }
+            Service::Drapi => None,
         }
     }
 }
@@ -1099,5 +1171,64 @@ mod tests {
             bad,
         );
         assert!(matches!(outcome, Outcome::Invalid { .. }), "{outcome:?}");
+    }
+
+    #[test]
+    fn drapi_answers_are_checked_under_the_server_urls_with_the_errata() {
+        let specs = specs();
+        let check = |method, path, status, body: &[u8]| {
+            specs.check(
+                Service::Drapi,
+                method,
+                path,
+                status,
+                Some("application/json"),
+                body,
+            )
+        };
+        let doc = br#"{"@meta":{"noteid":2294,"unid":"1C62D55D75387684482588DA001F4428","lastmodified":"2022-10-13T13:41:30.68+08:00","revision":"00000001001F442C482588DA","etag":"W/\" 633eead8\""},"Form":"Person","LastName":"Doe","Categories":["A","B"]}"#;
+        assert_eq!(
+            check(
+                "GET",
+                "/api/v1/document/1C62D55D75387684482588DA001F4428",
+                200,
+                doc
+            ),
+            Outcome::Valid {
+                operation: "GET /api/v1/document/{unid} 200".into()
+            }
+        );
+        let string_noteid = br#"{"@meta":{"noteid":"2294"},"Form":"Person"}"#;
+        assert!(matches!(
+            check("GET", "/api/v1/document/X", 200, string_noteid),
+            Outcome::Invalid { .. }
+        ));
+        let no_form = br#"{"@meta":{"noteid":1},"LastName":"Doe"}"#;
+        assert!(matches!(
+            check("GET", "/api/v1/document/X", 200, no_form),
+            Outcome::Invalid { .. }
+        ));
+        let deleted =
+            br#"{"statusText":"OK","status":200,"message":"Document X deleted","unid":"X"}"#;
+        assert!(matches!(
+            check("DELETE", "/api/v1/document/X", 200, deleted),
+            Outcome::Valid { .. }
+        ));
+        let error = br#"{"status":"404","message":"gone"}"#;
+        assert!(matches!(
+            check("GET", "/api/v1/document/X", 404, error),
+            Outcome::Invalid { .. }
+        ));
+        let pim_error = br#"{"code":400,"message":"bad date"}"#;
+        assert_eq!(
+            check("GET", "/api/pim-v1/calendar/default", 400, pim_error),
+            Outcome::Valid {
+                operation: "GET /api/pim-v1/calendar/{calid} 400".into()
+            }
+        );
+        assert!(matches!(
+            check("GET", "/api/v1/nothing/here", 200, b"[]"),
+            Outcome::Undescribed { .. }
+        ));
     }
 }
