@@ -492,6 +492,11 @@ impl Runner {
             self.arm(&mut store)?;
             match api.call_poll(&mut store, engine).map_err(guest_err)? {
                 wit::Output::Request(r) => {
+                    // Write-ahead: what the engine changed before it asked for this request is
+                    // stored before the request leaves, so a process killed at any point never
+                    // has a write on a server that depends on a state change it lost (a back-link
+                    // sent before the link it completes, say).
+                    flush(run_state, &mut changes).await?;
                     let req = sync_core::HttpRequest {
                         id: r.id,
                         side: match r.side {
@@ -541,10 +546,7 @@ impl Runner {
                             unids: unids.into_iter().map(sync_core::NotesUnid).collect(),
                         },
                     };
-                    if !changes.is_empty() {
-                        run_state.persist(&changes).await?;
-                        changes.clear();
-                    }
+                    flush(run_state, &mut changes).await?;
                     let links: Vec<wit::Link> = run_state
                         .links(module, &want)
                         .await?
@@ -561,10 +563,7 @@ impl Runner {
                         .map_err(RunnerError::Input)?;
                 }
                 wit::Output::Wait(until) => {
-                    if !changes.is_empty() {
-                        run_state.persist(&changes).await?;
-                        changes.clear();
-                    }
+                    flush(run_state, &mut changes).await?;
                     let answer = match until {
                         Some(t) => {
                             let wait = Duration::from_millis(
@@ -618,15 +617,25 @@ impl Runner {
                     }
                 }
                 wit::Output::Done(json) => {
-                    if !changes.is_empty() {
-                        run_state.persist(&changes).await?;
-                    }
+                    flush(run_state, &mut changes).await?;
                     break serde_json::from_str::<RunReport>(&json).map_err(guest_err)?;
                 }
             }
         };
         Ok(report)
     }
+}
+
+/// Stores the state changes gathered so far, if any, and forgets them.
+async fn flush(
+    run_state: &mut (dyn RunState + Send),
+    changes: &mut Vec<StateChange>,
+) -> Result<(), RunnerError> {
+    if !changes.is_empty() {
+        run_state.persist(changes).await?;
+        changes.clear();
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -154,6 +154,10 @@ async fn sigkill_at_random_points_then_a_clean_run_converges() {
     eprintln!(
         "{kills} kills ({killed_writing} after the run had written), {finished} runs ended first"
     );
+    eprintln!(
+        "deleted by the user before the store linked them: {:?}",
+        ledger.unrecorded
+    );
     // A clean run converges...
     ten_minutes_pass(&w).await;
     let clean = w.sync(&["--allow-mass-delete"]).await;

@@ -124,6 +124,31 @@ impl FaultKindCell {
     }
 }
 
+/// Whether the store (`state.db`, when there is one yet) links the record `id` of `side`.
+fn stored_link(w: &World, side: Side, kind: Kind, id: &str) -> bool {
+    let path = w.dir.path().join("state.db");
+    if !path.exists() {
+        return false;
+    }
+    let module = match kind {
+        Kind::Contact => "contacts",
+        Kind::Task => "tasks",
+        Kind::Event => "events",
+    };
+    let column = match side {
+        Side::Notes => "unid",
+        Side::Crm => "zoho_id",
+    };
+    let db = rusqlite::Connection::open(path).unwrap();
+    db.query_row(
+        &format!("SELECT COUNT(*) FROM links WHERE module = ?1 AND {column} = ?2"),
+        [module, id],
+        |r| r.get::<_, i64>(0),
+    )
+    .unwrap()
+        > 0
+}
+
 /// The records a cell's user created, changed and deleted, by kind and key (contacts by e-mail,
 /// to-dos by subject, events by title).
 #[derive(Default)]
@@ -135,6 +160,12 @@ pub(crate) struct Ledger {
     /// record is restored ("a change beats a delete"), so whether such a record survives
     /// depends on when the runs in between were cut; both sides must agree either way.
     pub(crate) changed: BTreeSet<(Kind, String)>,
+    /// Deleted by the user while the store held no link for it: the run that copied it to the
+    /// other side was killed between the copy reaching that server and the run storing the
+    /// link. The next run cannot tell the user's deletion of such a copy from a copy that never
+    /// arrived, so it copies again rather than delete on a guess (README, *What a crash can
+    /// cost*); both sides must agree either way.
+    pub(crate) unrecorded: BTreeSet<(Kind, String)>,
 }
 
 impl Ledger {
@@ -246,10 +277,17 @@ impl Ledger {
     /// Deletes the `pick`-th record (modulo the count) of `kind` on `side`.
     pub(crate) async fn delete(&mut self, w: &World, side: Side, kind: Kind, pick: usize) {
         let before = view(w, side, kind).await.0;
-        apply(w, &Edit::Delete { side, kind, pick }, 0).await;
+        let gone = apply(w, &Edit::Delete { side, kind, pick }, 0).await;
+        let linked = match &gone {
+            Some((side, id, _)) => stored_link(w, *side, kind, id),
+            None => true,
+        };
         let after = view(w, side, kind).await.0;
         for key in before.keys().filter(|k| !after.contains_key(*k)) {
             self.deleted.insert((kind, key.clone()));
+            if !linked {
+                self.unrecorded.insert((kind, key.clone()));
+            }
         }
     }
 
@@ -264,10 +302,12 @@ impl Ledger {
                 problems.push(format!("{kind:?} duplicated: Notes {nd:?}, CRM {cd:?}"));
             }
             let expected = self.expected(kind);
-            // Deleted on one side, changed on the other: present on both or on neither.
+            // Deleted on one side, changed on the other (or deleted before the store knew it):
+            // present on both or on neither.
             let either: BTreeSet<String> = self
                 .deleted
-                .intersection(&self.changed)
+                .iter()
+                .filter(|d| self.changed.contains(d) || self.unrecorded.contains(d))
                 .filter(|(k, _)| *k == kind)
                 .map(|(_, key)| key.clone())
                 .filter(|key| nv.contains_key(key) && cv.contains_key(key))
