@@ -128,7 +128,9 @@ pub async fn sync(
     let secrets = config.secrets().map_err(anyhow::Error::msg)?;
     let limits = Limits::from_env();
     let upstreams = Arc::new(
-        cli_upstreams(&config, &secrets).await?.with_deadline(Instant::now() + limits.run_deadline),
+        cli_upstreams(&config, &secrets)
+            .await?
+            .with_deadline(Instant::now() + limits.run_deadline),
     );
     // Fail fast, with Zoho's own words, when the OAuth credentials are wrong (blips of the
     // token endpoint are retried first).
