@@ -41,7 +41,7 @@
 mod auth;
 pub(crate) mod calendar;
 pub(crate) mod caltime;
-mod control;
+pub(crate) mod control;
 mod data;
 pub(crate) mod model;
 mod order;

@@ -5,46 +5,27 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::DrapiState;
-use crate::Seed;
 use crate::common::control_error;
 
 pub(crate) async fn get_dump(State(s): State<DrapiState>) -> Response {
     Json(s.domino.dump()).into_response()
 }
 
+/// Loads a dump into the shared Domino server (the DAS port's `/_sim/load`).
 pub(crate) async fn post_load(State(s): State<DrapiState>, body: Bytes) -> Response {
-    let v: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => return control_error(&format!("invalid JSON: {e}")),
-    };
-    match s.domino.load(&v) {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => control_error(&e),
-    }
+    crate::domino::control::post_load(State(s.domino.clone()), body).await
 }
 
-#[derive(Deserialize)]
-pub(crate) struct ResetQuery {
-    seed: Option<String>,
-}
-
+/// Resets the shared Domino server (the DAS port's `/_sim/reset`).
 pub(crate) async fn post_reset(
     State(s): State<DrapiState>,
-    Query(q): Query<ResetQuery>,
+    q: Query<crate::domino::control::ResetQuery>,
 ) -> Response {
-    let seed = match q.seed.as_deref().map(str::parse::<Seed>) {
-        None => Seed::Empty,
-        Some(Ok(seed)) => seed,
-        Some(Err(e)) => return control_error(&e),
-    };
-    s.domino.reset(seed);
-    StatusCode::NO_CONTENT.into_response()
+    crate::domino::control::post_reset(State(s.domino.clone()), q).await
 }
 
 /// `{"settings":{…},"scopes":[…],"schemas":[…]}`.
