@@ -246,11 +246,14 @@ async fn slot_is_queued_once_and_its_run_recorded_once(store: TestStore) {
         user_id: admin.clone(),
         slot: 7,
     };
-    let first = jobs::run_job(&w.state, &job).await.unwrap();
+    let first = jobs::run_job(&w.state, &qa, &job).await.unwrap();
     assert!(matches!(first, JobOutcome::Run { .. }), "{first:?}");
     // The same job again, on the other replica (as after a heartbeat timeout that came after
     // the run was recorded): nothing more happens.
-    assert_eq!(jobs::run_job(&b, &job).await.unwrap(), JobOutcome::Skip);
+    assert_eq!(
+        jobs::run_job(&b, &qb, &job).await.unwrap(),
+        JobOutcome::Skip
+    );
     assert_eq!(runs(&w.state, &admin).await.len(), 1);
     assert!(next_sync(&w, &admin).await > now_ms() + INTERVAL_MS / 2);
     // The schedule moved on: nothing is due, nothing more is queued.
@@ -268,8 +271,101 @@ async fn a_slot_is_queued_once_and_its_run_recorded_once_on_sqlite() {
     slot_is_queued_once_and_its_run_recorded_once(TestStore::Sqlite).await;
 }
 
+/// apalis delivers a job again while its first delivery still runs (that worker's heartbeat
+/// was late, or the worker was restarted): the second delivery must leave the slot to the
+/// running one, or that run, once recorded, leaves the schedule on a moved slot and the slot
+/// runs twice.
+async fn a_job_delivered_again_mid_run_leaves_the_slot_to_the_running_delivery(store: TestStore) {
+    let (w, [admin, user2]) = org(store, "retry_secs = 1").await;
+    w.sql(
+        "UPDATE srv_users SET next_sync = NULL WHERE user_id = ?1",
+        &[&user2],
+    )
+    .await;
+    w.sql(
+        "UPDATE srv_users SET next_sync = 41 WHERE user_id = ?1",
+        &[&admin],
+    )
+    .await;
+    // Slow upstreams: the first delivery is still running when the second comes.
+    w.sims.domino().set_latency_ms(100);
+    w.sims.zoho().set_latency_ms(100);
+    let b = replica(&w).await;
+    let (qa, qb) = (
+        common::job_queue(&w.state).await,
+        common::job_queue(&b).await,
+    );
+    let job = SyncJob {
+        user_id: admin.clone(),
+        slot: 41,
+    };
+    let first = {
+        let (state, queue, job) = (w.state.clone(), qa.clone(), job.clone());
+        tokio::spawn(async move { jobs::run_job(&state, &queue, &job).await })
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while w
+        .sql_count(
+            "SELECT COUNT(*) FROM srv_leases WHERE user_id = ?1",
+            &[&admin],
+        )
+        .await
+        == 0
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the first delivery did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let again = jobs::run_job(&b, &qb, &job).await.unwrap();
+    assert_ne!(again, JobOutcome::Defer, "the running slot was moved");
+    assert_eq!(next_sync(&w, &admin).await, 41);
+    let outcome = first.await.unwrap().unwrap();
+    assert!(matches!(outcome, JobOutcome::Run { .. }), "{outcome:?}");
+    // The run moved the schedule on: the slot does not run again.
+    w.sims.domino().set_latency_ms(0);
+    w.sims.zoho().set_latency_ms(0);
+    assert!(next_sync(&w, &admin).await > now_ms() + INTERVAL_MS / 2);
+    let worker = JobWorker::start(&qb, &b);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while w
+        .jobs_sql_count(
+            &format!(
+                "SELECT COUNT(*) FROM {} WHERE status <> 'Done'",
+                if w.postgres.is_some() {
+                    "apalis.jobs"
+                } else {
+                    "Jobs"
+                }
+            ),
+            &[],
+        )
+        .await
+        > 0
+    {
+        assert!(Instant::now() < deadline, "the queued look did not run");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    worker.shutdown(Duration::from_secs(60)).await;
+    assert_eq!(runs(&w.state, &admin).await.len(), 1);
+    assert!(next_sync(&w, &admin).await > now_ms() + INTERVAL_MS / 2);
+}
+
+#[tokio::test]
+async fn a_job_delivered_again_mid_run_leaves_the_slot_to_the_running_delivery_on_postgres() {
+    a_job_delivered_again_mid_run_leaves_the_slot_to_the_running_delivery(TestStore::Postgres)
+        .await;
+}
+
+#[tokio::test]
+async fn a_job_delivered_again_mid_run_leaves_the_slot_to_the_running_delivery_on_sqlite() {
+    a_job_delivered_again_mid_run_leaves_the_slot_to_the_running_delivery(TestStore::Sqlite).await;
+}
+
 async fn browser_runs_and_the_org_cap_hold_back_scheduled_runs(store: TestStore) {
     let (w, [admin, user2]) = org(store, "max_per_org = 1\nretry_secs = 60").await;
+    let qa = common::job_queue(&w.state).await;
     let mut u2 = Browser::new(&w);
     u2.sign_in("user2@example.com").await;
     // user2 syncs in the browser: the lease is theirs.
@@ -284,7 +380,7 @@ async fn browser_runs_and_the_org_cap_hold_back_scheduled_runs(store: TestStore)
         slot: 5,
     };
     assert_eq!(
-        jobs::run_job(&w.state, &job2).await.unwrap(),
+        jobs::run_job(&w.state, &qa, &job2).await.unwrap(),
         JobOutcome::Defer
     );
     // The admin's too: the org runs one sync at a time, and user2's browser run is one.
@@ -293,7 +389,7 @@ async fn browser_runs_and_the_org_cap_hold_back_scheduled_runs(store: TestStore)
         slot: 5,
     };
     assert_eq!(
-        jobs::run_job(&w.state, &job1).await.unwrap(),
+        jobs::run_job(&w.state, &qa, &job1).await.unwrap(),
         JobOutcome::Defer
     );
     for u in [&admin, &user2] {
@@ -306,7 +402,7 @@ async fn browser_runs_and_the_org_cap_hold_back_scheduled_runs(store: TestStore)
     }
     // The deferred slot is gone: the old job finds nothing to do.
     assert_eq!(
-        jobs::run_job(&w.state, &job1).await.unwrap(),
+        jobs::run_job(&w.state, &qa, &job1).await.unwrap(),
         JobOutcome::Skip
     );
 
@@ -332,7 +428,7 @@ async fn browser_runs_and_the_org_cap_hold_back_scheduled_runs(store: TestStore)
             user_id: u.clone(),
             slot,
         };
-        let outcome = jobs::run_job(&w.state, &job).await.unwrap();
+        let outcome = jobs::run_job(&w.state, &qa, &job).await.unwrap();
         assert!(matches!(outcome, JobOutcome::Run { .. }), "{outcome:?}");
     }
 }
@@ -375,6 +471,7 @@ async fn two_replicas_on_postgres_keep_an_org_at_its_cap() {
 
 async fn rate_limited_runs_back_off_in_the_store(store: TestStore) {
     let (w, [admin, user2]) = org(store, "").await;
+    let qa = common::job_queue(&w.state).await;
     w.sql(
         "UPDATE srv_users SET next_sync = NULL WHERE user_id = ?1",
         &[&user2],
@@ -398,7 +495,7 @@ async fn rate_limited_runs_back_off_in_the_store(store: TestStore) {
     };
     let before = now_ms();
     assert!(matches!(
-        jobs::run_job(&w.state, &job).await.unwrap(),
+        jobs::run_job(&w.state, &qa, &job).await.unwrap(),
         JobOutcome::Run { .. }
     ));
     assert_eq!(backoff_ms(&w, &admin).await, 2 * INTERVAL_MS);
@@ -406,13 +503,14 @@ async fn rate_limited_runs_back_off_in_the_store(store: TestStore) {
 
     // Another replica, which never saw that run, doubles it again.
     let b = replica(&w).await;
+    let qb = common::job_queue(&b).await;
     make_due(&w, 12).await;
     let job = SyncJob {
         user_id: admin.clone(),
         slot: 12,
     };
     assert!(matches!(
-        jobs::run_job(&b, &job).await.unwrap(),
+        jobs::run_job(&b, &qb, &job).await.unwrap(),
         JobOutcome::Run { .. }
     ));
     assert_eq!(backoff_ms(&w, &admin).await, 4 * INTERVAL_MS);
@@ -427,7 +525,7 @@ async fn rate_limited_runs_back_off_in_the_store(store: TestStore) {
     };
     let before = now_ms();
     assert!(matches!(
-        jobs::run_job(&w.state, &job).await.unwrap(),
+        jobs::run_job(&w.state, &qa, &job).await.unwrap(),
         JobOutcome::Run { .. }
     ));
     assert_eq!(backoff_ms(&w, &admin).await, 0);
@@ -781,7 +879,7 @@ async fn metrics_count_runs_jobs_and_requests_for_the_operators_token_only() {
         user_id: admin.clone(),
         slot: 7,
     };
-    let outcome = jobs::run_job(&w.state, &job).await.unwrap();
+    let outcome = jobs::run_job(&w.state, &queue, &job).await.unwrap();
     assert!(matches!(outcome, JobOutcome::Run { .. }), "{outcome:?}");
     let mut b = Browser::new(&w);
     b.sign_in("demo@example.com").await;

@@ -8,7 +8,7 @@
 //! | `nzsync_run_duration_seconds` | histogram | `kind` | from a run's start to its end, as its report says |
 //! | `nzsync_upstream_requests_total` | counter | `side` (`notes`, `crm`) | requests the runs made, retries included |
 //! | `nzsync_upstream_retries_total` | counter | `side` (`all`) | of those, retries after 429, 5xx or a transport error |
-//! | `nzsync_jobs_total` | counter | `outcome` (`run`, `defer`, `skip`, `fail`, `error`) | scheduled-sync jobs this replica ran |
+//! | `nzsync_jobs_total` | counter | `outcome` (`run`, `defer`, `wait`, `skip`, `fail`, `error`) | scheduled-sync jobs this replica ran |
 //! | `nzsync_job_queue_depth` | gauge | | jobs waiting in the fleet's queue, read at each scrape |
 //!
 //! `kind` is `scheduled` (a job), `manual` (`POST /api/sync/run`) or `browser` (the widget: it
@@ -121,6 +121,7 @@ pub fn job_done<E>(outcome: &Result<JobOutcome, E>) {
         Ok(JobOutcome::Run { .. }) => "run",
         Ok(JobOutcome::Defer) => "defer",
         Ok(JobOutcome::Skip) => "skip",
+        Ok(JobOutcome::Wait) => "wait",
         Ok(JobOutcome::Fail { .. }) => "fail",
         Err(_) => "error",
     };

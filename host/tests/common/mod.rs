@@ -9,6 +9,7 @@
 
 #![allow(dead_code)] // Each test file uses its own part.
 
+pub mod fleet;
 pub mod postgres;
 
 use std::collections::HashMap;

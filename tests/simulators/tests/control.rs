@@ -453,3 +453,72 @@ async fn spec_check_control_route() {
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     s.shutdown().await;
 }
+
+/// A CRM user added at run time signs in with their own refresh token, is the current user
+/// of their calls, owns what they create, and is still there after a load.
+#[tokio::test]
+async fn an_added_crm_user_has_their_own_token_and_records_and_survives_a_load() {
+    let s = sims(Seed::Empty).await;
+    let z = &s.zoho_url;
+    let id = s
+        .zoho()
+        .add_user("太郎", "山田", "taro.yamada@example.com", "taro-refresh")
+        .unwrap();
+    // The same e-mail again (one person in two orgs), but never a taken refresh token.
+    let twin = s
+        .zoho()
+        .add_user(
+            "Taro",
+            "Yamada",
+            "taro.yamada@example.com",
+            "taro-refresh-2",
+        )
+        .unwrap();
+    assert_ne!(id, twin);
+    assert!(
+        s.zoho()
+            .add_user("X", "Y", "x@example.com", "demo-refresh")
+            .is_err()
+    );
+    let access = token(z, "taro-refresh").await;
+    let auth = format!("Zoho-oauthtoken {access}");
+    let me = json(
+        http()
+            .get(format!("{z}/crm/v8/users?type=CurrentUser"))
+            .header("Authorization", &auth)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(me["users"][0]["id"], id.as_str());
+    assert_eq!(me["users"][0]["email"], "taro.yamada@example.com");
+    let made = json(
+        http()
+            .post(format!("{z}/crm/v8/Contacts"))
+            .header("Authorization", &auth)
+            .json(&json!({ "data": [{ "Last_Name": "Sato", "Email": "sato@example.com" }] }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(made["data"][0]["code"], "SUCCESS", "{made}");
+    let dump = s.zoho().dump();
+    assert_eq!(dump["modules"]["Contacts"][0]["Owner"]["id"], id.as_str());
+
+    // A load keeps the added users and their tokens.
+    s.zoho().load(&dump).unwrap();
+    let again = token(z, "taro-refresh-2").await;
+    let me = json(
+        http()
+            .get(format!("{z}/crm/v8/users?type=CurrentUser"))
+            .header("Authorization", format!("Zoho-oauthtoken {again}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(me["users"][0]["id"], twin.as_str());
+    s.shutdown().await;
+}

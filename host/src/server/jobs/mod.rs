@@ -37,7 +37,10 @@
 //! - **A run recorded exactly once.** apalis delivers a job at least once (a rerun after a
 //!   heartbeat timeout may follow a run that had finished). The run's record and the schedule's
 //!   move happen in one store transaction while the lease is held, and a job whose slot is no
-//!   longer the user's `next_sync` does nothing: a rerun records nothing twice.
+//!   longer the user's `next_sync` does nothing: a rerun records nothing twice. A delivery that
+//!   finds the lease held for its own slot (its first delivery still runs: that worker's
+//!   heartbeat was late, or it was restarted) leaves the slot alone and looks again later
+//!   (`run`), so the slot is not moved from under the run that will record it.
 //! - **Graceful shutdown.** A stopped worker fetches no more jobs, waits for the ones running
 //!   and puts back those it fetched but had not started (`reenqueue_abandoned`).
 //!

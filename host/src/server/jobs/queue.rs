@@ -17,6 +17,7 @@ use apalis_sqlite::{SqliteConnectOptions, SqlitePoolOptions, SqliteStorage};
 
 use super::JobError;
 use super::run::SyncJob;
+use crate::server::crypto::random_token;
 use crate::server_config::ScheduleConfig;
 use crate::store::{Store, StoreLocation};
 
@@ -131,8 +132,22 @@ impl JobQueue {
     /// # Errors
     /// [`JobError`] when the queue's database fails.
     pub async fn enqueue(&self, job: &SyncJob, run_at: u64) -> Result<(), JobError> {
+        self.push(job, job.key(), run_at).await
+    }
+
+    /// Queues another look at `job`'s slot at `run_at` (seconds since the epoch), under a key
+    /// of its own (the slot's key is taken by the job that queues it).
+    ///
+    /// # Errors
+    /// [`JobError`] when the queue's database fails.
+    pub async fn enqueue_again(&self, job: &SyncJob, run_at: u64) -> Result<(), JobError> {
+        let key = format!("{}:again:{}", job.key(), random_token());
+        self.push(job, key, run_at).await
+    }
+
+    async fn push(&self, job: &SyncJob, key: String, run_at: u64) -> Result<(), JobError> {
         let task = TaskBuilder::new(job.clone())
-            .idempotency_key(job.key())
+            .idempotency_key(key)
             .max_attempts(MAX_ATTEMPTS)
             .run_at_timestamp(run_at)
             .build();

@@ -2,19 +2,29 @@
 //!
 //! In order: the slot must still be the user's `next_sync`; the user's sync lease is taken
 //! under the org's row lock, only while fewer than `max_per_org` of the org's users hold one
-//! (else the slot moves `retry_secs` on and a later job runs it); the slot is checked again
-//! under the lease; the sync runs, renewing the lease; the run is recorded and the schedule
-//! moved on (by the interval, or by the 429 back-off) in one transaction; the lease goes.
+//! (else the slot moves `retry_secs` on, in the same transaction, and a later job runs it); the
+//! slot is checked again under the lease; the sync runs, renewing the lease; the run is
+//! recorded and the schedule moved on (by the interval, or by the 429 back-off) in one
+//! transaction; the lease goes.
+//!
+//! A scheduled run's lease token names its slot. apalis delivers a job at least once: a job
+//! whose worker was judged dead (a heartbeat late by more than the timeout, or a worker
+//! restarted after a failed fetch) is delivered again while its first delivery still runs. That
+//! second delivery finds the lease held for its own slot: it must not move the slot (the
+//! running delivery would then record its run but leave the schedule on the moved slot, and
+//! the slot would run twice), so it leaves the schedule alone and queues a look at the same slot
+//! `retry_secs` later, under a key of its own ([`JobOutcome::Wait`]).
 //!
 //! A job whose replica died mid-run is run again by another replica after the heartbeat
-//! timeout: it waits for the dead run's lease to lapse (`lease_secs`, the slot moving on
-//! meanwhile), and the run's crash-safe state writes make the new run converge. A job run again
-//! after its run was recorded finds its slot gone and does nothing.
+//! timeout: it finds the dead run's lease, for its slot, and looks again every `retry_secs`
+//! until the lease lapses (`lease_secs`); then it runs the slot, and the run's crash-safe state
+//! writes make the new run converge. A job run again after its run was recorded finds its slot
+//! gone and does nothing.
 
 use serde::{Deserialize, Serialize};
 
-use super::JobError;
 use super::schedule::{next_wait, rate_limited};
+use super::{JobError, JobQueue};
 use crate::server::crypto::random_token;
 use crate::server::metrics::{self, RunKind};
 use crate::server::settings::UserSettings;
@@ -60,40 +70,68 @@ pub enum JobOutcome {
     /// The slot is not the user's `next_sync` any more (its run was recorded already, or the
     /// schedule changed, or the user is gone): nothing to do.
     Skip,
+    /// Another delivery of this job runs the slot now: the schedule is left to it, and a job
+    /// looks at the slot again `retry_secs` later (in case that delivery's replica dies).
+    Wait,
 }
 
 /// How a job's lease was taken, or why not.
 enum Lease {
-    Busy,
+    /// The user or the org was busy: the slot moved `retry_secs` on.
+    Deferred,
+    /// Another delivery of the same job holds the lease for this slot.
+    Running,
     Taken(String),
 }
 
-/// Runs `job` on `state` (see the module doc).
+/// What a scheduled run's lease token ends with: its slot.
+const SLOT_MARK: &str = ":slot:";
+
+/// A new lease token for a scheduled run of `slot` (random, naming the slot).
+fn slot_token(slot: i64) -> String {
+    format!("{}{SLOT_MARK}{slot}", random_token())
+}
+
+/// Whether lease `token` is a scheduled run's of `slot`.
+fn runs_slot(token: &str, slot: i64) -> bool {
+    token
+        .rsplit_once(SLOT_MARK)
+        .is_some_and(|(_, s)| s == slot.to_string())
+}
+
+/// Runs `job` on `state`, whose jobs are in `queue` (see the module doc).
 ///
 /// # Errors
 /// [`JobError`] when the store fails; the job is then run again later by the queue.
-pub async fn run_job(state: &AppState, job: &SyncJob) -> Result<JobOutcome, JobError> {
-    let outcome = run_job_once(state, job).await;
+pub async fn run_job(
+    state: &AppState,
+    queue: &JobQueue,
+    job: &SyncJob,
+) -> Result<JobOutcome, JobError> {
+    let outcome = run_job_once(state, queue, job).await;
     metrics::job_done(&outcome);
     outcome
 }
 
-async fn run_job_once(state: &AppState, job: &SyncJob) -> Result<JobOutcome, JobError> {
+async fn run_job_once(
+    state: &AppState,
+    queue: &JobQueue,
+    job: &SyncJob,
+) -> Result<JobOutcome, JobError> {
     let Some(user) = due_user(state, job).await? else {
         return Ok(JobOutcome::Skip);
     };
     let cfg = &state.config().schedule;
     let lease_ms = i64::try_from(cfg.lease_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-    let token = match take_lease(state, &user, lease_ms).await? {
+    let token = match take_lease(state, &user, job.slot, lease_ms).await? {
         Lease::Taken(token) => token,
-        Lease::Busy => {
-            let retry = i64::try_from(cfg.retry_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-            let mut db = state.store().begin().await?;
-            let backoff = db.backoff(&user.user_id).await?;
-            db.advance_schedule(&user.user_id, job.slot, now_ms() + retry, backoff)
+        Lease::Deferred => return Ok(JobOutcome::Defer),
+        Lease::Running => {
+            let at = now_ms().saturating_add(retry_ms(state)) / 1000 + 1;
+            queue
+                .enqueue_again(job, u64::try_from(at).unwrap_or(0))
                 .await?;
-            db.commit().await?;
-            return Ok(JobOutcome::Defer);
+            return Ok(JobOutcome::Wait);
         }
     };
     let renewal = LeaseRenewal::start(state, &user.user_id, &token, lease_ms);
@@ -105,6 +143,11 @@ async fn run_job_once(state: &AppState, job: &SyncJob) -> Result<JobOutcome, Job
     outcome
 }
 
+/// `[schedule] retry_secs` in ms.
+fn retry_ms(state: &AppState) -> i64 {
+    i64::try_from(state.config().schedule.retry_secs.saturating_mul(1000)).unwrap_or(i64::MAX)
+}
+
 /// The user of `job` when its slot is still their `next_sync` and they have a schedule.
 async fn due_user(state: &AppState, job: &SyncJob) -> Result<Option<UserRow>, JobError> {
     let user = state.store().conn().await?.user(&job.user_id).await?;
@@ -113,24 +156,40 @@ async fn due_user(state: &AppState, job: &SyncJob) -> Result<Option<UserRow>, Jo
     }))
 }
 
-/// Takes `user`'s sync lease unless the user holds one or the org is at its cap. The org's row
-/// lock makes the count and the take one step across replicas.
-async fn take_lease(state: &AppState, user: &UserRow, lease_ms: i64) -> Result<Lease, JobError> {
+/// Takes `user`'s sync lease for `slot` unless the user holds one or the org is at its cap;
+/// then the slot moves `retry_secs` on in the same transaction, under the org's row lock (so
+/// no delivery of the same job can take the lease for the slot in between), unless the lease
+/// is held for this very slot. The org's row lock makes the count and the take one step across
+/// replicas.
+async fn take_lease(
+    state: &AppState,
+    user: &UserRow,
+    slot: i64,
+    lease_ms: i64,
+) -> Result<Lease, JobError> {
     let cap = i64::from(state.config().schedule.max_per_org);
     let now = now_ms();
-    let token = random_token();
+    let token = slot_token(slot);
     let mut db = state.store().begin().await?;
-    if !db.lock_org(&user.org_id).await? {
-        return Ok(Lease::Busy);
-    }
-    if db.org_leases_held(&user.org_id, &user.user_id, now).await? >= cap {
-        return Ok(Lease::Busy);
-    }
-    if !db
-        .take_lease(&user.user_id, &token, now, now + lease_ms)
-        .await?
-    {
-        return Ok(Lease::Busy);
+    let free = if !db.lock_org(&user.org_id).await? {
+        false
+    } else if let Some((held, _)) = db.lease(&user.user_id, now).await? {
+        if runs_slot(&held, slot) {
+            return Ok(Lease::Running);
+        }
+        false
+    } else {
+        db.org_leases_held(&user.org_id, &user.user_id, now).await? < cap
+            && db
+                .take_lease(&user.user_id, &token, now, now + lease_ms)
+                .await?
+    };
+    if !free {
+        let backoff = db.backoff(&user.user_id).await?;
+        db.advance_schedule(&user.user_id, slot, now_ms() + retry_ms(state), backoff)
+            .await?;
+        db.commit().await?;
+        return Ok(Lease::Deferred);
     }
     db.commit().await?;
     Ok(Lease::Taken(token))

@@ -109,6 +109,7 @@ fn run_worker(
         QueueBackend::Postgres(storage) => WorkerBuilder::new(name)
             .backend(storage.clone().poll_with_interval(POLL))
             .data(state.clone())
+            .data(queue.clone())
             .layer(limit)
             .build(handle)
             .run_until(signal)
@@ -116,6 +117,7 @@ fn run_worker(
         QueueBackend::Sqlite(storage) => WorkerBuilder::new(name)
             .backend(storage.clone().poll_with_interval(POLL))
             .data(state.clone())
+            .data(queue.clone())
             .layer(limit)
             .build(handle)
             .run_until(signal)
@@ -126,10 +128,14 @@ fn run_worker(
 /// The worker's handler: one job, on a task of its own, so that a worker that ends (a failed
 /// heartbeat, a shutdown's grace running out) does not cut the sync off: it goes on to its end
 /// and records itself, and the job, run again later, finds its slot done.
-async fn handle(job: SyncJob, state: Data<AppState>) -> Result<JobOutcome, JobError> {
+async fn handle(
+    job: SyncJob,
+    state: Data<AppState>,
+    queue: Data<JobQueue>,
+) -> Result<JobOutcome, JobError> {
     let task = {
-        let (state, job) = ((*state).clone(), job.clone());
-        tokio::spawn(async move { run_job(&state, &job).await })
+        let (state, queue, job) = ((*state).clone(), (*queue).clone(), job.clone());
+        tokio::spawn(async move { run_job(&state, &queue, &job).await })
     };
     let outcome = task
         .await

@@ -43,12 +43,24 @@ pub(crate) fn dump(data: &ZohoData) -> Value {
             "custom_views": views })
 }
 
-/// Carry issued tokens (and the token lifetime) over to a fresh data set.
+/// Carry issued tokens (and the token lifetime), and the users added at run time with their
+/// refresh tokens, over to a fresh data set.
 pub(crate) fn keep_tokens(fresh: &mut ZohoData, old: &ZohoData) {
     fresh.access_tokens.clone_from(&old.access_tokens);
     fresh.issued.clone_from(&old.issued);
     fresh.token_lifetime_secs = old.token_lifetime_secs;
     fresh.search_index_delay_secs = old.search_index_delay_secs;
+    for user in &old.users {
+        if fresh.user(&user.id).is_none() {
+            fresh.users.push(user.clone());
+            fresh.refresh_tokens.extend(
+                old.refresh_tokens
+                    .iter()
+                    .filter(|(_, id)| *id == user.id)
+                    .cloned(),
+            );
+        }
+    }
 }
 
 fn id_of(v: Option<&Value>) -> Option<String> {

@@ -181,6 +181,46 @@ impl ZohoState {
         Ok(())
     }
 
+    /// Adds an active CRM user of the org (Standard profile, Asia/Tokyo) who has granted the
+    /// client access: `refresh_token` (every scope) is theirs. Returns the new user's id. For
+    /// tests with many users (a fleet of servers, each user syncing their own records). The
+    /// e-mail need not be unique: a person in several orgs is a user of each, with one e-mail.
+    /// Added users, with their refresh tokens, survive [`ZohoState::reset`] and
+    /// [`ZohoState::load`].
+    ///
+    /// # Errors
+    /// When `refresh_token` is another user's already.
+    pub fn add_user(
+        &self,
+        first_name: &str,
+        last_name: &str,
+        email: &str,
+        refresh_token: &str,
+    ) -> Result<String, String> {
+        let mut data = lock(&self.inner.data);
+        if data.refresh_tokens.iter().any(|(t, _)| t == refresh_token) {
+            return Err(format!("the refresh token {refresh_token:?} is taken"));
+        }
+        let n = u64::try_from(data.users.len()).unwrap_or(u64::MAX);
+        let id = (model::FIRST_ADDED_USER_ID + n).to_string();
+        let created = self.inner.core.now();
+        data.users.push(model::User {
+            id: id.clone(),
+            zuid: (60_020_000 + n).to_string(),
+            first_name: first_name.to_owned(),
+            last_name: last_name.to_owned(),
+            email: email.to_owned(),
+            time_zone: chrono_tz::Asia::Tokyo,
+            admin: false,
+            role: ("Manager", "5725767000000026008"),
+            profile: profiles::STANDARD,
+            created,
+        });
+        data.refresh_tokens
+            .push((refresh_token.to_owned(), id.clone()));
+        Ok(id)
+    }
+
     /// Add a custom view a user made (the `custom_views` dump shape plus `"module"`); its id.
     pub fn add_custom_view(&self, view: &Value) -> Result<String, String> {
         let now = self.inner.core.now();

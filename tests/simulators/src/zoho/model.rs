@@ -15,6 +15,9 @@ pub(crate) const FIRST_RECORD_ID: u64 = 5_725_767_000_000_412_001;
 /// First id of custom fields and tags created at run time.
 pub(crate) const FIRST_META_ID: u64 = 5_725_767_000_000_150_001;
 pub(crate) const ORG_ID: &str = "5725767000000000123";
+/// Id of the first user added at run time (`ZohoState::add_user`); the next ones follow. Far
+/// above the record ids a million records reach.
+pub(crate) const FIRST_ADDED_USER_ID: u64 = 5_725_767_000_002_000_000;
 
 #[derive(Clone, Debug)]
 pub(crate) struct User {
