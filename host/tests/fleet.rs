@@ -5,9 +5,10 @@
 //! - A session signed in through replica a's OAuth flow connects on b, saves its settings on c,
 //!   syncs on b, sees that run in its history on c, and signing out on c ends it on a.
 //! - Round 1: every user is due; each user's first sync runs once.
-//! - Round 2: some users change records on both sides first. A few of them, with a slow mail
-//!   file, are due first; the replica that first holds one of those runs mid-write is
-//!   SIGKILLed, and everybody else falls due. The dead replica's jobs are taken by the two
+//! - Round 2: some users change records on both sides first. A few of them, whose mail files
+//!   answer slowly and hold back the answers to writes, are due first; the replica running one
+//!   of those runs whose write has been carried out but not answered is SIGKILLed, and
+//!   everybody else falls due. The dead replica's jobs are taken by the two
 //!   others after the heartbeat timeout, and every user's round-2 run is recorded once.
 //! - Round 3: nothing changed; every run finds nothing to do, and the simulators' dumps hold
 //!   each user's records exactly once on both sides.
@@ -67,8 +68,11 @@ fn changed_in_round_2(i: usize) -> bool {
     i % 10 == 3
 }
 
-/// How slow the slow users' mail files are in round 2, per call.
-const SLOW_MS: u64 = 300;
+/// In round 2, how long the slow users' mail files take to answer a read, and how long they
+/// hold back the answer to a write they have carried out: the replica is killed inside that
+/// window, after the write and before its run learns of it.
+const SLOW_READ_MS: u64 = 200;
+const HELD_ANSWER_MS: u64 = 5_000;
 
 /// How many of round 2's changed users have a slow mail file (their slots come first).
 const SLOW_USERS: usize = 4;
@@ -127,20 +131,14 @@ async fn three_replicas_on_postgres_run_300_users_schedules_once_each_through_a_
             .await;
     }
     let slow: Vec<usize> = changed.iter().copied().take(SLOW_USERS).collect();
-    fleet.slow_mail_files(&slow, SLOW_MS);
-    let r = common::client()
-        .delete(format!("{}/_sim/calls", fleet.sims.domino_url))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
+    fleet.slow_mail_files(&slow, SLOW_READ_MS, HELD_ANSWER_MS);
     // The slow users first, so that their runs are under way at once; everybody else as soon
     // as the replica is dead (each user is due once in the round either way).
     let (t, began) = (Instant::now(), now_ms());
     fleet.make_due_only(20, &slow).await;
     let (victim, cut) = kill_mid_run(&mut fleet, &pg, &workers, &slow, 2).await;
     fleet.make_due(20, &slow).await;
-    fleet.slow_mail_files(&[], 0);
+    fleet.slow_mail_files(&[], 0, 0);
     eprintln!(
         "fleet: replica {} SIGKILLed {:?} into round 2, running {} jobs",
         fleet.replicas[victim].name,
@@ -335,9 +333,11 @@ async fn new_worker(pg: &sqlx::PgPool, known: &BTreeSet<String>) -> String {
     }
 }
 
-/// Waits until a replica runs the job of a slow user whose run has written to their mail file
-/// and is not recorded yet, then SIGKILLs that replica. Returns it and the jobs it was running
-/// (id, key), at least one of them cut off mid-run.
+/// Waits until a replica runs the job of a slow user whose run has had a write carried out in
+/// their mail file (the contact added in the CRM is there, or the one deleted in the CRM is
+/// gone) and is not recorded yet, then SIGKILLs that replica: the write's answer is still held
+/// back, so the run dies between the write and learning of it. Returns the replica and the
+/// jobs it was running (id, key), at least one of them cut off mid-run.
 async fn kill_mid_run(
     fleet: &mut Fleet,
     pg: &sqlx::PgPool,
@@ -354,16 +354,22 @@ async fn kill_mid_run(
         .fetch_all(pg)
         .await
         .unwrap();
-        let calls = fleet.sims.domino().calls();
+        let notes = fleet.sims.domino().dump();
         let runs = fleet.runs().await;
         let found = running.iter().find_map(|(by, key)| {
             let i = *slow
                 .iter()
                 .find(|&&i| key.starts_with(&format!("sync:{}:", fleet.users[i].id)))?;
             let u = &fleet.users[i];
-            let wrote = calls.iter().any(|c| {
-                c.method != "GET" && c.path.starts_with(&format!("/{}/api/data/", u.mail_db()))
-            });
+            let n = PEOPLE.len();
+            let emails: Vec<&str> = notes["databases"][u.mail_db()]["documents"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| d["items"]["MailAddress"].as_str())
+                .collect();
+            let wrote =
+                emails.contains(&PEOPLE[(i + 7) % n].2) || !emails.contains(&PEOPLE[(i + 3) % n].2);
             let unrecorded = runs[&u.profile()].len() < round;
             (wrote && unrecorded)
                 .then(|| workers.iter().position(|w| by.starts_with(w.as_str())))
@@ -374,7 +380,7 @@ async fn kill_mid_run(
         }
         assert!(
             Instant::now() < deadline,
-            "no replica was seen mid-write in a slow user's run"
+            "no replica was seen holding a slow user's run after a write"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };

@@ -726,18 +726,28 @@ allowed_servers = ["{d}"]
         self.want[user].contacts.remove(email);
     }
 
-    /// Slows every Domino call to the mail files of `users` by `ms` (none: as fast as before).
-    pub fn slow_mail_files(&self, users: &[usize], ms: u64) {
+    /// Slows the Domino calls to the mail files of `users`: reads wait `read_ms` before they
+    /// are answered; writes (POST, PUT, DELETE) are carried out at once, and their answers held
+    /// back `write_answer_ms`. No users: every call as fast as before.
+    pub fn slow_mail_files(&self, users: &[usize], read_ms: u64, write_answer_ms: u64) {
+        let rule = |i: usize, method: &str, ms: u64, after: bool| FaultRule {
+            kind: FaultKind::Delay { ms, after },
+            method: Some(method.to_owned()),
+            path_prefix: Some(format!("/{}/", self.users[i].mail_db())),
+            every: 1,
+            times: None,
+            percent: None,
+        };
         self.sims.domino().set_faults(
             users
                 .iter()
-                .map(|&i| FaultRule {
-                    kind: FaultKind::Delay { ms, after: false },
-                    method: None,
-                    path_prefix: Some(format!("/{}/", self.users[i].mail_db())),
-                    every: 1,
-                    times: None,
-                    percent: None,
+                .flat_map(|&i| {
+                    [
+                        rule(i, "GET", read_ms, false),
+                        rule(i, "POST", write_answer_ms, true),
+                        rule(i, "PUT", write_answer_ms, true),
+                        rule(i, "DELETE", write_answer_ms, true),
+                    ]
                 })
                 .collect(),
         );
