@@ -624,6 +624,12 @@ pub struct DemoCrm {
 }
 
 pub async fn demo(port: u16, data: &Path, crm: &DemoCrm) -> anyhow::Result<ExitCode> {
+    // The port first: a demo that cannot listen changes nothing (it would otherwise have
+    // pointed the headless configs at simulators that end with it).
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
     let sims = start_sims(&SimOptions {
         domino_port: 0,
         zoho_port: 0,
@@ -634,10 +640,6 @@ pub async fn demo(port: u16, data: &Path, crm: &DemoCrm) -> anyhow::Result<ExitC
     })
     .await?;
     let configs = write_demo_config(data, &sims.domino_url, &sims.zoho_url)?;
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
     let port = listener.local_addr().map_or(port, |a| a.port());
     let server_config_path =
         write_demo_server_config(data, port, &sims.domino_url, &sims.zoho_url)?;

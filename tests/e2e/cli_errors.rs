@@ -36,6 +36,18 @@ async fn missing_config_file() {
 }
 
 #[tokio::test]
+async fn a_demo_that_cannot_listen_says_so_and_writes_nothing() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_nzsync"));
+    cmd.args(["demo", "--port", &port, "--data"]).arg(&data);
+    assert_clear_failure(&run_cmd(cmd).await, "cannot listen on");
+    assert!(!data.join("nzsync.toml").exists(), "a config was written");
+}
+
+#[tokio::test]
 async fn malformed_config_file() {
     let run = nzsync_with("[domino\nurl = ", &["sync"]).await;
     assert_clear_failure(&run, "is not valid");
