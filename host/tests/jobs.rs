@@ -645,7 +645,11 @@ async fn healthz_says_alive_and_readyz_checks_the_store_and_the_job_queue() {
     );
     assert_eq!(get("/healthz").await.0, StatusCode::OK);
     // No `[metrics]` token: `/metrics` is off.
-    let metrics = http.get(format!("{}/metrics", w.base)).send().await.unwrap();
+    let metrics = http
+        .get(format!("{}/metrics", w.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(metrics.status(), StatusCode::NOT_FOUND);
     scheduling.shutdown(Duration::from_secs(10)).await;
 }
@@ -740,7 +744,11 @@ async fn metrics_count_runs_jobs_and_requests_for_the_operators_token_only() {
         }
     };
     // Only the operator's token reads them.
-    for auth in [None, Some("Bearer scrape-token-012345678".into()), Some(METRICS_TOKEN.into())] {
+    for auth in [
+        None,
+        Some("Bearer scrape-token-012345678".into()),
+        Some(METRICS_TOKEN.into()),
+    ] {
         let (status, body) = scrape(auth.clone()).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{auth:?}");
         assert!(!body.contains("nzsync_"), "{auth:?}: {body}");
@@ -764,7 +772,11 @@ async fn metrics_count_runs_jobs_and_requests_for_the_operators_token_only() {
     w.state.set_job_queue(&queue);
     assert_eq!(jobs::enqueue_due(&w.state, &queue).await.unwrap(), 1);
     let (_, queued) = scrape(token.clone()).await;
-    assert_eq!(sample(&queued, "nzsync_job_queue_depth", &[]), 1.0, "{queued}");
+    assert_eq!(
+        sample(&queued, "nzsync_job_queue_depth", &[]),
+        1.0,
+        "{queued}"
+    );
     let job = SyncJob {
         user_id: admin.clone(),
         slot: 7,
@@ -785,18 +797,33 @@ async fn metrics_count_runs_jobs_and_requests_for_the_operators_token_only() {
         sample(&after, name, labels) - sample(&before, name, labels)
     };
     for kind in ["scheduled", "manual", "browser"] {
-        assert!(grew("nzsync_runs_started_total", &[("kind", kind)]) >= 1.0, "{kind}: {after}");
+        assert!(
+            grew("nzsync_runs_started_total", &[("kind", kind)]) >= 1.0,
+            "{kind}: {after}"
+        );
     }
     for kind in ["scheduled", "manual"] {
         let done = [("kind", kind), ("outcome", "completed")];
-        assert!(grew("nzsync_runs_finished_total", &done) >= 1.0, "{kind}: {after}");
+        assert!(
+            grew("nzsync_runs_finished_total", &done) >= 1.0,
+            "{kind}: {after}"
+        );
         let count = [("kind", kind)];
-        assert!(grew("nzsync_run_duration_seconds_count", &count) >= 1.0, "{after}");
+        assert!(
+            grew("nzsync_run_duration_seconds_count", &count) >= 1.0,
+            "{after}"
+        );
     }
-    assert!(grew("nzsync_jobs_total", &[("outcome", "run")]) >= 1.0, "{after}");
+    assert!(
+        grew("nzsync_jobs_total", &[("outcome", "run")]) >= 1.0,
+        "{after}"
+    );
     for side in ["notes", "crm"] {
         let calls = grew("nzsync_upstream_requests_total", &[("side", side)]);
-        assert!(calls >= 2.0, "{side}: {calls} requests in two runs\n{after}");
+        assert!(
+            calls >= 2.0,
+            "{side}: {calls} requests in two runs\n{after}"
+        );
     }
     // Nothing in them names a user.
     for id in [&admin, &user2] {

@@ -816,7 +816,11 @@ async fn no_sync_starts_while_an_uninstall_runs_and_a_failed_one_lets_syncs_go_o
     // Zoho refuses the deletes: the uninstall keeps everything, and syncs can go on.
     let rules = json!({ "rules": [{ "kind": "status", "status": 500, "method": "DELETE",
         "path_prefix": "/crm/" }] });
-    let r = client().post(zoho("/_sim/faults")).json(&rules).send().await;
+    let r = client()
+        .post(zoho("/_sim/faults"))
+        .json(&rules)
+        .send()
+        .await;
     assert!(r.unwrap().status().is_success());
     let (s, e) = admin
         .call(Method::POST, "/api/uninstall", Some(uninstall.clone()))
@@ -824,7 +828,11 @@ async fn no_sync_starts_while_an_uninstall_runs_and_a_failed_one_lets_syncs_go_o
     assert_eq!(s, StatusCode::CONFLICT, "{e}");
     assert_eq!(e["error"]["code"], "crm_records_not_deleted", "{e}");
     let (s, lease) = admin.call(Method::POST, "/api/sync/lease", None).await;
-    assert_eq!(s, StatusCode::OK, "the failed uninstall let go of the lease: {lease}");
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "the failed uninstall let go of the lease: {lease}"
+    );
     let lease = lease["lease"].as_str().unwrap().to_owned();
     admin
         .send(
@@ -839,7 +847,9 @@ async fn no_sync_starts_while_an_uninstall_runs_and_a_failed_one_lets_syncs_go_o
 
     // Zoho answers slowly: while the uninstall deletes, no sync may start (on this replica or
     // any other), or it would write for a user who is being removed.
-    let slow = client().post(zoho("/_sim/latency")).json(&json!({ "ms": 1500 }));
+    let slow = client()
+        .post(zoho("/_sim/latency"))
+        .json(&json!({ "ms": 1500 }));
     assert!(slow.send().await.unwrap().status().is_success());
     let during = async {
         tokio::time::sleep(std::time::Duration::from_millis(600)).await;

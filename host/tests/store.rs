@@ -765,7 +765,10 @@ async fn two_first_installs_of_one_org_at_once_make_one_admin(db: &Db) {
     // Another org installed before (a server's store is never brand new when users sign in).
     let mut c = a.begin().await.unwrap();
     assert!(c.insert_org("o1", "x", "d", 1).await.unwrap());
-    assert!(!c.insert_org("o1", "y", "d", 1).await.unwrap(), "there already");
+    assert!(
+        !c.insert_org("o1", "y", "d", 1).await.unwrap(),
+        "there already"
+    );
     c.commit().await.unwrap();
     // Two administrators of a new org sign in at once on two replicas: neither finds the org,
     // both install it. One installs it, the other waits, installs nothing, and then holds the
@@ -776,7 +779,10 @@ async fn two_first_installs_of_one_org_at_once_make_one_admin(db: &Db) {
         tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
         let inserted = !there && tx.insert_org("o9", admin, "d", 1).await.unwrap();
         if !inserted {
-            assert!(tx.lock_org("o9").await.unwrap(), "{admin}: the org is there");
+            assert!(
+                tx.lock_org("o9").await.unwrap(),
+                "{admin}: the org is there"
+            );
         }
         tokio::time::sleep(std::time::Duration::from_millis(150)).await;
         tx.commit().await.unwrap();
@@ -788,7 +794,10 @@ async fn two_first_installs_of_one_org_at_once_make_one_admin(db: &Db) {
         tokio::spawn(install(b, "bob", 50)),
     );
     let (x, y) = (x.await.unwrap(), y.await.unwrap());
-    assert!(x ^ y, "exactly one install inserts the org: ann {x}, bob {y}");
+    assert!(
+        x ^ y,
+        "exactly one install inserts the org: ann {x}, bob {y}"
+    );
     let orgs = a.conn().await.unwrap().orgs().await.unwrap();
     let want = if x { "ann" } else { "bob" };
     assert_eq!(orgs[1], ("o9".to_owned(), want.to_owned()), "{orgs:?}");
@@ -814,9 +823,7 @@ async fn replicas_share_one_zoho_access_token_and_refresh_it_once(db: &Db) {
     let http = reqwest::Client::new();
     // Two replicas: each its own store handle and its own in-memory cache.
     let replica = |store: Store| {
-        std::sync::Arc::new(
-            TokenCache::new(http.clone()).with_vault(StoreVault::new(store, "srv")),
-        )
+        std::sync::Arc::new(TokenCache::new(http.clone()).with_vault(StoreVault::new(store, "srv")))
     };
     let (a, b) = (replica(db.open().await), replica(db.open().await));
     let get = |cache: std::sync::Arc<TokenCache>, want: Option<String>| {
@@ -837,7 +844,14 @@ async fn replicas_share_one_zoho_access_token_and_refresh_it_once(db: &Db) {
     assert_eq!(get(b.clone(), None).await, first);
     assert_eq!(token_calls(&sims), 1, "one refresh serves both replicas");
     // The token is stored sealed, never as it is.
-    let stored = db.open().await.conn().await.unwrap().token_load(&cred.id()).await;
+    let stored = db
+        .open()
+        .await
+        .conn()
+        .await
+        .unwrap()
+        .token_load(&cred.id())
+        .await;
     let (sealed, _) = stored.unwrap().expect("the token is in the store");
     assert!(!String::from_utf8_lossy(&sealed).contains(&first));
     if !matches!(db.location, StoreLocation::Postgres { .. }) {
@@ -853,9 +867,17 @@ async fn replicas_share_one_zoho_access_token_and_refresh_it_once(db: &Db) {
     for call in calls.collect::<Vec<_>>() {
         seen.insert(call.await.unwrap());
     }
-    assert_eq!(seen.len(), 1, "both replicas use the one new token: {seen:?}");
+    assert_eq!(
+        seen.len(),
+        1,
+        "both replicas use the one new token: {seen:?}"
+    );
     assert!(!seen.contains(&first));
-    assert_eq!(token_calls(&sims), 2, "the fleet refreshed once more, not once per replica");
+    assert_eq!(
+        token_calls(&sims),
+        2,
+        "the fleet refreshed once more, not once per replica"
+    );
 }
 
 async fn a_locked_org_takes_its_users_changes_one_at_a_time(db: &Db) {

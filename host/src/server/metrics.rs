@@ -27,8 +27,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use sync_core::report::RunOutcome;
 use sync_core::RunReport;
+use sync_core::report::RunOutcome;
 
 use super::AppState;
 use super::jobs::JobOutcome;
@@ -163,7 +163,10 @@ pub async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Respon
     let handle = handle();
     handle.run_upkeep();
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         handle.render(),
     )
         .into_response()

@@ -133,7 +133,11 @@ pub async fn remember(state: &AppState, refresh_token: &str, token: &str, expire
 /// Forgets the cached access token of `user` (removed, or uninstalled).
 pub async fn forget(state: &AppState, user: &UserRow) {
     if let Ok(refresh) = refresh_token(state, user) {
-        state.inner.tokens.forget(&credential(state, &refresh)).await;
+        state
+            .inner
+            .tokens
+            .forget(&credential(state, &refresh))
+            .await;
     }
 }
 
