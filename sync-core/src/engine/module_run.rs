@@ -13,6 +13,10 @@ impl Engine {
         struct Fingerprint<'a> {
             conflict: crate::model::ConflictPolicy,
             direction: crate::model::Direction,
+            // Left out for DAS, so the fingerprints stored before there were two APIs still
+            // hold; another API (or scope) reads everything once.
+            #[serde(skip_serializing_if = "is_das")]
+            domino: &'a DominoApi,
             events: calendar::EventsWindow,
             mail_db: &'a str,
             module: Module,
@@ -22,6 +26,7 @@ impl Engine {
         serde_json::to_string(&Fingerprint {
             conflict: self.config.settings.conflict,
             direction: self.config.settings.direction,
+            domino: &self.config.domino,
             events: self.config.settings.events,
             mail_db: &self.config.mail_db,
             module,
@@ -89,6 +94,7 @@ impl Engine {
             windows: window::Windows::default(),
             pool_bytes: 0,
             crm_spilled: keys::KeySet::default(),
+            notes_pool_bytes: 0,
         });
         self.start_link_reads(module);
     }
@@ -107,4 +113,8 @@ impl Engine {
         ));
         self.enqueue(Side::Crm, "GET", path, None, Purpose::CrmFields);
     }
+}
+
+fn is_das(api: &&DominoApi) -> bool {
+    **api == DominoApi::Das
 }
