@@ -65,9 +65,8 @@ impl TokenVault for StoreVault {
 
     fn lock<'a>(&'a self, id: &'a str) -> VaultFuture<'a, Option<Box<dyn VaultLock>>> {
         Box::pin(async move {
-            if self.store.postgres_pool().is_none() {
-                return None;
-            }
+            // Only PostgreSQL has advisory locks; one SQLite file serves one host.
+            self.store.postgres_pool()?;
             let locked = async {
                 let mut tx = self.store.begin().await?;
                 tx.lock_token(id).await?;
