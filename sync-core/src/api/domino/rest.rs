@@ -259,8 +259,8 @@ impl Rest {
 }
 
 /// What keeps `module` from syncing through a scope whose schema says `schema`, with the
-/// admin step: a form, mode, item or view it does not expose, or DQL switched off. Events go
-/// through PIM (the user's own mailbox, no schema).
+/// admin step: a form, mode, item or view it does not expose. Events go through PIM (the
+/// user's own mailbox, no schema).
 fn schema_problem(
     schema: &SchemaFacts,
     module: Module,
@@ -306,17 +306,14 @@ fn schema_problem(
             "the Domino REST API schema does not list the view {view}: {step}"
         ));
     }
-    if !schema.dql_access {
-        return Some(format!(
-            "the Domino REST API schema does not allow DQL (changes are found with it): {step}"
-        ));
-    }
     None
 }
 
-/// What keeps `module` from syncing through the Domino REST API scope `scope` of `config`'s
-/// mail file, whose schema is `schema` (the body of `GET /api/v1/scope`), with the admin step
-/// that fixes it; `None` when it can sync. The engine checks the same before it lists a module.
+/// What in the schema keeps `module` from syncing through the Domino REST API scope `scope`
+/// of `config`'s mail file, whose schema is `schema` (the body of `GET /api/v1/scope`): a form,
+/// mode, item or view it does not expose, with the admin step that fixes it; `None` when the
+/// schema exposes everything. The engine checks the same (and DQL access) before it lists a
+/// module.
 #[must_use]
 pub fn drapi_schema_problem(
     schema: &Value,
@@ -405,13 +402,23 @@ impl NotesApi for Rest {
 
     fn module_problem(&self, module: Module) -> Option<String> {
         let schema = self.schema.as_ref()?;
-        schema_problem(
+        if let Some(problem) = schema_problem(
             schema,
             module,
             &self.scope,
             &self.mail_db,
             self.view(module),
-        )
+        ) {
+            return Some(problem);
+        }
+        (module != Module::Events && !schema.dql_access).then(|| {
+            format!(
+                "the Domino REST API schema {} of the scope {} does not allow DQL (changes are \
+                 found with it): ask the Domino admin to turn on DQL Access (Admin UI → Schema \
+                 Management → Edit Schema)",
+                schema.name, self.scope
+            )
+        })
     }
 
     fn fatal(&self, resp: &HttpResponse) -> Option<String> {
