@@ -136,7 +136,15 @@ impl Engine {
             run.notes_cursor_next
                 .get_or_insert(server_time.plus_ms(-CURSOR_OVERLAP_MS));
         }
-        for (key, rec) in page.rows {
+        let holds_xref = cal.event_holds_xref();
+        for (key, mut rec) in page.rows {
+            if !holds_xref {
+                rec.xref = run
+                    .index
+                    .by_unid(&key)
+                    .and_then(|i| run.index.get(i))
+                    .map(|e| e.zid.to_string());
+            }
             let outside = exact
                 && run.window.is_some_and(|(since, before)| {
                     !rec.fields
@@ -172,8 +180,16 @@ impl Engine {
             self.fail_module(msg);
             return;
         };
+        let holds_xref = self.notes.calendar().is_none_or(|c| c.event_holds_xref());
         // Gone: absent from a complete snapshot, so deleted.
-        if let (Some(rec), Some(run)) = (read, self.run.as_mut()) {
+        if let (Some(mut rec), Some(run)) = (read, self.run.as_mut()) {
+            if !holds_xref {
+                rec.xref = run
+                    .index
+                    .by_unid(&key)
+                    .and_then(|i| run.index.get(i))
+                    .map(|e| e.zid.to_string());
+            }
             run.notes.records.insert(key, rec);
         }
     }

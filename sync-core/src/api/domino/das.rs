@@ -318,6 +318,10 @@ impl CalendarApi for Das {
         Some(NOTES_PAGE)
     }
 
+    fn event_holds_xref(&self) -> bool {
+        true // The X-property `x-nzsync-zoho-id`.
+    }
+
     fn event_rows_complete(&self) -> bool {
         // List rows are summaries: no description, attendees or alarm.
         false

@@ -217,6 +217,10 @@ pub(crate) trait CalendarApi {
     /// have changed is read whole).
     fn event_rows_complete(&self) -> bool;
 
+    /// Whether an event can hold the Zoho id (the Notes-side cross-ID). Where it cannot, a
+    /// linked event's link stands for it: nothing tries to write it.
+    fn event_holds_xref(&self) -> bool;
+
     /// Reads a calendar page; `Err` says why the answer cannot be used.
     fn events_page(&self, resp: &HttpResponse, ctx: &MapCtx) -> Result<EventsPage, String>;
 

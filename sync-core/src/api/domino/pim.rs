@@ -60,6 +60,10 @@ impl CalendarApi for Pim {
         true
     }
 
+    fn event_holds_xref(&self) -> bool {
+        false // JSCalendar has no place for it.
+    }
+
     fn events_page(&self, resp: &HttpResponse, _ctx: &MapCtx) -> Result<EventsPage, String> {
         let refused = || {
             format!(
