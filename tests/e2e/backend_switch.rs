@@ -199,3 +199,73 @@ async fn auto_prefers_the_rest_api_and_keeps_the_links() {
     );
     assert_eq!(sizes(&w).await, before);
 }
+
+/// Events, which each API keys its own way, are neither duplicated nor deleted when `auto`
+/// moves a user from DAS to the REST API and back: the first run after each switch links them
+/// again by title and start, and the run after it writes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn events_link_again_after_a_switch_without_duplicates() {
+    let w = World::with_sync_settings_on(Backend::Das, "events = \"all\"").await;
+    let timed = |summary: &str, date: &str| {
+        json!({"events": [{"summary": summary,
+            "start": {"date": date, "time": "01:00:00", "utc": true},
+            "end": {"date": date, "time": "02:00:00", "utc": true}}]})
+    };
+    w.notes_event_create(timed("Design review", "2027-03-03"))
+        .await;
+    w.notes_event_create(json!({"events": [{"summary": "Offsite",
+        "start": {"date": "2027-03-08"}, "end": {"date": "2027-03-10"}}]}))
+        .await;
+    w.crm_create_in(
+        "Events",
+        json!({"Event_Title": "Customer call", "Start_DateTime": "2027-03-04T10:00:00+09:00",
+               "End_DateTime": "2027-03-04T11:00:00+09:00", "All_day": false}),
+    )
+    .await;
+    let run = w.sync(&[]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let rows = || async {
+        w.notes_event_rows("2027-03-01T00:00:00Z", "2027-03-31T00:00:00Z")
+            .await
+            .len()
+    };
+    let (notes, crm) = (rows().await, w.crm_records("Events").await.len());
+    assert_eq!((notes, crm), (3, 3));
+
+    let das = std::fs::read_to_string(&w.config).unwrap();
+    let auto = |rest_url: &str| {
+        das.replace(
+            &format!("url = \"{}\"\n", w.sims.domino_url),
+            &format!(
+                "url = \"{}\"\napi = \"auto\"\nrest_url = \"{rest_url}\"\n",
+                w.sims.domino_url
+            ),
+        )
+    };
+    // To the REST API (it answers), then back to DAS (nothing answers at `rest_url`).
+    for (to, rest_url) in [
+        ("REST", w.sims.drapi_url.clone()),
+        ("DAS", "http://127.0.0.1:9".into()),
+    ] {
+        std::fs::write(&w.config, auto(&rest_url)).unwrap();
+        let run = w.sync(&[]).await;
+        assert_eq!(run.code, 0, "to {to}: {}\n{}", run.stdout, run.stderr);
+        let c = run.counts("events");
+        for k in ["created", "deleted", "errors"] {
+            assert_eq!(c[k], 0, "to {to}: events {k}: {c}");
+        }
+        assert_eq!(
+            (rows().await, w.crm_records("Events").await.len()),
+            (notes, crm),
+            "to {to}: an event was duplicated or lost"
+        );
+        w.clear_calls().await;
+        let again = w.sync(&[]).await;
+        assert_eq!(again.code, 0, "{}", again.stderr);
+        assert_eq!(
+            w.writes().await,
+            vec![],
+            "to {to}: the run after the switch wrote"
+        );
+    }
+}

@@ -348,6 +348,45 @@ impl World {
             .unwrap()
     }
 
+    /// A JWT of the world's user for the Domino REST API (the world's own look-ups).
+    pub async fn drapi_token(&self) -> String {
+        let login: Value = self
+            .http
+            .post(format!("{}/api/v1/auth", self.sims.drapi_url))
+            .json(&json!({"username": self.user, "password": self.user}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        login["bearer"].as_str().expect("a JWT").to_owned()
+    }
+
+    /// The key the world's Domino API gives the event DAS knows by `uid`: the UID itself
+    /// through DAS, the PIM entry's `uid` through the REST API.
+    pub async fn event_key(&self, uid: &str) -> String {
+        match self.backend {
+            Backend::Das => uid.to_owned(),
+            Backend::Rest => {
+                let entry: Value = self
+                    .http
+                    .get(format!(
+                        "{}/api/pim-v1/calendar/default/{uid}",
+                        self.sims.drapi_url
+                    ))
+                    .bearer_auth(self.drapi_token().await)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                entry["uid"].as_str().expect("a PIM entry").to_owned()
+            }
+        }
+    }
+
     /// The Zoho ids the user's mail file names: `ZohoCRMId` of contacts and to-dos, and the
     /// events' `x-nzsync-zoho-id`.
     pub async fn notes_zoho_ids(&self) -> Vec<String> {
