@@ -428,9 +428,11 @@ impl NotesApi for Rest {
             || resp.body.trim_start().starts_with('<');
         let msg = rest_message(resp);
         match resp.status {
+            // The host has logged in again once already when this reaches the engine.
             401 => Some(format!(
-                "IBM Notes (Domino REST API) refused the login: {msg} (HTTP 401) — check the \
-                 user name and password"
+                "IBM Notes (Domino REST API) refused the login or its token: {msg} (HTTP 401) — \
+                 check the user name and password (a token refused right after a new login \
+                 means the REST API restarted meanwhile: run again)"
             )),
             302 => Some(format!(
                 "IBM Notes (Domino REST API) sent the request to another server (HTTP 302){}",
