@@ -586,6 +586,66 @@ path = "state.db"
     }
 
     #[test]
+    fn the_domino_api_is_das_unless_named_and_its_keys_are_checked() {
+        let (_d, p) = write(GOOD);
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.domino.api, DominoApiChoice::Das);
+        assert_eq!(
+            c.engine_config(false, false).domino,
+            sync_core::DominoApi::Das
+        );
+        assert_eq!(c.domino_base(), "http://127.0.0.1:18081");
+
+        let rest = GOOD.replace(
+            "user = \"demo\"",
+            "user = \"demo\"\napi = \"rest\"\nmail_db = \"mail/J Doe.nsf\"",
+        );
+        let (_d, p) = write(&rest);
+        let c = Config::load(&p).unwrap();
+        assert_eq!(
+            c.engine_config(false, false).domino,
+            sync_core::DominoApi::Rest {
+                scope: sync_core::DrapiScope("mailjdoe".into())
+            }
+        );
+        let named = rest.replace("api = \"rest\"", "api = \"rest\"\nscope = \"jdoemail\"");
+        let (_d, p) = write(&named);
+        assert_eq!(Config::load(&p).unwrap().drapi_scope().0, "jdoemail");
+
+        let auto = GOOD.replace(
+            "user = \"demo\"",
+            "user = \"demo\"\napi = \"auto\"\nrest_url = \"http://127.0.0.1:18083\"",
+        );
+        let (_d, p) = write(&auto);
+        let c = Config::load(&p).unwrap();
+        // Until it is settled, `auto` speaks DAS at `url`; settled to REST, at `rest_url`.
+        assert_eq!(c.domino_base(), "http://127.0.0.1:18081");
+        let mut settled = c.clone();
+        settled.domino.api = DominoApiChoice::Rest;
+        assert_eq!(settled.domino_base(), "http://127.0.0.1:18083");
+        assert_eq!(
+            settled.profile(),
+            c.profile(),
+            "the profile stays with `url`"
+        );
+
+        for (bad, says) in [
+            ("api = \"soap\"", "unknown variant"),
+            ("scope = \"Mail Demo\"", "domino.scope"),
+            (
+                "rest_url = \"http://127.0.0.1:18083\"",
+                "only for api = \"auto\"",
+            ),
+            ("api = \"auto\"\nrest_url = \"ftp://x\"", "domino.rest_url"),
+        ] {
+            let (_d, p) =
+                write(&GOOD.replace("user = \"demo\"", &format!("user = \"demo\"\n{bad}")));
+            let err = Config::load(&p).unwrap_err().to_string();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn scope_defaults_to_mine_and_takes_a_custom_view_by_id() {
         let (_d, p) = write(GOOD);
         assert_eq!(Config::load(&p).unwrap().sync.scope, Scopes::default());

@@ -521,6 +521,82 @@ mod tests {
         Upstreams::new(&config, &config.secrets().unwrap()).unwrap()
     }
 
+    /// The demo user's upstreams syncing Domino through the Domino REST API.
+    fn rest_upstreams(sims: &nzsync_sim::Simulators) -> Upstreams {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nzsync.toml");
+        let z = &sims.zoho_url;
+        std::fs::write(
+            &path,
+            format!(
+                "[domino]\nurl = \"{}\"\napi = \"rest\"\nuser = \"demo\"\npassword = \"demo\"\n\
+                 [zoho]\napi_domain = \"{z}\"\naccounts_url = \"{z}\"\n\
+                 client_id = \"demo-client\"\nclient_secret = \"demo-secret\"\n\
+                 refresh_token = \"demo-refresh\"\n[store]\npath = \"s.db\"\n",
+                sims.drapi_url
+            ),
+        )
+        .unwrap();
+        let config = Config::load(&path).unwrap();
+        Upstreams::new(&config, &config.secrets().unwrap()).unwrap()
+    }
+
+    /// Requests in flight when the Domino REST API restarts (every JWT dies) log in again once
+    /// between them, and each gets its answer; the token and the password show nowhere.
+    #[tokio::test]
+    async fn requests_in_flight_after_a_rest_api_restart_log_in_once() {
+        let sims = nzsync_sim::start(nzsync_sim::SimConfig {
+            latency_ms: 50,
+            ..nzsync_sim::SimConfig::loopback(nzsync_sim::Seed::Empty)
+        })
+        .await
+        .unwrap();
+        let up = rest_upstreams(&sims);
+        assert!(up.domino_is_rest());
+        let req = |id| HttpRequest {
+            id,
+            side: Side::Notes,
+            method: "GET".into(),
+            path: "/api/v1/scope?dataSource=maildemo".into(),
+            headers: Vec::new(),
+            body: None,
+        };
+        assert_eq!(up.perform(&req(0)).await.unwrap().status, 200);
+        let d = &sims.drapi_url;
+        let http = reqwest::Client::new();
+        http.post(format!("{d}/_sim/config"))
+            .json(&serde_json::json!({ "expire_tokens": true }))
+            .send()
+            .await
+            .unwrap();
+        http.delete(format!("{d}/_sim/calls")).send().await.unwrap();
+        let (r1, r2, r3) = (req(1), req(2), req(3));
+        let (a, b, c) = tokio::join!(up.perform(&r1), up.perform(&r2), up.perform(&r3));
+        for r in [a, b, c] {
+            assert_eq!(r.unwrap().status, 200);
+        }
+        let calls: serde_json::Value = http
+            .get(format!("{d}/_sim/calls"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let logins = calls["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["path"] == "/api/v1/auth")
+            .count();
+        assert_eq!(logins, 1, "{calls}");
+        let shown = format!("{up:?}");
+        assert!(
+            !shown.contains("demo\"") && !shown.contains("Bearer"),
+            "{shown}"
+        );
+    }
+
     /// Requests in flight when the access token expires refresh it once between them, not
     /// once each (Zoho grants ten access tokens per refresh token in ten minutes).
     #[tokio::test]
