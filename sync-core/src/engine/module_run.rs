@@ -142,11 +142,11 @@ impl Engine {
         let api = stored.get("domino").map_or(Some(DominoApi::Das), |d| {
             serde_json::from_value(d.clone()).ok()
         });
-        let same_keys = match (api, &self.config.domino) {
+        let same_keys = matches!(
+            (api, &self.config.domino),
             (Some(DominoApi::Das), DominoApi::Das)
-            | (Some(DominoApi::Rest { .. }), DominoApi::Rest { .. }) => true,
-            _ => false,
-        };
+                | (Some(DominoApi::Rest { .. }), DominoApi::Rest { .. })
+        );
         if same_keys {
             return;
         }
