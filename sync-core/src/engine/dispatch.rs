@@ -103,6 +103,7 @@ impl Engine {
                     let msg = self.notes.error_text("updating a document", resp);
                     self.item_error(item, &msg, t);
                 }
+                self.event_write_done(item);
             }
             Purpose::NotesDelete { items, unids } => self.on_notes_deleted(&items, &unids, resp),
             Purpose::NotesEventDeletePrefetch { item, key } => {
@@ -116,6 +117,7 @@ impl Engine {
                     let msg = self.notes.error_text("deleting a document", resp);
                     self.item_error(item, &msg, t);
                 }
+                self.event_write_done(item);
             }
             Purpose::CrmInsert { items } => self.on_crm_write(&items, resp, CrmWrite::Insert),
             Purpose::CrmUpdate {

@@ -216,6 +216,7 @@ impl Engine {
                     .notes
                     .error_text("reading an event before updating it", resp);
                 self.item_error(item, &msg, t);
+                self.event_write_done(item);
             }
         }
     }
@@ -225,6 +226,7 @@ impl Engine {
     pub(super) fn on_event_delete_prefetch(&mut self, item: usize, key: &str, resp: &HttpResponse) {
         if resp.status == 404 {
             self.item_ok(item);
+            self.event_write_done(item);
             return;
         }
         let call = self
@@ -239,6 +241,7 @@ impl Engine {
                     .notes
                     .error_text("reading an event before deleting it", resp);
                 self.item_error(item, &msg, t);
+                self.event_write_done(item);
             }
         }
     }

@@ -299,7 +299,33 @@ impl Engine {
                 },
             ),
         };
-        self.enqueue_notes(call, purpose);
+        self.enqueue_event_write(key, item, call, purpose);
+    }
+
+    /// Starts the write of plan item `item` to the event `key` (its first request): at once,
+    /// or after the write in flight to the same entry where the API rewrites entries whole
+    /// (`series.rs`).
+    fn enqueue_event_write(&mut self, key: &str, item: usize, call: Call, purpose: Purpose) {
+        let entry = self
+            .notes
+            .calendar()
+            .and_then(|c| c.rewritten_entry(key))
+            .map(str::to_owned);
+        let now = match (entry, self.run.as_mut()) {
+            (Some(entry), Some(run)) => run.series.start(&entry, item, call, purpose),
+            _ => Some((call, purpose)),
+        };
+        if let Some((call, purpose)) = now {
+            self.enqueue_notes(call, purpose);
+        }
+    }
+
+    /// The write of plan item `item` to an event is over: the next write waiting for the same
+    /// entry goes.
+    pub(super) fn event_write_done(&mut self, item: usize) {
+        if let Some((call, purpose)) = self.run.as_mut().and_then(|r| r.series.done(item)) {
+            self.enqueue_notes(call, purpose);
+        }
     }
 
     /// One request creating the documents of `creates` (plan item, items).
@@ -342,7 +368,7 @@ impl Engine {
                     zid: zid.map(str::to_owned),
                 };
                 if let Some(call) = self.notes.calendar().map(|c| c.event_read_call(key)) {
-                    self.enqueue_notes(call, purpose);
+                    self.enqueue_event_write(key, item, call, purpose);
                 }
             }
             Module::Contacts | Module::Tasks => {

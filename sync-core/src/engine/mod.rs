@@ -73,6 +73,7 @@ mod module_run;
 mod notes_listing;
 mod outcome;
 mod progress;
+mod series;
 mod setup;
 mod side;
 pub(crate) mod transport;
@@ -210,7 +211,7 @@ pub enum InputError {
 }
 
 /// What an answer is for.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 enum Purpose {
     CrmCurrentUser,
     /// What the server shows of the mail file, to learn its replica ID.
@@ -429,6 +430,8 @@ struct ModuleRun {
     crm_spilled: keys::KeySet,
     /// Content of Notes documents held from listings, in bytes (roughly).
     notes_pool_bytes: u64,
+    /// Writes to calendar entries the API rewrites whole, one at a time per entry.
+    series: series::SeriesWrites,
 }
 
 impl ModuleRun {

@@ -95,6 +95,7 @@ impl Engine {
             pool_bytes: 0,
             crm_spilled: keys::KeySet::default(),
             notes_pool_bytes: 0,
+            series: series::SeriesWrites::default(),
         });
         self.start_link_reads(module);
     }

@@ -141,6 +141,7 @@ impl Engine {
             | Purpose::NotesEventDelete { item }
             | Purpose::NotesEventDeletePrefetch { item, .. } => {
                 self.item_error(item, message, transient);
+                self.event_write_done(item);
             }
             Purpose::NotesCreate { items } | Purpose::NotesDelete { items, .. } => {
                 for i in items {

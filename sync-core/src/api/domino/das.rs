@@ -318,6 +318,10 @@ impl CalendarApi for Das {
         Some(NOTES_PAGE)
     }
 
+    fn rewritten_entry<'k>(&self, _key: &'k str) -> Option<&'k str> {
+        None // Each instance has a URL of its own.
+    }
+
     fn event_holds_xref(&self) -> bool {
         true // The X-property `x-nzsync-zoho-id`.
     }

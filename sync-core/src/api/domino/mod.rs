@@ -217,6 +217,10 @@ pub(crate) trait CalendarApi {
     /// have changed is read whole).
     fn event_rows_complete(&self) -> bool;
 
+    /// The entry a write to `key` rewrites whole, when the API rewrites whole entries (writes
+    /// to one entry must then go one after another); `None` when each key is written alone.
+    fn rewritten_entry<'k>(&self, key: &'k str) -> Option<&'k str>;
+
     /// Whether an event can hold the Zoho id (the Notes-side cross-ID). Where it cannot, a
     /// linked event's link stands for it: nothing tries to write it.
     fn event_holds_xref(&self) -> bool;

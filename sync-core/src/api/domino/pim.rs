@@ -60,6 +60,11 @@ impl CalendarApi for Pim {
         true
     }
 
+    fn rewritten_entry<'k>(&self, key: &'k str) -> Option<&'k str> {
+        // Writes PUT the whole entry (a series with all its overrides).
+        Some(key.split_once('/').map_or(key, |(uid, _)| uid))
+    }
+
     fn event_holds_xref(&self) -> bool {
         false // JSCalendar has no place for it.
     }
