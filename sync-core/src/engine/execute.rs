@@ -80,6 +80,12 @@ impl Engine {
                         }
                     }
                 }
+                // Only the cross-ID, to an event that cannot hold it: its link stands for it.
+                Some(Write::Update { set, clear, .. })
+                    if module == Module::Events
+                        && set.is_empty()
+                        && clear.is_empty()
+                        && !self.notes.calendar().is_some_and(|c| c.event_holds_xref()) => {}
                 Some(Write::Update {
                     set,
                     clear,
