@@ -21,7 +21,8 @@
 //! - `accounts`: contacts' companies as Zoho Accounts;
 //! - `execute` and `backlinks`: writing the plan and the cross-IDs;
 //! - `outcome`: how a module and the run end; `dispatch`: answers routed to their stage;
-//! - `bodies`: answers still arriving in parts.
+//! - `bodies`: answers still arriving in parts;
+//! - `series`: writes to a calendar entry the API rewrites whole, one at a time.
 //!
 //! The paths and error words of each API are in `crate::api`; the Domino side goes through one
 //! interface (`crate::api::domino::NotesApi`), whichever API the config names.
