@@ -67,13 +67,9 @@ async fn server_state(
 #[must_use]
 pub fn error_text(e: &anyhow::Error) -> String {
     let english = format!("{e:#}");
-    let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|l| !l.is_empty()))
-        .unwrap_or_default();
     let store = e.chain().find_map(|c| c.downcast_ref::<StoreError>());
     match store {
-        Some(store) if locale.to_ascii_lowercase().starts_with("ja") => {
+        Some(store) if japanese_locale() => {
             format!("{english}\n{}", store.japanese())
         }
         _ => english,
@@ -87,8 +83,15 @@ pub fn error_text(e: &anyhow::Error) -> String {
 ///
 /// # Errors
 /// A plain message when a URL is unusable or the HTTP client cannot start.
-async fn cli_upstreams(config: &Config, secrets: &Secrets) -> anyhow::Result<Upstreams> {
-    let up = Upstreams::new(config, secrets).map_err(anyhow::Error::msg)?;
+async fn cli_upstreams(
+    config: &Config,
+    secrets: &Secrets,
+    session: Option<Arc<crate::drapi::session::JwtSession>>,
+) -> anyhow::Result<Upstreams> {
+    let mut up = Upstreams::new(config, secrets).map_err(anyhow::Error::msg)?;
+    if let Some(session) = session {
+        up = up.with_jwt_session(session);
+    }
     let Ok(location) = config.store.location() else {
         return Ok(up);
     };
@@ -127,8 +130,13 @@ pub async fn sync(
     }
     let secrets = config.secrets().map_err(anyhow::Error::msg)?;
     let limits = Limits::from_env();
+    // `api = "auto"`: which Domino API answers is settled once, before the run.
+    let settled = crate::drapi::settle(&config, &secrets)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let config = settled.config;
     let upstreams = Arc::new(
-        cli_upstreams(&config, &secrets)
+        cli_upstreams(&config, &secrets, settled.session)
             .await?
             .with_deadline(Instant::now() + limits.run_deadline),
     );
@@ -177,11 +185,13 @@ pub async fn sync(
 #[must_use]
 pub fn plain_http_warnings(config: &Config) -> Vec<String> {
     [
-        ("domino.url", &config.domino.url),
-        ("zoho.api_domain", &config.zoho.api_domain),
-        ("zoho.accounts_url", &config.zoho.accounts_url),
+        ("domino.url", Some(&config.domino.url)),
+        ("domino.rest_url", config.domino.rest_url.as_ref()),
+        ("zoho.api_domain", Some(&config.zoho.api_domain)),
+        ("zoho.accounts_url", Some(&config.zoho.accounts_url)),
     ]
     .into_iter()
+    .filter_map(|(key, value)| Some((key, value?)))
     .filter_map(|(key, value)| {
         let url = url::Url::parse(value).ok()?;
         let loopback = match url.host()? {
@@ -215,7 +225,11 @@ pub async fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
         eprintln!("nzsync: warning: {w}");
     }
     let secrets = config.secrets().map_err(anyhow::Error::msg)?;
-    let up = cli_upstreams(&config, &secrets).await?;
+    let settled = crate::drapi::settle(&config, &secrets)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let config = settled.config;
+    let up = cli_upstreams(&config, &secrets, settled.session).await?;
     let readiness = crate::check::run(&config, &up, crate::check::Needs::of(&config)).await;
     for c in &readiness.checks {
         let mark = match c.status {
@@ -227,6 +241,9 @@ pub async fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
         if let Some(step) = &c.step {
             println!("     {:<26} → {step}", "");
         }
+        if let Some(step) = c.step_ja.as_ref().filter(|_| japanese_locale()) {
+            println!("     {:<26} → {step}", "");
+        }
     }
     Ok(if readiness.ready {
         ExitCode::SUCCESS
@@ -236,6 +253,63 @@ pub async fn check(config_path: &Path) -> anyhow::Result<ExitCode> {
         }
         ExitCode::from(EXIT_FAILED)
     })
+}
+
+/// What `nzsync drapi-schema` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchemaPart {
+    /// `{"schema": …, "scope": …}`.
+    All,
+    /// The schema (`KeepDatabase`) alone.
+    Schema,
+    /// The scope (`RestMapping`) alone.
+    Scope,
+}
+
+/// `nzsync drapi-schema`: the schema and scope a Domino admin imports into the Domino REST API
+/// so the mail file `mail_db` syncs through it, as JSON on stdout; the steps on stderr (in
+/// Japanese too in a Japanese locale).
+///
+/// # Errors
+/// A bad scope name, or a mail file path that is empty.
+pub fn drapi_schema(
+    mail_db: &str,
+    scope: Option<&str>,
+    url: &str,
+    part: SchemaPart,
+) -> anyhow::Result<ExitCode> {
+    let path = mail_db.trim().trim_matches('/').replace('\\', "/");
+    if path.is_empty() {
+        bail!("--mail-db is empty: name the mail file, e.g. mail/jdoe.nsf");
+    }
+    let name = match scope {
+        Some(s) => sync_core::DrapiScope(s.trim().to_owned()),
+        None => sync_core::DrapiScope::for_mail_file(&path),
+    };
+    name.check().map_err(|e| anyhow::anyhow!("--scope: {e}"))?;
+    let engine = sync_core::EngineConfig::default();
+    let schema = crate::drapi::schema::schema(&path, &engine);
+    let scope_json = crate::drapi::schema::scope(&path, &name);
+    let out = match part {
+        SchemaPart::All => serde_json::json!({ "schema": schema, "scope": scope_json }),
+        SchemaPart::Schema => schema,
+        SchemaPart::Scope => scope_json,
+    };
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    let [en, ja] = crate::drapi::schema::steps(&path, &name, url.trim_end_matches('/'));
+    eprintln!("{en}");
+    if japanese_locale() {
+        eprintln!("{ja}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Whether the user's locale is Japanese (`LC_ALL`, `LC_MESSAGES` or `LANG` starting with `ja`).
+fn japanese_locale() -> bool {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|l| !l.is_empty()))
+        .is_some_and(|l| l.to_ascii_lowercase().starts_with("ja"))
 }
 
 /// What `nzsync uninstall` removes.
@@ -281,7 +355,7 @@ pub async fn uninstall(
             let store = open_store(&config.store.location()?).await?;
             if delete_crm_records {
                 let secrets = config.secrets().map_err(anyhow::Error::msg)?;
-                let up = cli_upstreams(&config, &secrets).await?;
+                let up = cli_upstreams(&config, &secrets, None).await?;
                 up.zoho_token(false).await?;
                 let prefix = format!("/crm/{}/", config.zoho.api_version);
                 let created = store.conn().await?.created(&profile).await?;
@@ -372,8 +446,10 @@ async fn delete_crm(
 /// Options of `nzsync sim`.
 #[derive(Clone, Debug)]
 pub struct SimOptions {
-    /// Domino simulator port.
+    /// Domino simulator port (Domino Access Services).
     pub domino_port: u16,
+    /// The Domino REST API's port (`None`: the Domino port + 2, or a free one).
+    pub drapi_port: Option<u16>,
     /// Zoho simulator port.
     pub zoho_port: u16,
     /// Latency added to every request.
@@ -398,6 +474,7 @@ fn demo_users() -> Vec<(String, String)> {
 async fn start_sims(o: &SimOptions) -> anyhow::Result<nzsync_sim::Simulators> {
     let cfg = nzsync_sim::SimConfig {
         domino_port: o.domino_port,
+        drapi_port: o.drapi_port,
         zoho_port: o.zoho_port,
         latency_ms: o.latency_ms,
         seed: if o.demo_seed {
@@ -423,19 +500,26 @@ async fn start_sims(o: &SimOptions) -> anyhow::Result<nzsync_sim::Simulators> {
 /// When a port cannot be bound.
 pub async fn sim(o: SimOptions) -> anyhow::Result<ExitCode> {
     let sims = start_sims(&o).await?;
-    println!("Domino simulator:   {}", sims.domino_url);
+    println!(
+        "Domino simulator:   {}   (Domino Access Services)",
+        sims.domino_url
+    );
+    println!(
+        "Domino REST API:    {}   (scopes maildemo, mailuser2; Admin: /api/setup-v1)",
+        sims.drapi_url
+    );
     println!(
         "Zoho CRM simulator: {}  (OAuth: /oauth/v2/token)",
         sims.zoho_url
     );
     println!(
-        "Control: GET {0}/_sim/dump, GET {1}/_sim/dump (see README)",
-        sims.domino_url, sims.zoho_url
+        "Control: GET {0}/_sim/dump, GET {1}/_sim/dump, GET {2}/_sim/config (see README)",
+        sims.domino_url, sims.zoho_url, sims.drapi_url
     );
     if o.spec_check {
         println!(
-            "Spec check: GET {0}/_sim/spec, GET {1}/_sim/spec",
-            sims.domino_url, sims.zoho_url
+            "Spec check: GET {0}/_sim/spec, GET {1}/_sim/spec, GET {2}/_sim/spec",
+            sims.domino_url, sims.zoho_url, sims.drapi_url
         );
     }
     println!("Press Ctrl-C to stop.");
@@ -446,6 +530,27 @@ pub async fn sim(o: SimOptions) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The Domino API the demo's configs sync through.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DemoApi {
+    /// Domino Access Services.
+    #[default]
+    Das,
+    /// The Domino REST API.
+    Rest,
+}
+
+/// The Domino side of the demo's configs: the simulators' two URLs and which API to use.
+#[derive(Clone, Debug)]
+pub struct DemoDomino<'a> {
+    /// Domino Access Services' URL.
+    pub das_url: &'a str,
+    /// The Domino REST API's URL.
+    pub drapi_url: &'a str,
+    /// Which one the configs use.
+    pub api: DemoApi,
+}
+
 /// Writes a headless config for each demo user into `dir` — `nzsync.toml` for `demo`,
 /// `nzsync-user2.toml` for `user2`, each with its own mail file, Zoho token and state file —
 /// and returns their paths (demo's first). Two users of one org, to try owner scope with.
@@ -454,9 +559,13 @@ pub async fn sim(o: SimOptions) -> anyhow::Result<ExitCode> {
 /// When a file cannot be written.
 pub fn write_demo_config(
     dir: &Path,
-    domino_url: &str,
+    domino: &DemoDomino<'_>,
     zoho_url: &str,
 ) -> anyhow::Result<Vec<PathBuf>> {
+    let (domino_url, api) = match domino.api {
+        DemoApi::Das => (domino.das_url, "das"),
+        DemoApi::Rest => (domino.drapi_url, "rest"),
+    };
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut paths = Vec::new();
     for (user, file) in [("demo", "nzsync.toml"), ("user2", "nzsync-user2.toml")] {
@@ -465,6 +574,7 @@ pub fn write_demo_config(
             r#"# Written by `nzsync demo`: {user}'s sync, pointing at the demo simulators.
 [domino]
 url = "{domino_url}"
+api = "{api}"
 user = "{user}"
 password = "{user}"
 mail_db = "mail/{user}.nsf"
@@ -504,9 +614,10 @@ path = "{user}.db"
 pub fn write_demo_server_config(
     dir: &Path,
     port: u16,
-    domino_url: &str,
+    domino: &DemoDomino<'_>,
     zoho_url: &str,
 ) -> anyhow::Result<PathBuf> {
+    let (das_url, drapi_url) = (domino.das_url, domino.drapi_url);
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let key = dir.join("master.key");
     if !key.exists() {
@@ -532,9 +643,10 @@ path = "nzsync-server.db"
 [keys]
 master_key_file = "master.key"
 
-# The Domino simulator is on loopback: users may connect to it only because it is listed.
+# The Domino simulators (DAS and the REST API) are on loopback: users may connect to them only
+# because they are listed.
 [domino]
-allowed_servers = ["{domino_url}"]
+allowed_servers = ["{das_url}", "{drapi_url}"]
 "#
     );
     std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
@@ -621,6 +733,8 @@ pub struct DemoCrm {
     pub frame_ancestors: Vec<String>,
     /// The embedded-app SDK's URL instead of Zoho's.
     pub sdk_url: Option<String>,
+    /// The Domino API the headless configs sync through.
+    pub domino_api: DemoApi,
 }
 
 pub async fn demo(port: u16, data: &Path, crm: &DemoCrm) -> anyhow::Result<ExitCode> {
@@ -632,6 +746,7 @@ pub async fn demo(port: u16, data: &Path, crm: &DemoCrm) -> anyhow::Result<ExitC
         .with_context(|| format!("cannot listen on {addr}"))?;
     let sims = start_sims(&SimOptions {
         domino_port: 0,
+        drapi_port: None,
         zoho_port: 0,
         latency_ms: 0,
         demo_seed: true,
@@ -639,10 +754,14 @@ pub async fn demo(port: u16, data: &Path, crm: &DemoCrm) -> anyhow::Result<ExitC
         spec_check: false,
     })
     .await?;
-    let configs = write_demo_config(data, &sims.domino_url, &sims.zoho_url)?;
+    let domino = DemoDomino {
+        das_url: &sims.domino_url,
+        drapi_url: &sims.drapi_url,
+        api: crm.domino_api,
+    };
+    let configs = write_demo_config(data, &domino, &sims.zoho_url)?;
     let port = listener.local_addr().map_or(port, |a| a.port());
-    let server_config_path =
-        write_demo_server_config(data, port, &sims.domino_url, &sims.zoho_url)?;
+    let server_config_path = write_demo_server_config(data, port, &domino, &sims.zoho_url)?;
     if !crm.frame_ancestors.is_empty() {
         let text = std::fs::read_to_string(&server_config_path)?;
         let list = serde_json::to_string(&crm.frame_ancestors)?;
@@ -671,12 +790,20 @@ pub async fn demo(port: u16, data: &Path, crm: &DemoCrm) -> anyhow::Result<ExitC
         sims.domino_url
     );
     println!(
+        "  Domino REST API:    {}   (same server and users; scopes maildemo, mailuser2)",
+        sims.drapi_url
+    );
+    println!(
         "  Zoho CRM simulator: {}   (client demo-client, refresh tokens demo-refresh, user2-refresh)",
         sims.zoho_url
     );
+    let api = match crm.domino_api {
+        DemoApi::Das => "Domino Access Services",
+        DemoApi::Rest => "the Domino REST API",
+    };
     for (user, config) in ["demo", "user2"].iter().zip(&configs) {
         println!(
-            "  headless sync:      nzsync sync --config {}   ({user}'s own records)",
+            "  headless sync:      nzsync sync --config {}   ({user}'s own records, through {api})",
             config.display()
         );
     }

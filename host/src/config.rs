@@ -108,12 +108,37 @@ pub const NOTES_CONCURRENCY: std::ops::RangeInclusive<u32> = 1..=32;
 /// limit (Ultimate / CRM Plus: 25).
 pub const CRM_CONCURRENCY: std::ops::RangeInclusive<u32> = 1..=25;
 
+/// Which Domino API a config asks for (`[domino] api`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DominoApiChoice {
+    /// Domino Access Services: `url` is the Domino HTTP server (every Domino version).
+    #[default]
+    Das,
+    /// The Domino REST API: `url` is its base URL (Domino 12.0.2 and later, port 8880 by
+    /// default).
+    Rest,
+    /// The Domino REST API at `rest_url` (else `url`) when it answers there, else Domino Access
+    /// Services at `url`.
+    Auto,
+}
+
 /// `[domino]`: the Domino server and the user's credentials.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DominoConfig {
-    /// The "Server Name": base URL of the Domino HTTP server.
+    /// The "Server Name": base URL of the Domino HTTP server (DAS), or of the Domino REST API
+    /// (`api = "rest"`).
     pub url: String,
+    /// Which Domino API to sync through.
+    #[serde(default)]
+    pub api: DominoApiChoice,
+    /// `api = "auto"`: the Domino REST API's base URL, when it is not `url` (e.g.
+    /// `https://domino.example.com:8880`).
+    pub rest_url: Option<String>,
+    /// The Domino REST API scope that names the mail file; by default the name `nzsync
+    /// drapi-schema` gives it (`mail/jdoe.nsf` → `mailjdoe`).
+    pub scope: Option<String>,
     /// The Notes user name (Internet password login).
     pub user: String,
     /// The Internet password, in clear (prefer `password_env`).
@@ -288,11 +313,16 @@ impl Config {
             path: path.to_owned(),
             message,
         };
+        let rest_url = cfg.domino.rest_url.clone();
         for (key, value) in [
-            ("domino.url", &cfg.domino.url),
-            ("zoho.api_domain", &cfg.zoho.api_domain),
-            ("zoho.accounts_url", &cfg.zoho.accounts_url),
-        ] {
+            ("domino.url", Some(&cfg.domino.url)),
+            ("domino.rest_url", rest_url.as_ref()),
+            ("zoho.api_domain", Some(&cfg.zoho.api_domain)),
+            ("zoho.accounts_url", Some(&cfg.zoho.accounts_url)),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        {
             let u = url::Url::parse(value)
                 .map_err(|e| invalid(format!("{key} = {value:?} is not a URL: {e}")))?;
             if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
@@ -304,6 +334,16 @@ impl Config {
         if cfg.domino.user.trim().is_empty() {
             return Err(invalid("domino.user is empty".into()));
         }
+        if cfg.domino.rest_url.is_some() && cfg.domino.api != DominoApiChoice::Auto {
+            return Err(invalid(
+                "domino.rest_url is only for api = \"auto\" (with api = \"rest\", url is the \
+                 Domino REST API's base URL)"
+                    .into(),
+            ));
+        }
+        cfg.drapi_scope()
+            .check()
+            .map_err(|e| invalid(format!("domino.scope: {e}")))?;
         in_range(
             "domino.concurrency",
             cfg.domino.concurrency,
@@ -368,6 +408,38 @@ impl Config {
         }
     }
 
+    /// The Domino REST API scope of the mail file (`[domino] scope`, else the one
+    /// `nzsync drapi-schema` names).
+    #[must_use]
+    pub fn drapi_scope(&self) -> sync_core::DrapiScope {
+        match &self.domino.scope {
+            Some(s) => sync_core::DrapiScope(s.trim().to_owned()),
+            None => sync_core::DrapiScope::for_mail_file(&self.mail_db()),
+        }
+    }
+
+    /// The Domino API the engine speaks. `auto` must be settled first (see
+    /// `crate::drapi::settle`); until then it counts as DAS.
+    #[must_use]
+    pub fn domino_api(&self) -> sync_core::DominoApi {
+        match self.domino.api {
+            DominoApiChoice::Rest => sync_core::DominoApi::Rest {
+                scope: self.drapi_scope(),
+            },
+            DominoApiChoice::Das | DominoApiChoice::Auto => sync_core::DominoApi::Das,
+        }
+    }
+
+    /// The base URL of the Domino API the config names: the Domino REST API's (`rest_url`, else
+    /// `url`) with `api = "rest"`, else `url`.
+    #[must_use]
+    pub fn domino_base(&self) -> &str {
+        match (self.domino.api, &self.domino.rest_url) {
+            (DominoApiChoice::Rest, Some(rest)) => rest,
+            _ => &self.domino.url,
+        }
+    }
+
     /// The key under which this config's sync state is stored.
     #[must_use]
     pub fn profile(&self) -> String {
@@ -383,6 +455,7 @@ impl Config {
     pub fn engine_config(&self, dry_run: bool, allow_mass_delete: bool) -> sync_core::EngineConfig {
         sync_core::EngineConfig {
             mail_db: self.mail_db(),
+            domino: self.domino_api(),
             settings: sync_core::Settings {
                 contacts: self.sync.contacts,
                 tasks: self.sync.tasks,
@@ -509,6 +582,66 @@ path = "state.db"
             let (_d, p) = write(&GOOD.replacen(section, line, 1));
             let err = Config::load(&p).unwrap_err().to_string();
             assert!(err.contains(says), "{key}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_domino_api_is_das_unless_named_and_its_keys_are_checked() {
+        let (_d, p) = write(GOOD);
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.domino.api, DominoApiChoice::Das);
+        assert_eq!(
+            c.engine_config(false, false).domino,
+            sync_core::DominoApi::Das
+        );
+        assert_eq!(c.domino_base(), "http://127.0.0.1:18081");
+
+        let rest = GOOD.replace(
+            "user = \"demo\"",
+            "user = \"demo\"\napi = \"rest\"\nmail_db = \"mail/J Doe.nsf\"",
+        );
+        let (_d, p) = write(&rest);
+        let c = Config::load(&p).unwrap();
+        assert_eq!(
+            c.engine_config(false, false).domino,
+            sync_core::DominoApi::Rest {
+                scope: sync_core::DrapiScope("mailjdoe".into())
+            }
+        );
+        let named = rest.replace("api = \"rest\"", "api = \"rest\"\nscope = \"jdoemail\"");
+        let (_d, p) = write(&named);
+        assert_eq!(Config::load(&p).unwrap().drapi_scope().0, "jdoemail");
+
+        let auto = GOOD.replace(
+            "user = \"demo\"",
+            "user = \"demo\"\napi = \"auto\"\nrest_url = \"http://127.0.0.1:18083\"",
+        );
+        let (_d, p) = write(&auto);
+        let c = Config::load(&p).unwrap();
+        // Until it is settled, `auto` speaks DAS at `url`; settled to REST, at `rest_url`.
+        assert_eq!(c.domino_base(), "http://127.0.0.1:18081");
+        let mut settled = c.clone();
+        settled.domino.api = DominoApiChoice::Rest;
+        assert_eq!(settled.domino_base(), "http://127.0.0.1:18083");
+        assert_eq!(
+            settled.profile(),
+            c.profile(),
+            "the profile stays with `url`"
+        );
+
+        for (bad, says) in [
+            ("api = \"soap\"", "unknown variant"),
+            ("scope = \"Mail Demo\"", "domino.scope"),
+            (
+                "rest_url = \"http://127.0.0.1:18083\"",
+                "only for api = \"auto\"",
+            ),
+            ("api = \"auto\"\nrest_url = \"ftp://x\"", "domino.rest_url"),
+        ] {
+            let (_d, p) =
+                write(&GOOD.replace("user = \"demo\"", &format!("user = \"demo\"\n{bad}")));
+            let err = Config::load(&p).unwrap_err().to_string();
+            assert!(err.contains(says), "{bad}: {err}");
         }
     }
 

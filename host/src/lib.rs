@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod crm_cleanup;
 pub mod domino_access;
+pub mod drapi;
 pub mod runner;
 pub mod server;
 pub mod server_config;

@@ -10,7 +10,7 @@ use nzsync::commands;
 #[command(
     name = "nzsync",
     version,
-    about = "Keeps contacts in step between HCL Notes/Domino and Zoho CRM"
+    about = "Keeps contacts, to-dos and events in step between HCL Notes/Domino and Zoho CRM"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -21,6 +21,26 @@ struct Cli {
 enum SeedArg {
     Demo,
     Empty,
+}
+
+/// Which Domino API the demo syncs through.
+#[derive(Clone, Copy, ValueEnum)]
+enum ApiArg {
+    /// Domino Access Services.
+    Das,
+    /// The Domino REST API.
+    Rest,
+}
+
+/// What `drapi-schema` prints.
+#[derive(Clone, Copy, ValueEnum)]
+enum PartArg {
+    /// `{"schema": …, "scope": …}`.
+    All,
+    /// The schema alone (the body of `POST /api/setup-v1/schema`).
+    Schema,
+    /// The scope alone (the body of `POST /api/setup-v1/admin/scope`).
+    Scope,
 }
 
 #[derive(Subcommand)]
@@ -40,6 +60,9 @@ enum Command {
         /// Load Zoho's embedded-app SDK from this URL instead of Zoho's.
         #[arg(long)]
         crm_sdk_url: Option<String>,
+        /// The Domino API the demo's headless configs sync through.
+        #[arg(long, value_enum, default_value_t = ApiArg::Das)]
+        domino_api: ApiArg,
     },
     /// The web server for the widget: sign-in, users, settings, proxy, scheduled syncs.
     Serve {
@@ -62,17 +85,38 @@ enum Command {
         #[arg(long)]
         allow_mass_delete: bool,
     },
-    /// Check the connection to Domino and Zoho and that Domino Access Services is enabled.
+    /// Check the connection to Domino and Zoho, and that Domino Access Services or the Domino
+    /// REST API is set up for the mail file.
     Check {
         /// The config file.
         #[arg(long)]
         config: PathBuf,
     },
+    /// Print the schema and scope a Domino admin imports into the Domino REST API so a mail
+    /// file syncs through it (JSON on stdout, the steps on stderr).
+    DrapiSchema {
+        /// The mail file, e.g. mail/jdoe.nsf.
+        #[arg(long)]
+        mail_db: String,
+        /// The scope's name (lower-case letters and digits; by default from the mail file's
+        /// path, e.g. mailjdoe).
+        #[arg(long)]
+        scope: Option<String>,
+        /// The Domino REST API's base URL, for the import requests the steps show.
+        #[arg(long, default_value = "https://domino.example.com:8880")]
+        url: String,
+        /// Print only this part.
+        #[arg(long, value_enum, default_value_t = PartArg::All)]
+        part: PartArg,
+    },
     /// Start the Domino and Zoho CRM simulators alone.
     Sim {
-        /// Domino simulator port.
+        /// Domino simulator port (Domino Access Services).
         #[arg(long, default_value_t = 18081)]
         domino_port: u16,
+        /// The Domino REST API's port (default: the Domino port + 2).
+        #[arg(long)]
+        drapi_port: Option<u16>,
         /// Zoho CRM simulator port.
         #[arg(long, default_value_t = 18082)]
         zoho_port: u16,
@@ -147,10 +191,15 @@ async fn main() -> ExitCode {
             data,
             frame_ancestors,
             crm_sdk_url,
+            domino_api,
         } => {
             let crm = commands::DemoCrm {
                 frame_ancestors,
                 sdk_url: crm_sdk_url,
+                domino_api: match domino_api {
+                    ApiArg::Das => commands::DemoApi::Das,
+                    ApiArg::Rest => commands::DemoApi::Rest,
+                },
             };
             commands::demo(port, &data, &crm).await
         }
@@ -162,8 +211,24 @@ async fn main() -> ExitCode {
             allow_mass_delete,
         } => commands::sync(&config, dry_run, json, allow_mass_delete).await,
         Command::Check { config } => commands::check(&config).await,
+        Command::DrapiSchema {
+            mail_db,
+            scope,
+            url,
+            part,
+        } => commands::drapi_schema(
+            &mail_db,
+            scope.as_deref(),
+            &url,
+            match part {
+                PartArg::All => commands::SchemaPart::All,
+                PartArg::Schema => commands::SchemaPart::Schema,
+                PartArg::Scope => commands::SchemaPart::Scope,
+            },
+        ),
         Command::Sim {
             domino_port,
+            drapi_port,
             zoho_port,
             latency_ms,
             seed,
@@ -172,6 +237,7 @@ async fn main() -> ExitCode {
         } => {
             commands::sim(commands::SimOptions {
                 domino_port,
+                drapi_port,
                 zoho_port,
                 latency_ms,
                 demo_seed: matches!(seed, SeedArg::Demo),

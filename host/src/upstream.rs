@@ -1,7 +1,8 @@
-//! The two upstream servers, with credentials: Domino (Basic auth) and Zoho CRM (OAuth access
-//! tokens from a refresh token, through the shared [`TokenCache`]: reused until shortly before
-//! they expire, refreshed once when Zoho answers `INVALID_TOKEN`, blips of the token endpoint
-//! retried).
+//! The two upstream servers, with credentials: Domino (Basic auth for Domino Access Services; a
+//! JWT for the Domino REST API, from [`JwtSession`]: logged in once, again before it expires or
+//! when the server answers 401) and Zoho CRM (OAuth access tokens from a refresh token, through
+//! the shared [`TokenCache`]: reused until shortly before they expire, refreshed once when Zoho
+//! answers `INVALID_TOKEN`, blips of the token endpoint retried).
 //!
 //! Every request is pinned to its server's origin: a path that would leave it (an absolute
 //! URL, `//host`, `@` tricks) is refused before anything is sent, and redirects are never
@@ -14,8 +15,9 @@ use base64::Engine as _;
 use sync_core::{Header, HttpRequest, HttpResponse, Side, TransportError, TransportErrorKind};
 use url::Url;
 
-use crate::config::{Config, Secrets};
+use crate::config::{Config, DominoApiChoice, Secrets};
 use crate::domino_access::DominoAccess;
+use crate::drapi::session::{JwtSession, LoginError, Want as JwtWant};
 pub use crate::zoho_token::TokenError;
 use crate::zoho_token::{Credential, Retry, TokenCache, Want};
 
@@ -44,7 +46,7 @@ pub struct Upstreams {
     domino_http: reqwest::Client,
     domino_access: Option<Arc<DominoAccess>>,
     domino_base: Url,
-    domino_auth: String,
+    domino_auth: DominoAuth,
     zoho_base: Url,
     zoho: Credential,
     tokens: Arc<TokenCache>,
@@ -59,6 +61,14 @@ impl std::fmt::Debug for Upstreams {
             .field("zoho", &self.zoho_base.as_str())
             .finish_non_exhaustive()
     }
+}
+
+/// How requests to Domino are signed in.
+enum DominoAuth {
+    /// Domino Access Services: `Authorization: Basic …` (the header value).
+    Basic(String),
+    /// The Domino REST API: a bearer token from the user's login.
+    Jwt(Arc<JwtSession>),
 }
 
 fn parse_base(s: &str) -> Result<Url, String> {
@@ -100,10 +110,21 @@ impl Upstreams {
     /// # Errors
     /// A message when a URL is unusable or the HTTP client cannot start.
     pub fn new(config: &Config, secrets: &Secrets) -> Result<Self, String> {
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}:{}",
-            config.domino.user, secrets.domino_password
-        ));
+        let domino_auth = match config.domino.api {
+            DominoApiChoice::Rest => DominoAuth::Jwt(Arc::new(JwtSession::new(
+                config.domino_base(),
+                &config.domino.user,
+                &secrets.domino_password,
+                &config.drapi_scope().0,
+            )?)),
+            DominoApiChoice::Das | DominoApiChoice::Auto => DominoAuth::Basic(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!(
+                    "{}:{}",
+                    config.domino.user, secrets.domino_password
+                ))
+            )),
+        };
         let http = client().map_err(|e| format!("cannot start the HTTP client: {e}"))?;
         parse_base(&config.zoho.accounts_url)?;
         Ok(Self {
@@ -111,8 +132,8 @@ impl Upstreams {
             domino_access: None,
             tokens: Arc::new(TokenCache::new(http.clone())),
             http,
-            domino_base: parse_base(&config.domino.url)?,
-            domino_auth: format!("Basic {basic}"),
+            domino_base: parse_base(config.domino_base())?,
+            domino_auth,
             zoho_base: parse_base(&config.zoho.api_domain)?,
             zoho: Credential::new(
                 &config.zoho.accounts_url,
@@ -132,6 +153,43 @@ impl Upstreams {
     pub fn with_tokens(mut self, tokens: Arc<TokenCache>) -> Self {
         self.tokens = tokens;
         self
+    }
+
+    /// Uses `session` (one that has logged in already, e.g. while `api = "auto"` was settled)
+    /// for the Domino REST API's token.
+    #[must_use]
+    pub fn with_jwt_session(mut self, session: Arc<JwtSession>) -> Self {
+        if matches!(self.domino_auth, DominoAuth::Jwt(_)) {
+            self.domino_auth = DominoAuth::Jwt(session);
+        }
+        self
+    }
+
+    /// Logs in to the Domino REST API (the token is then held for the run's requests); `None`
+    /// for Domino Access Services, which needs no login.
+    pub async fn domino_login(&self) -> Option<Result<(), LoginError>> {
+        let DominoAuth::Jwt(session) = &self.domino_auth else {
+            return None;
+        };
+        let access = self.domino_access.as_deref();
+        Some(
+            session
+                .token(&self.domino_http, access, JwtWant::Current)
+                .await
+                .map(|_| ()),
+        )
+    }
+
+    /// The base URL of the Domino API requests go to.
+    #[must_use]
+    pub fn domino_base(&self) -> &str {
+        self.domino_base.as_str().trim_end_matches('/')
+    }
+
+    /// Whether Domino is reached through the Domino REST API.
+    #[must_use]
+    pub fn domino_is_rest(&self) -> bool {
+        matches!(self.domino_auth, DominoAuth::Jwt(_))
     }
 
     /// Retries blips of the token endpoint with `retry` (default [`Retry::run`]).
@@ -212,7 +270,10 @@ impl Upstreams {
                 ),
             })?;
         match req.side {
-            Side::Notes => self.send(req, url, self.domino_auth.clone(), parts).await,
+            Side::Notes => match &self.domino_auth {
+                DominoAuth::Basic(auth) => self.send(req, url, auth.clone(), parts).await,
+                DominoAuth::Jwt(session) => self.send_with_jwt(session, req, url, parts).await,
+            },
             Side::Crm => {
                 let token = match self.zoho_token(false).await {
                     Ok(t) => t,
@@ -240,6 +301,41 @@ impl Upstreams {
                     Ok(resp)
                 }
             }
+        }
+    }
+
+    /// A Domino REST API request with the session's token; on a 401 (expired, or the REST API
+    /// restarted) once more with a new login. A refused login is the request's answer: the
+    /// engine reads it as it would the server refusing the request.
+    async fn send_with_jwt(
+        &self,
+        session: &JwtSession,
+        req: &HttpRequest,
+        url: Url,
+        parts: Option<&Parts<'_>>,
+    ) -> Result<HttpResponse, TransportError> {
+        let access = self.domino_access.as_deref();
+        let token = match session
+            .token(&self.domino_http, access, JwtWant::Current)
+            .await
+        {
+            Ok(t) => t,
+            Err(LoginError::Refused(answer)) => return Ok(answer),
+            Err(LoginError::Transport(e)) => return Err(e),
+        };
+        let resp = self
+            .send(req, url.clone(), format!("Bearer {token}"), parts)
+            .await?;
+        if resp.status != 401 {
+            return Ok(resp);
+        }
+        match session
+            .token(&self.domino_http, access, JwtWant::Replacing(&token))
+            .await
+        {
+            Ok(t) => self.send(req, url, format!("Bearer {t}"), parts).await,
+            Err(LoginError::Refused(answer)) => Ok(answer),
+            Err(LoginError::Transport(_)) => Ok(resp),
         }
     }
 
@@ -423,6 +519,82 @@ mod tests {
         .unwrap();
         let config = Config::load(&path).unwrap();
         Upstreams::new(&config, &config.secrets().unwrap()).unwrap()
+    }
+
+    /// The demo user's upstreams syncing Domino through the Domino REST API.
+    fn rest_upstreams(sims: &nzsync_sim::Simulators) -> Upstreams {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nzsync.toml");
+        let z = &sims.zoho_url;
+        std::fs::write(
+            &path,
+            format!(
+                "[domino]\nurl = \"{}\"\napi = \"rest\"\nuser = \"demo\"\npassword = \"demo\"\n\
+                 [zoho]\napi_domain = \"{z}\"\naccounts_url = \"{z}\"\n\
+                 client_id = \"demo-client\"\nclient_secret = \"demo-secret\"\n\
+                 refresh_token = \"demo-refresh\"\n[store]\npath = \"s.db\"\n",
+                sims.drapi_url
+            ),
+        )
+        .unwrap();
+        let config = Config::load(&path).unwrap();
+        Upstreams::new(&config, &config.secrets().unwrap()).unwrap()
+    }
+
+    /// Requests in flight when the Domino REST API restarts (every JWT dies) log in again once
+    /// between them, and each gets its answer; the token and the password show nowhere.
+    #[tokio::test]
+    async fn requests_in_flight_after_a_rest_api_restart_log_in_once() {
+        let sims = nzsync_sim::start(nzsync_sim::SimConfig {
+            latency_ms: 50,
+            ..nzsync_sim::SimConfig::loopback(nzsync_sim::Seed::Empty)
+        })
+        .await
+        .unwrap();
+        let up = rest_upstreams(&sims);
+        assert!(up.domino_is_rest());
+        let req = |id| HttpRequest {
+            id,
+            side: Side::Notes,
+            method: "GET".into(),
+            path: "/api/v1/scope?dataSource=maildemo".into(),
+            headers: Vec::new(),
+            body: None,
+        };
+        assert_eq!(up.perform(&req(0)).await.unwrap().status, 200);
+        let d = &sims.drapi_url;
+        let http = reqwest::Client::new();
+        http.post(format!("{d}/_sim/config"))
+            .json(&serde_json::json!({ "expire_tokens": true }))
+            .send()
+            .await
+            .unwrap();
+        http.delete(format!("{d}/_sim/calls")).send().await.unwrap();
+        let (r1, r2, r3) = (req(1), req(2), req(3));
+        let (a, b, c) = tokio::join!(up.perform(&r1), up.perform(&r2), up.perform(&r3));
+        for r in [a, b, c] {
+            assert_eq!(r.unwrap().status, 200);
+        }
+        let calls: serde_json::Value = http
+            .get(format!("{d}/_sim/calls"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let logins = calls["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["path"] == "/api/v1/auth")
+            .count();
+        assert_eq!(logins, 1, "{calls}");
+        let shown = format!("{up:?}");
+        assert!(
+            !shown.contains("demo\"") && !shown.contains("Bearer"),
+            "{shown}"
+        );
     }
 
     /// Requests in flight when the access token expires refresh it once between them, not

@@ -1,7 +1,8 @@
 //! # sync-core
 //!
-//! The sans-IO heart of notes-zoho-sync: it keeps a CRM user's contacts in step between an HCL
-//! Notes / Domino mail file (Domino Access Services REST) and Zoho CRM (REST API v8).
+//! The sans-IO heart of notes-zoho-sync: it keeps a CRM user's contacts, to-dos and events in
+//! step between an HCL Notes / Domino mail file (Domino Access Services, or the Domino REST API)
+//! and Zoho CRM (REST API v8).
 //!
 //! sync-core **performs no I/O and reads no clock**. Its [`Engine`] asks for HTTP requests
 //! ([`Output::Request`]) and is told the answers and the time; the same code runs in the browser
@@ -49,6 +50,7 @@ mod component;
 #[cfg(all(feature = "js", target_arch = "wasm32", target_os = "unknown"))]
 mod js;
 
+pub use api::domino::rest::drapi_schema_problem;
 pub use engine::{
     Engine, EngineConfig, InputError, LinkQuery, LinkSupply, LinkWant, Output, Progress,
     ProgressPhase,
@@ -60,8 +62,8 @@ pub use http::{
 /// same module as [`mapping::events`].
 pub use mapping::events as calendar;
 pub use model::{
-    ConflictPolicy, Direction, Fields, Module, NotesUnid, Record, Scope, Scopes, Settings, Side,
-    ZohoId,
+    ConflictPolicy, Direction, DominoApi, DrapiScope, Fields, Module, NotesUnid, Record, Scope,
+    Scopes, Settings, Side, ZohoId,
 };
 pub use report::RunReport;
 pub use state::{Link, StateChange, SyncState};

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 pub enum Side {
     /// Zoho CRM, reached through its REST API.
     Crm,
-    /// HCL Notes / Domino, reached through Domino Access Services.
+    /// HCL Notes / Domino, reached through Domino Access Services or the Domino REST API.
     Notes,
 }
 
@@ -79,6 +79,69 @@ impl fmt::Display for Module {
             Self::Tasks => "to-dos",
             Self::Events => "events",
         })
+    }
+}
+
+/// Which Domino API a run reads and writes the mail file through (`DESIGN.md` §3): the planner,
+/// the mapping and every guarantee are the same for both.
+///
+/// Serialized as `{"api": "das"}` or `{"api": "rest", "scope": "maildemo"}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "api", rename_all = "snake_case")]
+pub enum DominoApi {
+    /// Domino Access Services (`/{mail file}/api/data`, `/api/calendar`): every Domino version,
+    /// one request per document.
+    #[default]
+    Das,
+    /// The Domino REST API (Domino 12.0.2 and later): the basis API on the mail file's scope,
+    /// with bulk reads, and PIM for the calendar.
+    Rest {
+        /// The scope that names the mail file (every basis call's `dataSource`).
+        scope: DrapiScope,
+    },
+}
+
+/// A Domino REST API scope name (`apiName`): lower-case letters and digits only, the
+/// `dataSource` of every basis call.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DrapiScope(pub String);
+
+impl DrapiScope {
+    /// The scope name `nzsync drapi-schema` gives a mail file: its path without `.nsf`, in
+    /// lower-case letters and digits (`mail/JDoe.nsf` → `mailjdoe`).
+    #[must_use]
+    pub fn for_mail_file(path: &str) -> Self {
+        let path = path.trim().to_ascii_lowercase();
+        let stem = path.strip_suffix(".nsf").unwrap_or(&path);
+        Self(stem.chars().filter(char::is_ascii_alphanumeric).collect())
+    }
+
+    /// Refuses a name the Domino REST API cannot have (`[a-z0-9]`, not empty), so a typo or
+    /// an injected parameter never reaches a request.
+    ///
+    /// # Errors
+    /// A plain sentence naming the bad value.
+    pub fn check(&self) -> Result<(), String> {
+        let ok = !self.0.is_empty()
+            && self
+                .0
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "{:?} is not a Domino REST API scope name (lower-case letters and digits only)",
+                self.0
+            ))
+        }
+    }
+}
+
+impl fmt::Display for DrapiScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -513,6 +576,26 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scope_names_come_from_the_mail_file_and_bad_ones_are_refused() {
+        assert_eq!(DrapiScope::for_mail_file("mail/demo.nsf").0, "maildemo");
+        assert_eq!(DrapiScope::for_mail_file(" Mail/J_Doe.NSF ").0, "mailjdoe");
+        assert_eq!(DrapiScope::for_mail_file("mail/user2.nsf").0, "mailuser2");
+        assert!(DrapiScope("maildemo".into()).check().is_ok());
+        for bad in ["", "Mail", "mail demo", "a&b=c"] {
+            assert!(DrapiScope(bad.into()).check().is_err(), "{bad}");
+        }
+        let json = serde_json::to_string(&DominoApi::Rest {
+            scope: DrapiScope("maildemo".into()),
+        })
+        .unwrap_or_default();
+        assert_eq!(json, r#"{"api":"rest","scope":"maildemo"}"#);
+        assert_eq!(
+            serde_json::to_string(&DominoApi::Das).unwrap_or_default(),
+            r#"{"api":"das"}"#
+        );
+    }
 
     #[test]
     fn empty_values_are_absent() {

@@ -8,16 +8,18 @@
 //!
 //! Env: `NZSYNC_BENCH_SCALE` (default 1: 10,000 contacts, 10,000 to-dos, 2,000 events),
 //! `NZSYNC_BENCH_LATENCY_MS` (default 20), `NZSYNC_BENCH_GAP_S` (pause before each run, default
-//! 11: past the engine's 10 s cursor overlap), `NZSYNC_BENCH_OUT` (JSON path, default
-//! `target/bench-sync.json`).
+//! 11: past the engine's 10 s cursor overlap), `NZSYNC_BENCH_API` (`das`, `rest` or `both`, the
+//! default: the same data and scenarios through Domino Access Services and through the Domino
+//! REST API, side by side), `NZSYNC_BENCH_OUT` (JSON path, default `target/bench-sync.json`).
 //!
 //! Each scenario reports the calls per side and kind, the minimum the APIs allow for that work,
 //! the wall time, and the latency floor. The minimum and floor formulas are in [`minimum`] and
 //! `BENCHMARKS.md`: Zoho reads 200 records per page and writes 100 per call; DAS reads 100 view
 //! entries per page, has no bulk document read (one GET per document whose items are needed) and
-//! writes one document per call; the floor is Σ over sides of minimum calls × latency ÷ the
-//! side's allowed concurrency (sides are not assumed to overlap: writes to one side need the
-//! other side's reads).
+//! writes one document per call; the Domino REST API lists 1,000 whole documents per page and
+//! creates 1,000 per call, but writes different values to documents one call each; the floor is
+//! Σ over sides of minimum calls × latency ÷ the side's allowed concurrency (sides are not
+//! assumed to overlap: writes to one side need the other side's reads).
 
 #![allow(clippy::unwrap_used)] // A benchmark that cannot set up has nothing to report.
 
@@ -29,6 +31,22 @@ use nzsync_sim::{CallRecord, Seed, SimConfig, Simulators};
 use serde_json::{Value, json};
 
 const DB: &str = "mail/demo.nsf";
+
+/// The Domino API a bench syncs through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Api {
+    Das,
+    Rest,
+}
+
+impl Api {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Das => "DAS",
+            Self::Rest => "REST",
+        }
+    }
+}
 /// Zoho concurrency of a Standard edition (reference §5), set on the simulator and the client.
 const ZOHO_CONCURRENCY: usize = 10;
 /// Requests in flight to Domino (DAS states no limit; this is the config default we ship).
@@ -80,6 +98,9 @@ fn zoho_kind(r: &CallRecord) -> String {
 
 fn domino_kind(r: &CallRecord) -> String {
     let p = r.path.as_str();
+    if p.starts_with("/api/v1/") || p.starts_with("/api/pim-v1/") {
+        return drapi_kind(r);
+    }
     let what = match r.method.as_str() {
         "GET" if p.contains("/api/calendar/events/") => "event read",
         "GET" if p.contains("/api/calendar") => "calendar list",
@@ -95,7 +116,60 @@ fn domino_kind(r: &CallRecord) -> String {
     what.to_owned()
 }
 
+/// The kind of a Domino REST API call.
+fn drapi_kind(r: &CallRecord) -> String {
+    let p = r.path.as_str();
+    let q = r.query.as_deref().unwrap_or("");
+    let what = match r.method.as_str() {
+        "POST" if p == "/api/v1/auth" => "login",
+        "POST" if p == "/api/v1/query" => "changes query",
+        "POST" if p == "/api/v1/bulk/unid" => "bulk read",
+        "GET" if p.starts_with("/api/v1/lists/") && q.contains("documents=true") => {
+            "view page (documents)"
+        }
+        "GET" if p.starts_with("/api/v1/lists/") => "view UNID list",
+        "GET" if p.starts_with("/api/pim-v1/calendar/default/") => "event read",
+        "GET" if p.starts_with("/api/pim-v1/calendar") => "calendar list",
+        "GET" => "setup",
+        "POST" if p == "/api/v1/bulk/delete" => "delete",
+        "POST" => "create",
+        "PUT" | "PATCH" => "update",
+        "DELETE" => "delete",
+        _ => "other",
+    };
+    what.to_owned()
+}
+
 /// The minimum calls the APIs allow for an initial two-way sync of these splits, per side.
+///
+/// Zoho and DAS: see [`minimum_das`]. The Domino REST API: one login, the scope's schema and
+/// the mailbox's replica ID; per module a list of whole documents, 1,000 a page (a walk that
+/// ends on a short page: ⌊n ÷ 1,000⌋ + 1 pages), or for events one calendar list; creates 1,000
+/// a call (events one call each: PIM has no bulk create); an update per record that existed in
+/// Notes (the cross-ID `ZohoCRMId`, a different value per document, which no bulk call writes;
+/// events hold no cross-ID in JSCalendar, so none).
+fn minimum(splits: &[(&str, Split)], api: Api) -> Min {
+    let mut m = minimum_das(splits);
+    if api == Api::Das {
+        return m;
+    }
+    m.domino_reads = 3;
+    m.domino_writes = 0;
+    for (module, s) in splits {
+        if *module == "events" {
+            m.domino_reads += 1;
+            m.domino_writes += s.crm_only;
+        } else {
+            m.domino_reads += s.notes() / 1000 + 1;
+            m.domino_writes += s.crm_only.div_ceil(1000);
+            m.domino_writes += s.notes();
+        }
+    }
+    m
+}
+
+/// The minimum calls the APIs allow for an initial two-way sync of these splits through DAS,
+/// per side.
 ///
 /// Zoho: per module, list pages of 200 over what the CRM holds; creates in calls of 100 (Notes-
 /// only records, with their cross-ID); updates in calls of 100 (the cross-ID `Notes_UNID` on every
@@ -107,7 +181,7 @@ fn domino_kind(r: &CallRecord) -> String {
 /// attendees and description); one call per document written: a create per CRM-only record
 /// (cross-ID included) and an update per record that existed in Notes (the cross-ID
 /// `ZohoCRMId`); plus setup: one database list (the mail file's replica ID, which cross-IDs name).
-fn minimum(splits: &[(&str, Split)]) -> Min {
+fn minimum_das(splits: &[(&str, Split)]) -> Min {
     let mut m = Min {
         zoho_reads: 1 + 1,
         zoho_writes: 0,
@@ -167,6 +241,7 @@ impl Min {
 }
 
 struct Bench {
+    api: Api,
     sims: Simulators,
     dir: tempfile::TempDir,
     latency: Duration,
@@ -211,7 +286,11 @@ impl Bench {
     }
 
     async fn latency(&self, ms: u128) {
-        for url in [&self.sims.domino_url, &self.sims.zoho_url] {
+        for url in [
+            &self.sims.domino_url,
+            &self.sims.drapi_url,
+            &self.sims.zoho_url,
+        ] {
             self.control(url, "latency", json!({ "ms": ms })).await;
         }
     }
@@ -222,7 +301,11 @@ impl Bench {
         // not re-read what the previous run saw (set NZSYNC_BENCH_GAP_S=0 to see that cost).
         tokio::time::sleep(self.gap).await;
         self.latency(self.latency.as_millis()).await;
-        let before_d = self.sims.domino().calls().len();
+        let domino_calls = || match self.api {
+            Api::Das => self.sims.domino().calls(),
+            Api::Rest => self.sims.domino().drapi_calls(),
+        };
+        let before_d = domino_calls().len();
         let before_z = self.sims.zoho().calls().len();
         let t = Instant::now();
         let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_nzsync"))
@@ -239,7 +322,7 @@ impl Bench {
                 String::from_utf8_lossy(&out.stderr)
             )
         });
-        let d = self.sims.domino().calls();
+        let d = domino_calls();
         let z = self.sims.zoho().calls();
         let domino = Calls::of(&d[before_d.min(d.len())..], domino_kind);
         let zoho = Calls::of(&z[before_z.min(z.len())..], zoho_kind);
@@ -249,7 +332,7 @@ impl Bench {
         #[allow(clippy::cast_precision_loss)]
         let calls_ratio = (zoho.total + domino.total) as f64 / (zoho_min + domino_min) as f64;
         Row {
-            scenario: scenario.to_owned(),
+            scenario: format!("{}: {scenario}", self.api.name()),
             calls_ratio,
             zoho,
             domino,
@@ -268,10 +351,15 @@ impl Bench {
     }
 }
 
-fn config(sims: &Simulators) -> String {
+fn config(sims: &Simulators, api: Api) -> String {
+    let (d, api) = match api {
+        Api::Das => (&sims.domino_url, "das"),
+        Api::Rest => (&sims.drapi_url, "rest"),
+    };
     format!(
         r#"[domino]
 url = "{d}"
+api = "{api}"
 user = "demo"
 password = "demo"
 mail_db = "{DB}"
@@ -291,7 +379,6 @@ events = "all"
 [store]
 path = "state.db"
 "#,
-        d = sims.domino_url,
         z = sims.zoho_url
     )
 }
@@ -303,9 +390,36 @@ fn env_f64(key: &str, default: f64) -> f64 {
         .unwrap_or(default)
 }
 
+/// The issue's targets for the Domino REST API against DAS, when both ran.
+#[allow(clippy::cast_precision_loss)]
+fn print_comparison(rows: &[Row]) {
+    let row = |name: &str| rows.iter().find(|r| r.scenario == name);
+    let (Some(das), Some(rest)) = (row("DAS: initial two-way"), row("REST: initial two-way"))
+    else {
+        return;
+    };
+    let calls = rest.domino.total as f64 / das.domino.total.max(1) as f64;
+    let wall = rest.wall_ms as f64 / das.wall_ms.max(1) as f64;
+    let settled = row("REST: incremental, nothing changed (settled)").map_or(0, |r| r.domino.total);
+    println!("\nthe Domino REST API against DAS, initial two-way:");
+    println!(
+        "  Domino calls: {} against {} = {:.1} % (target ≤ 2 %); wall: {:.2} s against {:.2} s = {:.2}× (target ≤ 0.3×)",
+        rest.domino.total,
+        das.domino.total,
+        calls * 100.0,
+        rest.wall_ms as f64 / 1000.0,
+        das.wall_ms as f64 / 1000.0,
+        wall
+    );
+    println!(
+        "  REST calls ÷ REST minimum: {:.3}× (target ≤ 1.05×); a run with nothing changed: {settled} Domino REST API calls (target ≤ 10)",
+        rest.domino.total as f64 / rest.domino_min.max(1) as f64
+    );
+}
+
 fn print_table(rows: &[Row]) {
     println!(
-        "| scenario | Zoho calls / min | DAS calls / min | calls ratio (≤ 1.03×) | wall / floor | wall / overlap floor (aim ≤ 1.2× initial) | outcome |"
+        "| scenario | Zoho calls / min | Domino calls / min | calls ratio (≤ 1.03×) | wall / floor | wall / overlap floor (aim ≤ 1.2× initial) | outcome |"
     );
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     #[allow(clippy::cast_precision_loss)]
@@ -341,14 +455,106 @@ async fn main() {
     let n = |full: f64| ((full * scale).round() as usize).max(10);
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let latency = Duration::from_millis(env_f64("NZSYNC_BENCH_LATENCY_MS", 20.0) as u64);
+    let apis: Vec<Api> = match std::env::var("NZSYNC_BENCH_API").as_deref() {
+        Ok("das") => vec![Api::Das],
+        Ok("rest") => vec![Api::Rest],
+        _ => vec![Api::Das, Api::Rest],
+    };
+    let data = BenchData::new(n(10_000.0), n(10_000.0), n(2_000.0));
+    let (contacts, todos, events) = (data.contacts, data.todos, data.events);
+    let mut rows = Vec::new();
+    for api in apis {
+        rows.extend(scenarios(api, &data, latency).await);
+    }
+    println!(
+        "\nnzsync sync benchmarks: scale {scale} ({} contacts, {} to-dos, {} events), latency {} ms, Zoho concurrency {ZOHO_CONCURRENCY}, Domino concurrency {DOMINO_CONCURRENCY}\n",
+        contacts.total(),
+        todos.total(),
+        events.total(),
+        latency.as_millis()
+    );
+    print_table(&rows);
+    print_comparison(&rows);
+    let out = std::env::var("NZSYNC_BENCH_OUT").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-sync.json").to_owned()
+    });
+    let json = json!({
+        "scale": scale,
+        "latency_ms": latency.as_millis(),
+        "zoho_concurrency": ZOHO_CONCURRENCY,
+        "domino_concurrency": DOMINO_CONCURRENCY,
+        "rows": rows,
+    });
+    std::fs::write(&out, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    println!("\nJSON written to {out}");
+}
+
+async fn zoho_token(http: &reqwest::Client, zoho_url: &str) -> String {
+    let r: Value = http
+        .post(format!(
+            "{zoho_url}/oauth/v2/token?refresh_token=demo-refresh&client_id=demo-client&client_secret=demo-secret&grant_type=refresh_token"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["access_token"].as_str().unwrap().to_owned()
+}
+
+impl Bench {
+    async fn zoho_put(&self, module: &str, records: &[Value]) {
+        let token = &self.token;
+        let r = self
+            .http
+            .put(format!("{}/crm/v8/{module}", self.sims.zoho_url))
+            .header("Authorization", format!("Zoho-oauthtoken {token}"))
+            .json(&json!({ "data": records }))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
+
+    fn notes_unids(&self, form: &str) -> Vec<String> {
+        let dump = self.sims.domino().dump();
+        dump["databases"][DB]["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["form"] == form || d["items"]["Form"] == form)
+            .filter_map(|d| d["unid"].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    async fn notes_patch(&self, unid: &str, items: Value) {
+        let r = self
+            .http
+            .patch(format!(
+                "{}/{DB}/api/data/documents/unid/{unid}",
+                self.sims.domino_url
+            ))
+            .basic_auth("demo", Some("demo"))
+            .json(&items)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
+}
+
+/// The scenarios through `api`, on simulators of their own holding `data`.
+async fn scenarios(api: Api, data: &BenchData, latency: Duration) -> Vec<Row> {
     let sims = nzsync_sim::start(SimConfig::loopback(Seed::Empty))
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("nzsync.toml"), config(&sims)).unwrap();
+    std::fs::write(dir.path().join("nzsync.toml"), config(&sims, api)).unwrap();
     let http = reqwest::Client::new();
     let token = zoho_token(&http, &sims.zoho_url).await;
     let bench = Bench {
+        api,
         sims,
         dir,
         latency,
@@ -365,29 +571,39 @@ async fn main() {
         )
         .await;
 
-    let data = BenchData::new(n(10_000.0), n(10_000.0), n(2_000.0));
     let (contacts, todos, events) = (data.contacts, data.todos, data.events);
-    bench.sims.load_bench_data(&data, DB).unwrap();
+    bench.sims.load_bench_data(data, DB).unwrap();
     let splits = [("contacts", contacts), ("tasks", todos), ("events", events)];
 
     let mut rows = Vec::new();
-    rows.push(bench.sync("initial two-way", minimum(&splits)).await);
+    rows.push(bench.sync("initial two-way", minimum(&splits, api)).await);
     // Nothing changed. Zoho: a token, the user's time zone, per module one `If-Modified-Since`
     // read and one `/deleted`. DAS: the database check, per view the pages that list what
     // exists (DAS reports no deletions, so finding deleted documents takes the full view) and
     // one `documents?since`, and one calendar range read.
+    // The Domino REST API: a login, the scope's schema, per module one DQL query (its
+    // changed documents whole) and one UNID list, and one calendar list.
     let settled_zoho = 2 + 2 * 3;
-    let settled_domino: usize = 1
-        + pages(contacts.notes() + contacts.crm_only, 100)
-        + pages(todos.notes() + todos.crm_only, 100)
-        + 2
-        + 1;
+    let settled_domino: usize = match api {
+        Api::Das => {
+            1 + pages(contacts.notes() + contacts.crm_only, 100)
+                + pages(todos.notes() + todos.crm_only, 100)
+                + 2
+                + 1
+        }
+        Api::Rest => 2 + 2 * 2 + 1,
+    };
     // The first run after the initial one also reads back, once, every Notes document the
     // initial sync wrote (its cross-ID): DAS answers a write with no `Last-Modified`, and
     // `@modified` has one-second resolution, so only the document itself tells our write from
     // someone's edit in the same second. Skipping that read would risk losing such an edit.
+    // Through the Domino REST API the read-back costs nothing more: the changes query returns
+    // the documents whole.
     let written = |s: Split| s.notes() + s.crm_only;
-    let echoes = written(contacts) + written(todos) + written(events);
+    let echoes = match api {
+        Api::Das => written(contacts) + written(todos) + written(events),
+        Api::Rest => 0,
+    };
     let reads = |zoho: usize, domino: usize| Min {
         zoho_reads: zoho,
         zoho_writes: 0,
@@ -456,7 +672,7 @@ async fn main() {
                 Min {
                     zoho_reads: settled_zoho + zw.div_ceil(100).max(1),
                     zoho_writes: zw.div_ceil(100).max(1),
-                    domino_reads: settled_domino + dw,
+                    domino_reads: settled_domino + if api == Api::Das { dw } else { 0 },
                     domino_writes: dw,
                 },
             )
@@ -467,84 +683,13 @@ async fn main() {
         bench
             .sync(
                 "incremental, after 1% (echo reads)",
-                reads(settled_zoho, settled_domino + dw),
+                reads(
+                    settled_zoho,
+                    settled_domino + if api == Api::Das { dw } else { 0 },
+                ),
             )
             .await,
     );
-
-    println!(
-        "\nnzsync sync benchmarks: scale {scale} ({} contacts, {} to-dos, {} events), latency {} ms, Zoho concurrency {ZOHO_CONCURRENCY}, Domino concurrency {DOMINO_CONCURRENCY}\n",
-        contacts.total(),
-        todos.total(),
-        events.total(),
-        latency.as_millis()
-    );
-    print_table(&rows);
-    let out = std::env::var("NZSYNC_BENCH_OUT").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-sync.json").to_owned()
-    });
-    let json = json!({
-        "scale": scale,
-        "latency_ms": latency.as_millis(),
-        "zoho_concurrency": ZOHO_CONCURRENCY,
-        "domino_concurrency": DOMINO_CONCURRENCY,
-        "rows": rows,
-    });
-    std::fs::write(&out, serde_json::to_string_pretty(&json).unwrap()).unwrap();
-    println!("\nJSON written to {out}");
-}
-
-async fn zoho_token(http: &reqwest::Client, zoho_url: &str) -> String {
-    let r: Value = http
-        .post(format!(
-            "{zoho_url}/oauth/v2/token?refresh_token=demo-refresh&client_id=demo-client&client_secret=demo-secret&grant_type=refresh_token"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    r["access_token"].as_str().unwrap().to_owned()
-}
-
-impl Bench {
-    async fn zoho_put(&self, module: &str, records: &[Value]) {
-        let token = &self.token;
-        let r = self
-            .http
-            .put(format!("{}/crm/v8/{module}", self.sims.zoho_url))
-            .header("Authorization", format!("Zoho-oauthtoken {token}"))
-            .json(&json!({ "data": records }))
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
-    }
-
-    fn notes_unids(&self, form: &str) -> Vec<String> {
-        let dump = self.sims.domino().dump();
-        dump["databases"][DB]["documents"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|d| d["form"] == form || d["items"]["Form"] == form)
-            .filter_map(|d| d["unid"].as_str().map(str::to_owned))
-            .collect()
-    }
-
-    async fn notes_patch(&self, unid: &str, items: Value) {
-        let r = self
-            .http
-            .patch(format!(
-                "{}/{DB}/api/data/documents/unid/{unid}",
-                self.sims.domino_url
-            ))
-            .basic_auth("demo", Some("demo"))
-            .json(&items)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
-    }
+    bench.sims.shutdown().await;
+    rows
 }

@@ -43,6 +43,8 @@ async fn first_sync(s: &Session, user: &str) -> Result<()> {
     // The CRM's views are listed (the simulator's org has a public "東京の顧客" view); "My
     // records" is the default.
     s.wait("#scope-contacts option[value=mine]:checked").await?;
+    // The views come from the CRM after the picker shows: wait for one.
+    s.wait("#scope-contacts option:not([value=mine])").await?;
     let options = s.text_of("#scope-contacts").await?;
     ensure!(
         options.contains("My records") && options.contains("東京の顧客"),

@@ -287,12 +287,13 @@ async fn a_host_restart_during_a_widget_sync_then_a_sync_converges() -> Result<(
     let sims = nzsync_sim::start(nzsync_sim::SimConfig::loopback(nzsync_sim::Seed::Demo)).await?;
     let dir = tempfile::tempdir()?;
     let port = free_port()?;
-    let config = nzsync::commands::write_demo_server_config(
-        dir.path(),
-        port,
-        &sims.domino_url,
-        &sims.zoho_url,
-    )?;
+    let domino = nzsync::commands::DemoDomino {
+        das_url: &sims.domino_url,
+        drapi_url: &sims.drapi_url,
+        api: nzsync::commands::DemoApi::Das,
+    };
+    let config =
+        nzsync::commands::write_demo_server_config(dir.path(), port, &domino, &sims.zoho_url)?;
     let base = format!("http://127.0.0.1:{port}");
     let driver = Driver::start(&chromedriver).await?;
     let s = Session::new(&driver, &chromium, "en-US").await?;

@@ -171,6 +171,7 @@ async fn native_engine_and_wasm_component_plan_and_write_identically() {
         w: &native,
         http: reqwest::Client::new(),
         token: native.token().to_owned(),
+        drapi_token: None,
         settings: config.settings.clone(),
     };
     let mut state = SyncState::default();

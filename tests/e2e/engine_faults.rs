@@ -31,7 +31,7 @@ use sync_core::{
 };
 
 use crate::engine_faults_cases::{Case, Edit, Kind, apply, case, ids, notes_events, tokyo_ten};
-use crate::world::{World, s};
+use crate::world::{Backend, World, s};
 use sync_core::Direction;
 use sync_core::calendar::EventsWindow;
 
@@ -76,6 +76,8 @@ pub(crate) struct Harness<'a> {
     pub(crate) w: &'a World,
     pub(crate) http: reqwest::Client,
     pub(crate) token: String,
+    /// The user's JWT when the world syncs through the Domino REST API.
+    pub(crate) drapi_token: Option<String>,
     /// The settings of [`Harness::run`].
     pub(crate) settings: sync_core::Settings,
 }
@@ -83,14 +85,15 @@ pub(crate) struct Harness<'a> {
 impl Harness<'_> {
     async fn perform(&self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
         let base = match req.side {
-            Side::Notes => &self.w.sims.domino_url,
+            Side::Notes => self.w.notes_url(),
             Side::Crm => &self.w.sims.zoho_url,
         };
         let method = reqwest::Method::from_bytes(req.method.as_bytes()).unwrap();
         let mut rb = self.http.request(method, format!("{base}{}", req.path));
-        rb = match req.side {
-            Side::Notes => rb.basic_auth(&self.w.user, Some(&self.w.user)),
-            Side::Crm => rb.header("Authorization", format!("Zoho-oauthtoken {}", self.token)),
+        rb = match (req.side, &self.drapi_token) {
+            (Side::Notes, Some(jwt)) => rb.bearer_auth(jwt),
+            (Side::Notes, None) => rb.basic_auth(&self.w.user, Some(&self.w.user)),
+            (Side::Crm, _) => rb.header("Authorization", format!("Zoho-oauthtoken {}", self.token)),
         };
         for h in &req.headers {
             rb = rb.header(&h.name, &h.value);
@@ -126,8 +129,15 @@ impl Harness<'_> {
         fault_percent: u64,
         crash_after: Option<u32>,
     ) -> Option<sync_core::RunReport> {
+        let domino = match self.w.backend {
+            Backend::Das => sync_core::DominoApi::Das,
+            Backend::Rest => sync_core::DominoApi::Rest {
+                scope: sync_core::DrapiScope::for_mail_file(&self.w.db),
+            },
+        };
         let config = EngineConfig {
             mail_db: self.w.db.clone(),
+            domino,
             settings: self.settings.clone(),
             retry_base_ms: 1,
             // The guard has its own tests; random edits may legitimately delete most records.
@@ -395,20 +405,25 @@ fn enabled(settings: &sync_core::Settings, kind: Kind) -> bool {
 /// who edit and sync their own data in turns, with overlapping names and e-mails; panics (with
 /// the reason) when a property fails. Each user's data must converge on its own, and neither
 /// user's records may reach the other's mail file.
-async fn one_case(case: &Case) {
-    let (w0, w1) = World::org("").await;
+async fn one_case(case: &Case, backend: Backend) {
+    let (w0, w1) = World::org_on(backend, nzsync_sim::Seed::Empty, "").await;
     let worlds = [&w0, &w1];
     let settings = case.settings.clone();
     let http = reqwest::Client::new();
-    let harness: Vec<Harness<'_>> = worlds
-        .into_iter()
-        .map(|w| Harness {
+    let mut harness: Vec<Harness<'_>> = Vec::new();
+    for w in worlds {
+        let drapi_token = match backend {
+            Backend::Das => None,
+            Backend::Rest => Some(w.drapi_token().await),
+        };
+        harness.push(Harness {
             w,
             http: http.clone(),
             token: w.token().to_owned(),
+            drapi_token,
             settings: settings.clone(),
-        })
-        .collect();
+        });
+    }
     let mut states = [SyncState::default(), SyncState::default()];
     let mut serial = 0u32;
     // Events: the day each title was created on, per user (windows are checked against it).
@@ -627,6 +642,16 @@ fn env_u64(name: &str, default: u64) -> u64 {
 }
 #[test]
 fn faults_and_crashes_converge_without_duplicates() {
+    run_cases(Backend::Das);
+}
+
+#[test]
+fn faults_and_crashes_converge_without_duplicates_through_the_rest_api() {
+    run_cases(Backend::Rest);
+}
+
+/// The property over the cases, syncing through `backend`.
+fn run_cases(backend: Backend) {
     use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
     let cases = u32::try_from(env_u64("NZSYNC_FAULT_CASES", 32)).unwrap_or(u32::MAX);
     let seed = env_u64("NZSYNC_FAULT_SEED", 4);
@@ -648,7 +673,7 @@ fn faults_and_crashes_converge_without_duplicates() {
             .enable_all()
             .build()
             .unwrap();
-        rt.block_on(one_case(&case));
+        rt.block_on(one_case(&case, backend));
         Ok(())
     });
     if let Err(e) = result {

@@ -1,15 +1,19 @@
 //! The fault matrix: the real `nzsync sync` against simulators that fail 10% of requests on
-//! one side with one kind of fault, for every (kind, side) cell:
+//! one side with one kind of fault, for every (kind, side) cell; Domino is reached through DAS
+//! or, in its own column, through the Domino REST API:
 //!
-//! | kind | Domino | Zoho |
-//! |---|---|---|
-//! | 5xx (500, 502, 503) | ✓ | ✓ |
-//! | 429 | ✓ | ✓ |
-//! | timeout (answer later than the client's limit, before or after acting) | ✓ | ✓ |
-//! | dropped connection | ✓ | ✓ |
-//! | token expiry | — | ✓ |
-//! | token endpoint (503, 429, dropped connection on `/oauth/v2/token`) | — | ✓ |
-//! | truncated body (full `Content-Length`, half the body, closed) | ✓ | ✓ |
+//! | kind | Domino (DAS) | Domino REST API | Zoho |
+//! |---|---|---|---|
+//! | 5xx (500, 502, 503) | ✓ | ✓ | ✓ |
+//! | 429 | ✓ | ✓ | ✓ |
+//! | timeout (answer later than the client's limit, before or after acting) | ✓ | ✓ | ✓ |
+//! | dropped connection | ✓ | ✓ | ✓ |
+//! | token expiry | — | ✓ | ✓ |
+//! | token endpoint (503, 429, dropped connection on `/oauth/v2/token`) | — | — | ✓ |
+//! | truncated body (full `Content-Length`, half the body, closed) | ✓ | ✓ | ✓ |
+//!
+//! The REST API's token cell kills the JWT a request carries at random (as a restart of the
+//! REST API does): nzsync logs in again once per refused request.
 //!
 //! The Zoho token cell expires the token a request carries at random, so now and then the
 //! retry with a freshly refreshed token is refused again; nzsync then stops the run (it
@@ -21,9 +25,9 @@
 //! refused and must refresh through the blips. nzsync retries them with backoff, so here every
 //! phase's first run must succeed, and the faults must have fired.
 //!
-//! Token expiry has no Domino cell: nzsync sends HTTP Basic credentials with every Domino
-//! request, so there is no session or token that could expire between requests (a refused
-//! password is a configuration error, covered by `cli_errors.rs`).
+//! Token expiry has no DAS cell: nzsync sends HTTP Basic credentials with every DAS request,
+//! so there is no session or token that could expire between requests (a refused password is
+//! a configuration error, covered by `cli_errors.rs`).
 //!
 //! Each cell starts with contacts (with companies), to-dos and events on both sides, then three
 //! phases — the first data, changes and new records on both sides, deletions on both sides —
@@ -35,7 +39,7 @@
 //! Cells are independent (their own simulators and store) and run concurrently. The faults
 //! come from the simulators' seeded generator: `NZSYNC_MATRIX_SEED` (default 7) picks another
 //! sequence (concurrent requests still interleave differently from run to run);
-//! `NZSYNC_MATRIX_CELLS=zoho-timeout,domino-5xx` runs only the named cells.
+//! `NZSYNC_MATRIX_CELLS=zoho-timeout,domino-5xx,drapi-token` runs only the named cells.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -44,7 +48,7 @@ use sync_core::Side;
 
 use crate::engine_faults::view;
 use crate::engine_faults_cases::{COMPANIES, Edit, Kind, apply};
-use crate::world::{Run, World, env_u64, s};
+use crate::world::{Backend, Run, World, env_u64, s};
 
 /// Runs per phase before a cell gives up.
 pub(crate) const MAX_RUNS: u32 = 12;
@@ -53,8 +57,23 @@ const TIMEOUT_MS: u64 = 800;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum FaultSide {
+    /// Domino Access Services (the world syncs through it).
     Domino,
+    /// The Domino REST API (the world syncs through it).
+    Drapi,
     Zoho,
+}
+
+impl FaultSide {
+    const ALL: [Self; 3] = [Self::Domino, Self::Drapi, Self::Zoho];
+
+    /// The Domino API the cell's world syncs through.
+    fn backend(self) -> Backend {
+        match self {
+            Self::Drapi => Backend::Rest,
+            Self::Domino | Self::Zoho => Backend::Das,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,9 +98,13 @@ impl FaultKindCell {
         Self::Truncated,
     ];
 
-    /// Cells that exist only on the Zoho side (see the module docs).
-    fn zoho_only(self) -> bool {
-        matches!(self, Self::TokenExpiry | Self::TokenEndpoint)
+    /// Whether the cell exists on `side` (see the module docs).
+    fn applies_to(self, side: FaultSide) -> bool {
+        match self {
+            Self::TokenEndpoint => side == FaultSide::Zoho,
+            Self::TokenExpiry => side != FaultSide::Domino,
+            _ => true,
+        }
     }
 
     fn name(self) -> &'static str {
@@ -402,9 +425,14 @@ async fn sync_until_ok(w: &World, extra: &[&str], env: &[(&str, &str)]) -> Resul
 
 /// One cell; `Ok` with the runs each phase took.
 async fn cell(kind: FaultKindCell, side: FaultSide, seed: u64) -> Result<Vec<u32>, String> {
-    let mut w = World::with_sync_settings("events = \"all\"\ntime_zone = \"Asia/Tokyo\"").await;
+    let mut w = World::with_sync_settings_on(
+        side.backend(),
+        "events = \"all\"\ntime_zone = \"Asia/Tokyo\"",
+    )
+    .await;
     let url = match side {
         FaultSide::Domino => w.sims.domino_url.clone(),
+        FaultSide::Drapi => w.sims.drapi_url.clone(),
         FaultSide::Zoho => w.sims.zoho_url.clone(),
     };
     let timeout = TIMEOUT_MS.to_string();
@@ -496,9 +524,9 @@ async fn every_fault_kind_on_each_side_converges_without_loss_or_duplicates() {
     let only = std::env::var("NZSYNC_MATRIX_CELLS").ok();
     let mut cells = tokio::task::JoinSet::new();
     for kind in FaultKindCell::ALL {
-        for side in [FaultSide::Domino, FaultSide::Zoho] {
-            // No Domino token cells: see the module docs.
-            if kind.zoho_only() && side == FaultSide::Domino {
+        for side in FaultSide::ALL {
+            // No DAS token cells, and the token endpoint is Zoho's: see the module docs.
+            if !kind.applies_to(side) {
                 continue;
             }
             let name = format!("{}-{}", format!("{side:?}").to_lowercase(), kind.name());

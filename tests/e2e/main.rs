@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // A failed unwrap is how a test reports failure.
 
+mod backend_switch;
 mod cli_errors;
 mod contacts_sync;
 mod crash_kill;
@@ -17,6 +18,8 @@ mod outcomes;
 mod owner_scope;
 mod postgres_store;
 mod readiness;
+mod rest_calls;
+mod rest_readiness;
 mod sim_command;
 mod spec_coverage;
 mod tasks_sync;

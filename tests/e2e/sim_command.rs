@@ -30,16 +30,17 @@ async fn sim_serves_both_users_demo_data_and_checks_its_answers() {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut domino, mut zoho, mut spec_line) = (None, None, false);
+    let (mut domino, mut drapi, mut zoho, mut spec_line) = (None, None, None, false);
     while let Some(line) = lines.next_line().await.unwrap() {
         domino = domino.or_else(|| url_after(&line, "Domino simulator:"));
+        drapi = drapi.or_else(|| url_after(&line, "Domino REST API:"));
         zoho = zoho.or_else(|| url_after(&line, "Zoho CRM simulator:"));
         spec_line |= line.starts_with("Spec check:");
         if line.starts_with("Press Ctrl-C") {
             break;
         }
     }
-    let (domino, zoho) = (domino.unwrap(), zoho.unwrap());
+    let (domino, drapi, zoho) = (domino.unwrap(), drapi.unwrap(), zoho.unwrap());
     assert!(spec_line, "--spec-check names its report");
     let http = reqwest::Client::new();
 
@@ -83,6 +84,31 @@ async fn sim_serves_both_users_demo_data_and_checks_its_answers() {
         .unwrap();
     assert_eq!(resp.status(), 401);
 
+    // The same mail file through the Domino REST API: a JWT login, then five contacts of the
+    // view through the user's scope (domino-rest-api.md §2.1, §3.2).
+    let login: Value = http
+        .post(format!("{drapi}/api/v1/auth"))
+        .json(&serde_json::json!({"username": "user2", "password": "user2"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = login["bearer"].as_str().expect("a JWT");
+    let entries: Value = http
+        .get(format!(
+            "{drapi}/api/v1/lists/%28%24Contacts%29?dataSource=mailuser2&count=5"
+        ))
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(entries.as_array().unwrap().len(), 5, "{entries}");
+
     // Zoho: a refresh-token grant, then the contacts list (zoho-crm-api.md §4, §1.2).
     let grant: Value = http
         .post(format!(
@@ -110,7 +136,7 @@ async fn sim_serves_both_users_demo_data_and_checks_its_answers() {
     assert_eq!(page["info"]["more_records"], true);
 
     // Every answer so far was checked against the vendors' specs, and none broke them.
-    for base in [&domino, &zoho] {
+    for base in [&domino, &drapi, &zoho] {
         let report: Value = http
             .get(format!("{base}/_sim/spec"))
             .send()
@@ -125,6 +151,55 @@ async fn sim_serves_both_users_demo_data_and_checks_its_answers() {
             !report["checked"].as_object().unwrap().is_empty(),
             "{base} checked answers: {report}"
         );
+    }
+    child.kill().await.unwrap();
+}
+
+/// `nzsync demo --domino-api rest`: the demo's headless config syncs the sample data through
+/// the Domino REST API (contacts, to-dos and the calendar with its series and time zones).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_syncs_through_the_rest_api() {
+    let data = tempfile::tempdir().unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_nzsync"))
+        .args(["demo", "--port", "0", "--domino-api", "rest", "--data"])
+        .arg(data.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut drapi = None;
+    while let Some(line) = lines.next_line().await.unwrap() {
+        drapi = drapi.or_else(|| url_after(line.trim_start(), "Domino REST API:"));
+        if line.starts_with("Press Ctrl-C") {
+            break;
+        }
+    }
+    let drapi = drapi.expect("the demo names the Domino REST API's URL");
+    let config = data.path().join("nzsync.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        text.contains(&format!("url = \"{drapi}\"")) && text.contains("api = \"rest\""),
+        "{text}"
+    );
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_nzsync"));
+    cmd.args(["sync", "--json", "--config"]).arg(&config);
+    let run = crate::world::run_cmd(cmd).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    for module in ["contacts", "tasks", "events"] {
+        let created = run.counts(module)["created"].as_u64().unwrap_or(0);
+        assert!(created > 0, "{module}: {}", run.stdout);
+    }
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_nzsync"));
+    cmd.args(["sync", "--json", "--config"]).arg(&config);
+    let again = crate::world::run_cmd(cmd).await;
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    for module in ["contacts", "tasks", "events"] {
+        let c = again.counts(module);
+        for k in ["created", "updated", "deleted", "errors"] {
+            assert_eq!(c[k], 0, "second run, {module} {k}: {c}");
+        }
     }
     child.kill().await.unwrap();
 }

@@ -10,6 +10,40 @@ use serde_json::{Value, json};
 
 pub const DB: &str = "mail/demo.nsf";
 
+/// The Domino API a world's `nzsync` syncs through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Domino Access Services.
+    Das,
+    /// The Domino REST API (the same simulated server, on its own port).
+    Rest,
+}
+
+/// Runs an end-to-end test once against each Domino API: `async fn name(backend: Backend)`
+/// becomes the tests `name::das` and `name::rest`.
+#[macro_export]
+macro_rules! both_backends {
+    ($(#[$meta:meta])* async fn $name:ident($backend:ident: Backend) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($backend: $crate::world::Backend) $body
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn das() {
+                run($crate::world::Backend::Das).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn rest() {
+                run($crate::world::Backend::Rest).await;
+            }
+        }
+    };
+}
+
 /// One user's view of an org: the shared simulators, the user's Domino login and mail file,
 /// their Zoho token, and a config for `nzsync sync` as them. [`World::colleague`] gives a second
 /// user of the same org on the same simulators.
@@ -25,6 +59,8 @@ pub struct World {
     pub db: String,
     /// Their Zoho user id (who owns what they create in CRM).
     pub zoho_user: String,
+    /// The Domino API their `nzsync` syncs through.
+    pub backend: Backend,
 }
 
 /// Every answer the product received must match the vendors' specs (the simulators check
@@ -69,15 +105,25 @@ impl World {
         Self::with_sync_settings("").await
     }
 
+    /// A world syncing through `backend`.
+    pub async fn on(backend: Backend) -> Self {
+        Self::with_sync_settings_on(backend, "").await
+    }
+
     /// A world whose config has these extra `[sync]` lines.
     pub async fn with_sync_settings(sync_lines: &str) -> Self {
+        Self::with_sync_settings_on(Backend::Das, sync_lines).await
+    }
+
+    /// A world syncing through `backend` whose config has these extra `[sync]` lines.
+    pub async fn with_sync_settings_on(backend: Backend, sync_lines: &str) -> Self {
         let sims = nzsync_sim::start(nzsync_sim::SimConfig {
             spec_check: true,
             ..nzsync_sim::SimConfig::loopback(nzsync_sim::Seed::Empty)
         })
         .await
         .expect("simulators start");
-        Self::for_user(Arc::new(sims), "demo", sync_lines).await
+        Self::for_user(Arc::new(sims), "demo", sync_lines, backend).await
     }
 
     /// An org of two users, `demo` and `user2`, each with their own mail file and Zoho token,
@@ -88,6 +134,15 @@ impl World {
 
     /// [`World::org`] on simulators holding `seed`.
     pub async fn org_with(seed: nzsync_sim::Seed, sync_lines: &str) -> (Self, Self) {
+        Self::org_on(Backend::Das, seed, sync_lines).await
+    }
+
+    /// [`World::org_with`], both users syncing through `backend`.
+    pub async fn org_on(
+        backend: Backend,
+        seed: nzsync_sim::Seed,
+        sync_lines: &str,
+    ) -> (Self, Self) {
         let sims = nzsync_sim::start(nzsync_sim::SimConfig {
             spec_check: true,
             domino_users: vec![
@@ -99,14 +154,19 @@ impl World {
         .await
         .expect("simulators start");
         let sims = Arc::new(sims);
-        let demo = Self::for_user(Arc::clone(&sims), "demo", sync_lines).await;
-        let user2 = Self::for_user(sims, "user2", sync_lines).await;
+        let demo = Self::for_user(Arc::clone(&sims), "demo", sync_lines, backend).await;
+        let user2 = Self::for_user(sims, "user2", sync_lines, backend).await;
         (demo, user2)
     }
 
     /// `user` (Domino `user`/`user`, mail file `mail/{user}.nsf`, Zoho token `{user}-refresh`)
-    /// on `sims`, with a config of their own.
-    async fn for_user(sims: Arc<nzsync_sim::Simulators>, user: &str, sync_lines: &str) -> Self {
+    /// on `sims`, with a config of their own syncing through `backend`.
+    async fn for_user(
+        sims: Arc<nzsync_sim::Simulators>,
+        user: &str,
+        sync_lines: &str,
+        backend: Backend,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let config = dir.path().join("nzsync.toml");
         let db = format!("mail/{user}.nsf");
@@ -118,6 +178,10 @@ impl World {
                 user,
                 &format!("{user}-refresh"),
                 sync_lines,
+            )
+            .replace(
+                &format!("url = \"{}\"\n", sims.domino_url),
+                &domino_lines(backend, &sims),
             )
             .replace("user = \"demo\"", &format!("user = \"{user}\""))
             .replace(
@@ -150,7 +214,30 @@ impl World {
             user: user.to_owned(),
             db,
             zoho_user,
+            backend,
         }
+    }
+
+    /// The URL of the Domino API the world syncs through.
+    pub fn notes_url(&self) -> &str {
+        match self.backend {
+            Backend::Das => &self.sims.domino_url,
+            Backend::Rest => &self.sims.drapi_url,
+        }
+    }
+
+    /// Rewrites the config to sync through `backend` from now on (the same mail file, store
+    /// and Zoho user).
+    pub fn switch_to(&mut self, backend: Backend) {
+        let text = std::fs::read_to_string(&self.config).unwrap();
+        let from = domino_lines(self.backend, &self.sims);
+        assert!(text.contains(&from), "{text}");
+        std::fs::write(
+            &self.config,
+            text.replace(&from, &domino_lines(backend, &self.sims)),
+        )
+        .unwrap();
+        self.backend = backend;
     }
 
     /// Runs `nzsync` with `args`, then `--config <this world's config>`.
@@ -259,6 +346,45 @@ impl World {
             .json()
             .await
             .unwrap()
+    }
+
+    /// A JWT of the world's user for the Domino REST API (the world's own look-ups).
+    pub async fn drapi_token(&self) -> String {
+        let login: Value = self
+            .http
+            .post(format!("{}/api/v1/auth", self.sims.drapi_url))
+            .json(&json!({"username": self.user, "password": self.user}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        login["bearer"].as_str().expect("a JWT").to_owned()
+    }
+
+    /// The key the world's Domino API gives the event DAS knows by `uid`: the UID itself
+    /// through DAS, the PIM entry's `uid` through the REST API.
+    pub async fn event_key(&self, uid: &str) -> String {
+        match self.backend {
+            Backend::Das => uid.to_owned(),
+            Backend::Rest => {
+                let entry: Value = self
+                    .http
+                    .get(format!(
+                        "{}/api/pim-v1/calendar/default/{uid}",
+                        self.sims.drapi_url
+                    ))
+                    .bearer_auth(self.drapi_token().await)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                entry["uid"].as_str().expect("a PIM entry").to_owned()
+            }
+        }
     }
 
     /// The Zoho ids the user's mail file names: `ZohoCRMId` of contacts and to-dos, and the
@@ -501,7 +627,11 @@ impl World {
     }
 
     pub async fn clear_calls(&self) {
-        for url in [&self.sims.domino_url, &self.sims.zoho_url] {
+        for url in [
+            &self.sims.domino_url,
+            &self.sims.drapi_url,
+            &self.sims.zoho_url,
+        ] {
             self.http
                 .delete(format!("{url}/_sim/calls"))
                 .send()
@@ -525,13 +655,43 @@ impl World {
         }
     }
 
-    /// Writes (non-GET calls to records) logged on both simulators.
+    /// Writes (non-GET calls to records) logged on the simulators: the Domino REST API's
+    /// POSTs that only read (its login, DQL queries, bulk reads) do not count.
     pub async fn writes(&self) -> Vec<(String, String, u16)> {
         let mut all = self.calls(&self.sims.domino_url).await;
+        all.extend(self.calls(&self.sims.drapi_url).await);
         all.extend(self.calls(&self.sims.zoho_url).await);
         all.into_iter()
             .filter(|(m, p, _)| m != "GET" && !p.starts_with("/oauth") && !p.starts_with("/_sim"))
+            .filter(|(_, p, _)| {
+                !matches!(
+                    p.as_str(),
+                    "/api/v1/auth" | "/api/v1/query" | "/api/v1/bulk/unid" | "/api/v1/bulk/etag"
+                )
+            })
             .collect()
+    }
+
+    /// Calls logged on the Domino API the world syncs through.
+    pub async fn notes_calls(&self) -> Vec<(String, String, u16)> {
+        self.calls(self.notes_url()).await
+    }
+
+    /// Whether `(method, path)` created Notes documents through the world's Domino API.
+    pub fn is_notes_create(&self, method: &str, path: &str) -> bool {
+        method == "POST"
+            && match self.backend {
+                Backend::Das => path.ends_with("/documents"),
+                Backend::Rest => path == "/api/v1/document" || path == "/api/v1/bulk/create",
+            }
+    }
+}
+
+/// The `[domino]` lines that choose the Domino API: its URL and `api`.
+fn domino_lines(backend: Backend, sims: &nzsync_sim::Simulators) -> String {
+    match backend {
+        Backend::Das => format!("url = \"{}\"\n", sims.domino_url),
+        Backend::Rest => format!("url = \"{}\"\napi = \"rest\"\n", sims.drapi_url),
     }
 }
 

@@ -225,6 +225,28 @@ texts! {
         "サーバーでDominoアクセスサービスのカレンダーサービスが有効になっていませんが、「予定の同期」がオンになっています。Domino管理者に有効にするよう依頼してください:";
     StepCalendarService => "In the IBM Notes server's Configuration, open the Current Server Document → Internet Protocols tab → Domino Web Engine → Domino Access Services: select Calendar as an enabled service, then save.",
         "IBM Notesサーバーの「設定」で、「既存のサーバーのドキュメント」→「インターネットプロトコル」タブ→「Domino Web Engine」→「Dominoアクセスサービス」で、有効なサービスのカレンダーを選択し、保存します。";
+    ErrNotDrapi => "The address answered, but not as the Domino REST API. Check the address: it is the Domino REST API's (port 8880 by default), and the REST API must be running on the server.",
+        "アドレスは応答しましたが、Domino REST APIとしてではありません。アドレス(既定ではポート8880のDomino REST API)と、サーバーでREST APIが稼働していることを確認してください。";
+    ErrDrapiNoScope => "The Domino REST API has no scope for your mail file. Ask the Domino admin to add it:",
+        "Domino REST APIにあなたのメールファイルのスコープがありません。Domino管理者に追加するよう依頼してください:";
+    StepDrapiScope => "In the Domino REST API Admin UI, open Scope Management → Add Scope for your mail file, with a schema that exposes it (`nzsync drapi-schema --mail-db …` prints one to import).",
+        "Domino REST APIのAdmin UIで、Scope Management → Add Scopeからメールファイルのスコープを追加します(公開するスキーマは `nzsync drapi-schema --mail-db …` で出力できます)。";
+    ErrDrapiNoAccess => "The Domino REST API refuses you your mail file or its scope. Ask the Domino admin to give you access:",
+        "Domino REST APIがメールファイルまたはスコープへのアクセスを拒否しました。Domino管理者にアクセス権を与えるよう依頼してください:";
+    StepDrapiAccess => "Give the user Editor access in the mail file's ACL and in the scope's Maximum Access Level, and let logins use the scope (\"In $DATA Scope\" in its schema).",
+        "メールファイルのACLとスコープのMaximum Access Levelで、ユーザーに編集者アクセスを与え、ログインでスコープを使えるようにします(スキーマの「In $DATA Scope」)。";
+    ErrDrapiSchema => "The Domino REST API schema of your mail file does not expose what the sync needs. Ask the Domino admin to update it:",
+        "メールファイルのDomino REST APIスキーマが、同期に必要なものを公開していません。Domino管理者に更新するよう依頼してください:";
+    StepDrapiSchema => "In the Domino REST API Admin UI, open Schema Management → Database Forms: activate Person and Task with the modes default and dql and every field the sync maps, and add the views ($Contacts) and ($ToDo).",
+        "Domino REST APIのAdmin UIで、Schema Management → Database Formsを開き、PersonとTaskをモードdefaultとdql、同期するすべてのフィールドとともに有効にし、ビュー($Contacts)と($ToDo)を追加します。";
+    ErrDrapiDqlOff => "The Domino REST API schema of your mail file does not allow DQL, which the sync uses to find changes. Ask the Domino admin to allow it:",
+        "メールファイルのDomino REST APIスキーマでDQLが許可されていません(同期は変更の検出にDQLを使います)。Domino管理者に許可するよう依頼してください:";
+    StepDrapiDql => "In the Domino REST API Admin UI, open Schema Management → Edit Schema → turn on DQL Access.",
+        "Domino REST APIのAdmin UIで、Schema Management → Edit SchemaからDQL Accessを有効にします。";
+    ErrDrapiPimOff => "The Domino REST API does not give your calendar, and Sync Events is on. Ask the Domino admin to enable it:",
+        "Domino REST APIがカレンダーを提供していません(予定の同期がオンです)。Domino管理者に有効にするよう依頼してください:";
+    StepDrapiPim => "Turn on the Domino REST API's PIM part (\"verticles\": {\"PIM\": {\"active\": true}} in keepconfig.d), restart it, and let logins use the MAIL scope.",
+        "Domino REST APIのPIMを有効にし(keepconfig.dで \"verticles\": {\"PIM\": {\"active\": true}})、再起動して、ログインでMAILスコープを使えるようにします。";
     ErrZohoRefused => "Zoho CRM refused the integration's access. Sign out, then sign in with Zoho again.",
         "Zoho CRMが連携のアクセスを拒否しました。サインアウトしてから、Zohoで再度サインインしてください。";
     ErrCheckOther => "The check failed.", "確認に失敗しました。";

@@ -49,6 +49,9 @@ pub fn user_config(
             password_env: None,
             mail_db: domino.2.map(str::to_owned),
             concurrency: 4,
+            api: crate::config::DominoApiChoice::Das,
+            rest_url: None,
+            scope: None,
         },
         zoho: ZohoConfig {
             api_domain: cfg.zoho.api_domain.clone(),

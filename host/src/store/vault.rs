@@ -65,7 +65,7 @@ impl TokenVault for StoreVault {
 
     fn lock<'a>(&'a self, id: &'a str) -> VaultFuture<'a, Option<Box<dyn VaultLock>>> {
         Box::pin(async move {
-            // Only PostgreSQL is shared by processes.
+            // Only PostgreSQL has advisory locks; one SQLite file serves one host.
             self.store.postgres_pool()?;
             let locked = async {
                 let mut tx = self.store.begin().await?;

@@ -11,6 +11,9 @@ impl Engine {
         let xref = run.xref_exists;
         let mut crm_updates = Vec::new();
         let mut notes_updates = Vec::new();
+        // An event that cannot hold the Zoho id is linked by its link alone.
+        let notes_holds_xref =
+            module != Module::Events || self.notes.calendar().is_some_and(|c| c.event_holds_xref());
         let Some(run) = self.run.as_ref() else { return };
         for (i, (it, ex)) in run.plan.items.iter().zip(&run.exec).enumerate() {
             if ex.error.is_some() {
@@ -18,6 +21,7 @@ impl Engine {
             }
             if let (Some(Write::Create { .. }), Some(zid), Some(unid)) =
                 (&it.crm, &ex.new_zid, &it.unid)
+                && notes_holds_xref
             {
                 notes_updates.push((i, unid.0.clone(), zid.0.clone()));
             }

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use super::keys::KeySet;
-use crate::api::domino::ChangedListReader;
+use crate::api::domino::UnidListReader;
 use crate::http::{HttpResponse, TransportError, TransportErrorKind};
 
 /// The most an answer gathered in parts may hold: beyond it, the answer counts as unreadable
@@ -16,7 +16,7 @@ const MAX_GATHERED: usize = 64 * 1024 * 1024;
 /// The UNIDs of a changed-documents list, read part by part.
 #[derive(Debug, Default)]
 pub(super) struct ChangedUnids {
-    reader: ChangedListReader,
+    reader: UnidListReader,
     unids: KeySet,
 }
 

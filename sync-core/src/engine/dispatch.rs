@@ -3,7 +3,7 @@
 use super::*;
 
 impl Engine {
-    /// The answer `resp` to `q`; `changed` holds the UNIDs of a changed-documents list that
+    /// The answer `resp` to `q`; `changed` holds the UNIDs of a list of documents that
     /// arrived in parts.
     pub(super) fn on_response(
         &mut self,
@@ -19,14 +19,14 @@ impl Engine {
             self.start_accounts_listing();
             return;
         }
-        // A server that does not list its databases to this user still syncs: the mail file is
+        // A server that does not show the mail file to this user still syncs: the mail file is
         // then named by its path.
-        if matches!(q.purpose, Purpose::NotesDatabases) {
-            self.on_databases(resp);
+        if matches!(q.purpose, Purpose::NotesMailFile) {
+            self.on_mail_file(Some(resp));
             return;
         }
         // Credentials and switched-off services end the run: nothing else can succeed.
-        if let Some(msg) = fatal_message(q.side, resp) {
+        if let Some(msg) = fatal_message(self.notes.as_ref(), q.side, resp) {
             self.fatal(msg);
             return;
         }
@@ -36,7 +36,12 @@ impl Engine {
             .unwrap_or(self.now);
         match q.purpose.clone() {
             Purpose::CrmCurrentUser => self.on_current_user(resp),
-            Purpose::NotesDatabases => self.on_databases(resp),
+            Purpose::NotesMailFile => self.on_mail_file(Some(resp)),
+            Purpose::NotesSchema => {
+                if let Err(msg) = self.notes.read_schema(resp) {
+                    self.fatal(msg);
+                }
+            }
             Purpose::CrmViews => self.on_crm_views(resp),
             Purpose::CrmScopeProbe => self.on_scope_probe(&q, resp),
             Purpose::CrmIdsLookup => self.on_ids_lookup(resp),
@@ -52,10 +57,8 @@ impl Engine {
                     ));
                 }
             }
-            Purpose::NotesSince => {
-                let changed = changed.unwrap_or_else(|| bodies::ChangedUnids::of(&resp.body));
-                self.on_changed_since(resp, changed, server_time);
-            }
+            Purpose::NotesChanges => self.on_changes(resp, changed, server_time),
+            Purpose::NotesViewUnids => self.on_view_unids(resp, changed, server_time),
             Purpose::NotesEventsPage { start } => self.on_events_page(start, resp, server_time),
             Purpose::NotesEventRead { key } => self.on_event_read(key, resp),
             Purpose::NotesEventPrefetch {
@@ -72,79 +75,49 @@ impl Engine {
             }
             Purpose::CrmListPage => self.on_crm_page(&q, resp, server_time),
             Purpose::CrmDeletedPage { page } => self.on_crm_deleted(&q, page, resp),
-            Purpose::NotesRead { unid, flags } => {
-                if resp.status == 404 {
-                    return; // Deleted between listing and reading: it is gone.
-                }
-                match parse_json(resp) {
-                    Some(doc) if resp.status == 200 => {
-                        if let Some(run) = self.run.as_mut() {
-                            let rec = record_from_notes(run.module, &doc, &self.ctx);
-                            let private = rec.private && !flags.linked;
-                            if private != flags.private && !self.config.dry_run {
-                                self.outputs
-                                    .push_back(Output::State(StateChange::NotesPrivate {
-                                        module: run.module,
-                                        unid: NotesUnid(unid.clone()),
-                                        private,
-                                    }));
-                            }
-                            run.notes.records.insert(unid, rec);
-                        }
+            Purpose::NotesRead { docs } => self.on_documents_read(docs, resp),
+            Purpose::NotesCreate { items } => self.on_notes_created(&items, resp),
+            Purpose::NotesEventCreate { item } => {
+                match self.notes.calendar().and_then(|c| c.event_created(resp)) {
+                    Some(result) => self.on_notes_created_one(item, result),
+                    None => {
+                        let t = is_transient(resp.status);
+                        let msg = self.notes.error_text("creating a document", resp);
+                        self.item_error(item, &msg, t);
                     }
-                    // For a linked document, an answer that is not a document costs only that
-                    // document: it counts as unchanged, is reported, and is read again next run
-                    // (the cursors do not advance). An unlinked one still fails the module: its
-                    // content is unknown, so a CRM record matching it could be duplicated.
-                    _ if resp.status == 200 && flags.linked => {
-                        self.unreadable_document(unid, resp);
-                    }
-                    _ => self.fail_module(notes_error_text("reading a document", resp)),
                 }
             }
-            Purpose::NotesCreate { item } => {
-                if resp.status == 201 {
-                    let unid = resp
-                        .header("Location")
-                        .and_then(|l| l.rsplit('/').next())
-                        .map(|u| u.split('?').next().unwrap_or(u).to_owned())
-                        .filter(|u| !u.is_empty());
-                    match unid {
-                        Some(u) => {
-                            if let Some(e) = self.run.as_mut().and_then(|r| r.exec.get_mut(item)) {
-                                e.new_unid = Some(NotesUnid(u));
-                            }
-                            self.item_ok(item);
-                        }
-                        None => self.item_error(
-                            item,
-                            "IBM Notes created the document but sent no Location",
-                            false,
-                        ),
-                    }
-                } else {
-                    let t = is_transient(resp.status);
-                    self.item_error(item, &notes_error_text("creating a document", resp), t);
-                }
-            }
+            Purpose::NotesRevision {
+                item,
+                backlink,
+                unid,
+                items,
+            } => self.on_revision(item, backlink, &unid, items, resp),
             Purpose::NotesUpdate { item, backlink } => {
-                if resp.status == 200 {
+                if self.notes.updated(resp) {
                     if !backlink {
                         self.item_ok(item);
                     }
                 } else {
                     let t = is_transient(resp.status) || backlink;
-                    self.item_error(item, &notes_error_text("updating a document", resp), t);
+                    let msg = self.notes.error_text("updating a document", resp);
+                    self.item_error(item, &msg, t);
                 }
+                self.event_write_done(item);
             }
-            Purpose::NotesDelete { item } => {
-                // 404: already gone, which is what we wanted.
-                if resp.status == 200 || resp.status == 404 {
+            Purpose::NotesDelete { items, unids } => self.on_notes_deleted(&items, &unids, resp),
+            Purpose::NotesEventDeletePrefetch { item, key } => {
+                self.on_event_delete_prefetch(item, &key, resp);
+            }
+            Purpose::NotesEventDelete { item } => {
+                if self.notes.calendar().is_some_and(|c| c.event_deleted(resp)) {
                     self.item_ok(item);
                 } else {
                     let t = is_transient(resp.status);
-                    self.item_error(item, &notes_error_text("deleting a document", resp), t);
+                    let msg = self.notes.error_text("deleting a document", resp);
+                    self.item_error(item, &msg, t);
                 }
+                self.event_write_done(item);
             }
             Purpose::CrmInsert { items } => self.on_crm_write(&items, resp, CrmWrite::Insert),
             Purpose::CrmUpdate {

@@ -1,5 +1,6 @@
-//! Calendar events: the calendar service's list of the window, full reads of what the list
-//! rows cannot settle, and the read before each event update (merged, then PUT back).
+//! Calendar events: the list of the window, full reads of what the list rows cannot settle
+//! (where rows are summaries), and the read before each event update (merged, then written
+//! back). What the requests look like is the Domino API's business (`crate::api::domino`).
 
 use super::*;
 
@@ -42,6 +43,10 @@ impl Engine {
         let in_window = |start: Option<&str>| {
             start.is_some_and(|s| calendar::starts_within(s, since, before, tz))
         };
+        let complete = self
+            .notes
+            .calendar()
+            .is_some_and(|c| c.event_rows_complete());
         let mut reads = Vec::new();
         for (key, row) in &run.notes_rows {
             let summary_same = links.get(key.as_str()).is_some_and(|l| {
@@ -49,7 +54,8 @@ impl Engine {
                     .iter()
                     .all(|f| row.fields.get(f) == l.base.get(f))
             });
-            if row.private {
+            if row.private || complete {
+                // Rows that carry everything are the records themselves.
                 run.notes.records.insert(key.clone(), row.clone());
             } else if fresh && summary_same && !doc_changed(key) {
                 run.notes.unchanged.insert(key.clone());
@@ -111,77 +117,84 @@ impl Engine {
         resp: &HttpResponse,
         server_time: Timestamp,
     ) {
-        if resp.status != 200 {
-            self.fail_module(notes_error_text("listing calendar events", resp));
+        let Some(cal) = self.notes.calendar() else {
             return;
-        }
-        // An empty window is 200 with no body at all.
-        let body = if resp.body.trim().is_empty() {
-            json!({"events": []})
-        } else {
-            match parse_json(resp) {
-                Some(b) => b,
-                None => {
-                    self.fail_module(notes_error_text("listing calendar events", resp));
-                    return;
-                }
+        };
+        let page = match cal.events_page(resp, &self.ctx) {
+            Ok(page) => page,
+            Err(msg) => {
+                self.fail_module(msg);
+                return;
             }
         };
-        let zones = CalZones::from_answer(&body);
+        let size = cal.events_page_size();
+        // Rows listed by whole days may start outside the window: they are not its events.
+        let exact = cal.event_rows_complete();
+        let tz = self.ctx.tz;
         let Some(run) = self.run.as_mut() else { return };
         if start == 0 {
             run.notes_cursor_next
                 .get_or_insert(server_time.plus_ms(-CURSOR_OVERLAP_MS));
         }
-        let events = body
-            .get("events")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for ev in &events {
-            let Some(id) = ev.get("id").and_then(Value::as_str) else {
-                continue;
-            };
-            let key = match ev.get("recurrenceId").and_then(Value::as_str) {
-                Some(rid) => format!("{id}/{rid}"),
-                None => id.to_owned(),
-            };
-            run.notes_rows
-                .insert(key, calendar::record_from_notes_event(ev, &zones, None));
+        let holds_xref = cal.event_holds_xref();
+        for (key, mut rec) in page.rows {
+            if !holds_xref {
+                rec.xref = run
+                    .index
+                    .by_unid(&key)
+                    .and_then(|i| run.index.get(i))
+                    .map(|e| e.zid.to_string());
+            }
+            let outside = exact
+                && run.window.is_some_and(|(since, before)| {
+                    !rec.fields
+                        .get("start")
+                        .is_some_and(|s| calendar::starts_within(s, since, before, tz))
+                });
+            if !outside {
+                run.notes_rows.insert(key, rec);
+            }
         }
-        if events.len() == NOTES_PAGE
+        if let Some(size) = size
+            && page.len == size
             && let Some(window) = run.window
+            && let Some(cal) = self.notes.calendar()
         {
-            let path = self.config.events_list_path(window, start + NOTES_PAGE);
-            self.enqueue(
-                Side::Notes,
-                "GET",
-                path,
-                None,
+            let call = cal.events_page_call(window, start + size);
+            self.enqueue_notes(
+                call,
                 Purpose::NotesEventsPage {
-                    start: start + NOTES_PAGE,
+                    start: start + size,
                 },
             );
         }
     }
 
     pub(super) fn on_event_read(&mut self, key: String, resp: &HttpResponse) {
-        if resp.status == 404 {
-            return; // Deleted: absent from a complete snapshot, so gone.
-        }
-        let Some(body) = parse_json(resp).filter(|_| resp.status == 200) else {
-            self.fail_module(notes_error_text("reading a calendar event", resp));
+        let read = self
+            .notes
+            .calendar()
+            .and_then(|c| c.event_read(&key, resp, &self.ctx));
+        let Some(read) = read else {
+            let msg = self.notes.error_text("reading a calendar event", resp);
+            self.fail_module(msg);
             return;
         };
-        let zones = CalZones::from_answer(&body);
-        if let (Some(ev), Some(run)) = (event_instance(&body, &key), self.run.as_mut()) {
-            run.notes
-                .records
-                .insert(key, calendar::record_from_notes_event(ev, &zones, None));
+        let holds_xref = self.notes.calendar().is_none_or(|c| c.event_holds_xref());
+        // Gone: absent from a complete snapshot, so deleted.
+        if let (Some(mut rec), Some(run)) = (read, self.run.as_mut()) {
+            if !holds_xref {
+                rec.xref = run
+                    .index
+                    .by_unid(&key)
+                    .and_then(|i| run.index.get(i))
+                    .map(|e| e.zid.to_string());
+            }
+            run.notes.records.insert(key, rec);
         }
     }
 
-    /// The event read before an update: merge and PUT it (the same write, still pending).
+    /// The event read before an update: merge and write it (the same write, still pending).
     pub(super) fn on_event_prefetch(
         &mut self,
         item: usize,
@@ -191,38 +204,45 @@ impl Engine {
         zid: Option<&str>,
         resp: &HttpResponse,
     ) {
-        let Some(body) = parse_json(resp).filter(|_| resp.status == 200) else {
-            let t = is_transient(resp.status) || backlink;
-            self.item_error(
-                item,
-                &notes_error_text("reading an event before updating it", resp),
-                t,
-            );
-            return;
-        };
-        let raw = event_instance(&body, key).cloned().unwrap_or(Value::Null);
-        let mut put = json!({"events": [calendar::merge_notes_event(&raw, fields, zid)]});
-        if let Some(tz) = body.get("timezones") {
-            put["timezones"] = tz.clone();
+        let call = self
+            .notes
+            .calendar()
+            .and_then(|c| c.event_update_call(key, resp, fields, zid));
+        match call {
+            Some(call) => self.enqueue_notes(call, Purpose::NotesUpdate { item, backlink }),
+            None => {
+                let t = is_transient(resp.status) || backlink;
+                let msg = self
+                    .notes
+                    .error_text("reading an event before updating it", resp);
+                self.item_error(item, &msg, t);
+                self.event_write_done(item);
+            }
         }
-        let path = self.config.event_path(key, "?workflow=false");
-        self.enqueue(
-            Side::Notes,
-            "PUT",
-            path,
-            Some(put),
-            Purpose::NotesUpdate { item, backlink },
-        );
     }
-}
 
-/// The event of a calendar answer that key `uid` or `uid/recurrenceId` names: the instance with
-/// that recurrence id, else the first event.
-fn event_instance<'a>(body: &'a Value, key: &str) -> Option<&'a Value> {
-    let rid = key.split_once('/').map(|(_, r)| r);
-    let events = body.get("events")?.as_array()?;
-    events
-        .iter()
-        .find(|e| e.get("recurrenceId").and_then(Value::as_str) == rid)
-        .or_else(|| events.first())
+    /// The event read before one of its occurrences is deleted: write the deletion (the same
+    /// write, still pending). An event already gone is what the delete wanted.
+    pub(super) fn on_event_delete_prefetch(&mut self, item: usize, key: &str, resp: &HttpResponse) {
+        if resp.status == 404 {
+            self.item_ok(item);
+            self.event_write_done(item);
+            return;
+        }
+        let call = self
+            .notes
+            .calendar()
+            .and_then(|c| c.event_delete_after_read(key, resp));
+        match call {
+            Some(call) => self.enqueue_notes(call, Purpose::NotesEventDelete { item }),
+            None => {
+                let t = is_transient(resp.status);
+                let msg = self
+                    .notes
+                    .error_text("reading an event before deleting it", resp);
+                self.item_error(item, &msg, t);
+                self.event_write_done(item);
+            }
+        }
+    }
 }

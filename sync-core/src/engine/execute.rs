@@ -15,6 +15,10 @@ impl Engine {
         let mut account_errors = Vec::new();
         let items = run.plan.items.clone();
         let (mut inserts, mut updates, mut deletes) = (Vec::new(), Vec::new(), Vec::new());
+        // Notes creates and deletes go as many a request as the Domino API takes (a batch is
+        // sent as soon as it is full, so writes keep the plan's order where it takes one).
+        let mut notes_creates: Vec<(usize, Value)> = Vec::new();
+        let mut notes_deletes: Vec<(usize, String)> = Vec::new();
         for (i, it) in items.iter().enumerate() {
             match &it.crm {
                 Some(Write::Create { fields }) => {
@@ -60,16 +64,28 @@ impl Engine {
             match &it.notes {
                 Some(Write::Create { fields }) => {
                     let zid = it.zoho_id.as_ref().map(|z| z.0.as_str());
-                    let (path, body) = self.notes_create_req(module, fields, zid);
-                    self.enqueue(
-                        Side::Notes,
-                        "POST",
-                        path,
-                        Some(body),
-                        Purpose::NotesCreate { item: i },
-                    );
                     self.bump(i);
+                    if module == Module::Events {
+                        let call = self
+                            .notes
+                            .calendar()
+                            .map(|c| c.event_create_call(fields, zid));
+                        if let Some(call) = call {
+                            self.enqueue_notes(call, Purpose::NotesEventCreate { item: i });
+                        }
+                    } else {
+                        notes_creates.push((i, self.new_notes_items(module, fields, zid)));
+                        if notes_creates.len() >= self.notes.create_batch() {
+                            self.enqueue_notes_creates(module, std::mem::take(&mut notes_creates));
+                        }
+                    }
                 }
+                // Only the cross-ID, to an event that cannot hold it: its link stands for it.
+                Some(Write::Update { set, clear, .. })
+                    if module == Module::Events
+                        && set.is_empty()
+                        && clear.is_empty()
+                        && !self.notes.calendar().is_some_and(|c| c.event_holds_xref()) => {}
                 Some(Write::Update {
                     set,
                     clear,
@@ -83,19 +99,25 @@ impl Engine {
                 }
                 Some(Write::Delete) => {
                     if let Some(u) = &it.unid {
-                        let path = self.notes_delete_path(module, &u.0);
-                        self.enqueue(
-                            Side::Notes,
-                            "DELETE",
-                            path,
-                            None,
-                            Purpose::NotesDelete { item: i },
-                        );
                         self.bump(i);
+                        if module == Module::Events {
+                            self.enqueue_event_delete(i, &u.0);
+                        } else {
+                            notes_deletes.push((i, u.0.clone()));
+                            if notes_deletes.len() >= self.notes.delete_batch() {
+                                self.enqueue_notes_deletes(std::mem::take(&mut notes_deletes));
+                            }
+                        }
                     }
                 }
                 None => {}
             }
+        }
+        if !notes_creates.is_empty() {
+            self.enqueue_notes_creates(module, notes_creates);
+        }
+        if !notes_deletes.is_empty() {
+            self.enqueue_notes_deletes(notes_deletes);
         }
         let api = module.crm_api_name();
         let records = self.config.crm_path(api);
@@ -255,37 +277,80 @@ impl Engine {
         }
     }
 
-    /// Path and body that create a Notes record of `module`. Events are created with
-    /// `workflow=false`: a sync never sends invitations.
-    pub(super) fn notes_create_req(
-        &self,
-        module: Module,
-        fields: &Fields,
-        zid: Option<&str>,
-    ) -> (String, Value) {
-        match module {
-            Module::Events => (
-                self.config.notes_cal_path("events?workflow=false"),
-                json!({"events": [calendar::notes_event(fields, zid)]}),
-            ),
-            Module::Contacts | Module::Tasks => {
-                let mut items = notes_items(module, fields, &[], zid, &self.ctx);
-                if let Some(o) = items.as_object_mut() {
-                    for (name, value) in notes_create_items(module) {
-                        o.insert(name.into(), value);
-                    }
-                }
-                (
-                    self.config
-                        .notes_db_path(&format!("documents?form={}", notes_form(module))),
-                    items,
-                )
+    /// The items of a new Notes document of `module`: the mapped fields, the cross-ID and the
+    /// items every such document gets.
+    fn new_notes_items(&self, module: Module, fields: &Fields, zid: Option<&str>) -> Value {
+        let mut items = notes_items(module, fields, &[], zid, &self.ctx);
+        if let Some(o) = items.as_object_mut() {
+            for (name, value) in notes_create_items(module) {
+                o.insert(name.into(), value);
             }
+        }
+        items
+    }
+
+    /// Deletes the event `key` for plan item `item`: at once, or after reading it where the
+    /// Domino API deletes an occurrence through its series.
+    fn enqueue_event_delete(&mut self, item: usize, key: &str) {
+        let Some(cal) = self.notes.calendar() else {
+            return;
+        };
+        let (call, purpose) = match cal.event_delete_call(key) {
+            Some(call) => (call, Purpose::NotesEventDelete { item }),
+            None => (
+                cal.event_read_call(key),
+                Purpose::NotesEventDeletePrefetch {
+                    item,
+                    key: key.to_owned(),
+                },
+            ),
+        };
+        self.enqueue_event_write(key, item, call, purpose);
+    }
+
+    /// Starts the write of plan item `item` to the event `key` (its first request): at once,
+    /// or after the write in flight to the same entry where the API rewrites entries whole
+    /// (`series.rs`).
+    fn enqueue_event_write(&mut self, key: &str, item: usize, call: Call, purpose: Purpose) {
+        let entry = self
+            .notes
+            .calendar()
+            .and_then(|c| c.rewritten_entry(key))
+            .map(str::to_owned);
+        let now = match (entry, self.run.as_mut()) {
+            (Some(entry), Some(run)) => run.series.start(&entry, item, call, purpose),
+            _ => Some((call, purpose)),
+        };
+        if let Some((call, purpose)) = now {
+            self.enqueue_notes(call, purpose);
         }
     }
 
-    /// Enqueues the change of a Notes record. Documents are PATCHed field by field. An event is
-    /// read first and its merged content PUT back (see [`Engine::on_event_prefetch`]), without
+    /// The write of plan item `item` to an event is over: the next write waiting for the same
+    /// entry goes.
+    pub(super) fn event_write_done(&mut self, item: usize) {
+        if let Some((call, purpose)) = self.run.as_mut().and_then(|r| r.series.done(item)) {
+            self.enqueue_notes(call, purpose);
+        }
+    }
+
+    /// One request creating the documents of `creates` (plan item, items).
+    fn enqueue_notes_creates(&mut self, module: Module, creates: Vec<(usize, Value)>) {
+        let (items, docs): (Vec<usize>, Vec<Value>) = creates.into_iter().unzip();
+        let call = self.notes.create_call(module, docs);
+        self.enqueue_notes(call, Purpose::NotesCreate { items });
+    }
+
+    /// One request deleting the documents of `deletes` (plan item, UNID).
+    fn enqueue_notes_deletes(&mut self, deletes: Vec<(usize, String)>) {
+        let (items, unids): (Vec<usize>, Vec<String>) = deletes.into_iter().unzip();
+        let call = self.notes.delete_call(&unids);
+        self.enqueue_notes(call, Purpose::NotesDelete { items, unids });
+    }
+
+    /// Enqueues the change of a Notes record. Documents are PATCHed field by field (after
+    /// reading their revision, where the Domino API wants it named). An event is read first
+    /// and its merged content written back (see [`Engine::on_event_prefetch`]), without
     /// sending notices, so nothing the mapping does not carry is lost.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn enqueue_notes_update(
@@ -308,31 +373,111 @@ impl Engine {
                     fields: merged_content(it, set).clone(),
                     zid: zid.map(str::to_owned),
                 };
-                let path = self.config.event_path(key, "");
-                self.enqueue(Side::Notes, "GET", path, None, purpose);
+                if let Some(call) = self.notes.calendar().map(|c| c.event_read_call(key)) {
+                    self.enqueue_event_write(key, item, call, purpose);
+                }
             }
             Module::Contacts | Module::Tasks => {
-                let path = self
-                    .config
-                    .notes_db_path(&format!("documents/unid/{}", encode(key)));
-                let body = notes_items(module, set, clear, zid, &self.ctx);
-                self.enqueue(
-                    Side::Notes,
-                    "PATCH",
-                    path,
-                    Some(body),
-                    Purpose::NotesUpdate { item, backlink },
-                );
+                let items = notes_items(module, set, clear, zid, &self.ctx);
+                match self.notes.revision_call(key) {
+                    Some(call) => {
+                        let purpose = Purpose::NotesRevision {
+                            item,
+                            backlink,
+                            unid: key.to_owned(),
+                            items,
+                        };
+                        self.enqueue_notes(call, purpose);
+                    }
+                    None => {
+                        let call = self.notes.update_call(key, items, None);
+                        self.enqueue_notes(call, Purpose::NotesUpdate { item, backlink });
+                    }
+                }
             }
         }
     }
 
-    pub(super) fn notes_delete_path(&self, module: Module, key: &str) -> String {
-        match module {
-            Module::Events => self.config.event_path(key, "?workflow=false"),
-            Module::Contacts | Module::Tasks => self
-                .config
-                .notes_db_path(&format!("documents/unid/{}", encode(key))),
+    /// A document's revision, read before its update: the update goes at that revision.
+    pub(super) fn on_revision(
+        &mut self,
+        item: usize,
+        backlink: bool,
+        unid: &str,
+        items: Value,
+        resp: &HttpResponse,
+    ) {
+        match self.notes.revision(resp) {
+            Some(rev) => {
+                let call = self.notes.update_call(unid, items, Some(&rev));
+                self.enqueue_notes(call, Purpose::NotesUpdate { item, backlink });
+            }
+            None => {
+                let t = is_transient(resp.status) || backlink;
+                let msg = self
+                    .notes
+                    .error_text("reading a document before updating it", resp);
+                self.item_error(item, &msg, t);
+            }
+        }
+    }
+
+    /// The answer to a create of documents for `items`.
+    pub(super) fn on_notes_created(&mut self, items: &[usize], resp: &HttpResponse) {
+        let results = self
+            .notes
+            .created(items.len(), resp)
+            .filter(|r| r.len() == items.len());
+        let Some(results) = results else {
+            let t = is_transient(resp.status);
+            let msg = self.notes.error_text("creating a document", resp);
+            for &i in items {
+                self.item_error(i, &msg, t);
+            }
+            return;
+        };
+        for (&i, result) in items.iter().zip(results) {
+            self.on_notes_created_one(i, result);
+        }
+    }
+
+    /// A document or event created for plan item `item` (its UNID or key), or why not.
+    pub(super) fn on_notes_created_one(&mut self, item: usize, result: Result<String, String>) {
+        match result {
+            Ok(unid) => {
+                if let Some(e) = self.run.as_mut().and_then(|r| r.exec.get_mut(item)) {
+                    e.new_unid = Some(NotesUnid(unid));
+                }
+                self.item_ok(item);
+            }
+            Err(msg) => self.item_error(item, &msg, false),
+        }
+    }
+
+    /// The answer to a delete of documents for `items`.
+    pub(super) fn on_notes_deleted(
+        &mut self,
+        items: &[usize],
+        unids: &[String],
+        resp: &HttpResponse,
+    ) {
+        let results = self
+            .notes
+            .deleted(unids, resp)
+            .filter(|r| r.len() == items.len());
+        let Some(results) = results else {
+            let t = is_transient(resp.status);
+            let msg = self.notes.error_text("deleting a document", resp);
+            for &i in items {
+                self.item_error(i, &msg, t);
+            }
+            return;
+        };
+        for (&i, result) in items.iter().zip(results) {
+            match result {
+                Ok(()) => self.item_ok(i),
+                Err(msg) => self.item_error(i, &msg, false),
+            }
         }
     }
 

@@ -21,33 +21,36 @@
 //! - `accounts`: contacts' companies as Zoho Accounts;
 //! - `execute` and `backlinks`: writing the plan and the cross-IDs;
 //! - `outcome`: how a module and the run end; `dispatch`: answers routed to their stage;
-//! - `bodies`: answers still arriving in parts.
+//! - `bodies`: answers still arriving in parts;
+//! - `series`: writes to a calendar entry the API rewrites whole, one at a time.
 //!
-//! The paths and error words of each API are in `crate::api`.
+//! The paths and error words of each API are in `crate::api`; the Domino side goes through one
+//! interface (`crate::api::domino::NotesApi`), whichever API the config names.
 //!
 //! The engine keeps at most `notes_concurrency` / `crm_concurrency` requests in flight per side,
 //! retries 429, 5xx and transport failures with exponential backoff (never a non-idempotent
-//! Notes create whose fate is unknown), batches Zoho writes 100 at a time and pages Domino views
-//! 100 entries at a time.
+//! Notes create whose fate is unknown), batches Zoho writes 100 at a time, and reads and writes
+//! Domino as its API allows (`crate::api::domino`: DAS one document a request and views 100
+//! entries a page, the Domino REST API in bulk).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::api::domino::{das_message, notes_error_text};
+use crate::api::domino::{self, Call, NotesApi};
 use crate::api::zoho::{
     crm_error_code, crm_error_text, listed_ids, listed_records, my_view_system_name,
 };
 use crate::api::{is_transient, parse_json};
 use crate::http::{Header, HttpRequest, HttpResponse, TransportError, encode};
-use crate::mapping::events::{self as calendar, CalZones};
+use crate::mapping::events as calendar;
 use crate::mapping::{
-    CRM_ACCOUNT_FIELD, CRM_ACCOUNTS_MODULE, CRM_XREF_FIELD, CRM_XREF_LABEL, MapCtx,
-    crm_account_name, crm_new_record, crm_record, match_key, notes_create_items, notes_form,
-    notes_items, record_from_crm, record_from_notes, set_crm_account_id,
+    CRM_ACCOUNT_FIELD, CRM_ACCOUNTS_MODULE, CRM_XREF_FIELD, CRM_XREF_LABEL, MapCtx, NotesDialect,
+    crm_account_name, crm_new_record, crm_record, match_key, notes_create_items, notes_items,
+    record_from_crm, record_from_notes, set_crm_account_id,
 };
-use crate::model::{Fields, Module, NotesUnid, Scope, Settings, Side, ZohoId};
+use crate::model::{DominoApi, Fields, Module, NotesUnid, Scope, Settings, Side, ZohoId};
 use crate::plan::{LinkOp, ModulePlan, PlanInput, PlanItem, SideSnapshot, Write, plan};
 use crate::reason::Reason;
 use crate::report::{
@@ -71,6 +74,7 @@ mod module_run;
 mod notes_listing;
 mod outcome;
 mod progress;
+mod series;
 mod setup;
 mod side;
 pub(crate) mod transport;
@@ -82,19 +86,19 @@ pub use links::{LINK_PAGE, LinkQuery, LinkSupply, LinkWant};
 pub use progress::{Progress, ProgressPhase};
 use transport::{RetryClass, Transport};
 
-pub use crate::api::domino::das_hint;
+pub use crate::api::domino::das::{NOTES_PAGE, das_hint};
 use accounts::remember_account;
 
 /// Notes documents a window reads, decides and writes together, unless configured.
 pub const DEFAULT_WINDOW: u32 = 2_000;
 /// Unlinked CRM content a run holds while it reads Notes, unless configured.
 pub const DEFAULT_CRM_POOL_BYTES: u64 = 32 << 20;
+/// Notes content a run holds from listings that carry whole documents, unless configured.
+pub const DEFAULT_NOTES_POOL_BYTES: u64 = 32 << 20;
 /// Zoho takes at most this many records per write call.
 pub const CRM_WRITE_BATCH: usize = 100;
 /// Zoho lists at most this many records per page.
 pub const CRM_PAGE: usize = 200;
-/// DAS returns at most this many view entries per request.
-pub const NOTES_PAGE: usize = 100;
 /// The largest view total (`Content-Range`) believed enough to ask for every page at once; a
 /// larger one is walked page by page, so a wrong header cannot queue millions of requests.
 const MAX_VIEW_TOTAL: usize = 1_000_000;
@@ -116,6 +120,8 @@ const CRM_IDS_PER_LOOKUP: usize = 100;
 pub struct EngineConfig {
     /// The user's mail file, e.g. `mail/jdoe.nsf`.
     pub mail_db: String,
+    /// The Domino API the mail file is read and written through (DAS unless given).
+    pub domino: DominoApi,
     /// The sync settings.
     pub settings: Settings,
     /// Plan only: read both sides, write nothing, report what would happen.
@@ -150,12 +156,17 @@ pub struct EngineConfig {
     /// Notes; beyond it, such records keep only what pairs them and are read again by id, 100
     /// a call, when a window needs them.
     pub crm_pool_bytes: u64,
+    /// The most Notes content (bytes, roughly) a run holds from listings that carry whole
+    /// documents (the Domino REST API's); beyond it, listed documents are read again in bulk,
+    /// a window at a time.
+    pub notes_pool_bytes: u64,
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             mail_db: String::new(),
+            domino: DominoApi::Das,
             settings: Settings::default(),
             dry_run: false,
             allow_mass_delete: false,
@@ -171,6 +182,7 @@ impl Default for EngineConfig {
             links: LinkSupply::InState,
             window: DEFAULT_WINDOW,
             crm_pool_bytes: DEFAULT_CRM_POOL_BYTES,
+            notes_pool_bytes: DEFAULT_NOTES_POOL_BYTES,
         }
     }
 }
@@ -200,11 +212,13 @@ pub enum InputError {
 }
 
 /// What an answer is for.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 enum Purpose {
     CrmCurrentUser,
-    /// The databases the server lists, to learn the mail file's replica ID.
-    NotesDatabases,
+    /// What the server shows of the mail file, to learn its replica ID.
+    NotesMailFile,
+    /// How the server exposes the mail file (the REST API's schema).
+    NotesSchema,
     CrmFields,
     /// The module's custom views, to find the system "My …" view (scope `mine`).
     CrmViews,
@@ -232,29 +246,55 @@ enum Purpose {
         zid: Option<String>,
     },
     CrmFieldCreate,
-    NotesSince,
+    /// The documents changed since the cursor.
+    NotesChanges,
     /// `walk`: no total was known, so ask for the next page after this one if it is full.
     NotesViewPage {
         start: usize,
         walk: bool,
     },
+    /// Every UNID of the view in one answer.
+    NotesViewUnids,
     CrmListPage,
     CrmDeletedPage {
         page: u32,
     },
+    /// Documents read by UNID, with what the state says of each.
     NotesRead {
-        unid: String,
-        flags: ReadFlags,
+        docs: Vec<(String, ReadFlags)>,
     },
+    /// Documents created for these plan items.
     NotesCreate {
+        items: Vec<usize>,
+    },
+    /// An event created for a plan item.
+    NotesEventCreate {
         item: usize,
+    },
+    /// A document's revision, read before it is updated with `items`.
+    NotesRevision {
+        item: usize,
+        backlink: bool,
+        unid: String,
+        items: Value,
     },
     NotesUpdate {
         item: usize,
         backlink: bool,
     },
+    /// Documents deleted for these plan items (their UNIDs, in the same order).
     NotesDelete {
+        items: Vec<usize>,
+        unids: Vec<String>,
+    },
+    /// An event deleted for a plan item.
+    NotesEventDelete {
         item: usize,
+    },
+    /// An event read before one of its occurrences is deleted (for a plan item).
+    NotesEventDeletePrefetch {
+        item: usize,
+        key: String,
     },
     CrmInsert {
         items: Vec<usize>,
@@ -293,7 +333,9 @@ impl Purpose {
         // the first by name instead). Zoho record inserts are protected by the unique
         // Notes_UNID field.
         match self {
-            Self::NotesCreate { .. } | Self::CrmAccountsInsert { .. } => RetryClass::UnsureCreate,
+            Self::NotesCreate { .. }
+            | Self::NotesEventCreate { .. }
+            | Self::CrmAccountsInsert { .. } => RetryClass::UnsureCreate,
             _ => RetryClass::Idempotent,
         }
     }
@@ -387,6 +429,10 @@ struct ModuleRun {
     pool_bytes: u64,
     /// Unlinked CRM records listed but not held (beyond `crm_pool_bytes`).
     crm_spilled: keys::KeySet,
+    /// Content of Notes documents held from listings, in bytes (roughly).
+    notes_pool_bytes: u64,
+    /// Writes to calendar entries the API rewrites whole, one at a time per entry.
+    series: series::SeriesWrites,
 }
 
 impl ModuleRun {
@@ -457,6 +503,8 @@ pub struct Engine {
     crm_user: Option<String>,
     /// The user's mail file, as cross-IDs name it.
     mail_file: MailFile,
+    /// The Domino API the config names.
+    notes: Box<dyn NotesApi>,
 }
 
 impl Engine {
@@ -479,6 +527,11 @@ impl Engine {
         let mail_file = known_mail_file
             .clone()
             .unwrap_or_else(|| MailFile::new(&config.mail_db, None));
+        let notes = domino::backend(&config);
+        let dialect = match &config.domino {
+            DominoApi::Das => NotesDialect::Das,
+            DominoApi::Rest { .. } => NotesDialect::Rest,
+        };
         let transport = Transport::new(
             config.notes_concurrency,
             config.crm_concurrency,
@@ -500,9 +553,11 @@ impl Engine {
             ctx: MapCtx {
                 tz: chrono_tz::Tz::UTC,
                 now,
+                notes: dialect,
             },
             crm_user: None,
             mail_file,
+            notes,
         };
         if let Some(name) = engine.config.time_zone.clone() {
             match name.parse::<chrono_tz::Tz>() {
@@ -519,15 +574,14 @@ impl Engine {
         // once, before the first module.
         let path = engine.config.crm_path("users?type=CurrentUser");
         engine.enqueue(Side::Crm, "GET", path, None, Purpose::CrmCurrentUser);
+        // How the server exposes the mail file (where the API says), read once per run.
+        if let Some(call) = engine.notes.schema_call() {
+            engine.enqueue_notes(call, Purpose::NotesSchema);
+        }
         // The mail file's replica ID names it in cross-IDs; learnt once, then remembered.
         if known_mail_file.is_none() {
-            engine.enqueue(
-                Side::Notes,
-                "GET",
-                "/api/data".to_owned(),
-                None,
-                Purpose::NotesDatabases,
-            );
+            let call = engine.notes.mail_file_call();
+            engine.enqueue_notes(call, Purpose::NotesMailFile);
         }
         engine
     }
@@ -629,14 +683,17 @@ impl Engine {
     /// # Errors
     /// [`InputError::UnknownRequest`] when no request `id` is in flight.
     pub fn handle_response_part(&mut self, id: u64, part: &str) -> Result<(), InputError> {
-        let changed_list = matches!(
-            self.transport
-                .purpose(id)
-                .ok_or(InputError::UnknownRequest(id))?,
-            Purpose::NotesSince
-        );
+        let unid_list = match self
+            .transport
+            .purpose(id)
+            .ok_or(InputError::UnknownRequest(id))?
+        {
+            Purpose::NotesChanges => self.notes.changes_shape() == domino::ChangesShape::UnidStream,
+            Purpose::NotesViewUnids => true,
+            _ => false,
+        };
         if !self.finished {
-            self.partials.add(id, changed_list, part);
+            self.partials.add(id, unid_list, part);
         }
         Ok(())
     }
@@ -651,6 +708,11 @@ impl Engine {
         purpose: Purpose,
     ) {
         self.enqueue_with(side, method, path, Vec::new(), body, purpose);
+    }
+
+    /// Queues a request to Domino for `purpose`.
+    fn enqueue_notes(&mut self, call: Call, purpose: Purpose) {
+        self.enqueue(Side::Notes, call.method, call.path, call.body, purpose);
     }
 
     /// Queues a request for `purpose` with extra headers.
@@ -726,28 +788,9 @@ enum CrmWrite {
 }
 
 /// Answers that end the whole run: rejected credentials, a login page instead of data.
-fn fatal_message(side: Side, resp: &HttpResponse) -> Option<String> {
+fn fatal_message(notes: &dyn NotesApi, side: Side, resp: &HttpResponse) -> Option<String> {
     match side {
-        Side::Notes => {
-            let html = resp
-                .header("Content-Type")
-                .is_some_and(|c| c.contains("text/html"))
-                || resp.body.trim_start().starts_with('<');
-            if resp.status == 401 {
-                Some("IBM Notes rejected the user name or password (HTTP 401)".into())
-            } else if resp.status == 200 && html {
-                Some(
-                    "IBM Notes answered with a login page instead of data: check the user name and \
-                     password (the server uses session authentication)"
-                        .into(),
-                )
-            } else if resp.status == 403 {
-                let msg = das_message(resp);
-                Some(format!("IBM Notes refused access: {msg}{}", das_hint(&msg)))
-            } else {
-                None
-            }
-        }
+        Side::Notes => notes.fatal(resp),
         Side::Crm if resp.status == 401 => Some(format!(
             "Zoho CRM rejected the access token: {}",
             crm_error_text(resp)

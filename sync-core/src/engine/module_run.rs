@@ -13,6 +13,10 @@ impl Engine {
         struct Fingerprint<'a> {
             conflict: crate::model::ConflictPolicy,
             direction: crate::model::Direction,
+            // Left out for DAS, so the fingerprints stored before there were two APIs still
+            // hold; another API (or scope) reads everything once.
+            #[serde(skip_serializing_if = "is_das")]
+            domino: &'a DominoApi,
             events: calendar::EventsWindow,
             mail_db: &'a str,
             module: Module,
@@ -22,6 +26,7 @@ impl Engine {
         serde_json::to_string(&Fingerprint {
             conflict: self.config.settings.conflict,
             direction: self.config.settings.direction,
+            domino: &self.config.domino,
             events: self.config.settings.events,
             mail_db: &self.config.mail_db,
             module,
@@ -89,12 +94,15 @@ impl Engine {
             windows: window::Windows::default(),
             pool_bytes: 0,
             crm_spilled: keys::KeySet::default(),
+            notes_pool_bytes: 0,
+            series: series::SeriesWrites::default(),
         });
         self.start_link_reads(module);
     }
 
     /// With the links read: the cross-ID field is checked (and created) unless known to exist.
     pub(super) fn start_setup(&mut self) {
+        self.forget_event_links_of_another_api();
         let Some(run) = self.run.as_mut() else { return };
         run.phase = Phase::Start;
         if run.xref_exists {
@@ -106,5 +114,60 @@ impl Engine {
             run.module.crm_api_name()
         ));
         self.enqueue(Side::Crm, "GET", path, None, Purpose::CrmFields);
+    }
+}
+
+fn is_das(api: &&DominoApi) -> bool {
+    **api == DominoApi::Das
+}
+
+impl Engine {
+    /// Events linked through another Domino API are forgotten, and link again as on a first
+    /// sync (by cross-ID, then title and start): each API keys an event its own way (DAS by
+    /// its iCalendar UID, the REST API's PIM by its entry's uid), so a key of the other API
+    /// names no event this run lists, and its link would take the event for deleted or moved
+    /// while the same event, listed under its new key, was created a second time. Contacts and
+    /// to-dos are keyed by their UNIDs through both APIs and keep their links.
+    fn forget_event_links_of_another_api(&mut self) {
+        let Some(run) = self.run.as_ref() else { return };
+        if run.module != Module::Events {
+            return;
+        }
+        let stored = self
+            .state
+            .modules
+            .get(&Module::Events)
+            .and_then(|m| m.fingerprint.as_deref())
+            .and_then(|f| serde_json::from_str::<Value>(f).ok());
+        let Some(stored) = stored else { return };
+        let api = stored.get("domino").map_or(Some(DominoApi::Das), |d| {
+            serde_json::from_value(d.clone()).ok()
+        });
+        let same_keys = matches!(
+            (api, &self.config.domino),
+            (Some(DominoApi::Das), DominoApi::Das)
+                | (Some(DominoApi::Rest { .. }), DominoApi::Rest { .. })
+        );
+        if same_keys {
+            return;
+        }
+        let Some(run) = self.run.as_mut() else { return };
+        let links: Vec<Link> = (0..run.index.len())
+            .filter_map(|i| run.index.link(i))
+            .collect();
+        let mut fresh = link_index::LinkIndex::new(true);
+        fresh.finish();
+        run.index = fresh;
+        if self.config.dry_run {
+            return;
+        }
+        for l in links {
+            self.outputs
+                .push_back(Output::State(StateChange::LinkRemoved {
+                    module: Module::Events,
+                    unid: Some(l.unid),
+                    zoho_id: Some(l.zoho_id),
+                }));
+        }
     }
 }

@@ -1,21 +1,31 @@
-//! Reading IBM Notes documents: the view pages (every UNID), the documents changed since the
-//! cursor, then each document that must be read.
+//! Reading IBM Notes documents: the module's view (every UNID, and whole documents where the
+//! API lists them), the documents changed since the cursor, then each document that must still
+//! be read. What the requests look like is the Domino API's business (`crate::api::domino`).
 
 use super::*;
+use crate::api::domino::{ChangesShape, DocRead, Listing};
 
 impl Engine {
     pub(super) fn start_listing(&mut self) {
         let Some(run) = self.run.as_mut() else { return };
         run.phase = Phase::Listing;
         let module = run.module;
+        if let Some(problem) = self.notes.module_problem(module) {
+            self.fail_module(problem);
+            return;
+        }
+        let Some(run) = self.run.as_ref() else { return };
         let (notes_inc, crm_inc, xref) =
             (run.notes_incremental, run.crm_incremental, run.xref_exists);
         let ms = self.state.modules.get(&module);
         let (notes_cursor, crm_cursor) = ms
             .map(|m| (m.notes_cursor, m.crm_cursor))
             .unwrap_or_default();
-        if notes_inc && let Some(c) = notes_cursor {
-            self.changed_since(c);
+        if notes_inc
+            && let Some(c) = notes_cursor
+            && let Some(call) = self.notes.changes_call(module, c)
+        {
+            self.enqueue_notes(call, Purpose::NotesChanges);
         }
         if module == Module::Events {
             let Some(window) =
@@ -26,16 +36,22 @@ impl Engine {
             if let Some(r) = self.run.as_mut() {
                 r.window = Some(window);
             }
-            let path = self.config.events_list_path(window, 0);
-            self.enqueue(
-                Side::Notes,
-                "GET",
-                path,
-                None,
-                Purpose::NotesEventsPage { start: 0 },
-            );
+            let Some(call) = self.notes.calendar().map(|c| c.events_page_call(window, 0)) else {
+                self.fail_module(
+                    "the calendar of the mail file cannot be reached through this Domino API"
+                        .to_owned(),
+                );
+                return;
+            };
+            self.enqueue_notes(call, Purpose::NotesEventsPage { start: 0 });
         } else {
-            self.enqueue_view_page(module, 0, true);
+            match self.notes.listing(notes_inc) {
+                Listing::Pages { .. } => self.enqueue_view_page(module, 0, true),
+                Listing::AllUnids => {
+                    let call = self.notes.view_unids_call(module);
+                    self.enqueue_notes(call, Purpose::NotesViewUnids);
+                }
+            }
         }
 
         // CRM, by scope (DESIGN §4.3). A full read lists the scope's view: the system "My …"
@@ -94,35 +110,64 @@ impl Engine {
         }
     }
 
-    /// Asks for the documents changed since `cursor` (the module's).
-    fn changed_since(&mut self, cursor: Timestamp) {
-        let path = self
-            .config
-            .notes_db_path(&format!("documents?since={}", encode(&cursor.to_das())));
-        self.enqueue(Side::Notes, "GET", path, None, Purpose::NotesSince);
-    }
-
-    /// The answer to `documents?since=`: the UNIDs, kept compactly.
-    pub(super) fn on_changed_since(
+    /// The answer to the changes request: the UNIDs of the documents changed (kept
+    /// compactly), and their content when the API sends it.
+    pub(super) fn on_changes(
         &mut self,
         resp: &HttpResponse,
-        changed: bodies::ChangedUnids,
+        streamed: Option<bodies::ChangedUnids>,
         server_time: Timestamp,
     ) {
-        let read = (resp.status == 200).then(|| changed.finish()).flatten();
-        let Some(unids) = read else {
-            self.fail_module(notes_error_text("listing changed documents", resp));
-            return;
-        };
+        match self.notes.changes_shape() {
+            ChangesShape::UnidStream => {
+                let streamed = streamed.unwrap_or_else(|| bodies::ChangedUnids::of(&resp.body));
+                let read = (resp.status == 200).then(|| streamed.finish()).flatten();
+                let Some(unids) = read else {
+                    let msg = self.notes.error_text("listing changed documents", resp);
+                    self.fail_module(msg);
+                    return;
+                };
+                if let Some(run) = self.run.as_mut() {
+                    run.notes_changed = unids;
+                }
+            }
+            ChangesShape::Documents => {
+                let Some(docs) = self.notes.changed_docs(resp) else {
+                    let msg = self.notes.error_text("listing changed documents", resp);
+                    self.fail_module(msg);
+                    return;
+                };
+                for (unid, doc) in docs {
+                    if let Some(run) = self.run.as_mut() {
+                        run.notes_changed.insert(&unid);
+                    }
+                    self.hold_document(&unid, &doc);
+                }
+            }
+        }
         if let Some(run) = self.run.as_mut() {
-            run.notes_changed = unids;
             run.notes_cursor_next
                 .get_or_insert(server_time.plus_ms(-CURSOR_OVERLAP_MS));
         }
     }
 
-    /// Both sides are listed: which documents must be read (the rest are unchanged), then
-    /// the windows that read, decide and write them.
+    /// Keeps a document a listing carried whole, unless the content held from listings is at
+    /// its budget (it is then read again in bulk by its window). What the state says of it
+    /// (linked, remembered private) is settled once both sides are listed.
+    fn hold_document(&mut self, unid: &str, doc: &Value) {
+        let budget = self.config.notes_pool_bytes;
+        let Some(run) = self.run.as_mut() else { return };
+        let rec = record_from_notes(run.module, doc, &self.ctx);
+        let size = held_size(&rec);
+        if run.notes_pool_bytes.saturating_add(size) > budget {
+            return;
+        }
+        run.notes_pool_bytes = run.notes_pool_bytes.saturating_add(size);
+        run.notes.records.insert(unid.to_owned(), rec);
+    }
+
+    /// Both sides are listed: which documents must be read (the rest are unchanged, or were
+    /// listed whole), then the windows that read, decide and write them.
     pub(super) fn start_fetching(&mut self) {
         if self
             .run
@@ -139,10 +184,30 @@ impl Engine {
         let private: BTreeSet<&str> = ms
             .map(|m| m.notes_private.iter().map(|u| u.0.as_str()).collect())
             .unwrap_or_default();
+        // Documents held from the listings: those the view does not show are not the
+        // module's (a change query sees every document of the form); the rest were read.
+        let held: Vec<String> = run.notes.records.keys().cloned().collect();
+        let mut taken = Vec::new();
+        for unid in held {
+            if !run.notes_listed.contains(&unid) {
+                if let Some(rec) = run.notes.records.remove(&unid) {
+                    run.notes_pool_bytes = run.notes_pool_bytes.saturating_sub(held_size(&rec));
+                }
+                continue;
+            }
+            let flags = ReadFlags {
+                linked: run.index.by_unid(&unid).is_some(),
+                private: private.contains(unid.as_str()),
+            };
+            taken.push((unid, flags));
+        }
         let mut reads = Vec::new();
         let mut unchanged = std::mem::take(&mut run.notes.unchanged);
         for key in run.notes_listed.keys() {
             let unid = key.text();
+            if run.notes.records.contains_key(&unid) {
+                continue; // Listed whole.
+            }
             let same = run.notes_incremental && !run.notes_changed.contains(&unid);
             let linked = run.index.by_unid(&unid).is_some();
             if same && linked {
@@ -157,9 +222,9 @@ impl Engine {
         run.notes.unchanged = unchanged;
         // A linked document missing from the listing is read before it counts as deleted:
         // offset paging can skip an entry when another is deleted while the pages are read,
-        // and a skipped entry must not delete its CRM twin. (404: gone; 200: still there.)
-        // When more than half are missing the mass-delete guard holds the module back anyway,
-        // so the reads are only spent when that guard is overridden.
+        // and a skipped entry must not delete its CRM twin. (Gone: deleted; there: still
+        // there.) When more than half are missing the mass-delete guard holds the module back
+        // anyway, so the reads are only spent when that guard is overridden.
         let missing: Vec<String> = run
             .index
             .iter()
@@ -190,9 +255,19 @@ impl Engine {
             .into_iter()
             .map(|(unid, flags)| window::Read::Doc { unid, flags })
             .collect();
+        for (unid, flags) in taken {
+            let private = self
+                .run
+                .as_ref()
+                .and_then(|r| r.notes.records.get(&unid))
+                .is_some_and(|r| r.private);
+            self.note_privacy(&unid, private, flags);
+        }
         self.start_windows();
     }
 
+    /// A page of the module's view: the UNIDs listed (and documents listed whole kept); the
+    /// first page asks for the rest.
     pub(super) fn on_view_page(
         &mut self,
         start: usize,
@@ -200,51 +275,145 @@ impl Engine {
         resp: &HttpResponse,
         server_time: Timestamp,
     ) {
-        let Some(Value::Array(entries)) = parse_json(resp).filter(|_| resp.status == 200) else {
-            self.fail_module(notes_error_text("listing the view", resp));
+        let Some(page) = self.notes.view_page(resp) else {
+            let msg = self.notes.error_text("listing the view", resp);
+            self.fail_module(msg);
             return;
         };
-        let total = resp
-            .header("Content-Range")
-            .and_then(|r| r.rsplit('/').next())
-            .and_then(|t| t.trim().parse::<usize>().ok());
         let Some(run) = self.run.as_mut() else { return };
         let module = run.module;
+        let incremental = run.notes_incremental;
         if start == 0 {
             run.notes_cursor_next
                 .get_or_insert(server_time.plus_ms(-CURSOR_OVERLAP_MS));
         }
-        let n = entries.len();
-        for e in entries {
-            if let Some(u) = e.get("@unid").and_then(Value::as_str) {
-                run.notes_listed.insert(u);
+        for (unid, _) in &page.docs {
+            run.notes_listed.insert(unid);
+        }
+        for (unid, doc) in &page.docs {
+            if let Some(doc) = doc {
+                self.hold_document(unid, doc);
             }
         }
+        let Listing::Pages { size } = self.notes.listing(incremental) else {
+            return;
+        };
+        let n = page.len;
         if start == 0 {
             // The total is known from the first page: ask for the rest at once.
-            match total.filter(|t| *t <= MAX_VIEW_TOTAL) {
+            match page.total.filter(|t| *t <= MAX_VIEW_TOTAL) {
                 Some(total) => {
-                    let mut s = NOTES_PAGE;
+                    let mut s = size;
                     while s < total {
                         self.enqueue_view_page(module, s, false);
-                        s += NOTES_PAGE;
+                        s += size;
                     }
                 }
                 // No total, or one too large to believe: walk page by page.
-                None if n == NOTES_PAGE => {
-                    self.enqueue_view_page(module, NOTES_PAGE, true);
+                None if n == size => {
+                    self.enqueue_view_page(module, size, true);
                 }
                 None => {}
             }
-        } else if walk && n == NOTES_PAGE {
-            // No Content-Range: walk page by page until a short page.
-            let next = start + NOTES_PAGE;
+        } else if walk && n == size {
+            // No total: walk page by page until a short page.
+            let next = start + size;
             self.enqueue_view_page(module, next, true);
         }
     }
 
-    /// A linked document whose answer could not be read as one (see `Purpose::NotesRead`).
-    pub(super) fn unreadable_document(&mut self, unid: String, resp: &HttpResponse) {
+    /// Every UNID of the module's view, from one answer read as it arrived.
+    pub(super) fn on_view_unids(
+        &mut self,
+        resp: &HttpResponse,
+        streamed: Option<bodies::ChangedUnids>,
+        server_time: Timestamp,
+    ) {
+        let streamed = streamed.unwrap_or_else(|| bodies::ChangedUnids::of(&resp.body));
+        let read = (resp.status == 200).then(|| streamed.finish()).flatten();
+        let Some(unids) = read else {
+            let msg = self.notes.error_text("listing the view", resp);
+            self.fail_module(msg);
+            return;
+        };
+        let Some(run) = self.run.as_mut() else { return };
+        run.notes_cursor_next
+            .get_or_insert(server_time.plus_ms(-CURSOR_OVERLAP_MS));
+        run.notes_listed = unids;
+    }
+
+    /// The answer to a read of documents by UNID: each one into the window (or gone).
+    pub(super) fn on_documents_read(
+        &mut self,
+        docs: Vec<(String, ReadFlags)>,
+        resp: &HttpResponse,
+    ) {
+        let asked: Vec<String> = docs.iter().map(|(u, _)| u.clone()).collect();
+        let read = self
+            .notes
+            .read_answer(&asked, resp)
+            .filter(|a| a.len() == docs.len());
+        let Some(answers) = read else {
+            // For linked documents, an answer that is not one costs only those documents (see
+            // below); otherwise the module fails.
+            let msg = self.notes.error_text("reading a document", resp);
+            if resp.status == 200 && docs.iter().all(|(_, f)| f.linked) {
+                for (unid, _) in docs {
+                    self.unreadable_document(unid, msg.clone());
+                }
+            } else {
+                self.fail_module(msg);
+            }
+            return;
+        };
+        for ((unid, flags), answer) in docs.into_iter().zip(answers) {
+            match answer {
+                // Deleted between listing and reading: it is gone.
+                DocRead::Gone => {}
+                DocRead::Doc(doc) => {
+                    let Some(module) = self.run.as_ref().map(|r| r.module) else {
+                        return;
+                    };
+                    let rec = record_from_notes(module, &doc, &self.ctx);
+                    let private = rec.private;
+                    if let Some(run) = self.run.as_mut() {
+                        run.notes.records.insert(unid.clone(), rec);
+                    }
+                    self.note_privacy(&unid, private, flags);
+                }
+                // For a linked document, an answer that is not a document costs only that
+                // document: it counts as unchanged, is reported, and is read again next run
+                // (the cursors do not advance). An unlinked one fails the module: its content
+                // is unknown, so a CRM record matching it could be duplicated.
+                DocRead::Unreadable(msg) if flags.linked => self.unreadable_document(unid, msg),
+                DocRead::Unreadable(msg) => {
+                    self.fail_module(msg);
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Remembers whether an unlinked document read is private (so an unchanged private one is
+    /// not read again), when that changed.
+    fn note_privacy(&mut self, unid: &str, private: bool, flags: ReadFlags) {
+        let private = private && !flags.linked;
+        if private == flags.private || self.config.dry_run {
+            return;
+        }
+        let Some(module) = self.run.as_ref().map(|r| r.module) else {
+            return;
+        };
+        self.outputs
+            .push_back(Output::State(StateChange::NotesPrivate {
+                module,
+                unid: NotesUnid(unid.to_owned()),
+                private,
+            }));
+    }
+
+    /// A linked document whose answer could not be read as one: `error` says why.
+    pub(super) fn unreadable_document(&mut self, unid: String, error: String) {
         let Some(run) = self.run.as_mut() else { return };
         run.notes.unchanged.insert(unid.clone());
         run.transient_errors = true;
@@ -261,20 +430,22 @@ impl Engine {
             crm_action: None,
             fields: Vec::new(),
             conflicts: Vec::new(),
-            error: Some(notes_error_text("reading a document", resp)),
+            error: Some(error),
         });
     }
 
     /// Asks for the view page at `start`; `walk`: no total is known, so the next page is asked
     /// for once this one comes back full.
     fn enqueue_view_page(&mut self, module: Module, start: usize, walk: bool) {
-        let path = self.config.view_path(module, start);
-        self.enqueue(
-            Side::Notes,
-            "GET",
-            path,
-            None,
-            Purpose::NotesViewPage { start, walk },
-        );
+        let incremental = self.run.as_ref().is_some_and(|r| r.notes_incremental);
+        let call = self.notes.view_page_call(module, incremental, start);
+        self.enqueue_notes(call, Purpose::NotesViewPage { start, walk });
     }
+}
+
+/// What holding a record costs, roughly, in bytes.
+fn held_size(rec: &crate::model::Record) -> u64 {
+    u64::try_from(rec.fields.len_bytes())
+        .unwrap_or(u64::MAX)
+        .saturating_add(128)
 }

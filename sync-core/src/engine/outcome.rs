@@ -134,10 +134,20 @@ impl Engine {
 
     pub(super) fn on_failure(&mut self, q: Queued, message: &str, transient: bool) {
         match q.purpose {
-            Purpose::NotesCreate { item }
+            Purpose::NotesEventCreate { item }
+            | Purpose::NotesRevision { item, .. }
             | Purpose::NotesUpdate { item, .. }
             | Purpose::NotesEventPrefetch { item, .. }
-            | Purpose::NotesDelete { item } => self.item_error(item, message, transient),
+            | Purpose::NotesEventDelete { item }
+            | Purpose::NotesEventDeletePrefetch { item, .. } => {
+                self.item_error(item, message, transient);
+                self.event_write_done(item);
+            }
+            Purpose::NotesCreate { items } | Purpose::NotesDelete { items, .. } => {
+                for i in items {
+                    self.item_error(i, message, transient);
+                }
+            }
             Purpose::CrmInsert { items }
             | Purpose::CrmUpdate { items, .. }
             | Purpose::CrmDelete { items } => {
@@ -151,20 +161,17 @@ impl Engine {
             Purpose::CrmAccountsInsert { names } => {
                 self.accounts_failed(Some(&names), message, transient);
             }
-            Purpose::CrmCurrentUser => self.fatal(message.to_owned()),
-            Purpose::NotesDatabases => self.on_databases(&HttpResponse {
-                status: 0,
-                headers: Vec::new(),
-                body: String::new(),
-            }),
+            Purpose::CrmCurrentUser | Purpose::NotesSchema => self.fatal(message.to_owned()),
+            Purpose::NotesMailFile => self.on_mail_file(None),
             Purpose::CrmFields
             | Purpose::CrmViews
             | Purpose::CrmScopeProbe
             | Purpose::CrmIdsLookup
             | Purpose::CrmRefetch
             | Purpose::CrmFieldCreate
-            | Purpose::NotesSince
+            | Purpose::NotesChanges
             | Purpose::NotesViewPage { .. }
+            | Purpose::NotesViewUnids
             | Purpose::CrmListPage
             | Purpose::CrmDeletedPage { .. }
             | Purpose::NotesRead { .. }

@@ -46,10 +46,9 @@ impl Engine {
         }
     }
 
-    /// `GET /api/data`: the mail file's replica ID, if the server lists it to this user.
-    pub(super) fn on_databases(&mut self, resp: &HttpResponse) {
-        let list = (resp.status == 200).then_some(resp.body.as_str());
-        self.mail_file = MailFile::from_database_list(&self.config.mail_db, list);
+    /// The mail file's replica ID, if the server shows it to this user (`None`: no answer).
+    pub(super) fn on_mail_file(&mut self, resp: Option<&HttpResponse>) {
+        self.mail_file = self.notes.mail_file(&self.config.mail_db, resp);
         if !self.config.dry_run {
             self.outputs.push_back(Output::State(StateChange::MailFile {
                 mail_file: self.mail_file.clone(),

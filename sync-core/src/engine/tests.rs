@@ -1,6 +1,8 @@
 //! The engine against scripted servers.
 use serde_json::{Value, json};
 
+mod rest;
+
 use super::*;
 use crate::state::ModuleState;
 
@@ -63,6 +65,12 @@ fn org(r: &HttpRequest) -> Option<HttpResponse> {
         return Some(answer(
             200,
             &json!([{"@filepath": "mail/t.nsf", "@replicaid": REPLICA}]),
+        ));
+    }
+    if p == "/api/pim-v1/info" {
+        return Some(answer(
+            200,
+            &json!({"Title": "T", "filepath": "mail/t.nsf", "replicaid": REPLICA}),
         ));
     }
     if p.starts_with("/crm/v8/settings/custom_views?") {

@@ -102,9 +102,7 @@ impl Engine {
             }
         }
         run.phase = Phase::Confirming;
-        for read in confirm {
-            self.enqueue_read(read);
-        }
+        self.enqueue_reads(confirm);
     }
 
     /// The documents the guard must see are in: the guard decides, and the first window
@@ -128,8 +126,10 @@ impl Engine {
             return; // The next advance ends the module.
         }
         run.phase = Phase::Fetching;
+        // Records already held (listed whole) fill the window first.
+        let held = run.notes.records.len();
         let mut reads = Vec::new();
-        while reads.len() < window {
+        while reads.len() + held < window {
             match run.windows.to_read.pop_front() {
                 Some(r) => reads.push(r),
                 None => break,
@@ -141,44 +141,77 @@ impl Engine {
             }
             return;
         }
+        self.enqueue_reads(reads);
+    }
+
+    /// Reads documents (as many a request as the Domino API takes) and events (one each)
+    /// into the current window.
+    fn enqueue_reads(&mut self, reads: Vec<Read>) {
+        let batch = self.notes.read_batch().max(1);
+        let mut docs: Vec<(String, ReadFlags)> = Vec::new();
         for read in reads {
-            self.enqueue_read(read);
+            let key = match read {
+                Read::Doc { unid, flags } => {
+                    let unid = unid.text();
+                    docs.push((unid.clone(), flags));
+                    if docs.len() >= batch {
+                        self.enqueue_doc_reads(std::mem::take(&mut docs));
+                    }
+                    unid
+                }
+                Read::Event { key } => {
+                    if let Some(call) = self.notes.calendar().map(|c| c.event_read_call(&key)) {
+                        self.enqueue_notes(call, Purpose::NotesEventRead { key: key.clone() });
+                    }
+                    key
+                }
+            };
+            if let Some(run) = self.run.as_mut() {
+                run.windows.keys.push(key);
+            }
+        }
+        if !docs.is_empty() {
+            self.enqueue_doc_reads(docs);
         }
     }
 
-    /// Reads one document (or event) into the current window.
-    fn enqueue_read(&mut self, read: Read) {
-        let (path, key, purpose) = match read {
-            Read::Doc { unid, flags } => {
-                let unid = unid.text();
-                (
-                    self.config
-                        .notes_db_path(&format!("documents/unid/{}?markread=false", encode(&unid))),
-                    unid.clone(),
-                    Purpose::NotesRead { unid, flags },
-                )
-            }
-            Read::Event { key } => (
-                self.config.event_path(&key, ""),
-                key.clone(),
-                Purpose::NotesEventRead { key },
-            ),
+    /// One request reading the documents `docs`.
+    fn enqueue_doc_reads(&mut self, docs: Vec<(String, ReadFlags)>) {
+        let Some(module) = self.run.as_ref().map(|r| r.module) else {
+            return;
         };
-        if let Some(run) = self.run.as_mut() {
-            run.windows.keys.push(key);
-        }
-        self.enqueue(Side::Notes, "GET", path, None, purpose);
+        let unids: Vec<String> = docs.iter().map(|(u, _)| u.clone()).collect();
+        let call = self.notes.read_call(module, &unids);
+        self.enqueue_notes(call, Purpose::NotesRead { docs });
     }
 
     /// The window's documents are in: plan it with the links and CRM records it involves.
     pub(super) fn plan_window(&mut self) {
         let Some(run) = self.run.as_mut() else { return };
         let module = run.module;
+        let window = usize::try_from(self.config.window.max(1)).unwrap_or(usize::MAX);
         let mut keys = std::mem::take(&mut run.windows.keys);
-        keys.extend(run.notes.records.keys().cloned());
+        // The window's reads, then records held from the listings up to the window's size.
+        let mut records = BTreeMap::new();
+        for k in &keys {
+            if let Some(r) = run.notes.records.remove(k) {
+                records.insert(k.clone(), r);
+            }
+        }
+        while records.len() < window {
+            match run.notes.records.pop_first() {
+                Some((k, r)) => {
+                    run.notes_pool_bytes = run
+                        .notes_pool_bytes
+                        .saturating_sub(u64::try_from(r.fields.len_bytes()).unwrap_or(0) + 128);
+                    keys.push(k.clone());
+                    records.insert(k, r);
+                }
+                None => break,
+            }
+        }
         keys.sort();
         keys.dedup();
-        let records = std::mem::take(&mut run.notes.records);
         let mut notes = SideSnapshot {
             unchanged: keys
                 .iter()

@@ -212,6 +212,90 @@ impl CalTz {
         Some((tzid, Self { parts }))
     }
 
+    /// The zone a Notes time-zone string describes (`Z=5$DO=1$DL=3 2 1 11 1 1$ZN=Eastern`, as
+    /// the Domino REST API's calendar sends `timeZone`): `Z` hours west of UTC (fractions
+    /// allowed), `DO=1` when daylight saving is observed, `DL` its start and end as month, week
+    /// (5: the last) and weekday (1: Sunday), each change at 02:00 local time, daylight one
+    /// hour ahead; `ZN` names it. `None` when the string is not one.
+    #[must_use]
+    pub fn from_notes_zone(spec: &str) -> Option<(String, Self)> {
+        let mut west = None;
+        let mut observed = false;
+        let mut rule = None;
+        let mut name = None;
+        for part in spec.split('$') {
+            match part.split_once('=') {
+                Some(("Z", v)) => west = v.trim().parse::<f64>().ok().filter(|h| h.abs() <= 14.0),
+                Some(("DO", v)) => observed = v.trim() == "1",
+                Some(("DL", v)) => rule = Some(v.trim().to_owned()),
+                Some(("ZN", v)) => name = Some(v.trim().to_owned()).filter(|n| !n.is_empty()),
+                _ => {}
+            }
+        }
+        let name = name?;
+        // Whole minutes east of UTC.
+        #[allow(clippy::cast_possible_truncation)]
+        let standard = (-west? * 60.0).round() as i32;
+        let two_am = NaiveTime::from_hms_opt(2, 0, 0)?;
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)?;
+        let change = |fields: &[&str], from: i32, to: i32| -> Option<TzPart> {
+            let month: u32 = fields
+                .first()?
+                .parse()
+                .ok()
+                .filter(|m| (1..=12).contains(m))?;
+            let week: i32 = fields
+                .get(1)?
+                .parse()
+                .ok()
+                .filter(|w| (1..=5).contains(w))?;
+            let day: u32 = fields
+                .get(2)?
+                .parse()
+                .ok()
+                .filter(|d| (1..=7).contains(d))?;
+            let weekday = Weekday::try_from(u8::try_from((day + 5) % 7).ok()?).ok()?;
+            Some(TzPart {
+                start: epoch.and_time(two_am),
+                offset_to: to,
+                offset_from: from,
+                month: Some(month),
+                by_day: Some((if week == 5 { -1 } else { week }, weekday)),
+            })
+        };
+        let fields: Vec<String> = rule
+            .as_deref()
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        let parts = if observed && fields.len() == 6 {
+            let daylight = standard + 60;
+            vec![
+                change(&fields[..3], standard, daylight)?,
+                change(&fields[3..], daylight, standard)?,
+            ]
+        } else {
+            vec![TzPart {
+                start: epoch.and_time(NaiveTime::MIN),
+                offset_to: standard,
+                offset_from: standard,
+                month: None,
+                by_day: None,
+            }]
+        };
+        Some((name, Self { parts }))
+    }
+
+    /// The instant of local time `local` in this zone.
+    #[must_use]
+    pub fn instant(&self, local: NaiveDateTime) -> Timestamp {
+        let off = self.offset_at_local(local);
+        let utc = local - Duration::minutes(i64::from(off));
+        Timestamp(utc.and_utc().timestamp_millis())
+    }
+
     /// The part in force at local time `local` of its year: the latest onset not after it.
     fn offset_at_local(&self, local: NaiveDateTime) -> i32 {
         let mut best: Option<(NaiveDateTime, i32)> = None;
@@ -259,9 +343,7 @@ impl CalZones {
     pub fn instant(&self, date: NaiveDate, time: NaiveTime, tzid: &str) -> Option<Timestamp> {
         let local = date.and_time(time);
         if let Some((_, z)) = self.0.iter().find(|(id, _)| id == tzid) {
-            let off = z.offset_at_local(local);
-            let utc = local - Duration::minutes(i64::from(off));
-            return Some(Timestamp(utc.and_utc().timestamp_millis()));
+            return Some(z.instant(local));
         }
         let tz: Tz = tzid.parse().ok()?;
         local_instant(date, time, tz)
@@ -292,7 +374,7 @@ fn notes_when(v: &Value, zones: &CalZones) -> Option<String> {
     Some(t.to_das())
 }
 
-fn reminder_minutes(trigger: &str) -> Option<i64> {
+pub(super) fn reminder_minutes(trigger: &str) -> Option<i64> {
     // "-PT15M", "-PT1H", "-P1D", "-PT1H30M". Numbers too large for minutes are refused (not
     // wrapped or overflowed): the trigger comes from the server.
     let t = trigger.trim();
@@ -824,6 +906,7 @@ mod tests {
         let ctx = MapCtx {
             tz: tokyo(),
             now: Timestamp(0),
+            ..MapCtx::default()
         };
         let out = crm_event(&n.fields, &[], &[], true, None, &ctx);
         assert_eq!(out["Start_DateTime"], "2026-09-16T22:00:00+09:00");
@@ -858,6 +941,7 @@ mod tests {
         let ctx = MapCtx {
             tz: "America/New_York".parse().unwrap(),
             now: Timestamp(0),
+            ..MapCtx::default()
         };
         let z = crm_event(&n.fields, &[], &[], true, None, &ctx);
         assert_eq!(z["Start_DateTime"], "2026-12-24T00:00:00-05:00");

@@ -1,5 +1,5 @@
-//! Field mapping between Domino DAS JSON, Zoho CRM JSON and the canonical [`Record`]
-//! (`DESIGN.md` §4.4).
+//! Field mapping between Domino JSON (DAS or the Domino REST API: the same items), Zoho CRM JSON
+//! and the canonical [`Record`] (`DESIGN.md` §4.4).
 //!
 //! Each module has one table of [`FieldMap`] rows; both directions read the same table, so a
 //! field is either mapped both ways or not at all. Each row names a [`Conv`]: how a value is
@@ -20,6 +20,7 @@
 //! - `contacts`, `tasks`: each module's field table, label and first-sync key (contacts also
 //!   the company as a Zoho Account);
 //! - [`events`]: calendar events, mapped as whole objects, and the sync windows;
+//! - [`jscal`]: calendar events in the JSCalendar form of the Domino REST API;
 //! - this file: the dispatch by [`Module`] that the engine and the planner call.
 
 use serde_json::{Map, Value, json};
@@ -28,6 +29,7 @@ use crate::model::{Fields, Module, Record};
 
 mod contacts;
 pub mod events;
+pub mod jscal;
 mod tasks;
 mod values;
 
@@ -37,7 +39,7 @@ pub use contacts::{
 pub use tasks::TASK_FIELDS;
 pub use values::{
     CRM_PLACEHOLDER, CRM_XREF_FIELD, CRM_XREF_LABEL, Conv, FieldMap, MapCtx, NOTES_PRIVATE_ITEM,
-    NOTES_XREF_ITEM, crm_is_private, crm_xref, day_in_zone, noon_utc,
+    NOTES_XREF_ITEM, NotesDialect, crm_is_private, crm_xref, day_in_zone, noon_utc,
 };
 use values::{crm_read, crm_write, das_text, notes_read, notes_write};
 
@@ -83,7 +85,8 @@ pub fn crm_list_fields(module: Module) -> String {
     names.join(",")
 }
 
-/// Reads a DAS document (`GET …/documents/unid/{unid}`) into a canonical record.
+/// Reads a Notes document (DAS `GET …/documents/unid/{unid}`, or DRAPI's JSON of one) into a
+/// canonical record.
 #[must_use]
 pub fn record_from_notes(module: Module, doc: &Value, ctx: &MapCtx) -> Record {
     let mut fields = Fields::default();
@@ -95,10 +98,10 @@ pub fn record_from_notes(module: Module, doc: &Value, ctx: &MapCtx) -> Record {
             fields.set(m.canonical, &notes_read(m.conv, v, ctx));
         }
     }
+    // "Mark Private" writes "1"; a schema may type the item as a boolean (DRAPI: true).
     let private = doc
         .get(NOTES_PRIVATE_ITEM)
-        .map(das_text)
-        .is_some_and(|v| v.trim() == "1");
+        .is_some_and(|v| *v == Value::Bool(true) || das_text(v).trim() == "1");
     let xref = doc
         .get(NOTES_XREF_ITEM)
         .map(das_text)

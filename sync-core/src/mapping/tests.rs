@@ -10,6 +10,7 @@ fn ctx() -> MapCtx {
     MapCtx {
         tz: "Asia/Tokyo".parse().unwrap(),
         now: Timestamp::parse_iso("2026-11-25T03:00:00Z").unwrap(),
+        ..MapCtx::default()
     }
 }
 

@@ -28,6 +28,8 @@ pub struct MapCtx {
     pub tz: Tz,
     /// The current time (a completion stamp written to Notes).
     pub now: Timestamp,
+    /// How the Domino API the run speaks writes item values.
+    pub notes: NotesDialect,
 }
 
 impl Default for MapCtx {
@@ -35,8 +37,23 @@ impl Default for MapCtx {
         Self {
             tz: Tz::UTC,
             now: Timestamp(0),
+            notes: NotesDialect::Das,
         }
     }
+}
+
+/// How a Domino API writes item values: the same items, in each API's JSON. Both are read
+/// alike (each API's forms are told apart by their shape).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NotesDialect {
+    /// Domino Access Services: date-times as `{"type":"datetime","data":"…Z"}`, rich text as
+    /// text, a cleared item written empty (`reference/domino-api.md` §1.6).
+    #[default]
+    Das,
+    /// The Domino REST API: date-times as ISO strings, rich text as
+    /// `{"type":"text/plain","encoding":"PLAIN","content":…}`, a cleared date or rich text item
+    /// removed with `null` (an empty string is no date) (`reference/domino-rest-api.md` §4.5).
+    Rest,
 }
 
 /// How a field's value is converted.
@@ -145,8 +162,35 @@ pub(super) fn notes_read(conv: Conv, v: &Value, ctx: &MapCtx) -> String {
     }
 }
 
-/// Canonical text (`None`: cleared) → the DAS item value, by `conv`.
+/// Canonical text (`None`: cleared) → the item value in the run's Domino API, by `conv`.
 pub(super) fn notes_write(conv: Conv, v: Option<&str>, ctx: &MapCtx) -> Value {
+    match ctx.notes {
+        NotesDialect::Das => das_write(conv, v, ctx),
+        NotesDialect::Rest => rest_write(conv, v, ctx),
+    }
+}
+
+/// Canonical text (`None`: cleared) → the DRAPI item value, by `conv`.
+fn rest_write(conv: Conv, v: Option<&str>, ctx: &MapCtx) -> Value {
+    match (conv, v) {
+        (Conv::RichText, Some(text)) => {
+            json!({"type": "text/plain", "encoding": "PLAIN", "content": text})
+        }
+        // Noon in the user's zone: the same calendar day whatever zone reads it back.
+        (Conv::Day, Some(day)) => match noon_utc(day, ctx.tz) {
+            Some(t) => Value::String(t.to_das()),
+            None => Value::Null,
+        },
+        (Conv::Completed, Some(_)) => Value::String(ctx.now.to_das()),
+        (Conv::RichText | Conv::Day | Conv::Completed, None) => Value::Null,
+        (Conv::Text | Conv::RequiredInCrm | Conv::AccountName | Conv::Priority, _) => {
+            das_write(conv, v, ctx)
+        }
+    }
+}
+
+/// Canonical text (`None`: cleared) → the DAS item value, by `conv`.
+fn das_write(conv: Conv, v: Option<&str>, ctx: &MapCtx) -> Value {
     match (conv, v) {
         (Conv::Text | Conv::RequiredInCrm | Conv::RichText | Conv::AccountName, v) => {
             Value::String(v.unwrap_or_default().to_owned())
@@ -239,9 +283,10 @@ pub fn noon_utc(day: &str, tz: Tz) -> Option<Timestamp> {
     Some(Timestamp(t.timestamp_millis()))
 }
 
-/// DAS item value → text. Multi-value items join with ", "; numbers print as DAS does
-/// (integral values without ".0"); rich text yields its text/plain part; typed date-times
-/// (`strongtype`) their data.
+/// An item value (DAS or DRAPI JSON) → text. Multi-value items join with ", "; numbers print
+/// as DAS does (integral values without ".0"); rich text yields its text/plain part (DAS
+/// multipart) or its content (DRAPI `{type, encoding, content}`, read as plain text); typed
+/// date-times (`strongtype`) their data.
 pub(super) fn das_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
@@ -271,6 +316,7 @@ pub(super) fn das_text(v: &Value) -> String {
                 .map(das_text)
                 .unwrap_or_default(),
             Some("richtext") => o.get("data").map(das_text).unwrap_or_default(),
+            Some(t) if t.starts_with("text/") => o.get("content").map(das_text).unwrap_or_default(),
             _ => String::new(),
         },
         Value::Bool(b) => b.to_string(),

@@ -3,8 +3,8 @@
 //! `reference/zoho-crm-api.md`, for tests, benchmarks and `nzsync demo`.
 //!
 //! [`start`] serves them on `127.0.0.1` (only) on tokio tasks, each on its own port: DAS
-//! ([`Simulators::domino_url`]), DRAPI ([`Simulators::drapi_url`]: the DAS port + 2, 18083 by
-//! default, or a free port) and Zoho. DAS and DRAPI are two faces of **one** Domino server: the
+//! ([`Simulators::domino_url`]), DRAPI ([`Simulators::drapi_url`]: [`SimConfig::drapi_port`],
+//! by default the DAS port + 2, 18083, or a free port) and Zoho. DAS and DRAPI are two faces of **one** Domino server: the
 //! same users, mail files, documents (UNIDs, items, modified times) and calendar entries, so a
 //! document written through one reads through the other. [`domino_router`], [`drapi_router`]
 //! (both over the same [`DominoState`]) and [`zoho_router`] give the bare `axum::Router`s for
@@ -431,8 +431,12 @@ impl FromStr for Seed {
 /// How to start the simulators.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SimConfig {
-    /// Domino port; 0 picks a free one.
+    /// Domino port (Domino Access Services); 0 picks a free one.
     pub domino_port: u16,
+    /// The Domino REST API's port: `None` for the DAS port + 2 (18083 beside the default
+    /// 18081; a free port when the DAS port is 0 or that one is taken), `Some(0)` for a free
+    /// port.
+    pub drapi_port: Option<u16>,
     /// Zoho port; 0 picks a free one.
     pub zoho_port: u16,
     /// Added to every non-`/_sim/` request.
@@ -463,6 +467,7 @@ impl Default for SimConfig {
     fn default() -> Self {
         SimConfig {
             domino_port: 18081,
+            drapi_port: None,
             zoho_port: 18082,
             latency_ms: 0,
             seed: Seed::Empty,
@@ -513,10 +518,12 @@ async fn serve(listener: TcpListener, router: axum::Router) -> Server {
     Server { stop, task }
 }
 
-/// The Domino REST API's listener: on the DAS port + 2 (18083 beside the default 18081), or on
-/// a free port when the DAS port is 0 or that one is taken (`SimConfig` has no field of its
-/// own for it yet).
-async fn bind_drapi(domino_port: u16) -> std::io::Result<TcpListener> {
+/// The Domino REST API's listener: on `drapi_port` when given, else on the DAS port + 2 (18083
+/// beside the default 18081), or on a free port when the DAS port is 0 or that one is taken.
+async fn bind_drapi(domino_port: u16, drapi_port: Option<u16>) -> std::io::Result<TcpListener> {
+    if let Some(port) = drapi_port {
+        return TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await;
+    }
     if domino_port != 0
         && let Some(port) = domino_port.checked_add(2)
         && let Ok(listener) = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port))).await
@@ -543,7 +550,7 @@ pub async fn start(cfg: SimConfig) -> std::io::Result<Simulators> {
         TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, cfg.domino_port))).await?;
     let zoho_listener =
         TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, cfg.zoho_port))).await?;
-    let drapi_listener = bind_drapi(cfg.domino_port).await?;
+    let drapi_listener = bind_drapi(cfg.domino_port, cfg.drapi_port).await?;
     let domino_url = format!("http://{}", domino_listener.local_addr()?);
     let drapi_url = format!("http://{}", drapi_listener.local_addr()?);
     let zoho_url = format!("http://{}", zoho_listener.local_addr()?);

@@ -1,30 +1,25 @@
-//! Domino Access Services: paths, and the words for its answers (`reference/domino-api.md`).
+//! Lists of documents read as they arrive, keeping only their UNIDs: DAS's changed-documents
+//! list (`documents?since=…`, `reference/domino-api.md` §1.5) and the Domino REST API's view
+//! entries (`/lists/{view}?count=-1`, `reference/domino-rest-api.md` §3.2). Both are one JSON
+//! array of objects that carry `@unid`, unpaged, tens of megabytes for a large mail file.
 
-use serde_json::Value;
-
-use super::parse_json;
-use crate::engine::{EngineConfig, NOTES_PAGE};
-use crate::http::{HttpResponse, encode, encode_path};
-use crate::model::Module;
-use crate::time::Timestamp;
-
-/// One entry of `documents?since=…`: only its UNID is read (`@modified` and `@href` are
+/// One entry of a list: only its UNID is read (`@modified`, `@href`, `@etag`, columns… are
 /// skipped without being kept).
 #[derive(serde::Deserialize)]
-struct ChangedDoc<'a> {
+struct ListedDoc<'a> {
     #[serde(rename = "@unid", borrow, default)]
     unid: Option<std::borrow::Cow<'a, str>>,
 }
 
-/// The longest entry of a changed-documents list read (DAS's are about 150 bytes); a longer one
+/// The longest entry of a list read (DAS's are about 150 bytes); a longer one
 /// makes the answer unreadable rather than the reader's memory unbounded.
-const MAX_CHANGED_ENTRY: usize = 64 * 1024;
+const MAX_ENTRY: usize = 64 * 1024;
 
-/// How much of the answer's start [`ChangedListReader::head`] keeps, for messages and for
+/// How much of the answer's start [`UnidListReader::head`] keeps, for messages and for
 /// recognising a login page.
 const HEAD: usize = 4 * 1024;
 
-/// Where [`ChangedListReader`] is in the answer.
+/// Where [`UnidListReader`] is in the answer.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum ListAt {
     /// Before the opening `[`.
@@ -34,17 +29,17 @@ enum ListAt {
     Entries,
     /// After the closing `]`.
     After,
-    /// Not a changed-documents list.
+    /// Not a list of documents.
     Unreadable,
 }
 
-/// Reads a `documents?since=…` answer (`reference/domino-api.md` §3: every data document of the
-/// file modified since then, all forms, in one unpaged answer) as it arrives, in parts split
-/// anywhere. The answer of a large mail file is tens of megabytes; the reader holds only the
-/// entry it is in and the first few kilobytes (for messages), and gives each UNID to its
-/// caller as the entry ends.
+/// Reads a list of documents (DAS `documents?since=…`: every data document of the file
+/// modified since then, all forms; DRAPI `/lists/{view}?count=-1`: every entry of the view) as
+/// it arrives, in parts split anywhere. The answer of a large mail file is tens of megabytes;
+/// the reader holds only the entry it is in and the first few kilobytes (for messages), and
+/// gives each UNID to its caller as the entry ends.
 #[derive(Debug, Default)]
-pub(crate) struct ChangedListReader {
+pub(crate) struct UnidListReader {
     at: ListAt,
     /// The entry being read, from its first byte.
     entry: Vec<u8>,
@@ -57,7 +52,7 @@ pub(crate) struct ChangedListReader {
     head: Vec<u8>,
 }
 
-impl ChangedListReader {
+impl UnidListReader {
     /// Reads the next part of the answer, giving `each` the UNID of every entry it completes.
     pub fn feed(&mut self, part: &[u8], mut each: impl FnMut(&str)) {
         if self.head.len() < HEAD {
@@ -118,7 +113,7 @@ impl ChangedListReader {
     }
 
     fn push(&mut self, b: u8) {
-        if self.entry.len() >= MAX_CHANGED_ENTRY {
+        if self.entry.len() >= MAX_ENTRY {
             self.at = ListAt::Unreadable;
             self.entry = Vec::new();
             return;
@@ -128,7 +123,7 @@ impl ChangedListReader {
 
     /// The entry read so far is complete: its UNID to `each`. `false` when it is not an entry.
     fn end_entry(&mut self, each: &mut impl FnMut(&str)) -> bool {
-        match serde_json::from_slice::<ChangedDoc<'_>>(&self.entry) {
+        match serde_json::from_slice::<ListedDoc<'_>>(&self.entry) {
             Ok(doc) => {
                 if let Some(u) = &doc.unid {
                     each(u);
@@ -145,7 +140,7 @@ impl ChangedListReader {
         }
     }
 
-    /// The whole answer was read: `Some` when it was a changed-documents list.
+    /// The whole answer was read: `Some` when it was such a list.
     pub fn finish(&self) -> Option<()> {
         (self.at == ListAt::After).then_some(())
     }
@@ -156,98 +151,12 @@ impl ChangedListReader {
     }
 }
 
-/// The UNIDs of a whole `documents?since=…` answer, each given to `each`; `None` when the body
-/// is not that list.
+/// The UNIDs of a whole list answer, each given to `each`; `None` when the body is not a list.
 #[cfg(test)]
 pub(crate) fn changed_unids(body: &str, each: impl FnMut(&str)) -> Option<()> {
-    let mut reader = ChangedListReader::default();
+    let mut reader = UnidListReader::default();
     reader.feed(body.as_bytes(), each);
     reader.finish()
-}
-
-impl EngineConfig {
-    pub(crate) fn notes_db_path(&self, rest: &str) -> String {
-        format!(
-            "/{}/api/data/{rest}",
-            encode_path(self.mail_db.trim_matches('/'))
-        )
-    }
-
-    pub(crate) fn notes_cal_path(&self, rest: &str) -> String {
-        format!(
-            "/{}/api/calendar/{rest}",
-            encode_path(self.mail_db.trim_matches('/'))
-        )
-    }
-
-    /// `events/{uid}` or `events/{uid}/{recurrenceId}` for a Notes event key.
-    pub(crate) fn event_path(&self, key: &str, query: &str) -> String {
-        let segs: Vec<String> = key.split('/').map(encode).collect();
-        self.notes_cal_path(&format!("events/{}{query}", segs.join("/")))
-    }
-
-    pub(crate) fn events_list_path(
-        &self,
-        (since, before): (Timestamp, Timestamp),
-        start: usize,
-    ) -> String {
-        self.notes_cal_path(&format!(
-            "events?since={}&before={}&start={start}&count={NOTES_PAGE}",
-            encode(&since.to_das()),
-            encode(&before.to_das())
-        ))
-    }
-
-    pub(crate) fn view_path(&self, module: Module, start: usize) -> String {
-        let view = match module {
-            Module::Contacts => &self.contacts_view,
-            Module::Tasks => &self.tasks_view,
-            // Events are listed by the calendar service, not a view.
-            Module::Events => "($Calendar)",
-        };
-        self.notes_db_path(&format!(
-            "collections/name/{}?start={start}&count={NOTES_PAGE}",
-            encode(view)
-        ))
-    }
-}
-
-pub(crate) fn das_message(resp: &HttpResponse) -> String {
-    parse_json(resp)
-        .and_then(|b| {
-            b.get("message")
-                .or_else(|| b.get("text"))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|| format!("HTTP {}", resp.status))
-}
-
-/// The admin step that fixes a DAS refusal (`DESIGN.md` F2, the seed's menu paths).
-#[must_use]
-pub fn das_hint(message: &str) -> &'static str {
-    if message.contains("not enabled for this database")
-        || message.contains("Cannot access resource")
-    {
-        " — ask the Domino admin to open the mail file's properties in Domino Designer, Advanced \
-         tab, and set \"Allow Domino Data Service\" to \"Views and documents\""
-    } else if message.contains("not enabled for this view") {
-        " — ask the Domino admin to open the view's properties in Domino Designer, Advanced tab, \
-         and enable \"Allow Domino Data Service operations\""
-    } else if message == "Forbidden" || message == "HTTP 403" {
-        " — ask the Domino admin to enable Data and Calendar under Current Server Document → \
-         Internet Protocols → Domino Web Engine → Domino Access Services → Enabled services"
-    } else {
-        ""
-    }
-}
-
-pub(crate) fn notes_error_text(doing: &str, resp: &HttpResponse) -> String {
-    format!(
-        "IBM Notes failed {doing}: {} (HTTP {})",
-        das_message(resp),
-        resp.status
-    )
 }
 
 #[cfg(test)]
@@ -289,7 +198,7 @@ mod tests {
         let bytes = body.as_bytes();
         for cut in 0..=bytes.len() {
             for second in cut..=bytes.len() {
-                let mut reader = ChangedListReader::default();
+                let mut reader = UnidListReader::default();
                 let mut got = Vec::new();
                 for part in [&bytes[..cut], &bytes[cut..second], &bytes[second..]] {
                     reader.feed(part, |u| got.push(u.to_owned()));
@@ -300,19 +209,27 @@ mod tests {
         }
     }
 
+    /// DRAPI view entries (`@unid` first, then `@noteid`, `@index`, `@etag` and columns) give
+    /// their UNIDs the same way.
+    #[test]
+    fn drapi_view_entries_give_their_unids() {
+        let body = r#"[{"@unid":"4AC215AEB536D747002588D3005162A8","@noteid":102158,"@index":"1",
+            "@etag":"W/\" 633eead8\"","$1":"2022-10-06T14:48:56Z","first_name":"Test"}]"#;
+        let mut got = Vec::new();
+        assert_eq!(changed_unids(body, |u| got.push(u.to_owned())), Some(()));
+        assert_eq!(got, ["4AC215AEB536D747002588D3005162A8"]);
+    }
+
     /// A login page is not a list; its start is kept for the message that says so.
     #[test]
     fn a_page_instead_of_the_list_is_refused_and_its_start_kept() {
         let page = format!("<html><body>{}</body></html>", "x".repeat(10_000));
-        let mut reader = ChangedListReader::default();
+        let mut reader = UnidListReader::default();
         reader.feed(page.as_bytes(), |_| panic!("no entry"));
         assert_eq!(reader.finish(), None);
         assert!(reader.head().starts_with("<html>"));
         assert_eq!(reader.head().len(), HEAD);
-        let long = format!(
-            r#"[{{"@unid":"A","x":"{}"}}]"#,
-            "y".repeat(MAX_CHANGED_ENTRY)
-        );
+        let long = format!(r#"[{{"@unid":"A","x":"{}"}}]"#, "y".repeat(MAX_ENTRY));
         assert_eq!(changed_unids(&long, |_| {}), None);
     }
 }

@@ -1,270 +1,18 @@
-//! Connection and readiness checks (F1, F2). Each check names what is wrong and the admin step
-//! that fixes it, in the seed's menu paths. Only the services the sync settings need are
-//! checked: the contacts view `($Contacts)` when contacts sync, the to-do view `($ToDo)` when
-//! to-dos sync, the server's Calendar service (and the mail file's calendar answering through
-//! it) when events sync; the others are listed as not needed. `nzsync check` prints them, and
-//! the server's Connect and `GET /api/readiness` answer them.
+//! The Domino Access Services checks (F1, F2): the server answers as Domino with DAS and takes
+//! the password; DAS is on at the server, the mail file and each view the settings need; the
+//! Calendar service answers for the mail file when events sync.
 //!
 //! No separate check reads the mail file's calendar profile: the calendar resources check only
 //! the server's Calendar service and the ACL (`reference/domino-api.md` §2.1), and the probe of
 //! the mail file's event list goes through everything the events module needs.
 
-use serde::Serialize;
 use serde_json::Value;
+use sync_core::Side;
 use sync_core::http::{encode, encode_path};
-use sync_core::{HttpRequest, HttpResponse, Side};
 
-use crate::config::{Config, EventsSetting};
+use super::{Check, CheckId, CheckStatus, Needs, Problem, req, said};
+use crate::config::Config;
 use crate::upstream::Upstreams;
-
-/// What a check looks at.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckId {
-    /// The server answers as Domino with DAS, and takes the user name and password.
-    DominoServer,
-    /// The server's Data service (DAS at server level).
-    DataService,
-    /// The mail file allows the data service for views and documents (database level).
-    MailFile,
-    /// The contacts view allows the data service (view level).
-    ContactsView,
-    /// The to-do view allows the data service (view level).
-    TodoView,
-    /// The server's Calendar service, and the mail file's calendar through it.
-    CalendarService,
-    /// The Zoho refresh token gives access tokens.
-    ZohoOauth,
-    /// The Zoho CRM API answers.
-    ZohoApi,
-}
-
-impl CheckId {
-    /// A check of the Domino side (the connection Connect stores), not of Zoho.
-    #[must_use]
-    pub fn is_domino(self) -> bool {
-        !matches!(self, Self::ZohoOauth | Self::ZohoApi)
-    }
-
-    /// The check's name, for the terminal.
-    #[must_use]
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::DominoServer => "Domino server",
-            Self::DataService => "DAS on the server (Data)",
-            Self::MailFile => "DAS on the mail file",
-            Self::ContactsView => "DAS on the contacts view",
-            Self::TodoView => "DAS on the to-do view",
-            Self::CalendarService => "Calendar service",
-            Self::ZohoOauth => "Zoho OAuth",
-            Self::ZohoApi => "Zoho CRM API",
-        }
-    }
-}
-
-/// How a check came out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckStatus {
-    /// It passed.
-    Ok,
-    /// It failed; the check says why and what to do.
-    Failed,
-    /// Not checked because a check it depends on failed.
-    NotChecked,
-    /// The sync settings do not need it (the module is off).
-    NotNeeded,
-}
-
-/// What a failed check found, as a code the widget words in the user's language.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Problem {
-    /// The server did not answer.
-    Unreachable,
-    /// Domino refused the user name or password, or the user has no access.
-    WrongPassword,
-    /// The server is not a Domino server with DAS.
-    NotDomino,
-    /// The mail file does not exist on the server.
-    NoMailFile,
-    /// The Data service is off on the server.
-    DasOffServer,
-    /// The mail file does not allow the data service.
-    DasOffDatabase,
-    /// The mail file allows the data service for views only, not for documents.
-    DasViewsOnly,
-    /// A view does not allow the data service.
-    DasOffView,
-    /// The mail file has no such view.
-    NoView,
-    /// The Calendar service is off on the server.
-    CalendarOff,
-    /// Zoho refused the OAuth credentials.
-    ZohoRefused,
-    /// Zoho's accounts server gave this refresh token all the access tokens it allows for now
-    /// (ten in ten minutes).
-    ZohoRateLimited,
-    /// Anything else; the detail says what.
-    Other,
-}
-
-impl Problem {
-    /// The code, as the API spells it.
-    #[must_use]
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Unreachable => "unreachable",
-            Self::WrongPassword => "wrong_password",
-            Self::NotDomino => "not_domino",
-            Self::NoMailFile => "no_mail_file",
-            Self::DasOffServer => "das_off_server",
-            Self::DasOffDatabase => "das_off_database",
-            Self::DasViewsOnly => "das_views_only",
-            Self::DasOffView => "das_off_view",
-            Self::NoView => "no_view",
-            Self::CalendarOff => "calendar_off",
-            Self::ZohoRefused => "zoho_refused",
-            Self::ZohoRateLimited => "zoho_rate_limited",
-            Self::Other => "other",
-        }
-    }
-
-    /// A problem of the connection itself (server, password, mail file) rather than of DAS:
-    /// Connect and Change Password refuse to store such a connection.
-    #[must_use]
-    pub fn refuses_connection(self) -> bool {
-        matches!(
-            self,
-            Self::Unreachable | Self::WrongPassword | Self::NotDomino | Self::NoMailFile
-        )
-    }
-}
-
-/// One check's result.
-#[derive(Clone, Debug, Serialize)]
-pub struct Check {
-    /// What was checked.
-    pub id: CheckId,
-    /// Its name, for the terminal.
-    pub name: &'static str,
-    /// How it came out.
-    pub status: CheckStatus,
-    /// Whether it passed.
-    pub ok: bool,
-    /// For a failure, what was found.
-    #[serde(rename = "code", skip_serializing_if = "Option::is_none")]
-    pub problem: Option<Problem>,
-    /// The view or database the check looked at.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
-    /// What was found, in the server's words where it has them.
-    pub detail: String,
-    /// For a failure, the step that fixes it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub step: Option<String>,
-}
-
-impl Check {
-    fn ok(id: CheckId, target: Option<String>, detail: String) -> Self {
-        Self::with(id, CheckStatus::Ok, None, target, detail, None)
-    }
-
-    fn failed(
-        id: CheckId,
-        problem: Problem,
-        target: Option<String>,
-        detail: String,
-        step: Option<String>,
-    ) -> Self {
-        Self::with(id, CheckStatus::Failed, Some(problem), target, detail, step)
-    }
-
-    fn skipped(id: CheckId, status: CheckStatus, detail: &str) -> Self {
-        Self::with(id, status, None, None, detail.to_owned(), None)
-    }
-
-    fn with(
-        id: CheckId,
-        status: CheckStatus,
-        problem: Option<Problem>,
-        target: Option<String>,
-        detail: String,
-        step: Option<String>,
-    ) -> Self {
-        Self {
-            id,
-            name: id.label(),
-            status,
-            ok: status == CheckStatus::Ok,
-            problem,
-            target,
-            detail,
-            step,
-        }
-    }
-}
-
-/// Every check, in order.
-#[derive(Clone, Debug, Serialize)]
-pub struct Readiness {
-    /// Every needed check passed.
-    pub ready: bool,
-    /// The checks, needed or not.
-    pub checks: Vec<Check>,
-}
-
-impl Readiness {
-    fn of(checks: Vec<Check>) -> Self {
-        Self {
-            ready: checks
-                .iter()
-                .all(|c| matches!(c.status, CheckStatus::Ok | CheckStatus::NotNeeded)),
-            checks,
-        }
-    }
-
-    /// The first failed check.
-    #[must_use]
-    pub fn first_failure(&self) -> Option<&Check> {
-        self.checks.iter().find(|c| c.status == CheckStatus::Failed)
-    }
-}
-
-/// What the checks cover.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Needs {
-    /// Contacts sync: the contacts view.
-    pub contacts: bool,
-    /// To-dos sync: the to-do view.
-    pub tasks: bool,
-    /// Events sync: the Calendar service.
-    pub events: bool,
-    /// The Zoho side too.
-    pub zoho: bool,
-}
-
-impl Needs {
-    /// What `config`'s `[sync]` settings need, Zoho included.
-    #[must_use]
-    pub fn of(config: &Config) -> Self {
-        Self {
-            contacts: config.sync.contacts,
-            tasks: config.sync.tasks,
-            events: config.sync.events != EventsSetting::Off,
-            zoho: true,
-        }
-    }
-
-    /// The same, without the Zoho side.
-    #[must_use]
-    pub fn domino_only(self) -> Self {
-        Self {
-            zoho: false,
-            ..self
-        }
-    }
-}
 
 /// The admin step for the server's Data service.
 pub const STEP_DATA_SERVICE: &str = "ask the Domino admin: in the IBM Notes server's Configuration, open the Current Server \
@@ -289,41 +37,6 @@ fn step_view(view: &str, db: &str) -> String {
     )
 }
 
-/// A GET the diagnostics send.
-pub(crate) fn req(side: Side, path: String) -> HttpRequest {
-    HttpRequest {
-        id: 0,
-        side,
-        method: "GET".into(),
-        path,
-        headers: Vec::new(),
-        body: None,
-    }
-}
-
-/// The message of a DAS error body (`message`, else `text`), empty when there is none.
-pub(crate) fn das_message(body: &str) -> String {
-    serde_json::from_str::<Value>(body)
-        .ok()
-        .and_then(|v| {
-            v.get("message")
-                .or_else(|| v.get("text"))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-        .unwrap_or_default()
-}
-
-/// The server's words for a refusal: its DAS message, else the status.
-fn said(r: &HttpResponse) -> String {
-    let msg = das_message(&r.body);
-    if msg.is_empty() {
-        format!("HTTP {}", r.status)
-    } else {
-        format!("{msg} (HTTP {})", r.status)
-    }
-}
-
 /// Whether `/api`'s service list has `name` enabled.
 fn service_on(services: &[Value], name: &str) -> bool {
     services.iter().any(|s| {
@@ -339,8 +52,8 @@ fn service_on(services: &[Value], name: &str) -> bool {
 /// checked before the document is looked up).
 const NO_SUCH_UNID: &str = "00000000000000000000000000000000";
 
-/// Runs the checks `needs` asks for; a check whose prerequisite failed is not checked.
-pub async fn run(config: &Config, up: &Upstreams, needs: Needs) -> Readiness {
+/// The DAS checks `needs` asks for; a check whose prerequisite failed is not checked.
+pub(super) async fn checks(config: &Config, up: &Upstreams, needs: Needs) -> Vec<Check> {
     let mut out = Vec::new();
     let db = config.mail_db();
     let engine = config.engine_config(false, false);
@@ -497,10 +210,7 @@ pub async fn run(config: &Config, up: &Upstreams, needs: Needs) -> Readiness {
         }
     }
 
-    if needs.zoho {
-        zoho_checks(config, up, &mut out).await;
-    }
-    Readiness::of(out)
+    out
 }
 
 /// The mail file allows the data service for views and documents.
@@ -643,58 +353,4 @@ async fn calendar_check(up: &Upstreams, db: &str) -> Check {
         Ok(r) => Check::failed(id, Problem::Other, target, said(&r), None),
         Err(e) => Check::failed(id, Problem::Unreachable, target, e.message, None),
     }
-}
-
-async fn zoho_checks(config: &Config, up: &Upstreams, out: &mut Vec<Check>) {
-    if let Err(e) = up.zoho_token(false).await {
-        let problem = match e {
-            crate::upstream::TokenError::Refused(_) => Problem::ZohoRefused,
-            crate::upstream::TokenError::RateLimited(_) => Problem::ZohoRateLimited,
-            crate::upstream::TokenError::Unavailable { .. } => Problem::Unreachable,
-        };
-        out.push(Check::failed(
-            CheckId::ZohoOauth,
-            problem,
-            None,
-            e.to_string(),
-            None,
-        ));
-        out.push(Check::skipped(
-            CheckId::ZohoApi,
-            CheckStatus::NotChecked,
-            "not checked: no Zoho access token",
-        ));
-        return;
-    }
-    out.push(Check::ok(
-        CheckId::ZohoOauth,
-        None,
-        "the refresh token gives access tokens".into(),
-    ));
-    let path = format!("/crm/{}/users?type=CurrentUser", config.zoho.api_version);
-    out.push(match up.perform(&req(Side::Crm, path)).await {
-        Ok(r) if r.status == 200 => Check::ok(
-            CheckId::ZohoApi,
-            None,
-            format!("{} answers", config.zoho.api_domain),
-        ),
-        Ok(r) => Check::failed(
-            CheckId::ZohoApi,
-            Problem::Other,
-            None,
-            format!(
-                "HTTP {}: {}",
-                r.status,
-                r.body.chars().take(200).collect::<String>()
-            ),
-            None,
-        ),
-        Err(e) => Check::failed(
-            CheckId::ZohoApi,
-            Problem::Unreachable,
-            None,
-            e.message,
-            None,
-        ),
-    });
 }
