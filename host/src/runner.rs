@@ -444,7 +444,8 @@ impl Runner {
     /// [`Runner::run`] with the transport and the clock supplied by the caller: the
     /// benchmarks replay recorded answers from memory with a fixed `now`, so what they time is
     /// the guest's work. Requests are handed to `transport` (each on its own task) in the order
-    /// the engine issues them; answers are given back in the order they arrive. A fixed clock
+    /// the engine issues them; answers are given back in the order they arrive; the tasks end
+    /// with the run (also when its future is dropped). A fixed clock
     /// suits only runs without retries (a retry waits for `now` to pass its due time).
     ///
     /// # Errors
@@ -485,7 +486,11 @@ impl Runner {
 
         let (tx, mut rx) = mpsc::unbounded_channel::<Arrival>();
         let mut changes: Vec<StateChange> = Vec::new();
+        // The requests in flight: a run that ends early (an error, or its future dropped when
+        // it lost its lease) takes them with it, so no retry of theirs leaves after it.
+        let mut in_flight = tokio::task::JoinSet::new();
         let report = loop {
+            while in_flight.try_join_next().is_some() {}
             if started.elapsed() > self.limits.run_deadline {
                 return Err(RunnerError::Timeout(self.limits.run_deadline));
             }
@@ -522,7 +527,7 @@ impl Runner {
                         tx: tx.clone(),
                     };
                     let (tx, answer) = (tx.clone(), transport(req, parts));
-                    tokio::spawn(async move {
+                    in_flight.spawn(async move {
                         let result = answer.await;
                         let _ = tx.send(Arrival::Answer(id, result));
                     });
