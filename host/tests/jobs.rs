@@ -363,6 +363,125 @@ async fn a_job_delivered_again_mid_run_leaves_the_slot_to_the_running_delivery_o
     a_job_delivered_again_mid_run_leaves_the_slot_to_the_running_delivery(TestStore::Sqlite).await;
 }
 
+/// A run whose lease is taken from it mid-way (it stalled past `lease_secs` and another replica
+/// started the slot; here the lease row is handed to another token) stops at its next renewal:
+/// its requests in flight are dropped and no upstream request leaves after that, nothing is recorded, the slot stays due, and a look
+/// at the slot comes `retry_secs` later and runs it once the lease is free.
+async fn a_run_that_loses_its_lease_stops_at_once(store: TestStore) {
+    let (w, [admin, user2]) = org(store, "lease_secs = 2\nretry_secs = 1").await;
+    w.sql(
+        "UPDATE srv_users SET next_sync = NULL WHERE user_id = ?1",
+        &[&user2],
+    )
+    .await;
+    w.sql(
+        "UPDATE srv_users SET next_sync = 43 WHERE user_id = ?1",
+        &[&admin],
+    )
+    .await;
+    // Slow upstreams: the run outlasts several renewals (every 0.5 s).
+    w.sims.domino().set_latency_ms(150);
+    w.sims.zoho().set_latency_ms(150);
+    let queue = common::job_queue(&w.state).await;
+    let job = SyncJob {
+        user_id: admin.clone(),
+        slot: 43,
+    };
+    let run = {
+        let (state, queue, job) = (w.state.clone(), queue.clone(), job.clone());
+        tokio::spawn(async move { jobs::run_job(&state, &queue, &job).await })
+    };
+    let calls = || w.sims.zoho().calls().len() + w.sims.domino().calls().len();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while w
+        .sql_count(
+            "SELECT COUNT(*) FROM srv_leases WHERE user_id = ?1",
+            &[&admin],
+        )
+        .await
+        == 0
+    {
+        assert!(Instant::now() < deadline, "the run did not take its lease");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let leased = calls();
+    while calls() < leased + 3 {
+        assert!(Instant::now() < deadline, "the run sent nothing");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        w.sql(
+            "UPDATE srv_leases SET token = 'another-replica:slot:43' WHERE user_id = ?1",
+            &[&admin],
+        )
+        .await,
+        1
+    );
+    let taken = Instant::now();
+    let outcome = tokio::time::timeout(Duration::from_secs(30), run)
+        .await
+        .expect("the run went on without its lease")
+        .unwrap()
+        .unwrap();
+    assert!(
+        matches!(&outcome, JobOutcome::Lost { reason } if reason.contains("another sync took the lease")),
+        "{outcome:?}"
+    );
+    assert!(
+        taken.elapsed() < Duration::from_secs(5),
+        "stopped {:?} after the lease went",
+        taken.elapsed()
+    );
+    // A request sent before the stop may still be logged (the simulator logs it once its
+    // latency has passed); nothing is sent after.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let sent = calls();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        calls(),
+        sent,
+        "requests left after the run stopped"
+    );
+    assert!(
+        runs(&w.state, &admin).await.is_empty(),
+        "a cut-off run was recorded"
+    );
+    assert_eq!(next_sync(&w, &admin).await, 43, "the slot moved");
+    assert_eq!(
+        w.sql_count(
+            "SELECT COUNT(*) FROM srv_leases WHERE user_id = ?1 AND token = 'another-replica:slot:43'",
+            &[&admin],
+        )
+        .await,
+        1,
+        "the other run's lease was touched"
+    );
+    // The other run ends: the queued look runs the slot, once.
+    w.sql("DELETE FROM srv_leases WHERE user_id = ?1", &[&admin])
+        .await;
+    w.sims.domino().set_latency_ms(0);
+    w.sims.zoho().set_latency_ms(0);
+    let worker = JobWorker::start(&queue, &w.state);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while runs(&w.state, &admin).await.is_empty() {
+        assert!(Instant::now() < deadline, "the slot was not run again");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    worker.shutdown(Duration::from_secs(60)).await;
+    assert_eq!(runs(&w.state, &admin).await.len(), 1);
+    assert!(next_sync(&w, &admin).await > now_ms() + INTERVAL_MS / 2);
+}
+
+#[tokio::test]
+async fn a_run_that_loses_its_lease_stops_at_once_on_postgres() {
+    a_run_that_loses_its_lease_stops_at_once(TestStore::Postgres).await;
+}
+
+#[tokio::test]
+async fn a_run_that_loses_its_lease_stops_at_once_on_sqlite() {
+    a_run_that_loses_its_lease_stops_at_once(TestStore::Sqlite).await;
+}
+
 async fn browser_runs_and_the_org_cap_hold_back_scheduled_runs(store: TestStore) {
     let (w, [admin, user2]) = org(store, "max_per_org = 1\nretry_secs = 60").await;
     let qa = common::job_queue(&w.state).await;

@@ -122,6 +122,7 @@ pub fn job_done<E>(outcome: &Result<JobOutcome, E>) {
         Ok(JobOutcome::Defer) => "defer",
         Ok(JobOutcome::Skip) => "skip",
         Ok(JobOutcome::Wait) => "wait",
+        Ok(JobOutcome::Lost { .. }) => "lost",
         Ok(JobOutcome::Fail { .. }) => "fail",
         Err(_) => "error",
     };

@@ -23,6 +23,7 @@ mod guard;
 mod headers;
 mod health;
 pub mod jobs;
+mod lease;
 mod meetings;
 pub mod metrics;
 mod proxy;

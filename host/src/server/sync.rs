@@ -16,6 +16,7 @@ use sync_core::{LinkSupply, LinkWant, Module, NotesUnid, RunReport, StateChange,
 
 use super::auth::Member;
 use super::crypto::{random_token, same};
+use super::lease::LeaseRenewal;
 use super::metrics::RunKind;
 use super::{ApiError, AppState, connect, now_ms, profile};
 use crate::runner::ProfileState;
@@ -322,10 +323,26 @@ pub async fn run_headless(
 ) -> Result<(i64, RunReport), ApiError> {
     connect::stored(state, user)?;
     let runner = state.runner().await?;
-    let (token, _) = acquire(state, &user.user_id).await?;
-    let renewal = LeaseRenewal::start(state, &user.user_id, &token, LEASE_MS);
+    let (token, expires) = acquire(state, &user.user_id).await?;
+    let renewal = LeaseRenewal::start(state, &user.user_id, &token, expires, LEASE_MS);
     let result = async {
-        let report = sync_holding_lease(state, &runner, user, opts, RunKind::Manual).await?;
+        let report = match renewal
+            .hold(sync_holding_lease(
+                state,
+                &runner,
+                user,
+                opts,
+                RunKind::Manual,
+            ))
+            .await
+        {
+            Ok(report) => report?,
+            Err(_) => {
+                // Cut off where it stood: its state writes so far are kept, nothing recorded.
+                super::metrics::run_failed(RunKind::Manual);
+                return Err(no_lease());
+            }
+        };
         let id = record(state, &user.user_id, &report).await?;
         Ok::<_, ApiError>((id, report))
     }
@@ -371,49 +388,6 @@ pub(super) async fn sync_holding_lease(
         Err(_) => super::metrics::run_failed(kind),
     }
     result
-}
-
-/// Keeps a sync lease alive while a run holds it: renewed every quarter of its length until
-/// stopped or dropped (a run whose future is dropped stops renewing at once, so its lease runs
-/// out as a dead replica's would).
-pub(super) struct LeaseRenewal(Option<tokio::task::JoinHandle<()>>);
-
-impl LeaseRenewal {
-    /// Renews `user_id`'s lease `token` for `lease_ms` at a time.
-    pub(super) fn start(state: &AppState, user_id: &str, token: &str, lease_ms: i64) -> Self {
-        let state = state.clone();
-        let user_id = user_id.to_owned();
-        let token = token.to_owned();
-        Self(Some(tokio::spawn(async move {
-            let every = std::time::Duration::from_millis(
-                u64::try_from(lease_ms / 4).unwrap_or(30_000).max(1),
-            );
-            let mut tick = tokio::time::interval(every);
-            tick.tick().await;
-            loop {
-                tick.tick().await;
-                if let Ok(mut db) = state.db().await {
-                    let _ = db.renew_lease(&user_id, &token, now_ms() + lease_ms).await;
-                }
-            }
-        })))
-    }
-
-    /// Stops renewing, and waits until no renewal is under way.
-    pub(super) async fn stop(mut self) {
-        if let Some(task) = self.0.take() {
-            task.abort();
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for LeaseRenewal {
-    fn drop(&mut self) {
-        if let Some(task) = &self.0 {
-            task.abort();
-        }
-    }
 }
 
 /// `POST /api/sync/run {dry_run?, allow_mass_delete?}` → `{id, report}`: a headless sync now.

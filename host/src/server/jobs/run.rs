@@ -26,9 +26,10 @@ use serde::{Deserialize, Serialize};
 use super::schedule::{next_wait, rate_limited};
 use super::{JobError, JobQueue};
 use crate::server::crypto::random_token;
+use crate::server::lease::{LeaseLost, LeaseRenewal};
 use crate::server::metrics::{self, RunKind};
 use crate::server::settings::UserSettings;
-use crate::server::sync::{LeaseRenewal, RunOptions, sync_holding_lease};
+use crate::server::sync::{RunOptions, sync_holding_lease};
 use crate::server::{AppState, now_ms, profile};
 use crate::store::UserRow;
 
@@ -70,6 +71,12 @@ pub enum JobOutcome {
     /// The slot is not the user's `next_sync` any more (its run was recorded already, or the
     /// schedule changed, or the user is gone): nothing to do.
     Skip,
+    /// The run lost its lease mid-way (another run took it, or the store stopped answering)
+    /// and was cut off: nothing recorded, and a job looks at the slot again `retry_secs` later.
+    Lost {
+        /// Why the lease was lost, in the server's words.
+        reason: String,
+    },
     /// Another delivery of this job runs the slot now: the schedule is left to it, and a job
     /// looks at the slot again `retry_secs` later (in case that delivery's replica dies).
     Wait,
@@ -81,7 +88,8 @@ enum Lease {
     Deferred,
     /// Another delivery of the same job holds the lease for this slot.
     Running,
-    Taken(String),
+    /// Taken: its token, and when it lapses unless renewed (ms since the epoch).
+    Taken(String, i64),
 }
 
 /// What a scheduled run's lease token ends with: its slot.
@@ -123,8 +131,8 @@ async fn run_job_once(
     };
     let cfg = &state.config().schedule;
     let lease_ms = i64::try_from(cfg.lease_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-    let token = match take_lease(state, &user, job.slot, lease_ms).await? {
-        Lease::Taken(token) => token,
+    let (token, expires) = match take_lease(state, &user, job.slot, lease_ms).await? {
+        Lease::Taken(token, expires) => (token, expires),
         Lease::Deferred => return Ok(JobOutcome::Defer),
         Lease::Running => {
             let at = now_ms().saturating_add(retry_ms(state)) / 1000 + 1;
@@ -134,13 +142,32 @@ async fn run_job_once(
             return Ok(JobOutcome::Wait);
         }
     };
-    let renewal = LeaseRenewal::start(state, &user.user_id, &token, lease_ms);
-    let outcome = run_holding_lease(state, job).await;
+    let renewal = LeaseRenewal::start(state, &user.user_id, &token, expires, lease_ms);
+    let outcome = run_holding_lease(state, queue, job, &renewal).await;
     renewal.stop().await;
     if let Ok(mut db) = state.store().conn().await {
         let _ = db.delete_lease(&user.user_id, &token).await;
     }
     outcome
+}
+
+/// A run cut off because its lease was lost: nothing is recorded and the slot stays the
+/// user's `next_sync` (its state writes so far are kept, as after a crash); a job looks at the
+/// slot again `retry_secs` later, and runs it once no other run holds the lease.
+async fn lost(
+    state: &AppState,
+    queue: &JobQueue,
+    job: &SyncJob,
+    why: LeaseLost,
+) -> Result<JobOutcome, JobError> {
+    metrics::run_failed(RunKind::Scheduled);
+    let at = now_ms().saturating_add(retry_ms(state)) / 1000 + 1;
+    queue
+        .enqueue_again(job, u64::try_from(at).unwrap_or(0))
+        .await?;
+    Ok(JobOutcome::Lost {
+        reason: why.to_string(),
+    })
 }
 
 /// `[schedule] retry_secs` in ms.
@@ -192,11 +219,16 @@ async fn take_lease(
         return Ok(Lease::Deferred);
     }
     db.commit().await?;
-    Ok(Lease::Taken(token))
+    Ok(Lease::Taken(token, now + lease_ms))
 }
 
-/// The part of a job that runs under the lease.
-async fn run_holding_lease(state: &AppState, job: &SyncJob) -> Result<JobOutcome, JobError> {
+/// The part of a job that runs under the lease, which `renewal` keeps.
+async fn run_holding_lease(
+    state: &AppState,
+    queue: &JobQueue,
+    job: &SyncJob,
+    renewal: &LeaseRenewal,
+) -> Result<JobOutcome, JobError> {
     // Again under the lease: a run of this slot may have finished since the first look.
     let Some(user) = due_user(state, job).await? else {
         return Ok(JobOutcome::Skip);
@@ -208,7 +240,11 @@ async fn run_holding_lease(state: &AppState, job: &SyncJob) -> Result<JobOutcome
     let report = match state.runner().await {
         Ok(runner) => {
             let opts = RunOptions::default();
-            sync_holding_lease(state, &runner, &user, opts, RunKind::Scheduled).await
+            let run = sync_holding_lease(state, &runner, &user, opts, RunKind::Scheduled);
+            match renewal.hold(run).await {
+                Ok(report) => report,
+                Err(why) => return lost(state, queue, job, why).await,
+            }
         }
         Err(e) => {
             metrics::run_failed(RunKind::Scheduled);

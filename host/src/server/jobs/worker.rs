@@ -144,6 +144,9 @@ async fn handle(
         Ok(JobOutcome::Fail { error }) => {
             tracing::warn!(user = %job.user_id, %error, "scheduled sync could not run");
         }
+        Ok(JobOutcome::Lost { reason }) => {
+            tracing::warn!(user = %job.user_id, %reason, "scheduled sync lost its lease and stopped");
+        }
         Ok(o) => {
             tracing::debug!(user = %job.user_id, slot = job.slot, outcome = ?o, "scheduled sync")
         }
