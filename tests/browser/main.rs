@@ -6,9 +6,14 @@
 //! chromium-driver`); without them the tests fail and say so.
 
 mod crm;
+mod fleet;
 mod framed;
 mod japanese;
 mod org;
+// Shared with host/tests, which use more of it than the fleet test here does.
+#[allow(dead_code)]
+#[path = "../../host/tests/common/postgres.rs"]
+mod postgres;
 mod restart;
 mod webdriver;
 mod world;

@@ -21,12 +21,12 @@ use crate::webdriver::{self, Driver, Session};
 use crate::{DB, shots};
 
 /// `nzsync serve` on a fixed port.
-struct Host {
+pub(crate) struct Host {
     child: tokio::process::Child,
 }
 
 impl Host {
-    async fn start(config: &Path, base: &str) -> Result<Self> {
+    pub(crate) async fn start(config: &Path, base: &str) -> Result<Self> {
         let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_nzsync"))
             .args(["serve", "--config"])
             .arg(config)
@@ -45,20 +45,20 @@ impl Host {
         bail!("nzsync serve did not answer")
     }
 
-    async fn kill(mut self) -> Result<()> {
+    pub(crate) async fn kill(mut self) -> Result<()> {
         self.child.start_kill()?; // SIGKILL
         self.child.wait().await?;
         Ok(())
     }
 }
 
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
 }
 
-async fn control(url: &str, path: &str, body: Value) -> Result<()> {
+pub(crate) async fn control(url: &str, path: &str, body: Value) -> Result<()> {
     let r = reqwest::Client::new()
         .post(format!("{url}{path}"))
         .json(&body)
@@ -68,12 +68,12 @@ async fn control(url: &str, path: &str, body: Value) -> Result<()> {
     Ok(())
 }
 
-async fn get_json(url: &str) -> Result<Value> {
+pub(crate) async fn get_json(url: &str) -> Result<Value> {
     Ok(reqwest::get(url).await?.json().await?)
 }
 
 /// Writes (not GET, not OAuth) logged by both simulators since their logs were cleared.
-async fn writes(sims: &nzsync_sim::Simulators) -> Result<usize> {
+pub(crate) async fn writes(sims: &nzsync_sim::Simulators) -> Result<usize> {
     let mut n = 0;
     for url in [&sims.domino_url, &sims.zoho_url] {
         let calls = get_json(&format!("{url}/_sim/calls")).await?;
@@ -89,7 +89,7 @@ async fn writes(sims: &nzsync_sim::Simulators) -> Result<usize> {
     Ok(n)
 }
 
-async fn clear_calls(sims: &nzsync_sim::Simulators) -> Result<()> {
+pub(crate) async fn clear_calls(sims: &nzsync_sim::Simulators) -> Result<()> {
     for url in [&sims.domino_url, &sims.zoho_url] {
         reqwest::Client::new()
             .delete(format!("{url}/_sim/calls"))
@@ -100,7 +100,7 @@ async fn clear_calls(sims: &nzsync_sim::Simulators) -> Result<()> {
 }
 
 /// Start Sync → Save (settings as they are) → Sync now when the preview comes first.
-async fn start_sync(s: &Session) -> Result<()> {
+pub(crate) async fn start_sync(s: &Session) -> Result<()> {
     // Start Sync waits for the readiness checks.
     s.wait("#start-sync:not([disabled])").await?;
     s.click("#start-sync").await?;
@@ -129,7 +129,7 @@ async fn start_sync(s: &Session) -> Result<()> {
 /// The keys each record is counted by: Zoho records by their Notes UNID, Notes documents by
 /// their Zoho id, companies by Account name. (Not e-mail: the demo data has different people
 /// sharing one, which the sync rightly keeps apart.)
-fn keys(notes: &Value, zoho: &Value) -> BTreeMap<String, Vec<String>> {
+pub(crate) fn keys(notes: &Value, zoho: &Value) -> BTreeMap<String, Vec<String>> {
     let field = |v: &Value, k: &str| v[k].as_str().unwrap_or("").to_lowercase();
     let mut out = BTreeMap::new();
     for module in ["Contacts", "Tasks", "Events"] {
@@ -173,7 +173,7 @@ fn tally(keys: &[String]) -> BTreeMap<&str, u32> {
 
 /// Each record once: no key more often than the sample data already had it, and at most once
 /// if new.
-async fn no_duplicates(
+pub(crate) async fn no_duplicates(
     sims: &nzsync_sim::Simulators,
     before: &BTreeMap<String, Vec<String>>,
 ) -> Result<()> {
