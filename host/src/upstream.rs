@@ -471,16 +471,20 @@ fn text(bytes: Vec<u8>) -> String {
 }
 
 fn transport(e: &reqwest::Error) -> TransportError {
-    let kind = if e.is_connect() {
+    TransportError {
+        kind: transport_kind(e),
+        message: describe(e),
+    }
+}
+
+/// What kind of transport failure `e` is, as the engine classes retries.
+pub(crate) fn transport_kind(e: &reqwest::Error) -> TransportErrorKind {
+    if e.is_connect() {
         TransportErrorKind::Connect
     } else if e.is_timeout() {
         TransportErrorKind::Timeout
     } else {
         TransportErrorKind::Other
-    };
-    TransportError {
-        kind,
-        message: describe(e),
     }
 }
 
@@ -541,6 +545,47 @@ mod tests {
         Upstreams::new(&config, &config.secrets().unwrap()).unwrap()
     }
 
+    /// Makes the simulator at `sim` refuse every token it gave, sends `req(1)`, `req(2)` and
+    /// `req(3)` at once (each must get its answer), and counts the simulator's calls to
+    /// `counted` meanwhile; also returns its call log.
+    async fn three_at_once_after_expiry(
+        up: &Upstreams,
+        sim: &str,
+        req: impl Fn(u64) -> HttpRequest,
+        counted: &str,
+    ) -> (usize, serde_json::Value) {
+        let http = reqwest::Client::new();
+        http.post(format!("{sim}/_sim/config"))
+            .json(&serde_json::json!({ "expire_tokens": true }))
+            .send()
+            .await
+            .unwrap();
+        http.delete(format!("{sim}/_sim/calls"))
+            .send()
+            .await
+            .unwrap();
+        let (r1, r2, r3) = (req(1), req(2), req(3));
+        let (a, b, c) = tokio::join!(up.perform(&r1), up.perform(&r2), up.perform(&r3));
+        for r in [a, b, c] {
+            assert_eq!(r.unwrap().status, 200);
+        }
+        let calls: serde_json::Value = http
+            .get(format!("{sim}/_sim/calls"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let n = calls["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["path"] == counted)
+            .count();
+        (n, calls)
+    }
+
     /// Requests in flight when the Domino REST API restarts (every JWT dies) log in again once
     /// between them, and each gets its answer; the token and the password show nowhere.
     #[tokio::test]
@@ -562,33 +607,8 @@ mod tests {
             body: None,
         };
         assert_eq!(up.perform(&req(0)).await.unwrap().status, 200);
-        let d = &sims.drapi_url;
-        let http = reqwest::Client::new();
-        http.post(format!("{d}/_sim/config"))
-            .json(&serde_json::json!({ "expire_tokens": true }))
-            .send()
-            .await
-            .unwrap();
-        http.delete(format!("{d}/_sim/calls")).send().await.unwrap();
-        let (r1, r2, r3) = (req(1), req(2), req(3));
-        let (a, b, c) = tokio::join!(up.perform(&r1), up.perform(&r2), up.perform(&r3));
-        for r in [a, b, c] {
-            assert_eq!(r.unwrap().status, 200);
-        }
-        let calls: serde_json::Value = http
-            .get(format!("{d}/_sim/calls"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let logins = calls["calls"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c["path"] == "/api/v1/auth")
-            .count();
+        let (logins, calls) =
+            three_at_once_after_expiry(&up, &sims.drapi_url, req, "/api/v1/auth").await;
         assert_eq!(logins, 1, "{calls}");
         let shown = format!("{up:?}");
         assert!(
@@ -610,13 +630,6 @@ mod tests {
         let up = demo_upstreams(&sims);
         let z = &sims.zoho_url;
         up.zoho_token(false).await.unwrap();
-        let http = reqwest::Client::new();
-        http.post(format!("{z}/_sim/config"))
-            .json(&serde_json::json!({ "expire_tokens": true }))
-            .send()
-            .await
-            .unwrap();
-        http.delete(format!("{z}/_sim/calls")).send().await.unwrap();
         let req = |id| HttpRequest {
             id,
             side: Side::Crm,
@@ -625,25 +638,7 @@ mod tests {
             headers: Vec::new(),
             body: None,
         };
-        let (r1, r2, r3) = (req(1), req(2), req(3));
-        let (a, b, c) = tokio::join!(up.perform(&r1), up.perform(&r2), up.perform(&r3));
-        for r in [a, b, c] {
-            assert_eq!(r.unwrap().status, 200);
-        }
-        let calls: serde_json::Value = http
-            .get(format!("{z}/_sim/calls"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let refreshes = calls["calls"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c["path"] == "/oauth/v2/token")
-            .count();
+        let (refreshes, calls) = three_at_once_after_expiry(&up, z, req, "/oauth/v2/token").await;
         assert_eq!(refreshes, 1, "{calls}");
     }
 

@@ -141,13 +141,7 @@ impl JwtSession {
             .send()
             .await
             .map_err(|e| {
-                let kind = if e.is_connect() {
-                    TransportErrorKind::Connect
-                } else if e.is_timeout() {
-                    TransportErrorKind::Timeout
-                } else {
-                    TransportErrorKind::Other
-                };
+                let kind = crate::upstream::transport_kind(&e);
                 // The request carries the password in its body, never in the URL: the
                 // error's text names only the URL.
                 transport(
