@@ -83,6 +83,20 @@ async fn org_with(store: TestStore, schedule: &str, extra_toml: &str) -> (World,
     (w, [ids[0].clone(), ids[1].clone()])
 }
 
+/// Leaves one schedule slot in the world: `due`'s next sync at `slot`; `idle` has none.
+async fn only_due(w: &World, due: &str, idle: &str, slot: i64) {
+    w.sql(
+        "UPDATE srv_users SET next_sync = NULL WHERE user_id = ?1",
+        &[idle],
+    )
+    .await;
+    w.sql(
+        &format!("UPDATE srv_users SET next_sync = {slot} WHERE user_id = ?1"),
+        &[due],
+    )
+    .await;
+}
+
 /// Another replica over the world's database: its own store handle (pool or connection),
 /// state and runner.
 async fn replica(w: &World) -> AppState {
@@ -222,16 +236,7 @@ async fn two_replicas_on_postgres_run_every_due_slot_once_and_never_two_at_once_
 
 async fn slot_is_queued_once_and_its_run_recorded_once(store: TestStore) {
     let (w, [admin, user2]) = org(store, "").await;
-    w.sql(
-        "UPDATE srv_users SET next_sync = NULL WHERE user_id = ?1",
-        &[&user2],
-    )
-    .await;
-    w.sql(
-        "UPDATE srv_users SET next_sync = 7 WHERE user_id = ?1",
-        &[&admin],
-    )
-    .await;
+    only_due(&w, &admin, &user2, 7).await;
     let b = replica(&w).await;
     let (qa, qb) = (
         common::job_queue(&w.state).await,
@@ -277,16 +282,7 @@ async fn a_slot_is_queued_once_and_its_run_recorded_once_on_sqlite() {
 /// runs twice.
 async fn a_job_delivered_again_mid_run_leaves_the_slot_to_the_running_delivery(store: TestStore) {
     let (w, [admin, user2]) = org(store, "retry_secs = 1").await;
-    w.sql(
-        "UPDATE srv_users SET next_sync = NULL WHERE user_id = ?1",
-        &[&user2],
-    )
-    .await;
-    w.sql(
-        "UPDATE srv_users SET next_sync = 41 WHERE user_id = ?1",
-        &[&admin],
-    )
-    .await;
+    only_due(&w, &admin, &user2, 41).await;
     // Slow upstreams: the first delivery is still running when the second comes.
     w.sims.domino().set_latency_ms(100);
     w.sims.zoho().set_latency_ms(100);
@@ -369,16 +365,7 @@ async fn a_job_delivered_again_mid_run_leaves_the_slot_to_the_running_delivery_o
 /// at the slot comes `retry_secs` later and runs it once the lease is free.
 async fn a_run_that_loses_its_lease_stops_at_once(store: TestStore) {
     let (w, [admin, user2]) = org(store, "lease_secs = 2\nretry_secs = 1").await;
-    w.sql(
-        "UPDATE srv_users SET next_sync = NULL WHERE user_id = ?1",
-        &[&user2],
-    )
-    .await;
-    w.sql(
-        "UPDATE srv_users SET next_sync = 43 WHERE user_id = ?1",
-        &[&admin],
-    )
-    .await;
+    only_due(&w, &admin, &user2, 43).await;
     // Slow upstreams: the run outlasts several renewals (every 0.5 s).
     w.sims.domino().set_latency_ms(150);
     w.sims.zoho().set_latency_ms(150);
@@ -437,11 +424,7 @@ async fn a_run_that_loses_its_lease_stops_at_once(store: TestStore) {
     tokio::time::sleep(Duration::from_millis(400)).await;
     let sent = calls();
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(
-        calls(),
-        sent,
-        "requests left after the run stopped"
-    );
+    assert_eq!(calls(), sent, "requests left after the run stopped");
     assert!(
         runs(&w.state, &admin).await.is_empty(),
         "a cut-off run was recorded"
@@ -975,16 +958,7 @@ async fn metrics_count_runs_jobs_and_requests_for_the_operators_token_only() {
     assert_eq!(status, StatusCode::OK);
 
     // A scheduled run (a job), a manual run and the start of a browser run.
-    w.sql(
-        "UPDATE srv_users SET next_sync = NULL WHERE user_id = ?1",
-        &[&user2],
-    )
-    .await;
-    w.sql(
-        "UPDATE srv_users SET next_sync = 7 WHERE user_id = ?1",
-        &[&admin],
-    )
-    .await;
+    only_due(&w, &admin, &user2, 7).await;
     let queue = common::job_queue(&w.state).await;
     w.state.set_job_queue(&queue);
     assert_eq!(jobs::enqueue_due(&w.state, &queue).await.unwrap(), 1);
