@@ -11,6 +11,7 @@ mod common;
 
 use std::collections::HashMap;
 
+use nzsync::config::DominoApiChoice;
 use nzsync::store::{SessionRow, Store, StoreLocation, UserRow};
 use sync_core::report::{ModuleReport, ModuleStatus, RequestCounts, RunOutcome};
 use sync_core::{
@@ -588,9 +589,21 @@ async fn two_users(store: &Store) {
         })
         .await
         .unwrap();
-        c.set_connection(u, "https://mail.example.com", u, &[9, 9, 9], "mail/x.nsf")
-            .await
-            .unwrap();
+        c.set_connection(
+            u,
+            "https://mail.example.com",
+            u,
+            &[9, 9, 9],
+            "mail/x.nsf",
+            // u1 connected through the Domino REST API.
+            if *u == "u1" {
+                DominoApiChoice::Rest
+            } else {
+                DominoApiChoice::Das
+            },
+        )
+        .await
+        .unwrap();
         c.insert_session(&format!("s-{u}"), &session(u, "o1"), 10, 1_000_000)
             .await
             .unwrap();
@@ -661,6 +674,12 @@ async fn users_orgs_and_sealed_secrets_round_trip(db: &Db) {
     assert_eq!(u1.refresh_token.as_deref(), Some(&[1, 2, 3, 0, 255][..]));
     assert_eq!(u1.domino_password.as_deref(), Some(&[9, 9, 9][..]));
     assert!(u1.connected() && !u1.is_admin);
+    // The Domino API each connected through.
+    assert_eq!(u1.domino_api, DominoApiChoice::Rest);
+    assert_eq!(
+        c.user("admin").await.unwrap().unwrap().domino_api,
+        DominoApiChoice::Das
+    );
     assert_eq!(
         c.org_admin("o1").await.unwrap().map(|u| u.user_id),
         Some("admin".into())

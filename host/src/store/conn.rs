@@ -14,6 +14,7 @@ use tokio::sync::OwnedMutexGuard;
 
 use super::rows::{LastSync, RunSummary, SessionRow, UserRow};
 use super::{Backend, StoreError, postgres, sqlite};
+use crate::config::DominoApiChoice;
 
 /// A handle on the store: one connection, in a transaction or not (see [`super::Store::conn`]
 /// and [`super::Store::begin`]).
@@ -420,7 +421,8 @@ impl Conn {
             c => postgres::update_identity(c, user_id, email, name, refresh_token).await)
     }
 
-    /// Stores `user_id`'s Domino connection (the password sealed by the caller).
+    /// Stores `user_id`'s Domino connection (the password sealed by the caller): `url` is
+    /// the base URL of the Domino `api` (settled: `Auto` is stored as DAS).
     ///
     /// # Errors
     /// When the database fails.
@@ -431,10 +433,11 @@ impl Conn {
         user: &str,
         sealed_password: &[u8],
         mail_db: &str,
+        api: DominoApiChoice,
     ) -> Result<(), StoreError> {
         on!(self,
-            c => sqlite::set_connection(c, user_id, url, user, sealed_password, mail_db),
-            c => postgres::set_connection(c, user_id, url, user, sealed_password, mail_db).await)
+            c => sqlite::set_connection(c, user_id, url, user, sealed_password, mail_db, api),
+            c => postgres::set_connection(c, user_id, url, user, sealed_password, mail_db, api).await)
     }
 
     /// Forgets the Domino connection (server, user name, sealed password, mail file) and the

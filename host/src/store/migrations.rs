@@ -140,6 +140,11 @@ DELETE FROM srv_sessions WHERE user_id IN (SELECT user_id FROM srv_users WHERE i
 -- per user here, not in one replica's memory, so whichever replica runs the next slot knows it.
 ALTER TABLE srv_users ADD COLUMN backoff_ms INTEGER;
 ",
+    r"
+-- Which Domino API a user connected through: 'das' (NULL, as before) or 'rest' (the Domino REST
+-- API, whose base URL is then domino_url).
+ALTER TABLE srv_users ADD COLUMN domino_api TEXT;
+",
 ];
 
 /// PostgreSQL's migrations: each entry migrates the schema one version up; the table
@@ -254,5 +259,10 @@ CREATE TABLE srv_leases (
 -- Scheduled syncs run as jobs (server/jobs): the back-off after a run that met HTTP 429 is kept
 -- per user here, not in one replica's memory, so whichever replica runs the next slot knows it.
 ALTER TABLE srv_users ADD COLUMN backoff_ms BIGINT;
+",
+    r"
+-- Which Domino API a user connected through: 'das' (NULL, as before) or 'rest' (the Domino REST
+-- API, whose base URL is then domino_url).
+ALTER TABLE srv_users ADD COLUMN domino_api TEXT;
 ",
 ];

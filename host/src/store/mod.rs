@@ -32,6 +32,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use conn::Conn;
 pub use error::{StoreError, redact_url};
+pub(crate) use rows::domino_api_key;
 pub use rows::{LastSync, RunSummary, SessionRow, UserRow};
 pub use vault::StoreVault;
 

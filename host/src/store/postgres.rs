@@ -36,8 +36,10 @@ use super::StoreError;
 use super::migrations::POSTGRES as MIGRATIONS;
 use super::rows::{
     HISTORY_TABLES, LastSync, RunSummary, STATE_TABLES, SessionRow, SetMember, USER_COLUMNS,
-    UserRow, created_by, module_from, module_key, outcome_key, set_member,
+    UserRow, created_by, domino_api_key, domino_api_of, module_from, module_key, outcome_key,
+    set_member,
 };
+use crate::config::DominoApiChoice;
 
 /// The advisory lock key replicas take while migrating ("nzsync" in ASCII), so that replicas
 /// starting together migrate one after the other.
@@ -601,6 +603,7 @@ fn user_from(r: &PgRow) -> Result<UserRow, sqlx::Error> {
         mail_db: r.try_get(10)?,
         settings: r.try_get(11)?,
         next_sync: r.try_get(12)?,
+        domino_api: domino_api_of(r.try_get::<Option<String>, _>(13)?.as_deref()),
     })
 }
 
@@ -779,16 +782,18 @@ pub(crate) async fn set_connection(
     user: &str,
     sealed_password: &[u8],
     mail_db: &str,
+    api: DominoApiChoice,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE srv_users SET domino_url = $2, domino_user = $3, domino_password = $4, \
-         mail_db = $5 WHERE user_id = $1",
+         mail_db = $5, domino_api = $6 WHERE user_id = $1",
     )
     .bind(user_id)
     .bind(url)
     .bind(user)
     .bind(sealed_password)
     .bind(mail_db)
+    .bind(domino_api_key(api))
     .execute(&mut *c)
     .await?;
     Ok(())
@@ -800,7 +805,7 @@ pub(crate) async fn clear_connection(
 ) -> Result<u64, StoreError> {
     Ok(sqlx::query(
         "UPDATE srv_users SET domino_url = NULL, domino_user = NULL, domino_password = NULL, \
-         mail_db = NULL, next_sync = NULL WHERE user_id = $1",
+         mail_db = NULL, domino_api = NULL, next_sync = NULL WHERE user_id = $1",
     )
     .bind(user_id)
     .execute(&mut *c)

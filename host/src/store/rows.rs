@@ -4,6 +4,7 @@
 use sync_core::{Module, RunReport, StateChange, SyncState, ZohoId};
 
 use super::StoreError;
+use crate::config::DominoApiChoice;
 
 /// A summary row of the run history.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -58,6 +59,9 @@ pub struct UserRow {
     pub domino_password: Option<Vec<u8>>,
     /// The mail file's path on the Domino server.
     pub mail_db: Option<String>,
+    /// The Domino API the user connected through (`domino_url` is its base URL): never
+    /// `Auto`, which is settled at Connect.
+    pub domino_api: DominoApiChoice,
     /// The sync settings, JSON (`server::UserSettings`).
     pub settings: Option<String>,
     /// When the next scheduled sync is due, ms since the epoch.
@@ -80,6 +84,7 @@ impl UserRow {
             domino_user: None,
             domino_password: None,
             mail_db: None,
+            domino_api: DominoApiChoice::Das,
             settings: None,
             next_sync: None,
         }
@@ -109,7 +114,26 @@ pub struct SessionRow {
 
 /// The columns of `srv_users`, in [`UserRow`]'s order (both backends read them so).
 pub(crate) const USER_COLUMNS: &str = "user_id, org_id, email, name, is_admin, added, \
-     refresh_token, domino_url, domino_user, domino_password, mail_db, settings, next_sync";
+     refresh_token, domino_url, domino_user, domino_password, mail_db, settings, next_sync, \
+     domino_api";
+
+/// How `srv_users.domino_api` holds `api` (`Auto` is settled before it is stored).
+pub(crate) fn domino_api_key(api: DominoApiChoice) -> &'static str {
+    match api {
+        DominoApiChoice::Rest => "rest",
+        DominoApiChoice::Das | DominoApiChoice::Auto => "das",
+    }
+}
+
+/// `srv_users.domino_api` read back: `rest`, else (`das`, or NULL from before the column)
+/// Domino Access Services.
+pub(crate) fn domino_api_of(key: Option<&str>) -> DominoApiChoice {
+    if key == Some("rest") {
+        DominoApiChoice::Rest
+    } else {
+        DominoApiChoice::Das
+    }
+}
 
 /// The tables that hold a profile's sync state (not its history).
 pub(crate) const STATE_TABLES: [&str; 5] = [

@@ -17,8 +17,10 @@ use super::StoreError;
 use super::migrations::SQLITE as MIGRATIONS;
 use super::rows::{
     HISTORY_TABLES, LastSync, RunSummary, STATE_TABLES, SessionRow, SetMember, USER_COLUMNS,
-    UserRow, created_by, module_from, module_key, outcome_key, set_member,
+    UserRow, created_by, domino_api_key, domino_api_of, module_from, module_key, outcome_key,
+    set_member,
 };
+use crate::config::DominoApiChoice;
 
 /// Opens (creating and migrating) the file at `path`.
 pub(crate) fn open(path: &Path) -> Result<Connection, StoreError> {
@@ -472,6 +474,7 @@ fn user_from(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
         mail_db: r.get(10)?,
         settings: r.get(11)?,
         next_sync: r.get(12)?,
+        domino_api: domino_api_of(r.get::<_, Option<String>>(13)?.as_deref()),
     })
 }
 
@@ -617,11 +620,19 @@ pub(crate) fn set_connection(
     user: &str,
     sealed_password: &[u8],
     mail_db: &str,
+    api: DominoApiChoice,
 ) -> Result<(), StoreError> {
     c.execute(
-        "UPDATE srv_users SET domino_url = ?2, domino_user = ?3, domino_password = ?4, mail_db = ?5 \
-         WHERE user_id = ?1",
-        params![user_id, url, user, sealed_password, mail_db],
+        "UPDATE srv_users SET domino_url = ?2, domino_user = ?3, domino_password = ?4, \
+         mail_db = ?5, domino_api = ?6 WHERE user_id = ?1",
+        params![
+            user_id,
+            url,
+            user,
+            sealed_password,
+            mail_db,
+            domino_api_key(api)
+        ],
     )?;
     Ok(())
 }
@@ -629,7 +640,7 @@ pub(crate) fn set_connection(
 pub(crate) fn clear_connection(c: &Connection, user_id: &str) -> Result<u64, StoreError> {
     Ok(c.execute(
         "UPDATE srv_users SET domino_url = NULL, domino_user = NULL, domino_password = NULL, \
-         mail_db = NULL, next_sync = NULL WHERE user_id = ?1",
+         mail_db = NULL, domino_api = NULL, next_sync = NULL WHERE user_id = ?1",
         [user_id],
     )? as u64)
 }

@@ -809,6 +809,7 @@ async fn seed_store(
             &u.domino,
             &password(&u.id, &u.password),
             &u.mail_db(),
+            nzsync::config::DominoApiChoice::Das,
         )
         .await
         .unwrap();
