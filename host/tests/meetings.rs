@@ -503,3 +503,212 @@ async fn a_failed_crm_create_says_the_notes_meeting_exists() {
     assert_eq!(ev["events"][0]["alarm"][0]["trigger"]["value"], "-PT120M");
     assert!(crm_events(&w).is_empty());
 }
+
+/// The Domino REST API's calls to `path` since its log was cleared.
+fn drapi_calls_to(w: &World, path: &str) -> usize {
+    w.sims
+        .domino()
+        .drapi_calls()
+        .iter()
+        .filter(|c| c.path == path)
+        .count()
+}
+
+async fn drapi_control(w: &World, method: Method, path: &str, body: Option<Value>) {
+    let mut rb = client().request(method, format!("{}{path}", w.sims.drapi_url));
+    if let Some(b) = body {
+        rb = rb.json(&b);
+    }
+    let r = rb.send().await.unwrap();
+    assert!(r.status().is_success(), "{path}: {}", r.status());
+}
+
+/// A user who connects through the Domino REST API (Domino 12.0.2 and later): `auto` settles on
+/// the API that answers at the address; the widget's proxy signs in to the REST API once for
+/// many requests and again once after the REST API restarts; a headless sync goes through the
+/// REST API only; Schedule Meeting makes the meeting through the PIM calendar, which invites
+/// the attendee, and links it so the next sync writes nothing.
+#[tokio::test]
+async fn a_user_on_the_domino_rest_api_syncs_through_it_and_schedules_a_meeting() {
+    let w = common::world_with(
+        Seed::Demo,
+        |sims| common::WorldOptions {
+            allowed_servers: Some(vec![sims.domino_url.clone(), sims.drapi_url.clone()]),
+            ..common::WorldOptions::default()
+        },
+        |_| {},
+    )
+    .await;
+    let mut admin = Browser::new(&w);
+    admin.sign_in("demo@example.com").await;
+    let connect = |server: &str, api: &str| json!({ "server": server, "user": "demo", "password": PASSWORD, "api": api });
+    // `auto` at Domino Access Services' address: DAS.
+    let (s, c) = admin
+        .call(
+            Method::POST,
+            "/api/connect",
+            Some(connect(&w.sims.domino_url, "auto")),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["api"], "das", "{c}");
+    // `auto` at the REST API's address: the REST API, ready.
+    let (s, c) = admin
+        .call(
+            Method::POST,
+            "/api/connect",
+            Some(connect(&w.sims.drapi_url, "auto")),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(
+        (&c["api"], &c["ready"]),
+        (&json!("rest"), &json!(true)),
+        "{c}"
+    );
+    let (_, me) = admin.call(Method::GET, "/api/me", None).await;
+    assert_eq!(me["domino"]["api"], "rest", "{me}");
+    assert_eq!(me["domino"]["server"], w.sims.drapi_url.as_str(), "{me}");
+
+    // The proxy: one login for many requests; after a restart of the REST API, one more.
+    drapi_control(&w, Method::DELETE, "/_sim/calls", None).await;
+    let scope = "/proxy/domino/api/v1/scope?dataSource=maildemo";
+    for _ in 0..3 {
+        let (s, body) = admin.call(Method::GET, scope, None).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+    }
+    assert_eq!(drapi_calls_to(&w, "/api/v1/auth"), 1);
+    drapi_control(
+        &w,
+        Method::POST,
+        "/_sim/config",
+        Some(json!({ "expire_tokens": true })),
+    )
+    .await;
+    let (s, body) = admin.call(Method::GET, scope, None).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(drapi_calls_to(&w, "/api/v1/auth"), 2);
+    drapi_control(
+        &w,
+        Method::POST,
+        "/_sim/config",
+        Some(json!({ "expire_tokens": false })),
+    )
+    .await;
+
+    // A headless sync: every Domino request goes to the REST API.
+    let (s, e) = admin
+        .call(
+            Method::PUT,
+            "/api/settings",
+            Some(json!({ "contacts": true, "tasks": true, "events": "all",
+                "direction": "two_way", "conflict": "crm_wins" })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let das_before = w.sims.domino().calls().len();
+    let (s, run) = admin
+        .call(Method::POST, "/api/sync/run", Some(json!({})))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{run}");
+    assert_eq!(run["report"]["outcome"], "completed", "{run}");
+    assert_eq!(
+        w.sims.domino().calls().len(),
+        das_before,
+        "a sync through the REST API called Domino Access Services"
+    );
+    assert!(
+        w.sims
+            .domino()
+            .drapi_calls()
+            .iter()
+            .any(|c| c.path.starts_with("/api/v1/lists/")),
+        "the sync did not list through the REST API"
+    );
+
+    // Schedule Meeting through the PIM calendar.
+    let start = meeting_start();
+    let subject = "Planning over the REST API (F6 test)";
+    let (s, made) = admin
+        .call(
+            Method::POST,
+            "/api/meetings",
+            Some(json!({
+                "subject": subject,
+                "attendees": [{ "email": "user2@example.com", "name": "User Two" }],
+                "location": "Room 7",
+                "start": start.to_offset(0),
+                "end": start.plus_ms(1_800_000).to_offset(0),
+            })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{made}");
+    let uid = made["notes_uid"].as_str().unwrap().to_owned();
+    let zoho_id = made["zoho_id"].as_str().unwrap().to_owned();
+    assert!(
+        w.sims
+            .domino()
+            .drapi_calls()
+            .iter()
+            .any(|c| c.method == "POST" && c.path == "/api/pim-v1/calendar/default"),
+        "the meeting was not made through the PIM calendar"
+    );
+    // In Notes (the same mail file seen through DAS), with the attendee invited.
+    let ev = notes_events(&w, "demo", PASSWORD, "mail/demo.nsf", start)
+        .await
+        .into_iter()
+        .find(|e| e["summary"] == subject)
+        .expect("the meeting is not in the Notes calendar");
+    assert_eq!(ev["location"], "Room 7", "{ev}");
+    let (status, inv) = domino_get(
+        &w,
+        "user2",
+        PASSWORD2,
+        "/mail/user2.nsf/api/calendar/invitations",
+    )
+    .await;
+    assert_eq!(status, 200, "{inv}");
+    assert!(
+        inv["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["summary"] == subject),
+        "{inv}"
+    );
+    // In the CRM, naming the mail file and the Notes entry.
+    let crm = crm_events(&w)
+        .into_iter()
+        .find(|e| e["id"] == zoho_id.as_str())
+        .unwrap();
+    let xref = crm["Notes_UNID"].as_str().unwrap();
+    assert!(xref.ends_with(&format!(":{uid}")), "{xref}");
+
+    // The next sync sees the pair in step.
+    let (s, run) = admin
+        .call(Method::POST, "/api/sync/run", Some(json!({})))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{run}");
+    let events = run["report"]["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["module"] == "events")
+        .unwrap()
+        .clone();
+    assert_eq!(events["counts"]["errors"], 0, "{events}");
+    for e in events["entries"].as_array().unwrap() {
+        let ours = e["unid"] == uid.as_str() || e["zoho_id"] == zoho_id.as_str();
+        assert!(
+            !ours || e["verdict"] == "in_step",
+            "the meeting was touched: {e}"
+        );
+    }
+    assert_eq!(
+        crm_events(&w)
+            .iter()
+            .filter(|e| e["Event_Title"] == subject)
+            .count(),
+        1
+    );
+}

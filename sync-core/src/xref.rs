@@ -47,6 +47,24 @@ impl MailFile {
         }
     }
 
+    /// The mail file at `path` as the Domino REST API's `GET /api/pim-v1/info` (`info`, a 200
+    /// answer's body) names it: with its replica ID when the answer is for `path`.
+    #[must_use]
+    pub fn from_pim_info(path: &str, info: Option<&str>) -> Self {
+        let info = info
+            .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+            .filter(|b| {
+                b.get("filepath")
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(|p| Self::normalize_path(p) == Self::normalize_path(path))
+            });
+        let replica = info
+            .as_ref()
+            .and_then(|b| b.get("replicaid"))
+            .and_then(serde_json::Value::as_str);
+        Self::new(path, replica)
+    }
+
     /// The mail file `path` as the server's database list (`GET /api/data`, a 200 answer's
     /// body) shows it: with its replica ID when listed, else by its path alone. DAS lists only
     /// the databases shown in the "Open database" dialog, so a hidden mail file is not an error.

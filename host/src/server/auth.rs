@@ -462,6 +462,7 @@ pub async fn me(State(state): State<AppState>, session: Session) -> Result<Json<
             "connected": u.connected(),
             "domino": u.domino_url.as_ref().map(|url| json!({
                 "server": url, "user": u.domino_user, "mail_db": u.mail_db,
+                "api": crate::store::domino_api_key(u.domino_api),
             })),
             "crm_access": u.refresh_token.is_some(),
         }),

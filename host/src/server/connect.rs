@@ -19,23 +19,39 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::Member;
+use super::drapi_logins::RestConnection;
 use super::settings::UserSettings;
 use super::{ApiError, AppState, zoho};
 use crate::check::{Needs, Problem, Readiness};
-use crate::config::{Config, DominoConfig, Secrets, StoreConfig, ZohoConfig};
+use crate::config::{Config, DominoApiChoice, DominoConfig, Secrets, StoreConfig, ZohoConfig};
+use crate::drapi::session::JwtSession;
 use crate::store::UserRow;
 use crate::upstream::Upstreams;
+use std::sync::Arc;
 
 /// The Domino password's sealing context.
 pub fn password_context(user_id: &str) -> String {
     format!("domino_password:{user_id}")
 }
 
+/// A user's Domino connection: the base URL of `api` there, the user name, the mail file.
+#[derive(Clone, Copy, Debug)]
+pub struct DominoLogin<'a> {
+    /// Domino Access Services' server, or the Domino REST API's base URL.
+    pub url: &'a str,
+    /// The Notes user name.
+    pub user: &'a str,
+    /// The mail file, when the user named one.
+    pub mail_db: Option<&'a str>,
+    /// Which API `url` is.
+    pub api: DominoApiChoice,
+}
+
 /// The headless config of `user` (the same shape `nzsync.toml` has), with their secrets.
 pub fn user_config(
     state: &AppState,
     user: &UserRow,
-    domino: (&str, &str, Option<&str>),
+    domino: DominoLogin<'_>,
     password: String,
     refresh_token: String,
 ) -> (Config, Secrets) {
@@ -43,13 +59,13 @@ pub fn user_config(
     let settings = UserSettings::of(user);
     let config = Config {
         domino: DominoConfig {
-            url: domino.0.to_owned(),
-            user: domino.1.to_owned(),
+            url: domino.url.to_owned(),
+            user: domino.user.to_owned(),
             password: None,
             password_env: None,
-            mail_db: domino.2.map(str::to_owned),
+            mail_db: domino.mail_db.map(str::to_owned),
             concurrency: 4,
-            api: crate::config::DominoApiChoice::Das,
+            api: domino.api,
             rest_url: None,
             scope: None,
         },
@@ -94,7 +110,12 @@ pub fn stored(state: &AppState, user: &UserRow) -> Result<(Config, Secrets), Api
     Ok(user_config(
         state,
         user,
-        (url, name, user.mail_db.as_deref()),
+        DominoLogin {
+            url,
+            user: name,
+            mail_db: user.mail_db.as_deref(),
+            api: user.domino_api,
+        },
         password,
         refresh,
     ))
@@ -113,8 +134,8 @@ fn cannot_use_server() -> ApiError {
     refused(
         CANNOT_USE_SERVER,
         "this server cannot be used: check the server name, including http:// or https://. It \
-         must be a running Domino server with Domino Access Services, and one this \
-         integration's administrator allows"
+         must be a running Domino server with Domino Access Services (or, with the Domino REST \
+         API chosen, the REST API's address), and one this integration's administrator allows"
             .into(),
     )
 }
@@ -198,6 +219,10 @@ pub struct ConnectBody {
     server: String,
     user: String,
     password: String,
+    /// `das` (the default), `rest` (`server` is the Domino REST API's base URL) or `auto`
+    /// (whichever answers at `server`, the REST API first).
+    #[serde(default)]
+    api: DominoApiChoice,
     mail_db: Option<String>,
 }
 
@@ -222,10 +247,20 @@ pub async fn connect(
     let (config, secrets) = user_config(
         &state,
         &user,
-        (&server, name, mail_db),
+        DominoLogin {
+            url: &server,
+            user: name,
+            mail_db,
+            api: body.api,
+        },
         body.password.clone(),
         refresh,
     );
+    // `auto`: settled here, once; the user's syncs then use the API that answered.
+    let settled = crate::drapi::settle(&config, &secrets)
+        .await
+        .map_err(|e| ApiError::bad_request(format!("server name: {e}")))?;
+    let config = settled.config;
     let up = checking_upstreams(&state, &user, &config, &secrets).await?;
     let readiness = crate::check::run(&config, &up, Needs::of(&config)).await;
     refuse_bad_connection(&readiness, &server)?;
@@ -234,7 +269,12 @@ pub async fn connect(
         .key
         .seal(&password_context(&user.user_id), &body.password);
     let db_name = config.mail_db();
-    let changed_account = user.domino_url.as_deref().is_some_and(|u| u != server)
+    // A switch of Domino API keeps the links: cross-IDs are the same items through both.
+    let same_api = user.domino_api == config.domino.api;
+    let changed_account = user
+        .domino_url
+        .as_deref()
+        .is_some_and(|u| u != server && same_api)
         || user.domino_user.as_deref().is_some_and(|u| u != name)
         || user.mail_db.as_deref().is_some_and(|d| d != db_name);
     let mut tx = state.begin().await?;
@@ -242,14 +282,22 @@ pub async fn connect(
         // Links point at documents of the previous mail file: start afresh (history stays).
         tx.forget_sync_state(&super::profile(&user.user_id)).await?;
     }
-    tx.set_connection(&user.user_id, &server, name, &sealed, &db_name)
-        .await?;
+    tx.set_connection(
+        &user.user_id,
+        &server,
+        name,
+        &sealed,
+        &db_name,
+        config.domino.api,
+    )
+    .await?;
     tx.commit().await?;
     let mut answer = readiness_json(&readiness);
     answer["connected"] = json!(true);
     answer["server"] = json!(server);
     answer["user"] = json!(name);
     answer["mail_db"] = json!(db_name);
+    answer["api"] = json!(crate::store::domino_api_key(config.domino.api));
     Ok(Json(answer))
 }
 
@@ -278,7 +326,12 @@ pub async fn change_password(
     let (config, secrets) = user_config(
         &state,
         &user,
-        (server, name, user.mail_db.as_deref()),
+        DominoLogin {
+            url: server,
+            user: name,
+            mail_db: user.mail_db.as_deref(),
+            api: user.domino_api,
+        },
         body.password.clone(),
         String::new(),
     );
@@ -308,10 +361,45 @@ pub async fn user_upstreams(state: &AppState, user: &UserRow) -> Result<Upstream
     let (config, secrets) = stored(state, user)?;
     // Fails early, in the API's words, when Zoho refuses the stored sign-in.
     super::zoho::access_token(state, user, false).await?;
-    Ok(Upstreams::new(&config, &secrets)
+    let mut up = Upstreams::new(&config, &secrets)
         .map_err(ApiError::internal)?
         .with_domino_access(state.domino_access())
-        .with_tokens(super::zoho::tokens(state)))
+        .with_tokens(super::zoho::tokens(state));
+    if let Some(session) = drapi_session(state, user, &config, &secrets)? {
+        up = up.with_jwt_session(session);
+    }
+    Ok(up)
+}
+
+/// The replica's Domino REST API session of `user` (whose stored connection opened to
+/// `config` and `secrets`), shared by their proxied requests, runs and meetings; `None` for a
+/// user connected through Domino Access Services.
+///
+/// # Errors
+/// When the stored server is not a URL.
+pub(super) fn drapi_session(
+    state: &AppState,
+    user: &UserRow,
+    config: &Config,
+    secrets: &Secrets,
+) -> Result<Option<Arc<JwtSession>>, ApiError> {
+    if config.domino.api != DominoApiChoice::Rest {
+        return Ok(None);
+    }
+    let connection = RestConnection {
+        user_id: &user.user_id,
+        base: config.domino_base(),
+        user: &config.domino.user,
+        sealed_password: user.domino_password.as_deref().unwrap_or_default(),
+        password: &secrets.domino_password,
+        scope: &config.drapi_scope().0,
+    };
+    state
+        .inner
+        .drapi
+        .session(&connection)
+        .map(Some)
+        .map_err(ApiError::internal)
 }
 
 /// `GET /api/readiness` → `{ready, checks}`: the F1/F2 checks the caller's settings need

@@ -28,6 +28,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sync_core::calendar::{self, CalZones};
 use sync_core::http::{encode, encode_path};
+use sync_core::mapping::jscal::{jscal_event, jscal_key, record_from_jscal};
 use sync_core::mapping::{CRM_XREF_FIELD, MapCtx, crm_is_private};
 use sync_core::{
     Fields, Header, HttpRequest, HttpResponse, Link, MailFile, Module, NotesUnid, Side,
@@ -36,7 +37,7 @@ use sync_core::{
 
 use super::auth::Member;
 use super::{ApiError, AppState, connect, now_ms, profile, zoho};
-use crate::config::Config;
+use crate::config::{Config, DominoApiChoice};
 use crate::store::UserRow;
 use crate::upstream::Upstreams;
 
@@ -357,6 +358,46 @@ impl Meeting {
         json!({ "events": [ev] })
     }
 
+    /// The meeting as a new JSCalendar entry: the organizer as owner and chair, each attendee
+    /// asked to reply.
+    fn pim_body(&self, organizer: &str, organizer_name: &str) -> Value {
+        let mut ev = jscal_event(&self.fields());
+        let person = |email: &str, name: Option<&str>, roles: Value, status: &str| {
+            let mut p = json!({ "@type": "Participant", "email": email, "roles": roles,
+                "participationStatus": status });
+            if let Some(n) = name.filter(|n| !n.is_empty()) {
+                p["name"] = json!(n);
+            }
+            p
+        };
+        let mut people = serde_json::Map::new();
+        people.insert(
+            "organizer".into(),
+            person(
+                organizer,
+                Some(organizer_name),
+                json!({ "owner": true, "chair": true }),
+                "accepted",
+            ),
+        );
+        for (i, a) in self.attendees.iter().enumerate() {
+            let mut p = person(
+                &a.email,
+                a.name.as_deref(),
+                json!({ "attendee": true }),
+                "needs-action",
+            );
+            p["expectReply"] = json!(true);
+            people.insert(format!("attendee-{i}"), p);
+        }
+        if let Some(o) = ev.as_object_mut() {
+            o.remove("description");
+            o.insert("participants".into(), Value::Object(people));
+            o.insert("privacy".into(), json!("public"));
+        }
+        ev
+    }
+
     /// The CRM Event for `POST /Events`.
     fn crm_body(&self, unid: &str, ctx: &MapCtx) -> Value {
         let mut rec = calendar::crm_event(&self.fields(), &[], &[], true, Some(unid), ctx);
@@ -631,58 +672,15 @@ pub async fn schedule(
     ensure_xref_field(&state, &calls, &user).await?;
     let ctx = map_ctx(&calls).await;
 
-    // The Notes meeting; without workflow=false Domino sends the invitations.
-    let notes_body = meeting.notes_body(&organizer, &user.name);
-    let r = calls
-        .call(Side::Notes, "POST", calls.events_path(), Some(&notes_body))
-        .await?;
-    let created: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
-    let uid = r
-        .header("Location")
-        .and_then(uid_from_location)
-        .or_else(|| {
-            created
-                .get("events")
-                .and_then(Value::as_array)
-                .and_then(|e| e.first())
-                .and_then(|e| e.get("id"))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        });
-    let Some(uid) = uid.filter(|_| r.status == 201 || r.status == 200) else {
-        let msg = crate::check::das_message(&r.body);
-        return Err(ApiError::upstream(format!(
-            "Domino did not create the meeting (HTTP {}{}); nothing was created",
-            r.status,
-            if msg.is_empty() {
-                String::new()
-            } else {
-                format!(": {msg}")
-            }
-        )));
+    // The Notes meeting (Domino sends the invitations), and its fields as Notes renders them.
+    let (uid, read) = match NotesCalendar::of(&calls.config) {
+        NotesCalendar::Das => create_das(&calls, &meeting, &organizer, &user.name).await?,
+        NotesCalendar::Pim => create_pim(&calls, &meeting, &organizer, &user.name).await?,
     };
     tracing::info!(user = %user.user_id, %uid, "meeting created in Notes");
-
-    // The base is the Notes event as the calendar service renders it.
-    let read = calls
-        .call(
-            Side::Notes,
-            "GET",
-            format!("{}/{}", calls.events_path(), encode(&uid)),
-            None,
-        )
-        .await
-        .ok()
-        .filter(|r| r.status == 200)
-        .and_then(|r| serde_json::from_str::<Value>(&r.body).ok());
-    let base = [read.as_ref(), Some(&created)]
-        .into_iter()
-        .flatten()
-        .find_map(|body| {
-            let ev = body.get("events")?.as_array()?.first()?;
-            Some(calendar::record_from_notes_event(ev, &CalZones::from_answer(body), None).fields)
-        })
-        .unwrap_or_else(|| meeting.fields());
+    let base = read
+        .as_ref()
+        .map_or_else(|| meeting.fields(), |r| r.fields.clone());
 
     // The CRM Event.
     let not_in_crm = |why: String| {
@@ -724,14 +722,19 @@ pub async fn schedule(
         return Ok(not_in_crm(crm_error(status, &v)));
     };
 
-    // The cross-ID on the Notes side (B5), without notices; the rest of the event as read.
-    let base = match write_notes_xref(&calls, &uid, &zoho_id, read.as_ref()).await {
-        Ok(Some(fields)) => fields,
-        Ok(None) => base,
-        Err(why) => {
-            tracing::warn!(user = %user.user_id, %uid, %why, "cross-ID not written to Notes");
-            base
-        }
+    // The cross-ID on the Notes side (B5), without notices; the rest of the event as read. A
+    // PIM calendar entry cannot hold it: the link alone pairs them, as the sync's own do.
+    let das_read = read.as_ref().and_then(|r| r.das.as_ref());
+    let base = match NotesCalendar::of(&calls.config) {
+        NotesCalendar::Pim => base,
+        NotesCalendar::Das => match write_notes_xref(&calls, &uid, &zoho_id, das_read).await {
+            Ok(Some(fields)) => fields,
+            Ok(None) => base,
+            Err(why) => {
+                tracing::warn!(user = %user.user_id, %uid, %why, "cross-ID not written to Notes");
+                base
+            }
+        },
     };
 
     let mut tx = state.begin().await?;
@@ -763,9 +766,125 @@ pub async fn schedule(
         .into_response())
 }
 
+/// Which calendar a meeting is made in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NotesCalendar {
+    /// Domino Access Services' calendar service.
+    Das,
+    /// The Domino REST API's PIM calendar.
+    Pim,
+}
+
+impl NotesCalendar {
+    fn of(config: &Config) -> Self {
+        if config.domino.api == DominoApiChoice::Rest {
+            Self::Pim
+        } else {
+            Self::Das
+        }
+    }
+}
+
+/// A new meeting as Notes renders it: its canonical fields, and DAS's answer (which the
+/// Notes-side cross-ID is written back into).
+struct NotesMeeting {
+    fields: Fields,
+    das: Option<Value>,
+}
+
+/// Domino's refusal to create the meeting: nothing was created.
+fn not_created(status: u16, message: &str) -> ApiError {
+    ApiError::upstream(format!(
+        "Domino did not create the meeting (HTTP {status}{}); nothing was created",
+        if message.is_empty() {
+            String::new()
+        } else {
+            format!(": {message}")
+        }
+    ))
+}
+
+/// `POST /{mail_db}/api/calendar/events` without `workflow=false` (Domino sends the
+/// invitations), then `GET` it back: the new event's UID and what Notes made of it.
+async fn create_das(
+    calls: &Calls,
+    meeting: &Meeting,
+    organizer: &str,
+    organizer_name: &str,
+) -> Result<(String, Option<NotesMeeting>), ApiError> {
+    let notes_body = meeting.notes_body(organizer, organizer_name);
+    let r = calls
+        .call(Side::Notes, "POST", calls.events_path(), Some(&notes_body))
+        .await?;
+    let created: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+    let uid = r
+        .header("Location")
+        .and_then(uid_from_location)
+        .or_else(|| {
+            created
+                .get("events")
+                .and_then(Value::as_array)
+                .and_then(|e| e.first())
+                .and_then(|e| e.get("id"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        });
+    let Some(uid) = uid.filter(|_| r.status == 201 || r.status == 200) else {
+        return Err(not_created(r.status, &crate::check::das_message(&r.body)));
+    };
+    let read = calls
+        .call(
+            Side::Notes,
+            "GET",
+            format!("{}/{}", calls.events_path(), encode(&uid)),
+            None,
+        )
+        .await
+        .ok()
+        .filter(|r| r.status == 200)
+        .and_then(|r| serde_json::from_str::<Value>(&r.body).ok());
+    let fields = [read.as_ref(), Some(&created)]
+        .into_iter()
+        .flatten()
+        .find_map(|body| {
+            let ev = body.get("events")?.as_array()?.first()?;
+            Some(calendar::record_from_notes_event(ev, &CalZones::from_answer(body), None).fields)
+        });
+    Ok((uid, fields.map(|fields| NotesMeeting { fields, das: read })))
+}
+
+/// `POST /api/pim-v1/calendar/default?send=true` (the REST API sends the invitations): the new
+/// entry's UID and what Notes made of it (the answer is the entry).
+async fn create_pim(
+    calls: &Calls,
+    meeting: &Meeting,
+    organizer: &str,
+    organizer_name: &str,
+) -> Result<(String, Option<NotesMeeting>), ApiError> {
+    let body = meeting.pim_body(organizer, organizer_name);
+    let r = calls
+        .call(
+            Side::Notes,
+            "POST",
+            "/api/pim-v1/calendar/default?send=true".into(),
+            Some(&body),
+        )
+        .await?;
+    let created: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+    let Some(uid) = jscal_key(&created).filter(|_| r.status == 200 || r.status == 201) else {
+        let message = created
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        return Err(not_created(r.status, message));
+    };
+    let fields = record_from_jscal(&created).fields;
+    Ok((uid, Some(NotesMeeting { fields, das: None })))
+}
+
 /// The user's mail file as cross-IDs name it: remembered by the sync state, else learnt from
-/// the server's database list (`GET /api/data`) and remembered; by its path when the server
-/// does not list it.
+/// the server (DAS: its database list, `GET /api/data`; the Domino REST API: the mailbox's
+/// `GET /api/pim-v1/info`) and remembered; by its path when the server does not say.
 async fn mail_file(
     state: &AppState,
     calls: &Calls,
@@ -781,12 +900,24 @@ async fn mail_file(
     if let Some(mf) = known.filter(|m| m.is_for(&mail_db)) {
         return Ok(mf);
     }
-    let list = calls
-        .call(Side::Notes, "GET", "/api/data".into(), None)
-        .await
-        .ok()
-        .filter(|r| r.status == 200);
-    let mf = MailFile::from_database_list(&mail_db, list.as_ref().map(|r| r.body.as_str()));
+    let mf = match NotesCalendar::of(&calls.config) {
+        NotesCalendar::Das => {
+            let list = calls
+                .call(Side::Notes, "GET", "/api/data".into(), None)
+                .await
+                .ok()
+                .filter(|r| r.status == 200);
+            MailFile::from_database_list(&mail_db, list.as_ref().map(|r| r.body.as_str()))
+        }
+        NotesCalendar::Pim => {
+            let info = calls
+                .call(Side::Notes, "GET", "/api/pim-v1/info".into(), None)
+                .await
+                .ok()
+                .filter(|r| r.status == 200);
+            MailFile::from_pim_info(&mail_db, info.as_ref().map(|r| r.body.as_str()))
+        }
+    };
     state
         .db()
         .await?

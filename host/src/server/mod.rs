@@ -19,6 +19,7 @@
 mod auth;
 mod connect;
 pub mod crypto;
+mod drapi_logins;
 mod guard;
 mod headers;
 mod health;
@@ -99,6 +100,8 @@ struct Shared {
     header_timeout_ms: AtomicU64,
     /// The Domino servers users may reach, and the client that reaches only them.
     domino: Arc<DominoAccess>,
+    /// The Domino REST API logins of the users connected through it (one per user).
+    drapi: drapi_logins::DrapiLogins,
     /// The proxy's limits (requests in flight per user, memory budget).
     proxy_limits: proxy::ProxyLimits,
     /// The headers every answer carries (`headers`).
@@ -200,6 +203,7 @@ impl AppState {
                     u64::try_from(HEADER_TIMEOUT.as_millis()).unwrap_or(u64::MAX),
                 ),
                 domino: Arc::new(domino),
+                drapi: drapi_logins::DrapiLogins::default(),
                 proxy_limits,
                 headers,
             }),

@@ -31,8 +31,10 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
 use super::auth::Member;
-use super::connect::{CANNOT_USE_SERVER, password_context};
+use super::connect::{self, CANNOT_USE_SERVER};
 use super::{ApiError, AppState, zoho};
+use crate::domino_access::DominoAccess;
+use crate::drapi::session::{JwtSession, LoginError, Want as JwtWant};
 use crate::store::UserRow;
 use crate::upstream::{MAX_BODY, describe, pinned_url};
 
@@ -379,23 +381,53 @@ fn method(m: &axum::http::Method) -> Result<reqwest::Method, ApiError> {
         .map_err(|_| ApiError::bad_request("unknown HTTP method"))
 }
 
-fn domino_auth(state: &AppState, user: &UserRow) -> Result<(Url, String), ApiError> {
-    let (Some(server), Some(name), Some(sealed)) =
-        (&user.domino_url, &user.domino_user, &user.domino_password)
-    else {
-        return Err(ApiError::conflict(
-            "not_connected",
-            "connect to your Domino server first",
-        ));
-    };
-    let password = state
-        .inner
-        .key
-        .open(&password_context(&user.user_id), sealed)
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    let base = Url::parse(server).map_err(|e| ApiError::internal(format!("stored server: {e}")))?;
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{name}:{password}"));
-    Ok((base, format!("Basic {basic}")))
+/// How the proxy signs in to a user's Domino server.
+enum DominoCredential {
+    /// Domino Access Services: HTTP Basic, the `Authorization` value.
+    Basic(String),
+    /// The Domino REST API: the replica's login of the user (a bearer token).
+    Jwt(Arc<JwtSession>),
+}
+
+fn domino_auth(state: &AppState, user: &UserRow) -> Result<(Url, DominoCredential), ApiError> {
+    let (config, secrets) = connect::stored(state, user)?;
+    let base = Url::parse(config.domino_base())
+        .map_err(|e| ApiError::internal(format!("stored server: {e}")))?;
+    if let Some(session) = connect::drapi_session(state, user, &config, &secrets)? {
+        return Ok((base, DominoCredential::Jwt(session)));
+    }
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        config.domino.user, secrets.domino_password
+    ));
+    Ok((base, DominoCredential::Basic(format!("Basic {basic}"))))
+}
+
+/// The REST API's token, as `want` asks, as an `Authorization` value; a refused login is
+/// answered to the browser as the REST API answered it (the engine reads it).
+async fn bearer(
+    session: &JwtSession,
+    access: &DominoAccess,
+    want: JwtWant<'_>,
+) -> Result<String, Response> {
+    match session.token(access.client(), Some(access), want).await {
+        Ok(token) => Ok(format!("Bearer {token}")),
+        Err(LoginError::Refused(answer)) => {
+            let mut out = Response::new(Body::from(answer.body));
+            *out.status_mut() =
+                StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
+            out.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            Err(out)
+        }
+        Err(LoginError::Transport(e)) => Err(ApiError::upstream(format!(
+            "cannot log in to the Domino REST API: {}",
+            e.message
+        ))
+        .into_response()),
+    }
 }
 
 /// `ANY /proxy/domino/{*path}`.
@@ -406,7 +438,7 @@ pub async fn domino(
 ) -> Response {
     let run = async {
         let path = upstream_path(req.uri(), "/proxy/domino")?;
-        let (base, auth) = domino_auth(&state, &user)?;
+        let (base, credential) = domino_auth(&state, &user)?;
         let url = pinned_url(&base, &path).ok_or_else(|| {
             ApiError::forbidden("the proxy only reaches paths on your own servers")
         })?;
@@ -422,7 +454,29 @@ pub async fn domino(
         let (parts, body) = parts(req).await?;
         let m = method(&parts.method)?;
         let admitted = admit(&state, &user.user_id, body.len())?;
-        let resp = forward(access.client(), url, m, &parts.headers, &body, &auth).await?;
+        let auth = match &credential {
+            DominoCredential::Basic(basic) => basic.clone(),
+            DominoCredential::Jwt(session) => {
+                match bearer(session, &access, JwtWant::Current).await {
+                    Ok(auth) => auth,
+                    Err(answer) => return Ok(answer),
+                }
+            }
+        };
+        let client = access.client();
+        let mut resp =
+            forward(client, url.clone(), m.clone(), &parts.headers, &body, &auth).await?;
+        if let DominoCredential::Jwt(session) = &credential
+            && resp.status() == reqwest::StatusCode::UNAUTHORIZED
+        {
+            // The token died (the REST API restarted, or it expired early): log in again once.
+            let old = auth.trim_start_matches("Bearer ");
+            let auth = match bearer(session, &access, JwtWant::Replacing(old)).await {
+                Ok(auth) => auth,
+                Err(answer) => return Ok(answer),
+            };
+            resp = forward(client, url, m, &parts.headers, &body, &auth).await?;
+        }
         refuse_early(&resp)?;
         Ok(stream(resp, admitted))
     };

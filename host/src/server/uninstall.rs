@@ -156,6 +156,7 @@ async fn remove_holding_leases(
     // The cached access tokens go too (before the compaction, so none lingers on a page).
     for u in scope {
         zoho::forget(state, u).await;
+        state.inner.drapi.forget(&u.user_id);
     }
     // SQLite: rewrite the file and empty the write-ahead log so no deleted page lingers.
     state.store().compact().await?;

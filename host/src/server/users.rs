@@ -184,6 +184,7 @@ pub async fn stop(
         tx.commit().await?;
         target
     };
+    state.inner.drapi.forget(&user_id);
     Ok(Json(json!({
         "stopped": user_id,
         "was_connected": target.connected(),
@@ -226,6 +227,7 @@ pub async fn remove(
         (n, target)
     };
     zoho::forget(&state, &target).await;
+    state.inner.drapi.forget(&user_id);
     Ok(Json(json!({ "removed": user_id, "rows_deleted": rows })))
 }
 

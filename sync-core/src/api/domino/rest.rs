@@ -360,19 +360,10 @@ impl NotesApi for Rest {
     }
 
     fn mail_file(&self, mail_db: &str, resp: Option<&HttpResponse>) -> MailFile {
-        let info = resp
-            .filter(|r| r.status == 200)
-            .and_then(parse_json)
-            .filter(|b| {
-                b.get("filepath").and_then(Value::as_str).is_some_and(|p| {
-                    MailFile::normalize_path(p) == MailFile::normalize_path(mail_db)
-                })
-            });
-        let replica = info
-            .as_ref()
-            .and_then(|b| b.get("replicaid"))
-            .and_then(Value::as_str);
-        MailFile::new(mail_db, replica)
+        MailFile::from_pim_info(
+            mail_db,
+            resp.filter(|r| r.status == 200).map(|r| r.body.as_str()),
+        )
     }
 
     fn schema_call(&self) -> Option<Call> {
