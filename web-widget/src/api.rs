@@ -376,7 +376,9 @@ pub struct Attendee {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct ReadinessCheck {
     /// What was checked: `domino_server`, `data_service`, `mail_file`, `contacts_view`,
-    /// `todo_view`, `calendar_service`, `zoho_oauth`, `zoho_api`.
+    /// `todo_view`, `calendar_service` (Domino Access Services); `drapi_service`,
+    /// `drapi_login`, `drapi_scope`, `drapi_contacts`, `drapi_tasks`, `drapi_dql`,
+    /// `drapi_calendar` (the Domino REST API); `zoho_oauth`, `zoho_api`.
     pub id: String,
     /// `ok`, `failed`, `not_checked` or `not_needed`.
     pub status: String,

@@ -189,6 +189,15 @@ texts! {
         "Dominoサーバーのアドレスと、IBM Notesの認証情報を入力してください。保存する前にサーバーで確認され、パスワードは暗号化して保存されます。";
     ServerName => "Server Name", "サーバー名";
     ServerNameHint => "e.g. https://mail.example.com", "例: https://mail.example.com";
+    DominoApi => "Domino API", "Domino API";
+    DominoApiDas => "Domino Access Services (every Domino version)",
+        "Dominoアクセスサービス(すべてのDominoバージョン)";
+    DominoApiRest => "Domino REST API (Domino 12.0.2 and later; faster)",
+        "Domino REST API(Domino 12.0.2以降、高速)";
+    DominoApiAuto => "Find out: the REST API where it answers, else Domino Access Services",
+        "自動判別:REST APIが応答すればREST API、それ以外はDominoアクセスサービス";
+    DominoApiHint => "With the Domino REST API, the Server Name is its address (port 8880 by default, e.g. https://mail.example.com:8880).",
+        "Domino REST APIを使う場合、「サーバー名」はREST APIのアドレスです(既定ではポート8880、例: https://mail.example.com:8880)。";
     UserName => "User Name", "ユーザー名";
     Password => "Password", "パスワード";
     Submit => "Submit", "送信する";
@@ -199,8 +208,8 @@ texts! {
         "サーバーに接続できませんでした。「サーバー名」(http:// または https:// を含む)と、サーバーが稼働していることを確認してください。";
     ErrNotDomino => "The server answered, but it is not a Domino server with Domino Access Services. Check the Server Name.",
         "サーバーは応答しましたが、Dominoアクセスサービスを備えたDominoサーバーではありません。「サーバー名」を確認してください。";
-    ErrCannotUseServer => "This server cannot be used. Check the Server Name (including http:// or https://): it must be a running Domino server with Domino Access Services, and one your administrator allows.",
-        "このサーバーは使用できません。「サーバー名」(http:// または https:// を含む)を確認してください。Dominoアクセスサービスを備えた稼働中のDominoサーバーで、管理者が許可したサーバーである必要があります。";
+    ErrCannotUseServer => "This server cannot be used. Check the Server Name (including http:// or https://): it must be a running Domino server with Domino Access Services (or, with the Domino REST API chosen, the REST API's address), and one your administrator allows.",
+        "このサーバーは使用できません。「サーバー名」(http:// または https:// を含む)を確認してください。Dominoアクセスサービスを備えた稼働中のDominoサーバー(Domino REST APIを選んだ場合はREST APIのアドレス)で、管理者が許可したサーバーである必要があります。";
     ErrNoMailFile => "Your mail file was not found on the server.", "サーバー上にメールファイルが見つかりませんでした。";
     ErrDasServer => "Domino Access Services is not enabled on the server. Ask the Domino admin to enable DAS on the server:",
         "サーバーでDominoアクセスサービスが有効になっていません。Domino管理者に、サーバーでDASを有効にするよう依頼してください:";
@@ -266,6 +275,14 @@ texts! {
     CheckContactsView => "Contacts view", "連絡先ビュー";
     CheckTodoView => "To Do view", "To Doビュー";
     CheckCalendar => "Calendar service", "カレンダーサービス";
+    CheckDrapiService => "Domino REST API", "Domino REST API";
+    CheckDrapiLogin => "Sign-in to the Domino REST API", "Domino REST APIへのログイン";
+    CheckDrapiScope => "Domino REST API scope of your mail database",
+        "メールデータベースのDomino REST APIスコープ";
+    CheckDrapiContacts => "Domino REST API schema: contacts", "Domino REST APIスキーマ:連絡先";
+    CheckDrapiTasks => "Domino REST API schema: to-dos", "Domino REST APIスキーマ:To Do";
+    CheckDrapiDql => "DQL access (how changes are found)", "DQLアクセス(変更の検出)";
+    CheckDrapiCalendar => "Domino REST API calendar (PIM)", "Domino REST APIのカレンダー(PIM)";
     CheckZohoOauth => "Zoho CRM access", "Zoho CRMへのアクセス";
     CheckZohoApi => "Zoho CRM API", "Zoho CRM API";
     ErrRequired => "This field is required.", "この項目は必須です。";

@@ -1,12 +1,14 @@
-//! The authentication page (F1): Server Name, User Name, Password, Submit. The host checks them
-//! with Domino before saving; a wrong server, password or mail file is refused with what is
-//! wrong. Once stored, the readiness panel (F2) shows what else the settings need (Domino Access
-//! Services at each level, the Calendar service) and how the admin turns it on.
+//! The authentication page (F1): Server Name, User Name, Password, the Domino API (Domino Access
+//! Services, the Domino REST API, or whichever answers), Submit. The host checks them with
+//! Domino before saving; a wrong server, password or mail file is refused with what is wrong.
+//! Once stored, the readiness panel (F2) shows what else the settings need (Domino Access
+//! Services at each level or the REST API's set-up steps, the Calendar service) and how the
+//! admin turns it on.
 
 use serde_json::{Value, json};
 use yew::prelude::*;
 
-use super::input_value;
+use super::{input_value, select_value};
 use crate::api::{self, ApiError, Method};
 use crate::components::api_error_html;
 use crate::i18n::{Lang, T};
@@ -34,12 +36,14 @@ pub fn connect(props: &ConnectProps) -> Html {
     let server = use_state(String::new);
     let user = use_state(String::new);
     let password = use_state(String::new);
+    let api = use_state(|| "das".to_owned());
     let busy = use_state(|| false);
     let error = use_state(|| None::<ApiError>);
     let missing = use_state(Vec::<&'static str>::new);
 
     let onsubmit = {
-        let (server, user, password) = (server.clone(), user.clone(), password.clone());
+        let (server, user, password, api) =
+            (server.clone(), user.clone(), password.clone(), api.clone());
         let (busy, error, missing) = (busy.clone(), error.clone(), missing.clone());
         let done = props.on_connected.clone();
         Callback::from(move |e: SubmitEvent| {
@@ -71,8 +75,8 @@ pub fn connect(props: &ConnectProps) -> Html {
             }
             busy.set(true);
             error.set(None);
-            let body =
-                json!({ "server": server.trim(), "user": user.trim(), "password": *password });
+            let body = json!({ "server": server.trim(), "user": user.trim(),
+                "password": *password, "api": *api });
             let (busy, error, done) = (busy.clone(), error.clone(), done.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let r: Result<Value, ApiError> =
@@ -127,6 +131,7 @@ pub fn connect(props: &ConnectProps) -> Html {
                 { field("server-name", T::ServerName, "url", &server, "url", Some(T::ServerNameHint)) }
                 { field("user-name", T::UserName, "text", &user, "username", None) }
                 { field("password", T::Password, "password", &password, "current-password", None) }
+                { api_choice(lang, &api) }
                 if let Some(e) = &*error { { connect_error(lang, e) } }
                 <div class="actions">
                     <button id="connect-submit" type="submit" class="primary" disabled={*busy}>{ t(T::Submit) }</button>
@@ -134,5 +139,28 @@ pub fn connect(props: &ConnectProps) -> Html {
                 </div>
             </form>
         </section>
+    }
+}
+
+/// The Domino API select: `das`, `rest` or `auto`, as `POST /api/connect` takes it.
+fn api_choice(lang: Lang, api: &UseStateHandle<String>) -> Html {
+    let t = |k| lang.t(k);
+    let onchange = {
+        let api = api.clone();
+        Callback::from(move |e: Event| api.set(select_value(&e)))
+    };
+    let option = |value: &'static str, label: T| {
+        html! { <option {value} selected={**api == value}>{ t(label) }</option> }
+    };
+    html! {
+        <div class="field">
+            <label for="domino-api">{ t(T::DominoApi) }</label>
+            <select id="domino-api" name="domino-api" {onchange} aria-describedby="domino-api-hint">
+                { option("das", T::DominoApiDas) }
+                { option("rest", T::DominoApiRest) }
+                { option("auto", T::DominoApiAuto) }
+            </select>
+            <small id="domino-api-hint" class="muted">{ t(T::DominoApiHint) }</small>
+        </div>
     }
 }
