@@ -18,7 +18,8 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::postgres::Cluster;
 use crate::restart::{
-    Host, clear_calls, free_port, get_json, keys, no_duplicates, start_sync, writes,
+    Host, a_further_sync_writes_nothing, free_port, get_json, keys, no_duplicates,
+    sign_in_and_connect, start_sync, urls,
 };
 use crate::shots;
 use crate::webdriver::{self, Driver, Session};
@@ -111,17 +112,7 @@ async fn steps(s: &Session, sims: &nzsync_sim::Simulators, cluster: &Cluster) ->
     let base = format!("http://127.0.0.1:{public}");
 
     // Sign in and connect: replica a answers (the balancer's first choice).
-    s.goto(&format!("{base}/")).await?;
-    s.click("#sign-in").await?;
-    s.click("input[name=user][value=\"demo@example.com\"]")
-        .await?;
-    s.click("button[type=submit]").await?;
-    s.wait("#connect-form").await?;
-    s.fill("#server-name", &sims.domino_url).await?;
-    s.fill("#user-name", "demo").await?;
-    s.fill("#password", "demo").await?;
-    s.click("#connect-submit").await?;
-    s.wait("#no-runs").await?;
+    sign_in_and_connect(s, sims, &base).await?;
     ensure!(
         balancer.taken(0) > 0 && balancer.taken(1) == 0,
         "replica a did not serve the sign-in ({} / {})",
@@ -159,13 +150,7 @@ async fn steps(s: &Session, sims: &nzsync_sim::Simulators, cluster: &Cluster) ->
     );
 
     // A further sync, still on b, writes nothing.
-    s.click("#to-dashboard").await?;
-    s.wait("#start-sync").await?;
-    clear_calls(sims).await?;
-    start_sync(s).await?;
-    s.wait_run("#sync-finished").await?;
-    let n = writes(sims).await?;
-    ensure!(n == 0, "the sync after convergence wrote {n} times");
+    a_further_sync_writes_nothing(s, &urls(sims)).await?;
     b.kill().await
 }
 

@@ -14,6 +14,7 @@ mod org;
 #[allow(dead_code)]
 #[path = "../../host/tests/common/postgres.rs"]
 mod postgres;
+mod rest;
 mod restart;
 mod webdriver;
 mod world;

@@ -16,6 +16,8 @@ pub struct Demo {
     pub base: String,
     /// The Domino simulator.
     pub domino: String,
+    /// The Domino REST API of the Domino simulator.
+    pub drapi: String,
     /// The Zoho CRM simulator.
     pub zoho: String,
     http: reqwest::Client,
@@ -42,6 +44,7 @@ impl Demo {
         let stdout = child.stdout.take().context("no stdout")?;
         let mut lines = tokio::io::BufReader::new(stdout).lines();
         let (mut base, mut domino, mut zoho) = (String::new(), String::new(), String::new());
+        let mut drapi = String::new();
         while let Some(line) = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
             .await
             .context("nzsync demo did not start in time")??
@@ -55,13 +58,15 @@ impl Demo {
                 base = url;
             } else if line.contains("Domino simulator:") {
                 domino = url;
+            } else if line.contains("Domino REST API:") {
+                drapi = url;
             } else if line.contains("Zoho CRM simulator:") {
                 zoho = url;
             } else if line.starts_with("Press Ctrl-C") {
                 break;
             }
         }
-        if base.is_empty() || domino.is_empty() || zoho.is_empty() {
+        if base.is_empty() || domino.is_empty() || drapi.is_empty() || zoho.is_empty() {
             bail!("nzsync demo did not print its URLs");
         }
         // Keep reading stdout so the demo never blocks on a full pipe.
@@ -71,6 +76,7 @@ impl Demo {
             _dir: dir,
             base,
             domino,
+            drapi,
             zoho,
             http: reqwest::Client::new(),
         };
