@@ -83,6 +83,23 @@ async fn org_with(store: TestStore, schedule: &str, extra_toml: &str) -> (World,
     (w, [ids[0].clone(), ids[1].clone()])
 }
 
+/// Waits up to a minute until `user` holds a sync lease; else fails saying `what` did not
+/// happen.
+async fn until_leased(w: &World, user: &str, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while w
+        .sql_count(
+            "SELECT COUNT(*) FROM srv_leases WHERE user_id = ?1",
+            &[user],
+        )
+        .await
+        == 0
+    {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// Leaves one schedule slot in the world: `due`'s next sync at `slot`; `idle` has none.
 async fn only_due(w: &World, due: &str, idle: &str, slot: i64) {
     w.sql(
@@ -299,21 +316,7 @@ async fn a_job_delivered_again_mid_run_leaves_the_slot_to_the_running_delivery(s
         let (state, queue, job) = (w.state.clone(), qa.clone(), job.clone());
         tokio::spawn(async move { jobs::run_job(&state, &queue, &job).await })
     };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while w
-        .sql_count(
-            "SELECT COUNT(*) FROM srv_leases WHERE user_id = ?1",
-            &[&admin],
-        )
-        .await
-        == 0
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the first delivery did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_leased(&w, &admin, "the first delivery did not start").await;
     let again = jobs::run_job(&b, &qb, &job).await.unwrap();
     assert_ne!(again, JobOutcome::Defer, "the running slot was moved");
     assert_eq!(next_sync(&w, &admin).await, 41);
@@ -379,19 +382,9 @@ async fn a_run_that_loses_its_lease_stops_at_once(store: TestStore) {
         tokio::spawn(async move { jobs::run_job(&state, &queue, &job).await })
     };
     let calls = || w.sims.zoho().calls().len() + w.sims.domino().calls().len();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while w
-        .sql_count(
-            "SELECT COUNT(*) FROM srv_leases WHERE user_id = ?1",
-            &[&admin],
-        )
-        .await
-        == 0
-    {
-        assert!(Instant::now() < deadline, "the run did not take its lease");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_leased(&w, &admin, "the run did not take its lease").await;
     let leased = calls();
+    let deadline = Instant::now() + Duration::from_secs(60);
     while calls() < leased + 3 {
         assert!(Instant::now() < deadline, "the run sent nothing");
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -872,18 +865,7 @@ async fn a_stopped_worker_lets_its_running_sync_finish_and_takes_no_more_jobs_on
     .await;
     jobs::enqueue_due(&w.state, &queue).await.unwrap();
     let worker = JobWorker::start(&queue, &w.state);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while w
-        .sql_count(
-            "SELECT COUNT(*) FROM srv_leases WHERE user_id = ?1",
-            &[&admin],
-        )
-        .await
-        == 0
-    {
-        assert!(Instant::now() < deadline, "the job did not start");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until_leased(&w, &admin, "the job did not start").await;
     // Stopped mid-run: the run goes on to its end and is recorded.
     worker.shutdown(Duration::from_secs(120)).await;
     let history = runs(&w.state, &admin).await;

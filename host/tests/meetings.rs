@@ -27,6 +27,19 @@ async fn domino_get(w: &World, user: &str, password: &str, path: &str) -> (u16, 
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// The invitation notices in user2's mail file.
+async fn user2_notices(w: &World) -> Vec<Value> {
+    let (status, inv) = domino_get(
+        w,
+        "user2",
+        PASSWORD2,
+        "/mail/user2.nsf/api/calendar/invitations",
+    )
+    .await;
+    assert_eq!(status, 200, "{inv}");
+    inv["notices"].as_array().cloned().unwrap_or_default()
+}
+
 /// CRM Events (the simulator's own view).
 fn crm_events(w: &World) -> Vec<Value> {
     w.sims.zoho().dump()["modules"]["Events"]
@@ -205,21 +218,10 @@ async fn a_scheduled_meeting_is_in_notes_and_crm_linked_so_a_sync_writes_nothing
     assert_eq!(ev["x-nzsync-zoho-id"]["data"], zoho_id.as_str(), "{ev}");
 
     // Domino sent user2 the invitation.
-    let (status, inv) = domino_get(
-        &w,
-        "user2",
-        PASSWORD2,
-        "/mail/user2.nsf/api/calendar/invitations",
-    )
-    .await;
-    assert_eq!(status, 200, "{inv}");
+    let notices = user2_notices(&w).await;
     assert!(
-        inv["notices"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|n| n["summary"] == subject),
-        "{inv}"
+        notices.iter().any(|n| n["summary"] == subject),
+        "{notices:?}"
     );
 
     // The CRM Event: participants, reminder, the Notes UID.
@@ -660,21 +662,10 @@ async fn a_user_on_the_domino_rest_api_syncs_through_it_and_schedules_a_meeting(
         .find(|e| e["summary"] == subject)
         .expect("the meeting is not in the Notes calendar");
     assert_eq!(ev["location"], "Room 7", "{ev}");
-    let (status, inv) = domino_get(
-        &w,
-        "user2",
-        PASSWORD2,
-        "/mail/user2.nsf/api/calendar/invitations",
-    )
-    .await;
-    assert_eq!(status, 200, "{inv}");
+    let notices = user2_notices(&w).await;
     assert!(
-        inv["notices"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|n| n["summary"] == subject),
-        "{inv}"
+        notices.iter().any(|n| n["summary"] == subject),
+        "{notices:?}"
     );
     // In the CRM, naming the mail file and the Notes entry.
     let crm = crm_events(&w)
