@@ -8,6 +8,7 @@ pub mod session;
 use std::sync::Arc;
 
 use crate::config::{Config, DominoApiChoice, Secrets};
+use crate::domino_access::DominoAccess;
 use session::{JwtSession, LoginError, Want, answered_as_drapi};
 
 /// A config whose Domino API is settled (`das` or `rest`), and, when the Domino REST API was
@@ -28,6 +29,20 @@ pub struct Settled {
 /// # Errors
 /// A plain message when a URL is unusable.
 pub async fn settle(config: &Config, secrets: &Secrets) -> Result<Settled, String> {
+    settle_through(config, secrets, None).await
+}
+
+/// [`settle`], reaching the server only through `access` when given (the web server: the
+/// address a user typed is checked against what the operator allows at the request itself,
+/// and reached only at an allowed address).
+///
+/// # Errors
+/// A plain message when a URL is unusable.
+pub async fn settle_through(
+    config: &Config,
+    secrets: &Secrets,
+    access: Option<&DominoAccess>,
+) -> Result<Settled, String> {
     let mut config = config.clone();
     if config.domino.api != DominoApiChoice::Auto {
         return Ok(Settled {
@@ -46,9 +61,16 @@ pub async fn settle(config: &Config, secrets: &Secrets) -> Result<Settled, Strin
         &secrets.domino_password,
         &config.drapi_scope().0,
     )?);
-    let http =
-        crate::upstream::client().map_err(|e| format!("cannot start the HTTP client: {e}"))?;
-    let rest = match session.token(&http, None, Want::Current).await {
+    let own;
+    let http = match access {
+        Some(a) => a.client(),
+        None => {
+            own = crate::upstream::client()
+                .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
+            &own
+        }
+    };
+    let rest = match session.token(http, access, Want::Current).await {
         Ok(_) => true,
         Err(LoginError::Refused(answer)) => answered_as_drapi(&answer),
         Err(LoginError::Transport(_)) => false,

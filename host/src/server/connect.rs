@@ -93,6 +93,21 @@ pub fn user_config(
 
 /// The stored connection of `user`, opened: (config, secrets).
 pub fn stored(state: &AppState, user: &UserRow) -> Result<(Config, Secrets), ApiError> {
+    let refresh = zoho::refresh_token(state, user)?;
+    stored_with(state, user, refresh)
+}
+
+/// The stored Domino connection of `user`, opened, without their Zoho access (the Domino
+/// proxy needs none): (config, secrets) whose Zoho refresh token is empty.
+pub fn stored_domino(state: &AppState, user: &UserRow) -> Result<(Config, Secrets), ApiError> {
+    stored_with(state, user, String::new())
+}
+
+fn stored_with(
+    state: &AppState,
+    user: &UserRow,
+    refresh: String,
+) -> Result<(Config, Secrets), ApiError> {
     let (Some(url), Some(name), Some(sealed)) =
         (&user.domino_url, &user.domino_user, &user.domino_password)
     else {
@@ -106,7 +121,6 @@ pub fn stored(state: &AppState, user: &UserRow) -> Result<(Config, Secrets), Api
         .key
         .open(&password_context(&user.user_id), sealed)
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let refresh = zoho::refresh_token(state, user)?;
     Ok(user_config(
         state,
         user,
@@ -257,7 +271,8 @@ pub async fn connect(
         refresh,
     );
     // `auto`: settled here, once; the user's syncs then use the API that answered.
-    let settled = crate::drapi::settle(&config, &secrets)
+    let access = state.domino_access();
+    let settled = crate::drapi::settle_through(&config, &secrets, Some(&access))
         .await
         .map_err(|e| ApiError::bad_request(format!("server name: {e}")))?;
     let config = settled.config;

@@ -390,7 +390,7 @@ enum DominoCredential {
 }
 
 fn domino_auth(state: &AppState, user: &UserRow) -> Result<(Url, DominoCredential), ApiError> {
-    let (config, secrets) = connect::stored(state, user)?;
+    let (config, secrets) = connect::stored_domino(state, user)?;
     let base = Url::parse(config.domino_base())
         .map_err(|e| ApiError::internal(format!("stored server: {e}")))?;
     if let Some(session) = connect::drapi_session(state, user, &config, &secrets)? {
