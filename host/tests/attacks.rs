@@ -1662,10 +1662,15 @@ async fn assert_headless_run_refused(admin: &Browser, what: &str) {
 
 /// Connect as `b` to `server`.
 async fn connect_to(b: &Browser, server: &str) -> (StatusCode, Value) {
+    connect_through(b, server, "das").await
+}
+
+/// Connect to `server` through the Domino `api` (`das`, `rest` or `auto`).
+async fn connect_through(b: &Browser, server: &str, api: &str) -> (StatusCode, Value) {
     b.call(
         Method::POST,
         "/api/connect",
-        Some(json!({ "server": server, "user": "demo", "password": PASSWORD })),
+        Some(json!({ "server": server, "user": "demo", "password": PASSWORD, "api": api })),
     )
     .await
 }
@@ -1751,10 +1756,11 @@ fn program_internal_names(w: &World) {
 
 /// SSRF through the Domino server a user types: every loopback spelling, private range,
 /// link-local and metadata address — and names that resolve to them — is refused at Connect
-/// with one answer, before any connection: the canary hears nothing and the server's Domino
-/// client opens no connection. Refused both by an operator's list that does not name them and,
-/// with no list, by the public-addresses rule. A stored server outside the rule is refused by
-/// the proxy, the readiness check and a headless run alike.
+/// with one answer, before any connection, whichever Domino API is asked for: the canary hears
+/// nothing and the server's Domino client opens no connection. Refused both by an operator's
+/// list that does not name them and, with no list, by the public-addresses rule. A stored
+/// server outside the rule is refused by the proxy, the readiness check and a headless run
+/// alike.
 #[tokio::test]
 async fn connect_refuses_every_loopback_and_private_spelling_without_connecting() {
     let canary = Canary::start().await;
@@ -1767,8 +1773,11 @@ async fn connect_refuses_every_loopback_and_private_spelling_without_connecting(
     let opened = w.state.domino_access().connection_attempts();
     let mut messages = BTreeSet::new();
     for server in &servers {
-        let (s, v) = connect_to(&admin, server).await;
-        messages.insert(cannot_use(s, &v, server));
+        // Whichever Domino API is asked for (`auto` would log in to the REST API first).
+        for api in ["das", "rest", "auto"] {
+            let (s, v) = connect_through(&admin, server, api).await;
+            messages.insert(cannot_use(s, &v, &format!("{server} ({api})")));
+        }
     }
     assert_eq!(messages.len(), 1, "Connect's answers differ: {messages:?}");
     let (_, me) = admin.call(Method::GET, "/api/me", None).await;
