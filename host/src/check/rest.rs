@@ -241,7 +241,21 @@ pub(super) async fn checks(config: &Config, up: &Upstreams, needs: Needs) -> Vec
     // The scope, and its schema.
     let get = |path: String| async move { up.perform(&req(Side::Notes, path)).await };
     let scope_q = format!("dataSource={}", encode(&scope.0));
-    let schema = match get(format!("/api/v1/scope?{scope_q}")).await {
+    let scope_failed = |problem, detail: String, steps: Option<[String; 2]>| {
+        let check = Check::failed(
+            CheckId::DrapiScope,
+            problem,
+            Some(scope.0.clone()),
+            detail,
+            None,
+        );
+        match steps {
+            Some(steps) => check.with_steps(steps),
+            None => check,
+        }
+    };
+    let scope_answer = get(format!("/api/v1/scope?{scope_q}")).await;
+    let schema = match scope_answer {
         Ok(r) if r.status == 200 => match serde_json::from_str::<Value>(&r.body) {
             Ok(schema) => {
                 out.push(Check::ok(
@@ -252,60 +266,32 @@ pub(super) async fn checks(config: &Config, up: &Upstreams, needs: Needs) -> Vec
                 Some(schema)
             }
             Err(_) => {
-                out.push(Check::failed(
-                    CheckId::DrapiScope,
+                out.push(scope_failed(
                     Problem::Other,
-                    Some(scope.0.clone()),
                     format!("the scope {scope} answered HTTP 200 without a schema"),
                     None,
                 ));
                 None
             }
         },
-        Ok(r) if r.status == 404 => {
-            out.push(
-                Check::failed(
-                    CheckId::DrapiScope,
-                    Problem::DrapiNoScope,
-                    Some(scope.0.clone()),
-                    format!("there is no scope {scope}: {}", said(&r)),
-                    None,
-                )
-                .with_steps(step_scope(&scope.0, &db)),
-            );
-            None
-        }
-        Ok(r) if r.status == 403 || r.status == 401 => {
-            out.push(
-                Check::failed(
-                    CheckId::DrapiScope,
-                    Problem::DrapiNoAccess,
-                    Some(scope.0.clone()),
-                    format!("the scope {scope} is refused to the user: {}", said(&r)),
-                    None,
-                )
-                .with_steps(step_access(&scope.0, &db)),
-            );
-            None
-        }
         Ok(r) => {
-            out.push(Check::failed(
-                CheckId::DrapiScope,
-                Problem::Other,
-                Some(scope.0.clone()),
-                said(&r),
-                None,
-            ));
+            out.push(match r.status {
+                404 => scope_failed(
+                    Problem::DrapiNoScope,
+                    format!("there is no scope {scope}: {}", said(&r)),
+                    Some(step_scope(&scope.0, &db)),
+                ),
+                401 | 403 => scope_failed(
+                    Problem::DrapiNoAccess,
+                    format!("the scope {scope} is refused to the user: {}", said(&r)),
+                    Some(step_access(&scope.0, &db)),
+                ),
+                _ => scope_failed(Problem::Other, said(&r), None),
+            });
             None
         }
         Err(e) => {
-            out.push(Check::failed(
-                CheckId::DrapiScope,
-                Problem::Unreachable,
-                Some(scope.0.clone()),
-                e.message,
-                None,
-            ));
+            out.push(scope_failed(Problem::Unreachable, e.message, None));
             None
         }
     };
