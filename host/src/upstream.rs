@@ -117,12 +117,9 @@ impl Upstreams {
                 &secrets.domino_password,
                 &config.drapi_scope().0,
             )?)),
-            DominoApiChoice::Das | DominoApiChoice::Auto => DominoAuth::Basic(format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(format!(
-                    "{}:{}",
-                    config.domino.user, secrets.domino_password
-                ))
+            DominoApiChoice::Das | DominoApiChoice::Auto => DominoAuth::Basic(basic_authorization(
+                &config.domino.user,
+                &secrets.domino_password,
             )),
         };
         let http = client().map_err(|e| format!("cannot start the HTTP client: {e}"))?;
@@ -463,6 +460,14 @@ async fn response_in_parts(
         headers,
         body: text(body),
     })
+}
+
+/// The `Authorization` value of HTTP Basic for `user` and `password` (Domino Access Services).
+pub(crate) fn basic_authorization(user: &str, password: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
 }
 
 /// Bytes as text, without a copy when they are valid UTF-8.

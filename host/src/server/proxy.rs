@@ -26,7 +26,6 @@ use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
@@ -396,11 +395,8 @@ fn domino_auth(state: &AppState, user: &UserRow) -> Result<(Url, DominoCredentia
     if let Some(session) = connect::drapi_session(state, user, &config, &secrets)? {
         return Ok((base, DominoCredential::Jwt(session)));
     }
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
-        "{}:{}",
-        config.domino.user, secrets.domino_password
-    ));
-    Ok((base, DominoCredential::Basic(format!("Basic {basic}"))))
+    let basic = crate::upstream::basic_authorization(&config.domino.user, &secrets.domino_password);
+    Ok((base, DominoCredential::Basic(basic)))
 }
 
 /// The REST API's token, as `want` asks, as an `Authorization` value; a refused login is
