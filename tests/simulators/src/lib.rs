@@ -21,7 +21,7 @@
 //! | `POST /_sim/reset[?seed=demo]` | back to users/org/config only (or to the demo data) (204); on Domino also DRAPI's seeded scopes and schemas |
 //! | `POST /_sim/custom_views` (Zoho) | add a custom view a user made: the `custom_views` dump shape plus `"module"` → 201 `{"id"}` (see `zoho/views.rs`) |
 //! | `GET`/`POST /_sim/config` (DRAPI port) | DRAPI's settings, scopes and schemas: `jwt_lifetime_secs`, `expire_tokens` (a restart: every JWT dies), `login_failure_status`, `pim`, `setup`, `revision_conflict_status`, `recurring` (`instances`/`series`), `scopes` (`null` removes, an object merges), `schemas` (by scope name: top-level keys, `remove_forms`, `remove_modes`, `remove_fields`, `add_fields`); see the [`drapi`] docs |
-//! | `GET`/`POST /_sim/config` (DAS and Zoho ports) | Domino: enabled services, `$AllowRESTDbAPI` per database, view DAS flags, login-form mode. Zoho: token lifetime, expire all tokens, licences, users' profiles (`user_profiles`), API limits (`credits`, `concurrency`, `sub_concurrency`, `edition`, `reset_credits`; GET adds `credits_used`, `credits_remaining`, `in_flight`) |
+//! | `GET`/`POST /_sim/config` (DAS and Zoho ports) | Domino: enabled services, `$AllowRESTDbAPI` per database, view DAS flags, login-form mode. Zoho: token lifetime, expire all tokens, licences, users' profiles (`user_profiles`), search index lag (`search_index_delay_secs`), how far page tokens page (`page_token_records`), API limits (`credits`, `concurrency`, `sub_concurrency`, `edition`, `reset_credits`; GET adds `credits_used`, `credits_remaining`, `in_flight`) |
 //! | `POST /_sim/latency` `{"ms":20}` | latency added before every non-`/_sim/` request |
 //! | `GET`/`DELETE /_sim/calls` | the call log `{"calls":[{"method","path","query","status"}]}` in order (`query` only when present; status 0 = dropped by a fault) |
 //! | `GET`/`POST`/`DELETE /_sim/faults` | fault rules `{"rules":[{"kind":"status","status":503,"method":"GET","path_prefix":"/crm/","every":2,"times":3}]}`; kinds `status`, `delay` (`ms`, `after`), `drop`, `truncate`, `expire_token` (Zoho's access token, DRAPI's JWT); `percent` fires a rule by chance, from a generator seeded by the body's `seed` (default 1) |
@@ -202,7 +202,9 @@
 //!   created or changed less than N seconds ago (simulator clock) is not found.
 //! - COQL: `select cols from Module [where …] [order by c [asc|desc], …] [limit n[, m] | limit
 //!   n offset m]` (`limit a, b` = offset a, count b; default limit 200, at most 2000, offset +
-//!   limit ≤ 100,000). `Lookup.Field` columns go one hop. Syntax errors → `SYNTAX_ERROR` "error
+//!   limit ≤ 100,000). `Lookup.Field` columns go one hop. The record `id` is a column like a
+//!   `bigint` field (`where id > … order by id`, compared exactly): a query in id order walks the
+//!   id index from its `id >` bound, so keyset paging past 100,000 records costs a page each. Syntax errors → `SYNTAX_ERROR` "error
 //!   occured while parsing the query" with `details {line, column, near}`; unknown module →
 //!   `INVALID_QUERY` "Invalid module given"; Participants/Remind_At/RRULE anywhere and textarea
 //!   fields in WHERE → `INVALID_QUERY` "data type not supported".
@@ -241,7 +243,9 @@
 //!   and to `fields`, `per_page`, `sort_by`, `sort_order`, `ids` and `If-Modified-Since`. Errors:
 //!   `page`+`page_token` → `AMBIGUITY_DURING_PROCESSING`; other user's or unknown token →
 //!   `INVALID_DATA`; changed parameters → `TOKEN_BOUND_DATA_MISMATCH`; older than 24 h →
-//!   `EXPIRED_VALUE`; beyond 100,000 records → `PAGINATION_LIMIT_EXCEEDED` (all 400).
+//!   `EXPIRED_VALUE`; beyond 100,000 records → `PAGINATION_LIMIT_EXCEEDED` (all 400). Tests
+//!   lower that wall with `POST /_sim/config {"page_token_records":N}`, so that a listing that
+//!   meets it needs no 100,000 records to load.
 //! - `per_page` above 200 or below 1, `page` below 1, an unknown `sort_by` or `sort_order`, and an
 //!   unparsable `If-Modified-Since` are 400 `INVALID_DATA` with `details.param_name`. Unknown names
 //!   in `fields` are ignored. `fields` over 50 → 400 `LIMIT_EXCEEDED` "Fields limit exceeded"

@@ -387,6 +387,98 @@ async fn my_view_lists_the_callers_records() {
     s.shutdown().await;
 }
 
+/// §2.3 COQL keyset paging, the way past the 100,000 records `page_token` and `LIMIT … OFFSET`
+/// reach: `where Owner = … and id > {last} order by id asc` walks one user's records page by page,
+/// each exactly once; the bound compares 19-digit ids exactly, and `Account_Name.Account_Name`
+/// joins the company's name to the lookup's id.
+#[tokio::test]
+async fn coql_keyset_pages_walk_one_owners_records_once() {
+    let s = sims(Seed::Demo).await;
+    let z = &s.zoho_url;
+    let dump = s.zoho().dump();
+    let t = token(z, "demo-refresh").await;
+    let mut seen: Vec<Value> = Vec::new();
+    let mut after = "0".to_owned();
+    loop {
+        let q = format!(
+            "select Last_Name, Account_Name, Account_Name.Account_Name, Owner from Contacts \
+             where (Owner = '{DEMO}' and id > {after}) order by id asc limit 0, 7"
+        );
+        let resp = send(
+            z,
+            &t,
+            reqwest::Method::POST,
+            "/coql",
+            json!({ "select_query": q }),
+        )
+        .await;
+        if resp.status() == StatusCode::NO_CONTENT {
+            break;
+        }
+        assert_eq!(resp.status(), StatusCode::OK, "{after}");
+        let body = json(resp).await;
+        let page = body["data"].as_array().expect("data").clone();
+        assert!(page.len() <= 7);
+        after = page.last().expect("a row")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        seen.extend(page);
+        if body["info"]["more_records"] != json!(true) {
+            break;
+        }
+    }
+    let got: Vec<String> = seen
+        .iter()
+        .map(|r| r["id"].as_str().expect("id").to_owned())
+        .collect();
+    let mut sorted = got.clone();
+    sorted.sort_by_key(|id| id.parse::<u64>().expect("numeric id"));
+    sorted.dedup();
+    assert_eq!(got, sorted, "in id order, each once");
+    assert_eq!(ids(&seen), owned(&dump, "Contacts", DEMO));
+    assert!(seen.iter().all(|r| r["Owner"]["id"] == DEMO));
+    let with_company = seen
+        .iter()
+        .find(|r| r["Account_Name"].is_object())
+        .expect("a contact with a company");
+    assert!(with_company["Account_Name"]["id"].is_string());
+    assert!(with_company["Account_Name.Account_Name"].is_string());
+    // The bound is exclusive, to the last digit.
+    let first = &got[0];
+    let q = format!("select Last_Name from Contacts where id > {first} order by id asc limit 1");
+    let next = json(
+        send(
+            z,
+            &t,
+            reqwest::Method::POST,
+            "/coql",
+            json!({ "select_query": q }),
+        )
+        .await,
+    )
+    .await;
+    let next_id: u64 = next["data"][0]["id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("numeric");
+    assert!(next_id > first.parse::<u64>().expect("numeric"));
+    // LIMIT/OFFSET still stops at 100,000.
+    let q = "select Last_Name from Contacts where id > 0 limit 100000, 1";
+    let r = send(
+        z,
+        &t,
+        reqwest::Method::POST,
+        "/coql",
+        json!({ "select_query": q }),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(json(r).await["code"], "LIMIT_EXCEEDED");
+    s.shutdown().await;
+}
+
 /// §1.2 `cvid` with `If-Modified-Since`: 304 when nothing in the view changed; only the view's
 /// changed records otherwise (another user's change does not show).
 #[tokio::test]

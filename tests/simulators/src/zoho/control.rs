@@ -50,6 +50,7 @@ pub(crate) fn keep_tokens(fresh: &mut ZohoData, old: &ZohoData) {
     fresh.issued.clone_from(&old.issued);
     fresh.token_lifetime_secs = old.token_lifetime_secs;
     fresh.search_index_delay_secs = old.search_index_delay_secs;
+    fresh.page_token_records = old.page_token_records;
     for user in &old.users {
         if fresh.user(&user.id).is_none() {
             fresh.users.push(user.clone());
@@ -375,6 +376,7 @@ fn config_json(data: &ZohoData) -> Value {
         "access_tokens": data.access_tokens.len(),
         "licences": data.licences,
         "search_index_delay_secs": data.search_index_delay_secs,
+        "page_token_records": data.page_token_records,
     })
 }
 
@@ -400,6 +402,8 @@ struct ConfigBody {
     expire_tokens: bool,
     licences: Option<u32>,
     search_index_delay_secs: Option<u32>,
+    /// How far a `page_token` listing pages (default 100,000).
+    page_token_records: Option<u64>,
     /// User (e-mail or id) → profile name (`Administrator` or `Standard`): what an admin does
     /// under Setup → Users (the user's `profile`, and whether they are an administrator).
     #[serde(default)]
@@ -424,6 +428,12 @@ pub(crate) async fn post_config(State(s): State<ZohoState>, body: Bytes) -> Resp
         }
         if let Some(secs) = cfg.search_index_delay_secs {
             data.search_index_delay_secs = i64::from(secs);
+        }
+        if let Some(n) = cfg.page_token_records {
+            if n == 0 {
+                return control_error("page_token_records must be a positive integer");
+            }
+            data.page_token_records = n;
         }
         for (who, name) in &cfg.user_profiles {
             let Some(profile) = super::profiles::by_name(name) else {

@@ -10,8 +10,9 @@ use serde_json::{Map, Value, json};
 
 use super::model::{FieldDef, Module, Record, TagDef, ZohoData, full_name, parse_time, unique_key};
 use super::records::{
-    CrmCtx, all_failed_status, already_modified, batch_response, body_error, if_unmodified_since,
-    insert_one, invalid_param, render_record, success, update_one, write_items,
+    CrmCtx, SortBy, all_failed_status, already_modified, batch_response, body_error,
+    if_unmodified_since, insert_one, invalid_param, render_record, success, update_one,
+    write_items,
 };
 use super::{error_body, zoho_error, zoho_json};
 use crate::common::param;
@@ -147,6 +148,7 @@ fn upsert_success(v: Value, field: Option<&str>, action: &str) -> Value {
 /// A record's value of a field, as text/number/time for comparisons.
 fn field_value(r: &Record, f: &FieldDef) -> Option<Value> {
     match f.api_name.as_str() {
+        "id" => return Some(json!(r.id.to_string())),
         "Owner" => return Some(json!(r.owner)),
         "Created_By" => return Some(json!(r.created_by)),
         "Modified_By" => return Some(json!(r.modified_by)),
@@ -206,6 +208,14 @@ fn parse_date(s: &str) -> Option<NaiveDate> {
 fn compare(k: Kind, have: &Value, want: &str) -> Option<std::cmp::Ordering> {
     match k {
         Kind::Number => {
+            // Record ids are 19 digits: compare integers exactly, not as floats.
+            let whole = have
+                .as_i64()
+                .map(i128::from)
+                .or_else(|| as_text(have).trim().parse::<i128>().ok());
+            if let (Some(a), Ok(b)) = (whole, want.trim().parse::<i128>()) {
+                return Some(a.cmp(&b));
+            }
             let a = have.as_f64().or_else(|| as_text(have).parse().ok())?;
             let b: f64 = want.trim().parse().ok()?;
             a.partial_cmp(&b)
@@ -971,6 +981,31 @@ fn column_error(message: &str, column: &str) -> Response {
     )
 }
 
+/// The record id as a COQL column: selectable, comparable (`id > …`) and sortable like a
+/// `bigint` field, though the fields API does not list it.
+static ID_FIELD: std::sync::LazyLock<FieldDef> = std::sync::LazyLock::new(|| FieldDef {
+    api_name: "id".into(),
+    field_label: "Record Id".into(),
+    data_type: "bigint".into(),
+    length: 19,
+    system_mandatory: false,
+    read_only: true,
+    custom_field: false,
+    unique: true,
+    external: None,
+    id: "0".into(),
+    lookup_module: None,
+    pick_list: Vec::new(),
+});
+
+/// A column a COQL query names: one of the module's fields, or the record id.
+fn coql_field<'a>(module: &'a Module, col: &str) -> Option<&'a FieldDef> {
+    if col == "id" {
+        return Some(&ID_FIELD);
+    }
+    module.field(col)
+}
+
 /// Types COQL cannot filter or select on (§2.3).
 fn coql_unsupported(f: &FieldDef) -> bool {
     matches!(
@@ -986,8 +1021,7 @@ fn check_cond(c: &Cond, module: &Module) -> Result<(), Response> {
             check_cond(b, module)
         }
         Cond::Cmp { col, op, values } => {
-            let f = module
-                .field(col)
+            let f = coql_field(module, col)
                 .filter(|_| col != "Tag")
                 .ok_or_else(|| column_error("column given seems to be invalid", col))?;
             if coql_unsupported(f) || f.data_type == "textarea" {
@@ -1042,7 +1076,7 @@ fn eval(c: &Cond, module: &Module, r: &Record) -> bool {
         Cond::And(a, b) => eval(a, module, r) && eval(b, module, r),
         Cond::Or(a, b) => eval(a, module, r) || eval(b, module, r),
         Cond::Cmp { col, op, values } => {
-            let Some(f) = module.field(col) else {
+            let Some(f) = coql_field(module, col) else {
                 return false;
             };
             let k = kind(f);
@@ -1133,7 +1167,7 @@ pub(crate) fn coql(ctx: &mut CrmCtx<'_>) -> Response {
             Some((h, t)) => (h, Some(t)),
             None => (col.as_str(), None),
         };
-        let Some(f) = module.field(head) else {
+        let Some(f) = coql_field(module, head) else {
             return column_error("column given seems to be invalid", col);
         };
         if coql_unsupported(f) {
@@ -1158,41 +1192,62 @@ pub(crate) fn coql(ctx: &mut CrmCtx<'_>) -> Response {
     }
     let mut order_fields = Vec::new();
     for (col, desc) in &query.order {
-        let Some(f) = module.field(col) else {
+        let Some(f) = coql_field(module, col) else {
             return column_error("column given seems to be invalid", col);
         };
         order_fields.push((f, *desc));
     }
-    let mut rows: Vec<&Record> = module
-        .records
-        .iter()
-        .filter(|r| query.filter.as_ref().is_none_or(|c| eval(c, module, r)))
-        .collect();
-    rows.sort_by(|a, b| {
-        for (f, desc) in &order_fields {
-            let k = kind(f);
-            let (va, vb) = (field_value(a, f), field_value(b, f));
-            let ord = match (va, vb) {
-                (Some(x), Some(y)) => {
-                    compare(k, &x, &as_text(&y)).unwrap_or(std::cmp::Ordering::Equal)
+    let matches = |r: &&Record| query.filter.as_ref().is_none_or(|c| eval(c, module, r));
+    // In id order (asked for, or by default), walk the id index from the keyset bound
+    // (`id > …`) instead of filtering and sorting the whole module: one page costs its rows.
+    let by_id = match query.order.as_slice() {
+        [] => Some(false),
+        [(col, desc)] if col == "id" => Some(*desc),
+        _ => None,
+    };
+    let (rows, more): (Vec<&Record>, bool) = if let Some(desc) = by_id {
+        let after = query.filter.as_ref().and_then(|c| id_bound(c, desc));
+        let mut walk = module
+            .records
+            .ordered(SortBy::Id, desc, after.map(|a| (0, a)))
+            .filter(matches)
+            .skip(query.offset);
+        let rows: Vec<&Record> = walk.by_ref().take(query.limit).collect();
+        let more = walk.next().is_some();
+        (rows, more)
+    } else {
+        let mut rows: Vec<&Record> = module.records.iter().filter(matches).collect();
+        rows.sort_by(|a, b| {
+            for (f, desc) in &order_fields {
+                let k = kind(f);
+                let (va, vb) = (field_value(a, f), field_value(b, f));
+                let ord = match (va, vb) {
+                    (Some(x), Some(y)) => {
+                        compare(k, &x, &as_text(&y)).unwrap_or(std::cmp::Ordering::Equal)
+                    }
+                    (None, Some(_)) => std::cmp::Ordering::Less,
+                    (Some(_), None) => std::cmp::Ordering::Greater,
+                    (None, None) => std::cmp::Ordering::Equal,
+                };
+                let ord = if *desc { ord.reverse() } else { ord };
+                if ord != std::cmp::Ordering::Equal {
+                    return ord;
                 }
-                (None, Some(_)) => std::cmp::Ordering::Less,
-                (Some(_), None) => std::cmp::Ordering::Greater,
-                (None, None) => std::cmp::Ordering::Equal,
-            };
-            let ord = if *desc { ord.reverse() } else { ord };
-            if ord != std::cmp::Ordering::Equal {
-                return ord;
             }
-        }
-        a.id.cmp(&b.id)
-    });
-    let total = rows.len();
+            a.id.cmp(&b.id)
+        });
+        let total = rows.len();
+        let rows: Vec<&Record> = rows
+            .into_iter()
+            .skip(query.offset)
+            .take(query.limit)
+            .collect();
+        let more = total > query.offset.saturating_add(rows.len());
+        (rows, more)
+    };
     let tz = ctx.tz();
     let out: Vec<Value> = rows
         .iter()
-        .skip(query.offset)
-        .take(query.limit)
         .map(|r| {
             let full = render_record(data, module, r, None, tz, false);
             let mut m = Map::new();
@@ -1228,11 +1283,25 @@ pub(crate) fn coql(ctx: &mut CrmCtx<'_>) -> Response {
     if out.is_empty() {
         return StatusCode::NO_CONTENT.into_response();
     }
-    let more = total > query.offset.saturating_add(out.len());
     zoho_json(
         StatusCode::OK,
         &json!({ "data": out, "info": { "count": out.len(), "more_records": more } }),
     )
+}
+
+/// The id a keyset query starts after: a top-level `id > N` (ascending) or `id < N`
+/// (descending) among the conditions joined by `and`.
+fn id_bound(c: &Cond, desc: bool) -> Option<u64> {
+    match c {
+        Cond::And(a, b) => id_bound(a, desc).or_else(|| id_bound(b, desc)),
+        Cond::Or(..) => None,
+        Cond::Cmp { col, op, values } => {
+            let wanted = if desc { "<" } else { ">" };
+            (col == "id" && op == wanted)
+                .then(|| values.first().map(as_text)?.trim().parse().ok())
+                .flatten()
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -254,6 +254,8 @@ pub(crate) struct ZohoData {
     /// Search's index lag (zoho-crm-api.md §2.2): records created or changed less than this
     /// many seconds ago are not found by `/search` yet. 0 by default.
     pub search_index_delay_secs: i64,
+    /// How far a `page_token` listing pages (reference §1.2: 100,000); tests lower it.
+    pub page_token_records: u64,
 }
 
 impl ZohoData {

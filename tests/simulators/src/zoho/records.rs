@@ -29,7 +29,7 @@ const MAX_IDS: usize = 100;
 /// Records reachable with `page` alone.
 const DISCRETE_LIMIT: u64 = 2000;
 /// Records reachable with page tokens.
-const TOKEN_LIMIT: u64 = 100_000;
+pub(super) const TOKEN_LIMIT: u64 = 100_000;
 /// Up to this many records changed since `If-Modified-Since` are sorted for each page; more
 /// are walked in listing order.
 const FEW: usize = 5_000;
@@ -728,12 +728,13 @@ fn list(ctx: &mut CrmCtx<'_>, mi: usize) -> Response {
     let served_before = page_token
         .as_ref()
         .map_or((page - 1).saturating_mul(p.per_page), |t| t.offset);
-    if page_token.is_some() && served_before.saturating_add(slice.len() as u64) > TOKEN_LIMIT {
+    let token_limit = ctx.data.page_token_records;
+    if page_token.is_some() && served_before.saturating_add(slice.len() as u64) > token_limit {
         return zoho_error(
             StatusCode::BAD_REQUEST,
             "PAGINATION_LIMIT_EXCEEDED",
-            "You can only get the first 100000 records using page_token param",
-            json!({ "limit": TOKEN_LIMIT }),
+            &format!("You can only get the first {token_limit} records using page_token param"),
+            json!({ "limit": token_limit }),
         );
     }
     let slice_len = slice.len();

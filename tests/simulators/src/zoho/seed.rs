@@ -78,6 +78,7 @@ pub(crate) fn build(seed: Seed, now: DateTime<Utc>) -> ZohoData {
         org_created,
         licences: 5,
         search_index_delay_secs: 0,
+        page_token_records: super::records::TOKEN_LIMIT,
     };
     if seed == Seed::Demo {
         populate(&mut data, now);
