@@ -323,3 +323,122 @@ async fn a_custom_view_scope_follows_the_view() {
     // Nothing was created or deleted in CRM by either user.
     assert_eq!(demo.crm_records("Contacts").await.len(), 3);
 }
+
+/// A user who owns more CRM records than Zoho pages through with `page_token` (100,000; the
+/// simulator's wall is lowered to 400 here) gets every one of them: the listing goes on by COQL
+/// in id order past the wall. A second user's records with the same names and e-mails stay out,
+/// records already in Notes are linked rather than copied, a further run writes nothing, and an
+/// incremental run with more changes than the wall reads them all too.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_user_owning_more_records_than_zoho_pages_through_gets_all_of_them() {
+    let (demo, user2) = World::org("tasks = false").await;
+    let zoho = demo.sims.zoho_url.clone();
+    demo.sim_control(&zoho, "/_sim/config", json!({ "page_token_records": 400 }))
+        .await;
+    let contact = |i: usize| {
+        json!({
+            "First_Name": format!("Taro{i}"),
+            "Last_Name": "Yamada",
+            "Email": format!("taro{i}@example.jp"),
+        })
+    };
+    let mine: Vec<Value> = (0..1000).map(contact).collect();
+    let demo_ids = demo.crm_create_many("Contacts", &mine).await;
+    // user2 owns contacts with the same names and e-mails.
+    let theirs: Vec<Value> = (0..300).map(contact).collect();
+    let user2_ids = user2.crm_create_many("Contacts", &theirs).await;
+    // 30 of demo's are in demo's Notes already, by e-mail.
+    for i in (0..900).step_by(30) {
+        demo.notes_create(json!({
+            "FirstName": format!("Taro{i}"),
+            "LastName": "Yamada",
+            "MailAddress": format!("taro{i}@example.jp"),
+        }))
+        .await;
+    }
+    demo.clear_calls().await;
+
+    let report = sync_ok(&demo).await;
+    let contacts = &report["modules"][0];
+    assert_eq!(contacts["module"], "contacts", "{report}");
+    assert_eq!(contacts["counts"]["linked"], 30, "{contacts}");
+    assert_eq!(contacts["counts"]["created"], 970, "{contacts}");
+    let calls = demo.calls(&zoho).await;
+    let walled = calls
+        .iter()
+        .filter(|(m, p, st)| m == "GET" && p.ends_with("/Contacts") && *st == 400)
+        .count();
+    let coql = calls
+        .iter()
+        .filter(|(m, p, st)| m == "POST" && p.ends_with("/coql") && *st == 200)
+        .count();
+    assert_eq!(walled, 1, "the listing met the wall once");
+    assert_eq!(
+        coql, 1,
+        "1,000 contacts past the wall take one COQL page: {calls:?}"
+    );
+    let named: BTreeSet<String> = demo.notes_zoho_ids().await.into_iter().collect();
+    let want: BTreeSet<String> = demo_ids.iter().cloned().collect();
+    assert_eq!(named, want, "every one of demo's contacts, once");
+    assert_eq!(demo.notes_docs("Person").await.len(), 1000);
+    assert!(user2_ids.iter().all(|z| !named.contains(z)));
+    assert_scoped(&[&demo, &user2], &[]).await;
+
+    // Nothing changed: nothing written.
+    let again = sync_ok(&demo).await;
+    let c = &again["modules"][0]["counts"];
+    assert_eq!(
+        (c["created"].as_u64(), c["updated"].as_u64()),
+        (Some(0), Some(0)),
+        "{again}"
+    );
+
+    // 450 of demo's and 20 of user2's change in CRM: more than the wall, incrementally.
+    demo.advance_clocks(120).await;
+    let changed: Vec<Value> = demo_ids[..450]
+        .iter()
+        .map(|id| json!({ "id": id, "Title": "Manager" }))
+        .collect();
+    for batch in changed.chunks(100) {
+        let r = demo
+            .zoho(reqwest::Method::PUT, "Contacts")
+            .json(&json!({ "data": batch }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    for id in &user2_ids[..20] {
+        user2.crm_update(id, json!({ "Title": "Director" })).await;
+    }
+    demo.clear_calls().await;
+    let inc = sync_ok(&demo).await;
+    let c = &inc["modules"][0]["counts"];
+    assert_eq!(c["updated"], 450, "{inc}");
+    assert_eq!(c["created"], 0, "{inc}");
+    let coql = demo
+        .calls(&zoho)
+        .await
+        .into_iter()
+        .filter(|(m, p, _)| m == "POST" && p.ends_with("/coql"))
+        .count();
+    assert!(
+        coql >= 1,
+        "the incremental listing went past the wall by COQL"
+    );
+    let managers = demo
+        .notes_contacts()
+        .await
+        .iter()
+        .filter(|(_, d)| s(d, "JobTitle") == "Manager")
+        .count();
+    assert_eq!(managers, 450);
+    assert!(
+        demo.notes_contacts()
+            .await
+            .iter()
+            .all(|(_, d)| s(d, "JobTitle") != "Director"),
+        "user2's changes stay out of demo's Notes"
+    );
+    assert_scoped(&[&demo, &user2], &[]).await;
+}

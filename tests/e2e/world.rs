@@ -520,7 +520,7 @@ impl World {
 
     // ---- Zoho, through the CRM API ----
 
-    fn zoho(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    pub fn zoho(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.http
             .request(method, format!("{}/crm/v8/{path}", self.sims.zoho_url))
             .header("Authorization", format!("Zoho-oauthtoken {}", self.token))
@@ -543,6 +543,27 @@ impl World {
             .unwrap();
         assert_eq!(r["data"][0]["status"], "success", "{r}");
         r["data"][0]["details"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates records of `module` through the CRM API, 100 per call, and returns their ids.
+    pub async fn crm_create_many(&self, module: &str, recs: &[Value]) -> Vec<String> {
+        let mut ids = Vec::new();
+        for batch in recs.chunks(100) {
+            let r: Value = self
+                .zoho(reqwest::Method::POST, module)
+                .json(&json!({ "data": batch }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            for d in r["data"].as_array().unwrap() {
+                assert_eq!(d["status"], "success", "{d}");
+                ids.push(d["details"]["id"].as_str().unwrap().to_owned());
+            }
+        }
+        ids
     }
 
     pub async fn crm_update(&self, id: &str, rec: Value) {

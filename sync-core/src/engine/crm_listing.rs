@@ -201,6 +201,12 @@ impl Engine {
         if resp.status == 204 || resp.status == 304 {
             return; // Nothing (new) to list.
         }
+        if resp.status == 400
+            && crm_error_code(resp).as_deref() == Some("PAGINATION_LIMIT_EXCEEDED")
+        {
+            self.list_past_page_tokens(q, resp);
+            return;
+        }
         let Some(body) = parse_json(resp).filter(|_| resp.status == 200) else {
             let msg = format!(
                 "could not list Zoho {}: {}",
@@ -210,6 +216,14 @@ impl Engine {
             self.fail_module(msg);
             return;
         };
+        self.take_listed(&body);
+        self.follow_page_token(q, &body, Purpose::CrmListPage);
+    }
+
+    /// A page of listed Zoho records: the companies they name remembered, and each kept
+    /// (in scope) or noted (out of it).
+    fn take_listed(&mut self, body: &Value) {
+        let Some(run) = self.run.as_mut() else { return };
         let module = run.module;
         if module == Module::Contacts {
             for rec in body
@@ -232,7 +246,7 @@ impl Engine {
         // record it lists is in scope, and those others own are noted (cross-ID claims).
         let view_scope = matches!(self.config.settings.scope.of(module), Scope::View(_));
         let mut listed = Vec::new();
-        for (id, rec) in listed_records(&body) {
+        for (id, rec) in listed_records(body) {
             let mine = self.owned_by_me(rec);
             let record = (mine || view_scope).then(|| self.crm_record_of(module, rec));
             listed.push((id.to_owned(), mine, record));
@@ -254,7 +268,102 @@ impl Engine {
                 }
             }
         }
-        self.follow_page_token(q, &body, Purpose::CrmListPage);
+    }
+
+    /// Zoho pages a listing through `page_token` only to record 100,000 (reference §1.2,
+    /// `PAGINATION_LIMIT_EXCEEDED`). A user who owns more goes on by COQL, walking the module
+    /// in id order 2,000 records at a time (§2.3): the user's own records for a complete
+    /// listing, every owner's changes for an incremental one, as the listing it continues.
+    /// Records that listing already showed are skipped. A custom view cannot be read by COQL,
+    /// nor can events' participants: those fail the module, saying why.
+    fn list_past_page_tokens(&mut self, q: &Queued, resp: &HttpResponse) {
+        let Some(run) = self.run.as_ref() else { return };
+        let module = run.module;
+        let since = q
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("If-Modified-Since"))
+            .map(|h| h.value.clone());
+        let owner = if since.is_none() {
+            self.crm_user.clone()
+        } else {
+            None
+        };
+        let refused = if module == Module::Events {
+            Some("COQL cannot read the participants of events")
+        } else if matches!(self.config.settings.scope.of(module), Scope::View(_)) {
+            Some("COQL cannot read a custom view; sync the scope mine instead")
+        } else if since.is_none() && owner.is_none() {
+            Some("the Zoho user is not known")
+        } else {
+            None
+        };
+        if let Some(reason) = refused {
+            self.fail_module(format!(
+                "could not list Zoho {}: it has more than the 100,000 records Zoho pages through, and {reason}: {}",
+                module.crm_api_name(),
+                crm_error_text(resp)
+            ));
+            return;
+        }
+        self.enqueue_keyset(Keyset {
+            owner,
+            since,
+            after: 0,
+        });
+    }
+
+    /// Asks for the keyset listing's next 2,000 records.
+    fn enqueue_keyset(&mut self, keyset: Keyset) {
+        let Some(run) = self.run.as_ref() else { return };
+        let module = run.module;
+        let fields = self.config.crm_fields(module, run.xref_exists);
+        let body = self.config.crm_keyset_query(module, &fields, &keyset);
+        let path = self.config.crm_path("coql");
+        self.enqueue(
+            Side::Crm,
+            "POST",
+            path,
+            Some(body),
+            Purpose::CrmKeysetPage { keyset },
+        );
+    }
+
+    /// A page of a keyset listing: its rows read as listed records, those already listed
+    /// skipped, and the next page asked for while there are more.
+    pub(super) fn on_keyset_page(&mut self, keyset: Keyset, resp: &HttpResponse) {
+        let Some(mut body) = self.crm_listing(resp, "list Zoho records by COQL") else {
+            return;
+        };
+        let more = body
+            .get("info")
+            .and_then(|i| i.get("more_records"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let mut last = None;
+        if let (Some(rows), Some(run)) = (
+            body.get_mut("data").and_then(Value::as_array_mut),
+            self.run.as_ref(),
+        ) {
+            last = rows
+                .last()
+                .and_then(|r| r.get("id"))
+                .and_then(Value::as_str)
+                .and_then(|id| id.parse::<u64>().ok());
+            rows.retain(|r| {
+                r.get("id")
+                    .and_then(Value::as_str)
+                    .is_none_or(|id| !run.crm_listed(id) && !run.crm_spilled.contains(id))
+            });
+            rows.iter_mut().for_each(coql_row_as_listed);
+        }
+        self.take_listed(&body);
+        match last {
+            Some(after) if more && after > keyset.after => {
+                self.enqueue_keyset(Keyset { after, ..keyset });
+            }
+            _ => {}
+        }
     }
 
     pub(super) fn on_crm_deleted(&mut self, q: &Queued, page: u32, resp: &HttpResponse) {

@@ -74,6 +74,7 @@ impl Engine {
                 self.on_view_page(start, walk, resp, server_time)
             }
             Purpose::CrmListPage => self.on_crm_page(&q, resp, server_time),
+            Purpose::CrmKeysetPage { keyset } => self.on_keyset_page(keyset, resp),
             Purpose::CrmDeletedPage { page } => self.on_crm_deleted(&q, page, resp),
             Purpose::NotesRead { docs } => self.on_documents_read(docs, resp),
             Purpose::NotesCreate { items } => self.on_notes_created(&items, resp),

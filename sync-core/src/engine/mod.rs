@@ -40,7 +40,8 @@ use serde_json::{Map, Value, json};
 
 use crate::api::domino::{self, Call, NotesApi};
 use crate::api::zoho::{
-    crm_error_code, crm_error_text, listed_ids, listed_records, my_view_system_name,
+    Keyset, coql_row_as_listed, crm_error_code, crm_error_text, listed_ids, listed_records,
+    my_view_system_name,
 };
 use crate::api::{is_transient, parse_json};
 use crate::http::{Header, HttpRequest, HttpResponse, TransportError, encode};
@@ -256,6 +257,10 @@ enum Purpose {
     /// Every UNID of the view in one answer.
     NotesViewUnids,
     CrmListPage,
+    /// A COQL page of a listing past the records `page_token` reaches.
+    CrmKeysetPage {
+        keyset: Keyset,
+    },
     CrmDeletedPage {
         page: u32,
     },

@@ -173,6 +173,7 @@ impl Engine {
             | Purpose::NotesViewPage { .. }
             | Purpose::NotesViewUnids
             | Purpose::CrmListPage
+            | Purpose::CrmKeysetPage { .. }
             | Purpose::CrmDeletedPage { .. }
             | Purpose::NotesRead { .. }
             | Purpose::NotesEventsPage { .. }
