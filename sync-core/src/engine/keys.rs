@@ -11,7 +11,7 @@ pub(super) enum Key {
     /// Decimal digits without a leading zero that fit 64 bits.
     Num(u64),
     /// 32 upper-case hex digits.
-    Unid(u128),
+    Unid(UnidBits),
     /// Anything else.
     Text(Box<str>),
 }
@@ -30,7 +30,7 @@ impl Key {
             return Self::Num(n);
         }
         match u128::from_str_radix(s, 16) {
-            Ok(n) if canonical => Self::Unid(n),
+            Ok(n) if canonical => Self::Unid(UnidBits::new(n)),
             _ => Self::Text(s.into()),
         }
     }
@@ -39,9 +39,26 @@ impl Key {
     pub fn text(&self) -> String {
         match self {
             Self::Num(n) => n.to_string(),
-            Self::Unid(n) => format!("{n:032X}"),
+            Self::Unid(n) => format!("{:032X}", n.get()),
             Self::Text(t) => t.to_string(),
         }
+    }
+}
+
+/// A canonical UNID's 128 bits as two halves (high first, so they order as the number does):
+/// a [`Key`] then aligns to 8 bytes and takes 24, where a `u128` would make it 32, and every
+/// queue of keys a run holds (the documents its windows will read) a quarter larger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(super) struct UnidBits([u64; 2]);
+
+impl UnidBits {
+    pub fn new(n: u128) -> Self {
+        let half = |v: u128| u64::try_from(v & u128::from(u64::MAX)).unwrap_or(u64::MAX);
+        Self([half(n >> 64), half(n)])
+    }
+
+    pub fn get(self) -> u128 {
+        (u128::from(self.0[0]) << 64) | u128::from(self.0[1])
     }
 }
 
@@ -59,7 +76,7 @@ impl KeySet {
     pub fn insert(&mut self, key: impl AsRef<str>) {
         match Key::new(key.as_ref()) {
             Key::Num(n) => self.nums.insert(n),
-            Key::Unid(n) => self.unids.insert(n),
+            Key::Unid(n) => self.unids.insert(n.get()),
             Key::Text(t) => self.texts.insert(t),
         };
     }
@@ -68,7 +85,7 @@ impl KeySet {
     pub fn contains(&self, key: &str) -> bool {
         match Key::new(key) {
             Key::Num(n) => self.nums.contains(&n),
-            Key::Unid(n) => self.unids.contains(&n),
+            Key::Unid(n) => self.unids.contains(&n.get()),
             Key::Text(t) => self.texts.contains(&t),
         }
     }
@@ -77,7 +94,7 @@ impl KeySet {
     pub fn remove(&mut self, key: &str) -> bool {
         match Key::new(key) {
             Key::Num(n) => self.nums.remove(&n),
-            Key::Unid(n) => self.unids.remove(&n),
+            Key::Unid(n) => self.unids.remove(&n.get()),
             Key::Text(t) => self.texts.remove(&t),
         }
     }
@@ -88,9 +105,14 @@ impl KeySet {
             return Some(Key::Num(n).text());
         }
         if let Some(n) = self.unids.pop_first() {
-            return Some(Key::Unid(n).text());
+            return Some(Key::Unid(UnidBits::new(n)).text());
         }
         self.texts.pop_first().map(String::from)
+    }
+
+    /// How many keys.
+    pub fn len(&self) -> usize {
+        self.nums.len() + self.unids.len() + self.texts.len()
     }
 
     /// No key.
@@ -102,7 +124,7 @@ impl KeySet {
     /// others.
     pub fn keys(&self) -> impl Iterator<Item = Key> + '_ {
         let nums = self.nums.iter().map(|n| Key::Num(*n));
-        let unids = self.unids.iter().map(|n| Key::Unid(*n));
+        let unids = self.unids.iter().map(|n| Key::Unid(UnidBits::new(*n)));
         let texts = self.texts.iter().map(|t| Key::Text(t.clone()));
         nums.chain(unids).chain(texts)
     }
@@ -135,5 +157,16 @@ mod tests {
         assert!(!s.contains("5725767000000411001"));
         assert!(back.contains(&"0123456789abcdef0123456789abcdef".to_owned()));
         assert!(back.contains(&"0123456789ABCDEF0123456789ABCDEF".to_owned()));
+    }
+
+    #[test]
+    fn a_key_and_a_queued_read_stay_small() {
+        // A run queues one read per listed document: at a million documents every byte of
+        // these counts a megabyte.
+        assert_eq!(size_of::<Key>(), 24);
+        assert_eq!(size_of::<super::super::window::Read>(), 32);
+        let n = u128::from_str_radix("0123456789ABCDEF0123456789ABCDEF", 16).unwrap_or(0);
+        assert_eq!(UnidBits::new(n).get(), n);
+        assert!(UnidBits::new(1 << 64) > UnidBits::new(u128::from(u64::MAX)));
     }
 }

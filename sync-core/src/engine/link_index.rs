@@ -9,7 +9,7 @@ use std::cmp::Ordering;
 use crate::model::Fields;
 use crate::state::Link;
 
-use super::keys::Key;
+use super::keys::{self, Key};
 
 /// One stored link, without its base.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +36,7 @@ enum Column {
 impl Column {
     fn push(&mut self, key: &str) {
         match (&mut *self, Key::new(key)) {
-            (Self::Unids(v), Key::Unid(n)) => v.push(n),
+            (Self::Unids(v), Key::Unid(n)) => v.push(n.get()),
             (Self::Nums(v), Key::Num(n)) => v.push(n),
             (Self::Texts(v), _) => v.push(key.into()),
             (Self::Unids(v), _) if v.is_empty() => *self = Self::first(key),
@@ -54,7 +54,7 @@ impl Column {
     /// A column holding `key`, in its form.
     fn first(key: &str) -> Self {
         match Key::new(key) {
-            Key::Unid(n) => Self::Unids(vec![n]),
+            Key::Unid(n) => Self::Unids(vec![n.get()]),
             Key::Num(n) => Self::Nums(vec![n]),
             Key::Text(t) => Self::Texts(vec![t]),
         }
@@ -71,7 +71,7 @@ impl Column {
     /// The key at `i`, as it was given.
     fn text(&self, i: usize) -> String {
         match self {
-            Self::Unids(v) => Key::Unid(v[i]).text(),
+            Self::Unids(v) => Key::Unid(keys::UnidBits::new(v[i])).text(),
             Self::Nums(v) => Key::Num(v[i]).text(),
             Self::Texts(v) => v[i].to_string(),
         }
@@ -91,7 +91,7 @@ impl Column {
     /// `key` in the column's form, or `None` when the column cannot hold it (so it is absent).
     fn probe<'a>(&self, key: &'a str) -> Option<Probe<'a>> {
         match (self, Key::new(key)) {
-            (Self::Unids(_), Key::Unid(n)) => Some(Probe::Unid(n)),
+            (Self::Unids(_), Key::Unid(n)) => Some(Probe::Unid(n.get())),
             (Self::Nums(_), Key::Num(n)) => Some(Probe::Num(n)),
             (Self::Texts(_), _) => Some(Probe::Text(key)),
             _ => None,

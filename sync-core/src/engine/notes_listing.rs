@@ -201,7 +201,25 @@ impl Engine {
             };
             taken.push((unid, flags));
         }
-        let mut reads = Vec::new();
+        // A linked document missing from the listing is read before it counts as deleted:
+        // offset paging can skip an entry when another is deleted while the pages are read,
+        // and a skipped entry must not delete its CRM twin. (Gone: deleted; there: still
+        // there.) When more than half are missing the mass-delete guard holds the module back
+        // anyway, so the reads are only spent when that guard is overridden.
+        let missing: Vec<String> = run
+            .index
+            .iter()
+            .map(|e| String::from(e.unid))
+            .filter(|u| !run.notes_listed.contains(u))
+            .collect();
+        // The reads the windows will make, one small entry per document to read. A full read
+        // reads every listed document: the queue is made at its final size once (at 1,000,000
+        // documents a growing vector, then a copy into the queue, held three times as much).
+        let mut reads: VecDeque<window::Read> = if run.notes_incremental {
+            VecDeque::new()
+        } else {
+            VecDeque::with_capacity(run.notes_listed.len() + missing.len())
+        };
         let mut unchanged = std::mem::take(&mut run.notes.unchanged);
         for key in run.notes_listed.keys() {
             let unid = key.text();
@@ -216,28 +234,19 @@ impl Engine {
                 // Private when last read and not changed since: still private, never synced.
             } else {
                 let private = private.contains(unid.as_str());
-                reads.push((key, ReadFlags { linked, private }));
+                let flags = ReadFlags { linked, private };
+                reads.push_back(window::Read::Doc { unid: key, flags });
             }
         }
         run.notes.unchanged = unchanged;
-        // A linked document missing from the listing is read before it counts as deleted:
-        // offset paging can skip an entry when another is deleted while the pages are read,
-        // and a skipped entry must not delete its CRM twin. (Gone: deleted; there: still
-        // there.) When more than half are missing the mass-delete guard holds the module back
-        // anyway, so the reads are only spent when that guard is overridden.
-        let missing: Vec<String> = run
-            .index
-            .iter()
-            .map(|e| String::from(e.unid))
-            .filter(|u| !run.notes_listed.contains(u))
-            .collect();
         if missing.len() * 2 <= run.index.len() || self.config.allow_mass_delete {
             for unid in missing {
                 let flags = ReadFlags {
                     linked: true,
                     private: false,
                 };
-                reads.push((keys::Key::new(&unid), flags));
+                let unid = keys::Key::new(&unid);
+                reads.push_back(window::Read::Doc { unid, flags });
             }
         }
         // Remembered private documents that are no longer listed are gone.
@@ -251,10 +260,7 @@ impl Engine {
                     }));
             }
         }
-        run.windows.to_read = reads
-            .into_iter()
-            .map(|(unid, flags)| window::Read::Doc { unid, flags })
-            .collect();
+        run.windows.to_read = reads;
         for (unid, flags) in taken {
             let private = self
                 .run
