@@ -441,4 +441,38 @@ async fn a_user_owning_more_records_than_zoho_pages_through_gets_all_of_them() {
         "user2's changes stay out of demo's Notes"
     );
     assert_scoped(&[&demo, &user2], &[]).await;
+
+    // A custom view cannot go past the wall (COQL cannot read a view): user2's sync through one
+    // fails its contacts, says why in the report and the exit code, and writes nothing.
+    let view = user2
+        .sim_control(
+            &zoho,
+            "/_sim/custom_views",
+            json!({"module": "Contacts", "name": "Yamada", "created_by": "user2@example.com",
+                   "criteria": {"field": {"api_name": "Last_Name"}, "comparator": "equal",
+                                "value": "Yamada"}}),
+        )
+        .await;
+    let cvid = view["id"].as_str().expect("view id").to_owned();
+    user2
+        .sim_control(&zoho, "/_sim/config", json!({ "page_token_records": 100 }))
+        .await;
+    let mut text = std::fs::read_to_string(&user2.config).unwrap();
+    text.push_str(&format!(
+        "\n[sync.scope]\ncontacts = {{ view = \"{cvid}\" }}\n"
+    ));
+    std::fs::write(&user2.config, text).unwrap();
+    let run = user2.sync(&[]).await;
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let report = run.report();
+    let contacts = &report["modules"][0];
+    assert_eq!(contacts["status"], "failed", "{report}");
+    let message = contacts["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("more than the 100,000 records")
+            && message.contains("custom view")
+            && message.contains("PAGINATION_LIMIT_EXCEEDED"),
+        "{message}"
+    );
+    assert!(user2.notes_docs("Person").await.is_empty());
 }
