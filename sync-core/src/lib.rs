@@ -28,6 +28,14 @@
 //!   picked ([`Scope`]); a record that leaves the scope is withdrawn like one that turned
 //!   private.
 
+/// The engine's wasm builds (the component, the widget, the JS package) allocate with talc, not
+/// the target's default dlmalloc: the engine allocates for every answer it parses, and talc
+/// is faster at it and as compact (`tests/bench/BENCHMARKS.md`, the engine bench). The guest
+/// is single-threaded, which is what talc's cell needs.
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 pub(crate) mod api;
 pub mod engine;
 pub mod http;
