@@ -2,8 +2,10 @@
 //! wasmtime `Engine`) per process, one `Store` per sync.
 //!
 //! The guest gets an empty WASI context (no files, no environment, no network, no clock it
-//! could use to do I/O), a memory limit, a fuel budget per call and a wall-clock deadline per
-//! call (epoch interruption). Everything it wants from the world it asks for through the
+//! could use to do I/O), a memory limit and a wall-clock deadline per call (epoch
+//! interruption), which stops a guest that loops. Counting fuel as well (a deterministic budget
+//! per call, [`Limits::fuel_per_call`]) is off by default: it cost the engine a fifth of its
+//! time (`tests/bench/BENCHMARKS.md`, the engine bench) for no protection the deadline lacks. Everything it wants from the world it asks for through the
 //! engine's `output::request`, which the host performs with [`Upstreams::perform`].
 //!
 //! Compiling the component to native code takes most of a short run's time, so the compiled
@@ -108,6 +110,10 @@ impl BodyParts {
     }
 }
 
+/// A fuel budget for one call into the guest, for an embedder that wants one
+/// ([`Limits::fuel_per_call`]): far more than any call of a sync of a million records takes.
+pub const FUEL_PER_CALL: u64 = 20_000_000_000;
+
 /// How long one epoch tick is.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
@@ -116,8 +122,8 @@ const EPOCH_TICK: Duration = Duration::from_millis(10);
 pub struct Limits {
     /// Linear memory of the guest at most, in bytes.
     pub memory_bytes: usize,
-    /// Fuel (roughly, wasm instructions) for one call into the guest; `None` runs the guest
-    /// without counting them (faster; each call is still bounded by `call_deadline`).
+    /// Fuel (roughly, wasm instructions) for one call into the guest; `None` (the default)
+    /// runs the guest without counting them, each call bounded by `call_deadline` alone.
     pub fuel_per_call: Option<u64>,
     /// Wall-clock time for one call into the guest.
     pub call_deadline: Duration,
@@ -132,7 +138,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             memory_bytes: 1 << 30,
-            fuel_per_call: Some(20_000_000_000),
+            fuel_per_call: None,
             call_deadline: Duration::from_secs(60),
             run_deadline: Duration::from_secs(6 * 3600),
             part_bytes: 64 * 1024,
