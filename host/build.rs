@@ -7,7 +7,7 @@
 //!
 //! They are built by a nested cargo with its own target directory (`target/wasm-build`), so the
 //! outer build's lock is never waited on, and in release mode (size and speed matter in a
-//! browser and under fuel). Only `cargo` and the targets from `rust-toolchain.toml` are needed.
+//! browser and under wasmtime). Only `cargo` and the targets from `rust-toolchain.toml` are needed.
 
 use std::env;
 use std::path::{Path, PathBuf};

@@ -558,18 +558,19 @@ impl Runner {
                         },
                     };
                     flush(run_state, &mut changes).await?;
-                    let links: Vec<wit::Link> = run_state
+                    // The bases cross in the engine's compact form, not as JSON to parse.
+                    let links: Vec<wit::LinkCompact> = run_state
                         .links(module, &want)
                         .await?
                         .into_iter()
-                        .map(|l| wit::Link {
-                            base_json: serde_json::to_string(&l.base).unwrap_or_default(),
+                        .map(|l| wit::LinkCompact {
+                            base: l.base.as_canonical().to_owned(),
                             unid: l.unid.0,
                             zoho_id: l.zoho_id.0,
                         })
                         .collect();
                     self.arm(&mut store)?;
-                    api.call_handle_links(&mut store, engine, q.id, &links)
+                    api.call_handle_links_compact(&mut store, engine, q.id, &links)
                         .map_err(guest_err)?
                         .map_err(RunnerError::Input)?;
                 }

@@ -43,6 +43,30 @@ fn headers_in(h: Vec<wit::Header>) -> Vec<Header> {
         .collect()
 }
 
+impl EngineResource {
+    /// The answer to link read `id`: each link with its base as read from its form, the first
+    /// base that could not be read refusing the answer.
+    fn take_links(
+        &self,
+        id: u64,
+        links: impl Iterator<Item = (String, String, Result<Fields, String>)>,
+    ) -> Result<(), String> {
+        let mut parsed = Vec::new();
+        for (unid, zoho_id, base) in links {
+            let base = base.map_err(|e| format!("invalid base of link {unid}: {e}"))?;
+            parsed.push(crate::Link {
+                unid: NotesUnid(unid),
+                zoho_id: ZohoId(zoho_id),
+                base,
+            });
+        }
+        self.inner
+            .borrow_mut()
+            .handle_links(id, parsed)
+            .map_err(|e| e.to_string())
+    }
+}
+
 impl wit::GuestEngine for EngineResource {
     fn create(config_json: String, state_json: String, now: i64) -> Result<wit::Engine, String> {
         let config: EngineConfig = serde_json::from_str(&config_json)
@@ -118,20 +142,22 @@ impl wit::GuestEngine for EngineResource {
     }
 
     fn handle_links(&self, id: u64, links: Vec<wit::Link>) -> Result<(), String> {
-        let mut parsed = Vec::with_capacity(links.len());
-        for l in links {
-            let base: Fields = serde_json::from_str(&l.base_json)
-                .map_err(|e| format!("invalid base of link {}: {e}", l.unid))?;
-            parsed.push(crate::Link {
-                unid: NotesUnid(l.unid),
-                zoho_id: ZohoId(l.zoho_id),
-                base,
-            });
-        }
-        self.inner
-            .borrow_mut()
-            .handle_links(id, parsed)
-            .map_err(|e| e.to_string())
+        self.take_links(
+            id,
+            links.into_iter().map(|l| {
+                let base = serde_json::from_str(&l.base_json).map_err(|e| e.to_string());
+                (l.unid, l.zoho_id, base)
+            }),
+        )
+    }
+
+    fn handle_links_compact(&self, id: u64, links: Vec<wit::LinkCompact>) -> Result<(), String> {
+        self.take_links(
+            id,
+            links
+                .into_iter()
+                .map(|l| (l.unid, l.zoho_id, Fields::from_canonical(l.base))),
+        )
     }
 
     fn handle_response(

@@ -247,6 +247,43 @@ impl Fields {
             .fold(OFFSET, |h, b| (h ^ u128::from(b)).wrapping_mul(PRIME))
     }
 
+    /// The compact form the fields are held in: each field as its name, a NUL, its value and a
+    /// NUL, sorted by name. It crosses to the engine's wasm builds as it is
+    /// ([`Fields::from_canonical`]; WIT `handle-links-compact`).
+    #[must_use]
+    pub fn as_canonical(&self) -> &str {
+        &self.buf
+    }
+
+    /// Fields from their compact form ([`Fields::as_canonical`]), taken as they are after a
+    /// check of the form: NUL-ended names and values in pairs, names strictly ascending, no
+    /// name or value empty.
+    ///
+    /// # Errors
+    /// What breaks the form, when something does.
+    pub fn from_canonical(text: String) -> Result<Self, String> {
+        if !text.is_empty() && !text.ends_with('\0') {
+            return Err("the last value is not ended by a NUL".to_owned());
+        }
+        let mut parts = text.split_terminator('\0');
+        let mut last: Option<&str> = None;
+        while let Some(name) = parts.next() {
+            let Some(value) = parts.next() else {
+                return Err(format!("the field {name:?} has no value"));
+            };
+            if name.is_empty() || value.is_empty() {
+                return Err("an empty field name or value".to_owned());
+            }
+            if last.is_some_and(|l| l >= name) {
+                return Err(format!("the field {name:?} is out of order"));
+            }
+            last = Some(name);
+        }
+        Ok(Self {
+            buf: text.into_boxed_str(),
+        })
+    }
+
     /// The names of fields whose values differ between `self` and `other`, sorted.
     #[must_use]
     pub fn diff(&self, other: &Self) -> Vec<String> {
@@ -576,6 +613,33 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fields_cross_in_their_compact_form_and_a_broken_one_is_refused() {
+        let f: Fields = [
+            ("last_name", "山田"),
+            ("email", "a@example.jp"),
+            ("city", "東京"),
+        ]
+        .into_iter()
+        .collect();
+        let back = Fields::from_canonical(f.as_canonical().to_owned());
+        assert_eq!(back.as_ref(), Ok(&f));
+        assert_eq!(Fields::from_canonical(String::new()), Ok(Fields::default()));
+        for broken in [
+            "email\0a@x\0city\0Tokyo\0",  // out of order
+            "city\0Tokyo\0city\0Osaka\0", // a name twice
+            "city\0Tokyo",                // not ended by a NUL
+            "city\0",                     // a name without a value
+            "city\0\0",                   // an empty value
+            "\0Tokyo\0",                  // an empty name
+        ] {
+            assert!(
+                Fields::from_canonical(broken.to_owned()).is_err(),
+                "{broken:?}"
+            );
+        }
+    }
 
     #[test]
     fn scope_names_come_from_the_mail_file_and_bad_ones_are_refused() {

@@ -532,17 +532,10 @@ impl World {
 
     /// Creates a record of `module` through the CRM API and returns its id.
     pub async fn crm_create_in(&self, module: &str, rec: Value) -> String {
-        let r: Value = self
-            .zoho(reqwest::Method::POST, module)
-            .json(&json!({"data": [rec]}))
-            .send()
+        self.crm_create_many(module, &[rec])
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(r["data"][0]["status"], "success", "{r}");
-        r["data"][0]["details"]["id"].as_str().unwrap().to_owned()
+            .pop()
+            .expect("one id")
     }
 
     /// Creates records of `module` through the CRM API, 100 per call, and returns their ids.
