@@ -85,22 +85,25 @@ impl Engine {
                     run.crm_gone(&e.zid) || run.crm.out_of_scope.contains(e.zid.as_ref())
                 })
         };
-        let reads = std::mem::take(&mut run.windows.to_read);
+        // Filtered in place: the queue holds one entry per document to read (a million at a
+        // million documents), and copying it into a growing second queue held it three times.
+        let mut reads = std::mem::take(&mut run.windows.to_read);
         let mut confirm = Vec::new();
-        for read in reads {
-            let key = match &read {
+        reads.retain(|read| {
+            let key = match read {
                 Read::Doc { unid, .. } => unid.text(),
                 Read::Event { key } => key.clone(),
             };
             let key = key.as_str();
             let linked = run.link_index(key).is_some();
             let listed = run.notes_listed.contains(key) || run.notes_rows.contains_key(key);
-            if linked && (!listed || crm_away(run, key)) {
-                confirm.push(read);
-            } else {
-                run.windows.to_read.push_back(read);
+            let first = linked && (!listed || crm_away(run, key));
+            if first {
+                confirm.push(read.clone());
             }
-        }
+            !first
+        });
+        run.windows.to_read = reads;
         run.phase = Phase::Confirming;
         self.enqueue_reads(confirm);
     }
