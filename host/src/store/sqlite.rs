@@ -17,8 +17,8 @@ use super::StoreError;
 use super::migrations::SQLITE as MIGRATIONS;
 use super::rows::{
     HISTORY_TABLES, LastSync, RunSummary, STATE_TABLES, SessionRow, SetMember, USER_COLUMNS,
-    UserRow, created_by, domino_api_key, domino_api_of, module_from, module_key, outcome_key,
-    set_member,
+    UserRow, created_by, created_needs_links, domino_api_key, domino_api_of, module_from,
+    module_key, outcome_key, set_member,
 };
 use crate::config::DominoApiChoice;
 
@@ -298,7 +298,16 @@ pub(crate) fn record_run(
     let created = if report.dry_run {
         Vec::new()
     } else {
-        created_by(report, &load_state(c, profile)?)
+        let mut found = Vec::new();
+        for (module, unids) in created_needs_links(report) {
+            let want = LinkWant::Unids { unids };
+            found.extend(
+                links(c, profile, module, &want)?
+                    .into_iter()
+                    .map(|l| (module, l)),
+            );
+        }
+        created_by(report, &found)
     };
     let tx = c.savepoint()?;
     tx.execute(
