@@ -46,6 +46,10 @@ impl ModuleStatus {
     }
 }
 
+/// The words of the engine's failure for a listing that meets Zoho's 100,000-record wall and
+/// cannot go past it ([`FailureCause::CrmListingLimit`]).
+pub const CRM_LISTING_LIMIT: &str = "more than the 100,000 records Zoho pages through";
+
 /// Why a module failed or did not run, as a reader in any language needs it: the widget words
 /// it in the user's language and shows the admin step; [`ModuleReport::message`] has the
 /// server's own words.
@@ -66,6 +70,10 @@ pub enum FailureCause {
     Unreachable,
     /// An earlier module's failure stopped the run before this module ran.
     RunStopped,
+    /// Zoho CRM pages a listing only through its first 100,000 records, and what is past them
+    /// cannot be read another way: the module is synced through a custom view, or it is events
+    /// (the query language cannot read a view or participants).
+    CrmListingLimit,
     /// Anything else; the message says what.
     Other,
 }
@@ -93,6 +101,8 @@ impl FailureCause {
             Self::CrmLogin
         } else if message.contains("did not answer") {
             Self::Unreachable
+        } else if message.contains(CRM_LISTING_LIMIT) {
+            Self::CrmListingLimit
         } else {
             Self::Other
         }
@@ -580,6 +590,10 @@ mod tests {
             (
                 "IBM Notes did not answer: connection refused",
                 FailureCause::Unreachable,
+            ),
+            (
+                "could not list Zoho Contacts: it has more than the 100,000 records Zoho pages through, and COQL cannot read a custom view; sync the scope mine instead: PAGINATION_LIMIT_EXCEEDED (HTTP 400)",
+                FailureCause::CrmListingLimit,
             ),
             (
                 "could not list Zoho Tasks: INTERNAL_ERROR (HTTP 500)",

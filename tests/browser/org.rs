@@ -7,11 +7,11 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result, ensure};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::webdriver::{Driver, Session};
 use crate::world::Demo;
-use crate::{click_start_sync, shots, sign_in};
+use crate::{click_start_sync, japanese, set_language, shots, sign_in};
 
 /// The Zoho users of the simulator's org.
 const DEMO_ID: &str = "5725767000000411001";
@@ -189,6 +189,9 @@ async fn two_users_of_one_org_sync_only_their_own_records_in_the_widget() -> Res
             .await
             .context("after the concurrent syncs")?;
         b.screenshot(&shots(), "31-user2-dashboard").await?;
+        view_past_the_wall(&a, &demo)
+            .await
+            .context("a custom view past Zoho's 100,000 records")?;
         demo.assert_spec_faithful().await
     }
     .await;
@@ -199,6 +202,76 @@ async fn two_users_of_one_org_sync_only_their_own_records_in_the_widget() -> Res
     let _ = a.quit().await;
     let _ = b.quit().await;
     steps.map(|_: ()| ())
+}
+
+/// A custom view with more records than Zoho pages through (the simulator's wall lowered to
+/// 100, under demo's 1,000 contacts): the preview fails the contacts, and the events (which
+/// cannot go past the wall either), and says why with the way out, in English and Japanese;
+/// closing it keeps the previous settings.
+async fn view_past_the_wall(s: &Session, demo: &Demo) -> Result<()> {
+    let view = demo
+        .zoho_control(
+            "/_sim/custom_views",
+            &json!({"module": "Contacts", "name": "All of mine", "created_by": "demo@example.com",
+                    "criteria": {"field": {"api_name": "Owner"}, "comparator": "equal",
+                                 "value": "${CURRENTUSER}"}}),
+        )
+        .await?;
+    let cvid = view["id"]
+        .as_str()
+        .context("the view has no id")?
+        .to_owned();
+    demo.zoho_config(&json!({ "page_token_records": 100 }))
+        .await?;
+    click_start_sync(s).await?;
+    s.wait("#settings-form").await?;
+    s.wait(&format!("#scope-contacts option[value=\"{cvid}\"]"))
+        .await?;
+    s.exec(
+        "const el = document.getElementById('scope-contacts'); el.value = arguments[0];
+         el.dispatchEvent(new Event('change', { bubbles: true }));",
+        json!([cvid]),
+    )
+    .await?;
+    s.click("#settings-save").await?;
+    s.wait_run("#preview[data-outcome=partial]").await?;
+    s.wait("#preview [data-module=contacts][data-status=failed]")
+        .await?;
+    let why_at = "#preview .module-why[data-module=contacts] .why[data-cause=crm_listing_limit]";
+    let why = s.text_of(why_at).await?;
+    ensure!(
+        why.contains("Zoho CRM lists at most 100,000 records of a custom view")
+            && why.contains("choose \"My records\""),
+        "{why}"
+    );
+    // Demo's events, too, are more than the lowered wall, and events cannot go past it.
+    let events_at = "#preview .module-why[data-module=events] .why[data-cause=crm_listing_limit]";
+    let why = s.text_of(events_at).await?;
+    ensure!(
+        why.contains("Zoho CRM lists at most 100,000 events") && why.contains("Sync Events"),
+        "{why}"
+    );
+    s.screenshot(&shots(), "32-view-past-the-wall").await?;
+    set_language(s, "ja").await?;
+    let why = s.text_of(why_at).await?;
+    ensure!(
+        why.contains("カスタムビューから取得できるレコードは100,000件まで")
+            && why.contains("「自分のデータ(自分が所有者のデータ)」"),
+        "{why}"
+    );
+    let why = s.text_of(events_at).await?;
+    ensure!(
+        why.contains("取得できる予定は100,000件まで") && why.contains("「予定の同期」をオフ"),
+        "{why}"
+    );
+    japanese::assert_japanese(s, "preview, a custom view past the wall").await?;
+    s.screenshot(&shots(), "32-view-past-the-wall-japanese")
+        .await?;
+    set_language(s, "en").await?;
+    s.click("#preview-close").await?;
+    s.wait("#settings-restored").await?;
+    demo.zoho_config(&json!({ "page_token_records": 100_000 }))
+        .await
 }
 
 /// A Domino dump item's text: a plain value or a `{type, data}` object.

@@ -184,6 +184,21 @@ impl Demo {
         Ok(())
     }
 
+    /// Posts `body` to one of the Zoho simulator's control endpoints (`/_sim/…`) and returns
+    /// its answer.
+    pub async fn zoho_control(&self, path: &str, body: &Value) -> Result<Value> {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.zoho))
+            .json(body)
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            bail!("zoho {path}: {}", r.text().await?);
+        }
+        Ok(r.json().await?)
+    }
+
     /// Replaces the Zoho simulator's fault rules (`[]` clears them).
     pub async fn zoho_faults(&self, rules: &Value) -> Result<()> {
         let r = self

@@ -186,6 +186,16 @@ pub fn module_why(lang: Lang, report: &RunReport, m: &ModuleReport) -> Html {
                 None,
             )
         }
+        FailureCause::CrmListingLimit if m.module == Module::Events => (
+            "crm_listing_limit",
+            t(T::WhyCrmEventsTooLarge),
+            t(T::StepCrmEventsTooLarge),
+        ),
+        FailureCause::CrmListingLimit => (
+            "crm_listing_limit",
+            t(T::WhyCrmViewTooLarge),
+            t(T::StepCrmViewTooLarge),
+        ),
         FailureCause::Other => ("other", t(T::WhyOther), None),
     };
     // A module that did not run repeats nothing of the failure: the failed module shows it.

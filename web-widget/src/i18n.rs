@@ -395,6 +395,14 @@ texts! {
     WhyUnreachable => "A server did not answer. The next sync tries again.", "サーバーが応答しませんでした。次回の同期で再試行します。";
     WhyRunStopped => "Did not run: the sync stopped when {module} failed.", "実行されませんでした: {module}の同期に失敗したため、同期が停止しました。";
     WhyOther => "The server answered with an error. The next sync tries again.", "サーバーがエラーを返しました。次回の同期で再試行します。";
+    WhyCrmViewTooLarge => "Zoho CRM lists at most 100,000 records of a custom view, and this view has more. The sync cannot read the rest, so it synced none of this module.",
+        "Zoho CRMのカスタムビューから取得できるレコードは100,000件までで、このビューにはそれより多くのレコードがあります。残りを読み取れないため、このモジュールは同期されませんでした。";
+    StepCrmViewTooLarge => "Under Sync Settings → Which CRM records, choose \"My records\" for this module (the sync reads any number of them), or a custom view with fewer than 100,000 records.",
+        "「同期の設定」の「同期するCRMのデータ」で、このモジュールを「自分のデータ(自分が所有者のデータ)」にする(件数の上限はありません)か、100,000件未満のカスタムビューを選んでください。";
+    WhyCrmEventsTooLarge => "Zoho CRM lists at most 100,000 events, and there are more within your reach. Past that point the participants of events cannot be read, so the sync synced no events.",
+        "Zoho CRMから取得できる予定は100,000件までで、対象の予定はそれより多くあります。それ以降の予定は参加者を読み取れないため、予定は同期されませんでした。";
+    StepCrmEventsTooLarge => "Delete old events in Zoho CRM until fewer than 100,000 remain, or turn off Sync Events under Sync Settings.",
+        "Zoho CRMで古い予定を削除して100,000件未満にするか、「同期の設定」で「予定の同期」をオフにしてください。";
     Failed => "failed", "失敗";
     Guarded => "held back", "保留";
     Off => "off", "オフ";

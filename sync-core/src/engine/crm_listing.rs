@@ -2,6 +2,7 @@
 //! view, incremental listings, deleted records, and linked records that left the scope.
 
 use super::*;
+use crate::report::CRM_LISTING_LIMIT;
 
 impl Engine {
     /// The module's custom views: list the system "My …" view. Without it (an older token
@@ -300,7 +301,7 @@ impl Engine {
         };
         if let Some(reason) = refused {
             self.fail_module(format!(
-                "could not list Zoho {}: it has more than the 100,000 records Zoho pages through, and {reason}: {}",
+                "could not list Zoho {}: it has {CRM_LISTING_LIMIT}, and {reason}: {}",
                 module.crm_api_name(),
                 crm_error_text(resp)
             ));
