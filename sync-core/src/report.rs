@@ -228,7 +228,39 @@ pub struct ModuleReport {
     /// Rows counted but not listed, beyond [`ENTRIES_PER_KIND`] of their kind.
     #[serde(default)]
     pub omitted: u32,
+    /// The kinds already listed [`ENTRIES_PER_KIND`] times, so a run of a million records
+    /// does not count the listed rows again for each one past the limit.
+    #[serde(skip)]
+    full: FullKinds,
 }
+
+/// The kinds of rows a [`ModuleReport`] lists no more of: a cache of what its rows show, so it
+/// takes no part in comparing reports.
+#[derive(Clone, Copy, Debug, Default)]
+struct FullKinds(u8);
+
+impl FullKinds {
+    fn bit(kind: Option<Verdict>) -> u8 {
+        1 << match kind {
+            None => 0,
+            Some(Verdict::Created) => 1,
+            Some(Verdict::Deleted) => 2,
+            Some(Verdict::Updated) => 3,
+            Some(Verdict::Skipped) => 4,
+            Some(Verdict::Linked) => 5,
+            Some(Verdict::Unlinked) => 6,
+            Some(Verdict::InStep) => 7,
+        }
+    }
+}
+
+impl PartialEq for FullKinds {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for FullKinds {}
 
 /// The most rows a module's report lists of one kind (one verdict, or errors); the counts
 /// always cover every record.
@@ -268,6 +300,7 @@ impl ModuleReport {
             counts: Counts::default(),
             entries: Vec::new(),
             omitted: 0,
+            full: FullKinds::default(),
         }
     }
 
@@ -292,9 +325,12 @@ impl ModuleReport {
         }
         if entry.verdict != Verdict::InStep || entry.error.is_some() {
             let k = kind(&entry);
-            let full = self.entries.len() >= ENTRIES_PER_KIND
-                && self.entries.iter().filter(|e| kind(e) == k).count() >= ENTRIES_PER_KIND;
+            let bit = FullKinds::bit(k);
+            let full = self.full.0 & bit != 0
+                || (self.entries.len() >= ENTRIES_PER_KIND
+                    && self.entries.iter().filter(|e| kind(e) == k).count() >= ENTRIES_PER_KIND);
             if full {
+                self.full.0 |= bit;
                 self.omitted += 1;
             } else {
                 self.entries.push(entry);
