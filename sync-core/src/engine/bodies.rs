@@ -5,36 +5,50 @@
 
 use std::collections::HashMap;
 
-use super::keys::KeySet;
+use super::link_index::LinkIndex;
+use super::marks::Keys;
 use crate::api::domino::UnidListReader;
 use crate::http::{HttpResponse, TransportError, TransportErrorKind};
+use crate::model::Side;
 
 /// The most an answer gathered in parts may hold: beyond it, the answer counts as unreadable
 /// (as an embedder's own limit on a body would).
 const MAX_GATHERED: usize = 64 * 1024 * 1024;
 
 /// The UNIDs of a changed-documents list, read part by part.
-#[derive(Debug, Default)]
+/// A linked document's UNID is marked against the run's link index (a bit), so a list of a
+/// million linked documents takes 125 KB.
+#[derive(Debug)]
 pub(super) struct ChangedUnids {
     reader: UnidListReader,
-    unids: KeySet,
+    unids: Keys,
+}
+
+impl Default for ChangedUnids {
+    fn default() -> Self {
+        Self {
+            reader: UnidListReader::default(),
+            unids: Keys::new(Side::Notes),
+        }
+    }
 }
 
 impl ChangedUnids {
-    /// A whole answer, read at once.
-    pub fn of(body: &str) -> Self {
+    /// A whole answer, read at once against `index`.
+    pub fn of(body: &str, index: &LinkIndex) -> Self {
         let mut c = Self::default();
-        c.feed(body);
+        c.feed(body, index);
         c
     }
 
-    fn feed(&mut self, part: &str) {
+    fn feed(&mut self, part: &str, index: &LinkIndex) {
         let unids = &mut self.unids;
-        self.reader.feed(part.as_bytes(), |u| unids.insert(u));
+        self.reader
+            .feed(part.as_bytes(), |u| unids.insert(index, u));
     }
 
     /// The UNIDs; `None` when the answer was not a changed-documents list.
-    pub fn finish(self) -> Option<KeySet> {
+    pub fn finish(self) -> Option<Keys> {
         self.reader.finish().map(|()| self.unids)
     }
 }
@@ -56,8 +70,8 @@ pub(super) struct Partials(HashMap<u64, Partial>);
 
 impl Partials {
     /// A part of the answer to `id`; `changed_list` when that answer is a changed-documents
-    /// list.
-    pub fn add(&mut self, id: u64, changed_list: bool, part: &str) {
+    /// list (its UNIDs marked against `index`, the run's links).
+    pub fn add(&mut self, id: u64, changed_list: bool, part: &str, index: &LinkIndex) {
         let p = self.0.entry(id).or_insert_with(|| {
             if changed_list {
                 Partial::Changed(ChangedUnids::default())
@@ -66,7 +80,7 @@ impl Partials {
             }
         });
         match p {
-            Partial::Changed(c) => c.feed(part),
+            Partial::Changed(c) => c.feed(part, index),
             Partial::Text(t) if t.len() + part.len() > MAX_GATHERED => *p = Partial::TooLarge,
             Partial::Text(t) => t.push_str(part),
             Partial::TooLarge => {}
@@ -80,6 +94,7 @@ impl Partials {
         &mut self,
         id: u64,
         result: Result<HttpResponse, TransportError>,
+        index: &LinkIndex,
     ) -> (Result<HttpResponse, TransportError>, Option<ChangedUnids>) {
         let Some(partial) = self.0.remove(&id) else {
             return (result, None);
@@ -101,7 +116,7 @@ impl Partials {
                 None,
             ),
             Partial::Changed(mut c) => {
-                c.feed(&resp.body);
+                c.feed(&resp.body, index);
                 resp.body = c.reader.head();
                 (Ok(resp), Some(c))
             }

@@ -34,8 +34,10 @@ impl Engine {
         let doc_changed = |key: &str| {
             let uid = key.split('/').next().unwrap_or(key);
             uid.split_once('-').is_some_and(|(unid, _)| {
-                run.notes_changed.contains(unid)
-                    || run.notes_changed.contains(&unid.to_ascii_uppercase())
+                run.notes_changed.contains(&run.index, unid)
+                    || run
+                        .notes_changed
+                        .contains(&run.index, &unid.to_ascii_uppercase())
             })
         };
         let fresh =
@@ -58,7 +60,7 @@ impl Engine {
                 // Rows that carry everything are the records themselves.
                 run.notes.records.insert(key.clone(), row.clone());
             } else if fresh && summary_same && !doc_changed(key) {
-                run.notes.unchanged.insert(key.clone());
+                run.notes.unchanged.insert(&run.index, key);
             } else {
                 reads.push(key.clone());
             }
@@ -70,7 +72,7 @@ impl Engine {
             if in_window(link.base.get("start")) {
                 reads.push((*key).to_owned()); // 404: deleted; 200: moved out of the window.
             } else {
-                run.notes.unchanged.insert(*key); // Out of the window: dormant.
+                run.notes.unchanged.insert(&run.index, key); // Out of the window: dormant.
             }
         }
         // CRM: unlinked records outside the window are not synced; linked ones outside it on
@@ -92,7 +94,7 @@ impl Engine {
                 }
                 Some(l) if !now_in && !in_window(l.base.get("start")) => {
                     run.crm.records.remove(&id);
-                    run.crm.unchanged.insert(id);
+                    run.crm.unchanged.insert(&run.index, &id);
                 }
                 None | Some(_) => {}
             }
@@ -100,14 +102,16 @@ impl Engine {
         if run.crm.complete {
             for (id, l) in &crm_links {
                 if !run.crm.records.contains_key(*id) && !in_window(l.base.get("start")) {
-                    run.crm.unchanged.insert(*id);
+                    run.crm.unchanged.insert(&run.index, id);
                 }
             }
         }
-        run.windows.to_read = reads
-            .into_iter()
-            .map(|key| window::Read::Event { key })
-            .collect();
+        run.windows.to_read = read_queue::ReadQueue::of(
+            reads
+                .into_iter()
+                .map(|key| window::Read::Event { key })
+                .collect(),
+        );
         self.start_windows();
     }
 

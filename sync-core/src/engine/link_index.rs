@@ -207,6 +207,25 @@ impl LinkIndex {
         })
     }
 
+    /// The Notes key of the link at `i`, compactly.
+    pub fn unid_key(&self, i: usize) -> Key {
+        match &self.unids {
+            Column::Unids(v) => Key::Unid(keys::UnidBits::new(v[i])),
+            Column::Nums(v) => Key::Num(v[i]),
+            Column::Texts(v) => Key::new(&v[i]),
+        }
+    }
+
+    /// The Notes key of the link at `i`.
+    pub fn unid_text(&self, i: usize) -> String {
+        self.unids.text(i)
+    }
+
+    /// The Zoho id of the link at `i`.
+    pub fn zid_text(&self, i: usize) -> String {
+        self.zids.text(i)
+    }
+
     /// Every link, by Notes key.
     pub fn iter(&self) -> impl Iterator<Item = LinkEntry> + '_ {
         (0..self.len()).filter_map(|i| self.get(i))

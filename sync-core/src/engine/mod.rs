@@ -71,10 +71,12 @@ mod execute;
 pub(crate) mod keys;
 mod link_index;
 mod links;
+mod marks;
 mod module_run;
 mod notes_listing;
 mod outcome;
 mod progress;
+mod read_queue;
 mod series;
 mod setup;
 mod side;
@@ -393,9 +395,10 @@ struct ModuleRun {
     xref_exists: bool,
     notes_incremental: bool,
     crm_incremental: bool,
-    notes_listed: keys::KeySet,
+    /// Documents the module's view listed.
+    notes_listed: marks::Keys,
     /// Documents of the file changed since the cursor (`documents?since`: every form).
-    notes_changed: keys::KeySet,
+    notes_changed: marks::Keys,
     notes: side::SideRun,
     crm: side::SideRun,
     notes_cursor_next: Option<Timestamp>,
@@ -458,10 +461,10 @@ impl ModuleRun {
             && rec.fields.digest() == link.digest
         {
             self.crm.records.remove(&zid);
-            self.crm.unchanged.insert(zid);
+            self.crm.unchanged.insert(&self.index, &zid);
             return;
         }
-        self.crm.unchanged.remove(&zid);
+        self.crm.unchanged.remove(&self.index, &zid);
         if !self.index.has_zid(&zid) {
             // Unlinked: indexed by what pairs it; held, or beyond the budget read again later.
             self.windows.index_free(self.module, &zid, &rec);
@@ -484,7 +487,7 @@ impl ModuleRun {
 
     /// The CRM listed the record `zid` in scope this run.
     fn crm_listed(&self, zid: &str) -> bool {
-        self.crm.records.contains_key(zid) || self.crm.unchanged.contains(zid)
+        self.crm.records.contains_key(zid) || self.crm.unchanged.contains(&self.index, zid)
     }
 }
 
@@ -660,7 +663,9 @@ impl Engine {
             .transport
             .answered(id)
             .ok_or(InputError::UnknownRequest(id))?;
-        let (result, changed) = self.partials.complete(id, result);
+        let none = link_index::LinkIndex::default();
+        let index = self.run.as_ref().map_or(&none, |r| &r.index);
+        let (result, changed) = self.partials.complete(id, result, index);
         if self.finished {
             return Ok(());
         }
@@ -698,7 +703,9 @@ impl Engine {
             _ => false,
         };
         if !self.finished {
-            self.partials.add(id, unid_list, part);
+            let none = link_index::LinkIndex::default();
+            let index = self.run.as_ref().map_or(&none, |r| &r.index);
+            self.partials.add(id, unid_list, part, index);
         }
         Ok(())
     }

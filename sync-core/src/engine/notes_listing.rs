@@ -120,7 +120,11 @@ impl Engine {
     ) {
         match self.notes.changes_shape() {
             ChangesShape::UnidStream => {
-                let streamed = streamed.unwrap_or_else(|| bodies::ChangedUnids::of(&resp.body));
+                let streamed = streamed.unwrap_or_else(|| {
+                    let none = link_index::LinkIndex::default();
+                    let index = self.run.as_ref().map_or(&none, |r| &r.index);
+                    bodies::ChangedUnids::of(&resp.body, index)
+                });
                 let read = (resp.status == 200).then(|| streamed.finish()).flatten();
                 let Some(unids) = read else {
                     let msg = self.notes.error_text("listing changed documents", resp);
@@ -139,7 +143,7 @@ impl Engine {
                 };
                 for (unid, doc) in docs {
                     if let Some(run) = self.run.as_mut() {
-                        run.notes_changed.insert(&unid);
+                        run.notes_changed.insert(&run.index, &unid);
                     }
                     self.hold_document(&unid, &doc);
                 }
@@ -189,7 +193,7 @@ impl Engine {
         let held: Vec<String> = run.notes.records.keys().cloned().collect();
         let mut taken = Vec::new();
         for unid in held {
-            if !run.notes_listed.contains(&unid) {
+            if !run.notes_listed.contains(&run.index, &unid) {
                 if let Some(rec) = run.notes.records.remove(&unid) {
                     run.notes_pool_bytes = run.notes_pool_bytes.saturating_sub(held_size(&rec));
                 }
@@ -206,52 +210,58 @@ impl Engine {
         // and a skipped entry must not delete its CRM twin. (Gone: deleted; there: still
         // there.) When more than half are missing the mass-delete guard holds the module back
         // anyway, so the reads are only spent when that guard is overridden.
-        let missing: Vec<String> = run
-            .index
-            .iter()
-            .map(|e| String::from(e.unid))
-            .filter(|u| !run.notes_listed.contains(u))
+        let missing: Vec<usize> = (0..run.index.len())
+            .filter(|i| !run.notes_listed.contains_link(*i))
             .collect();
-        // The reads the windows will make, one small entry per document to read. A full read
-        // reads every listed document: the queue is made at its final size once (at 1,000,000
-        // documents a growing vector, then a copy into the queue, held three times as much).
-        let mut reads: VecDeque<window::Read> = if run.notes_incremental {
-            VecDeque::new()
-        } else {
-            VecDeque::with_capacity(run.notes_listed.len() + missing.len())
-        };
-        let mut unchanged = std::mem::take(&mut run.notes.unchanged);
-        for key in run.notes_listed.keys() {
+        // The reads the windows will make: a linked document's is a bit at its link (at a
+        // million documents, nearly all of them), any other's an entry of its own.
+        let mut reads = read_queue::ReadQueue::with_capacity(run.notes_listed.others_len());
+        let mut unchanged =
+            std::mem::replace(&mut run.notes.unchanged, marks::Keys::new(Side::Notes));
+        let held = !run.notes.records.is_empty();
+        for i in run.notes_listed.links() {
+            let unid = (held || !private.is_empty()).then(|| run.index.unid_text(i));
+            if let Some(u) = &unid
+                && run.notes.records.contains_key(u)
+            {
+                continue; // Listed whole.
+            }
+            let private = unid.as_deref().is_some_and(|u| private.contains(u));
+            if run.notes_incremental && !run.notes_changed.contains_link(i) {
+                unchanged.insert_link(i);
+            } else {
+                reads.push_link(i, private);
+            }
+        }
+        for key in run.notes_listed.others() {
             let unid = key.text();
             if run.notes.records.contains_key(&unid) {
                 continue; // Listed whole.
             }
-            let same = run.notes_incremental && !run.notes_changed.contains(&unid);
-            let linked = run.index.by_unid(&unid).is_some();
-            if same && linked {
-                unchanged.insert(unid);
-            } else if same && private.contains(unid.as_str()) {
+            let same = run.notes_incremental && !run.notes_changed.contains(&run.index, &unid);
+            if same && private.contains(unid.as_str()) {
                 // Private when last read and not changed since: still private, never synced.
             } else {
                 let private = private.contains(unid.as_str());
-                let flags = ReadFlags { linked, private };
-                reads.push_back(window::Read::Doc { unid: key, flags });
+                let flags = ReadFlags {
+                    linked: false,
+                    private,
+                };
+                reads.push(window::Read::Doc { unid: key, flags });
             }
         }
         run.notes.unchanged = unchanged;
         if missing.len() * 2 <= run.index.len() || self.config.allow_mass_delete {
-            for unid in missing {
-                let flags = ReadFlags {
-                    linked: true,
-                    private: false,
-                };
-                let unid = keys::Key::new(&unid);
-                reads.push_back(window::Read::Doc { unid, flags });
+            for i in missing {
+                reads.push_link(i, false);
             }
         }
         // Remembered private documents that are no longer listed are gone.
         if !self.config.dry_run {
-            for unid in private.iter().filter(|u| !run.notes_listed.contains(u)) {
+            for unid in private
+                .iter()
+                .filter(|u| !run.notes_listed.contains(&run.index, u))
+            {
                 self.outputs
                     .push_back(Output::State(StateChange::NotesPrivate {
                         module,
@@ -294,7 +304,7 @@ impl Engine {
                 .get_or_insert(server_time.plus_ms(-CURSOR_OVERLAP_MS));
         }
         for (unid, _) in &page.docs {
-            run.notes_listed.insert(unid);
+            run.notes_listed.insert(&run.index, unid);
         }
         for (unid, doc) in &page.docs {
             if let Some(doc) = doc {
@@ -335,7 +345,11 @@ impl Engine {
         streamed: Option<bodies::ChangedUnids>,
         server_time: Timestamp,
     ) {
-        let streamed = streamed.unwrap_or_else(|| bodies::ChangedUnids::of(&resp.body));
+        let streamed = streamed.unwrap_or_else(|| {
+            let none = link_index::LinkIndex::default();
+            let index = self.run.as_ref().map_or(&none, |r| &r.index);
+            bodies::ChangedUnids::of(&resp.body, index)
+        });
         let read = (resp.status == 200).then(|| streamed.finish()).flatten();
         let Some(unids) = read else {
             let msg = self.notes.error_text("listing the view", resp);
@@ -421,7 +435,7 @@ impl Engine {
     /// A linked document whose answer could not be read as one: `error` says why.
     pub(super) fn unreadable_document(&mut self, unid: String, error: String) {
         let Some(run) = self.run.as_mut() else { return };
-        run.notes.unchanged.insert(unid.clone());
+        run.notes.unchanged.insert(&run.index, &unid);
         run.transient_errors = true;
         run.unreadable.push(ReportEntry {
             verdict: crate::plan::Verdict::Skipped,

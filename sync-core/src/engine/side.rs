@@ -3,21 +3,21 @@
 //! of scope. Each window takes what it decides out of here into a planner
 //! [`SideSnapshot`](crate::plan::SideSnapshot) of its own.
 //!
-//! The unchanged ids are kept compactly ([`KeySet`]): an incremental run of a large mail file
-//! notes nearly every record as unchanged.
+//! The unchanged ids are kept compactly ([`Keys`]: a bit for a linked record's): an
+//! incremental run of a large mail file notes nearly every record as unchanged.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::keys::KeySet;
-use crate::model::Record;
+use super::marks::Keys;
+use crate::model::{Record, Side};
 
 /// One side of a module run.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct SideRun {
     /// Records read and not yet decided, by id (UNID, event key or Zoho id).
     pub records: BTreeMap<String, Record>,
     /// Ids seen to exist but not read because they are unchanged since the last sync.
-    pub unchanged: KeySet,
+    pub unchanged: Keys,
     /// Ids reported deleted (Zoho's deleted-records list).
     pub deleted: BTreeSet<String>,
     /// The listing covered every record, so a linked id not seen is gone.
@@ -27,11 +27,14 @@ pub(super) struct SideRun {
 }
 
 impl SideRun {
-    /// A side whose listing is `complete` (or not: an incremental CRM listing).
-    pub fn new(complete: bool) -> Self {
+    /// `side`'s run, whose listing is `complete` (or not: an incremental CRM listing).
+    pub fn new(side: Side, complete: bool) -> Self {
         Self {
+            records: BTreeMap::new(),
+            unchanged: Keys::new(side),
+            deleted: BTreeSet::new(),
             complete,
-            ..Self::default()
+            out_of_scope: BTreeSet::new(),
         }
     }
 }

@@ -27,7 +27,7 @@ pub(super) enum Read {
 #[derive(Debug, Default)]
 pub(super) struct Windows {
     /// Notes reads not yet sent.
-    pub to_read: VecDeque<Read>,
+    pub to_read: read_queue::ReadQueue,
     /// The keys read in the current window.
     pub keys: Vec<String>,
     /// Links already decided (by index into the run's links, sorted by UNID).
@@ -85,23 +85,25 @@ impl Engine {
                     run.crm_gone(&e.zid) || run.crm.out_of_scope.contains(e.zid.as_ref())
                 })
         };
-        // Filtered in place: the queue holds one entry per document to read (a million at a
-        // million documents), and copying it into a growing second queue held it three times.
         let mut reads = std::mem::take(&mut run.windows.to_read);
-        let mut confirm = Vec::new();
-        reads.retain(|read| {
+        let confirm = reads.take_where(&run.index, |read, at| {
+            if let Some(i) = at {
+                // A linked document's read, by its link's position.
+                let listed = run.notes_listed.contains_link(i)
+                    || (!run.notes_rows.is_empty()
+                        && run.notes_rows.contains_key(&run.index.unid_text(i)));
+                let z = run.index.zid_text(i);
+                return !listed || run.crm_gone(&z) || run.crm.out_of_scope.contains(&z);
+            }
             let key = match read {
                 Read::Doc { unid, .. } => unid.text(),
                 Read::Event { key } => key.clone(),
             };
             let key = key.as_str();
             let linked = run.link_index(key).is_some();
-            let listed = run.notes_listed.contains(key) || run.notes_rows.contains_key(key);
-            let first = linked && (!listed || crm_away(run, key));
-            if first {
-                confirm.push(read.clone());
-            }
-            !first
+            let listed =
+                run.notes_listed.contains(&run.index, key) || run.notes_rows.contains_key(key);
+            linked && (!listed || crm_away(run, key))
         });
         run.windows.to_read = reads;
         run.phase = Phase::Confirming;
@@ -133,7 +135,7 @@ impl Engine {
         let held = run.notes.records.len();
         let mut reads = Vec::new();
         while reads.len() + held < window {
-            match run.windows.to_read.pop_front() {
+            match run.windows.to_read.pop_front(&run.index) {
                 Some(r) => reads.push(r),
                 None => break,
             }
@@ -218,7 +220,7 @@ impl Engine {
         let mut notes = SideSnapshot {
             unchanged: keys
                 .iter()
-                .filter(|k| run.notes.unchanged.contains(k))
+                .filter(|k| run.notes.unchanged.contains(&run.index, k))
                 .cloned()
                 .collect(),
             records,
@@ -312,7 +314,7 @@ impl Engine {
                 .get(i)
                 .map(|e| e.unid.to_string())
                 .unwrap_or_default();
-            if run.notes.unchanged.contains(&unid) {
+            if run.notes.unchanged.contains_link(i) {
                 notes.unchanged.insert(unid);
             }
             take_link(run, i, &mut links, &mut crm, &mut fetch);
@@ -582,8 +584,8 @@ impl Engine {
             // Each side: gone (`None`), or present, as the base (`true`) or changed.
             let notes = match run.notes.records.get(u) {
                 Some(r) => Some(r.fields.digest() == e.digest),
-                None if run.notes.unchanged.contains(u)
-                    || run.notes_listed.contains(u)
+                None if run.notes.unchanged.contains(&run.index, u)
+                    || run.notes_listed.contains(&run.index, u)
                     || run.notes_rows.contains_key(u) =>
                 {
                     Some(true)
@@ -618,8 +620,8 @@ impl Engine {
 fn notes_present(run: &ModuleRun, i: usize) -> bool {
     run.index.get(i).is_some_and(|l| {
         let u: &str = &l.unid;
-        run.notes.unchanged.contains(u)
-            || run.notes_listed.contains(u)
+        run.notes.unchanged.contains(&run.index, u)
+            || run.notes_listed.contains(&run.index, u)
             || run.notes_rows.contains_key(u)
     })
 }
@@ -647,7 +649,7 @@ fn take_link(
         crm.records.insert(z.clone(), r);
         present = true;
     }
-    if run.crm.unchanged.contains(z) {
+    if run.crm.unchanged.contains(&run.index, z) {
         crm.unchanged.insert(z.clone());
         present = true;
     }
