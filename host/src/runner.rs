@@ -100,15 +100,22 @@ pub struct BodyParts {
     id: u64,
     /// The size a part reaches before it is handed on.
     pub bytes: usize,
-    tx: mpsc::UnboundedSender<Arrival>,
+    tx: mpsc::Sender<Arrival>,
 }
 
 impl BodyParts {
-    /// Hands on the next part.
-    pub fn send(&self, part: String) {
-        let _ = self.tx.send(Arrival::Part(self.id, part));
+    /// Hands on the next part, once the engine has room for it: the answer is read from the
+    /// network no faster than the engine takes it.
+    pub async fn send(&self, part: String) {
+        let _ = self.tx.send(Arrival::Part(self.id, part)).await;
     }
 }
+
+/// How many parts and answers may wait for the engine at once. Past it a transport waits (and
+/// with it the reading of its answer): a million-document changed list arrives from a server on
+/// loopback far faster than the engine reads it, and without this bound it was held whole in
+/// the queue, 180 MB at a million documents.
+const ARRIVALS_WAITING: usize = 16;
 
 /// A fuel budget for one call into the guest, for an embedder that wants one
 /// ([`Limits::fuel_per_call`]): far more than any call of a sync of a million records takes.
@@ -435,7 +442,10 @@ impl Runner {
         let transport: Transport = Arc::new(move |req: sync_core::HttpRequest, parts| {
             let up = upstreams.clone();
             Box::pin(async move {
-                let send = |part| parts.send(part);
+                let send = |part| -> crate::upstream::PartSent {
+                    let parts = parts.clone();
+                    Box::pin(async move { parts.send(part).await })
+                };
                 let parts = crate::upstream::Parts {
                     bytes: parts.bytes,
                     send: &send,
@@ -490,7 +500,7 @@ impl Runner {
             .map_err(guest_err)?
             .map_err(RunnerError::Input)?;
 
-        let (tx, mut rx) = mpsc::unbounded_channel::<Arrival>();
+        let (tx, mut rx) = mpsc::channel::<Arrival>(ARRIVALS_WAITING);
         let mut changes: Vec<StateChange> = Vec::new();
         // The requests in flight: a run that ends early (an error, or its future dropped when
         // it lost its lease) takes them with it, so no retry of theirs leaves after it.
@@ -535,7 +545,7 @@ impl Runner {
                     let (tx, answer) = (tx.clone(), transport(req, parts));
                     in_flight.spawn(async move {
                         let result = answer.await;
-                        let _ = tx.send(Arrival::Answer(id, result));
+                        let _ = tx.send(Arrival::Answer(id, result)).await;
                     });
                 }
                 wit::Output::States(batch) => {

@@ -34,9 +34,13 @@ pub const MAX_STREAMED_BODY: usize = 1024 * 1024 * 1024;
 pub struct Parts<'a> {
     /// The size a part reaches before it is handed on.
     pub bytes: usize,
-    /// Takes each part, in order.
-    pub send: &'a (dyn Fn(String) + Send + Sync),
+    /// Takes each part, in order; the answer is read on once the returned future is done (so
+    /// a slow taker slows the reading, and the parts never pile up).
+    pub send: &'a (dyn Fn(String) -> PartSent + Send + Sync),
 }
+
+/// The future of a part handed to [`Parts::send`].
+pub type PartSent = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
 /// Both upstreams of one user.
 pub struct Upstreams {
@@ -449,7 +453,7 @@ async fn response_in_parts(
                 while cut < complete && body[cut] & 0xC0 == 0x80 {
                     cut += 1;
                 }
-                (p.send)(text(body[start..cut].to_vec()));
+                (p.send)(text(body[start..cut].to_vec())).await;
                 start = cut;
             }
             body.drain(..start);
@@ -665,7 +669,10 @@ mod tests {
             body: None,
         };
         let sink = std::sync::Mutex::new(Vec::<String>::new());
-        let send = |p: String| sink.lock().unwrap().push(p);
+        let send = |p: String| -> PartSent {
+            sink.lock().unwrap().push(p);
+            Box::pin(std::future::ready(()))
+        };
         let parts = Parts {
             bytes: 100,
             send: &send,
