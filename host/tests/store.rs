@@ -107,6 +107,14 @@ fn link(unid: &str, zoho: &str, email: &str) -> Link {
     }
 }
 
+/// The sync created Zoho record `zoho_id`.
+fn created(module: Module, zoho_id: &str) -> StateChange {
+    StateChange::CrmCreated {
+        module,
+        zoho_id: ZohoId(zoho_id.into()),
+    }
+}
+
 fn set(module: Module, link: &Link) -> StateChange {
     StateChange::LinkSet {
         module,
@@ -116,7 +124,8 @@ fn set(module: Module, link: &Link) -> StateChange {
 
 /// A finished run: a sync (or preview) that created `created` (unid, zoho id) in the CRM.
 fn report(dry_run: bool, started: i64, created: &[(&str, Option<&str>)]) -> RunReport {
-    let entries = created
+    let mut module = ModuleReport::new(Module::Contacts, ModuleStatus::Completed);
+    module.entries = created
         .iter()
         .map(|(unid, zoho)| {
             serde_json::from_value(serde_json::json!({
@@ -133,14 +142,7 @@ fn report(dry_run: bool, started: i64, created: &[(&str, Option<&str>)]) -> RunR
         finished: Timestamp(started + 1_000),
         outcome: RunOutcome::Completed,
         error: None,
-        modules: vec![ModuleReport {
-            module: Module::Contacts,
-            status: ModuleStatus::Completed,
-            message: None,
-            counts: sync_core::report::Counts::default(),
-            entries,
-            omitted: 0,
-        }],
+        modules: vec![module],
         requests: RequestCounts::default(),
     }
 }
@@ -351,6 +353,7 @@ async fn one_users_rows_are_never_anothers(db: &Db) {
             StateChange::MailFile {
                 mail_file: MailFile::new("mail/me.nsf", None),
             },
+            created(m, "Z1"),
         ],
     )
     .await
@@ -513,8 +516,11 @@ async fn runs_are_recorded_numbered_and_remember_created_records(db: &Db) {
     let store = db.open().await;
     let mut c = store.conn().await.unwrap();
     let p = "srv:u1";
-    // The link lets the store find the id of a created record the report names by UNID only.
-    c.apply(p, &[set(Module::Contacts, &link("U2", "Z2", ""))])
+    // The records the sync created are remembered from its state changes as it creates them
+    // (a report lists only the first rows of each kind, and a run stopped halfway has none):
+    // Z3, which the report names but no state change does, is not.
+    let m = Module::Contacts;
+    c.apply(p, &[created(m, "Z2"), created(m, "Z1"), created(m, "Z2")])
         .await
         .unwrap();
     let preview = c
@@ -524,7 +530,7 @@ async fn runs_are_recorded_numbered_and_remember_created_records(db: &Db) {
     let first = c
         .record_run(
             p,
-            &report(false, 2_000, &[("U1", Some("Z1")), ("U2", None)]),
+            &report(false, 2_000, &[("U1", Some("Z1")), ("U3", Some("Z3"))]),
         )
         .await
         .unwrap();
@@ -550,9 +556,12 @@ async fn runs_are_recorded_numbered_and_remember_created_records(db: &Db) {
     assert_eq!((last.id, last.number, last.finished), (second, 2, 4_000));
     assert_eq!(
         c.run_report(p, first).await.unwrap(),
-        Some(report(false, 2_000, &[("U1", Some("Z1")), ("U2", None)]))
+        Some(report(
+            false,
+            2_000,
+            &[("U1", Some("Z1")), ("U3", Some("Z3"))]
+        ))
     );
-    // Only the sync's creates are remembered (not the preview's), with the linked id.
     assert_eq!(
         c.created(p).await.unwrap(),
         [
@@ -609,9 +618,15 @@ async fn two_users(store: &Store) {
             .unwrap();
         c.take_lease(u, "t", 10, 1_000_000).await.unwrap();
         let p = format!("srv:{u}");
-        c.apply(&p, &[set(Module::Contacts, &link("U1", "Z1", ""))])
-            .await
-            .unwrap();
+        c.apply(
+            &p,
+            &[
+                set(Module::Contacts, &link("U1", "Z1", "")),
+                created(Module::Contacts, "Z1"),
+            ],
+        )
+        .await
+        .unwrap();
         c.record_run(&p, &report(false, 10, &[("U1", Some("Z1"))]))
             .await
             .unwrap();

@@ -112,6 +112,15 @@ pub enum StateChange {
         /// Out of scope with a kept copy (`false`: back in scope, or forgotten).
         left: bool,
     },
+    /// The sync created this record in Zoho CRM. A store remembers it, so that an uninstall
+    /// deletes the records the sync created and only those (sent the moment the create
+    /// succeeded, so a run stopped halfway remembers what it created too).
+    CrmCreated {
+        /// The module.
+        module: Module,
+        /// The record the sync created.
+        zoho_id: ZohoId,
+    },
     /// The identity of the user's mail file, learnt from the server.
     MailFile {
         /// The identity.
@@ -179,6 +188,8 @@ impl SyncState {
                 }
             }
             StateChange::MailFile { mail_file } => self.mail_file = Some(mail_file.clone()),
+            // Kept by the store for an uninstall; no run reads it.
+            StateChange::CrmCreated { .. } => {}
         }
     }
 }

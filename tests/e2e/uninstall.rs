@@ -139,3 +139,51 @@ async fn uninstall_keeps_everything_when_crm_records_cannot_be_deleted() {
     assert!(w.crm_contacts().await.is_empty());
     assert_eq!(stored(&w).await, (0, 0, 0));
 }
+
+/// A run that creates more CRM records than its report lists (1,000 rows of a kind): the
+/// uninstall still deletes every one of them, for the store remembers each create as the sync
+/// makes it, not from the report.
+#[tokio::test(flavor = "multi_thread")]
+async fn uninstall_deletes_every_record_the_sync_created_past_the_reports_listing() {
+    let w = World::new().await;
+    let n = 1_030;
+    for i in 0..n {
+        w.notes_create(contact(&format!("P{i:04}"), &format!("p{i}@example.com")))
+            .await;
+    }
+    w.crm_create(crm_contact("Cat", "cat@example.com")).await;
+    let run = w.sync(&[]).await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let report = run.report();
+    let contacts = &report["modules"][0];
+    // 1,030 created in the CRM and Cat in Notes; the report lists 1,000 of them.
+    assert_eq!(contacts["counts"]["created"], n + 1, "{contacts}");
+    let listed = contacts["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["verdict"] == "created")
+        .count();
+    assert_eq!(listed, 1_000);
+    assert_eq!(contacts["omitted"], n + 1 - 1_000);
+    assert_eq!(stored(&w).await, (n + 1, 1, n));
+
+    let run = w
+        .nzsync(&["uninstall", "--delete-crm-records", "--yes"])
+        .await;
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(&format!("deleted {n} CRM records")),
+        "{}",
+        run.stdout
+    );
+    let left: Vec<String> = w
+        .crm_contacts()
+        .await
+        .iter()
+        .map(|c| s(c, "First_Name"))
+        .collect();
+    assert_eq!(left, ["Cat"]);
+    assert_eq!(w.notes_contacts().await.len(), n + 1);
+    assert_eq!(stored(&w).await, (0, 0, 0));
+}

@@ -36,8 +36,7 @@ use super::StoreError;
 use super::migrations::POSTGRES as MIGRATIONS;
 use super::rows::{
     HISTORY_TABLES, LastSync, RunSummary, STATE_TABLES, SessionRow, SetMember, USER_COLUMNS,
-    UserRow, created_by, created_needs_links, domino_api_key, domino_api_of, module_from,
-    module_key, outcome_key, set_member,
+    UserRow, domino_api_key, domino_api_of, module_from, module_key, outcome_key, set_member,
 };
 use crate::config::DominoApiChoice;
 
@@ -367,6 +366,9 @@ pub(crate) async fn apply(
                         .await?;
                 }
             }
+            StateChange::CrmCreated { module, zoho_id } => {
+                add_created(&mut tx, profile, *module, zoho_id).await?;
+            }
             StateChange::MailFile { mail_file } => {
                 sqlx::query(
                     "INSERT INTO mail_file (profile, path, replica_id) VALUES ($1, $2, $3) \
@@ -390,17 +392,6 @@ pub(crate) async fn record_run(
     report: &RunReport,
 ) -> Result<i64, StoreError> {
     let outcome = outcome_key(report)?;
-    let created = if report.dry_run {
-        Vec::new()
-    } else {
-        let mut found = Vec::new();
-        for (module, unids) in created_needs_links(report) {
-            let want = LinkWant::Unids { unids };
-            let read = links(c, profile, module, &want).await?;
-            found.extend(read.into_iter().map(|l| (module, l)));
-        }
-        created_by(report, &found)
-    };
     let mut tx = c.begin().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO runs (profile, started, finished, dry_run, outcome, report) \
@@ -414,9 +405,6 @@ pub(crate) async fn record_run(
     .bind(serde_json::to_string(report)?)
     .fetch_one(&mut *tx)
     .await?;
-    for (module, zoho_id) in created {
-        add_created(&mut tx, profile, module, &zoho_id).await?;
-    }
     tx.commit().await?;
     Ok(id)
 }

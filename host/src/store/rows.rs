@@ -1,9 +1,7 @@
 //! What the store hands back, the same from either backend, and the few rules both backends
-//! share (how a module is written, which CRM records a run created).
+//! share (how a module is written, how an outcome is named).
 
-use std::collections::BTreeMap;
-
-use sync_core::{Link, Module, NotesUnid, RunReport, StateChange, ZohoId};
+use sync_core::{Module, RunReport, StateChange};
 
 use super::StoreError;
 use crate::config::DominoApiChoice;
@@ -171,53 +169,6 @@ pub(crate) fn outcome_key(report: &RunReport) -> Result<String, StoreError> {
         .as_str()
         .unwrap_or_default()
         .to_owned())
-}
-
-/// The report's entries of CRM records the sync created (a CRM create that succeeded).
-fn creates(report: &RunReport) -> impl Iterator<Item = (Module, &sync_core::report::ReportEntry)> {
-    report.modules.iter().flat_map(|m| {
-        m.entries
-            .iter()
-            .filter(|e| {
-                e.verdict == sync_core::plan::Verdict::Created
-                    && e.crm.as_deref() == Some("create")
-                    && e.error.is_none()
-            })
-            .map(move |e| (m.module, e))
-    })
-}
-
-/// The Notes documents whose links must name the CRM records `report` says the sync created,
-/// where the entry has no Zoho id of its own: by module, to be read from the store's links
-/// (only these, never every link: a run of a million records would load them all).
-pub(crate) fn created_needs_links(report: &RunReport) -> BTreeMap<Module, Vec<NotesUnid>> {
-    let mut out: BTreeMap<Module, Vec<NotesUnid>> = BTreeMap::new();
-    for (module, e) in creates(report) {
-        if let (None, Some(unid)) = (&e.zoho_id, &e.unid) {
-            out.entry(module).or_default().push(unid.clone());
-        }
-    }
-    out
-}
-
-/// The CRM records `report` says the sync created, with the id from the entry or else from
-/// `links`, the links of [`created_needs_links`] read from the store.
-pub(crate) fn created_by(report: &RunReport, links: &[(Module, Link)]) -> Vec<(Module, ZohoId)> {
-    let by_unid: BTreeMap<(Module, &str), &ZohoId> = links
-        .iter()
-        .map(|(m, l)| ((*m, l.unid.0.as_str()), &l.zoho_id))
-        .collect();
-    creates(report)
-        .filter_map(|(module, e)| {
-            let zoho_id = e.zoho_id.clone().or_else(|| {
-                let unid = e.unid.as_ref()?;
-                by_unid
-                    .get(&(module, unid.0.as_str()))
-                    .map(|z| (*z).clone())
-            })?;
-            Some((module, zoho_id))
-        })
-        .collect()
 }
 
 /// A change to one of a profile's sets of keys: the Notes documents remembered as private

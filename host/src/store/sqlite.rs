@@ -17,8 +17,7 @@ use super::StoreError;
 use super::migrations::SQLITE as MIGRATIONS;
 use super::rows::{
     HISTORY_TABLES, LastSync, RunSummary, STATE_TABLES, SessionRow, SetMember, USER_COLUMNS,
-    UserRow, created_by, created_needs_links, domino_api_key, domino_api_of, module_from,
-    module_key, outcome_key, set_member,
+    UserRow, domino_api_key, domino_api_of, module_from, module_key, outcome_key, set_member,
 };
 use crate::config::DominoApiChoice;
 
@@ -276,6 +275,9 @@ pub(crate) fn apply(
                     tx.execute(&sql, params![profile, module_key(module)?, key])?;
                 }
             }
+            StateChange::CrmCreated { module, zoho_id } => {
+                add_created(&tx, profile, *module, zoho_id)?;
+            }
             StateChange::MailFile { mail_file } => {
                 tx.execute(
                     "INSERT INTO mail_file (profile, path, replica_id) VALUES (?1, ?2, ?3)
@@ -295,29 +297,12 @@ pub(crate) fn record_run(
     report: &RunReport,
 ) -> Result<i64, StoreError> {
     let outcome = outcome_key(report)?;
-    let created = if report.dry_run {
-        Vec::new()
-    } else {
-        let mut found = Vec::new();
-        for (module, unids) in created_needs_links(report) {
-            let want = LinkWant::Unids { unids };
-            found.extend(
-                links(c, profile, module, &want)?
-                    .into_iter()
-                    .map(|l| (module, l)),
-            );
-        }
-        created_by(report, &found)
-    };
     let tx = c.savepoint()?;
     tx.execute(
         "INSERT INTO runs (profile, started, finished, dry_run, outcome, report) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![profile, report.started.0, report.finished.0, report.dry_run, outcome, serde_json::to_string(report)?],
     )?;
     let id = tx.last_insert_rowid();
-    for (module, zoho_id) in created {
-        add_created(&tx, profile, module, &zoho_id)?;
-    }
     tx.commit()?;
     Ok(id)
 }

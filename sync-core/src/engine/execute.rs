@@ -201,6 +201,15 @@ impl Engine {
             return;
         }
         exec.committed = true;
+        // A record the CRM created is the sync's even when a later step of the item failed (its
+        // back-link, say): the uninstall must know it.
+        if let Some(created) = exec.new_zid.clone() {
+            self.outputs
+                .push_back(Output::State(StateChange::CrmCreated {
+                    module,
+                    zoho_id: created,
+                }));
+        }
         if exec.error.is_some() {
             return; // Keep the old link: the next run sees the same difference and retries.
         }
