@@ -24,6 +24,24 @@ pub struct DeleteCall {
     pub path: String,
 }
 
+/// The ids of the records an insert's answer says Zoho created (`status: success`; one entry
+/// per record sent, reference §1.5). Nothing for an answer that is not an insert's.
+#[must_use]
+pub fn inserted_ids(body: &[u8]) -> Vec<String> {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        return Vec::new();
+    };
+    v.get("data")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|r| r.get("status").and_then(Value::as_str) == Some("success"))
+        .filter_map(|r| r.get("details")?.get("id")?.as_str())
+        .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The fewest calls that delete `created` (grouped by module, [`BATCH`] ids each).
 #[must_use]
 pub fn delete_calls(created: &[(Module, ZohoId)]) -> Vec<DeleteCall> {
@@ -105,6 +123,26 @@ impl Tally {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn an_insert_answer_names_only_the_records_zoho_created() {
+        let answer = json!({"data": [
+            {"code": "SUCCESS", "status": "success", "message": "record added",
+             "details": {"id": "5725767000000411001"}},
+            // A duplicate names someone's existing record: not one the sync created.
+            {"code": "DUPLICATE_DATA", "status": "error", "message": "duplicate data",
+             "details": {"api_name": "Notes_UNID", "duplicate_record": {"id": "5725767000000411002"}}},
+            {"code": "SUCCESS", "status": "success", "details": {"id": "../Accounts"}},
+            {"code": "SUCCESS", "status": "success", "details": {"id": "5725767000000411003"}},
+        ]});
+        let body = serde_json::to_vec(&answer).unwrap_or_default();
+        assert_eq!(
+            inserted_ids(&body),
+            ["5725767000000411001", "5725767000000411003"]
+        );
+        assert!(inserted_ids(b"<html>").is_empty());
+        assert!(inserted_ids(br#"{"code":"INVALID_TOKEN"}"#).is_empty());
+    }
 
     fn ids(module: Module, n: usize) -> Vec<(Module, ZohoId)> {
         (0..n).map(|i| (module, ZohoId(format!("{i}")))).collect()

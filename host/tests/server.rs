@@ -1682,3 +1682,99 @@ async fn the_crm_tabs_sign_in_refuses_another_account_and_a_claimed_id_grants_no
     let (status, _) = c.call(Method::GET, "/api/me", None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+/// A browser's sync creates CRM records through the proxy: the server remembers them from
+/// Zoho's own answers, and the uninstall deletes them. What the browser merely claims it created
+/// (a `crm_created` state change naming another user's record) is never stored, so the admin's
+/// uninstall, which deletes with the admin's access, cannot be led to delete that record.
+#[tokio::test]
+async fn an_uninstall_deletes_what_the_proxy_saw_created_never_what_a_browser_claims() {
+    let w = world(Seed::Demo).await;
+    let mut admin = Browser::new(&w);
+    admin.sign_in("demo@example.com").await;
+    admin.connect(&w).await;
+    let contacts = || w.sims.zoho().dump()["modules"]["Contacts"].clone();
+    let victim = contacts()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["Owner"]["id"] == "5725767000000411005")
+        .and_then(|c| c["id"].as_str())
+        .expect("user2 owns a contact")
+        .to_owned();
+    let before = contacts().as_array().unwrap().len();
+
+    // The sync's insert, as the widget's engine sends it: two records created, one refused.
+    let body = json!({ "data": [
+        { "Last_Name": "Created one", "Email": "created.one@example.com" },
+        { "Last_Name": "Created two", "Email": "created.two@example.com" },
+        { "Email": "no-last-name@example.com" },
+    ]});
+    let (s, v) = admin
+        .call(Method::POST, "/proxy/zoho/crm/v8/Contacts", Some(body))
+        .await;
+    assert!(s.is_success(), "{s} {v}");
+    let made: Vec<String> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] == "success")
+        .map(|r| r["details"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(made.len(), 2, "{v}");
+    assert_eq!(contacts().as_array().unwrap().len(), before + 2);
+
+    // The claim, with the lease a sync holds.
+    let (_, lease) = admin.call(Method::POST, "/api/sync/lease", None).await;
+    let lease = lease["lease"].as_str().unwrap().to_owned();
+    let claim = json!({ "changes": [
+        { "op": "crm_created", "module": "contacts", "zoho_id": victim },
+        { "op": "xref_ready", "module": "contacts" },
+    ]});
+    let (s, e) = admin
+        .send(
+            Method::POST,
+            "/api/sync/state-changes",
+            Some(claim),
+            true,
+            &[("x-sync-lease", &lease)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    assert_eq!(
+        e["applied"], 1,
+        "only the change it may make is stored: {e}"
+    );
+    admin
+        .send(
+            Method::DELETE,
+            "/api/sync/lease",
+            None,
+            true,
+            &[("x-sync-lease", &lease)],
+        )
+        .await;
+
+    let (s, done) = admin
+        .call(
+            Method::POST,
+            "/api/uninstall",
+            Some(json!({ "confirm": true, "delete_crm_records": true })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{done}");
+    let left = contacts();
+    let ids: Vec<&str> = left
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), before, "the two created records went");
+    assert!(
+        ids.contains(&victim.as_str()),
+        "user2's contact was deleted"
+    );
+    assert!(made.iter().all(|m| !ids.contains(&m.as_str())));
+    assert_store_empty(&w).await;
+}

@@ -26,6 +26,7 @@ use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use sync_core::{Module, StateChange, ZohoId};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
@@ -355,7 +356,7 @@ async fn read_small(
     })? {
         if body.len() + chunk.len() > limit {
             return Err(ApiError::upstream(format!(
-                "the server's error answer is larger than {limit} bytes"
+                "the server's answer is larger than {limit} bytes"
             )));
         }
         body.extend_from_slice(&chunk);
@@ -513,13 +514,61 @@ pub async fn zoho(
             // Expired or revoked access token: refresh once and try again.
             let token = zoho::access_token(&state, &user, true).await?;
             let auth = format!("Zoho-oauthtoken {token}");
-            resp = forward(http, url, m, &parts.headers, &body, &auth).await?;
+            resp = forward(http, url, m.clone(), &parts.headers, &body, &auth).await?;
         }
         refuse_early(&resp)?;
+        if let Some(module) = record_insert(&m, &path) {
+            return remember_created(&state, &user, module, resp).await;
+        }
         Ok(stream(resp, admitted))
     };
     run.await
         .unwrap_or_else(|e: ApiError| with_retry_after(e.into_response()))
+}
+
+/// The module a request inserts records of, when it is a sync's create (`POST
+/// /crm/v8/Contacts`, to-dos, events): the proxy then remembers what it created.
+fn record_insert(method: &reqwest::Method, path: &str) -> Option<Module> {
+    if method != reqwest::Method::POST {
+        return None;
+    }
+    let path = path.split('?').next().unwrap_or(path);
+    let module = path.strip_prefix("/crm/v8/")?;
+    Module::ALL.into_iter().find(|m| m.crm_api_name() == module)
+}
+
+/// The most an insert's answer may take (100 records' ids and messages take some 30 KB).
+const MAX_INSERT_ANSWER: usize = 4 * 1024 * 1024;
+
+/// Relays the answer to a browser sync's insert after remembering the records it created, for
+/// the uninstall to delete them. The server remembers them from Zoho's own answer: the list
+/// of records an uninstall deletes (with the admin's access, for a user whose sign-in is gone)
+/// never holds an id the browser merely claimed.
+async fn remember_created(
+    state: &AppState,
+    user: &UserRow,
+    module: Module,
+    resp: reqwest::Response,
+) -> Result<Response, ApiError> {
+    let (status, headers, body) = read_small(resp, MAX_INSERT_ANSWER).await?;
+    let changes: Vec<StateChange> = crate::crm_cleanup::inserted_ids(&body)
+        .into_iter()
+        .map(|id| StateChange::CrmCreated {
+            module,
+            zoho_id: ZohoId(id),
+        })
+        .collect();
+    if !changes.is_empty() {
+        state
+            .db()
+            .await?
+            .apply(&super::profile(&user.user_id), &changes)
+            .await?;
+    }
+    let mut out = Response::new(Body::from(body));
+    *out.status_mut() = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    copy_headers(&headers, out.headers_mut());
+    Ok(out)
 }
 
 #[cfg(test)]

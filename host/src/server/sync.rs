@@ -208,7 +208,9 @@ pub struct ChangesBody {
     changes: Vec<StateChange>,
 }
 
-/// `POST /api/sync/state-changes {changes:[StateChange]}` (header `X-Sync-Lease`).
+/// `POST /api/sync/state-changes {changes:[StateChange]}` (header `X-Sync-Lease`). A
+/// `crm_created` change is not stored from here: the proxy remembered the records the
+/// browser's sync created from Zoho's own answers, and an uninstall deletes only those.
 pub async fn post_state_changes(
     State(state): State<AppState>,
     Member { user }: Member,
@@ -218,15 +220,20 @@ pub async fn post_state_changes(
     let Json(body) =
         body.map_err(|e| ApiError::bad_request(format!("state changes: {}", e.body_text())))?;
     check_lease(&state, &user.user_id, &headers).await?;
+    let changes: Vec<StateChange> = body
+        .changes
+        .into_iter()
+        .filter(|c| !matches!(c, StateChange::CrmCreated { .. }))
+        .collect();
     state
         .db()
         .await?
-        .apply(&profile(&user.user_id), &body.changes)
+        .apply(&profile(&user.user_id), &changes)
         .await?;
-    Ok(Json(json!({ "applied": body.changes.len() })))
+    Ok(Json(json!({ "applied": changes.len() })))
 }
 
-/// Stores a finished report (the store also remembers which CRM records the sync created).
+/// Stores a finished report.
 async fn record(state: &AppState, user_id: &str, report: &RunReport) -> Result<i64, ApiError> {
     Ok(state
         .db()
