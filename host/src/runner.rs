@@ -25,7 +25,7 @@ use sync_core::{
     EngineConfig, Header, HttpResponse, Link, LinkWant, Module, RunReport, StateChange, SyncState,
     TransportError, TransportErrorKind,
 };
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use wasmtime::component::{Component, Linker, ResourceAny, ResourceTable};
 use wasmtime::{Cache, CacheConfig, Config, Engine, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -87,8 +87,9 @@ pub type Transport = Arc<
 
 /// What arrives for the engine while it waits.
 enum Arrival {
-    /// A part of an answer's body.
-    Part(u64, String),
+    /// A part of an answer's body, with its room among the answer's parts waiting (given back
+    /// when the engine has taken the part).
+    Part(u64, String, OwnedSemaphorePermit),
     /// An answer (with the rest of its body), or why none came.
     Answer(u64, Result<HttpResponse, TransportError>),
 }
@@ -100,22 +101,27 @@ pub struct BodyParts {
     id: u64,
     /// The size a part reaches before it is handed on.
     pub bytes: usize,
-    tx: mpsc::Sender<Arrival>,
+    tx: mpsc::UnboundedSender<Arrival>,
+    /// Room for this answer's parts waiting for the engine.
+    room: Arc<Semaphore>,
 }
 
 impl BodyParts {
-    /// Hands on the next part, once the engine has room for it: the answer is read from the
-    /// network no faster than the engine takes it.
+    /// Hands on the next part, once fewer than [`PARTS_WAITING`] of this answer's parts wait for
+    /// the engine: the answer is read from the network no faster than the engine takes it.
     pub async fn send(&self, part: String) {
-        let _ = self.tx.send(Arrival::Part(self.id, part)).await;
+        if let Ok(permit) = self.room.clone().acquire_owned().await {
+            let _ = self.tx.send(Arrival::Part(self.id, part, permit));
+        }
     }
 }
 
-/// How many parts and answers may wait for the engine at once. Past it a transport waits (and
-/// with it the reading of its answer): a million-document changed list arrives from a server on
-/// loopback far faster than the engine reads it, and without this bound it was held whole in
-/// the queue, 180 MB at a million documents.
-const ARRIVALS_WAITING: usize = 16;
+/// How many parts of one answer may wait for the engine at once. Past it the transport waits,
+/// and with it the reading of the answer: a million-document changed list arrives from a
+/// server on loopback far faster than the engine reads it, and without this bound it was held
+/// whole in the queue, 180 MB at a million documents. (Per answer, not one bound for all that
+/// arrives: answers keep the order they arrive in, which a shared bound would shuffle.)
+const PARTS_WAITING: usize = 16;
 
 /// A fuel budget for one call into the guest, for an embedder that wants one
 /// ([`Limits::fuel_per_call`]): far more than any call of a sync of a million records takes.
@@ -500,7 +506,7 @@ impl Runner {
             .map_err(guest_err)?
             .map_err(RunnerError::Input)?;
 
-        let (tx, mut rx) = mpsc::channel::<Arrival>(ARRIVALS_WAITING);
+        let (tx, mut rx) = mpsc::unbounded_channel::<Arrival>();
         let mut changes: Vec<StateChange> = Vec::new();
         // The requests in flight: a run that ends early (an error, or its future dropped when
         // it lost its lease) takes them with it, so no retry of theirs leaves after it.
@@ -541,11 +547,12 @@ impl Runner {
                         id,
                         bytes: self.limits.part_bytes,
                         tx: tx.clone(),
+                        room: Arc::new(Semaphore::new(PARTS_WAITING)),
                     };
                     let (tx, answer) = (tx.clone(), transport(req, parts));
                     in_flight.spawn(async move {
                         let result = answer.await;
-                        let _ = tx.send(Arrival::Answer(id, result)).await;
+                        let _ = tx.send(Arrival::Answer(id, result));
                     });
                 }
                 wit::Output::States(batch) => {
@@ -597,7 +604,7 @@ impl Runner {
                     };
                     self.arm(&mut store)?;
                     match answer {
-                        Some(Arrival::Part(id, part)) => {
+                        Some(Arrival::Part(id, part, _room)) => {
                             api.call_handle_response_part(&mut store, engine, id, &part)
                                 .map_err(guest_err)?
                                 .map_err(RunnerError::Input)?;
