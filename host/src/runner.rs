@@ -333,7 +333,50 @@ impl RunState for Unkept<'_> {
 struct GuestState {
     wasi: WasiCtx,
     table: ResourceTable,
+    limits: GuestLimits,
+}
+
+/// The guest's limits, and how large its linear memory grew (a linear memory never shrinks:
+/// this is what the guest holds at its largest).
+struct GuestLimits {
     limits: StoreLimits,
+    memory_peak: usize,
+}
+
+impl wasmtime::ResourceLimiter for GuestLimits {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        if allowed {
+            self.memory_peak = self.memory_peak.max(desired);
+        }
+        Ok(allowed)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
+    }
 }
 
 impl WasiView for GuestState {
@@ -490,7 +533,10 @@ impl Runner {
             GuestState {
                 wasi: WasiCtx::builder().build(),
                 table: ResourceTable::new(),
-                limits,
+                limits: GuestLimits {
+                    limits,
+                    memory_peak: 0,
+                },
             },
         );
         store.limiter(|s| &mut s.limits);
@@ -651,6 +697,12 @@ impl Runner {
                 }
             }
         };
+        // What the guest held at its largest, beside the process's resident set (the memory
+        // bench reads it with `RUST_LOG=nzsync::runner=debug`).
+        tracing::debug!(
+            guest_memory_peak_bytes = store.data().limits.memory_peak,
+            "the engine's linear memory at its largest"
+        );
         Ok(report)
     }
 }

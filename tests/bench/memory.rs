@@ -60,6 +60,8 @@ struct Row {
     peak_at: f64,
     /// Requests the simulators answered during the run (DAS, Zoho).
     requests: (usize, usize),
+    /// The engine's linear memory at its largest (part of the peak), as the run logged it.
+    guest_peak_bytes: Option<u64>,
 }
 
 /// Runs `nzsync sync` once, sampling its memory; stops it after `timeout`.
@@ -69,7 +71,7 @@ async fn sync(
     config: &std::path::Path,
     scenario: &str,
     timeout: Duration,
-) -> (String, u128, u64, f64, (usize, usize)) {
+) -> (String, u128, u64, f64, (usize, usize), Option<u64>) {
     let calls = || (sims.domino().calls().len(), sims.zoho().calls().len());
     let before = calls();
     let t = Instant::now();
@@ -77,6 +79,7 @@ async fn sync(
         .args(["sync", "--json", "--config"])
         .arg(config)
         .env(nzsync::runner::CACHE_DIR_ENV, cache_dir())
+        .env("RUST_LOG", "warn,nzsync::runner=debug")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
@@ -145,7 +148,27 @@ async fn sync(
         wall.as_secs_f64()
     );
     let peak_at = rss_max_at.as_secs_f64() / wall.as_secs_f64().max(1e-9);
-    (outcome, wall.as_millis(), peak, peak_at, requests)
+    let guest = guest_peak(&String::from_utf8_lossy(&e));
+    (outcome, wall.as_millis(), peak, peak_at, requests, guest)
+}
+
+/// The engine's linear memory at its largest, from the run's log (`guest_memory_peak_bytes=N`,
+/// perhaps coloured).
+fn guest_peak(log: &str) -> Option<u64> {
+    let mut plain = String::with_capacity(log.len());
+    let mut escape = false;
+    for c in log.chars() {
+        match (escape, c) {
+            (false, '\u{1b}') => escape = true,
+            (true, 'm') => escape = false,
+            (true, _) => {}
+            (false, c) => plain.push(c),
+        }
+    }
+    let log = plain.as_str();
+    let at = log.rfind("guest_memory_peak_bytes=")? + "guest_memory_peak_bytes=".len();
+    let digits: String = log[at..].chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 fn config_text(sims: &nzsync_sim::Simulators, data: &BenchData) -> String {
@@ -255,7 +278,7 @@ async fn main() {
                 // Spaced past the engine's 10 s cursor overlap, as scheduled runs are.
                 tokio::time::sleep(Duration::from_secs(11)).await;
             }
-            let (outcome, wall_ms, peak, peak_at, requests) =
+            let (outcome, wall_ms, peak, peak_at, requests, guest_peak_bytes) =
                 sync(&sims, &config, &format!("{case}, {scenario}"), timeout).await;
             rows.push(Row {
                 case: case.clone(),
@@ -267,22 +290,27 @@ async fn main() {
                 target_bytes: target,
                 peak_at,
                 requests,
+                guest_peak_bytes,
             });
         }
         sims.shutdown().await;
     }
 
     println!("\nnzsync sync peak memory (release, headless, no latency)\n");
-    println!("| data | run | wall s | peak RSS MB | target MB | peak ÷ target | met? | outcome |");
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!(
+        "| data | run | wall s | peak RSS MB | of it the engine's memory MB | target MB | peak ÷ target | met? | outcome |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for r in &rows {
         let ratio = r.peak_rss_bytes as f64 / r.target_bytes as f64;
         println!(
-            "| {} | {} | {:.1} | {:.1} | {:.0} | {:.2}× | {} | {} |",
+            "| {} | {} | {:.1} | {:.1} | {} | {:.0} | {:.2}× | {} | {} |",
             r.case,
             r.scenario,
             r.wall_ms as f64 / 1000.0,
             r.peak_rss_bytes as f64 / MB,
+            r.guest_peak_bytes
+                .map_or_else(|| "?".to_owned(), |g| format!("{:.1}", g as f64 / MB)),
             r.target_bytes as f64 / MB,
             ratio,
             match (r.completed, ratio <= 1.0) {
